@@ -1,0 +1,20 @@
+.PHONY: run test lint setup demo
+VENV := .venv/bin
+
+setup:
+	@bash tools/bootstrap.sh
+
+run: setup
+	@$(VENV)/python -m app run
+
+demo: setup
+	@$(VENV)/python -m app demo
+
+lint: setup
+	$(VENV)/ruff check app tests bench
+	$(VENV)/ruff format --check app tests bench
+	$(VENV)/mypy
+	$(VENV)/lint-imports
+
+test: lint
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -1,0 +1,144 @@
+"""Command line: wiring only. Builds objects, injects config, owns the event loop.
+
+peermeet                         the desktop app (or a headless demo where there is no display)
+peermeet host --headless --name NAME [--size small|mid|large] [--lifetime 3h] [--port P]
+peermeet join LINK --headless [--seconds N] [--stats-json PATH]
+peermeet demo [--seconds 10]
+peermeet-rendezvous --host 0.0.0.0 --port 8765
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from app.errors import LinkError, PeerMeetError
+
+EXIT_BAD_LINK, EXIT_UNREACHABLE = 2, 3
+
+
+def _media_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--headless", action="store_true", help="no window: synthetic tone, no speaker")
+    p.add_argument("--synthetic", action="store_true", help="test pattern instead of the camera")
+    p.add_argument("--display-name", help="your name as others see it")
+    p.add_argument("--res", default="640x480", help="video size, e.g. 320x240")
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--seconds", type=float, help="leave after this many seconds")
+    p.add_argument("--stats-json", metavar="PATH", help="write call statistics here on leaving")
+    p.add_argument("--chat", action="append", default=[], help="say this to each peer on connect")
+    p.add_argument("--stun", action="append", default=[], help="STUN server, e.g. stun:host:3478")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="peermeet", description="Peer-to-peer video meetings.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="open the desktop app (default)")
+    host = sub.add_parser("host", help="start a meeting")
+    host.add_argument("--name", required=True, help="meeting name, e.g. team-sync")
+    host.add_argument("--size", choices=("small", "mid", "large"), default="small")
+    host.add_argument("--lifetime", default="3h", help="how long the room lives (3h, 90m …)")
+    host.add_argument("--port", type=int, default=0, help="rendezvous port (0: any free port)")
+    host.add_argument("--bind", default="0.0.0.0", help="address the rendezvous listens on")
+    host.add_argument("--advertise", help="host name or address to put in the link")
+    host.add_argument("--rendezvous", help="use an outside rendezvous, e.g. https://meet.example")
+    _media_args(host)
+    join = sub.add_parser("join", help="join a meeting by its link")
+    join.add_argument("link")
+    join.add_argument("--name", dest="display_name_alias", help="same as --display-name")
+    _media_args(join)
+    demo = sub.add_parser("demo", help="a host and two synthetic guests on this machine")
+    demo.add_argument("--seconds", type=float, default=10.0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and "://" in args_list[0]:
+        args_list.insert(0, "join")  # `peermeet LINK` joins
+    args = build_parser().parse_args(args_list)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    command = args.command or "run"
+    try:
+        if command == "run" or (command == "join" and not args.headless):
+            return _desktop(args)
+        if command == "demo":
+            from app.meeting.demo import run_demo
+
+            return asyncio.run(run_demo(args.seconds))
+        if command in ("host", "join") and not args.headless:
+            return _desktop(args)
+        from app.meeting import runner
+
+        return asyncio.run(runner.run(args, _stop_event))
+    except LinkError as exc:
+        print(f"peermeet: bad link: {exc}", file=sys.stderr)
+        return EXIT_BAD_LINK
+    except PeerMeetError as exc:
+        print(f"peermeet: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        return 130
+
+
+def _stop_event() -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM, so the call is left cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _desktop(args: argparse.Namespace) -> int:
+    """The window app where there is a display; otherwise explain and run the demo."""
+    try:
+        from app.ui.main import run_app  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        run_app = None
+    if run_app is not None and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return int(run_app(args))
+    from app.meeting.demo import run_demo
+
+    print("No desktop window available here; running a 10-second headless demo instead.\n")
+    return asyncio.run(run_demo(10.0))
+
+
+def rendezvous_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="peermeet-rendezvous", description="Relay sealed signaling for PeerMeet rooms."
+    )
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--max-rooms", type=int, default=1000)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+
+    async def serve() -> int:
+        from app.net.rendezvous import RendezvousServer
+
+        server = RendezvousServer(host=args.host, port=args.port, max_rooms=args.max_rooms)
+        port = await server.start()
+        print(f"peermeet-rendezvous listening on {args.host}:{port}", flush=True)
+        try:
+            await _stop_event().wait()
+        finally:
+            await server.close()
+        return 0
+
+    try:
+        return asyncio.run(serve())
+    except OSError as exc:
+        print(
+            f"peermeet-rendezvous: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return 1

@@ -1,0 +1,82 @@
+"""One exception tree. Every message says what happened and what the user can do."""
+
+from __future__ import annotations
+
+
+class PeerMeetError(Exception):
+    """Base of every error PeerMeet raises on purpose."""
+
+    #: short machine-readable code, stable across versions
+    code = "error"
+    #: process exit status used by the CLI
+    exit_status = 1
+
+
+class LinkError(PeerMeetError):
+    """A meeting link could not be understood."""
+
+    code = "malformed_link"
+    exit_status = 2
+
+
+class ProtocolError(PeerMeetError):
+    """A message on the wire is malformed, too large, or of an unknown kind/version."""
+
+    code = "bad_message"
+
+
+class SealError(PeerMeetError):
+    """A sealed signaling message failed to open (wrong key, tampered, replayed, spliced)."""
+
+    code = "bad_seal"
+
+
+class RendezvousUnreachable(PeerMeetError):
+    code = "unreachable"
+    exit_status = 3
+
+
+class RoomRefused(PeerMeetError):
+    """The rendezvous refused to let us in (expired, full, wrong secret, no such room ...)."""
+
+    exit_status = 4
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RoomEnded(PeerMeetError):
+    code = "room_ended"
+
+
+class MediaError(PeerMeetError):
+    """A camera, microphone or speaker could not be used."""
+
+    code = "media"
+
+
+#: What a person reads for each refusal code the rendezvous sends.
+REFUSAL_TEXT = {
+    "no_such_room": "No meeting matches this link. It may have ended: ask the host for a new link.",
+    "wrong_secret": "Wrong or outdated link: the secret part does not match this meeting. "
+    "Ask the host to send the link again.",
+    "room_expired": "This meeting has expired. Ask the host to start a new one.",
+    "room_ended": "The host has ended this meeting.",
+    "room_full": "This meeting is full. "
+    "Ask the host to pick a larger size, or wait for a free seat.",
+    "room_exists": "A meeting with this secret is already running.",
+    "too_many_rooms": "The rendezvous server is busy (too many meetings). Try again later.",
+    "rate_limited": "Too many messages too fast; the rendezvous server slowed us down.",
+    "too_large": "A message was too large for the rendezvous server.",
+    "bad_message": "The rendezvous server did not understand a message (version mismatch?). "
+    "Update PeerMeet on both sides.",
+    "not_owner": "Only the host who started the meeting can do that.",
+    "not_joined": "Join the meeting first.",
+    "idle": "Disconnected after being idle too long.",
+}
+
+
+def refusal(code: str, detail: str = "") -> RoomRefused:
+    text = REFUSAL_TEXT.get(code, f"The rendezvous server refused: {code}.")
+    return RoomRefused(code, f"{text} ({detail})" if detail else text)

@@ -1,0 +1,1 @@
+"""Media: capture, synthetic sources, tracks, audio mixing, quality. Qt-free."""

@@ -1,0 +1,1 @@
+"""Meetings: rooms, links, lifetimes and the call session. Qt-free."""

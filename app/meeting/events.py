@@ -1,0 +1,99 @@
+"""What a Session tells the world: plain frozen dataclasses, no Qt. The UI bridge turns them
+into Qt signals; the headless CLI prints them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    pass
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """One step of joining: rendezvous, room, peers, handshake, media."""
+
+    step: int  # 1..5
+    text: str
+
+
+@dataclass(frozen=True)
+class PeerJoined(Event):
+    peer_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PeerLeft(Event):
+    peer_id: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConnectionChanged(Event):
+    peer_id: str
+    state: str  # new | connecting | connected | failed | closed
+
+
+@dataclass(frozen=True)
+class PeerConnected(Event):
+    peer_id: str
+    name: str
+    path: str  # host | srflx | relay
+    safety_code: str
+    connect_ms: float
+
+
+@dataclass(frozen=True)
+class TrackAdded(Event):
+    peer_id: str
+    kind: str  # audio | video | screen
+
+
+@dataclass(frozen=True)
+class FirstFrame(Event):
+    peer_id: str
+    name: str
+    kind: str
+    after_ms: float  # since the session started joining
+
+
+@dataclass(frozen=True)
+class ChatReceived(Event):
+    peer_id: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PeerMediaChanged(Event):
+    peer_id: str
+    mic: bool
+    cam: bool
+    screen: bool
+
+
+@dataclass(frozen=True)
+class RendezvousLost(Event):
+    """Signaling is gone; calls already connected keep their media."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class RoomInfo(Event):
+    expires_at: float
+    capacity: int
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionEnded(Event):
+    reason: str  # left | ended | expired | error text

@@ -1,0 +1,126 @@
+"""Headless participants for tests, benchmarks and bots: synthetic media, progress on stderr,
+statistics as JSON. Used by ``peermeet host/join --headless`` and ``peermeet demo``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from app.config import EngineConfig
+from app.errors import MediaError
+from app.media.audio import NullSink, ToneSource
+from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.camera import CameraCapture, list_cameras
+from app.media.synthetic import SyntheticCamera
+from app.media.video import VideoFeed
+from app.meeting import events as ev
+from app.meeting.media import LocalMedia
+from app.meeting.session import Session
+
+
+@dataclass
+class MediaOptions:
+    synthetic: bool = True
+    width: int = 640
+    height: int = 480
+    fps: int = 30
+    label: str = ""
+    tone_hz: float = 440.0
+
+
+def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
+    """Synthetic tone + test pattern, or the first camera when asked for devices."""
+    source: Any = None
+    if not opts.synthetic and list_cameras():
+        try:
+            source = CameraCapture(list_cameras()[0], opts.width, opts.height, opts.fps)
+        except MediaError as exc:
+            if report:
+                print(f"camera: {exc}", file=report)
+    if source is None:
+        source = SyntheticCamera(opts.width, opts.height, opts.fps, label=opts.label)
+    video = VideoFeed(source, opts.fps)
+    audio = AudioFeed(ToneSource(freq=opts.tone_hz))
+    return LocalMedia(audio, video, SpeakerMixer(NullSink()))
+
+
+async def close_media(media: LocalMedia) -> None:
+    await media.close()
+    await media.speaker.close()
+    media.audio.close()
+    media.video.close()
+
+
+@dataclass
+class Reporter:
+    """Prints session events for a person (stderr) and collects what the JSON stats need."""
+
+    session: Session
+    out: TextIO = sys.stderr
+    chat_on_connect: list[str] = field(default_factory=list)
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chats: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.session.subscribe(self.on_event)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Progress):
+            self.say(f"[{event.step}/5] {event.text}")
+        elif isinstance(event, ev.PeerConnected):
+            self.seen.setdefault(event.peer_id, {}).update(
+                name=event.name,
+                connect_ms=round(event.connect_ms, 1),
+                path=event.path,
+                safety_code=event.safety_code,
+            )
+            for text in self.chat_on_connect:
+                self.session.send_chat(text, to=event.peer_id)
+        elif isinstance(event, ev.FirstFrame):
+            self.seen.setdefault(event.peer_id, {})[f"first_{event.kind}_ms"] = round(
+                event.after_ms, 1
+            )
+        elif isinstance(event, ev.PeerLeft):
+            self.say(f"{event.name} left ({event.reason})")
+        elif isinstance(event, ev.ChatReceived):
+            self.chats.append({"from": event.peer_id, "name": event.name, "text": event.text})
+            self.say(f"chat from {event.name}: {event.text}")
+        elif isinstance(event, ev.RendezvousLost | ev.Notice):
+            self.say(f"note: {getattr(event, 'detail', '') or getattr(event, 'text', '')}")
+        elif isinstance(event, ev.SessionEnded):
+            self.say(f"call ended ({event.reason})")
+
+    def stats(self) -> dict[str, Any]:
+        media = self.session.media
+        peers = {}
+        for peer_id in set(self.seen) | set(self.session.peers):
+            row = dict(self.seen.get(peer_id, {}))
+            info = self.session.peers.get(peer_id)
+            row.setdefault("name", info.name if info else peer_id)
+            row.setdefault("path", info.path if info else "")
+            row.setdefault("connect_ms", None)
+            row["video_frames"] = media.video_frames(peer_id)
+            row["audio_frames"] = media.audio_frames(peer_id)
+            peers[peer_id] = row
+        return {"my_id": self.session.my_id, "peers": peers, "chat_received": self.chats}
+
+    def write_stats(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.stats(), fh, indent=2)
+
+
+def engine_config(
+    display_name: str, loopback: bool, base: EngineConfig | None = None
+) -> EngineConfig:
+    base = base or EngineConfig()
+    return EngineConfig(
+        display_name=display_name,
+        ice_servers=base.ice_servers,
+        loopback_only=loopback,
+        connect_timeout_s=base.connect_timeout_s,
+    )

@@ -1,0 +1,72 @@
+"""The host's side of a meeting: its embedded rendezvous (or an outside one) and the link."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+
+from app.meeting.links import Link, new_secret, slugify
+from app.net.addresses import advertised_host
+from app.net.rendezvous import RendezvousServer
+
+log = logging.getLogger(__name__)
+SIZES = ("small", "mid", "large")
+DEFAULT_LIFETIME_S = 3 * 3600
+
+
+def parse_duration(text: str) -> int:
+    """``"3h"``, ``"90m"``, ``"1h30m"``, ``"45s"`` or plain seconds -> seconds."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    total, number = 0, ""
+    for ch in text.strip().lower():
+        if ch.isdigit():
+            number += ch
+        elif ch in units and number:
+            total, number = total + int(number) * units[ch], ""
+        else:
+            raise ValueError(f"“{text}” is not a duration like 3h, 90m or 1h30m")
+    total += int(number) if number else 0
+    if total <= 0:
+        raise ValueError(f"“{text}” is not a positive duration")
+    return total
+
+
+class HostedRoom:
+    """Starts the embedded rendezvous (unless ``rendezvous`` names an outside one) and makes the
+    share link. The Session then creates the room on it. Owns the embedded server."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        bind: str = "0.0.0.0",
+        port: int = 0,
+        advertise: str | None = None,
+        rendezvous: Link | None = None,  # a template from links.parse_rendezvous
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.room = slugify(name)
+        self._bind, self._port, self._advertise = bind, port, advertise
+        self._outside = rendezvous
+        self._random = random
+        self.server: RendezvousServer | None = None
+        self.link: Link | None = None
+
+    async def start(self) -> Link:
+        secret = new_secret(self._random)
+        if self._outside is not None:
+            base = self._outside
+            self.link = Link(base.host, base.port, self.room, secret, secure=base.secure)
+            return self.link
+        self.server = RendezvousServer(host=self._bind, port=self._port)
+        port = await self.server.start()
+        host = self._advertise or advertised_host(self._bind)
+        self.link = Link(host, port, self.room, secret)
+        log.info("embedded rendezvous on %s:%d", self._bind, port)
+        return self.link
+
+    async def close(self) -> None:
+        if self.server is not None:
+            server, self.server = self.server, None
+            await server.close()

@@ -1,0 +1,139 @@
+"""Meeting links: ``peermeet://HOST:PORT/ROOM-NAME#k=SECRET`` or ``https://HOST/ROOM-NAME#k=...``.
+
+The part after ``#`` (the secret) is never sent to any server: browsers drop URL fragments from
+requests, and PeerMeet only ever sends the room id derived from it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import random as _random
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.errors import LinkError
+from app.meeting.words import ADJECTIVES, NOUNS
+from app.net.seal import b64d, b64e
+
+DEFAULT_PORT = 8765
+SECRET_BYTES = 16  # 128 bits
+_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$")
+
+
+@dataclass(frozen=True)
+class Link:
+    host: str
+    port: int
+    room: str
+    secret: str
+    secure: bool = False  # https:// link -> wss:// rendezvous
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.secure:
+            port = "" if self.port == 443 else f":{self.port}"
+            return f"https://{host}{port}/{self.room}#k={self.secret}"
+        return f"peermeet://{host}:{self.port}/{self.room}#k={self.secret}"
+
+    @property
+    def rendezvous_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'wss' if self.secure else 'ws'}://{host}:{self.port}/ws"
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def new_secret(random: Callable[[int], bytes] = os.urandom) -> str:
+    return b64e(random(SECRET_BYTES))
+
+
+def generate_room_name(rng: _random.Random | None = None) -> str:
+    r = rng or _random.SystemRandom()
+    return f"{r.choice(ADJECTIVES)}-{r.choice(NOUNS)}-{r.randint(10, 99)}"
+
+
+def slugify(text: str) -> str:
+    """Turn a person's meeting name into a room name: ``"Team Sync (Mon)"`` -> ``team-sync-mon``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:48].strip("-")
+    if not slug:
+        raise LinkError("A meeting name needs at least one letter or digit.")
+    return slug
+
+
+def parse_link(text: str) -> Link:
+    """Parse a pasted link; raise LinkError with a message a person understands."""
+    cleaned = "".join(text.split()).strip("<>\"'")
+    if not cleaned:
+        raise LinkError("The link is empty. Paste the whole link the host sent you.")
+    scheme, sep, rest = cleaned.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("peermeet", "https"):
+        raise LinkError(
+            "This is not a PeerMeet link: it should start with peermeet:// or https://."
+        )
+    rest, hash_sep, fragment = rest.partition("#")
+    authority, slash, path = rest.partition("/")
+    host, port = _parse_authority(authority, secure=scheme == "https")
+    room = path.strip("/").lower()
+    if not slash or not room:
+        raise LinkError("The link has no meeting name after the address (…/meeting-name#k=…).")
+    if not _NAME_RE.match(room):
+        raise LinkError(f"“{room}” is not a valid meeting name (letters, digits and dashes).")
+    if not hash_sep or not fragment:
+        raise LinkError(
+            "The link has no secret part (#k=…). It was probably cut off: copy the whole link."
+        )
+    params = dict(p.partition("=")[::2] for p in fragment.split("&"))
+    secret = params.get("k", "")
+    if not secret:
+        raise LinkError("The link's secret part must look like #k=… — copy the whole link.")
+    if not _SECRET_RE.match(secret) or len(b64d(secret)) < SECRET_BYTES:
+        raise LinkError("The link's secret is too short or damaged. Copy the whole link again.")
+    return Link(host=host, port=port, room=room, secret=secret, secure=scheme == "https")
+
+
+def _parse_authority(authority: str, secure: bool) -> tuple[str, int]:
+    if not authority:
+        raise LinkError("The link has no host address after the scheme.")
+    if authority.startswith("["):
+        host, close, port_text = authority[1:].partition("]")
+        if not close:
+            raise LinkError("The IPv6 address in the link is missing its closing bracket.")
+        port_text = port_text.removeprefix(":")
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise LinkError(f"“{host}” is not a valid IPv6 address.") from None
+    else:
+        host, _, port_text = authority.partition(":")
+        if not _HOST_RE.match(host):
+            raise LinkError(f"“{host}” is not a valid host name or address.")
+    if not port_text:
+        return host, 443 if secure else DEFAULT_PORT
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise LinkError(f"“{port_text}” is not a valid port (a number from 1 to 65535).")
+    return host, int(port_text)
+
+
+def parse_rendezvous(text: str) -> Link:
+    """An outside rendezvous address (``https://meet.example`` or ``peermeet://host:port``) as a
+    Link template without room or secret."""
+    cleaned = "".join(text.split()).strip("<>\"'").rstrip("/")
+    scheme, sep, rest = cleaned.partition("://")
+    if not sep or scheme.lower() not in ("peermeet", "https"):
+        raise LinkError("A rendezvous address starts with https:// or peermeet://.")
+    host, port = _parse_authority(rest.partition("/")[0], secure=scheme.lower() == "https")
+    return Link(host, port, "", "", secure=scheme.lower() == "https")

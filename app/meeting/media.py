@@ -1,0 +1,64 @@
+"""The local participant's media, shared by every peer connection of one session.
+
+Owns nothing it did not create: the feeds and the speaker are built by the caller (CLI or UI)
+and closed by it; this class owns the per-peer receivers it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiortc import MediaStreamTrack
+
+from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.remote import RemoteVideo
+from app.media.video import VideoFeed
+
+
+class LocalMedia:
+    def __init__(self, audio: AudioFeed, video: VideoFeed, speaker: SpeakerMixer) -> None:
+        self.audio = audio
+        self.video = video
+        self.speaker = speaker
+        self._remote: dict[tuple[str, str], RemoteVideo] = {}
+        self._retired: dict[tuple[str, str], int] = {}  # frame counts of peers that left
+
+    @property
+    def mic_on(self) -> bool:
+        return not self.audio.muted
+
+    @property
+    def camera_on(self) -> bool:
+        return self.video.enabled
+
+    def new_tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
+        """A fresh (audio, camera) pair of sending tracks for one more peer."""
+        return self.audio.new_track(), self.video.new_track()
+
+    def attach(
+        self, peer_id: str, kind: str, track: MediaStreamTrack, on_first: Callable[[], None]
+    ) -> None:
+        if kind == "audio":
+            self.speaker.attach(peer_id, track)
+        else:
+            self._remote[(peer_id, kind)] = RemoteVideo(track, on_first_frame=on_first)
+
+    async def detach(self, peer_id: str) -> None:
+        self.speaker.detach(peer_id)
+        for key in [k for k in self._remote if k[0] == peer_id]:
+            remote = self._remote.pop(key)
+            self._retired[key] = self._retired.get(key, 0) + remote.frames
+            await remote.close()
+
+    def remote_video(self, peer_id: str, kind: str = "video") -> RemoteVideo | None:
+        return self._remote.get((peer_id, kind))
+
+    def video_frames(self, peer_id: str, kind: str = "video") -> int:
+        remote = self._remote.get((peer_id, kind))
+        return self._retired.get((peer_id, kind), 0) + (remote.frames if remote else 0)
+
+    def audio_frames(self, peer_id: str) -> int:
+        return self.speaker.frames_received.get(peer_id, 0)
+
+    async def close(self) -> None:
+        for key in list(self._remote):
+            await self._remote.pop(key).close()

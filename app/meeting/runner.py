@@ -1,0 +1,76 @@
+"""``peermeet host --headless`` and ``peermeet join LINK --headless``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable
+
+from app.config import EngineConfig, IceServer
+from app.meeting import events as ev
+from app.meeting.headless import MediaOptions, Reporter, build_media, close_media
+from app.meeting.host import HostedRoom, parse_duration
+from app.meeting.links import parse_link, parse_rendezvous
+from app.meeting.session import Session
+from app.net.peers import set_loopback_only
+
+
+def _media_options(args: argparse.Namespace, label: str) -> MediaOptions:
+    try:
+        width, height = (int(v) for v in args.res.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"peermeet: --res must look like 640x480, not {args.res!r}") from None
+    return MediaOptions(args.synthetic, width, height, args.fps, label=label)
+
+
+async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event]) -> int:
+    stop = stop_event()
+    name = args.display_name or getattr(args, "display_name_alias", None)
+    room: HostedRoom | None = None
+    if args.command == "host":
+        lifetime = _duration(args.lifetime)
+        outside = parse_rendezvous(args.rendezvous) if args.rendezvous else None
+        room = HostedRoom(
+            args.name, bind=args.bind, port=args.port, advertise=args.advertise, rendezvous=outside
+        )
+        link = await room.start()
+        name = name or "host"
+    else:
+        link = parse_link(args.link)
+        name = name or "guest"
+    set_loopback_only(link.is_loopback)
+    config = EngineConfig(
+        display_name=name,
+        loopback_only=link.is_loopback,
+        ice_servers=tuple(IceServer(u) for u in args.stun),
+        connect_timeout_s=7.0,
+    )
+    media = build_media(_media_options(args, name), report=sys.stderr)
+    session = Session(config, media)
+    reporter = Reporter(session, chat_on_connect=list(args.chat))
+    session.subscribe(lambda e: stop.set() if isinstance(e, ev.SessionEnded) else None)
+    try:
+        if room is not None:
+            await session.create(link, args.size, lifetime)
+            print(link, flush=True)  # the contract: the share link is stdout's first line
+        else:
+            await session.join(link)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), args.seconds)
+    finally:
+        if args.stats_json:
+            reporter.write_stats(args.stats_json)
+        await session.leave()
+        await close_media(media)
+        if room is not None:
+            await room.close()
+    return 0
+
+
+def _duration(text: str) -> int:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise SystemExit(f"peermeet: --lifetime: {exc}") from None

@@ -1,0 +1,1 @@
+"""Networking: wire codec, sealing, rendezvous server and client, peer connections, discovery."""

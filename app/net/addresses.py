@@ -1,0 +1,33 @@
+"""Which addresses this machine can be reached at (for the share link and LAN discovery)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import ifaddr
+
+
+def lan_addresses(include_ipv6: bool = False) -> list[str]:
+    """Usable non-loopback unicast addresses, IPv4 first, private ranges before others."""
+    found: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str):
+                addr: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address(ip.ip)
+            elif include_ipv6 and ip.ip[2] == 0:  # global scope only; no link-local zone ids
+                addr = ipaddress.IPv6Address(ip.ip[0])
+            else:
+                continue
+            if addr.is_loopback or addr.is_link_local or addr.is_multicast:
+                continue
+            found.append(addr)
+    found.sort(key=lambda a: (a.version, not a.is_private))
+    return [str(a) for a in found]
+
+
+def advertised_host(bind: str) -> str:
+    """The host to put in a share link for a server bound to ``bind``."""
+    if bind in ("0.0.0.0", "::", ""):
+        addresses = lan_addresses()
+        return addresses[0] if addresses else "127.0.0.1"
+    return bind

@@ -1,0 +1,207 @@
+"""One RTCPeerConnection per remote peer. The only module that creates RTCPeerConnection.
+
+Every connection has the same fixed layout so offer and answer always line up without
+renegotiation: m-line 0 audio, 1 camera video, 2 screen video (idle until shared), plus one
+reliable data channel ("chat") opened by the offerer. The peer with the lower id offers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import aioice.ice
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+
+from app.config import IceServer
+from app.errors import ProtocolError
+from app.net import protocol
+
+log = logging.getLogger(__name__)
+KINDS = ("audio", "video", "screen")  # by transceiver index
+_original_host_addresses = aioice.ice.get_host_addresses
+_loopback_only = False
+
+
+def set_loopback_only(enabled: bool) -> None:
+    """aioice skips 127.0.0.1; when every peer is on this machine, offer only 127.0.0.1 instead.
+
+    Process-wide (aioice reads a module function): the CLI sets it for loopback links."""
+    global _loopback_only
+    _loopback_only = enabled
+
+
+def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    if _loopback_only:
+        return ["127.0.0.1"] if use_ipv4 else []
+    return _original_host_addresses(use_ipv4=use_ipv4, use_ipv6=use_ipv6)
+
+
+aioice.ice.get_host_addresses = _host_addresses
+
+
+class IdleVideoTrack(MediaStreamTrack):
+    """Placeholder for the screen sender until the user shares: sends nothing, costs nothing."""
+
+    kind = "video"
+
+    async def recv(self) -> Any:
+        await asyncio.Event().wait()  # until the sender is stopped (cancelled)
+
+
+def _fingerprints(sdp: str) -> list[str]:
+    return sorted({m.upper() for m in re.findall(r"a=fingerprint:\S+ ([0-9A-Fa-f:]+)", sdp)})
+
+
+def safety_code(local_sdp: str, remote_sdp: str) -> str:
+    """8 digits from both DTLS fingerprints, equal on both ends unless someone is in between."""
+    digest = hashlib.sha256(
+        "|".join(sorted(_fingerprints(local_sdp) + _fingerprints(remote_sdp))).encode()
+    )
+    number = int.from_bytes(digest.digest()[:5], "big") % 100_000_000
+    return f"{number // 10_000:04d} {number % 10_000:04d}"
+
+
+class PeerLink:
+    """A connection to one remote peer and the tasks that read from it."""
+
+    def __init__(
+        self,
+        peer_id: str,
+        *,
+        offerer: bool,
+        ice_servers: tuple[IceServer, ...],
+        audio: MediaStreamTrack,
+        video: MediaStreamTrack,
+        on_state: Callable[[PeerLink, str], None],
+        on_track: Callable[[PeerLink, str, MediaStreamTrack], None],
+        on_data: Callable[[PeerLink, protocol.Message], None],
+    ) -> None:
+        self.peer_id = peer_id
+        self.offerer = offerer
+        self.name = ""
+        self._on_state, self._on_track, self._on_data = on_state, on_track, on_data
+        servers = [
+            RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
+            for s in ice_servers
+        ]  # always explicit: None would mean Google STUN
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        self.pc.addTransceiver(audio, direction="sendrecv")
+        self.pc.addTransceiver(video, direction="sendrecv")
+        self.screen = self.pc.addTransceiver(IdleVideoTrack(), direction="sendrecv")
+        self._channel: RTCDataChannel | None = None
+        self._outbox: list[str] = []
+        self._closed = False
+        if offerer:
+            self._wire_channel(self.pc.createDataChannel("chat"))
+        else:
+            self.pc.on("datachannel", self._wire_channel)
+        self.pc.on("connectionstatechange", self._state_changed)
+        self.pc.on("track", self._track_added)
+
+    # --- negotiation -------------------------------------------------------------------------
+    async def make_offer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createOffer())  # gathers all candidates
+        return str(self.pc.localDescription.sdp)
+
+    async def accept_offer(self, sdp: str) -> str:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return str(self.pc.localDescription.sdp)
+
+    async def accept_answer(self, sdp: str) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    # --- data channel ------------------------------------------------------------------------
+    def _wire_channel(self, channel: RTCDataChannel) -> None:
+        self._channel = channel
+        channel.on("open", self._flush)
+        channel.on("message", self._data_received)
+        if channel.readyState == "open":
+            self._flush()
+
+    def _flush(self) -> None:
+        while self._outbox and self._channel is not None and self._channel.readyState == "open":
+            self._channel.send(self._outbox.pop(0))
+
+    def send(self, msg: protocol.Message) -> None:
+        """Send over the data channel; queued (bounded) until it opens."""
+        if self._closed:
+            return
+        self._outbox = [*self._outbox[-63:], msg.encode()]
+        self._flush()
+
+    def _data_received(self, data: str | bytes) -> None:
+        try:
+            msg = protocol.decode("data", data)
+        except ProtocolError as exc:
+            log.warning("dropped bad data-channel message from %s: %s", self.peer_id, exc)
+            return
+        self._on_data(self, msg)
+
+    # --- events ------------------------------------------------------------------------------
+    def _state_changed(self) -> None:
+        self._on_state(self, str(self.pc.connectionState))
+
+    def _track_added(self, track: MediaStreamTrack) -> None:
+        for index, transceiver in enumerate(self.pc.getTransceivers()[: len(KINDS)]):
+            if transceiver.receiver.track is track:
+                self._on_track(self, KINDS[index], track)
+                return
+
+    # --- inspection --------------------------------------------------------------------------
+    @property
+    def safety_code(self) -> str:
+        local, remote = self.pc.localDescription, self.pc.remoteDescription
+        return safety_code(local.sdp, remote.sdp) if local and remote else ""
+
+    def path(self) -> str:
+        """host (LAN/loopback), srflx (direct through NAT) or relay (TURN), from the chosen pair."""
+        try:
+            ice = self.pc.getTransceivers()[0].receiver.transport.transport
+            pair = ice._connection._nominated.get(1)  # aioice internals; best effort
+            types = {pair.local_candidate.type, pair.remote_candidate.type}
+        except (AttributeError, IndexError):
+            return "unknown"
+        if "relay" in types:
+            return "relay"
+        return "srflx" if types & {"srflx", "prflx"} else "host"
+
+    def remote_address(self) -> str:
+        try:
+            ice = self.pc.getTransceivers()[0].receiver.transport.transport
+            pair = ice._connection._nominated.get(1)
+            return f"{pair.remote_candidate.host}:{pair.remote_candidate.port}"
+        except (AttributeError, IndexError):
+            return ""
+
+    async def stats(self) -> dict[str, float]:
+        """RTT (ms), packets lost and bytes in/out, summed over the media streams."""
+        out = {"rtt_ms": 0.0, "packets_lost": 0.0, "bytes_in": 0.0, "bytes_out": 0.0}
+        for st in (await self.pc.getStats()).values():
+            if st.type == "remote-inbound-rtp" and st.roundTripTime:
+                out["rtt_ms"] = max(out["rtt_ms"], st.roundTripTime * 1000)
+            elif st.type == "inbound-rtp":
+                out["packets_lost"] += st.packetsLost or 0
+                out["bytes_in"] += st.bytesReceived or 0
+            elif st.type == "outbound-rtp":
+                out["bytes_out"] += st.bytesSent or 0
+        return out
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._outbox.clear()
+        await self.pc.close()

@@ -1,0 +1,282 @@
+"""Pure codec for every PeerMeet message (no I/O). See docs/signaling-protocol.md.
+
+Three families share one JSON shape, ``{"v": 1, "type": "...", ...fields}``:
+
+* ``rv``     - between a client and the rendezvous server (plain JSON over a websocket);
+* ``signal`` - between peers, always inside a sealed blob the server cannot read;
+* ``data``   - between peers over the WebRTC data channel (DTLS-protected).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from app.errors import ProtocolError
+
+VERSION = 1
+#: Largest encoded message on any channel (bytes). SDP with many candidates is ~6 KB.
+MAX_MESSAGE_BYTES = 64 * 1024
+
+_REGISTRY: dict[str, dict[str, type[Message]]] = {"rv": {}, "signal": {}, "data": {}}
+_HINTS: dict[type[Message], dict[str, Any]] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    TYPE: ClassVar[str] = ""
+    FAMILY: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"v": VERSION, "type": self.TYPE}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            body[f.name] = list(value) if isinstance(value, tuple) else value
+        return body
+
+    def encode(self) -> str:
+        text = json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
+        if len(text.encode()) > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"{self.TYPE} message is larger than {MAX_MESSAGE_BYTES} bytes")
+        return text
+
+
+M = TypeVar("M", bound=type[Message])
+
+
+def _message(family: str, type_name: str) -> Callable[[M], M]:
+    def register(cls: M) -> M:
+        cls.TYPE = type_name
+        cls.FAMILY = family
+        _REGISTRY[family][type_name] = cls
+        return cls
+
+    return register
+
+
+def _check(name: str, value: Any, hint: Any) -> Any:
+    """Validate one JSON value against a field annotation; return the Python value."""
+    if hint is str and isinstance(value, str):
+        return value
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(hint):
+            return None
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _check(name, value, inner[0])
+    if origin is tuple and isinstance(value, list):
+        (item,) = typing.get_args(hint)[:1]
+        return tuple(_check(name, v, item) for v in value)
+    raise ProtocolError(f"field {name!r} has the wrong type")
+
+
+def from_dict(family: str, body: Any) -> Message:
+    if not isinstance(body, dict):
+        raise ProtocolError("message is not a JSON object")
+    version = body.get("v")
+    if version != VERSION:
+        raise ProtocolError(f"unsupported protocol version {version!r} (this app speaks {VERSION})")
+    type_name = body.get("type")
+    cls = _REGISTRY[family].get(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        raise ProtocolError(f"unknown {family} message type {type_name!r}")
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in body:
+            raise ProtocolError(f"{type_name} message lacks field {f.name!r}")
+        kwargs[f.name] = _check(f.name, body[f.name], hints[f.name])
+    extra = set(body) - {"v", "type"} - set(kwargs)
+    if extra:
+        raise ProtocolError(f"{type_name} message has unknown fields {sorted(extra)}")
+    return cls(**kwargs)
+
+
+def decode(family: str, data: str | bytes) -> Message:
+    """Decode one message of ``family``; raise ProtocolError on anything malformed."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"message is larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"message is not valid JSON ({exc})") from None
+    return from_dict(family, body)
+
+
+# --- client <-> rendezvous ("rv") ----------------------------------------------------------
+
+
+@_message("rv", "create")
+@dataclasses.dataclass(frozen=True)
+class Create(Message):
+    room: str  # room id derived from the secret (base64url)
+    hint: str  # human room name, only used to tell "wrong secret" from "no such room"
+    size: str  # small | mid | large
+    lifetime_s: int
+
+
+@_message("rv", "join")
+@dataclasses.dataclass(frozen=True)
+class Join(Message):
+    room: str
+    hint: str
+
+
+@_message("rv", "relay")
+@dataclasses.dataclass(frozen=True)
+class Relay(Message):
+    to: str | None  # one peer id, or None for everyone else in the room
+    blob: str  # sealed, base64url
+
+
+@_message("rv", "leave")
+@dataclasses.dataclass(frozen=True)
+class Leave(Message):
+    pass
+
+
+@_message("rv", "end")
+@dataclasses.dataclass(frozen=True)
+class End(Message):
+    owner_token: str
+
+
+@_message("rv", "extend")
+@dataclasses.dataclass(frozen=True)
+class Extend(Message):
+    owner_token: str
+    seconds: int
+
+
+@_message("rv", "ping")
+@dataclasses.dataclass(frozen=True)
+class Ping(Message):
+    pass
+
+
+@_message("rv", "pong")
+@dataclasses.dataclass(frozen=True)
+class Pong(Message):
+    pass
+
+
+@_message("rv", "joined")
+@dataclasses.dataclass(frozen=True)
+class Joined(Message):
+    peer_id: str
+    peers: tuple[str, ...]
+    capacity: int
+    expires_at: float  # unix time
+    owner_token: str | None  # only in the answer to "create"
+
+
+@_message("rv", "peer_joined")
+@dataclasses.dataclass(frozen=True)
+class PeerJoined(Message):
+    peer_id: str
+
+
+@_message("rv", "peer_left")
+@dataclasses.dataclass(frozen=True)
+class PeerLeft(Message):
+    peer_id: str
+
+
+@_message("rv", "relayed")
+@dataclasses.dataclass(frozen=True)
+class Relayed(Message):
+    sender: str
+    blob: str
+
+
+@_message("rv", "room_ended")
+@dataclasses.dataclass(frozen=True)
+class RoomEnded(Message):
+    reason: str  # expired | ended
+
+
+@_message("rv", "extended")
+@dataclasses.dataclass(frozen=True)
+class Extended(Message):
+    expires_at: float
+
+
+@_message("rv", "error")
+@dataclasses.dataclass(frozen=True)
+class Error(Message):
+    code: str
+    message: str
+
+
+# --- peer <-> peer, sealed ("signal") --------------------------------------------------------
+
+
+@_message("signal", "offer")
+@dataclasses.dataclass(frozen=True)
+class Offer(Message):
+    sdp: str
+    name: str  # sender's display name
+
+
+@_message("signal", "answer")
+@dataclasses.dataclass(frozen=True)
+class Answer(Message):
+    sdp: str
+    name: str
+
+
+@_message("signal", "candidate")
+@dataclasses.dataclass(frozen=True)
+class Candidate(Message):
+    candidate: str
+    sdp_mid: str | None
+    sdp_mline_index: int | None
+
+
+@_message("signal", "bye")
+@dataclasses.dataclass(frozen=True)
+class Bye(Message):
+    reason: str
+
+
+# --- peer <-> peer over the data channel ("data") ---------------------------------------------
+
+
+@_message("data", "chat")
+@dataclasses.dataclass(frozen=True)
+class Chat(Message):
+    text: str
+    msg_id: str
+
+
+@_message("data", "bye")
+@dataclasses.dataclass(frozen=True)
+class Goodbye(Message):
+    """Sent over the data channel when leaving: peers drop us at once, even without signaling."""
+
+    reason: str
+
+
+@_message("data", "state")
+@dataclasses.dataclass(frozen=True)
+class MediaState(Message):
+    mic: bool
+    cam: bool
+    screen: bool
+
+
+def all_types() -> dict[str, dict[str, type[Message]]]:
+    """Every registered message class by family and type (for docs and golden tests)."""
+    return {family: dict(types_) for family, types_ in _REGISTRY.items()}

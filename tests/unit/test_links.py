@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from app.errors import LinkError
+from app.meeting.links import (
+    Link,
+    generate_room_name,
+    new_secret,
+    parse_link,
+    parse_rendezvous,
+    slugify,
+)
+from app.net.seal import b64d
+
+SECRET = "AAECAwQFBgcICQoLDA0ODw"
+
+
+def test_secret_has_128_random_bits_url_safe() -> None:
+    secrets = {new_secret() for _ in range(50)}
+    assert len(secrets) == 50
+    for s in secrets:
+        assert len(b64d(s)) >= 16
+        assert all(c.isalnum() or c in "-_" for c in s)
+
+
+def test_round_trip_peermeet_and_https() -> None:
+    for link in (
+        Link("192.168.1.20", 8765, "quiet-river-42", SECRET),
+        Link("meet.example.org", 443, "team-sync", SECRET, secure=True),
+        Link("meet.example.org", 8443, "team-sync", SECRET, secure=True),
+        Link("fe80::1", 9000, "x", SECRET),
+    ):
+        assert parse_link(str(link)) == link
+
+
+def test_rendezvous_urls() -> None:
+    assert parse_link(f"peermeet://h:1/r#k={SECRET}").rendezvous_url == "ws://h:1/ws"
+    assert parse_link(f"https://meet.example/r#k={SECRET}").rendezvous_url == (
+        "wss://meet.example:443/ws"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"  <peermeet://10.0.0.5:8765/team-sync#k={SECRET}>  ",
+        f"peermeet://10.0.0.5:8765/team-sync\n#k={SECRET[:10]} {SECRET[10:]}",
+        f'"peermeet://10.0.0.5:8765/Team-Sync/#k={SECRET}"',
+        f"PEERMEET://10.0.0.5:8765/team-sync#k={SECRET}",
+    ],
+)
+def test_pasted_forms_tolerated(text: str) -> None:
+    assert parse_link(text) == Link("10.0.0.5", 8765, "team-sync", SECRET)
+
+
+def test_default_ports() -> None:
+    assert parse_link(f"peermeet://h/r#k={SECRET}").port == 8765
+    assert parse_link(f"https://h/r#k={SECRET}").port == 443
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "empty"),
+        ("zoom.us/j/123", "not a PeerMeet link"),
+        (f"http://h/r#k={SECRET}", "not a PeerMeet link"),
+        ("peermeet://h:1/team-sync", "no secret part"),
+        ("peermeet://h:1/team-sync#", "no secret part"),
+        ("peermeet://h:1/team-sync#x=1", "must look like #k="),
+        ("peermeet://h:1/team-sync#k=abc", "too short or damaged"),
+        ("peermeet://h:1/team-sync#k=ab$cdefghijklmnopqrstuvwxyz", "too short or damaged"),
+        (f"peermeet://h:1/#k={SECRET}", "no meeting name"),
+        (f"peermeet://h:1#k={SECRET}", "no meeting name"),
+        (f"peermeet://h:1/bad_name!#k={SECRET}", "not a valid meeting name"),
+        (f"peermeet://h:0/r#k={SECRET}", "not a valid port"),
+        (f"peermeet://h:70000/r#k={SECRET}", "not a valid port"),
+        (f"peermeet://h:ab/r#k={SECRET}", "not a valid port"),
+        (f"peermeet:///r#k={SECRET}", "no host"),
+        (f"peermeet://[::1/r#k={SECRET}", "closing bracket"),
+        (f"peermeet://[zz::1]:5/r#k={SECRET}", "not a valid IPv6"),
+        (f"peermeet://bad host!/r#k={SECRET}", "not a valid host"),
+    ],
+)
+def test_errors_are_precise(text: str, needle: str) -> None:
+    with pytest.raises(LinkError, match=needle):
+        parse_link(text)
+
+
+def test_room_names() -> None:
+    name = generate_room_name(random.Random(1))
+    adjective, noun, number = name.split("-")
+    assert adjective.isalpha() and noun.isalpha() and 10 <= int(number) <= 99
+    assert parse_link(str(Link("h", 1, name, SECRET))).room == name
+    assert slugify("  Team Sync (Monday) — Café ") == "team-sync-monday-cafe"
+    with pytest.raises(LinkError):
+        slugify("!!!")
+
+
+def test_loopback_detection() -> None:
+    assert Link("127.0.0.1", 1, "r", SECRET).is_loopback
+    assert Link("localhost", 1, "r", SECRET).is_loopback
+    assert Link("::1", 1, "r", SECRET).is_loopback
+    assert not Link("192.168.1.2", 1, "r", SECRET).is_loopback
+
+
+def test_parse_rendezvous() -> None:
+    assert parse_rendezvous("https://meet.example/").rendezvous_url == "wss://meet.example:443/ws"
+    assert parse_rendezvous("peermeet://10.0.0.1:9000").port == 9000
+    with pytest.raises(LinkError):
+        parse_rendezvous("ftp://x")

@@ -1,0 +1,98 @@
+"""Golden files for every message, and malformed input of every kind."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from app.errors import ProtocolError
+from app.net import protocol as p
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "protocol"
+SAMPLES: list[p.Message] = [
+    p.Create(room="Zm9vYmFyYmF6cXV4cXV1", hint="quiet-river-42", size="mid", lifetime_s=10800),
+    p.Join(room="Zm9vYmFyYmF6cXV4cXV1", hint="quiet-river-42"),
+    p.Relay(to="a1b2c3d4", blob="c2VhbGVk"),
+    p.Relay(to=None, blob="c2VhbGVk"),
+    p.Leave(),
+    p.End(owner_token="b3duZXI"),
+    p.Extend(owner_token="b3duZXI", seconds=3600),
+    p.Ping(),
+    p.Pong(),
+    p.Joined(peer_id="a1b2", peers=("c3d4", "e5f6"), capacity=8, expires_at=1.7e9, owner_token=None),
+    p.PeerJoined(peer_id="c3d4"),
+    p.PeerLeft(peer_id="c3d4"),
+    p.Relayed(sender="c3d4", blob="c2VhbGVk"),
+    p.RoomEnded(reason="expired"),
+    p.Extended(expires_at=1.7e9),
+    p.Error(code="room_full", message="This meeting is full."),
+    p.Offer(sdp="v=0\r\n", name="Alice"),
+    p.Answer(sdp="v=0\r\n", name="Bob"),
+    p.Candidate(candidate="candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdp_mid="0",
+                sdp_mline_index=0),
+    p.Bye(reason="left"),
+    p.Chat(text="hello 👋", msg_id="m1"),
+    p.Goodbye(reason="left"),
+    p.MediaState(mic=True, cam=False, screen=False),
+]
+
+
+def _golden_name(msg: p.Message) -> str:
+    suffix = "_all" if isinstance(msg, p.Relay) and msg.to is None else ""
+    return f"{msg.FAMILY}_{msg.TYPE}{suffix}.json"
+
+
+@pytest.mark.parametrize("msg", SAMPLES, ids=_golden_name)
+def test_golden(msg: p.Message) -> None:
+    path = GOLDEN / _golden_name(msg)
+    encoded = msg.encode()
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(encoded + "\n", encoding="utf-8")
+    assert path.read_text(encoding="utf-8").strip() == encoded
+    assert p.decode(msg.FAMILY, encoded) == msg
+
+
+def test_every_message_type_has_a_golden_sample() -> None:
+    sampled = {(m.FAMILY, m.TYPE) for m in SAMPLES}
+    registered = {(fam, t) for fam, types in p.all_types().items() for t in types}
+    assert registered == sampled
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        ('{"v":1,"type":"join","room":"x"', "not valid JSON"),  # truncated
+        ("[1,2]", "not a JSON object"),
+        ('{"v":2,"type":"ping"}', "unsupported protocol version 2"),
+        ('{"type":"ping"}', "unsupported protocol version None"),
+        ('{"v":1,"type":"teleport"}', "unknown rv message type"),
+        ('{"v":1}', "unknown rv message type"),
+        ('{"v":1,"type":"join","room":5,"hint":"x"}', "'room' has the wrong type"),
+        ('{"v":1,"type":"join","room":"r"}', "lacks field 'hint'"),
+        ('{"v":1,"type":"join","room":"r","hint":"h","x":1}', "unknown fields"),
+        ('{"v":1,"type":"create","room":"r","hint":"h","size":"s","lifetime_s":true}', "wrong type"),
+        ('{"v":1,"type":"joined","peer_id":"a","peers":["b",3],"capacity":4,'
+         '"expires_at":1,"owner_token":null}', "'peers' has the wrong type"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_malformed(data: str | bytes, needle: str) -> None:
+    with pytest.raises(ProtocolError, match=needle):
+        p.decode("rv", data)
+
+
+def test_oversize_is_refused_both_ways() -> None:
+    huge = json.dumps({"v": 1, "type": "relay", "to": None, "blob": "x" * p.MAX_MESSAGE_BYTES})
+    with pytest.raises(ProtocolError, match="larger than"):
+        p.decode("rv", huge)
+    with pytest.raises(ProtocolError, match="larger than"):
+        p.Relay(to=None, blob="x" * p.MAX_MESSAGE_BYTES).encode()
+
+
+def test_families_are_separate() -> None:
+    with pytest.raises(ProtocolError, match="unknown signal message type 'join'"):
+        p.decode("signal", p.Join(room="r", hint="h").encode())
