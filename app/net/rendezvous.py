@@ -1,0 +1,291 @@
+"""The rendezvous server: meets peers by room id and relays sealed blobs it cannot read.
+
+It is deliberately dumb. Peers derive the room id from the link secret and seal every
+signaling message (see ``app.net.seal``), so the server only routes: who is in which
+room, and "forward this opaque blob to that member". It keeps everything in memory and
+forgets a room when it ends or expires (bar a tombstone so late joiners get a clear
+answer).
+
+Robustness rules, since anyone on the internet can connect:
+
+* one task per connection (the web server's) that never raises out, plus one writer task per
+  connection draining a bounded queue - a slow reader gets dropped, it never stalls others;
+* hard limits: message size, token-bucket rate, join deadline, idle timeout, max rooms;
+* any malformed input gets an ``Error`` and the connection is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.errors import PeerMeetError, ProtocolError, RoomRefused, refusal
+from app.net import protocol
+from app.net.rooms import Room, Rooms, TokenBucket
+from app.net.wsio import CLOSE_TIMEOUT, FRAME_LIMIT, WsConnection, WsServer
+
+log = logging.getLogger(__name__)
+
+_TO_SERVER = (
+    protocol.Create,
+    protocol.Join,
+    protocol.Relay,
+    protocol.Leave,
+    protocol.End,
+    protocol.Extend,
+    protocol.Ping,
+)
+
+
+class _Session:
+    """One connection's outgoing side: a bounded queue drained by its own writer task."""
+
+    def __init__(self, conn: WsConnection, queue_size: int, send_timeout: float) -> None:
+        self.conn = conn
+        self.room_id = ""
+        self.peer_id = ""
+        self.closing = False
+        self._send_timeout = send_timeout
+        self._limit = queue_size
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size + 1)  # +1: end mark
+        self._writer = asyncio.create_task(self._write(), name=f"rv-writer-{conn.remote}")
+
+    def send(self, msg: protocol.Message | str) -> bool:
+        """Queue a message; False if the client is closing or was just dropped as too slow."""
+        if self.closing:
+            return False
+        if self._queue.qsize() < self._limit:
+            self._queue.put_nowait(msg if isinstance(msg, str) else msg.encode())
+            return True
+        log.warning("dropping slow client %s (outgoing queue full)", self.conn.remote)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self.finish()
+        return False
+
+    def fail(self, code: str, detail: str = "") -> None:
+        """Tell the client why, then close."""
+        self.send(protocol.Error(code, str(refusal(code, detail))))
+        self.finish()
+
+    def finish(self) -> None:
+        """Close the connection once everything queued so far is sent. Idempotent."""
+        if not self.closing:
+            self.closing = True
+            self._queue.put_nowait(None)  # never full: send() leaves the last slot free
+
+    async def wait_closed(self) -> None:
+        self.finish()
+        await self._writer
+
+    async def _write(self) -> None:
+        grace = CLOSE_TIMEOUT
+        try:
+            while (text := await self._queue.get()) is not None:
+                async with asyncio.timeout(self._send_timeout):
+                    await self.conn.send_text(text)
+        except (TimeoutError, PeerMeetError) as exc:
+            log.info("cannot send to %s: %r", self.conn.remote, exc)
+            grace = 0.0  # it stopped reading: no polite close handshake
+        finally:
+            self.closing = True
+            await self.conn.close(grace)
+
+
+class RendezvousServer:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_rooms: int = 1000,
+        max_message_bytes: int = protocol.MAX_MESSAGE_BYTES,
+        rate: tuple[float, float] = (50.0, 200.0),
+        idle_timeout: float = 60.0,
+        join_timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        sweep_interval: float = 1.0,
+        queue_size: int = 256,
+        send_timeout: float = 5.0,
+    ) -> None:
+        self.rooms = Rooms(clock=clock, max_rooms=max_rooms)
+        self._max_bytes = max_message_bytes
+        self._rate = rate
+        self._idle_timeout, self._join_timeout = idle_timeout, join_timeout
+        self._sweep_interval = sweep_interval
+        self._queue_size, self._send_timeout = queue_size, send_timeout
+        self._sessions: dict[tuple[str, str], _Session] = {}  # (room id, peer id) -> session
+        frame_limit = max(FRAME_LIMIT, max_message_bytes + 4096)
+        self._ws = WsServer(self._serve, host, port, frame_limit=frame_limit, status=self._status)
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closed = False
+        self.on_relay: Callable[[str, str], None] | None = None
+        self.port = port
+
+    @property
+    def room_count(self) -> int:
+        return len(self.rooms)
+
+    async def start(self) -> int:
+        self.port = await self._ws.start()
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="rv-sweeper")
+        log.info("rendezvous listening on port %d", self.port)
+        return self.port
+
+    async def close(self) -> None:
+        """Stop sweeping, close every connection and the listener. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self._ws.close()
+
+    def _status(self) -> dict[str, Any]:
+        return {"rooms": len(self.rooms), "peers": len(self._sessions)}
+
+    # --- per connection ------------------------------------------------------------------------
+
+    async def _serve(self, conn: WsConnection) -> None:
+        session = _Session(conn, self._queue_size, self._send_timeout)
+        try:
+            await self._converse(session)
+        except Exception:
+            log.exception("connection from %s failed", conn.remote)
+        finally:
+            self._depart(session)
+            await session.wait_closed()
+
+    async def _converse(self, session: _Session) -> None:
+        bucket = TokenBucket(*self._rate)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._join_timeout
+        while not session.closing:
+            joined = bool(session.peer_id)
+            wait = self._idle_timeout if joined else max(0.0, deadline - loop.time())
+            try:
+                text = await session.conn.recv_text(wait)
+            except TimeoutError:
+                return session.fail("idle", "" if joined else "no create/join in time")
+            except ProtocolError as exc:
+                return session.fail("bad_message", str(exc))
+            if text is None or session.closing:
+                return
+            if not bucket.allow():
+                return session.fail("rate_limited")
+            if len(text) > self._max_bytes or len(text.encode()) > self._max_bytes:
+                return session.fail("too_large", f"limit is {self._max_bytes} bytes")
+            try:
+                msg = protocol.decode("rv", text)
+            except ProtocolError as exc:
+                return session.fail("bad_message", str(exc))
+            if not isinstance(msg, _TO_SERVER):
+                return session.fail("bad_message", f"{msg.TYPE} is not sent to the server")
+            try:
+                self._dispatch(session, msg)
+            except RoomRefused as exc:
+                session.send(protocol.Error(exc.code, str(exc)))
+
+    def _dispatch(self, session: _Session, msg: protocol.Message) -> None:
+        if isinstance(msg, protocol.Ping):
+            session.send(protocol.Pong())
+            return
+        if isinstance(msg, protocol.Create | protocol.Join):
+            if session.peer_id:
+                raise refusal("bad_message", "already in a room")
+            return self._admit(session, msg)
+        room = self.rooms.get(session.room_id) if session.peer_id else None
+        if room is None or session.peer_id not in room.members:
+            raise refusal("not_joined")
+        if isinstance(msg, protocol.Relay):
+            self._relay(session, room, msg)
+        elif isinstance(msg, protocol.Leave):
+            self._depart(session)
+            session.finish()
+        elif isinstance(msg, protocol.End):
+            self._kick(self.rooms.end(room.room_id, msg.owner_token), "ended")
+        elif isinstance(msg, protocol.Extend):
+            room = self.rooms.extend(room.room_id, msg.owner_token, msg.seconds)
+            self._broadcast(room, protocol.Extended(room.expires_at))
+
+    def _admit(self, session: _Session, msg: protocol.Create | protocol.Join) -> None:
+        if isinstance(msg, protocol.Create):
+            room, peer_id = self.rooms.create(msg.room, msg.hint, msg.size, msg.lifetime_s)
+            token: str | None = room.owner_token
+        else:
+            room, peer_id = self.rooms.join(msg.room, msg.hint)
+            token = None
+        session.room_id, session.peer_id = room.room_id, peer_id
+        self._sessions[room.room_id, peer_id] = session
+        others = tuple(p for p in room.members if p != peer_id)
+        session.send(protocol.Joined(peer_id, others, room.capacity, room.expires_at, token))
+        self._broadcast(room, protocol.PeerJoined(peer_id), exclude=peer_id)
+        count = f"{len(room.members)}/{room.capacity}"
+        log.info("%s: %s room %s… (%s)", peer_id, msg.TYPE, room.room_id[:6], count)
+
+    def _relay(self, session: _Session, room: Room, msg: protocol.Relay) -> None:
+        if msg.to is not None and (msg.to not in room.members or msg.to == session.peer_id):
+            raise refusal("not_joined", f"peer {msg.to!r} is not in this room")
+        try:
+            text = protocol.Relayed(session.peer_id, msg.blob).encode()
+        except ProtocolError:
+            raise refusal("too_large") from None
+        if self.on_relay is not None:
+            self.on_relay(room.room_id, msg.blob)
+        if msg.to is None:
+            self._broadcast(room, text, exclude=session.peer_id)
+        else:
+            self._broadcast(room, text, only=msg.to)
+
+    def _broadcast(
+        self,
+        room: Room,
+        msg: protocol.Message | str,
+        *,
+        exclude: str | None = None,
+        only: str | None = None,
+    ) -> None:
+        text = msg if isinstance(msg, str) else msg.encode()
+        dropped: list[_Session] = []
+        for peer_id in room.members:
+            session = self._sessions.get((room.room_id, peer_id))
+            if session is None or peer_id == exclude or only not in (None, peer_id):
+                continue
+            if not session.send(text):
+                dropped.append(session)
+        for session in dropped:
+            self._depart(session)  # tell the others now, not when its socket finally dies
+
+    def _kick(self, room: Room, reason: str) -> None:
+        """Tell every member the room is over, then close their connections."""
+        self._broadcast(room, protocol.RoomEnded(reason))
+        for peer_id in room.members:
+            session = self._sessions.get((room.room_id, peer_id))
+            if session is not None:
+                session.finish()
+        log.info("room %s… %s with %d members", room.room_id[:6], reason, len(room.members))
+
+    def _depart(self, session: _Session) -> None:
+        """Forget a session's membership and tell the rest of its room. Idempotent."""
+        if not session.peer_id:
+            return
+        self._sessions.pop((session.room_id, session.peer_id), None)
+        room = self.rooms.get(session.room_id)
+        if self.rooms.leave(session.room_id, session.peer_id) and room is not None:
+            self._broadcast(room, protocol.PeerLeft(session.peer_id))
+        session.peer_id = ""
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            try:
+                for room in self.rooms.sweep():
+                    self._kick(room, "expired")
+            except Exception:
+                log.exception("sweep failed")

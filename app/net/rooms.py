@@ -1,0 +1,210 @@
+"""Sans-IO room registry of the rendezvous server, plus a token-bucket rate limiter.
+
+Kept free of sockets and of real time (``clock`` and ``new_id`` are injected) so every
+rule - capacity, expiry, tombstones, ownership - is unit-tested without a network. The
+registry stores only what routing needs: the room id (derived from the link secret, never
+the secret itself), the human hint, member ids, expiry and the owner's token.
+
+Ended or expired room ids are remembered for ``TOMBSTONE_S`` so a late joiner learns
+"expired"/"ended" instead of the confusing "no such room".
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from app.errors import refusal
+
+CAPACITY = {"small": 4, "mid": 8, "large": 16}
+MIN_LIFETIME_S = 60
+DEFAULT_LIFETIME_S = 3 * 3600
+MAX_LIFETIME_S = 24 * 3600
+TOMBSTONE_S = 24 * 3600
+MAX_TOMBSTONES = 100_000
+MAX_ID_CHARS = 64
+MAX_HINT_CHARS = 128
+
+Clock = Callable[[], float]
+
+
+def new_peer_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def new_owner_token() -> str:
+    return secrets.token_urlsafe(16)  # 128 bits, base64url
+
+
+@dataclass
+class Room:
+    room_id: str
+    hint: str
+    capacity: int
+    expires_at: float
+    owner_token: str
+    members: list[str] = field(default_factory=list)
+
+
+class Seat(NamedTuple):
+    room: Room
+    peer_id: str
+
+
+class Rooms:
+    def __init__(
+        self,
+        *,
+        clock: Clock = time.time,
+        new_id: Callable[[], str] = new_peer_id,
+        new_token: Callable[[], str] = new_owner_token,
+        max_rooms: int = 1000,
+        tombstone_s: float = TOMBSTONE_S,
+        max_tombstones: int = MAX_TOMBSTONES,
+    ) -> None:
+        self._clock, self._new_id, self._new_token = clock, new_id, new_token
+        self.max_rooms = max_rooms
+        self._tombstone_s, self._max_tombstones = tombstone_s, max_tombstones
+        self._rooms: dict[str, Room] = {}
+        self._hints: Counter[str] = Counter()
+        self._tombstones: OrderedDict[str, tuple[str, float]] = OrderedDict()  # id -> code, until
+
+    def __len__(self) -> int:
+        return len(self._rooms)
+
+    def get(self, room_id: str) -> Room | None:
+        return self._rooms.get(room_id)
+
+    def create(self, room_id: str, hint: str, size: str, lifetime_s: int) -> Seat:
+        """Open a room; its creator is the first member and holds ``room.owner_token``."""
+        _check_names(room_id, hint)
+        if size not in CAPACITY:
+            raise refusal("bad_message", f"size must be one of {', '.join(CAPACITY)}")
+        if not MIN_LIFETIME_S <= lifetime_s <= MAX_LIFETIME_S:
+            raise refusal(
+                "bad_message", f"lifetime must be {MIN_LIFETIME_S}..{MAX_LIFETIME_S} seconds"
+            )
+        if room_id in self._rooms:
+            self._live(room_id)  # room_expired if it is past its time but not yet swept
+            raise refusal("room_exists")
+        tomb = self._tomb(room_id)
+        if tomb is not None:
+            raise refusal(tomb)
+        if len(self._rooms) >= self.max_rooms:
+            raise refusal("too_many_rooms")
+        room = Room(room_id, hint, CAPACITY[size], self._clock() + lifetime_s, self._new_token())
+        self._rooms[room_id] = room
+        self._hints[hint] += 1
+        return self._seat(room)
+
+    def join(self, room_id: str, hint: str) -> Seat:
+        _check_names(room_id, hint)
+        room = self._live(room_id, hint)
+        if len(room.members) >= room.capacity:
+            raise refusal("room_full")
+        return self._seat(room)
+
+    def leave(self, room_id: str, peer_id: str) -> list[str]:
+        """Remove a member; return who is still in the room (empty if the room is gone)."""
+        room = self._rooms.get(room_id)
+        if room is None or peer_id not in room.members:
+            return []
+        room.members.remove(peer_id)
+        return list(room.members)
+
+    def end(self, room_id: str, token: str) -> Room:
+        """End a room for everyone (owner only); the caller notifies ``room.members``."""
+        room = self._owned(room_id, token)
+        self._bury(room, "room_ended")
+        return room
+
+    def extend(self, room_id: str, token: str, seconds: int) -> Room:
+        """Push expiry back by ``seconds``, never beyond MAX_LIFETIME_S from now."""
+        if not 0 < seconds <= MAX_LIFETIME_S:
+            raise refusal("bad_message", f"extension must be 1..{MAX_LIFETIME_S} seconds")
+        room = self._owned(room_id, token)
+        room.expires_at = min(room.expires_at + seconds, self._clock() + MAX_LIFETIME_S)
+        return room
+
+    def sweep(self) -> list[Room]:
+        """Bury rooms past their expiry and forget old tombstones; return the expired rooms."""
+        now = self._clock()
+        expired = [r for r in self._rooms.values() if r.expires_at <= now]
+        for room in expired:
+            self._bury(room, "room_expired")
+        while self._tombstones:
+            oldest = next(iter(self._tombstones.values()))
+            if oldest[1] > now:
+                break
+            self._tombstones.popitem(last=False)
+        return expired
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _seat(self, room: Room) -> Seat:
+        peer_id = self._new_id()
+        while peer_id in room.members:
+            peer_id = self._new_id()
+        room.members.append(peer_id)
+        return Seat(room, peer_id)
+
+    def _live(self, room_id: str, hint: str | None = None) -> Room:
+        room = self._rooms.get(room_id)
+        if room is not None:
+            if room.expires_at <= self._clock():
+                raise refusal("room_expired")
+            return room
+        tomb = self._tomb(room_id)
+        if tomb is not None:
+            raise refusal(tomb)
+        if hint is not None and self._hints[hint] > 0:
+            raise refusal("wrong_secret")
+        raise refusal("no_such_room")
+
+    def _owned(self, room_id: str, token: str) -> Room:
+        room = self._live(room_id)
+        if not hmac.compare_digest(room.owner_token.encode(), token.encode()):
+            raise refusal("not_owner")
+        return room
+
+    def _tomb(self, room_id: str) -> str | None:
+        tomb = self._tombstones.get(room_id)
+        return tomb[0] if tomb is not None and tomb[1] > self._clock() else None
+
+    def _bury(self, room: Room, code: str) -> None:
+        del self._rooms[room.room_id]
+        self._hints[room.hint] -= 1
+        if self._hints[room.hint] <= 0:
+            del self._hints[room.hint]
+        self._tombstones.pop(room.room_id, None)
+        self._tombstones[room.room_id] = (code, self._clock() + self._tombstone_s)
+        while len(self._tombstones) > self._max_tombstones:
+            self._tombstones.popitem(last=False)
+
+
+def _check_names(room_id: str, hint: str) -> None:
+    if not 0 < len(room_id) <= MAX_ID_CHARS or len(hint) > MAX_HINT_CHARS:
+        raise refusal("bad_message", "room id or hint has a bad length")
+
+
+class TokenBucket:
+    """Allow ``rate`` events per second on average, bursts of up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float, clock: Clock = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._tokens = burst
+        self._last = clock()
+
+    def allow(self, cost: float = 1.0) -> bool:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + max(0.0, now - self._last) * self.rate)
+        self._last = now
+        if self._tokens < cost:
+            return False
+        self._tokens -= cost
+        return True

@@ -1,0 +1,145 @@
+"""Client side of the rendezvous: join a room, exchange sealed blobs, hear who comes and goes.
+
+One websocket per meeting. The client reads only when the caller asks (``create``/``join``
+wait for their answer, then ``recv`` yields room events), so there is exactly one
+background task: the keepalive that pings every ``keepalive_s`` so the server's idle
+timeout and NAT boxes never drop a quiet meeting. Pongs are swallowed; anything
+malformed from the server is logged and skipped - a bad server must not crash a meeting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Self
+
+from app.errors import REFUSAL_TEXT, PeerMeetError, ProtocolError, RendezvousUnreachable, refusal
+from app.net import protocol
+from app.net.wsio import WsConnection, ws_connect
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 15.0
+
+
+class SignalingClient:
+    def __init__(
+        self, conn: WsConnection, *, keepalive_s: float = KEEPALIVE_S, reply_timeout: float = 10.0
+    ) -> None:
+        self._conn = conn
+        self._reply_timeout = reply_timeout
+        self._read_lock = asyncio.Lock()
+        self._send_lock = asyncio.Lock()
+        self._closed = False
+        self._keepalive = asyncio.create_task(self._keep_alive(keepalive_s), name="rv-keepalive")
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        timeout: float = 10.0,  # noqa: ASYNC109 - also bounds the wait for create/join answers
+        *,
+        keepalive_s: float = KEEPALIVE_S,
+    ) -> Self:
+        """Connect to ``ws://host:port/ws``; raise RendezvousUnreachable within ``timeout``."""
+        conn = await ws_connect(url, timeout)
+        return cls(conn, keepalive_s=keepalive_s, reply_timeout=timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._conn.closed
+
+    async def create(self, room_id: str, hint: str, size: str, lifetime_s: int) -> protocol.Joined:
+        """Open a room and enter it as its owner (``Joined.owner_token`` is set)."""
+        return await self._enter(protocol.Create(room_id, hint, size, lifetime_s))
+
+    async def join(self, room_id: str, hint: str) -> protocol.Joined:
+        return await self._enter(protocol.Join(room_id, hint))
+
+    async def relay(self, to: str | None, blob: str) -> None:
+        """Send a sealed blob to one peer, or to every other member when ``to`` is None."""
+        await self._send(protocol.Relay(to, blob))
+
+    async def end(self, owner_token: str) -> None:
+        await self._send(protocol.End(owner_token))
+
+    async def extend(self, owner_token: str, seconds: int) -> None:
+        await self._send(protocol.Extend(owner_token, seconds))
+
+    async def recv(self) -> protocol.Message | None:
+        """Next room event (PeerJoined, PeerLeft, Relayed, RoomEnded, Extended, Error).
+
+        Returns None once the connection is gone.
+        """
+        if self._closed:
+            return None
+        return await self._read()
+
+    async def close(self) -> None:
+        """Say goodbye if still connected, stop the keepalive, close the socket. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._keepalive.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._keepalive
+        if not self._conn.closed:
+            with contextlib.suppress(PeerMeetError, TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._conn.send_text(protocol.Leave().encode())
+        await self._conn.close()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    async def _enter(self, msg: protocol.Create | protocol.Join) -> protocol.Joined:
+        await self._send(msg)
+        try:
+            async with asyncio.timeout(self._reply_timeout):
+                while True:
+                    reply = await self._read()
+                    if reply is None:
+                        raise RendezvousUnreachable(
+                            "The meeting host closed the connection before letting us in."
+                        )
+                    if isinstance(reply, protocol.Joined):
+                        return reply
+                    if isinstance(reply, protocol.Error):
+                        log.info("rendezvous refused %s: %s", msg.TYPE, reply.message)
+                        detail = "" if reply.code in REFUSAL_TEXT else reply.message[:200]
+                        raise refusal(reply.code, detail)
+                    log.debug("ignoring %s before joining", reply.TYPE)
+        except TimeoutError:
+            raise RendezvousUnreachable(
+                f"The meeting host did not answer within {self._reply_timeout:g} s."
+            ) from None
+
+    async def _send(self, msg: protocol.Message) -> None:
+        if self._closed:
+            raise RendezvousUnreachable("The connection to the meeting host is closed.")
+        async with self._send_lock:
+            await self._conn.send_text(msg.encode())
+
+    async def _read(self) -> protocol.Message | None:
+        async with self._read_lock:
+            while True:
+                try:
+                    text = await self._conn.recv_text(None)
+                    if text is None:
+                        return None
+                    msg = protocol.decode("rv", text)
+                except ProtocolError as exc:
+                    log.warning("skipping malformed message from the rendezvous: %s", exc)
+                    continue
+                if not isinstance(msg, protocol.Pong):
+                    return msg
+
+    async def _keep_alive(self, interval: float) -> None:
+        ping = protocol.Ping().encode()
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                async with self._send_lock:
+                    await self._conn.send_text(ping)
+        except PeerMeetError as exc:
+            log.debug("keepalive stopped: %s", exc)

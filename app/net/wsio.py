@@ -1,0 +1,197 @@
+"""The one place that touches aiohttp: a tiny text-only websocket adapter.
+
+Everything else in PeerMeet speaks ``WsConnection`` (send/receive text, close), so the
+rendezvous server and the signaling client stay testable and the HTTP library can be
+swapped in one file. The adapter also enforces the transport rules shared by both
+sides: text frames only, no compression, and frames bounded to the protocol's size
+limit (plus a small margin so the server can still answer "too_large" politely).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from app.errors import ProtocolError, RendezvousUnreachable
+from app.net import protocol
+
+log = logging.getLogger(__name__)
+
+#: Largest websocket frame accepted; anything above is closed by aiohttp with code 1009.
+FRAME_LIMIT = protocol.MAX_MESSAGE_BYTES + 4096
+#: How long a close handshake may take before the socket is simply dropped.
+CLOSE_TIMEOUT = 2.0
+
+_Ws = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
+
+
+class WsConnection:
+    """One open websocket. Not safe for two concurrent ``recv_text`` calls."""
+
+    def __init__(self, ws: _Ws, remote: str, session: aiohttp.ClientSession | None = None) -> None:
+        self._ws = ws
+        self._session = session
+        self.remote = remote
+
+    @property
+    def closed(self) -> bool:
+        return self._ws.closed
+
+    async def send_text(self, text: str) -> None:
+        """Send one text frame; raise RendezvousUnreachable if the connection is gone."""
+        try:
+            await self._ws.send_str(text)
+        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+            raise RendezvousUnreachable(f"The connection was lost ({exc}).") from None
+
+    async def recv_text(self, timeout: float | None = None) -> str | None:  # noqa: ASYNC109
+        """Next text frame; None once closed; TimeoutError; ProtocolError for bad frames."""
+        if self._ws.closed:
+            return None  # aiohttp raises after a few reads on a closed socket
+        async with asyncio.timeout(timeout):
+            msg = await self._ws.receive()
+        if msg.type is aiohttp.WSMsgType.TEXT:
+            return str(msg.data)
+        if msg.type is aiohttp.WSMsgType.BINARY:
+            raise ProtocolError("binary websocket frames are not allowed")
+        if msg.type is aiohttp.WSMsgType.ERROR and isinstance(msg.data, aiohttp.WebSocketError):
+            # aiohttp already closed the socket (oversize frame, invalid UTF-8, ...).
+            raise ProtocolError(f"websocket protocol violation: {msg.data}")
+        return None  # CLOSE / CLOSING / CLOSED / transport error: the connection is gone
+
+    async def close(self, grace: float = CLOSE_TIMEOUT) -> None:
+        """Close the socket and the client session, if any. Idempotent.
+
+        The close handshake may take ``grace`` seconds; after that (or at once with 0, for a
+        peer that stopped reading) the socket is simply dropped.
+        """
+        try:
+            async with asyncio.timeout(grace):
+                await self._ws.close()
+        except (TimeoutError, ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+            log.debug("websocket close to %s: %r", self.remote, exc)
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        return f"it answered, but not as a PeerMeet rendezvous: HTTP {exc.status}"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "host name not found"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return "connection refused"
+        return exc.strerror or type(exc.os_error).__name__
+    if isinstance(exc, aiohttp.InvalidURL | ValueError):
+        return "invalid address"
+    return str(exc) or type(exc).__name__
+
+
+async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC109
+    """Open a websocket to ``url`` within ``timeout`` seconds or raise RendezvousUnreachable."""
+    parts = urlsplit(url)
+    where = parts.netloc or url
+    session = aiohttp.ClientSession()
+    try:
+        async with asyncio.timeout(timeout):
+            ws = await session.ws_connect(
+                url,
+                autoping=True,
+                compress=0,
+                max_msg_size=FRAME_LIMIT,
+                timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
+            )
+    except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
+        await session.close()
+        raise RendezvousUnreachable(
+            f"Cannot reach the meeting host at {where} ({_describe(exc)}). "
+            "Check the link, or ask the host whether PeerMeet is still running."
+        ) from None
+    except BaseException:
+        await session.close()
+        raise
+    return WsConnection(ws, parts.hostname or "", session)
+
+
+Handler = Callable[[WsConnection], Awaitable[None]]
+
+
+class WsServer:
+    """Serve ``handler`` for each websocket on ``path``, plus ``/`` and ``/healthz``."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        host: str,
+        port: int,
+        path: str = "/ws",
+        *,
+        frame_limit: int = FRAME_LIMIT,
+        status: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self._handler = handler
+        self._host, self._port, self._path = host, port, path
+        self._frame_limit = frame_limit
+        self._status = status or dict
+        self._conns: set[WsConnection] = set()
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.port = 0
+
+    async def start(self) -> int:
+        app = web.Application()
+        app.router.add_get(self._path, self._on_ws)
+        app.router.add_get("/", self._on_index)
+        app.router.add_get("/healthz", self._on_health)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        return self.port
+
+    async def _on_index(self, request: web.Request) -> web.Response:
+        return web.Response(text="PeerMeet rendezvous\n")
+
+    async def _on_health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", **self._status()})
+
+    async def _on_ws(self, request: web.Request) -> web.StreamResponse:
+        if self._closing:
+            return web.Response(status=503, text="shutting down\n")
+        ws = web.WebSocketResponse(
+            autoping=True, compress=False, max_msg_size=self._frame_limit, timeout=CLOSE_TIMEOUT
+        )
+        await ws.prepare(request)
+        conn = WsConnection(ws, request.remote or "")
+        self._conns.add(conn)
+        try:
+            await self._handler(conn)
+        except Exception:
+            log.exception("websocket handler for %s failed", conn.remote)
+        finally:
+            self._conns.discard(conn)
+            await conn.close()
+        return ws
+
+    async def close(self) -> None:
+        """Close every live connection, then stop listening. Idempotent."""
+        self._closing = True
+        await asyncio.gather(*(c.close() for c in list(self._conns)))
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
