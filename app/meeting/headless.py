@@ -90,8 +90,14 @@ class Reporter:
         elif isinstance(event, ev.ChatReceived):
             self.chats.append({"from": event.peer_id, "name": event.name, "text": event.text})
             self.say(f"chat from {event.name}: {event.text}")
-        elif isinstance(event, ev.RendezvousLost | ev.Notice):
-            self.say(f"note: {getattr(event, 'detail', '') or getattr(event, 'text', '')}")
+        elif isinstance(event, ev.RendezvousLost):
+            media = self.session.media
+            for peer_id in self.session.peers:  # to show later that media outlived signaling
+                row = self.seen.setdefault(peer_id, {})
+                row["video_frames_at_rendezvous_lost"] = media.video_frames(peer_id)
+            self.say(f"note: {event.detail}")
+        elif isinstance(event, ev.Notice):
+            self.say(f"note: {event.text}")
         elif isinstance(event, ev.SessionEnded):
             self.say(f"call ended ({event.reason})")
 

@@ -1,0 +1,162 @@
+"""The one QObject between widgets and the Qt-free engine.
+
+Widgets call the bridge's methods and listen to its signals; they never touch Session, PeerLink
+or aiortc. Engine events arrive on the asyncio loop, which qasync runs on the Qt thread, so the
+signals are emitted on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.config import EngineConfig
+from app.errors import LinkError, PeerMeetError
+from app.meeting import events as ev
+from app.meeting.links import Link, parse_link
+from app.meeting.media import LocalMedia
+from app.meeting.session import PeerInfo, Session
+from app.net.peers import set_loopback_only
+
+log = logging.getLogger(__name__)
+MediaFactory = Callable[[], LocalMedia]
+MediaCloser = Callable[[LocalMedia], Any]  # may return an awaitable
+
+
+class Bridge(QObject):
+    progress = Signal(int, str)  # step 1..5, text
+    joined = Signal()  # in the room; peers will follow
+    failed = Signal(str, str)  # code, what a person reads (the dialog stays open)
+    peerJoined = Signal(str, str)  # peer_id, name
+    peerLeft = Signal(str, str, str)  # peer_id, name, reason
+    peerConnected = Signal(str, str, str, str, float)  # id, name, path, safety code, connect ms
+    peerState = Signal(str, str)  # peer_id, connection state
+    peerMedia = Signal(str, bool, bool, bool)  # peer_id, mic, cam, screen
+    trackAdded = Signal(str, str)  # peer_id, kind (audio | video | screen)
+    firstFrame = Signal(str, str)  # peer_id, kind
+    chatReceived = Signal(str, str, str)  # peer_id, name, text
+    notice = Signal(str)
+    roomInfo = Signal(float, int)  # expires_at (unix), capacity
+    ended = Signal(str)  # reason
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        media_factory: MediaFactory,
+        media_closer: MediaCloser,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.config = config
+        self._media_factory, self._media_closer = media_factory, media_closer
+        self.session: Session | None = None
+        self.link: Link | None = None
+        self._cleanup: asyncio.Task[None] | None = None
+
+    # --- actions -----------------------------------------------------------------------------
+    async def join(self, link_text: str, display_name: str | None = None) -> bool:
+        """Join by link. Emits progress, then joined or failed(code, text). Never raises."""
+        if self.session is not None:
+            await self.leave()
+        try:
+            link = parse_link(link_text)
+        except LinkError as exc:
+            self.failed.emit(exc.code, str(exc))
+            return False
+        set_loopback_only(link.is_loopback)
+        config = EngineConfig(
+            display_name=(display_name or self.config.display_name).strip()[:64] or "Guest",
+            ice_servers=self.config.ice_servers,
+            loopback_only=link.is_loopback,
+            connect_timeout_s=self.config.connect_timeout_s,
+        )
+        media = self._media_factory()
+        session = Session(config, media)
+        session.subscribe(self._on_event)
+        self.session, self.link = session, link
+        try:
+            await session.join(link)
+        except PeerMeetError as exc:
+            self.session = self.link = None
+            await self._close_media(media)
+            self.failed.emit(exc.code, str(exc))
+            return False
+        self.joined.emit()
+        return True
+
+    async def leave(self) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        await session.leave()
+        await self._close_media(session.media)
+
+    def send_chat(self, text: str) -> None:
+        if self.session is not None and text.strip():
+            self.session.send_chat(text.strip())
+
+    def set_mic(self, on: bool) -> None:
+        if self.session is not None:
+            self.session.set_mic(on)
+
+    def set_camera(self, on: bool) -> None:
+        if self.session is not None:
+            self.session.set_camera(on)
+
+    # --- what widgets read -------------------------------------------------------------------
+    @property
+    def in_call(self) -> bool:
+        return self.session is not None
+
+    def peers(self) -> dict[str, PeerInfo]:
+        return dict(self.session.peers) if self.session else {}
+
+    def remote_frame(self, peer_id: str, kind: str = "video") -> Any:
+        """Newest decoded av.VideoFrame from a peer, or None."""
+        if self.session is None:
+            return None
+        remote = self.session.media.remote_video(peer_id, kind)
+        return remote.latest if remote else None
+
+    def local_frame(self) -> Any:
+        return self.session.media.video.latest if self.session else None
+
+    # --- engine events -> signals --------------------------------------------------------------
+    def _on_event(self, e: ev.Event) -> None:
+        if isinstance(e, ev.Progress):
+            self.progress.emit(e.step, e.text)
+        elif isinstance(e, ev.PeerJoined):
+            self.peerJoined.emit(e.peer_id, e.name)
+        elif isinstance(e, ev.PeerLeft):
+            self.peerLeft.emit(e.peer_id, e.name, e.reason)
+        elif isinstance(e, ev.PeerConnected):
+            self.peerConnected.emit(e.peer_id, e.name, e.path, e.safety_code, e.connect_ms)
+        elif isinstance(e, ev.ConnectionChanged):
+            self.peerState.emit(e.peer_id, e.state)
+        elif isinstance(e, ev.PeerMediaChanged):
+            self.peerMedia.emit(e.peer_id, e.mic, e.cam, e.screen)
+        elif isinstance(e, ev.TrackAdded):
+            self.trackAdded.emit(e.peer_id, e.kind)
+        elif isinstance(e, ev.FirstFrame):
+            self.firstFrame.emit(e.peer_id, e.kind)
+        elif isinstance(e, ev.ChatReceived):
+            self.chatReceived.emit(e.peer_id, e.name, e.text)
+        elif isinstance(e, ev.RoomInfo):
+            self.roomInfo.emit(e.expires_at, e.capacity)
+        elif isinstance(e, ev.RendezvousLost):
+            self.notice.emit(e.detail)
+        elif isinstance(e, ev.Notice):
+            self.notice.emit(e.text)
+        elif isinstance(e, ev.SessionEnded):
+            if e.reason != "left":  # ended by the host or expiry: release media too
+                self._cleanup = asyncio.get_running_loop().create_task(self.leave())
+            self.ended.emit(e.reason)
+
+    async def _close_media(self, media: LocalMedia) -> None:
+        result = self._media_closer(media)
+        if hasattr(result, "__await__"):
+            await result

@@ -1,0 +1,88 @@
+"""Headless peers as separate processes over loopback, through a real rendezvous."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.e2e.helpers import MEDIA, finish, first_line, peermeet, rendezvous, stats
+
+
+def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
+    host = peermeet(
+        "host", "--headless", "--name", "E2E Call", "--bind", "127.0.0.1", *MEDIA,
+        "--seconds", "16", "--stats-json", str(tmp_path / "host.json"), "--chat", "hi from host",
+    )  # fmt: skip
+    link = first_line(host)
+    assert link.startswith("peermeet://127.0.0.1:") and "/e2e-call#k=" in link
+    guests = [
+        peermeet(
+            "join", link, "--headless", *MEDIA, "--display-name", name, "--seconds", "11",
+            "--stats-json", str(tmp_path / f"{name}.json"), "--chat", f"hi from {name}",
+        )  # fmt: skip
+        for name in ("alice", "bob")
+    ]
+    results = [finish(g) for g in guests] + [finish(host)]
+    for code, err in results:
+        assert code == 0, err
+    names = {"host": "host", "alice": "alice", "bob": "bob"}
+    for me in names:
+        data = stats(tmp_path / f"{me}.json")
+        others = {row["name"]: row for row in data["peers"].values()}
+        assert set(others) == set(names) - {me}, data
+        for row in others.values():
+            assert row["video_frames"] > 30, (me, row)
+            assert row["audio_frames"] > 100, (me, row)
+            assert row["path"] == "host"
+            assert len(row["safety_code"]) == 9
+        chats = {c["text"] for c in data["chat_received"]}
+        assert chats == {f"hi from {o}" for o in names if o != me}, data
+    # both ends of one connection show the same safety code
+    host_view = {r["name"]: r for r in stats(tmp_path / "host.json")["peers"].values()}
+    alice_view = {r["name"]: r for r in stats(tmp_path / "alice.json")["peers"].values()}
+    assert host_view["alice"]["safety_code"] == alice_view["host"]["safety_code"]
+    _, host_err = results[-1]
+    assert "[4/5] secure handshake" in host_err
+
+
+def test_media_survives_rendezvous_loss(tmp_path: Path) -> None:
+    server = rendezvous("--host", "127.0.0.1", "--port", "0")
+    port = first_line(server).rsplit(":", 1)[1]
+    host = peermeet(
+        "host", "--headless", "--name", "survivor", "--rendezvous", f"peermeet://127.0.0.1:{port}",
+        *MEDIA, "--seconds", "14", "--stats-json", str(tmp_path / "host.json"),
+    )  # fmt: skip
+    link = first_line(host)
+    assert f"127.0.0.1:{port}/survivor#k=" in link
+    guest = peermeet("join", link, "--headless", *MEDIA, "--seconds", "12",
+                     "--stats-json", str(tmp_path / "guest.json"))  # fmt: skip
+    assert guest.stderr is not None
+    deadline = time.monotonic() + 15
+    for line in guest.stderr:
+        if "media flowing" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1.0)
+    server.terminate()
+    server.communicate(timeout=10)
+    code, err = finish(guest)
+    assert code == 0, err
+    finish(host)
+    (row,) = stats(tmp_path / "guest.json")["peers"].values()
+    lost_at = row["video_frames_at_rendezvous_lost"]
+    assert row["video_frames"] - lost_at > 60, row  # ≥ 4 s more of 15 fps after the loss
+
+
+def test_bad_link_exits_2_with_one_line_reason() -> None:
+    code, err = finish(peermeet("join", "peermeet://127.0.0.1:9/room", "--headless"))
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "secret" in err
+
+
+def test_unreachable_host_exits_3_quickly() -> None:
+    start = time.monotonic()
+    code, err = finish(
+        peermeet("join", "peermeet://127.0.0.1:1/room#k=AAECAwQFBgcICQoLDA0ODw", "--headless")
+    )
+    assert code == 3, err
+    assert time.monotonic() - start <= 10
+    assert "127.0.0.1:1" in err

@@ -1,0 +1,156 @@
+"""Sessions against a real rendezvous and real aiortc connections, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from app.config import EngineConfig
+from app.errors import RoomRefused
+from app.meeting import events as ev
+from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.links import Link, new_secret
+from app.meeting.session import Session
+from app.net.rendezvous import RendezvousServer
+from app.net.seal import b64d
+from app.net.signaling import SignalingClient
+
+pytestmark = pytest.mark.usefixtures("loopback")
+
+
+class Peer:
+    def __init__(self, name: str) -> None:
+        self.media = build_media(MediaOptions(True, 160, 120, 15, label=name))
+        self.session = Session(EngineConfig(display_name=name, loopback_only=True), self.media)
+        self.events: list[ev.Event] = []
+        self.session.subscribe(self.events.append)
+
+    def of(self, kind: type[ev.Event]) -> list[ev.Event]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def close(self) -> None:
+        await self.session.leave()
+        await close_media(self.media)
+
+
+async def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RendezvousServer]:
+    srv = RendezvousServer(host="127.0.0.1", port=0)
+    await srv.start()
+    yield srv
+    await srv.close()
+
+
+def room_link(server: RendezvousServer, name: str = "team-sync") -> Link:
+    return Link("127.0.0.1", server.port, name, new_secret())
+
+
+async def test_two_peers_call_chat_mute_and_leave(server: RendezvousServer) -> None:
+    relayed: list[str] = []
+    server.on_relay = lambda room_id, blob: relayed.append(blob)
+    before = asyncio.all_tasks()
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    token = await host.session.create(link, "small", 3600)
+    assert token
+    await guest.session.join(link)
+    await until(lambda: host.media.video_frames(guest.session.my_id) > 5)
+    await until(lambda: guest.media.video_frames(host.session.my_id) > 5)
+    await until(lambda: guest.media.audio_frames(host.session.my_id) > 10)
+
+    (hc,) = host.of(ev.PeerConnected)
+    (gc,) = guest.of(ev.PeerConnected)
+    assert hc.name == "Gus" and gc.name == "Hana"  # type: ignore[attr-defined]
+    assert hc.safety_code == gc.safety_code  # type: ignore[attr-defined]
+    assert hc.path == "host"  # type: ignore[attr-defined]
+
+    host.session.send_chat("hello Gus")
+    guest.session.send_chat("hi Hana")
+    await until(lambda: bool(guest.session.chat_log) and bool(host.session.chat_log))
+    assert guest.session.chat_log[0].text == "hello Gus"
+    assert host.session.chat_log[0].name == "Gus"
+
+    guest.session.set_mic(False)
+    await until(lambda: host.session.peers[guest.session.my_id].mic is False)
+    assert any(not e.mic for e in host.of(ev.PeerMediaChanged))  # type: ignore[attr-defined]
+
+    # the rendezvous relayed only sealed blobs: no SDP, names or chat in the clear
+    assert relayed
+    for blob in relayed:
+        raw = b64d(blob)
+        for needle in (b"v=0", b"fingerprint", b"Hana", b"Gus", b"candidate"):
+            assert needle not in raw
+
+    await guest.close()
+    await until(lambda: bool(host.of(ev.PeerLeft)))
+    assert host.session.peers == {}
+    await host.close()
+    await asyncio.sleep(0.1)
+    leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
+    leftover.discard(asyncio.current_task())  # type: ignore[arg-type]
+    assert not leftover, leftover
+
+
+async def test_wrong_secret_cannot_join(server: RendezvousServer) -> None:
+    link = room_link(server)
+    host, intruder = Peer("Hana"), Peer("Ivan")
+    try:
+        await host.session.create(link, "small", 3600)
+        wrong = Link(link.host, link.port, link.room, new_secret())
+        with pytest.raises(RoomRefused) as info:
+            await intruder.session.join(wrong)
+        assert info.value.code == "wrong_secret"
+        assert "Wrong or outdated link" in str(info.value)
+    finally:
+        await intruder.close()
+        await host.close()
+
+
+async def test_tampered_and_replayed_signaling_is_dropped(server: RendezvousServer) -> None:
+    captured: list[str] = []
+    server.on_relay = lambda room_id, blob: captured.append(blob)
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        await until(lambda: host.media.video_frames(guest.session.my_id) > 3)
+        # An attacker who knows the room id (as the server does) joins and replays/tampers.
+        from app.net.seal import RoomKeys
+
+        attacker = await SignalingClient.connect(link.rendezvous_url, 5.0)
+        await attacker.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+        tampered = captured[0][:-6] + ("AAAAAA" if not captured[0].endswith("AAAAAA") else "BBBBBB")
+        for blob in (captured[0], tampered, "bm90IGEgc2VhbA"):
+            await attacker.relay(None, blob)
+        await until(lambda: host.session.dropped_messages + guest.session.dropped_messages >= 6)
+        await attacker.close()
+        frames = host.media.video_frames(guest.session.my_id)
+        await asyncio.sleep(0.5)
+        assert host.media.video_frames(guest.session.my_id) > frames  # the call went on
+    finally:
+        await guest.close()
+        await host.close()
+
+
+async def test_room_end_by_host_ends_everyones_call(server: RendezvousServer) -> None:
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        await host.session.end_room()
+        await until(lambda: bool(guest.of(ev.SessionEnded)))
+        assert guest.of(ev.SessionEnded)[0].reason == "ended"  # type: ignore[attr-defined]
+    finally:
+        await guest.close()
+        await host.close()
