@@ -10,7 +10,7 @@ from app.config import EngineConfig
 from app.meeting.headless import MediaOptions, Reporter, build_media, close_media
 from app.meeting.host import DEFAULT_LIFETIME_S, HostedRoom
 from app.meeting.session import Session
-from app.net.peers import set_loopback_only
+from app.net.peers import PATH_LABELS, set_loopback_only
 
 HOW_TO = """\
 Start a real meeting:
@@ -50,7 +50,7 @@ async def run_demo(seconds: float = 10.0) -> int:
             for row in reporter.stats()["peers"].values():
                 fps = row["video_frames"] / seconds
                 print(
-                    f"  from {row['name']:<6} path={row['path'] or '?':<6} "
+                    f"  from {row['name']:<6} path={PATH_LABELS.get(row['path'], '?'):<6} "
                     f"connect={row['connect_ms'] or 0:>5.0f} ms  "
                     f"video={row['video_frames']:>4} frames "
                     f"(~{fps:.0f} fps)  audio={row['audio_frames']:>4} frames  "

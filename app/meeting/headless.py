@@ -48,8 +48,8 @@ def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
 
 async def close_media(media: LocalMedia) -> None:
     await media.close()
-    await media.speaker.close()
-    media.audio.close()
+    await media.speaker.aclose()
+    await media.audio.aclose()
     media.video.close()
 
 

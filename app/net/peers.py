@@ -30,6 +30,8 @@ from app.net import protocol
 
 log = logging.getLogger(__name__)
 KINDS = ("audio", "video", "screen")  # by transceiver index
+#: How a path reads to a person: same network, straight through NATs, or via a TURN relay.
+PATH_LABELS = {"host": "LAN", "srflx": "direct", "relay": "relay", "unknown": "?"}
 _original_host_addresses = aioice.ice.get_host_addresses
 _loopback_only = False
 
@@ -166,25 +168,27 @@ class PeerLink:
         local, remote = self.pc.localDescription, self.pc.remoteDescription
         return safety_code(local.sdp, remote.sdp) if local and remote else ""
 
-    def path(self) -> str:
-        """host (LAN/loopback), srflx (direct through NAT) or relay (TURN), from the chosen pair."""
+    def _pair(self) -> Any:
+        """The nominated ICE candidate pair (aioice internals; best effort) or None."""
         try:
             ice = self.pc.getTransceivers()[0].receiver.transport.transport
-            pair = ice._connection._nominated.get(1)  # aioice internals; best effort
-            types = {pair.local_candidate.type, pair.remote_candidate.type}
+            return ice._connection._nominated.get(1)
         except (AttributeError, IndexError):
+            return None
+
+    def path(self) -> str:
+        """host (LAN/loopback), srflx (direct through NAT) or relay (TURN), from the chosen pair."""
+        pair = self._pair()
+        if pair is None:
             return "unknown"
+        types = {pair.local_candidate.type, pair.remote_candidate.type}
         if "relay" in types:
             return "relay"
         return "srflx" if types & {"srflx", "prflx"} else "host"
 
     def remote_address(self) -> str:
-        try:
-            ice = self.pc.getTransceivers()[0].receiver.transport.transport
-            pair = ice._connection._nominated.get(1)
-            return f"{pair.remote_candidate.host}:{pair.remote_candidate.port}"
-        except (AttributeError, IndexError):
-            return ""
+        pair = self._pair()
+        return f"{pair.remote_candidate.host}:{pair.remote_candidate.port}" if pair else ""
 
     async def stats(self) -> dict[str, float]:
         """RTT (ms), packets lost and bytes in/out, summed over the media streams."""

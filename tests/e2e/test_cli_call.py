@@ -10,16 +10,37 @@ from tests.e2e.helpers import MEDIA, finish, first_line, peermeet, rendezvous, s
 
 def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
     host = peermeet(
-        "host", "--headless", "--name", "E2E Call", "--bind", "127.0.0.1", *MEDIA,
-        "--seconds", "16", "--stats-json", str(tmp_path / "host.json"), "--chat", "hi from host",
-    )  # fmt: skip
+        "host",
+        "--headless",
+        "--name",
+        "E2E Call",
+        "--bind",
+        "127.0.0.1",
+        *MEDIA,
+        "--seconds",
+        "16",
+        "--stats-json",
+        str(tmp_path / "host.json"),
+        "--chat",
+        "hi from host",
+    )
     link = first_line(host)
     assert link.startswith("peermeet://127.0.0.1:") and "/e2e-call#k=" in link
     guests = [
         peermeet(
-            "join", link, "--headless", *MEDIA, "--display-name", name, "--seconds", "11",
-            "--stats-json", str(tmp_path / f"{name}.json"), "--chat", f"hi from {name}",
-        )  # fmt: skip
+            "join",
+            link,
+            "--headless",
+            *MEDIA,
+            "--display-name",
+            name,
+            "--seconds",
+            "11",
+            "--stats-json",
+            str(tmp_path / f"{name}.json"),
+            "--chat",
+            f"hi from {name}",
+        )
         for name in ("alice", "bob")
     ]
     results = [finish(g) for g in guests] + [finish(host)]
@@ -49,13 +70,30 @@ def test_media_survives_rendezvous_loss(tmp_path: Path) -> None:
     server = rendezvous("--host", "127.0.0.1", "--port", "0")
     port = first_line(server).rsplit(":", 1)[1]
     host = peermeet(
-        "host", "--headless", "--name", "survivor", "--rendezvous", f"peermeet://127.0.0.1:{port}",
-        *MEDIA, "--seconds", "14", "--stats-json", str(tmp_path / "host.json"),
-    )  # fmt: skip
+        "host",
+        "--headless",
+        "--name",
+        "survivor",
+        "--rendezvous",
+        f"peermeet://127.0.0.1:{port}",
+        *MEDIA,
+        "--seconds",
+        "14",
+        "--stats-json",
+        str(tmp_path / "host.json"),
+    )
     link = first_line(host)
     assert f"127.0.0.1:{port}/survivor#k=" in link
-    guest = peermeet("join", link, "--headless", *MEDIA, "--seconds", "12",
-                     "--stats-json", str(tmp_path / "guest.json"))  # fmt: skip
+    guest = peermeet(
+        "join",
+        link,
+        "--headless",
+        *MEDIA,
+        "--seconds",
+        "12",
+        "--stats-json",
+        str(tmp_path / "guest.json"),
+    )
     assert guest.stderr is not None
     deadline = time.monotonic() + 15
     for line in guest.stderr:

@@ -35,8 +35,8 @@ class Peer:
         await close_media(self.media)
 
 
-async def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def until(check: Callable[[], bool], limit: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + limit
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.05)

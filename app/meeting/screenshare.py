@@ -1,0 +1,168 @@
+"""Screen sharing for one Session: the screen goes out on every peer link's third m-line.
+
+aiortc's RTP sender starts reading its track when the connection comes up and keeps awaiting
+that track's recv(): swapping tracks later with replaceTrack() does not wake a sender stuck in
+the placeholder's recv, and a stopped track ends the sender for good. So each link's screen
+sender gets one ScreenTrack as soon as the link starts connecting (before its sender starts),
+and that track stays for the whole call: idle until a share starts, then relaying the shared
+feed, and idle again afterwards without ever ending.
+
+Create the ScreenShare right after the Session, before joining, so it sees every link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+from app.media.video import FrameSource, VideoFeed
+from app.meeting import events as ev
+from app.meeting.session import Session
+from app.net import protocol as p
+from app.net.peers import PeerLink
+
+FRAME_STEP = 3000  # 1/30 s at the 90 kHz video clock: the gap when the source changes
+
+
+class ScreenTrack(MediaStreamTrack):  # type: ignore[misc]
+    """Sits on one screen sender for the whole call; relays whatever source it is given."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._source: MediaStreamTrack | None = None
+        self._changed = asyncio.Event()
+        self._offset: int | None = None  # keeps pts rising across shares
+        self._last_pts = 0
+
+    def set_source(self, track: MediaStreamTrack | None) -> None:
+        old, self._source = self._source, track
+        self._offset = None
+        self._changed.set()
+        if old is not None and old is not track:
+            old.stop()
+
+    async def recv(self) -> Any:
+        while self.readyState == "live":
+            source = self._source
+            self._changed.clear()
+            if source is None:
+                await self._changed.wait()
+                continue
+            frame_task = asyncio.ensure_future(source.recv())
+            change_task = asyncio.ensure_future(self._changed.wait())
+            try:
+                await asyncio.wait({frame_task, change_task}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (frame_task, change_task):
+                    if not task.done():
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, MediaStreamError):
+                            await task
+            if frame_task.cancelled() or frame_task.exception() is not None:
+                if self._source is source and frame_task.done() and not frame_task.cancelled():
+                    self._source = None  # the source ended: idle until the next share
+                continue
+            return self._restamp(frame_task.result())
+        raise MediaStreamError
+
+    def _restamp(self, frame: Any) -> Any:
+        if self._offset is None:
+            self._offset = self._last_pts + FRAME_STEP - (frame.pts or 0)
+        frame.pts = (frame.pts or 0) + self._offset
+        self._last_pts = frame.pts
+        return frame
+
+    def stop(self) -> None:
+        self.set_source(None)
+        super().stop()
+        self._changed.set()
+
+
+class ScreenShare:
+    """Owns the shared feed and one ScreenTrack per peer link. ``stop()`` is idempotent."""
+
+    def __init__(self, session: Session, fps: float = 10) -> None:
+        self.session = session
+        self.fps = fps
+        self._feed: VideoFeed | None = None
+        self._tracks: dict[str, tuple[PeerLink, ScreenTrack]] = {}
+        self._busy = asyncio.Lock()
+        session.subscribe(self._on_event)
+
+    @property
+    def active(self) -> bool:
+        return self._feed is not None
+
+    async def start(self, make_source: Callable[[], FrameSource]) -> None:
+        """Share ``make_source()`` with everyone. Raises MediaError if it cannot be opened."""
+        async with self._busy:
+            if self._feed is not None:
+                return
+            source = make_source()
+            opener = getattr(source, "open", None)
+            try:
+                if opener is not None:
+                    await asyncio.to_thread(opener)
+            except BaseException:
+                source.close()
+                raise
+            self._feed = VideoFeed(source, self.fps)
+            for peer_id, link in links_of(self.session).items():
+                self._attach(peer_id, link).set_source(self._feed.new_track())
+            self.announce()
+
+    async def stop(self) -> None:
+        async with self._busy:
+            feed, self._feed = self._feed, None
+            if feed is None:
+                return
+            for _, track in self._tracks.values():
+                track.set_source(None)  # stops the feed's track; the sender stays alive
+            await asyncio.to_thread(feed.close)  # joins the capture threads
+            self.announce()
+
+    def announce(self, only: PeerLink | None = None) -> None:
+        """Tell peers our mic/camera/screen state (the session's own message says screen off)."""
+        media = self.session.media
+        state = p.MediaState(mic=media.mic_on, cam=media.camera_on, screen=self.active)
+        for link in [only] if only else links_of(self.session).values():
+            link.send(state)
+
+    def _attach(self, peer_id: str, link: PeerLink) -> ScreenTrack:
+        known = self._tracks.get(peer_id)
+        if known is not None and known[0] is link:
+            return known[1]
+        if known is not None:  # the peer reconnected: its old connection is gone
+            known[1].stop()
+        track = ScreenTrack()
+        link.screen.sender.replaceTrack(track)  # before the sender starts: see the module doc
+        self._tracks[peer_id] = (link, track)
+        return track
+
+    def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.ConnectionChanged):
+            link = links_of(self.session).get(event.peer_id)
+            if link is None:
+                return
+            known = self._tracks.get(event.peer_id)
+            if known is None or known[0] is not link:  # a new or replaced connection
+                track = self._attach(event.peer_id, link)
+                if self._feed is not None:
+                    track.set_source(self._feed.new_track())
+                    self.announce(link)
+        elif isinstance(event, ev.PeerLeft):
+            gone = self._tracks.pop(event.peer_id, None)
+            if gone is not None:
+                gone[1].stop()
+
+
+def links_of(session: Session) -> dict[str, PeerLink]:
+    """The session's peer links (read only). Reaches into Session until it offers this itself."""
+    return session._links

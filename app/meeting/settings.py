@@ -1,0 +1,112 @@
+"""The user's settings (name, devices, STUN/TURN servers), persisted as JSON. Qt-free.
+
+Device ids are opaque strings chosen in the settings dialog ("" means the system default):
+a camera is its device path (``/dev/video0``), microphone and speaker are QtMultimedia ids.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.config import EngineConfig, IceServer
+from app.meeting.store import data_dir, read_json, set_aside, write_json
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "settings.json"
+_ICE_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
+
+
+def default_name() -> str:
+    try:
+        return getpass.getuser().capitalize()[:64] or "Guest"
+    except (OSError, KeyError):
+        return "Guest"
+
+
+def parse_ice_server(urls: str, username: str = "", credential: str = "") -> IceServer:
+    """A STUN/TURN server from what a person typed; ValueError says what is wrong."""
+    urls = urls.strip()
+    if not urls.lower().startswith(_ICE_SCHEMES) or len(urls) <= len(urls.split(":")[0]) + 1:
+        raise ValueError(
+            f"“{urls}” is not a STUN/TURN address: write it like stun:stun.example.org:3478 "
+            "or turn:turn.example.org:3478"
+        )
+    if urls.lower().startswith("turn") and not (username and credential):
+        raise ValueError(f"The TURN server {urls} needs a user name and a password.")
+    return IceServer(urls, username or None, credential or None)
+
+
+@dataclass
+class Settings:
+    display_name: str = field(default_factory=default_name)
+    camera: str = ""
+    microphone: str = ""
+    speaker: str = ""
+    ice_servers: list[IceServer] = field(default_factory=list)
+
+    def engine_config(self, **overrides: Any) -> EngineConfig:
+        name = self.display_name.strip()[:64] or "Guest"
+        return EngineConfig(display_name=name, ice_servers=tuple(self.ice_servers), **overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "display_name": self.display_name,
+            "camera": self.camera,
+            "microphone": self.microphone,
+            "speaker": self.speaker,
+            "ice_servers": [
+                {"urls": s.urls, "username": s.username or "", "credential": s.credential or ""}
+                for s in self.ice_servers
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Settings:
+        """Whatever is valid in ``data``; anything else keeps its default (with a warning)."""
+        settings = cls()
+        if not isinstance(data, dict):
+            raise ValueError("settings must be a JSON object")
+        for key in ("display_name", "camera", "microphone", "speaker"):
+            value = data.get(key)
+            if isinstance(value, str):
+                setattr(settings, key, value[:256])
+            elif value is not None:
+                log.warning("ignoring setting %s=%r (not text)", key, value)
+        servers = data.get("ice_servers", [])
+        for item in servers if isinstance(servers, list) else []:
+            try:
+                if not isinstance(item, dict):
+                    raise ValueError(f"{item!r} is not an object")
+                text = {k: item.get(k) or "" for k in ("urls", "username", "credential")}
+                if not all(isinstance(v, str) for v in text.values()):
+                    raise ValueError(f"{item!r} has non-text fields")
+                settings.ice_servers.append(parse_ice_server(**text))
+            except ValueError as exc:
+                log.warning("ignoring a STUN/TURN server in the settings: %s", exc)
+        return settings
+
+
+class SettingsStore:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_dir() / SETTINGS_FILE
+
+    def load(self) -> Settings:
+        data = read_json(self.path)
+        if data is None:
+            return Settings()
+        try:
+            return Settings.from_dict(data)
+        except ValueError as exc:
+            set_aside(self.path, f"not a PeerMeet settings file ({exc})")
+            return Settings()
+
+    def save(self, settings: Settings) -> None:
+        try:
+            write_json(self.path, settings.to_dict())
+        except OSError as exc:
+            log.warning("could not save settings to %s: %s", self.path, exc)

@@ -1,0 +1,184 @@
+"""My meetings: the rooms this user hosts, kept as JSON in the user's data folder.
+
+The file holds share links (with their secrets) and owner tokens, so it is written owner-only
+(0600) and atomically (temp file + rename). A damaged file never stops the app: it is moved
+aside as ``<name>.bad`` with a warning and the app starts with what it could read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+APP_DIR = "peermeet"
+MEETINGS_FILE = "meetings.json"
+#: ended meetings stay listed this long, then they are forgotten
+KEEP_ENDED_S = 7 * 24 * 3600
+
+LIVE, ENDED, EXPIRED, UNAVAILABLE = "", "ended", "expired", "unavailable"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_DIR, appauthor=False))
+
+
+def read_json(path: Path) -> Any:
+    """The parsed file, or None if it is missing or damaged (then it is moved to ``.bad``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        set_aside(path, f"unreadable ({exc})")
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        data, why = None, f"not valid JSON ({exc})"
+    else:
+        why = "empty (null)"
+    if data is None:
+        set_aside(path, why)
+    return data
+
+
+def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
+    """Keep a damaged file as ``<name>.bad`` for the curious, and say so in the log."""
+    bad = path.with_name(path.name + ".bad")
+    try:
+        (shutil.copyfile if copy else os.replace)(path, bad)
+    except OSError as exc:
+        log.warning("%s is %s and could not be moved aside: %s", path, why, exc)
+        return
+    then = "kept what could be read" if copy else "started afresh"
+    log.warning("%s is %s; saved it as %s and %s", path, why, bad, then)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically, readable by this user only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+@dataclass
+class MeetingRecord:
+    """One meeting this user started."""
+
+    link: str  # the share link; unique, so it is the record's key
+    title: str  # the name as the host typed it
+    room: str  # the room name in the link
+    size: str  # small | mid | large
+    created_at: float
+    expires_at: float
+    rendezvous: str = ""  # "" = this computer, else the outside rendezvous address
+    port: int = 0  # the embedded rendezvous' port (reopened on the same one)
+    ipv6: bool = False
+    owner_token: str = ""
+    state: str = LIVE  # LIVE, ENDED, EXPIRED or UNAVAILABLE
+    note: str = ""  # what a person should know, e.g. why it could not be reopened
+
+    @property
+    def embedded(self) -> bool:
+        return not self.rendezvous
+
+    def is_live(self, now: float) -> bool:
+        return self.state == LIVE and self.expires_at > now
+
+    def time_left(self, now: float) -> float:
+        return max(0.0, self.expires_at - now) if self.state == LIVE else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MeetingRecord:
+        """Raise ValueError unless ``data`` is a well-formed record (unknown keys are ignored)."""
+        if not isinstance(data, dict):
+            raise ValueError("a meeting must be a JSON object")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value, kind = data[f.name], str(f.type)
+            ok = {
+                "str": isinstance(value, str),
+                "float": isinstance(value, int | float) and not isinstance(value, bool),
+                "int": isinstance(value, int) and not isinstance(value, bool),
+                "bool": isinstance(value, bool),
+            }[kind]
+            if not ok:
+                raise ValueError(f"{f.name} should be a {kind}, not {value!r}")
+            values[f.name] = float(value) if kind == "float" else value
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ValueError(f"a meeting record is incomplete: {exc}") from None
+
+
+class MeetingStore:
+    """The list behind My meetings. Every change is saved at once."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_dir() / MEETINGS_FILE
+        self._records: list[MeetingRecord] = self._load()
+
+    @property
+    def records(self) -> list[MeetingRecord]:
+        """Newest first."""
+        return sorted(self._records, key=lambda r: r.created_at, reverse=True)
+
+    def find(self, link: str) -> MeetingRecord | None:
+        return next((r for r in self._records if r.link == link), None)
+
+    def put(self, record: MeetingRecord) -> None:
+        """Add a record, or replace the one with the same link."""
+        self._records = [r for r in self._records if r.link != record.link] + [record]
+        self.save()
+
+    def remove(self, link: str) -> None:
+        self._records = [r for r in self._records if r.link != link]
+        self.save()
+
+    def prune(self, now: float, keep_s: float = KEEP_ENDED_S) -> None:
+        """Forget meetings that finished more than ``keep_s`` ago."""
+        kept = [r for r in self._records if r.is_live(now) or r.expires_at > now - keep_s]
+        if len(kept) != len(self._records):
+            self._records = kept
+            self.save()
+
+    def save(self) -> None:
+        try:
+            write_json(self.path, {"version": 1, "meetings": [r.to_dict() for r in self._records]})
+        except OSError as exc:
+            log.warning("could not save My meetings to %s: %s", self.path, exc)
+
+    def _load(self) -> list[MeetingRecord]:
+        data = read_json(self.path)
+        if data is None:
+            return []
+        if not isinstance(data, dict) or not isinstance(data.get("meetings"), list):
+            set_aside(self.path, "not a PeerMeet meetings file")
+            return []
+        records: list[MeetingRecord] = []
+        for item in data["meetings"]:
+            try:
+                records.append(MeetingRecord.from_dict(item))
+            except ValueError as exc:
+                log.warning("skipping a damaged meeting in %s: %s", self.path, exc)
+        if len(records) != len(data["meetings"]):
+            set_aside(self.path, "partly damaged", copy=True)
+        return records
