@@ -85,6 +85,9 @@ class Reporter:
             self.seen.setdefault(event.peer_id, {})[f"first_{event.kind}_ms"] = round(
                 event.after_ms, 1
             )
+        elif isinstance(event, ev.ConnectionChanged) and event.state == "reconnecting":
+            info = self.session.peers.get(event.peer_id)
+            self.say(f"reconnecting to {info.name if info else event.peer_id} …")
         elif isinstance(event, ev.PeerLeft):
             self.say(f"{event.name} left ({event.reason})")
         elif isinstance(event, ev.ChatReceived):

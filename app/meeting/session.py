@@ -11,9 +11,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiortc import MediaStreamTrack
 
@@ -22,6 +21,8 @@ from app.errors import PeerMeetError, SealError
 from app.meeting import events as ev
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
+from app.meeting.recovery import Recovery
+from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import PeerLink
 from app.net.seal import RoomKeys, Sealer
@@ -42,6 +43,7 @@ class PeerInfo:
     mic: bool = True
     cam: bool = True
     screen: bool = False
+    reconnecting: bool = False
 
 
 class Session:
@@ -52,6 +54,7 @@ class Session:
         *,
         clock: Callable[[], float] = time.monotonic,
         connect: Callable[[str, float], Awaitable[SignalingClient]] = SignalingClient.connect,
+        watch_interval: float = 1.0,
     ) -> None:
         self.config = config
         self.media = media
@@ -65,11 +68,13 @@ class Session:
         self._clock, self._connect = clock, connect
         self._listeners: list[Listener] = []
         self._links: dict[str, PeerLink] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskOwner(on_error=self._task_failed)
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
         self._t0 = clock()
+        self._recovery = Recovery(clock)
+        self._watch_interval = watch_interval
+        self._signaling_ok = False
 
     # --- public API --------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -115,11 +120,7 @@ class Session:
         for link in self._links.values():
             link.send(p.Goodbye(reason=reason))
         await asyncio.sleep(0.05)  # let the goodbyes reach the SCTP queue
-        current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
-        await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
+        await self._tasks.close()
         for peer_id in list(self._links):
             await self._drop(peer_id, reason, announce=False)
         if self._client is not None:
@@ -152,7 +153,9 @@ class Session:
         others = len(joined.peers)
         self._emit(ev.Progress(2, f"room “{link.room}” joined ({others} others here)"))
         self._emit(ev.RoomInfo(joined.expires_at, joined.capacity))
-        self._spawn(self._signal_loop(client))
+        self._signaling_ok = True
+        self._tasks.spawn(self._signal_loop(client))
+        self._tasks.spawn(self._watch())
         for peer_id in joined.peers:
             self._peer_arrived(peer_id)
 
@@ -160,7 +163,7 @@ class Session:
         self.peers.setdefault(peer_id, PeerInfo(peer_id))
         self._emit(ev.Progress(3, f"peer found ({len(self.peers)} in the call with you)"))
         if self.my_id < peer_id:  # the lower id offers: no glare
-            self._spawn(self._serial(peer_id, self._offer(peer_id)))
+            self._tasks.for_peer(peer_id, self._offer(peer_id))
 
     async def _offer(self, peer_id: str) -> None:
         link = self._new_link(peer_id, offerer=True)
@@ -174,6 +177,7 @@ class Session:
                 self._dispatch(msg)
             except Exception:
                 log.exception("could not handle %s", msg)
+        self._signaling_ok = False
         if self.ended is None:
             self._emit(ev.RendezvousLost("lost the rendezvous; connected peers stay connected"))
 
@@ -181,11 +185,11 @@ class Session:
         if isinstance(msg, p.PeerJoined):
             self._peer_arrived(msg.peer_id)
         elif isinstance(msg, p.PeerLeft):
-            self._spawn(self._serial(msg.peer_id, self._drop(msg.peer_id, "left")))
+            self._tasks.for_peer(msg.peer_id, self._drop(msg.peer_id, "left"))
         elif isinstance(msg, p.Relayed):
             self._relayed(msg.sender, msg.blob)
         elif isinstance(msg, p.RoomEnded):
-            self._spawn(self.leave(msg.reason))
+            self._tasks.spawn(self.leave(msg.reason))
         elif isinstance(msg, p.Extended):
             self.expires_at = msg.expires_at
             self._emit(ev.RoomInfo(msg.expires_at, 0))
@@ -201,11 +205,13 @@ class Session:
             log.warning("dropped signaling message from %s: %s", sender, exc)
             return
         if isinstance(msg, p.Offer):
-            self._spawn(self._serial(sender, self._answer(sender, msg)))
+            self._tasks.for_peer(sender, self._answer(sender, msg))
         elif isinstance(msg, p.Answer):
-            self._spawn(self._serial(sender, self._accept(sender, msg)))
+            self._tasks.for_peer(sender, self._accept(sender, msg))
+        elif isinstance(msg, p.Bye) and msg.reason == "reconnect" and self.my_id < sender:
+            self._tasks.for_peer(sender, self._rebuild(sender, "asked by peer"))
         elif isinstance(msg, p.Bye):
-            self._spawn(self._serial(sender, self._drop(sender, msg.reason)))
+            self._tasks.for_peer(sender, self._drop(sender, msg.reason))
 
     async def _answer(self, peer_id: str, offer: p.Offer) -> None:
         if self.my_id < peer_id:
@@ -273,8 +279,9 @@ class Session:
                     link.peer_id, info.name, info.path, info.safety_code, info.connect_ms
                 )
             )
-        elif state == "failed":
-            self._spawn(self._serial(link.peer_id, self._drop(link.peer_id, "connection failed")))
+        elif state == "connected" and info.reconnecting:
+            info.reconnecting = False
+            self._emit(ev.Notice(f"{info.name} reconnected"))
 
     def _link_track(self, link: PeerLink, kind: str, track: MediaStreamTrack) -> None:
         peer_id = link.peer_id
@@ -302,7 +309,7 @@ class Session:
             info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen
             self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
         elif isinstance(msg, p.Goodbye):
-            self._spawn(self._serial(link.peer_id, self._drop(link.peer_id, msg.reason)))
+            self._tasks.for_peer(link.peer_id, self._drop(link.peer_id, msg.reason))
 
     def _media_state(self) -> p.MediaState:
         return p.MediaState(mic=self.media.mic_on, cam=self.media.camera_on, screen=False)
@@ -320,27 +327,50 @@ class Session:
         await link.close()
         info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
         if announce:
+            self._recovery.forget(peer_id)
             self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
 
-    # --- plumbing ----------------------------------------------------------------------------
-    async def _serial(self, peer_id: str, work: Coroutine[Any, Any, None]) -> None:
-        """Run signaling work for one peer in arrival order, without blocking other peers."""
-        lock = self._locks.setdefault(peer_id, asyncio.Lock())
-        async with lock:
-            try:
-                await work
-            except PeerMeetError as exc:
-                self._emit(ev.Notice(str(exc)))
-            except Exception:
-                log.exception("signaling with %s failed", peer_id)
+    # --- recovery ----------------------------------------------------------------------------
+    async def _watch(self) -> None:
+        """Once a second: rebuild connections that died or stalled (aiortc has no ICE restart)."""
+        while True:
+            await asyncio.sleep(self._watch_interval)
+            for peer_id, link in list(self._links.items()):
+                frames = self.media.video_frames(peer_id) + self.media.audio_frames(peer_id)
+                self._recovery.observe(peer_id, str(link.pc.connectionState), frames)
+                reason = self._recovery.reason(peer_id)
+                if reason is None:
+                    continue
+                if not self._signaling_ok:  # cannot renegotiate without the rendezvous
+                    if link.pc.connectionState == "failed":
+                        self._tasks.for_peer(peer_id, self._drop(peer_id, "connection lost"))
+                    continue
+                self._recovery.acted(peer_id)
+                info = self.peers.setdefault(peer_id, PeerInfo(peer_id))
+                info.reconnecting = True
+                log.info("rebuilding connection to %s: %s", peer_id, reason)
+                self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
+                if self.my_id < peer_id:
+                    self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason))
+                else:  # only the offerer rebuilds; ask it to
+                    self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        if self.ended is not None:
-            coro.close()
+    async def _rebuild(self, peer_id: str, reason: str) -> None:
+        link = self._links.get(peer_id)
+        if peer_id not in self.peers:
             return
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if reason == "asked by peer" and link and link.pc.connectionState in ("new", "connecting"):
+            return  # a rebuild is already under way; the request crossed our new offer
+        log.info("new connection to %s (%s)", peer_id, reason)
+        await self._drop(peer_id, "reconnecting", announce=False)
+        await self._offer(peer_id)
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _task_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, PeerMeetError):
+            self._emit(ev.Notice(str(exc)))
+        else:
+            log.error("signaling task failed", exc_info=exc)
 
     def _emit(self, event: ev.Event) -> None:
         for listener in list(self._listeners):

@@ -154,3 +154,41 @@ async def test_room_end_by_host_ends_everyones_call(server: RendezvousServer) ->
     finally:
         await guest.close()
         await host.close()
+
+
+def _blackhole(session: Session, peer_id: str) -> list[tuple[object, object]]:
+    """Silently drop every UDP datagram this side sends to ``peer_id`` (a dead network path)."""
+    link = session._links[peer_id]
+    ice = link.pc.getTransceivers()[0].receiver.transport.transport
+    saved = []
+    for proto in ice._connection._protocols:
+        transport = proto.transport
+        saved.append((transport, transport.sendto))
+        transport.sendto = lambda *args, **kwargs: None
+    return saved
+
+
+async def test_dead_media_path_is_rebuilt(server: RendezvousServer) -> None:
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        gid, hid = guest.session.my_id, host.session.my_id
+        await until(lambda: host.media.video_frames(gid) > 5 and guest.media.video_frames(hid) > 5)
+        _blackhole(host.session, gid)
+        _blackhole(guest.session, hid)
+        await asyncio.sleep(1.0)
+        frozen = guest.media.video_frames(hid)
+        await asyncio.sleep(1.0)
+        assert guest.media.video_frames(hid) - frozen <= 1  # the path is really dead
+        start = asyncio.get_running_loop().time()
+        await until(lambda: guest.media.video_frames(hid) > frozen + 15, limit=12)
+        assert asyncio.get_running_loop().time() - start < 10
+        states = [e.state for e in host.of(ev.ConnectionChanged) + guest.of(ev.ConnectionChanged)]
+        assert "reconnecting" in states
+        assert host.of(ev.PeerLeft) == [] and guest.of(ev.PeerLeft) == []
+        assert any("reconnected" in e.text for e in guest.of(ev.Notice) + host.of(ev.Notice))
+    finally:
+        await guest.close()
+        await host.close()
