@@ -3,6 +3,8 @@
 peermeet                         the desktop app (or a headless demo where there is no display)
 peermeet host --headless --name NAME [--size small|mid|large] [--lifetime 3h] [--port P]
 peermeet join LINK --headless [--seconds N] [--stats-json PATH]
+peermeet lan list [--seconds N]          rooms announced on the LAN, as JSON lines
+peermeet lan knock ROOM-NAME --headless  knock on a LAN room; join once the host admits you
 peermeet demo [--seconds 10]
 peermeet-rendezvous --host 0.0.0.0 --port 8765
 """
@@ -47,11 +49,44 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument("--bind", default="0.0.0.0", help="address the rendezvous listens on")
     host.add_argument("--advertise", help="host name or address to put in the link")
     host.add_argument("--rendezvous", help="use an outside rendezvous, e.g. https://meet.example")
+    host.add_argument(
+        "--announce",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="announce the room on the LAN (default: when bound to a LAN address)",
+    )
+    host.add_argument("--auto-admit", action="store_true", help="let in everyone who knocks")
+    host.add_argument("--knock-timeout", type=float, default=60.0, help="seconds to answer a knock")
+    host.add_argument("--identity", metavar="PATH", help="host key file (default: user data dir)")
     _media_args(host)
     join = sub.add_parser("join", help="join a meeting by its link")
     join.add_argument("link")
     join.add_argument("--name", dest="display_name_alias", help="same as --display-name")
     _media_args(join)
+    lan = sub.add_parser("lan", help="meetings on this network, without a link")
+    lan_sub = lan.add_subparsers(dest="lan_command")
+    lan_list = lan_sub.add_parser("list", help="print rooms announced on the LAN as JSON lines")
+    lan_list.add_argument("--seconds", type=float, default=3.0, help="how long to listen")
+    lan_list.add_argument("-v", "--verbose", action="store_true")
+    knock = lan_sub.add_parser("knock", help="knock on a LAN room; join once the host admits you")
+    knock.add_argument("room", help="the room name, as `peermeet lan list` shows it")
+    knock.add_argument(
+        "--accept-new-key",
+        action="store_true",
+        help="knock even though the room's host key changed since last time",
+    )
+    knock.add_argument("--fingerprint", help="knock only on the host whose key starts like this")
+    knock.add_argument("--find-seconds", type=float, default=5.0, help="how long to look")
+    _media_args(knock)
+    for p in (lan_list, knock):
+        p.add_argument("--pins", metavar="PATH", help="host key pin file (default: user data dir)")
+        p.add_argument(
+            "--interface",
+            action="append",
+            default=[],
+            metavar="ADDR",
+            help="use only this local address for discovery (default: all)",
+        )
     demo = sub.add_parser("demo", help="a host and two synthetic guests on this machine")
     demo.add_argument("--seconds", type=float, default=10.0)
     return parser
@@ -76,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(args.seconds))
         if command in ("host", "join") and not args.headless:
             return _desktop(args)
+        if command == "lan" and (args.lan_command != "knock" or not args.headless):
+            from app.meeting import lan_cli
+
+            return lan_cli.main(args)
         from app.meeting import runner
 
         return asyncio.run(runner.run(args, _stop_event))
@@ -100,12 +139,13 @@ def _stop_event() -> asyncio.Event:
 
 def _desktop(args: argparse.Namespace) -> int:
     """The window app where there is a display; otherwise explain and run the demo."""
-    try:
-        from app.ui.main import run_app  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        run_app = None
-    if run_app is not None and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return int(run_app(args))
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        try:
+            from app.ui.main import run_app
+        except ImportError as exc:  # Qt libraries missing: say so, then show the demo
+            print(f"The desktop app cannot start ({exc}).", file=sys.stderr)
+        else:
+            return int(run_app(args))
     from app.meeting.demo import run_demo
 
     print("No desktop window available here; running a 10-second headless demo instead.\n")
