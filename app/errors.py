@@ -50,6 +50,13 @@ class RoomEnded(PeerMeetError):
     code = "room_ended"
 
 
+class HostKeyChanged(PeerMeetError):
+    """A LAN room is announced or answered with another host key than expected."""
+
+    code = "host_key_changed"
+    exit_status = 5
+
+
 class MediaError(PeerMeetError):
     """A camera, microphone or speaker could not be used."""
 
@@ -74,6 +81,14 @@ REFUSAL_TEXT = {
     "not_owner": "Only the host who started the meeting can do that.",
     "not_joined": "Join the meeting first.",
     "idle": "Disconnected after being idle too long.",
+    "address_limit": "The rendezvous server has too many connections or meetings from your "
+    "network address. Leave other meetings, or try again in a minute.",
+    "no_knock": "This host does not take knocks. Ask the host for the meeting link.",
+    "denied": "The host did not let you in. Ask them directly if you think this is a mistake.",
+    "knock_timeout": "The host did not answer your knock in time. "
+    "Knock again, or ask the host for the link.",
+    "knock_busy": "The host is busy answering other knocks. Wait a moment and knock again.",
+    "knock_limited": "Too many knocks from your address. Wait a minute, then knock again.",
 }
 
 

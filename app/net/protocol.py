@@ -220,6 +220,51 @@ class Error(Message):
     message: str
 
 
+@_message("rv", "turn")
+@dataclasses.dataclass(frozen=True)
+class TurnCredentials(Message):
+    """Short-lived TURN credentials for a member, sent just before ``joined`` (coturn's
+    ``use-auth-secret`` scheme: username ``expiry:peer_id``, password HMAC of it)."""
+
+    urls: tuple[str, ...]  # turn:host:3478?transport=udp ... (the first is used)
+    username: str
+    credential: str
+    ttl_s: int
+
+
+# knock-to-join on the LAN (app/net/knock.py, app/net/knockdesk.py): a guest without the link
+# knocks on the host's embedded rendezvous; the host admits by sending the secret, sealed.
+
+
+@_message("rv", "knock")
+@dataclasses.dataclass(frozen=True)
+class Knock(Message):
+    hint: str  # the room name from the LAN announcement
+    name: str  # the guest's display name, shown to the host
+    commit: str  # base64url SHA-256 commitment to the guest's ephemeral X25519 key
+
+
+@_message("rv", "knock_wait")
+@dataclasses.dataclass(frozen=True)
+class KnockWait(Message):
+    pub: str  # the host's identity X25519 public key (base64url)
+    nonce: str  # fresh from the host, base64url; part of the short code
+    timeout_s: int  # how long the host has to decide
+
+
+@_message("rv", "knock_reveal")
+@dataclasses.dataclass(frozen=True)
+class KnockReveal(Message):
+    pub: str  # the guest's ephemeral X25519 public key (must match the commitment)
+
+
+@_message("rv", "admitted")
+@dataclasses.dataclass(frozen=True)
+class Admitted(Message):
+    pub: str  # the host's identity public key again
+    box: str  # the link secret, AES-GCM sealed under X25519(host identity, guest key)
+
+
 # --- peer <-> peer, sealed ("signal") --------------------------------------------------------
 
 

@@ -1,0 +1,176 @@
+"""Server side of knock-to-join, for the host's embedded rendezvous (see app/net/knock.py).
+
+A ``knock`` as a connection's first message hands the connection to ``serve_knock``:
+
+    guest → knock {hint, name, commit}         (rate-limited per IP; at most ``max_pending``)
+    host  → knock_wait {pub, nonce, timeout_s}
+    guest → knock_reveal {pub}                 (must match the commitment)
+          … the host app's ``decide`` hook shows "name wants to join — code 4 8 2 1" …
+    host  → admitted {pub, box} | error {denied | knock_timeout | no_such_room | …}
+
+The hook runs in the host's process and is cancelled if the guest hangs up or time runs out.
+Without a desk the server answers ``no_knock``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.errors import ProtocolError, SealError
+from app.net import protocol
+from app.net.knock import NONCE_BYTES, commitment, decode_key, knock_code
+from app.net.lanroom import clean_name
+from app.net.rooms import TokenBucket
+from app.net.seal import b64d, b64e
+from app.net.wsio import WsConnection
+
+log = logging.getLogger(__name__)
+KNOCK_TIMEOUT_S = 60.0
+MAX_IPS = 1024
+
+
+@dataclass(frozen=True)
+class KnockRequest:
+    room: str  # the room name the guest asked for (check it is yours)
+    name: str  # the guest's display name, cleaned
+    guest_pub: bytes
+    nonce: bytes
+    code: str  # "4 8 2 1": the guest's screen shows the same
+    remote: str  # the guest's IP address
+
+
+@dataclass(frozen=True)
+class KnockDecision:
+    admit: bool
+    box: str = ""  # HostIdentity.seal_secret(...) when admitted
+    refusal: str = "denied"  # error code otherwise: denied | no_such_room | room_full
+
+
+Decide = Callable[[KnockRequest], Awaitable[KnockDecision]]
+
+
+class KnockLine(Protocol):
+    """What the desk needs of a rendezvous connection (``rendezvous._Session``)."""
+
+    conn: WsConnection
+    peer_id: str
+
+    def send(self, msg: protocol.Message | str) -> bool: ...
+
+    def fail(self, code: str, detail: str = "") -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class KnockDesk:
+    def __init__(
+        self,
+        host_pub: bytes,
+        decide: Decide,
+        *,
+        timeout: float = KNOCK_TIMEOUT_S,
+        reveal_timeout: float = 10.0,
+        max_pending: int = 3,
+        per_ip: tuple[float, float] = (0.1, 6.0),  # a knock per 10 s, bursts of 6
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._pub, self._decide = host_pub, decide
+        self.timeout, self._reveal_timeout = timeout, reveal_timeout
+        self.max_pending, self._per_ip, self._clock = max_pending, per_ip, clock
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self.pending = 0
+
+    async def serve(self, line: KnockLine, msg: protocol.Knock) -> None:
+        if not self._allow(line.conn.remote):
+            return line.fail("knock_limited")
+        if self.pending >= self.max_pending:
+            return line.fail("knock_busy")
+        self.pending += 1
+        try:
+            request = await self._handshake(line, msg)
+            if request is not None:
+                await self._answer(line, request)
+        finally:
+            self.pending -= 1
+
+    async def _handshake(self, line: KnockLine, msg: protocol.Knock) -> KnockRequest | None:
+        name = clean_name(msg.name) or "someone"
+        try:
+            commit = b64d(msg.commit)
+        except SealError:
+            commit = b""
+        if len(commit) != 32 or len(msg.hint) > 128:
+            line.fail("bad_message", "malformed knock")
+            return None
+        nonce = os.urandom(NONCE_BYTES)
+        line.send(protocol.KnockWait(b64e(self._pub), b64e(nonce), round(self.timeout)))
+        try:
+            text = await line.conn.recv_text(self._reveal_timeout)
+            reveal = protocol.decode("rv", text) if text is not None else None
+            if reveal is None:
+                return None  # the guest gave up
+            if not isinstance(reveal, protocol.KnockReveal):
+                raise ProtocolError(f"expected knock_reveal, got {reveal.TYPE}")
+            guest = decode_key(reveal.pub)
+        except TimeoutError:
+            line.fail("idle", "no knock_reveal in time")
+            return None
+        except (ProtocolError, SealError) as exc:
+            line.fail("bad_message", str(exc))
+            return None
+        if not hmac.compare_digest(commitment(guest), commit):
+            line.fail("bad_message", "the revealed key does not match the knock")
+            return None
+        code = knock_code(self._pub, guest, nonce)
+        return KnockRequest(msg.hint, name, guest, nonce, code, line.conn.remote)
+
+    async def _answer(self, line: KnockLine, request: KnockRequest) -> None:
+        decide = asyncio.ensure_future(self._decide(request))
+        hangup = asyncio.create_task(line.conn.recv_text(None), name="knock-hangup")
+        try:
+            done, _ = await asyncio.wait(
+                (decide, hangup), timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in (decide, hangup):
+                task.cancel()
+            await asyncio.gather(decide, hangup, return_exceptions=True)
+        if hangup in done:
+            log.info("%s stopped knocking", request.remote)
+            return line.finish()  # gone, or talked out of turn: either way the knock is over
+        if decide not in done:
+            return line.fail("knock_timeout")
+        try:
+            decision = decide.result()
+        except Exception:
+            log.exception("the knock hook failed")
+            return line.fail("denied")
+        if decision.admit and decision.box:
+            log.info("admitted %s (%s)", request.name, request.remote)
+            line.send(protocol.Admitted(b64e(self._pub), decision.box))
+            return line.finish()
+        line.fail(decision.refusal)
+
+    def _allow(self, ip: str) -> bool:
+        bucket = self._buckets.pop(ip, None) or TokenBucket(*self._per_ip, clock=self._clock)
+        self._buckets[ip] = bucket
+        while len(self._buckets) > MAX_IPS:
+            self._buckets.popitem(last=False)
+        return bucket.allow()
+
+
+async def serve_knock(desk: KnockDesk | None, line: KnockLine, msg: protocol.Message) -> None:
+    """Run one knock on a fresh connection, then close it (the rendezvous calls this)."""
+    if line.peer_id or not isinstance(msg, protocol.Knock):
+        return line.fail("bad_message", "a knock must be the first message")
+    if desk is None:
+        return line.fail("no_knock")
+    await desk.serve(line, msg)

@@ -1,0 +1,195 @@
+"""Knock-to-join dialogs. Both show the same 4-digit code, so people can compare it aloud.
+
+* ``HostKnockPrompt``: "Alice wants to join — code 4 8 2 1  [Admit] [Deny]"; ``ask_host`` turns it
+  into the ``ask`` coroutine ``app.meeting.lan.HostLan`` takes (closed if the knock is withdrawn).
+* ``GuestWaitDialog``: "Waiting for the host… code 4 8 2 1  [Cancel]"; ``knock_with_dialog`` runs a
+  knock (any ``(on_code) -> Link`` coroutine) under it.
+* ``confirm_new_key``: the explicit warning before knocking on a host whose key changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import PeerMeetError
+from app.net.knockdesk import KnockRequest
+from app.net.pins import PinCheck
+
+T = TypeVar("T")
+OnCode = Callable[[str, int], None]
+
+
+def _code_label(code: str) -> QLabel:
+    label = QLabel(code)
+    font = QFont()
+    font.setPointSize(28)
+    font.setBold(True)
+    label.setFont(font)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class HostKnockPrompt(QDialog):
+    """Admit or deny one knock; ``on_decision`` is called once (closing the window = deny)."""
+
+    def __init__(
+        self,
+        name: str,
+        code: str,
+        on_decision: Callable[[bool], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Someone is knocking")
+        self._on_decision: Callable[[bool], None] | None = on_decision
+        self.headline = QLabel(f"<b>{_escape(name)}</b> wants to join — code")
+        self.code = _code_label(code)
+        hint = QLabel("Admit only if their screen shows the same code.")
+        self.admit_button, self.deny_button = QPushButton("Admit"), QPushButton("Deny")
+        self.admit_button.clicked.connect(lambda: self._decide(True))
+        self.deny_button.clicked.connect(lambda: self._decide(False))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.deny_button)
+        buttons.addWidget(self.admit_button)
+        layout = QVBoxLayout(self)
+        for widget in (self.headline, self.code, hint):
+            layout.addWidget(widget)
+        layout.addLayout(buttons)
+
+    def withdraw(self) -> None:
+        """The guest gave up or time ran out: close without a decision."""
+        self._on_decision = None
+        self.close()
+
+    def _decide(self, admit: bool) -> None:
+        callback, self._on_decision = self._on_decision, None
+        if callback is not None:
+            callback(admit)
+        self.close()
+
+    def reject(self) -> None:  # Esc or the window's close button
+        self._decide(False)
+
+
+async def ask_host(parent: QWidget | None, request: KnockRequest) -> bool:
+    """Show the prompt until the host decides; a cancelled knock closes it."""
+    answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def decided(admit: bool) -> None:
+        if not answer.done():
+            answer.set_result(admit)
+
+    prompt = HostKnockPrompt(request.name, request.code, decided, parent)
+    prompt.show()
+    try:
+        return await answer
+    finally:
+        prompt.withdraw()
+        prompt.deleteLater()
+
+
+class GuestWaitDialog(QDialog):
+    """The guest's side while the host decides; ``on_cancel`` stops the knock."""
+
+    def __init__(self, room: str, on_cancel: Callable[[], None], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Knocking")
+        self._on_cancel: Callable[[], None] | None = on_cancel
+        self.status = QLabel(f"Knocking on “{_escape(room)}” …")
+        self.status.setWordWrap(True)
+        self.code = _code_label("· · · ·")
+        self.hint = QLabel("")
+        self.hint.setWordWrap(True)
+        self.button = QPushButton("Cancel")
+        self.button.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for widget in (self.status, self.code, self.hint, self.button):
+            layout.addWidget(widget)
+
+    def show_code(self, code: str, timeout_s: int) -> None:
+        self.code.setText(code)
+        self.status.setText("Waiting for the host to let you in …")
+        self.hint.setText(
+            f"The host sees a code too: it must be the same. They have {timeout_s} s to answer."
+        )
+
+    def fail(self, text: str) -> None:
+        """Say why it did not work; the button now just closes."""
+        self._on_cancel = None
+        self.status.setText(text)
+        self.hint.setText("")
+        self.button.setText("Close")
+
+    def reject(self) -> None:
+        callback, self._on_cancel = self._on_cancel, None
+        if callback is not None:
+            callback()
+        super().reject()
+
+
+async def knock_with_dialog(
+    parent: QWidget | None, room: str, knock: Callable[[OnCode], Awaitable[T]]
+) -> T | None:
+    """Run ``knock(on_code)`` under a GuestWaitDialog: its result, or None if it failed or the
+    person cancelled (failures stay on screen until closed)."""
+
+    def cancel() -> None:
+        task.cancel()
+
+    dialog = GuestWaitDialog(room, cancel, parent)
+    task = asyncio.ensure_future(knock(dialog.show_code))
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finished(_: int) -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    dialog.finished.connect(finished)
+    dialog.show()
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise  # we ourselves are being cancelled
+        return None
+    except PeerMeetError as exc:
+        dialog.fail(str(exc))
+        await closed
+        return None
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        dialog.close()
+        dialog.deleteLater()
+
+
+def confirm_new_key(parent: QWidget | None, check: PinCheck) -> bool:
+    """The explicit "host key changed" warning; True only if the person chooses to knock anyway."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Host key changed", check.warning, parent=parent)
+    anyway = box.addButton("Knock anyway", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is anyway
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

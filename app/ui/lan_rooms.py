@@ -1,0 +1,130 @@
+"""Meetings on this network: name, host, people, time left, host key (with a warning when it
+changed) and a Knock button per row.
+
+Fed by the Qt-free browser - pass ``widget.set_rooms`` as ``Discovery.browse``'s callback - and
+knocking is the caller's (``on_knock(room)``). ``pin_check`` is ``PinStore.check``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.net.knock import pretty_fingerprint
+from app.net.lanroom import FoundRoom
+from app.net.pins import PinCheck
+
+COLUMNS = ("Meeting", "Host", "People", "Time left", "Host key", "")
+EMPTY = (
+    "No meetings announced on this network yet.\n"
+    "Ask the host to start one here, or paste the link they sent you."
+)
+WARN = QColor("#b3261e")
+
+
+def time_left(seconds: float) -> str:
+    if seconds <= 0:
+        return "ended"
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "< 1 min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+class LanRoomsWidget(QWidget):
+    def __init__(
+        self,
+        on_knock: Callable[[FoundRoom], None],
+        pin_check: Callable[[str, str], PinCheck] | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._on_knock, self._pin_check, self._clock = on_knock, pin_check, clock
+        self._rooms: list[FoundRoom] = []
+        self.empty = QLabel(EMPTY)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table)
+        self._ticker = QTimer(self)
+        self._ticker.timeout.connect(self._render)
+        self._ticker.start(15_000)  # keep "time left" honest
+        self._render()
+
+    def set_rooms(self, rooms: Sequence[FoundRoom]) -> None:
+        """Show this list (the browser's whole current list)."""
+        self._rooms = list(rooms)
+        self._render()
+
+    @property
+    def rooms(self) -> list[FoundRoom]:
+        return list(self._rooms)
+
+    def knock_button(self, row: int) -> QPushButton:
+        button = self.table.cellWidget(row, len(COLUMNS) - 1)
+        assert isinstance(button, QPushButton)
+        return button
+
+    def _render(self) -> None:
+        now = self._clock()
+        rooms = [r for r in self._rooms if r.info.expires_at > now]
+        self.empty.setVisible(not rooms)
+        self.table.setVisible(bool(rooms))
+        self.table.setRowCount(len(rooms))
+        for row, room in enumerate(rooms):
+            info = room.info
+            cells = (
+                info.room,
+                info.host,
+                f"{info.people} / {info.capacity}",
+                time_left(info.expires_at - now),
+            )
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+            self.table.setItem(row, 4, self._key_item(room))
+            button = QPushButton("Knock")
+            full = info.people >= info.capacity
+            button.setEnabled(not full)
+            button.setToolTip("This meeting is full." if full else f"Ask {info.host} to let you in")
+            button.clicked.connect(lambda _=False, r=room: self._on_knock(r))
+            self.table.setCellWidget(row, len(COLUMNS) - 1, button)
+
+    def _key_item(self, room: FoundRoom) -> QTableWidgetItem:
+        short = pretty_fingerprint(room.info.fingerprint)[:9] + " …"
+        check = self._pin_check(room.info.room, room.info.fingerprint) if self._pin_check else None
+        if check is not None and check.status == "changed":
+            item = QTableWidgetItem(f"⚠ changed ({short})")
+            item.setForeground(WARN)
+            item.setToolTip(check.warning)
+        elif check is not None and check.status == "known":
+            item = QTableWidgetItem(f"✓ {short}")
+            item.setToolTip("The same host you met before in this meeting.")
+        else:
+            item = QTableWidgetItem(short)
+            item.setToolTip("First time you see this host: compare the knock code with them.")
+        return item

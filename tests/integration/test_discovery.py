@@ -1,0 +1,283 @@
+"""Real zeroconf on loopback (one process) and real knocks on a real rendezvous on 127.0.0.1.
+
+Multicast stays on 127.0.0.1 (``interfaces=["127.0.0.1"]``): nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.errors import HostKeyChanged, RendezvousUnreachable, RoomRefused
+from app.meeting.lan import HostLan, choose_room, knock_room
+from app.meeting.links import Link, new_secret
+from app.net.discovery import Discovery
+from app.net.knock import HostIdentity
+from app.net.knockdesk import KnockDecision, KnockDesk, KnockRequest
+from app.net.knocker import HOST_GONE, knock
+from app.net.lanroom import FoundRoom, LanRoom
+from app.net.pins import PinStore
+from app.net.rendezvous import RendezvousServer
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
+
+pytestmark = pytest.mark.timeout(30)
+LOOPBACK = ["127.0.0.1"]
+
+
+class Host:
+    """An embedded rendezvous with one open room, as HostedRoom + Session leave it."""
+
+    def __init__(self, server: RendezvousServer, link: Link, owner: SignalingClient, token: str):
+        self.server, self.link, self.owner, self.token = server, link, owner, token
+        self.identity = HostIdentity.generate()
+
+    def found(self, fingerprint: str | None = None) -> FoundRoom:
+        info = LanRoom(
+            self.link.room, "Alice", "small", 1, 4, int(time.time()) + 600,
+            fingerprint or self.identity.fingerprint,
+        )  # fmt: skip
+        return FoundRoom("x", info, ("127.0.0.1",), self.link.port)
+
+    def desk(self, ask: Callable[[KnockRequest], Awaitable[bool]], **kwargs: Any) -> KnockDesk:
+        async def decide(request: KnockRequest) -> KnockDecision:
+            if not await ask(request):
+                return KnockDecision(False)
+            box = self.identity.seal_secret(
+                request.guest_pub, request.nonce, self.link.room, self.link.secret
+            )
+            return KnockDecision(True, box)
+
+        self.server.knocks = KnockDesk(self.identity.public, decide, **kwargs)
+        return self.server.knocks
+
+
+@pytest.fixture
+async def host() -> AsyncIterator[Host]:
+    server = RendezvousServer("127.0.0.1", 0)
+    port = await server.start()
+    link = Link("127.0.0.1", port, "lan-test", new_secret())
+    owner = await SignalingClient.connect(link.rendezvous_url, 2.0)
+    joined = await owner.create(RoomKeys.from_secret(link.secret).room_id, link.room, "small", 600)
+    assert joined.owner_token is not None
+    yield Host(server, link, owner, joined.owner_token)
+    await owner.close()
+    await server.close()
+
+
+async def admit(request: KnockRequest) -> bool:
+    return True
+
+
+async def wait_for(check: Callable[[], bool], within: float = 2.0) -> float:
+    """Seconds until ``check()`` holds; fails after ``within`` seconds."""
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < within, f"not within {within} s"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+
+async def test_announce_update_end_and_full_knock(host: Host, tmp_path: Path) -> None:
+    host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    seen: list[list[FoundRoom]] = [[]]
+    browser = guest_side.browse(seen.append)
+    lan = HostLan(
+        host.server, host.link, "Alice", "small", identity=host.identity, ask=admit,
+        discovery=host_side, addresses=LOOPBACK, poll_s=0.2,
+    )  # fmt: skip
+    try:
+        start = time.monotonic()
+        await lan.start()
+        await wait_for(lambda: len(seen[-1]) == 1)
+        appeared = time.monotonic() - start
+        (room,) = seen[-1]
+        assert room.info == LanRoom(
+            "lan-test", "Alice", "small", 1, 4, room.info.expires_at, host.identity.fingerprint
+        )
+        assert room.addresses == ("127.0.0.1",) and room.port == host.link.port
+        assert abs(room.info.expires_at - (time.time() + 600)) < 5
+
+        pins = PinStore(tmp_path / "pins.json")
+        choice = choose_room(seen[-1], "lan-test", pins)
+        assert choice.warnings == ()
+        link = await knock_room(choice.room, "Bob", lambda code, t: None, pins=pins)
+        assert link == host.link  # the guest joins as if it had the link
+        assert pins.check("lan-test", host.identity.fingerprint).status == "known"
+
+        guest = await SignalingClient.connect(link.rendezvous_url, 2.0)
+        await guest.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+        updated = await wait_for(lambda: bool(seen[-1]) and seen[-1][0].info.people == 2)
+        await guest.close()
+
+        start = time.monotonic()
+        await host.owner.end(host.token)
+        await wait_for(lambda: seen[-1] == [])
+        ended = time.monotonic() - start
+        print(f"\nLAN latency: appear {appeared:.2f} s, update {updated:.2f} s, end {ended:.2f} s")
+    finally:
+        await lan.close()
+        await lan.close()  # idempotent
+        await browser.close()
+        await guest_side.close()
+        await host_side.close()
+
+
+async def test_quit_withdraws_at_once_and_bad_announcements_are_ignored(host: Host) -> None:
+    host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    seen: list[list[FoundRoom]] = [[]]
+    browser = guest_side.browse(seen.append)
+    fp = host.identity.fingerprint
+    bad = await host_side.announce(
+        LanRoom("Not A Room!", "Mallory", "small", 1, 4, int(time.time()) + 600, fp), 9, LOOPBACK
+    )
+    expired = await host_side.announce(
+        LanRoom("old-room", "Mallory", "small", 1, 4, int(time.time()) - 1, fp), 9, LOOPBACK
+    )
+    lan = HostLan(
+        host.server, host.link, "Alice", "small", identity=host.identity, ask=admit,
+        interfaces=LOOPBACK, addresses=LOOPBACK,
+    )  # fmt: skip
+    try:
+        await lan.start()
+        await wait_for(lambda: len(seen[-1]) == 1)
+        await asyncio.sleep(0.3)
+        assert [r.info.room for r in seen[-1]] == ["lan-test"]  # bad TXT and expired: ignored
+        start = time.monotonic()
+        await lan.close()  # the app quits: goodbye packets
+        await wait_for(lambda: seen[-1] == [])
+        print(f"\nLAN latency: withdraw on quit {time.monotonic() - start:.2f} s")
+    finally:
+        await lan.close()
+        await bad.withdraw()
+        await expired.withdraw()
+        await browser.close()
+        await guest_side.close()
+        await host_side.close()
+
+
+# --- knocking --------------------------------------------------------------------------------
+
+
+async def test_knock_admit_gives_the_secret_and_equal_codes(host: Host) -> None:
+    asked: list[KnockRequest] = []
+
+    async def ask(request: KnockRequest) -> bool:
+        asked.append(request)
+        return True
+
+    host.desk(ask)
+    codes: list[tuple[str, int]] = []
+    admission = await knock(host.found(), "Bob\x07", lambda c, t: codes.append((c, t)))
+    assert admission.secret == host.link.secret
+    assert (admission.address, admission.port) == ("127.0.0.1", host.link.port)
+    (request,) = asked
+    assert codes == [(request.code, 60)]
+    assert request.name == "Bob" and request.room == "lan-test" and request.remote == "127.0.0.1"
+
+
+async def test_deny(host: Host) -> None:
+    async def deny(request: KnockRequest) -> bool:
+        return False
+
+    host.desk(deny)
+    with pytest.raises(RoomRefused) as info:
+        await knock(host.found(), "Bob", lambda c, t: None)
+    assert info.value.code == "denied" and "did not let you in" in str(info.value)
+
+
+async def test_timeout_withdraws_the_prompt(host: Host) -> None:
+    cancelled = asyncio.Event()
+
+    async def never(request: KnockRequest) -> bool:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.set()
+        return False
+
+    host.desk(never, timeout=0.5)
+    start = time.monotonic()
+    with pytest.raises(RoomRefused) as info:
+        await knock(host.found(), "Bob", lambda c, t: None)
+    assert info.value.code == "knock_timeout" and "in time" in str(info.value)
+    assert time.monotonic() - start < 3 and cancelled.is_set()
+
+
+async def test_host_gone_while_waiting(host: Host) -> None:
+    asked = asyncio.Event()
+
+    async def hang(request: KnockRequest) -> bool:
+        asked.set()
+        await asyncio.Event().wait()
+        return False
+
+    host.desk(hang)
+    attempt = asyncio.create_task(knock(host.found(), "Bob", lambda c, t: None))
+    await asyncio.wait_for(asked.wait(), 5)
+    await host.server.close()  # the host app quits
+    with pytest.raises(RendezvousUnreachable, match="went away") as info:
+        await attempt
+    assert str(info.value) == HOST_GONE
+    with pytest.raises(RendezvousUnreachable, match="Cannot reach"):  # and knocking again
+        await knock(host.found(), "Bob", lambda c, t: None)
+
+
+async def test_busy_and_rate_limited(host: Host) -> None:
+    waiting = 0
+
+    async def hang(request: KnockRequest) -> bool:
+        nonlocal waiting
+        waiting += 1
+        await asyncio.Event().wait()
+        return False
+
+    desk = host.desk(hang, max_pending=2, per_ip=(0.0, 4.0))
+    pending = [asyncio.create_task(knock(host.found(), f"g{i}", lambda c, t: None)) for i in (1, 2)]
+    await wait_for(lambda: waiting == 2, 5)
+    with pytest.raises(RoomRefused) as info:
+        await knock(host.found(), "g3", lambda c, t: None)
+    assert info.value.code == "knock_busy" and "busy" in str(info.value)
+    with pytest.raises(RoomRefused) as info:
+        await knock(host.found(), "g4", lambda c, t: None)
+    assert info.value.code == "knock_busy"
+    with pytest.raises(RoomRefused) as info:  # a 5th knock from one address within the burst
+        await knock(host.found(), "g5", lambda c, t: None)
+    assert info.value.code == "knock_limited" and "Too many knocks" in str(info.value)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    await wait_for(lambda: desk.pending == 0)  # guests hanging up free their places
+
+
+async def test_no_hook_means_no_knock(host: Host) -> None:
+    with pytest.raises(RoomRefused) as info:
+        await knock(host.found(), "Bob", lambda c, t: None)
+    assert info.value.code == "no_knock"
+
+
+async def test_announced_key_must_answer(host: Host) -> None:
+    host.desk(admit)
+    impostor = HostIdentity.generate().fingerprint  # announced, but the desk holds another key
+    with pytest.raises(HostKeyChanged, match="another key than it announces"):
+        await knock(host.found(impostor), "Bob", lambda c, t: None)
+
+
+async def test_box_from_another_key_is_refused(host: Host) -> None:
+    mallory = HostIdentity.generate()
+
+    async def decide(request: KnockRequest) -> KnockDecision:  # knows the secret, not the key
+        box = mallory.seal_secret(request.guest_pub, request.nonce, "lan-test", host.link.secret)
+        return KnockDecision(True, box)
+
+    host.server.knocks = KnockDesk(host.identity.public, decide)
+    with pytest.raises(HostKeyChanged, match="could not be verified"):
+        await knock(host.found(), "Bob", lambda c, t: None)

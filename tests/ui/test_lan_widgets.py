@@ -1,0 +1,169 @@
+"""The LAN room list and the knock dialogs, driven like a person would (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication, QTableWidgetItem, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.errors import refusal
+from app.net.knockdesk import KnockRequest
+from app.net.lanroom import FoundRoom, LanRoom
+from app.net.pins import PinCheck
+from app.ui.knock_dialogs import GuestWaitDialog, HostKnockPrompt, ask_host, knock_with_dialog
+from app.ui.lan_rooms import LanRoomsWidget, time_left
+from tests.ui.conftest import run, until
+
+NOW = 1_900_000_000.0
+W = TypeVar("W", bound=QWidget)
+
+
+def found(room: str, people: int = 1, fp: str = "a" * 32) -> FoundRoom:
+    info = LanRoom(room, "Alice", "small", people, 4, int(NOW) + 3900, fp)
+    return FoundRoom(f"{room}-x", info, ("10.0.0.5",), 8765)
+
+
+def pins(room: str, fp: str) -> PinCheck:
+    if room == "forged":
+        return PinCheck(room, fp, "changed", "b" * 32)
+    return PinCheck(room, fp, "known" if room == "team-sync" else "new", None)
+
+
+def test_room_list_rows_warning_and_knock(qtbot: QtBot) -> None:
+    knocked: list[FoundRoom] = []
+    widget = LanRoomsWidget(knocked.append, pins, clock=lambda: NOW)
+    qtbot.addWidget(widget)
+    assert not widget.empty.isHidden() and widget.table.isHidden()
+    rooms = [found("team-sync"), found("forged"), found("full-room", people=4)]
+    widget.set_rooms(rooms)
+    table = widget.table
+    assert widget.empty.isHidden() and table.rowCount() == 3
+    items = [[table.item(r, c) or QTableWidgetItem() for c in range(5)] for r in range(3)]
+    texts = [[item.text() for item in row] for row in items]
+    assert texts[0][:4] == ["team-sync", "Alice", "1 / 4", "1 h 05 min"]
+    assert texts[0][4].startswith("✓") and texts[1][4].startswith("⚠ changed")
+    assert "another host key" in items[1][4].toolTip()
+    assert not widget.knock_button(2).isEnabled()
+    widget.knock_button(1).click()
+    assert knocked == [rooms[1]]
+    widget.set_rooms([])
+    assert not widget.empty.isHidden()
+
+
+def test_time_left() -> None:
+    assert [time_left(s) for s in (-1, 30, 600, 7260)] == [
+        "ended",
+        "< 1 min",
+        "10 min",
+        "2 h 01 min",
+    ]
+
+
+def shown(kind: type[W], button: str = "") -> W | None:
+    """The visible top-level dialog of ``kind`` (whose button says ``button``, if given)."""
+    for widget in QApplication.topLevelWidgets():
+        visible = isinstance(widget, kind) and widget.isVisible()
+        if visible and (not button or getattr(widget, "button").text() == button):  # noqa: B009
+            return widget  # type: ignore[return-value]
+    return None
+
+
+@pytest.fixture
+def loop(qapp: QApplication, qloop: qasync.QEventLoop) -> qasync.QEventLoop:
+    qapp.setQuitOnLastWindowClosed(False)  # the dialogs here are the only windows
+    return qloop
+
+
+def test_host_prompt_admit_deny_and_withdraw(qtbot: QtBot, loop: qasync.QEventLoop) -> None:
+    request = KnockRequest("team-sync", "Bob <b>", b"k" * 32, b"n" * 16, "4 8 2 1", "10.0.0.9")
+
+    async def admitted() -> bool:
+        task = asyncio.ensure_future(ask_host(None, request))
+        await until(lambda: shown(HostKnockPrompt))
+        prompt = shown(HostKnockPrompt)
+        assert prompt is not None
+        assert prompt.code.text() == "4 8 2 1" and "Bob &lt;b&gt;" in prompt.headline.text()
+        prompt.admit_button.click()
+        return await task
+
+    assert run(loop, admitted(), 5) is True
+
+    async def withdrawn() -> None:  # the knock times out: the prompt goes away by itself
+        task = asyncio.ensure_future(ask_host(None, request))
+        await until(lambda: shown(HostKnockPrompt))
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert shown(HostKnockPrompt) is None
+
+    run(loop, withdrawn(), 5)
+    decisions: list[bool] = []
+    prompt = HostKnockPrompt("Eve", "1 2 3 4", decisions.append)
+    qtbot.addWidget(prompt)
+    prompt.reject()  # closing the window denies
+    prompt.deny_button.click()  # only once
+    assert decisions == [False]
+    late = HostKnockPrompt("Eve", "1 2 3 4", decisions.append)
+    qtbot.addWidget(late)
+    late.withdraw()
+    late.admit_button.click()
+    assert decisions == [False]
+
+
+def test_guest_dialog_shows_code_then_result(loop: qasync.QEventLoop) -> None:
+    async def ok(on_code: Callable[[str, int], None]) -> str:
+        on_code("4 8 2 1", 60)
+        dialog = shown(GuestWaitDialog)
+        assert dialog is not None
+        assert dialog.code.text() == "4 8 2 1" and "60 s" in dialog.hint.text()
+        return "the-link"
+
+    assert run(loop, knock_with_dialog(None, "team-sync", ok), 5) == "the-link"
+    assert shown(GuestWaitDialog) is None
+
+
+def test_guest_dialog_failure_stays_until_closed(loop: qasync.QEventLoop) -> None:
+    async def denied(on_code: Callable[[str, int], None]) -> str:
+        raise refusal("denied")
+
+    async def fail_then_close() -> object:
+        task = asyncio.ensure_future(knock_with_dialog(None, "team-sync", denied))
+        await until(lambda: shown(GuestWaitDialog, "Close"))
+        dialog = shown(GuestWaitDialog, "Close")
+        assert dialog is not None and "did not let you in" in dialog.status.text()
+        assert not task.done()
+        dialog.button.click()
+        return await task
+
+    assert run(loop, fail_then_close(), 5) is None
+
+
+def test_guest_cancel_stops_the_knock(loop: qasync.QEventLoop) -> None:
+    stopped = asyncio.Event()
+
+    async def forever(on_code: Callable[[str, int], None]) -> str:
+        try:
+            await asyncio.sleep(60)
+        finally:
+            stopped.set()
+        return "never"
+
+    async def cancel() -> object:
+        task = asyncio.ensure_future(knock_with_dialog(None, "team-sync", forever))
+        await until(lambda: shown(GuestWaitDialog, "Cancel"))
+        dialog = shown(GuestWaitDialog, "Cancel")
+        assert dialog is not None
+        dialog.button.click()
+        result = await asyncio.wait_for(task, 1)
+        assert stopped.is_set()
+        return result
+
+    assert run(loop, cancel(), 5) is None
