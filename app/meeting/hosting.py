@@ -279,29 +279,38 @@ class HostService:
             seat = server.rooms.create(rid, record.room, record.size, lifetime)
             server.rooms.leave(rid, seat.peer_id)
         except OSError as exc:
-            why = exc.strerror or str(exc)
-            record.state, record.note = (
-                UNAVAILABLE,
-                (
-                    f"Could not reopen: port {record.port} on this computer is taken ({why}), "
-                    "probably by another program. Close it and restart PeerMeet, or start a new "
-                    "meeting and send its link."
-                ),
-            )
+            record.state, record.note = UNAVAILABLE, (
+                f"Could not reopen: port {record.port} on this computer is taken "
+                f"({exc.strerror or exc}), probably by another program. Close it and restart "
+                "PeerMeet, or start a new meeting and send its link."
+            )  # fmt: skip
             return False
         except PeerMeetError as exc:
             record.state, record.note = UNAVAILABLE, f"Could not reopen: {exc}"
             return False
         record.state, record.note = LIVE, ""
         record.owner_token, record.expires_at = seat.room.owner_token, seat.room.expires_at
+        self._readdress(record)
         return True
+
+    def _readdress(self, record: MeetingRecord) -> None:
+        """If this computer's network address changed, the old link cannot work: make a new one
+        (same room, secret and port) and say so."""
+        old = parse_link(record.link)
+        host = self._advertise or advertised_host(self._bind_for(record.ipv6))
+        if host != old.host and not Link(host, 1, "", "").is_loopback:
+            record.link = str(Link(host, old.port, old.room, old.secret))
+            record.note = (
+                f"This computer's network address changed (it was {old.host}), so the link "
+                "changed too: send the new one."
+            )
 
     def _rebury(self, record: MeetingRecord, now: float) -> None:
         """After a restart, make a late joiner of an ended meeting hear "ended" again."""
         if record.expires_at + TOMBSTONE_S < now:
             return
         rooms = self._servers[record.port][0].rooms
-        with contextlib.suppress(RoomRefused):
+        with contextlib.suppress(PeerMeetError):
             seat = rooms.create(room_id(record), record.room, record.size, MIN_LIFETIME_S)
             rooms.end(seat.room.room_id, seat.room.owner_token)
 

@@ -17,6 +17,9 @@ from typing import Any
 
 import platformdirs
 
+from app.errors import PeerMeetError
+from app.meeting.links import parse_link
+
 log = logging.getLogger(__name__)
 
 APP_DIR = "peermeet"
@@ -124,9 +127,14 @@ class MeetingRecord:
                 raise ValueError(f"{f.name} should be a {kind}, not {value!r}")
             values[f.name] = float(value) if kind == "float" else value
         try:
-            return cls(**values)
+            record = cls(**values)
         except TypeError as exc:
             raise ValueError(f"a meeting record is incomplete: {exc}") from None
+        try:
+            parse_link(record.link)
+        except PeerMeetError as exc:
+            raise ValueError(f"its link is damaged: {exc}") from None
+        return record
 
 
 class MeetingStore:

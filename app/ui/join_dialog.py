@@ -1,0 +1,210 @@
+"""Join a meeting: paste the link, pick a name, watch each step; every failure said in words.
+
+The dialog stays open on failure so the link can be fixed; on success it hands over to the call
+window (``open_call``) and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.meeting.settings import SettingsStore
+from app.ui.bridge import Bridge
+from app.ui.meetings_view import TaskSet, form_row, named
+
+STEPS = (
+    "Reach the meeting point",
+    "Enter the room",
+    "Find the others",
+    "Secure handshake",
+    "Video and sound flowing",
+)
+ICONS = {"todo": "○", "now": "◌", "done": "✓", "failed": "✕"}
+
+#: A headline per failure; the bridge's text then says what happened and what to do.
+HEADLINES = {
+    "malformed_link": "That link doesn't look right",
+    "wrong_secret": "Wrong or outdated link",
+    "no_such_room": "No meeting at this link",
+    "room_expired": "This meeting has expired",
+    "room_ended": "This meeting has ended",
+    "room_full": "This meeting is full",
+    "unreachable": "Can't reach the meeting host",
+}
+#: the step a failure belongs to (others: the step under way)
+FAILED_STEP = {"malformed_link": 0, "unreachable": 1} | {
+    code: 2 for code in HEADLINES if code.startswith(("room_", "wrong_", "no_such"))
+}
+
+
+class JoinDialog(QDialog):
+    def __init__(
+        self,
+        bridge: Bridge,
+        settings: SettingsStore,
+        open_call: Callable[[], None],
+        link: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Join a meeting")
+        self.bridge, self._settings, self._open_call = bridge, settings, open_call
+        self.tasks = TaskSet()
+        self.failure: tuple[str, str] | None = None  # (code, text) of the last failure
+        self._step = 0
+        self.link = QLineEdit(link, placeholderText="peermeet://…/meeting-name#k=…")
+        self.link.setClearButtonEnabled(True)
+        self.name = QLineEdit(settings.load().display_name, maxLength=64)
+        self.name.setPlaceholderText("How the others see you")
+        self.error = named(QLabel(wordWrap=True), "ErrorBox")
+        self.error.setTextFormat(Qt.TextFormat.RichText)
+        self.error.hide()
+        self.icons: list[QLabel] = []
+        self.texts: list[QLabel] = []
+        steps = QGridLayout()
+        steps.setContentsMargins(16, 12, 16, 12)
+        steps.setHorizontalSpacing(10)
+        steps.setVerticalSpacing(6)
+        for i, text in enumerate(STEPS):
+            icon, label = named(QLabel(), "StepIcon"), named(QLabel(text), "StepText")
+            icon.setFixedWidth(18)
+            steps.addWidget(icon, i, 0)
+            steps.addWidget(label, i, 1)
+            self.icons.append(icon)
+            self.texts.append(label)
+        steps.setColumnStretch(1, 1)
+        self.join_button = QPushButton("Join", default=True)
+        self.join_button.setProperty("role", "primary")
+        self.join_button.clicked.connect(self.start_join)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        form = QFormLayout()
+        form.setVerticalSpacing(12)
+        form.setHorizontalSpacing(18)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        form_row(form, "Meeting link", self.link)
+        form_row(form, "Your name", self.name)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.join_button)
+        title = QLabel("Join a meeting")
+        title.setProperty("role", "hero")
+        hint = QLabel("Paste the link the host sent you.")
+        hint.setProperty("role", "dim")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(14)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addLayout(form)
+        panel = named(QWidget(), "StepsPanel")
+        panel.setLayout(steps)
+        panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        layout.addWidget(panel)
+        layout.addWidget(self.error)
+        layout.addStretch()
+        layout.addLayout(buttons)
+        self.setMinimumWidth(580)
+        self._paint_steps(0)
+        self.resize(self.sizeHint())  # not squeezed to 2/3 of a small screen
+        bridge.progress.connect(self._on_progress)
+        bridge.failed.connect(self._on_failed)
+        bridge.joined.connect(self._on_joined)
+
+    @property
+    def joining(self) -> bool:
+        return self.tasks.busy
+
+    def start_join(self) -> None:
+        if self.joining:
+            return
+        self.failure = None
+        self.error.hide()
+        self._step = 0
+        self._paint_steps(0)
+        self.join_button.setEnabled(False)
+        self.join_button.setText("Joining…")
+        self.tasks.spawn(self._join(self.link.text(), self.name.text()))
+
+    async def _join(self, link: str, name: str) -> None:
+        try:
+            await self.bridge.join(link, name)
+        except asyncio.CancelledError:
+            await self.bridge.leave()  # the user gave up half-way: release what was opened
+            raise
+        finally:
+            self.join_button.setEnabled(True)
+            self.join_button.setText("Join")
+
+    def _on_progress(self, step: int, text: str) -> None:
+        if self.joining and 1 <= step <= len(STEPS):
+            self._step = step
+            self._paint_steps(step)
+            self.texts[step - 1].setText(text[:1].upper() + text[1:])
+
+    def _on_failed(self, code: str, text: str) -> None:
+        if not self.joining:
+            return
+        self.failure = (code, text)
+        headline = HEADLINES.get(code, "Could not join")
+        if text.lower().startswith(headline.lower()):  # say it once
+            text = text[len(headline) :].lstrip(" :.—-")
+            text = text[:1].upper() + text[1:]
+        self.error.setText(f"<b>{html.escape(headline)}</b><br>{html.escape(text)}")
+        self.error.show()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+        step = FAILED_STEP.get(code, self._step)
+        self._paint_steps(step, failed=step > 0)
+        target = self.link if code != "unreachable" or not self.link.text() else self.join_button
+        target.setFocus()
+
+    def _on_joined(self) -> None:
+        if not self.joining:
+            return
+        settings = self._settings.load()
+        if self.name.text().strip() and settings.display_name != self.name.text().strip():
+            settings.display_name = self.name.text().strip()
+            self._settings.save(settings)
+        self._open_call()
+        self.accept()
+
+    def _paint_steps(self, current: int, failed: bool = False) -> None:
+        for i, (icon, label) in enumerate(zip(self.icons, self.texts, strict=True), start=1):
+            state = "done" if i < current else "todo"
+            if i == current:
+                state = "failed" if failed else "now"
+            if state == "todo":
+                label.setText(STEPS[i - 1])
+            icon.setText(ICONS[state])
+            for widget in (icon, label):
+                widget.setProperty("state", state)
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
+
+    def done(self, result: int) -> None:
+        for signal, slot in (
+            (self.bridge.progress, self._on_progress),
+            (self.bridge.failed, self._on_failed),
+            (self.bridge.joined, self._on_joined),
+        ):
+            signal.disconnect(slot)
+        if result != QDialog.DialogCode.Accepted:
+            self.tasks.cancel()
+        super().done(result)

@@ -1,0 +1,161 @@
+"""The desktop app's entry point: ``run_app(args)`` builds everything and owns the event loop.
+
+One PeerMeet per user: a second start (``peermeet LINK`` or a clicked peermeet:// link) hands its
+link to the running app over a local socket and exits, so the hosted rooms' ports, the meetings
+file and the camera have a single owner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import signal
+import sys
+
+import qasync
+from PySide6.QtCore import QByteArray
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication
+
+from app.errors import MediaError
+from app.media.audio import NullSink, PcmRing
+from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.camera import CameraCapture, list_cameras
+from app.media.synthetic import SyntheticCamera
+from app.media.video import FrameSource, VideoFeed
+from app.meeting.headless import close_media
+from app.meeting.hosting import HostService
+from app.meeting.media import LocalMedia
+from app.meeting.settings import SettingsStore
+from app.meeting.store import MeetingStore
+from app.ui.audio_io import QtAudioIO
+from app.ui.bridge import Bridge
+from app.ui.main_window import MainWindow, apply_theme
+
+log = logging.getLogger(__name__)
+VIDEO = (640, 480, 30)
+
+
+def instance_name() -> str:
+    return f"peermeet-{getpass.getuser()}"
+
+
+class DesktopMedia:
+    """Camera, microphone and speaker for each call, chosen in Settings when the call starts."""
+
+    def __init__(self, settings: SettingsStore) -> None:
+        self._settings = settings
+        self._audio: dict[int, QtAudioIO] = {}
+
+    def build(self) -> LocalMedia:
+        settings = self._settings.load()
+        cameras = list_cameras()
+        device = settings.camera if settings.camera in cameras else next(iter(cameras), None)
+        source: FrameSource = (
+            CameraCapture(device, *VIDEO) if device else SyntheticCamera(*VIDEO, label="no camera")
+        )
+        video = VideoFeed(source, VIDEO[2], label=settings.display_name)
+        try:
+            audio_io: QtAudioIO | None = QtAudioIO(
+                settings.microphone or None, settings.speaker or None
+            )
+        except MediaError as exc:
+            log.warning("no sound in this call: %s", exc)
+            audio_io = None
+        mic = audio_io.mic if audio_io is not None else PcmRing()
+        speaker = audio_io if audio_io is not None else NullSink()
+        media = LocalMedia(AudioFeed(mic), video, SpeakerMixer(speaker))
+        if audio_io is not None:
+            self._audio[id(media)] = audio_io
+        return media
+
+    async def close(self, media: LocalMedia) -> None:
+        await close_media(media)
+        audio_io = self._audio.pop(id(media), None)
+        if audio_io is not None:
+            audio_io.close()
+
+
+def hand_over(link: str | None, name: str | None = None) -> bool:
+    """Pass ``link`` to a PeerMeet already running for this user; False if there is none."""
+    sock = QLocalSocket()
+    sock.connectToServer(name or instance_name())
+    if not sock.waitForConnected(500):
+        return False
+    sock.write(QByteArray((link or "").encode() + b"\n"))
+    sock.waitForBytesWritten(1000)
+    sock.disconnectFromServer()
+    return True
+
+
+def listen_for_links(window: MainWindow, name: str | None = None) -> QLocalServer:
+    """Links from later starts open the join dialog here (an empty line just shows the window)."""
+    server = QLocalServer(window)
+    server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+    QLocalServer.removeServer(name or instance_name())  # a stale socket from a crash
+    if not server.listen(name or instance_name()):
+        log.warning("cannot accept links from other starts: %s", server.errorString())
+
+    def accept() -> None:
+        while (conn := server.nextPendingConnection()) is not None:
+            conn.readyRead.connect(lambda c=conn: received(c))
+            conn.disconnected.connect(conn.deleteLater)
+
+    def received(conn: QLocalSocket) -> None:
+        if not conn.canReadLine():
+            return
+        link = bytes(conn.readLine().data()).decode(errors="replace").strip()
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+        if link:
+            window.open_join(link)
+
+    server.newConnection.connect(accept)
+    return server
+
+
+async def _main(app: QApplication, args: argparse.Namespace) -> int:
+    settings = SettingsStore()
+    media = DesktopMedia(settings)
+    host = HostService(MeetingStore())
+    bridge = Bridge(settings.load().engine_config(), media.build, media.close)
+    window = MainWindow(host, bridge, settings)
+    links = listen_for_links(window)
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, closed.set)
+    window.show()
+    try:
+        await host.resume()
+        if getattr(args, "link", None):
+            window.open_join(args.link)  # pre-filled: the person sees where they go, then joins
+        elif getattr(args, "command", None) == "host":
+            window.open_start().name.setText(args.name)
+        await closed.wait()
+    finally:
+        links.close()
+        await bridge.leave()
+        await host.close()
+    return 0
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """The desktop app. Returns the process exit status."""
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "peermeet"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("PeerMeet")
+    app.setDesktopFileName("peermeet")
+    if hand_over(getattr(args, "link", None)):
+        print("PeerMeet is already open: the link was passed to it.", file=sys.stderr)
+        return 0
+    app.setQuitOnLastWindowClosed(False)  # _main decides when to stop, after cleaning up
+    apply_theme(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return int(loop.run_until_complete(_main(app, args)))

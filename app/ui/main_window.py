@@ -1,0 +1,302 @@
+"""The home window: Start meeting, Join meeting, My meetings, and rooms on this network."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QColor, QIcon, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.meeting.hosting import HostService
+from app.meeting.settings import Settings, SettingsStore
+from app.ui import style
+from app.ui.bridge import Bridge
+from app.ui.join_dialog import JoinDialog
+from app.ui.meetings_view import MeetingsView, named
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.start_dialog import StartDialog
+
+log = logging.getLogger(__name__)
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+ICON, CHEVRON = RESOURCES / "peermeet.svg", RESOURCES / "chevron-down.svg"
+
+#: The home window and dialogs, on top of the call window's shared look (app.ui.style).
+HOME_QSS = f"""
+#Home, QDialog {{ background: {style.BG}; }}
+#Card {{ background: {style.SURFACE}; border: 1px solid {style.BORDER};
+    border-radius: {style.RADIUS}px; }}
+#Card QLabel, #ActionCard QLabel {{ background: transparent; }}
+QLabel[role="hero"] {{ font-size: 20pt; font-weight: 700; }}
+QLabel[role="heading"] {{ font-size: 12pt; font-weight: 600; }}
+QLabel[role="warning"] {{ color: {style.WARNING}; }}
+QLabel#Hint, QLabel#EmptyState {{ color: {style.TEXT_DIM}; }}
+QLabel#EmptyState {{ padding: 28px 12px; }}
+QPushButton[role="primary"] {{ background: {style.ACCENT}; border-color: {style.ACCENT};
+    color: white; font-weight: 600; padding: 9px 20px; }}
+QPushButton[role="primary"]:hover {{ background: #6aa0ff; }}
+QPushButton[role="primary"]:disabled {{ background: #34507f; color: #b8c6de; }}
+QPushButton[role="outline"] {{ border-color: {style.ACCENT}; color: #9cc0ff; font-weight: 600; }}
+QPushButton[role="segment"] {{ padding: 7px 16px; min-width: 64px; font-weight: 600; }}
+QPushButton[role="segment"]:checked {{ background: {style.ACCENT}; border-color: {style.ACCENT};
+    color: white; font-weight: 600; }}
+#ActionCard {{ background: {style.SURFACE}; border: 1px solid {style.BORDER};
+    border-radius: {style.RADIUS}px; padding: 0; text-align: left; }}
+#ActionCard:hover {{ border-color: {style.ACCENT}; background: #1f242c; }}
+#ActionCard[accent="true"] {{ background: #1d3157; border-color: #2f5db0; }}
+#ActionCard[accent="true"]:hover {{ background: #22396a; border-color: {style.ACCENT}; }}
+QLabel#ActionTitle {{ font-size: 14pt; font-weight: 700; }}
+QLabel#ActionGlyph {{ font-size: 22pt; font-weight: 700; color: {style.ACCENT};
+    background: {style.BG}; border-radius: 20px; }}
+#ActionCard[accent="true"] QLabel#ActionGlyph {{ background: {style.ACCENT}; color: white; }}
+#MeetingRow {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
+    border-radius: 10px; }}
+#MeetingRow[state="ended"], #MeetingRow[state="expired"] {{ background: {style.SURFACE}; }}
+#MeetingRow QLabel {{ background: transparent; }}
+QLabel#RowTitle {{ font-size: 11pt; font-weight: 600; }}
+QLabel#RowStatus {{ color: {style.TEXT_DIM}; }}
+QLabel#RowStatus[role="warning"] {{ color: {style.WARNING}; }}
+QLabel#Countdown {{ font-family: "DejaVu Sans Mono"; font-size: 13pt; font-weight: 600;
+    padding: 0 10px; }}
+#MeetingRow[state="ended"] QLabel#Countdown, #MeetingRow[state="expired"] QLabel#Countdown,
+#MeetingRow[state="ended"] QLabel#RowTitle, #MeetingRow[state="expired"] QLabel#RowTitle {{
+    color: {style.TEXT_DIM}; }}
+#MeetingRow[state="unavailable"] QLabel#Countdown {{ color: {style.WARNING}; }}
+QPushButton#RowEnd {{ color: {style.DANGER_HI}; }}
+QPushButton#RowEnter {{ background: {style.ACCENT}; border-color: {style.ACCENT}; color: white;
+    font-weight: 600; }}
+QLabel#RoomName {{ font-size: 24pt; font-weight: 700; }}
+QLabel#ShareLink {{ font-family: "DejaVu Sans Mono"; font-size: 11pt; background: {style.BG};
+    border: 1px solid {style.BORDER}; border-radius: 8px; padding: 12px 14px; }}
+QLabel#QrCode {{ background: white; border-radius: 10px; }}
+QLabel#ErrorBox {{ background: #3b1719; border: 1px solid {style.DANGER}; border-radius: 8px;
+    padding: 10px 12px; }}
+#StepsPanel {{ background: {style.SURFACE}; border-radius: 10px; }}
+QLabel#StepText, QLabel#StepIcon {{ color: {style.TEXT_DIM}; }}
+QLabel#StepText[state="now"], QLabel#StepIcon[state="now"] {{ color: {style.ACCENT};
+    font-weight: 600; }}
+QLabel#StepText[state="done"] {{ color: {style.TEXT}; }}
+QLabel#StepIcon[state="done"] {{ color: {style.SPEAKING}; font-weight: 700; }}
+QLabel#StepText[state="failed"], QLabel#StepIcon[state="failed"] {{ color: {style.DANGER_HI};
+    font-weight: 600; }}
+QComboBox {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
+    border-radius: 8px; padding: 7px 10px; }}
+QComboBox:focus, QComboBox:on {{ border-color: {style.ACCENT}; }}
+QComboBox::drop-down {{ border: none; width: 28px; }}
+QComboBox::down-arrow {{ image: url({CHEVRON.as_posix()}); width: 12px; height: 12px; }}
+QComboBox QAbstractItemView {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
+    selection-background-color: {style.ACCENT}; }}
+QRadioButton {{ spacing: 8px; }}
+QListWidget {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
+    border-radius: 8px; padding: 4px; }}
+QProgressBar#MicMeter {{ background: {style.SURFACE_HI}; border: none; border-radius: 4px; }}
+QProgressBar#MicMeter::chunk {{ background: {style.SPEAKING}; border-radius: 4px; }}
+"""
+
+
+def apply_theme(app: QApplication) -> None:
+    """The shared look plus the home window's, on a dark Fusion palette. Call once."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, style.BG),
+        (QPalette.ColorRole.WindowText, style.TEXT),
+        (QPalette.ColorRole.Base, style.SURFACE_HI),
+        (QPalette.ColorRole.AlternateBase, style.SURFACE),
+        (QPalette.ColorRole.Text, style.TEXT),
+        (QPalette.ColorRole.Button, style.SURFACE_HI),
+        (QPalette.ColorRole.ButtonText, style.TEXT),
+        (QPalette.ColorRole.Highlight, style.ACCENT),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.PlaceholderText, style.TEXT_DIM),
+        (QPalette.ColorRole.ToolTipBase, style.SURFACE_HI),
+        (QPalette.ColorRole.ToolTipText, style.TEXT),
+    ):
+        palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
+    style.apply(app)
+    app.setStyleSheet(style.QSS + HOME_QSS)
+    if ICON.exists():
+        app.setWindowIcon(QIcon(str(ICON)))
+
+
+def _label(text: str, name: str = "", role: str = "") -> QLabel:
+    label = named(QLabel(text, wordWrap=True), name)
+    if role:
+        label.setProperty("role", role)
+    label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    return label
+
+
+def _action(glyph: str, title: str, text: str, accent: bool = False) -> QPushButton:
+    button = named(QPushButton(), "ActionCard")
+    button.setProperty("accent", accent)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    button.setMinimumHeight(88)
+    layout = QHBoxLayout(button)
+    layout.setContentsMargins(22, 14, 22, 14)
+    layout.setSpacing(18)
+    mark = _label(glyph, "ActionGlyph")
+    mark.setFixedSize(40, 40)
+    mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addWidget(mark)
+    words = QVBoxLayout()
+    words.setSpacing(2)
+    words.addStretch()
+    words.addWidget(_label(title, "ActionTitle"))
+    words.addWidget(_label(text, role="dim"))
+    words.addStretch()
+    layout.addLayout(words, 1)
+    return button
+
+
+def _card(title: str, subtitle: str, body: QWidget) -> QFrame:
+    card = named(QFrame(), "Card")
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(18, 16, 18, 16)
+    layout.setSpacing(4)
+    layout.addWidget(_label(title, role="heading"))
+    layout.addWidget(_label(subtitle, role="dim"))
+    layout.addSpacing(8)
+    layout.addWidget(body, 1)
+    return card
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        host: HostService,
+        bridge: Bridge,
+        settings: SettingsStore,
+        open_call: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("Home")
+        self.setWindowTitle("PeerMeet")
+        self.host, self.bridge, self.settings = host, bridge, settings
+        self._open_call = open_call or self._show_call_window
+        self.dialogs: list[QDialog] = []  # kept alive while open
+        self.call_window: QWidget | None = None
+        self.start_button = _action(
+            "+", "Start meeting", "Get a link to share. This computer hosts it.", accent=True
+        )
+        self.join_button = _action("→", "Join meeting", "Paste a link someone sent you.")
+        self.start_button.clicked.connect(self.open_start)
+        self.join_button.clicked.connect(lambda: self.open_join())
+        settings_button = QPushButton("Settings")
+        settings_button.clicked.connect(self.open_settings)
+        self.meetings = MeetingsView(host)
+        self.meetings.enterRequested.connect(lambda link: self.open_join(link, auto=True))
+        self.lan_list = QListWidget()
+        self.lan_list.itemActivated.connect(lambda item: self.open_join(item.data(256)))
+        self.lan_empty = _label(
+            "No rooms found yet.\n\nMeetings started on this network will show up here, "
+            "so you can join without a link.",
+            "EmptyState",
+        )
+        self.lan_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lan = QWidget()
+        lan_layout = QVBoxLayout(lan)
+        lan_layout.setContentsMargins(0, 0, 0, 0)
+        lan_layout.addWidget(self.lan_list)
+        lan_layout.addWidget(self.lan_empty)
+        lan_layout.addStretch()
+        self.show_lan_rooms([])
+        icon = QLabel()
+        icon.setPixmap(QIcon(str(ICON)).pixmap(48, 48))
+        header = QHBoxLayout()
+        header.setSpacing(14)
+        header.addWidget(icon)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(_label("PeerMeet", role="hero"))
+        tagline = "Private video meetings, straight from computer to computer."
+        titles.addWidget(_label(tagline, role="dim"))
+        header.addLayout(titles, 1)
+        header.addWidget(settings_button, 0, Qt.AlignmentFlag.AlignTop)
+        actions = QHBoxLayout()
+        actions.setSpacing(16)
+        actions.addWidget(self.start_button)
+        actions.addWidget(self.join_button)
+        body = QHBoxLayout()
+        body.setSpacing(16)
+        mine = _card("My meetings", "Meetings you host, open while PeerMeet runs.", self.meetings)
+        body.addWidget(mine, 3)
+        body.addWidget(_card("Rooms on this network", "Open meetings nearby.", lan), 2)
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(28, 24, 28, 28)
+        layout.setSpacing(20)
+        layout.addLayout(header)
+        layout.addLayout(actions)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(root)
+        self.resize(1080, 700)
+
+    def show_lan_rooms(self, rooms: list[tuple[str, str]]) -> None:
+        """(name, link) of rooms found on the network (LAN discovery fills this later)."""
+        self.lan_list.clear()
+        for name, link in rooms:
+            item = QListWidgetItem(name)
+            item.setData(256, link)
+            self.lan_list.addItem(item)
+        self.lan_list.setVisible(bool(rooms))
+        self.lan_empty.setVisible(not rooms)
+
+    # --- dialogs -----------------------------------------------------------------------------
+    def _keep(self, dialog: QDialog) -> None:
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
+        dialog.show()
+
+    def open_start(self) -> StartDialog:
+        dialog = StartDialog(self.host, self)
+        dialog.enterRequested.connect(lambda link: self.open_join(link, auto=True))
+        self._keep(dialog)
+        return dialog
+
+    def open_join(self, link: str = "", auto: bool = False) -> JoinDialog:
+        dialog = JoinDialog(self.bridge, self.settings, self._open_call, link, self)
+        self._keep(dialog)
+        if auto and link:
+            dialog.start_join()
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.saved.connect(self._settings_saved)
+        self._keep(dialog)
+        return dialog
+
+    def _settings_saved(self, settings: Settings) -> None:
+        timeout = self.bridge.config.connect_timeout_s
+        self.bridge.config = settings.engine_config(connect_timeout_s=timeout)
+
+    def _show_call_window(self) -> None:
+        try:
+            from app.ui.call_window import CallWindow  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            log.warning("the call window is not available in this build")
+            return
+        self.call_window = CallWindow(self.bridge)
+        self.call_window.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.meetings.close_view()
+        for dialog in list(self.dialogs):
+            dialog.close()
+        super().closeEvent(event)

@@ -1,0 +1,260 @@
+"""My meetings: every room this user hosts, with a live countdown, who is in it, and actions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import PeerMeetError
+from app.meeting.hosting import HostService
+from app.meeting.store import ENDED, EXPIRED, UNAVAILABLE, MeetingRecord
+from app.ui import style
+
+log = logging.getLogger(__name__)
+W = TypeVar("W", bound=QObject)
+LEFT = (
+    f'<span style="font-size: 9pt; color: {style.TEXT_DIM}; font-family: sans-serif"> left</span>'
+)
+SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
+
+
+def named(widget: W, name: str) -> W:
+    """Give an object the name the style sheet and tests find it by."""
+    widget.setObjectName(name)
+    return widget
+
+
+def form_row(
+    form: QFormLayout, text: str, field: QWidget | QLayout, like: QWidget | None = None
+) -> None:
+    """A form row whose label sits level with the first line of its field (``like``)."""
+    label = QLabel(text)
+    first = like or (field if isinstance(field, QWidget) else None)
+    if first is not None:
+        first.ensurePolished()  # so the style sheet's padding counts
+        label.setMinimumHeight(first.sizeHint().height())
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    form.addRow(label, field)
+
+
+class TaskSet:
+    """The asyncio tasks one widget started; ``cancel()`` when it goes away (no orphans)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("UI task failed", exc_info=task.exception())
+
+
+def countdown(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def people(n: int | None) -> str:
+    if n is None:
+        return ""
+    return "nobody in it yet" if n == 0 else f"{n} {'person' if n == 1 else 'people'} in it now"
+
+
+def copy_text(text: str, button: QPushButton, label: str = "Copy link") -> None:
+    QGuiApplication.clipboard().setText(text)
+    button.setText("Copied ✓")
+    timer = button.findChild(QTimer, "copied")
+    if timer is None:  # owned by the button, so it dies with it
+        timer = named(QTimer(button), "copied")
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda: button.setText(label))
+    timer.start(1500)
+
+
+class MeetingRow(QFrame):
+    """Name and countdown, what it is and who is in it, then what can be done with it."""
+
+    def __init__(self, view: MeetingsView, record: MeetingRecord) -> None:
+        super().__init__()
+        self.setObjectName("MeetingRow")
+        self.record = record
+        self._state = ""
+        self.title = named(QLabel(record.title or record.room), "RowTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = named(QLabel(), "RowStatus")
+        self.status.setWordWrap(True)
+        self.countdown = named(QLabel(), "Countdown")
+        self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.copy = QPushButton("Copy link")
+        self.enter = named(QPushButton("Enter"), "RowEnter")
+        self.extend = QPushButton("+1 hour")
+        self.extend.setToolTip("Give this meeting one more hour")
+        self.end = named(QPushButton("End now"), "RowEnd")
+        self.end.setToolTip("Close the meeting for everyone in it")
+        self.forget = QPushButton("Remove")
+        self.forget.setToolTip("Remove it from this list")
+        link = record.link
+        self.copy.clicked.connect(lambda: copy_text(link, self.copy))
+        self.enter.clicked.connect(lambda: view.enterRequested.emit(link))
+        self.extend.clicked.connect(lambda: view.run(f"extend “{record.room}”", view.extend(link)))
+        self.end.clicked.connect(lambda: view.run(f"end “{record.room}”", view.host.end(link)))
+        self.forget.clicked.connect(lambda: view.host.forget(link))
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.countdown)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        for button in (self.end, self.forget):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        for button in (self.extend, self.copy, self.enter):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 14, 12)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addSpacing(6)
+        layout.addLayout(buttons)
+        self.refresh(view.host)
+
+    def refresh(self, host: HostService) -> None:
+        r, now = self.record, host.now()
+        live = r.is_live(now)
+        if live:
+            self.countdown.setText(f"{countdown(r.time_left(now))}{LEFT}")
+            size = f"{SIZE_WORDS.get(r.size, r.size)} meeting"
+            where = "hosted on this computer" if r.embedded else f"via {r.rendezvous}"
+            parts = (size, people(host.participants(r.link)), where)
+            self.status.setText(r.note or " · ".join(p for p in parts if p))
+        else:
+            state = {ENDED: "Ended", UNAVAILABLE: "Not reopened"}.get(r.state, "Expired")
+            self.countdown.setText(state)
+            why = "You ended it" if r.state == ENDED else "Its time ran out"
+            self.status.setText(r.note or f"{why}: the link no longer works.")
+        state = "live" if live else r.state or EXPIRED
+        if state == self._state:
+            return
+        self._state = state
+        self.setProperty("state", state)
+        self.status.setProperty("role", "warning" if r.note else "dim")
+        for widget in (self, self.status, self.countdown, self.title):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        for button in (self.enter, self.extend, self.copy):
+            button.setVisible(live)
+        self.end.setVisible(live or r.state == UNAVAILABLE)
+        self.forget.setVisible(not live and r.state != UNAVAILABLE)
+
+
+class MeetingsView(QWidget):
+    """Rows for ``host.records()``, rebuilt when they change and refreshed every second."""
+
+    enterRequested = Signal(str)  # link
+
+    def __init__(self, host: HostService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.tasks = TaskSet()
+        self.rows: dict[str, MeetingRow] = {}
+        self.message = named(QLabel(), "ErrorBox")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.empty = named(
+            QLabel(
+                "No meetings yet.\n\nStart one and it appears here, with its link and time left."
+            ),
+            "EmptyState",
+        )
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._list = QVBoxLayout()
+        self._list.setSpacing(8)
+        inner = named(QWidget(), "MeetingsList")
+        box = QVBoxLayout(inner)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(self._list)
+        box.addWidget(self.empty)
+        box.addStretch()
+        scroll = QScrollArea()
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.message)
+        layout.addWidget(scroll, 1)
+        self._timer = QTimer(self, interval=1000)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        host.subscribe(self.rebuild)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        for row in self.rows.values():
+            row.hide()
+            self._list.removeWidget(row)
+            row.deleteLater()
+        self.rows = {}
+        for record in self.host.records():
+            row = MeetingRow(self, record)
+            self.rows[record.link] = row
+            self._list.addWidget(row)
+        self.empty.setVisible(not self.rows)
+
+    def refresh(self) -> None:
+        """Tick the countdowns and participant counts."""
+        for row in self.rows.values():
+            row.refresh(self.host)
+
+    async def extend(self, link: str) -> None:
+        await self.host.extend(link)
+
+    def run(self, what: str, coro: Coroutine[Any, Any, Any]) -> None:
+        self.message.hide()
+        self.tasks.spawn(self._guard(what, coro))
+
+    async def _guard(self, what: str, coro: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await coro
+        except PeerMeetError as exc:
+            self.show_error(f"Could not {what}: {exc}")
+
+    def show_error(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def close_view(self) -> None:
+        """Stop ticking, listening and any action under way. Idempotent."""
+        self._timer.stop()
+        self.host.unsubscribe(self.rebuild)
+        self.tasks.cancel()

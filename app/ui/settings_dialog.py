@@ -1,0 +1,218 @@
+"""Settings: your name, camera / microphone / speaker (with a live mic level), STUN/TURN servers."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import IceServer
+from app.errors import MediaError
+from app.media.audio import rms
+from app.media.camera import camera_name, list_cameras
+from app.meeting.settings import Settings, SettingsStore, parse_ice_server
+from app.ui.audio_io import QtAudioIO
+from app.ui.meetings_view import form_row, named
+
+log = logging.getLogger(__name__)
+METER_MS = 50
+
+
+def _combo(default: str, devices: list[tuple[str, str]], current: str) -> QComboBox:
+    combo = QComboBox()
+    combo.addItem(default, "")
+    for device_id, description in devices:
+        combo.addItem(description, device_id)
+    if current and combo.findData(current) < 0:
+        combo.addItem(f"{current} (not connected)", current)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    return combo
+
+
+def _ice_text(server: IceServer) -> str:
+    return f"{server.urls}  (user {server.username})" if server.username else server.urls
+
+
+class SettingsDialog(QDialog):
+    saved = Signal(object)  # the new Settings
+
+    def __init__(
+        self, store: SettingsStore, parent: QWidget | None = None, *, live_meter: bool = True
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.store = store
+        settings = store.load()
+        self.name = QLineEdit(settings.display_name, maxLength=64)
+        cameras = [(path, camera_name(path)) for path in list_cameras()]
+        self.camera = _combo("Automatic (first camera found)", cameras, settings.camera)
+        self.mic = _combo("System default", QtAudioIO.input_devices(), settings.microphone)
+        self.speaker = _combo("System default", QtAudioIO.output_devices(), settings.speaker)
+        self.meter = named(QProgressBar(maximum=100, textVisible=False), "MicMeter")
+        self.meter.setFixedHeight(8)
+        self.meter_note = QLabel("Speak to test your microphone.")
+        self.meter_note.setProperty("role", "dim")
+        self.servers = named(QListWidget(), "IceList")
+        self.servers.setFixedHeight(84)
+        for server in settings.ice_servers:
+            self._add_item(server)
+        self.url = QLineEdit(placeholderText="stun:stun.example.org:3478")
+        self.user = QLineEdit(placeholderText="user (TURN)")
+        self.password = QLineEdit(placeholderText="password (TURN)")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        add, remove = QPushButton("Add"), QPushButton("Remove")
+        add.clicked.connect(self.add_server)
+        remove.clicked.connect(self._remove_server)
+        self.error = named(QLabel(wordWrap=True), "ErrorBox")
+        self.error.hide()
+        entry = QHBoxLayout()
+        entry.addWidget(self.url, 3)
+        entry.addWidget(self.user, 2)
+        entry.addWidget(self.password, 2)
+        entry.addWidget(add)
+        entry.addWidget(remove)
+        ice_help = QLabel(
+            "Without servers PeerMeet connects people directly, which works on the same "
+            "network. Add a STUN server to reach people across the internet, and a TURN "
+            "server for networks that block direct connections.",
+            wordWrap=True,
+        )
+        ice_help.setProperty("role", "dim")
+        form = QFormLayout()
+        form.setVerticalSpacing(12)
+        form.setHorizontalSpacing(18)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        form_row(form, "Your name", self.name)
+        form_row(form, "Camera", self.camera)
+        form_row(form, "Microphone", self.mic)
+        form.addRow("", self.meter)
+        form.addRow("", self.meter_note)
+        form_row(form, "Speaker", self.speaker)
+        save, cancel = QPushButton("Save", default=True), QPushButton("Cancel")
+        save.setProperty("role", "primary")
+        save.clicked.connect(self.save)
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(cancel)
+        buttons.addWidget(save)
+        title = QLabel("Settings")
+        title.setProperty("role", "hero")
+        ice_title = QLabel("Connection helpers (STUN / TURN)")
+        ice_title.setProperty("role", "heading")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(12)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addSpacing(8)
+        layout.addWidget(ice_title)
+        layout.addWidget(ice_help)
+        layout.addWidget(self.servers)
+        layout.addLayout(entry)
+        layout.addWidget(self.error)
+        layout.addStretch()
+        layout.addLayout(buttons)
+        self.setMinimumWidth(620)
+        self.resize(self.sizeHint())  # not squeezed to 2/3 of a small screen
+        self._audio: QtAudioIO | None = None
+        self._timer = QTimer(self, interval=METER_MS)
+        self._timer.timeout.connect(self._tick)
+        self.mic.currentIndexChanged.connect(self._switch_mic)
+        if live_meter:
+            self._start_meter()
+
+    # --- STUN/TURN list -------------------------------------------------------------------
+    def _add_item(self, server: IceServer) -> None:
+        item = QListWidgetItem(_ice_text(server))
+        item.setData(256, server)  # Qt.UserRole
+        self.servers.addItem(item)
+
+    def add_server(self) -> bool:
+        try:
+            server = parse_ice_server(self.url.text(), self.user.text(), self.password.text())
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return False
+        self.error.hide()
+        self._add_item(server)
+        for field in (self.url, self.user, self.password):
+            field.clear()
+        return True
+
+    def _remove_server(self) -> None:
+        for item in self.servers.selectedItems():
+            self.servers.takeItem(self.servers.row(item))
+
+    def ice_servers(self) -> list[IceServer]:
+        return [self.servers.item(i).data(256) for i in range(self.servers.count())]
+
+    # --- saving ---------------------------------------------------------------------------
+    def settings(self) -> Settings:
+        return Settings(
+            display_name=self.name.text().strip() or Settings().display_name,
+            camera=str(self.camera.currentData()),
+            microphone=str(self.mic.currentData()),
+            speaker=str(self.speaker.currentData()),
+            ice_servers=self.ice_servers(),
+        )
+
+    def save(self) -> None:
+        if self.url.text().strip() and not self.add_server():
+            return  # a server typed but not added: add it, or say what is wrong with it
+        settings = self.settings()
+        self.store.save(settings)
+        self.saved.emit(settings)
+        self.accept()
+
+    # --- microphone level -----------------------------------------------------------------
+    def _start_meter(self) -> None:
+        try:
+            self._audio = QtAudioIO(self.mic.currentData() or None)
+        except MediaError as exc:
+            self.meter_note.setText(str(exc))
+            return
+        self._audio.deviceChanged.connect(self._device_note)
+        if self._audio.device("in") is None:
+            self.meter_note.setText("No microphone found: connect one to be heard.")
+        self._timer.start()
+
+    def _device_note(self, text: str) -> None:
+        if "microphone" in text.lower():  # the speaker opened alongside does not matter here
+            self.meter_note.setText(text)
+
+    def _switch_mic(self) -> None:
+        if self._audio is not None:
+            self._audio.set_device("in", self.mic.currentData() or None)
+
+    def _tick(self) -> None:
+        if self._audio is None:
+            return
+        level = 0.0
+        while (frame := self._audio.mic.read_frame()) is not None:
+            level = max(level, rms(frame))
+        db = 20 * math.log10(level) if level > 0 else -60.0
+        self.meter.setValue(int(max(0.0, min(100.0, (db + 60) * 100 / 60))))
+
+    def done(self, result: int) -> None:
+        self._timer.stop()
+        if self._audio is not None:
+            self._audio.close()
+            self._audio = None
+        super().done(result)

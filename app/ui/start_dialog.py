@@ -1,0 +1,288 @@
+"""Start a meeting: name, size, lifetime, where the rendezvous runs; then the link and QR code."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import segno
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import PeerMeetError
+from app.meeting.hosting import HostService
+from app.meeting.links import generate_room_name, slugify
+from app.meeting.store import MeetingRecord
+from app.net.rooms import CAPACITY
+from app.ui.meetings_view import TaskSet, copy_text, form_row, named
+
+SIZES = {"small": ("Small", "720p"), "mid": ("Medium", "480p"), "large": ("Large", "360p")}
+LIFETIMES = {"1 hour": 3600, "3 hours": 3 * 3600, "8 hours": 8 * 3600}
+QR_PX = 184
+LINK_PX = 640
+
+
+def size_label(size: str) -> str:
+    word, quality = SIZES[size]
+    return f"{word} — up to {CAPACITY[size]} people, {quality}"
+
+
+def qr_image(text: str, scale: int = 8) -> QImage:
+    """The link as a QR code (dark on white, with a quiet zone phones need)."""
+    buf = io.BytesIO()
+    segno.make(text, error="m").save(buf, kind="png", scale=scale, border=3, dark="#111318")
+    return QImage.fromData(buf.getvalue())
+
+
+def _heading(text: str, role: str = "heading") -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", role)
+    return label
+
+
+class StartDialog(QDialog):
+    enterRequested = Signal(str)  # the share link: the main window opens the join dialog
+
+    def __init__(self, host: HostService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Start a meeting")
+        self.host = host
+        self.tasks = TaskSet()
+        self.record: MeetingRecord | None = None
+        self.pages = QStackedWidget()
+        self._page_widgets = [self._form_page(), self._share_page()]
+        for page in self._page_widgets:
+            self.pages.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.addWidget(self.pages)
+        self._show_page(0)
+        self.name.setFocus()
+        self.name.selectAll()
+
+    def _show_page(self, index: int) -> None:
+        """Size the dialog for the page shown (a stack is otherwise as big as its largest)."""
+        for i, page in enumerate(self._page_widgets):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.pages.setCurrentIndex(index)
+        self.pages.adjustSize()
+        self.resize(self.sizeHint())
+
+    # --- page 1: the form -------------------------------------------------------------------
+    def _form_page(self) -> QWidget:
+        self.name = QLineEdit(generate_room_name())
+        self.name.setMaxLength(64)
+        self.slug = named(QLabel(), "Hint")
+        self.name.textChanged.connect(self._show_slug)
+        self.size_box = QComboBox()
+        for key in SIZES:
+            self.size_box.addItem(size_label(key), key)
+        self.lifetime = QButtonGroup(self)
+        lifetimes = QHBoxLayout()
+        lifetimes.setSpacing(6)
+        for i, (text, seconds) in enumerate(LIFETIMES.items()):
+            button = QPushButton(text)
+            button.setCheckable(True)
+            button.setChecked(seconds == 3 * 3600)
+            button.setProperty("role", "segment")
+            self.lifetime.addButton(button, seconds)
+            lifetimes.addWidget(button)
+            button.setProperty("pos", ("first", "mid", "last")[min(i, 2)])
+        lifetimes.addStretch()
+        self.here = QRadioButton("This computer")
+        self.here.setChecked(True)
+        self.here.setToolTip("Others on your network join you directly. Keep PeerMeet open.")
+        self.outside = QRadioButton("A rendezvous server:")
+        self.server = QLineEdit(placeholderText="https://meet.example.org")
+        self.server.setEnabled(False)
+        self.outside.toggled.connect(self.server.setEnabled)
+        where = QVBoxLayout()
+        where.setSpacing(6)
+        where.addWidget(self.here)
+        outside = QHBoxLayout()
+        outside.addWidget(self.outside)
+        outside.addWidget(self.server, 1)
+        where.addLayout(outside)
+        self.ipv6 = QCheckBox("Also accept IPv6 connections")
+        self.error = named(QLabel(wordWrap=True), "ErrorBox")
+        self.error.hide()
+        self.start_button = QPushButton("Start meeting", default=True)
+        self.start_button.setProperty("role", "primary")
+        self.start_button.clicked.connect(self.start)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        form = QFormLayout()
+        form.setVerticalSpacing(14)
+        form.setHorizontalSpacing(18)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        name_box = QVBoxLayout()
+        name_box.setSpacing(4)
+        name_box.addWidget(self.name)
+        name_box.addWidget(self.slug)
+        form_row(form, "Meeting name", name_box, like=self.name)
+        form_row(form, "Size", self.size_box)
+        form_row(form, "Lifetime", lifetimes, like=self.lifetime.buttons()[0])
+        form_row(form, "Meeting point", where, like=self.here)
+        form.addRow("", self.ipv6)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.start_button)
+        page = QWidget()
+        page.setMinimumWidth(580)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(16)
+        layout.addWidget(_heading("Start a meeting", "hero"))
+        layout.addWidget(_heading("You get a link to send. Anyone with it can join.", "dim"))
+        layout.addSpacing(4)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addStretch()
+        layout.addLayout(buttons)
+        self._show_slug(self.name.text())
+        return page
+
+    def _show_slug(self, text: str) -> None:
+        try:
+            self.slug.setText(f"In the link as: {slugify(text)}")
+        except PeerMeetError:
+            self.slug.setText("Use at least one letter or digit.")
+
+    def start(self) -> None:
+        if self.tasks.busy:
+            return
+        if self.outside.isChecked() and not self.server.text().strip():
+            self._fail("Type the rendezvous server's address, or choose “This computer”.")
+            self.server.setFocus()
+            return
+        self.error.hide()
+        self.start_button.setEnabled(False)
+        self.start_button.setText("Starting…")
+        self.tasks.spawn(self._start())
+
+    async def _start(self) -> None:
+        try:
+            record = await self.host.start(
+                self.name.text(),
+                str(self.size_box.currentData()),
+                self.lifetime.checkedId(),
+                self.server.text() if self.outside.isChecked() else "",
+                self.ipv6.isChecked(),
+            )
+        except PeerMeetError as exc:
+            self._fail(str(exc))
+            return
+        finally:
+            self.start_button.setEnabled(True)
+            self.start_button.setText("Start meeting")
+        self.show_record(record)
+
+    def _fail(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+
+    # --- page 2: the link -------------------------------------------------------------------
+    def _share_page(self) -> QWidget:
+        self.room_name = named(QLabel(), "RoomName")
+        self.room_name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.link = named(QLabel(wordWrap=True), "ShareLink")
+        self.link.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.link.setMinimumWidth(LINK_PX)
+        self.expiry = QLabel(wordWrap=True)
+        self.expiry.setProperty("role", "dim")
+        self.copy = QPushButton("Copy link")
+        self.copy.setProperty("role", "outline")
+        self.copy.clicked.connect(lambda: copy_text(self.link.text(), self.copy))
+        self.qr = named(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "QrCode")
+        self.qr.setFixedSize(QR_PX + 16, QR_PX + 16)
+        self.enter = QPushButton("Enter meeting")
+        self.enter.setProperty("role", "primary")
+        self.enter.clicked.connect(self._enter)
+        done = QPushButton("Close")
+        done.clicked.connect(self.accept)
+        copy_row = QHBoxLayout()
+        copy_row.setSpacing(12)
+        copy_row.addWidget(self.copy)
+        copy_row.addWidget(self.expiry, 1)
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        left.addWidget(_heading("Your meeting is ready", "dim"))
+        left.addWidget(self.room_name)
+        left.addSpacing(14)
+        left.addWidget(_heading("Share this link", "heading"))
+        left.addWidget(self.link)
+        left.addSpacing(2)
+        left.addLayout(copy_row)
+        left.addStretch()
+        privacy = _heading(
+            "Anyone who has this link can join, so send it only to the people you invite.", "dim"
+        )
+        privacy.setWordWrap(True)
+        left.addWidget(privacy)
+        qr_box = QVBoxLayout()
+        qr_box.setSpacing(8)
+        qr_box.addWidget(self.qr)
+        scan = _heading("Scan to take the link\nto your phone", "dim")
+        scan.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        qr_box.addWidget(scan)
+        qr_box.addStretch()
+        top = QHBoxLayout()
+        top.setSpacing(32)
+        top.addLayout(left, 1)
+        top.addLayout(qr_box)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(done)
+        buttons.addWidget(self.enter)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top, 1)
+        layout.addSpacing(16)
+        layout.addLayout(buttons)
+        return page
+
+    def show_record(self, record: MeetingRecord) -> None:
+        self.record = record
+        self.room_name.setText(record.room)
+        self.link.setText(record.link)
+        ends = time.strftime("%H:%M", time.localtime(record.expires_at))
+        hours = max(0.0, record.expires_at - self.host.now()) / 3600
+        self.expiry.setText(f"Open until {ends} ({hours:.2g} h). Extend it in My meetings.")
+        pixmap = QPixmap.fromImage(qr_image(record.link))
+        self.qr.setPixmap(
+            pixmap.scaled(
+                QR_PX, QR_PX, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )  # fmt: skip
+        self._show_page(1)
+        self.enter.setFocus()
+
+    def _enter(self) -> None:
+        if self.record is not None:
+            self.enterRequested.emit(self.record.link)
+        self.accept()
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel()
+        super().done(result)

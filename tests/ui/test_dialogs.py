@@ -1,0 +1,271 @@
+"""Start, My meetings, Join and Settings, driven like a person would, on real embedded servers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
+
+from app.config import EngineConfig
+from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.hosting import HostService
+from app.meeting.links import Link, new_secret, parse_link
+from app.meeting.settings import SettingsStore
+from app.meeting.store import ENDED, MeetingStore
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
+from app.ui.bridge import Bridge
+from app.ui.join_dialog import JoinDialog
+from app.ui.main import hand_over, listen_for_links
+from app.ui.main_window import MainWindow
+from app.ui.meetings_view import MeetingsView
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.start_dialog import StartDialog, qr_image
+from tests.ui.conftest import run, until
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(autouse=True)
+def keep_running(qapp: QApplication) -> Iterator[None]:
+    """Closing the last dialog must not stop the event loop under the test."""
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(True)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def host(tmp_path: Path, clock: Clock, qloop: qasync.QEventLoop) -> Iterator[HostService]:
+    svc = HostService(
+        MeetingStore(tmp_path / "meetings.json"),
+        clock=clock,
+        bind="127.0.0.1",
+        advertise="127.0.0.1",
+        preferred_port=0,
+    )
+    yield svc
+    qloop.run_until_complete(svc.close())
+
+
+@pytest.fixture
+def bridge(loopback: None, qloop: qasync.QEventLoop) -> Iterator[Bridge]:
+    b = Bridge(
+        EngineConfig("Tester", connect_timeout_s=5.0),
+        lambda: build_media(MediaOptions(True, 160, 120, 5)),
+        close_media,
+    )
+    yield b
+    qloop.run_until_complete(b.leave())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> SettingsStore:
+    return SettingsStore(tmp_path / "settings.json")
+
+
+def test_start_share_list_countdown_end(
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    clock: Clock,
+    bridge: Bridge,
+    settings: SettingsStore,
+) -> None:
+    view = MeetingsView(host)
+    dialog = StartDialog(host)
+    qtbot.addWidget(view)
+    qtbot.addWidget(dialog)
+    entered: list[str] = []
+    dialog.enterRequested.connect(entered.append)
+    dialog.show()
+    dialog.name.setText("Team Sync")
+    assert "team-sync" in dialog.slug.text()
+
+    async def scenario() -> None:
+        dialog.start_button.click()
+        await until(lambda: dialog.pages.currentIndex() == 1, what="the share page")
+        link = parse_link(dialog.link.text())  # the link shown is one parse_link accepts
+        assert (link.room, dialog.room_name.text()) == ("team-sync", "team-sync")
+        pixmap = dialog.qr.pixmap()
+        assert not pixmap.isNull() and pixmap.width() >= 150
+        image = qr_image(dialog.link.text())
+        assert not image.isNull() and image.width() == image.height()
+        dialog.copy.click()
+        assert QGuiApplication.clipboard().text() == dialog.link.text()
+
+        row = view.rows[dialog.link.text()]  # My meetings lists it
+        assert row.countdown.text().startswith("3:00:00")
+        clock.t += 61
+        view.refresh()
+        assert row.countdown.text().startswith("2:58:59")  # and the countdown goes down
+        assert "nobody in it yet" in row.status.text()
+
+        dialog.enter.click()
+        assert entered == [dialog.link.text()] and not dialog.isVisible()
+
+        row.end.click()
+        await until(lambda: host.records()[0].state == ENDED, what="ended")
+        row = view.rows[dialog.link.text()]
+        assert row.countdown.text() == "Ended" and not row.enter.isVisible()
+        assert not row.end.isVisibleTo(view) and row.forget.isVisibleTo(view)
+
+        join = JoinDialog(bridge, settings, lambda: None, dialog.link.text())
+        qtbot.addWidget(join)
+        join.show()
+        join.start_join()
+        await until(lambda: join.failure is not None, what="a refusal")
+        assert join.failure is not None and join.failure[0] == "room_ended"
+        assert "ended" in join.error.text() and join.isVisible()
+        join.reject()
+
+        row.forget.click()
+        assert dialog.link.text() not in view.rows and view.empty.isVisibleTo(view)
+
+    run(qloop, scenario(), 30)
+    view.close_view()
+
+
+async def fill(link_text: str, n: int) -> list[SignalingClient]:
+    link = parse_link(link_text)
+    clients = []
+    for _ in range(n):
+        client = await SignalingClient.connect(link.rendezvous_url, 3.0)
+        await client.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+        clients.append(client)
+    return clients
+
+
+def test_join_dialog_says_every_failure_and_stays_open(
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    clock: Clock,
+    bridge: Bridge,
+    settings: SettingsStore,
+) -> None:
+    calls: list[int] = []
+    dialog = JoinDialog(bridge, settings, lambda: calls.append(1))
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    async def attempt(link: str, code: str, words: str) -> None:
+        dialog.link.setText(link)
+        dialog.join_button.click()
+        await until(lambda: not dialog.joining, what=code)
+        assert dialog.failure is not None and dialog.failure[0] == code, dialog.failure
+        assert words in dialog.error.text(), dialog.error.text()
+        assert dialog.isVisible() and dialog.error.isVisible() and dialog.join_button.isEnabled()
+        assert dialog.result() != QDialog.DialogCode.Accepted and not calls
+
+    async def scenario() -> None:
+        live = await host.start("team sync", "small", 3600)
+        parsed = parse_link(live.link)
+        await attempt("hello there", "malformed_link", "not a PeerMeet link")
+        await attempt("peermeet://127.0.0.1:8765/room", "malformed_link", "secret part")
+        other = Link(parsed.host, parsed.port, parsed.room, new_secret())
+        await attempt(str(other), "wrong_secret", "Wrong or outdated link")
+        assert dialog.icons[0].property("state") == "done"
+        assert dialog.icons[1].property("state") == "failed"
+        short = await host.start("short one", "small", 60)
+        clock.t += 61
+        await attempt(short.link, "room_expired", "expired")
+        ended = await host.start("ended one")
+        await host.end(ended.link)
+        await attempt(ended.link, "room_ended", "ended")
+        full = await host.start("full one", "small")
+        guests = await fill(full.link, 4)
+        try:
+            await attempt(full.link, "room_full", "full")
+        finally:
+            for guest in guests:
+                await guest.close()
+        nowhere = Link("127.0.0.1", 1, "team-sync", parsed.secret)
+        await attempt(str(nowhere), "unreachable", "reach")
+        assert dialog.icons[0].property("state") == "failed"
+
+        dialog.link.setText(live.link)  # fixed: now it works
+        dialog.name.setText("Grace")
+        dialog.join_button.click()
+        await until(lambda: calls, what="the call window")
+        assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.isVisible()
+        assert host.participants(live.link) == 1  # the host's app joins like anyone else
+        assert settings.load().display_name == "Grace"
+
+    run(qloop, scenario(), 60)
+
+
+def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStore) -> None:
+    dialog = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(dialog)
+    saved: list[object] = []
+    dialog.saved.connect(saved.append)
+    dialog.name.setText("Ada")
+    dialog.url.setText("stun.example.org:3478")
+    assert not dialog.add_server() and "stun:" in dialog.error.text()
+    dialog.url.setText("turn:turn.example.org:3478")
+    dialog.user.setText("ada")
+    dialog.password.setText("secret")
+    assert dialog.add_server() and dialog.servers.count() == 1 and not dialog.url.text()
+    dialog.url.setText("stun:stun.example.org:3478")  # typed, not added: Save adds it
+    dialog.save()
+    loaded = settings.load()
+    assert loaded.display_name == "Ada" and saved == [loaded]
+    assert [s.urls for s in loaded.ice_servers] == [
+        "turn:turn.example.org:3478",
+        "stun:stun.example.org:3478",
+    ]
+    assert loaded.engine_config().ice_servers[0].credential == "secret"
+    again = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(again)
+    assert again.servers.count() == 2 and again.name.text() == "Ada"
+    again.reject()
+
+
+def test_main_window_and_links_from_a_second_start(
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    bridge: Bridge,
+    settings: SettingsStore,
+) -> None:
+    window = MainWindow(host, bridge, settings, open_call=lambda: None)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.meetings.empty.isVisible() and window.lan_empty.isVisible()
+    assert not window.lan_list.isVisible()
+    window.show_lan_rooms([("team-sync", "peermeet://10.0.0.2:8765/team-sync#k=x")])
+    assert window.lan_list.isVisible() and not window.lan_empty.isVisible()
+    start = window.open_start()
+    assert start.isVisible() and start.name.text()
+    start.reject()
+    name = f"peermeet-test-{id(window)}"
+    assert not hand_over("peermeet://x", name)  # nobody listening: this start is the app
+    server = listen_for_links(window, name)
+    link = "peermeet://127.0.0.1:8765/team-sync#k=AAAAAAAAAAAAAAAAAAAAAA"
+
+    async def scenario() -> None:
+        assert hand_over(link, name)
+        await until(lambda: any(isinstance(d, JoinDialog) for d in window.dialogs))
+
+    run(qloop, scenario(), 10)
+    joins = [d for d in window.dialogs if isinstance(d, JoinDialog)]
+    assert joins[0].link.text() == link and not joins[0].joining  # pre-filled, not started
+    server.close()
+    window.close()
+    assert not window.dialogs

@@ -1,0 +1,250 @@
+"""HostService against real embedded rendezvous servers on 127.0.0.1, with an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.errors import RendezvousUnreachable, RoomEnded, RoomRefused
+from app.meeting import hosting
+from app.meeting.hosting import IDLE_CLOSE_S, HostService
+from app.meeting.links import parse_link
+from app.meeting.store import ENDED, EXPIRED, LIVE, UNAVAILABLE, MeetingStore
+from app.net import protocol
+from app.net.rendezvous import RendezvousServer
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def service(path: Path, clock: Clock) -> HostService:
+    return HostService(
+        MeetingStore(path), clock=clock, bind="127.0.0.1", advertise="127.0.0.1", preferred_port=0
+    )
+
+
+@pytest.fixture
+async def host(tmp_path: Path, clock: Clock) -> AsyncIterator[HostService]:
+    svc = service(tmp_path / "meetings.json", clock)
+    yield svc
+    await svc.close()
+
+
+async def join(link_text: str) -> tuple[SignalingClient, protocol.Joined]:
+    link = parse_link(link_text)
+    client = await SignalingClient.connect(link.rendezvous_url, 3.0)
+    try:
+        return client, await client.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+    except BaseException:
+        await client.close()
+        raise
+
+
+async def refused(link_text: str) -> str:
+    with pytest.raises(RoomRefused) as info:
+        client, _ = await join(link_text)
+        await client.close()
+    return info.value.code
+
+
+async def test_start_opens_an_empty_room_the_host_joins_like_anyone(host: HostService) -> None:
+    record = await host.start("Team Sync (Mon)", "mid", 3 * 3600)
+    link = parse_link(record.link)
+    assert (link.host, link.room, record.room) == ("127.0.0.1", "team-sync-mon", "team-sync-mon")
+    assert record.title == "Team Sync (Mon)" and record.port == link.port and record.owner_token
+    assert record.expires_at == host.now() + 3 * 3600
+    assert host.participants(record.link) == 0
+    client, joined = await join(record.link)
+    assert joined.peers == () and joined.capacity == 8 and joined.owner_token is None
+    assert host.participants(record.link) == 1
+    second = await host.start("other")
+    assert parse_link(second.link).port == link.port  # one server for every room
+    await client.close()
+
+
+async def test_end_tells_everyone_and_refuses_later_joins(host: HostService) -> None:
+    record = await host.start("standup")
+    client, _ = await join(record.link)
+    ended = await host.end(record.link)
+    assert ended.state == ENDED and host.store.find(record.link).state == ENDED  # type: ignore[union-attr]
+    msg = await asyncio.wait_for(client.recv(), 3)
+    assert isinstance(msg, protocol.RoomEnded)
+    await client.close()
+    assert await refused(record.link) == "room_ended"
+    assert host.participants(record.link) == 0
+    await host.end(record.link)  # idempotent
+
+
+async def test_extend_adds_an_hour_and_tells_members(host: HostService) -> None:
+    record = await host.start("standup", lifetime_s=3600)
+    client, _ = await join(record.link)
+    extended = await host.extend(record.link)
+    assert extended.expires_at == host.now() + 7200
+    msg = await asyncio.wait_for(client.recv(), 3)
+    assert isinstance(msg, protocol.Extended) and msg.expires_at == extended.expires_at
+    await client.close()
+
+
+async def test_expiry_sweep_with_the_injected_clock(host: HostService, clock: Clock) -> None:
+    changes: list[int] = []
+    host.subscribe(lambda: changes.append(1))
+    record = await host.start("short", lifetime_s=60)
+    clock.t += 59
+    assert host.sweep() == [] and host.records()[0].time_left(clock()) == 1
+    clock.t += 1
+    assert [r.link for r in host.sweep()] == [record.link]
+    assert host.store.find(record.link).state == EXPIRED  # type: ignore[union-attr]
+    assert await refused(record.link) == "room_expired"
+    with pytest.raises(RoomEnded):
+        await host.extend(record.link)
+    assert len(changes) >= 2
+
+
+async def test_resume_reopens_on_the_same_port(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "meetings.json"
+    first = service(path, clock)
+    live = await first.start("keep me", lifetime_s=3600)
+    gone = await first.start("end me")
+    await first.end(gone.link)
+    short = await first.start("nearly over", lifetime_s=100)
+    await first.close()
+    await first.close()  # idempotent
+    clock.t += 60
+    second = service(path, clock)
+    try:
+        reopened = await second.resume()
+        assert [r.link for r in reopened] == [live.link]
+        assert second.store.find(short.link).state == EXPIRED  # type: ignore[union-attr]
+        client, joined = await join(live.link)  # the very same link works again
+        assert joined.expires_at == live.expires_at
+        assert await refused(gone.link) == "room_ended"  # late joiners still hear "ended"
+        await client.close()
+        await second.extend(live.link)  # with the new owner token
+    finally:
+        await second.close()
+
+
+async def test_resume_says_why_when_the_port_is_taken(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "meetings.json"
+    first = service(path, clock)
+    record = await first.start("blocked")
+    await first.close()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", record.port))
+        squatter.listen()
+        second = service(path, clock)
+        try:
+            assert await second.resume() == []
+            again = second.store.find(record.link)
+            assert again is not None and again.state == UNAVAILABLE
+            assert f"port {record.port}" in again.note and "taken" in again.note
+            assert second.participants(record.link) == 0
+            await second.end(record.link)  # the user can still clear it
+            assert second.store.find(record.link).state == ENDED  # type: ignore[union-attr]
+        finally:
+            await second.close()
+
+
+async def test_outside_rendezvous_keeps_the_owner_token(host: HostService) -> None:
+    outside = RendezvousServer("127.0.0.1", 0)
+    port = await outside.start()
+    try:
+        record = await host.start("remote", rendezvous=f"peermeet://127.0.0.1:{port}/")
+        assert record.rendezvous and record.owner_token and record.port == port
+        assert parse_link(record.link).port == port
+        assert host.participants(record.link) is None
+        client, joined = await join(record.link)
+        assert joined.peers == ()  # the creator's seat was given back
+        before = record.expires_at
+        extended = await host.extend(record.link, 600)
+        assert extended.expires_at == pytest.approx(before + 600, abs=1)
+        await host.end(record.link)
+        assert host.store.find(record.link).state == ENDED  # type: ignore[union-attr]
+        await client.close()
+        assert await refused(record.link) == "room_ended"
+        assert [r.state for r in await host.resume()] == []
+    finally:
+        await outside.close()
+
+
+async def test_resume_leaves_outside_meetings_alone(tmp_path: Path, clock: Clock) -> None:
+    outside = RendezvousServer("127.0.0.1", 0)
+    port = await outside.start()
+    path = tmp_path / "meetings.json"
+    first = service(path, clock)
+    record = await first.start("remote", rendezvous=f"peermeet://127.0.0.1:{port}")
+    await first.close()
+    second = service(path, clock)
+    try:
+        assert [r.link for r in await second.resume()] == [record.link]
+        assert second.store.find(record.link).state == LIVE  # type: ignore[union-attr]
+    finally:
+        await second.close()
+        await outside.close()
+
+
+async def test_the_sweeper_expires_meetings_and_closes_idle_servers(
+    tmp_path: Path, clock: Clock
+) -> None:
+    svc = HostService(
+        MeetingStore(tmp_path / "m.json"),
+        clock=clock,
+        bind="127.0.0.1",
+        advertise="127.0.0.1",
+        preferred_port=0,
+        sweep_interval=0.02,
+    )
+    expired = asyncio.Event()
+    svc.subscribe(lambda: expired.set() if svc.records()[0].state == EXPIRED else None)
+    try:
+        record = await svc.start("brief", lifetime_s=60)
+        clock.t += 60
+        await asyncio.wait_for(expired.wait(), 3)
+        assert await refused(record.link) == "room_expired"  # the server is still there
+        clock.t += IDLE_CLOSE_S
+        for _ in range(100):
+            if svc.participants(record.link) == 0 and not svc._servers:
+                break
+            await asyncio.sleep(0.02)
+        assert not svc._servers  # an idle server does not stay open for nothing
+        with pytest.raises(RendezvousUnreachable):
+            await join(record.link)
+    finally:
+        await svc.close()
+
+
+async def test_resume_makes_a_new_link_when_the_address_changed(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "meetings.json"
+    monkeypatch.setattr(hosting, "advertised_host", lambda bind: "10.0.0.5")
+    first = HostService(MeetingStore(path), clock=clock, bind="127.0.0.1", preferred_port=0)
+    record = await first.start("moved")
+    await first.close()
+    assert parse_link(record.link).host == "10.0.0.5"
+    monkeypatch.setattr(hosting, "advertised_host", lambda bind: "10.0.0.6")
+    second = HostService(MeetingStore(path), clock=clock, bind="127.0.0.1", preferred_port=0)
+    try:
+        [again] = await second.resume()
+        old, new = parse_link(record.link), parse_link(again.link)
+        assert (new.host, new.port, new.secret) == ("10.0.0.6", old.port, old.secret)
+        assert "address changed" in again.note and "10.0.0.5" in again.note
+        assert MeetingStore(path).find(again.link) is not None
+    finally:
+        await second.close()

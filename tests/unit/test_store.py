@@ -1,0 +1,136 @@
+"""My meetings and settings persistence: round trips, and garbage never crashes the app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+from app.config import IceServer
+from app.meeting.settings import Settings, SettingsStore, parse_ice_server
+from app.meeting.store import ENDED, LIVE, MeetingRecord, MeetingStore
+
+LINK = "peermeet://127.0.0.1:8765/team-sync#k=AAAAAAAAAAAAAAAAAAAAAA"
+
+
+def record(link: str = LINK, created: float = 1000.0, **kw: object) -> MeetingRecord:
+    values: dict[str, object] = dict(
+        link=link, title="Team sync", room="team-sync", size="small",
+        created_at=created, expires_at=created + 3600, port=8765, owner_token="tok",
+    )  # fmt: skip
+    values.update(kw)
+    return MeetingRecord(**values)  # type: ignore[arg-type]
+
+
+def test_records_round_trip_newest_first(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "meetings.json"
+    store = MeetingStore(path)
+    store.put(record())
+    store.put(record(LINK + "B", created=2000.0, rendezvous="https://meet.example"))
+    again = MeetingStore(path)
+    assert [r.created_at for r in again.records] == [2000.0, 1000.0]
+    assert again.find(LINK) == record()
+    assert not again.records[0].embedded
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # links hold secrets
+
+
+def test_put_replaces_and_remove_forgets(tmp_path: Path) -> None:
+    store = MeetingStore(tmp_path / "m.json")
+    store.put(record())
+    store.put(record(state=ENDED))
+    assert len(store.records) == 1 and store.records[0].state == ENDED
+    store.remove(LINK)
+    assert MeetingStore(tmp_path / "m.json").records == []
+
+
+def test_live_and_time_left() -> None:
+    r = record()
+    assert r.is_live(1000.0) and r.time_left(1000.0) == 3600
+    assert not r.is_live(4600.0) and r.time_left(5000.0) == 0
+    r.state = ENDED
+    assert not r.is_live(1000.0) and r.time_left(1000.0) == 0
+
+
+def test_prune_forgets_old_finished_meetings(tmp_path: Path) -> None:
+    store = MeetingStore(tmp_path / "m.json")
+    store.put(record())
+    store.put(record(LINK + "B", created=900_000.0))
+    store.prune(now=1_000_000.0, keep_s=7 * 86400)
+    assert [r.link for r in store.records] == [LINK + "B"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"\xff\xfe\x00garbage", b"[1, 2, 3]", b'{"meetings": "no"}', b"null"],
+)
+def test_corrupt_file_is_moved_aside(
+    tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "meetings.json"
+    path.write_bytes(content)
+    with caplog.at_level(logging.WARNING):
+        store = MeetingStore(path)
+    assert store.records == []
+    assert (tmp_path / "meetings.json.bad").read_bytes() == content
+    assert "meetings.json.bad" in caplog.text
+    store.put(record())  # and the app carries on
+    assert MeetingStore(path).records == [record()]
+
+
+def test_damaged_entries_are_skipped_and_a_copy_kept(tmp_path: Path) -> None:
+    path = tmp_path / "meetings.json"
+    good = record().to_dict()
+    bad = [{"link": 5}, "text", {**good, "link": "x", "port": "eighty"}, {"title": "no link"}]
+    path.write_text(json.dumps({"version": 1, "meetings": [good, *bad]}))
+    store = MeetingStore(path)
+    assert store.records == [record()]
+    assert json.loads((tmp_path / "meetings.json.bad").read_text())["meetings"][2] == "text"
+
+
+def test_unknown_keys_are_ignored() -> None:
+    assert MeetingRecord.from_dict({**record().to_dict(), "future": 1}) == record()
+    assert record().state == LIVE
+
+
+def test_settings_round_trip_and_engine_config(tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path / "settings.json")
+    assert store.load().display_name  # a default name, never empty
+    settings = Settings(
+        display_name="  Ada  ",
+        camera="/dev/video2",
+        microphone="alsa_input.usb",
+        ice_servers=[IceServer("stun:stun.example.org:3478"), IceServer("turn:t:3478", "u", "p")],
+    )
+    store.save(settings)
+    loaded = store.load()
+    assert loaded == settings
+    config = loaded.engine_config(connect_timeout_s=5.0)
+    assert config.display_name == "Ada" and config.connect_timeout_s == 5.0
+    assert config.ice_servers[1] == IceServer("turn:t:3478", "u", "p")
+
+
+def test_settings_survive_garbage(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("][")
+    assert SettingsStore(path).load() == Settings()
+    assert (tmp_path / "settings.json.bad").read_text() == "]["
+    path.write_text('"a string"')
+    assert SettingsStore(path).load() == Settings()
+    mixed = {"display_name": 7, "camera": "/dev/video0", "ice_servers": [{"urls": "http://x"}, 3]}
+    path.write_text(json.dumps(mixed))
+    loaded = SettingsStore(path).load()
+    assert loaded.camera == "/dev/video0" and loaded.ice_servers == []
+    assert loaded.display_name == Settings().display_name
+
+
+def test_parse_ice_server_explains_mistakes() -> None:
+    assert parse_ice_server(" stun:s.example:3478 ") == IceServer("stun:s.example:3478")
+    with pytest.raises(ValueError, match=r"stun:stun\.example\.org"):
+        parse_ice_server("s.example:3478")
+    with pytest.raises(ValueError, match="user name and a password"):
+        parse_ice_server("turn:t.example:3478")
+    with pytest.raises(ValueError):
+        parse_ice_server("stun:")

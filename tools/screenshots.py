@@ -1,0 +1,121 @@
+"""Render the home window and dialogs to docs/screenshots/*.png (run under a display or Xvfb).
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py [OUT_DIR]
+
+Everything runs on 127.0.0.1 with throw-away meetings and settings files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication, QWidget
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.config import EngineConfig  # noqa: E402
+from app.meeting.headless import MediaOptions, build_media, close_media  # noqa: E402
+from app.meeting.hosting import HostService  # noqa: E402
+from app.meeting.links import parse_link  # noqa: E402
+from app.meeting.settings import Settings, SettingsStore  # noqa: E402
+from app.meeting.store import MeetingStore  # noqa: E402
+from app.net.seal import RoomKeys  # noqa: E402
+from app.net.signaling import SignalingClient  # noqa: E402
+from app.ui.bridge import Bridge  # noqa: E402
+from app.ui.main_window import MainWindow, apply_theme  # noqa: E402
+from app.ui.settings_dialog import SettingsDialog  # noqa: E402
+
+
+async def settle(seconds: float = 0.3) -> None:
+    await asyncio.sleep(seconds)
+    QApplication.processEvents()
+
+
+async def until(check: Callable[[], object], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the window never got there")
+
+
+async def shoot(widget: QWidget, path: Path) -> None:
+    widget.show()
+    widget.raise_()
+    await settle()
+    widget.grab().save(str(path))
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+async def main(out: Path) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="peermeet-shots-"))
+    settings = SettingsStore(tmp / "settings.json")
+    settings.save(Settings(display_name="Ada"))
+    host = HostService(
+        MeetingStore(tmp / "meetings.json"),
+        bind="127.0.0.1",
+        advertise="192.168.1.20",
+        preferred_port=0,
+    )
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda: build_media(MediaOptions(True, 160, 120, 5)), close_media
+    )
+    window = MainWindow(host, bridge, settings, open_call=lambda: None)
+    guest: SignalingClient | None = None
+    try:
+        await shoot(window, out / "main_window.png")
+
+        start = window.open_start()
+        start.name.setText("Team sync")
+        await shoot(start, out / "start_form.png")
+        start.start()
+        await until(lambda: start.pages.currentIndex() == 1)
+        await shoot(start, out / "start_dialog.png")
+        start.accept()
+
+        second = await host.start("Design review", "mid", 3600)
+        link = parse_link(second.link)
+        guest = await SignalingClient.connect(f"ws://127.0.0.1:{link.port}/ws", 3.0)
+        await guest.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+        window.meetings.refresh()
+        await shoot(window, out / "my_meetings.png")
+
+        wrong = second.link.rsplit("=", 1)[0] + "=" + "A" * 22
+        join = window.open_join(wrong.replace("192.168.1.20", "127.0.0.1"))
+        join.start_join()
+        await until(lambda: not join.joining)
+        await shoot(join, out / "join_dialog_error.png")
+        join.reject()
+
+        dialog = SettingsDialog(settings, window, live_meter=False)
+        await shoot(dialog, out / "settings.png")
+        dialog.reject()
+    finally:
+        if guest is not None:
+            await guest.close()
+        window.close()
+        await host.close()
+
+
+def run() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    apply_theme(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(main(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
