@@ -1,4 +1,4 @@
-.PHONY: run test lint setup demo
+.PHONY: run test lint setup demo screenshots
 VENV := .venv/bin
 
 setup:
@@ -11,10 +11,13 @@ demo: setup
 	@$(VENV)/python -m app demo
 
 lint: setup
-	$(VENV)/ruff check app tests bench
-	$(VENV)/ruff format --check app tests bench
+	$(VENV)/ruff check app tests bench tools
+	$(VENV)/ruff format --check app tests bench tools
 	$(VENV)/mypy
 	$(VENV)/lint-imports
 
 test: lint
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+screenshots: setup
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/python tools/screenshots.py

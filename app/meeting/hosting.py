@@ -146,8 +146,7 @@ class HostService:
                     await self._control(record, None)
                 elif (entry := self._servers.get(record.port)) is not None:
                     server = entry[0]
-                    room = server.rooms.end(room_id(record), record.owner_token)
-                    server._kick(room, "ended")  # the server has no public end/extend yet
+                    server.end_room(room_id(record), record.owner_token)
             except RoomRefused as exc:
                 if exc.code not in ("room_expired", "room_ended", "no_such_room"):
                     raise
@@ -165,8 +164,7 @@ class HostService:
             if entry is None:
                 raise RendezvousUnreachable("This meeting's rendezvous is not running.")
             server = entry[0]
-            room = server.rooms.extend(room_id(record), record.owner_token, seconds)
-            server._broadcast(room, protocol.Extended(room.expires_at))
+            room = server.extend_room(room_id(record), record.owner_token, seconds)
             record.expires_at = room.expires_at
         else:
             record.expires_at = await self._control(record, seconds) or record.expires_at

@@ -25,6 +25,9 @@ from typing import Any
 
 from app.errors import PeerMeetError, ProtocolError, RoomRefused, refusal
 from app.net import protocol
+from app.net.iceservers import TurnIssuer
+from app.net.knockdesk import KnockDesk, serve_knock
+from app.net.limits import AddressLimits
 from app.net.rooms import Room, Rooms, TokenBucket
 from app.net.wsio import CLOSE_TIMEOUT, FRAME_LIMIT, WsConnection, WsServer
 
@@ -38,19 +41,24 @@ _TO_SERVER = (
     protocol.End,
     protocol.Extend,
     protocol.Ping,
+    protocol.Knock,
+    protocol.KnockReveal,
 )
 
 
 class _Session:
     """One connection's outgoing side: a bounded queue drained by its own writer task."""
 
-    def __init__(self, conn: WsConnection, queue_size: int, send_timeout: float) -> None:
+    def __init__(
+        self, conn: WsConnection, queue_size: int, send_timeout: float, queue_bytes: int = 1 << 18
+    ) -> None:
         self.conn = conn
         self.room_id = ""
         self.peer_id = ""
         self.closing = False
         self._send_timeout = send_timeout
         self._limit = queue_size
+        self._max_bytes, self._queued_bytes = queue_bytes, 0  # bounded memory per client
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size + 1)  # +1: end mark
         self._writer = asyncio.create_task(self._write(), name=f"rv-writer-{conn.remote}")
 
@@ -58,8 +66,10 @@ class _Session:
         """Queue a message; False if the client is closing or was just dropped as too slow."""
         if self.closing:
             return False
-        if self._queue.qsize() < self._limit:
-            self._queue.put_nowait(msg if isinstance(msg, str) else msg.encode())
+        text = msg if isinstance(msg, str) else msg.encode()
+        if self._queue.qsize() < self._limit and self._queued_bytes + len(text) <= self._max_bytes:
+            self._queued_bytes += len(text)
+            self._queue.put_nowait(text)
             return True
         log.warning("dropping slow client %s (outgoing queue full)", self.conn.remote)
         while not self._queue.empty():
@@ -86,6 +96,7 @@ class _Session:
         grace = CLOSE_TIMEOUT
         try:
             while (text := await self._queue.get()) is not None:
+                self._queued_bytes -= len(text)
                 async with asyncio.timeout(self._send_timeout):
                     await self.conn.send_text(text)
         except (TimeoutError, PeerMeetError) as exc:
@@ -111,6 +122,10 @@ class RendezvousServer:
         sweep_interval: float = 1.0,
         queue_size: int = 256,
         send_timeout: float = 5.0,
+        queue_bytes: int = 1 << 18,
+        limits: AddressLimits | None = None,
+        turn: TurnIssuer | None = None,
+        trusted_proxies: frozenset[str] = frozenset(),
     ) -> None:
         self.rooms = Rooms(clock=clock, max_rooms=max_rooms)
         self._max_bytes = max_message_bytes
@@ -118,12 +133,25 @@ class RendezvousServer:
         self._idle_timeout, self._join_timeout = idle_timeout, join_timeout
         self._sweep_interval = sweep_interval
         self._queue_size, self._send_timeout = queue_size, send_timeout
+        self._queue_bytes = queue_bytes
+        self.limits = limits or AddressLimits()
+        #: hands joined members short-lived TURN credentials (``turn`` before ``joined``)
+        self.turn = turn
         self._sessions: dict[tuple[str, str], _Session] = {}  # (room id, peer id) -> session
         frame_limit = max(FRAME_LIMIT, max_message_bytes + 4096)
-        self._ws = WsServer(self._serve, host, port, frame_limit=frame_limit, status=self._status)
+        self._ws = WsServer(
+            self._serve,
+            host,
+            port,
+            frame_limit=frame_limit,
+            status=self._status,
+            trusted_proxies=trusted_proxies,
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
         self.on_relay: Callable[[str, str], None] | None = None
+        #: knock-to-join for LAN guests without the link; None answers ``no_knock``
+        self.knocks: KnockDesk | None = None
         self.port = port
 
     @property
@@ -148,17 +176,28 @@ class RendezvousServer:
         await self._ws.close()
 
     def _status(self) -> dict[str, Any]:
-        return {"rooms": len(self.rooms), "peers": len(self._sessions)}
+        return {
+            "rooms": len(self.rooms),
+            "peers": len(self._sessions),
+            "connections": self.limits.connections,
+        }
 
     # --- per connection ------------------------------------------------------------------------
 
     async def _serve(self, conn: WsConnection) -> None:
-        session = _Session(conn, self._queue_size, self._send_timeout)
+        session = _Session(conn, self._queue_size, self._send_timeout, self._queue_bytes)
+        refused = self.limits.connect(conn.remote)
         try:
-            await self._converse(session)
+            if refused is None:
+                await self._converse(session)
+            else:
+                log.info("refusing %s: %s", conn.remote, refused)
+                session.fail("address_limit", refused)
         except Exception:
             log.exception("connection from %s failed", conn.remote)
         finally:
+            if refused is None:
+                self.limits.disconnect(conn.remote)
             self._depart(session)
             await session.wait_closed()
 
@@ -187,6 +226,8 @@ class RendezvousServer:
                 return session.fail("bad_message", str(exc))
             if not isinstance(msg, _TO_SERVER):
                 return session.fail("bad_message", f"{msg.TYPE} is not sent to the server")
+            if isinstance(msg, protocol.Knock | protocol.KnockReveal):
+                return await serve_knock(self.knocks, session, msg)
             try:
                 self._dispatch(session, msg)
             except RoomRefused as exc:
@@ -209,14 +250,28 @@ class RendezvousServer:
             self._depart(session)
             session.finish()
         elif isinstance(msg, protocol.End):
-            self._kick(self.rooms.end(room.room_id, msg.owner_token), "ended")
+            self.end_room(room.room_id, msg.owner_token)
         elif isinstance(msg, protocol.Extend):
-            room = self.rooms.extend(room.room_id, msg.owner_token, msg.seconds)
-            self._broadcast(room, protocol.Extended(room.expires_at))
+            self.extend_room(room.room_id, msg.owner_token, msg.seconds)
+
+    def end_room(self, room_id: str, owner_token: str) -> Room:
+        """End a room now (owner only): members are told and disconnected. RoomRefused if not."""
+        room = self.rooms.end(room_id, owner_token)
+        self._kick(room, "ended")
+        return room
+
+    def extend_room(self, room_id: str, owner_token: str, seconds: int) -> Room:
+        """Extend a room's lifetime (owner only) and tell its members the new expiry."""
+        room = self.rooms.extend(room_id, owner_token, seconds)
+        self._broadcast(room, protocol.Extended(room.expires_at))
+        return room
 
     def _admit(self, session: _Session, msg: protocol.Create | protocol.Join) -> None:
         if isinstance(msg, protocol.Create):
+            if not self.limits.may_create(session.conn.remote, self._live):
+                raise refusal("address_limit", "too many meetings from one address")
             room, peer_id = self.rooms.create(msg.room, msg.hint, msg.size, msg.lifetime_s)
+            self.limits.created(room.room_id, session.conn.remote)
             token: str | None = room.owner_token
         else:
             room, peer_id = self.rooms.join(msg.room, msg.hint)
@@ -224,6 +279,8 @@ class RendezvousServer:
         session.room_id, session.peer_id = room.room_id, peer_id
         self._sessions[room.room_id, peer_id] = session
         others = tuple(p for p in room.members if p != peer_id)
+        if self.turn is not None:
+            session.send(self.turn.issue(peer_id))
         session.send(protocol.Joined(peer_id, others, room.capacity, room.expires_at, token))
         self._broadcast(room, protocol.PeerJoined(peer_id), exclude=peer_id)
         count = f"{len(room.members)}/{room.capacity}"
@@ -262,6 +319,9 @@ class RendezvousServer:
         for session in dropped:
             self._depart(session)  # tell the others now, not when its socket finally dies
 
+    def _live(self, room_id: str) -> bool:
+        return self.rooms.get(room_id) is not None
+
     def _kick(self, room: Room, reason: str) -> None:
         """Tell every member the room is over, then close their connections."""
         self._broadcast(room, protocol.RoomEnded(reason))
@@ -287,5 +347,6 @@ class RendezvousServer:
             try:
                 for room in self.rooms.sweep():
                     self._kick(room, "expired")
+                self.limits.prune(self._live)
             except Exception:
                 log.exception("sweep failed")
