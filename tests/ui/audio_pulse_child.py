@@ -1,0 +1,159 @@
+"""Child process of test_audio_pulse.py: PeerMeet's audio on real (PulseAudio) devices.
+
+Runs in its own process because QtMultimedia connects to PulseAudio once per process (at first
+use, reading PULSE_SERVER then): a test server started later would never be seen.
+
+    python audio_pulse_child.py call <mic id> <speaker id>
+        Two participants in one Qt app: A = QtAudioIO(mic) -> AudioFeed -> aiortc loopback
+        pair -> SpeakerMixer -> B = QtAudioIO(speaker). stdin: "mute", "unmute".
+    python audio_pulse_child.py devices <mic id> <speaker id>
+        One QtAudioIO; counts microphone frames and plays a 1000 Hz tone on the speaker.
+        stdin: "status" -> "STATUS <json>" (devices in use, messages, frames read).
+
+Protocol (lines): READY once audio flows, "OK <cmd>" per command, "STATS <json>" and exit 0
+on "quit" or end of stdin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for app.*
+
+import aioice.ice
+import qasync
+from aiortc import RTCConfiguration, RTCPeerConnection
+from PySide6.QtCore import QCoreApplication
+
+from app.media.audio import ToneSource
+from app.media.audio_tracks import AudioFeed, SpeakerMixer, every_frame
+from app.ui.audio_io import QtAudioIO
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def until(condition: Callable[[], bool], limit: float) -> None:
+    deadline = asyncio.get_running_loop().time() + limit
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"still waiting after {limit} s")
+        await asyncio.sleep(0.02)
+
+
+async def connect(pc_a: RTCPeerConnection, pc_b: RTCPeerConnection) -> None:
+    await pc_a.setLocalDescription(await pc_a.createOffer())
+    await pc_b.setRemoteDescription(pc_a.localDescription)
+    await pc_b.setLocalDescription(await pc_b.createAnswer())
+    await pc_a.setRemoteDescription(pc_b.localDescription)
+    await until(lambda: pc_a.connectionState == pc_b.connectionState == "connected", 10)
+
+
+async def commands() -> AsyncIterator[str]:
+    """Lines from stdin until "quit" (or end of input), read by a daemon thread."""
+    loop, queue = asyncio.get_running_loop(), asyncio.Queue[str]()
+
+    def reader() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line.strip())
+        loop.call_soon_threadsafe(queue.put_nowait, "quit")
+
+    threading.Thread(target=reader, daemon=True).start()
+    while (command := await queue.get()) != "quit":
+        yield command
+
+
+async def call(mic_id: str, speaker_id: str) -> dict[str, object]:
+    aioice.ice.get_host_addresses = lambda *a, **k: ["127.0.0.1"]  # loopback only
+    messages: list[str] = []
+    io_a = QtAudioIO(input_device=mic_id)
+    io_b = QtAudioIO(output_device=speaker_id)
+    for io in (io_a, io_b):
+        io.deviceChanged.connect(messages.append)
+    config = RTCConfiguration(iceServers=[])
+    pc_a, pc_b = RTCPeerConnection(config), RTCPeerConnection(config)
+    feed, mixer = AudioFeed(io_a.mic), SpeakerMixer(io_b)
+    pc_b.on("track", lambda track: mixer.attach("A", track) if track.kind == "audio" else None)
+    pc_a.addTrack(feed.new_track())
+    try:
+        await connect(pc_a, pc_b)
+        await until(lambda: mixer.level("A") > 0.05, 10)  # the tone made it to B's mixer
+        say("READY")
+        async for command in commands():
+            feed.set_muted(command == "mute")
+            say(f"OK {command}")
+        return {
+            "frames_received": mixer.frames_received.get("A", 0),
+            "frames_read": feed.frames_read,
+            "mic_dropped": io_a.mic.dropped,
+            "speaker_dropped": io_b.dropped,
+            "speaker_underruns": io_b.underruns,
+            "mixer_underruns": mixer.underruns,
+            "mic": io_a.device("in"),
+            "speaker": io_b.device("out"),
+            "messages": messages,
+        }
+    finally:
+        await feed.aclose()
+        await mixer.aclose()
+        await pc_a.close()
+        await pc_b.close()
+        io_a.close()
+        io_b.close()
+
+
+async def devices(mic_id: str, speaker_id: str) -> dict[str, object]:
+    messages: list[str] = []
+    io = QtAudioIO(mic_id or None, speaker_id or None)  # "": the system default
+    io.deviceChanged.connect(messages.append)
+    tone, mic_frames = ToneSource(1000.0), 0
+
+    def step(_index: int) -> None:  # a mic reader and a speaker writer, every 20 ms
+        nonlocal mic_frames
+        while io.mic.read_frame() is not None:
+            mic_frames += 1
+        io.write(tone.read_frame() or b"")
+
+    def status() -> dict[str, object]:
+        return {
+            "mic": io.device("in"),
+            "speaker": io.device("out"),
+            "messages": messages,
+            "mic_frames": mic_frames,
+            "underruns": io.underruns,
+            "dropped": io.dropped,
+            "inputs": QtAudioIO.input_devices(),
+            "outputs": QtAudioIO.output_devices(),
+        }
+
+    task = asyncio.get_running_loop().create_task(every_frame(step))
+    try:
+        await until(lambda: mic_frames >= 5 or io.device("in") is None, 5)
+        say("READY")
+        async for command in commands():
+            say("STATUS " + json.dumps(status()) if command == "status" else f"OK {command}")
+        return status()
+    finally:
+        task.cancel()
+        await asyncio.wait([task])
+        io.close()
+
+
+async def main(mode: str, mic_id: str, speaker_id: str) -> int:
+    stats = await (call if mode == "call" else devices)(mic_id, speaker_id)
+    say("STATS " + json.dumps(stats))
+    return 0
+
+
+if __name__ == "__main__":
+    app = QCoreApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        sys.exit(loop.run_until_complete(main(*sys.argv[1:4])))
