@@ -29,7 +29,7 @@ from app.net.peers import PeerLink
 FRAME_STEP = 3000  # 1/30 s at the 90 kHz video clock: the gap when the source changes
 
 
-class ScreenTrack(MediaStreamTrack):  # type: ignore[misc]
+class ScreenTrack(MediaStreamTrack):
     """Sits on one screen sender for the whole call; relays whatever source it is given."""
 
     kind = "video"

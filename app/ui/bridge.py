@@ -9,22 +9,45 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.config import EngineConfig
-from app.errors import LinkError, PeerMeetError
+from app.errors import LinkError, MediaError, PeerMeetError
+from app.media.screen import ScreenCapture
+from app.media.video import FrameSource
 from app.meeting import events as ev
 from app.meeting.links import Link, parse_link
 from app.meeting.media import LocalMedia
+from app.meeting.screenshare import ScreenShare, links_of
 from app.meeting.session import PeerInfo, Session
 from app.net.peers import set_loopback_only
 
 log = logging.getLogger(__name__)
+
+
 MediaFactory = Callable[[], LocalMedia]
 MediaCloser = Callable[[LocalMedia], Any]  # may return an awaitable
+
+
+@dataclass(frozen=True)
+class PeerStats:
+    """One connection's figures; counters are cumulative (the panel turns them into rates)."""
+
+    path: str  # host (LAN) | srflx (direct through NAT) | relay (TURN) | unknown
+    address: str  # remote ip:port, "" if unknown; show it only when the user asks
+    rtt_ms: float
+    packets_lost: int
+    bytes_in: int
+    bytes_out: int
+    fps: float  # camera frames per second received over the last 2 s
+    frames: int  # camera frames received
+    at: float  # time.monotonic() of the measurement
+    measured: bool = True  # False: the connection gave no figures (only path and address)
 
 
 class Bridge(QObject):
@@ -42,6 +65,7 @@ class Bridge(QObject):
     notice = Signal(str)
     roomInfo = Signal(float, int)  # expires_at (unix), capacity
     ended = Signal(str)  # reason
+    screenShared = Signal(bool)  # our screen share started (True) or stopped (False)
 
     def __init__(
         self,
@@ -56,6 +80,9 @@ class Bridge(QObject):
         self.session: Session | None = None
         self.link: Link | None = None
         self._cleanup: asyncio.Task[None] | None = None
+        self._screen: ScreenShare | None = None
+        #: what share_screen() captures (tests and other platforms may swap it)
+        self.screen_source: Callable[[], FrameSource] = ScreenCapture
 
     # --- actions -----------------------------------------------------------------------------
     async def join(self, link_text: str, display_name: str | None = None) -> bool:
@@ -77,11 +104,13 @@ class Bridge(QObject):
         media = self._media_factory()
         session = Session(config, media)
         session.subscribe(self._on_event)
+        self._screen = ScreenShare(session)  # before joining, so it sees every connection
         self.session, self.link = session, link
         try:
             await session.join(link)
         except PeerMeetError as exc:
             self.session = self.link = None
+            self._screen = None
             await self._close_media(media)
             self.failed.emit(exc.code, str(exc))
             return False
@@ -92,6 +121,10 @@ class Bridge(QObject):
         session, self.session = self.session, None
         if session is None:
             return
+        screen, self._screen = self._screen, None
+        if screen is not None and screen.active:
+            await screen.stop()
+            self.screenShared.emit(False)
         await session.leave()
         await self._close_media(session.media)
 
@@ -102,15 +135,67 @@ class Bridge(QObject):
     def set_mic(self, on: bool) -> None:
         if self.session is not None:
             self.session.set_mic(on)
+            self._announce_screen()
 
     def set_camera(self, on: bool) -> None:
         if self.session is not None:
             self.session.set_camera(on)
+            self._announce_screen()
+
+    async def share_screen(self, on: bool) -> bool:
+        """Start or stop sending this screen to everyone (and to whoever joins while sharing).
+
+        Emits screenShared(now sharing). If the screen cannot be captured, emits notice(what to
+        do) and returns False. Never raises.
+        """
+        screen = self._screen
+        if screen is None:
+            return False
+        if on:
+            try:
+                await screen.start(self.screen_source)
+            except MediaError as exc:
+                self.notice.emit(str(exc))
+            except Exception:
+                log.exception("screen sharing failed")
+                self.notice.emit(
+                    "Screen sharing failed unexpectedly. Try again; if it keeps failing, "
+                    "restart PeerMeet."
+                )
+        else:
+            await screen.stop()
+        if screen is self._screen:
+            self.screenShared.emit(screen.active)
+        return screen.active
+
+    def _announce_screen(self) -> None:
+        if self._screen is not None and self._screen.active:
+            self._screen.announce()  # the session's own state message says "screen off"
 
     # --- what widgets read -------------------------------------------------------------------
     @property
     def in_call(self) -> bool:
         return self.session is not None
+
+    @property
+    def mic_on(self) -> bool:
+        return self.session.media.mic_on if self.session else True
+
+    @property
+    def camera_on(self) -> bool:
+        return self.session.media.camera_on if self.session else True
+
+    @property
+    def sharing_screen(self) -> bool:
+        return self._screen is not None and self._screen.active
+
+    @property
+    def display_name(self) -> str:
+        return self.session.config.display_name if self.session else self.config.display_name
+
+    @property
+    def room_name(self) -> str:
+        return self.link.room if self.link else ""
 
     def peers(self) -> dict[str, PeerInfo]:
         return dict(self.session.peers) if self.session else {}
@@ -124,6 +209,39 @@ class Bridge(QObject):
 
     def local_frame(self) -> Any:
         return self.session.media.video.latest if self.session else None
+
+    def audio_level(self, peer_id: str = "") -> float:
+        """How loud a peer is now (RMS 0..1); "" for our own microphone (0 while muted)."""
+        if self.session is None:
+            return 0.0
+        media = self.session.media
+        return media.audio.level if not peer_id else media.speaker.level(peer_id)
+
+    async def peer_stats(self, peer_id: str) -> PeerStats | None:
+        """Connection figures for one peer, or None if we have no connection to it."""
+        session = self.session
+        link = links_of(session).get(peer_id) if session else None
+        if session is None or link is None:
+            return None
+        measured = True
+        try:
+            raw = await link.stats()
+        except Exception:  # closed while we asked, or aiortc lacks a figure
+            log.debug("no connection figures for %s", peer_id, exc_info=True)
+            raw, measured = {"rtt_ms": 0.0, "packets_lost": 0, "bytes_in": 0, "bytes_out": 0}, False
+        remote = session.media.remote_video(peer_id)
+        return PeerStats(
+            path=link.path(),
+            address=link.remote_address(),
+            rtt_ms=raw["rtt_ms"],
+            packets_lost=int(raw["packets_lost"]),
+            bytes_in=int(raw["bytes_in"]),
+            bytes_out=int(raw["bytes_out"]),
+            fps=remote.fps if remote else 0.0,
+            frames=session.media.video_frames(peer_id),
+            at=time.monotonic(),
+            measured=measured,
+        )
 
     # --- engine events -> signals --------------------------------------------------------------
     def _on_event(self, e: ev.Event) -> None:

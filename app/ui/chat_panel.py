@@ -1,0 +1,73 @@
+"""Chat beside the video: messages from everyone (yours too), a line to type in; Enter sends."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
+
+from app.ui import style
+
+MAX_LEN = 2000  # characters per message; longer input is cut
+
+
+class ChatPanel(QWidget):
+    send = Signal(str)  # text the user entered (already stripped, never empty)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SidePanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.messages: list[tuple[str, str, bool]] = []  # (name, text, mine)
+        title = QLabel("Chat")
+        title.setProperty("role", "title")
+        hint = QLabel("Messages go straight to each person over the encrypted connection.")
+        hint.setProperty("role", "dim")
+        hint.setWordWrap(True)
+        self.view = QTextBrowser()
+        self.view.setOpenExternalLinks(False)
+        self.view.setOpenLinks(False)
+        self.view.document().setDocumentMargin(2)
+        self.entry = QLineEdit()
+        self.entry.setPlaceholderText("Message everyone  (Enter to send)")
+        self.entry.setMaxLength(MAX_LEN)
+        self.entry.returnPressed.connect(self._submit)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 16)
+        layout.setSpacing(8)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.entry)
+        self._last_sender: tuple[str, bool] | None = None
+
+    def add_message(self, name: str, text: str, mine: bool = False) -> None:
+        self.messages.append((name, text, mine))
+        who = "You" if mine else name
+        body = html.escape(text).replace("\n", "<br>")
+        colour = style.ACCENT if mine else style.SPEAKING
+        head = ""
+        if self._last_sender != (name, mine):  # group consecutive messages from one person
+            stamp = time.strftime("%H:%M")
+            head = (
+                f'<div style="margin-top:10px"><b style="color:{colour}">{html.escape(who)}</b>'
+                f'&nbsp;<span style="color:{style.TEXT_DIM}; font-size:8pt">{stamp}</span></div>'
+            )
+        self._last_sender = (name, mine)
+        self.view.append(f'{head}<div style="color:{style.TEXT}">{body}</div>')
+        bar = self.view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def add_notice(self, text: str) -> None:
+        self._last_sender = None
+        self.view.append(
+            f'<div style="color:{style.TEXT_DIM}; margin-top:8px"><i>{html.escape(text)}</i></div>'
+        )
+
+    def _submit(self) -> None:
+        text = self.entry.text().strip()
+        if text:
+            self.entry.clear()
+            self.send.emit(text)

@@ -1,0 +1,133 @@
+"""The shared look: a dark call UI. Colours as constants (for QPainter code), one QSS string,
+and the one shared notice widget (Banner).
+
+Widgets pick their style with an object name or a ``role`` property, never with inline colours,
+so the main window and the call window look like one app.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+BG = "#0f1115"  # window
+SURFACE = "#1a1d23"  # tiles, panels
+SURFACE_HI = "#252a32"  # buttons, inputs
+BORDER = "#2c313a"
+TEXT = "#e9ecf1"
+TEXT_DIM = "#9aa3af"
+ACCENT = "#4c8dff"
+SPEAKING = "#3ecf8e"
+WARNING = "#f5a524"
+DANGER = "#e5484d"
+DANGER_HI = "#f0666a"
+RADIUS = 12  # tiles and panels
+
+_FAMILIES = ["Inter", "Cantarell", "Noto Sans", "Ubuntu", "DejaVu Sans", "Sans Serif"]
+
+
+def color(name: str, alpha: int = 255) -> QColor:
+    c = QColor(name)
+    c.setAlpha(alpha)
+    return c
+
+
+def font(point_size: float = 10.0, bold: bool = False, mono: bool = False) -> QFont:
+    f = QFont()
+    f.setFamilies(["DejaVu Sans Mono", "Monospace"] if mono else _FAMILIES)
+    f.setPointSizeF(point_size)
+    f.setBold(bold)
+    return f
+
+
+QSS = f"""
+QWidget {{ color: {TEXT}; font-size: 10pt; }}
+#CallWindow {{ background: {BG}; }}
+QToolTip {{ background: {SURFACE_HI}; color: {TEXT}; border: 1px solid {BORDER}; padding: 4px; }}
+QLabel[role="dim"] {{ color: {TEXT_DIM}; }}
+QLabel[role="title"] {{ font-size: 12pt; font-weight: 600; }}
+QLabel[role="safety"] {{ font-family: "DejaVu Sans Mono"; font-size: 18pt; font-weight: 700;
+    color: {TEXT}; letter-spacing: 2px; }}
+QPushButton {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius: 8px;
+    padding: 7px 14px; }}
+QPushButton:hover {{ background: #2f3540; }}
+QPushButton:disabled {{ color: {TEXT_DIM}; }}
+QPushButton[role="tool"] {{ min-width: 76px; min-height: 40px; border-radius: 20px;
+    padding: 4px 16px; font-weight: 600; }}
+QPushButton[role="tool"][off="true"] {{ background: {DANGER}; border-color: {DANGER}; }}
+QPushButton[role="tool"]:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
+QPushButton[role="leave"] {{ background: {DANGER}; border-color: {DANGER}; min-height: 40px;
+    border-radius: 20px; padding: 4px 22px; font-weight: 700; }}
+QPushButton[role="leave"]:hover {{ background: {DANGER_HI}; }}
+QPushButton[role="flat"] {{ background: transparent; border: none; padding: 2px 6px;
+    color: {TEXT_DIM}; }}
+#SidePanel, #PeerCard {{ background: {SURFACE}; border-radius: {RADIUS}px; }}
+#PeerCard {{ border: 1px solid {BORDER}; }}
+#Toolbar {{ background: {BG}; }}
+#Banner {{ background: #3a2d12; border: 1px solid {WARNING}; border-radius: 8px; }}
+#Banner[level="ended"] {{ background: #3b1719; border-color: {DANGER}; }}
+QLineEdit {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius: 8px;
+    padding: 8px 10px; selection-background-color: {ACCENT}; }}
+QLineEdit:focus {{ border-color: {ACCENT}; }}
+QTextBrowser, QScrollArea {{ background: transparent; border: none; }}
+QScrollArea > QWidget > QWidget {{ background: transparent; }}
+QCheckBox {{ color: {TEXT_DIM}; spacing: 6px; }}
+QScrollBar:vertical {{ background: transparent; width: 8px; margin: 2px; }}
+QScrollBar::handle:vertical {{ background: {BORDER}; border-radius: 3px; min-height: 24px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}
+"""
+
+
+def apply(app: QApplication) -> None:
+    """Install the font and style sheet on the whole application (call once at start)."""
+    app.setFont(font(10))
+    app.setStyleSheet(QSS)
+
+
+def restyle(widget: QWidget, prop: str, value: object) -> None:
+    """Set a property the style sheet selects on, and re-apply the style."""
+    widget.setProperty(prop, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+class Banner(QFrame):
+    """A non-modal message across the top; notices fade after a while, endings stay."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("Banner")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        close = QPushButton("✕")
+        close.setProperty("role", "flat")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 8, 6, 8)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "notice", seconds: float = 10.0) -> None:
+        restyle(self, "level", level)
+        self.text.setText(text)
+        self._timer.stop()
+        if seconds > 0:
+            self._timer.start(int(seconds * 1000))
+        self.show()
+        self.raise_()
+        self.place()
+
+    def place(self) -> None:
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        w = min(680, parent.width() - 40)
+        self.setFixedWidth(w)
+        self.adjustSize()
+        self.move((parent.width() - w) // 2, 14)

@@ -1,0 +1,283 @@
+"""One participant's picture: video (or their initials), name, mic badge, speaking ring, state.
+
+The tile polls its frame source when the grid ticks, hands new frames to its FrameConverter and
+repaints when a converted image is ready. Painting is a 1:1 blit plus a few overlays.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QWidget
+
+from app.ui import style
+from app.ui.frames import Converted, FrameConverter, cover_size, fit_size, frame_key
+
+FrameSource = Callable[[], Any]  # returns the newest av.VideoFrame or None
+SPEAKING_LEVEL = 0.02  # RMS above which someone counts as speaking
+SPEAKING_HOLD_S = 0.4
+_AVATAR_COLOURS = ["#5b6ee1", "#c05bd6", "#e0744a", "#2fa38c", "#d4a72c", "#4c8dff", "#e5484d"]
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.replace("-", " ").replace("_", " ").split() if p]
+    if not parts:
+        return "?"
+    return (parts[0][0] + (parts[1][0] if len(parts) > 1 else "")).upper()
+
+
+def paint_mic(p: QPainter, r: QRectF, muted: bool, colour: str = style.TEXT) -> None:
+    """A microphone glyph in ``r``; struck through in red when muted."""
+    p.save()
+    w, h = r.width(), r.height()
+    pen = QPen(
+        style.color(colour), max(1.4, w / 10), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap
+    )
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawRoundedRect(QRectF(r.x() + w * 0.34, r.y(), w * 0.32, h * 0.6), w * 0.16, w * 0.16)
+    p.drawArc(QRectF(r.x() + w * 0.18, r.y() + h * 0.2, w * 0.64, h * 0.58), 200 * 16, 140 * 16)
+    p.drawLine(QPointF(r.center().x(), r.y() + h * 0.78), QPointF(r.center().x(), r.bottom()))
+    if muted:
+        red = style.color(style.DANGER)
+        p.setPen(QPen(red, max(1.8, w / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        p.drawLine(QPointF(r.x() + w * 0.12, r.y() + h * 0.05), r.bottomRight())
+    p.restore()
+
+
+class VideoTile(QWidget):
+    _ready = Signal()  # emitted by the converter thread; delivered on the GUI thread
+
+    def __init__(
+        self,
+        name: str,
+        source: FrameSource,
+        *,
+        mirror: bool = False,
+        fit: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.mic_on, self.cam_on = True, True
+        self.state = ""  # "", "connecting…", "reconnecting…"
+        self.caption = ""  # e.g. "you", "screen"
+        self.framed = False  # outlined, to stand out when floating over another picture
+        self.frames_shown = 0
+        self._source, self._fit = source, fit
+        self._converter = FrameConverter(self._ready.emit, mirror=mirror, name=name[:12])
+        self._ready.connect(self._take)
+        self._converted: Converted | None = None
+        self._image: QImage | None = None
+        self._key: object = None
+        self._last: Any = None  # the frame object last looked at
+        self._size = (0, 0)
+        self._box = (2, 2)  # our size in device pixels
+        self._corners: tuple[QSize, QPainterPath] | None = None
+        self._plate_key: tuple[object, ...] = ()
+        self._plate = QImage()
+        self._speaking_until = 0.0
+        self._closed = False
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    # --- state from the window -------------------------------------------------------------------
+    def set_name(self, name: str) -> None:
+        self.name = name
+        self.update()
+
+    def set_media(self, mic: bool, cam: bool) -> None:
+        if (mic, cam) != (self.mic_on, self.cam_on):
+            self.mic_on, self.cam_on = mic, cam
+            self.update()
+
+    def set_framed(self, on: bool) -> None:
+        """Float over another picture: rounded by clipping (what is below shows in the corners)
+        and outlined. Costs more per frame, so only for the small self-view."""
+        if on != self.framed:
+            self.framed = on
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, not on)
+            self.update()
+
+    def set_state(self, text: str) -> None:
+        if text != self.state:
+            self.state = text
+            self.update()
+
+    def set_level(self, level: float) -> None:
+        was = self.speaking
+        if level >= SPEAKING_LEVEL and self.mic_on:
+            self._speaking_until = time.monotonic() + SPEAKING_HOLD_S
+        if self.speaking != was:
+            self.update()
+
+    @property
+    def speaking(self) -> bool:
+        return time.monotonic() < self._speaking_until
+
+    @property
+    def showing_video(self) -> bool:
+        return self.cam_on and self._image is not None
+
+    # --- frames ----------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Hand the newest frame (if new, or if our size changed) to the converter."""
+        if self._closed or not self.isVisible() or not self.cam_on:
+            return
+        frame = self._source()
+        if frame is None or frame is self._last:
+            return
+        self._last = frame
+        size = (fit_size if self._fit else cover_size)(frame.width, frame.height, *self._box)
+        key = frame_key(frame)
+        if key == self._key and size == self._size:
+            return
+        self._key, self._size = key, size
+        self._converter.submit(frame, *size)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        dpr = self.devicePixelRatioF()
+        self._box = (max(2, round(self.width() * dpr)), max(2, round(self.height() * dpr)))
+        self._last = None  # convert the current frame again, for the new size
+
+    def _take(self) -> None:
+        converted = self._converter.take()
+        if converted is None or self._closed:
+            return
+        self._converted = converted  # keeps the image's buffer alive
+        self._image = converted.image()
+        self._image.setDevicePixelRatio(self.devicePixelRatioF())
+        self.update()
+
+    def close_tile(self) -> None:
+        """Stop the converter thread; the tile paints nothing new afterwards. Idempotent."""
+        self._closed = True
+        self._converter.close()
+
+    # --- painting --------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        rect = QRectF(self.rect())
+        if self.framed:
+            rounded = QPainterPath()
+            rounded.addRoundedRect(rect, style.RADIUS, style.RADIUS)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setClipPath(rounded)
+        if self.showing_video and self._image is not None:
+            self._paint_image(p, self._image)
+            self.frames_shown += 1
+        else:
+            p.fillRect(self.rect(), style.color(style.SURFACE))
+            self._paint_avatar(p, rect)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if not self.framed:
+            self._paint_corners(p, rect)
+        plate = self._name_plate(rect)
+        p.drawImage(QPointF(10, rect.height() - plate.deviceIndependentSize().height() - 10), plate)
+        if self.state:
+            self._paint_state(p, rect)
+        if self.framed and not self.speaking:
+            p.setPen(QPen(style.color("#ffffff", 90), 1.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(rect.adjusted(0.75, 0.75, -0.75, -0.75), style.RADIUS, style.RADIUS)
+        if self.speaking:
+            p.setPen(QPen(style.color(style.SPEAKING), 3))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), style.RADIUS, style.RADIUS)
+        p.end()
+
+    def _paint_image(self, p: QPainter, image: QImage) -> None:
+        dpr = image.devicePixelRatio()
+        iw, ih = image.width() / dpr, image.height() / dpr
+        w, h = self.width(), self.height()
+        exact = abs(iw - w) < 1.5 or abs(ih - h) < 1.5
+        if self._fit:
+            exact = exact and iw <= w + 1.5 and ih <= h + 1.5
+            p.fillRect(self.rect(), style.color("#000000"))
+        else:
+            exact = exact and iw >= w - 1.5 and ih >= h - 1.5
+            if not exact:
+                p.fillRect(self.rect(), style.color(style.SURFACE))
+        if exact:  # converted for this size: a 1:1 blit, no scaling
+            sx, sy = max(0.0, (iw - w) / 2), max(0.0, (ih - h) / 2)
+            src = QRectF(sx * dpr, sy * dpr, min(iw, w) * dpr, min(ih, h) * dpr)
+            p.drawImage(QPointF(max(0.0, (w - iw) / 2), max(0.0, (h - ih) / 2)), image, src)
+        else:  # resized since: scale the old picture until the next one arrives
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            fw, fh = (fit_size if self._fit else cover_size)(round(iw), round(ih), w, h)
+            p.drawImage(QRectF((w - fw) / 2, (h - fh) / 2, fw, fh), image, QRectF(image.rect()))
+
+    def _paint_corners(self, p: QPainter, rect: QRectF) -> None:
+        """Round the corners by painting the window colour over them (cheaper than clipping)."""
+        if self._corners is None or self._corners[0] != self.size():
+            outside, inside = QPainterPath(), QPainterPath()
+            outside.addRect(rect)
+            inside.addRoundedRect(rect, style.RADIUS, style.RADIUS)
+            self._corners = (self.size(), outside.subtracted(inside))
+        p.fillPath(self._corners[1], style.color(style.BG))
+
+    def _paint_avatar(self, p: QPainter, rect: QRectF) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        d = min(rect.width(), rect.height()) * 0.36
+        circle = QRectF(rect.center().x() - d / 2, rect.center().y() - d / 2, d, d)
+        hue = _AVATAR_COLOURS[zlib.crc32(self.name.encode()) % len(_AVATAR_COLOURS)]
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(style.color(hue))
+        p.drawEllipse(circle)
+        p.setPen(style.color(style.TEXT))
+        p.setFont(style.font(max(8.0, d / 4.2), bold=True))
+        p.drawText(circle, Qt.AlignmentFlag.AlignCenter, initials(self.name))
+
+    def _name_plate(self, rect: QRectF) -> QImage:
+        """Name and mic badge on a dark pill, drawn once per change (text layout is not cheap)."""
+        big, limit, dpr = rect.height() > 200, int(rect.width() * 0.7), self.devicePixelRatioF()
+        key = (self.name, self.caption, self.mic_on, big, limit, dpr)
+        if key == self._plate_key:
+            return self._plate
+        font = style.font(10.5 if big else 9, bold=True)
+        fm = QFontMetrics(font)
+        label = f"{self.name} ({self.caption})" if self.caption else self.name
+        text = fm.elidedText(label, Qt.TextElideMode.ElideRight, limit)
+        icon = 0 if self.caption == "screen" else fm.height()
+        pad, h = 8, fm.height() + 10
+        w = fm.horizontalAdvance(text) + 2 * pad + icon
+        plate = QImage(round(w * dpr), round(h * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+        plate.setDevicePixelRatio(dpr)
+        plate.fill(Qt.GlobalColor.transparent)
+        p = QPainter(plate)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(style.color("#000000", 150))
+        p.drawRoundedRect(QRectF(0, 0, w, h), 8, 8)
+        if icon:
+            paint_mic(p, QRectF(pad - 1, 5, icon * 0.8, h - 10), not self.mic_on)
+        p.setFont(font)
+        p.setPen(style.color(style.TEXT))
+        p.drawText(QRect(pad + icon, 0, w - pad - icon, h), Qt.AlignmentFlag.AlignVCenter, text)
+        p.end()
+        self._plate_key, self._plate = key, plate
+        return plate
+
+    def _paint_state(self, p: QPainter, rect: QRectF) -> None:
+        p.setFont(style.font(9.5, bold=True))
+        fm = p.fontMetrics()
+        w, h = fm.horizontalAdvance(self.state) + 24.0, fm.height() + 10.0
+        pill = QRectF(rect.center().x() - w / 2, 12, w, h)
+        warn = self.state.startswith("re")
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(style.color(style.WARNING if warn else "#000000", 200 if warn else 150))
+        p.drawRoundedRect(pill, h / 2, h / 2)
+        p.setPen(style.color("#1a1200" if warn else style.TEXT))
+        p.drawText(pill, Qt.AlignmentFlag.AlignCenter, self.state)

@@ -1,0 +1,36 @@
+"""Qt + asyncio for UI tests: one qasync loop on the Qt thread, as the app runs it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """A qasync event loop over pytest-qt's QApplication; run coroutines with run_until_complete."""
+    qapp.setQuitOnLastWindowClosed(False)  # closing a test window must not stop the loop
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+async def until(check: Callable[[], Any], within: float = 10.0, what: str = "") -> None:
+    """Wait (letting Qt and asyncio run) until check() is truthy."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out: {what or check}"
+        await asyncio.sleep(0.05)
+
+
+def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], within: float) -> Any:
+    return loop.run_until_complete(asyncio.wait_for(coro, within))

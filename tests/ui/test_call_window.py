@@ -1,0 +1,263 @@
+"""The call window in a real call: a headless host in another process, this window, and a second
+in-process participant ("the other side"), all over loopback. Runs under Xvfb.
+
+Set PEERMEET_SCREENSHOTS=DIR to also save the window as DIR/call.png once all three are in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+
+from app.config import EngineConfig
+from app.errors import MediaError
+from app.media.screen import ScreenCapture
+from app.meeting.headless import MediaOptions, build_media, close_media
+from app.ui.bridge import Bridge
+from app.ui.call_window import CallWindow
+from app.ui.frames import FrameConverter, convert
+from app.ui.video_grid import grid_rects, grid_shape
+from app.ui.video_tile import VideoTile
+from tests.ui.conftest import run, until
+
+MEDIA = ["--synthetic", "--res", "320x240", "--fps", "15"]
+
+
+def make_bridge(name: str) -> Bridge:
+    def media() -> object:
+        return build_media(MediaOptions(True, 320, 240, 15, label=name))
+
+    return Bridge(EngineConfig(display_name=name), media, close_media)  # type: ignore[arg-type]
+
+
+def start_host(stats: Path) -> tuple[subprocess.Popen[str], str]:
+    host = subprocess.Popen(
+        [sys.executable, "-m", "app", "host", "--headless", "--name", "ui-test",
+         "--bind", "127.0.0.1", *MEDIA, "--display-name", "Hana", "--chat", "hello from host",
+         "--stats-json", str(stats)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert host.stdout is not None
+    link = host.stdout.readline().strip()
+    assert link.startswith("peermeet://"), host.stderr.read() if host.stderr else ""
+    return host, link
+
+
+def tile_named(window: CallWindow, name: str, kind: str = "video") -> VideoTile | None:
+    for (_, k), tile in window.grid.tiles.items():
+        if tile.name == name and k == kind:
+            return tile
+    return None
+
+
+def snapshot(tile: VideoTile) -> QImage:
+    return tile.grab().toImage()
+
+
+def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) -> None:
+    host, link = start_host(tmp_path / "host.json")
+    me, other = make_bridge("Me"), make_bridge("Olga")
+    window: CallWindow | None = None
+    shots = (
+        Path(os.environ["PEERMEET_SCREENSHOTS"]) if "PEERMEET_SCREENSHOTS" in os.environ else None
+    )
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
+
+    async def scenario() -> None:
+        nonlocal window
+        before = asyncio.all_tasks()
+        assert await me.join(link, "Me")
+        window = CallWindow(me)
+        window.resize(1280, 760)
+        window.show()
+
+        # the host's video shows up and keeps changing
+        await until(lambda: tile_named(window, "Hana") is not None, what="host tile")
+        hana = tile_named(window, "Hana")
+        assert hana is not None
+        await until(lambda: hana.frames_shown > 3 and hana.state == "", what="host video")
+        first = snapshot(hana)
+        await asyncio.sleep(0.4)
+        assert snapshot(hana) != first, "the host's video did not move"
+
+        # chat both ways; Enter sends
+        await until(lambda: ("Hana", "hello from host", False) in window.chat.messages)
+        window.chat.entry.setText("hi from the window")
+        QTest.keyClick(window.chat.entry, Qt.Key.Key_Return)
+        assert ("Me", "hi from the window", True) in window.chat.messages
+        assert window.chat.entry.text() == ""
+
+        # a third person; mute shows on each other's side
+        assert await other.join(link, "Olga")
+        await until(lambda: (t := tile_named(window, "Olga")) is not None and t.frames_shown > 0)
+        olga = tile_named(window, "Olga")
+        assert olga is not None and olga.mic_on
+        assert me.session is not None and other.session is not None
+        my_id, olga_id = me.session.my_id, other.session.my_id
+        seen: list[tuple[str, bool]] = []
+        other.peerMedia.connect(lambda pid, mic, cam, screen: seen.append((pid, mic)))
+        QTest.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)
+        assert window.mic_button.text() == "Unmute"
+        await until(lambda: (my_id, False) in seen, what="mute reaches Olga")
+        other.set_mic(False)
+        await until(lambda: not olga.mic_on, what="Olga's mute badge")
+
+        # the people panel: safety code (equal on both ends), path, address on request
+        QTest.mouseClick(window.people_button, Qt.MouseButton.LeftButton)
+        card = window.people.cards[olga_id]
+        code = other.peers()[my_id].safety_code
+        assert re.fullmatch(r"\d{4} \d{4}", code)
+        await until(lambda: card.code.text() == code, what="safety code")
+        assert card.values["Path"].text().startswith("Local network")
+        assert not card.values["Address"].isVisible()
+        window.people.addresses.setChecked(True)
+        await until(lambda: card.values["Address"].text().startswith("127.0.0.1:"), what="address")
+
+        if shots is not None:
+            await asyncio.sleep(1.0)
+            assert window.grab().save(str(shots / "call-people.png"))
+            QTest.mouseClick(window.chat_button, Qt.MouseButton.LeftButton)
+            await asyncio.sleep(1.0)
+            assert window.grab().save(str(shots / "call.png"))
+
+        # the host goes away: its tile goes, and a banner says the rendezvous is gone
+        host.terminate()
+        await until(lambda: tile_named(window, "Hana") is None, what="host tile removed")
+        await until(lambda: window.banner.isVisible(), what="notice banner")
+        assert "rendezvous" in window.banner.text.text()
+
+        # Leave closes the window and leaves nothing running
+        QTest.mouseClick(window.leave_button, Qt.MouseButton.LeftButton)
+        await until(lambda: not window.isVisible() and not me.in_call, what="window closed")
+        await other.leave()
+        await asyncio.sleep(0.2)
+        leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
+        leftover.discard(asyncio.current_task())
+        assert not leftover, leftover
+
+    try:
+        run(qloop, scenario(), 45)
+    finally:
+        run(qloop, me.leave(), 10)
+        run(qloop, other.leave(), 10)
+        host.terminate()
+        host.communicate(timeout=15)
+    assert window is not None and window._leaving is not None and window._leaving.done()
+    chats = json.loads((tmp_path / "host.json").read_text())["chat_received"]
+    assert {"name": "Me", "text": "hi from the window"}.items() <= chats[0].items()
+
+
+def test_people_panel_shows_live_connection_figures(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    host, link = start_host(tmp_path / "host.json")
+    me = make_bridge("Me")
+
+    async def scenario() -> None:
+        assert await me.join(link, "Me")
+        window = CallWindow(me)
+        window.show()
+        window.people_button.click()
+        await until(lambda: bool(window.people.cards), what="host card")
+        (card,) = window.people.cards.values()
+        try:
+            await until(lambda: "kbit/s" in card.values["In / out"].text(), 6, "bit rates")
+            assert card.values["Round trip"].text().endswith("ms")
+        finally:
+            await window.leave()
+
+    try:
+        run(qloop, scenario(), 30)
+    finally:
+        run(qloop, me.leave(), 10)
+        host.terminate()
+        host.communicate(timeout=15)
+
+
+def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_path: Path) -> None:
+    host, link = start_host(tmp_path / "host.json")
+    me, other = make_bridge("Me"), make_bridge("Olga")
+
+    async def scenario() -> None:
+        assert await other.join(link, "Olga")
+        window = CallWindow(other)
+        window.show()
+        assert await me.join(link, "Me") and me.session is not None
+        my_id = me.session.my_id
+        try:
+            assert await me.share_screen(True), "could not capture the Xvfb screen"
+            await until(lambda: window.grid.tile(my_id, "screen") is not None, what="screen tile")
+            tile = window.grid.tile(my_id, "screen")
+            assert tile is not None and tile.name == "Me"
+            await until(lambda: tile.frames_shown > 0, 6, "screen video")
+            assert await me.share_screen(False) is False
+            await until(lambda: window.grid.tile(my_id, "screen") is None, what="tile removed")
+        finally:
+            await window.leave()
+
+    try:
+        run(qloop, scenario(), 40)
+    finally:
+        run(qloop, me.leave(), 10)
+        run(qloop, other.leave(), 10)
+        host.terminate()
+        host.communicate(timeout=15)
+
+
+def test_grid_uses_the_window_shape() -> None:
+    assert grid_shape(1, 1600, 900) == (1, 1)
+    assert grid_shape(2, 1600, 900) == (2, 1)
+    assert grid_shape(2, 600, 900) == (1, 2)
+    assert grid_shape(4, 1600, 900) == (2, 2)
+    assert grid_shape(16, 1600, 900) == (4, 4)
+    from PySide6.QtCore import QRect
+
+    rects = grid_rects(3, QRect(0, 0, 1200, 700))
+    assert len(rects) == 3 and rects[2].center().x() == pytest.approx(600, abs=2)  # centred
+    assert all(r.width() <= 1200 and r.bottom() <= 700 for r in rects)
+
+
+def test_converter_only_converts_the_newest_frame() -> None:
+    import time
+
+    from app.media.synthetic import SyntheticCamera
+
+    cam = SyntheticCamera(640, 480)
+    conv = FrameConverter(lambda: None)
+    frames = [cam.next_frame() for _ in range(21)]
+    for frame in frames:  # far faster than the worker: most wait and get replaced
+        conv.submit(frame, 320, 240)
+    deadline = time.monotonic() + 5
+    while conv.converted + conv.dropped < len(frames):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert conv.dropped > 0
+    result = conv.take()
+    assert result is not None and (result.width, result.height) == (320, 240)
+    assert bytes(result.data) == bytes(convert(frames[-1], 320, 240).data)  # the newest one
+    assert conv.take() is None  # taken once
+    conv.close()
+    conv.close()  # idempotent
+
+
+def test_screen_capture_says_what_to_do_without_a_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("XDG_SESSION_TYPE", raising=False)
+    with pytest.raises(MediaError, match="X11 desktop"):
+        ScreenCapture().open()
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    with pytest.raises(MediaError, match="Wayland"):
+        ScreenCapture().open()
