@@ -1,5 +1,6 @@
 """Lays out video tiles: an even grid sized for the window's aspect, or a shared screen large with
-the people beside it. Your own picture floats small in a corner once someone else is there.
+the people beside it. Your own picture floats small in a corner once someone else is there: over
+the other's picture in a 1:1 call, in the grid's bottom-right corner with more people.
 
 The grid owns the display timer: each tick, every visible tile looks for a newer frame.
 """
@@ -120,7 +121,7 @@ class VideoGrid(QWidget):
         screens = [t for k, t in self.tiles.items() if k[1] == "screen"]
         people = [t for k, t in self.tiles.items() if k[1] != "screen"]
         me = self.me
-        floating = me is not None and len(people) == 1 and not screens  # one other: me in a corner
+        floating = me is not None and len(people) >= 1 and not screens  # others here: me small
         if me is not None and not floating:
             people.append(me)
         if screens:
@@ -137,8 +138,8 @@ class VideoGrid(QWidget):
             tile.setVisible(rect.height() > 20)
         if me is not None:
             me.set_framed(floating)
-        if me is not None and floating:  # in the bottom-right corner of the other's picture
-            corner = rects[0] if rects else area
+        if me is not None and floating:  # bottom-right corner: of the other's picture in 1:1
+            corner = rects[0] if len(rects) == 1 else area
             w = max(160, min(280, corner.width() // 4))
             h = round(w / ASPECT)
             me.setGeometry(corner.right() - w - 12, corner.bottom() - h - 12, w, h)
