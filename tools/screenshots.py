@@ -22,12 +22,16 @@ sys.path.insert(0, str(ROOT))
 from app.config import EngineConfig  # noqa: E402
 from app.meeting.headless import MediaOptions, build_media, close_media  # noqa: E402
 from app.meeting.hosting import HostService  # noqa: E402
+from app.meeting.lan_hosting import LanHosting  # noqa: E402
 from app.meeting.links import parse_link  # noqa: E402
 from app.meeting.settings import Settings, SettingsStore  # noqa: E402
 from app.meeting.store import MeetingStore  # noqa: E402
+from app.net.knock import HostIdentity  # noqa: E402
+from app.net.pins import PinStore  # noqa: E402
 from app.net.seal import RoomKeys  # noqa: E402
 from app.net.signaling import SignalingClient  # noqa: E402
 from app.ui.bridge import Bridge  # noqa: E402
+from app.ui.lan_card import LanCard  # noqa: E402
 from app.ui.main_window import MainWindow, apply_theme  # noqa: E402
 from app.ui.settings_dialog import SettingsDialog  # noqa: E402
 
@@ -66,9 +70,27 @@ async def main(out: Path) -> None:
     bridge = Bridge(
         EngineConfig("Ada"), lambda: build_media(MediaOptions(True, 160, 120, 5)), close_media
     )
-    window = MainWindow(host, bridge, settings, open_call=lambda: None)
+    # a neighbour's meeting on this "network" (mDNS on 127.0.0.1 only) for the LAN card
+    neighbour = HostService(
+        MeetingStore(tmp / "neighbour.json"), bind="127.0.0.1", preferred_port=0
+    )
+    their_key = HostIdentity.generate()
+    announcer = LanHosting(
+        neighbour, _no_knocks, lambda: "Grace", identity=their_key, interfaces=["127.0.0.1"]
+    )
+    card = LanCard(
+        PinStore(tmp / "pins.json"),
+        lambda: "Ada",
+        interfaces=["127.0.0.1"],
+        hide=lambda room: room.info.fingerprint != their_key.fingerprint,  # other runs' rooms
+    )
+    window = MainWindow(host, bridge, settings, open_call=lambda: None, lan=card)
     guest: SignalingClient | None = None
     try:
+        announcer.start()
+        card.start()
+        await neighbour.start("Weekly planning", "mid", 2 * 3600)
+        await until(lambda: bool(card.rooms.rooms))
         await shoot(window, out / "main_window.png")
 
         start = window.open_start()
@@ -100,7 +122,14 @@ async def main(out: Path) -> None:
         if guest is not None:
             await guest.close()
         window.close()
+        await card.shutdown()
+        await announcer.close()
+        await neighbour.close()
         await host.close()
+
+
+async def _no_knocks(request: object) -> bool:
+    return False
 
 
 def run() -> int:

@@ -95,6 +95,11 @@ class HostService:
         room = entry[0].rooms.get(room_id(record)) if entry else None
         return len(room.members) if room is not None and record.is_live(self._clock()) else 0
 
+    def embedded_server(self, record: MeetingRecord) -> tuple[RendezvousServer, str] | None:
+        """The embedded server ``record`` runs on and the address it is bound to, if running."""
+        entry = self._servers.get(record.port) if record.embedded else None
+        return (entry[0], self._bind_for(entry[1])) if entry is not None else None
+
     # --- actions -----------------------------------------------------------------------------
     async def start(
         self,
@@ -103,8 +108,10 @@ class HostService:
         lifetime_s: int = DEFAULT_LIFETIME_S,
         rendezvous: str = "",
         ipv6: bool = False,
+        lan: bool = True,
     ) -> MeetingRecord:
-        """Open a new room; raise PeerMeetError (LinkError for a bad name or address)."""
+        """Open a new room; raise PeerMeetError (LinkError for a bad name or address).
+        ``lan``: also show it on this network (app.meeting.lan_hosting does the announcing)."""
         room = slugify(title)
         if size not in CAPACITY:
             raise ValueError(f"size must be one of {', '.join(CAPACITY)}")
@@ -128,7 +135,7 @@ class HostService:
             token, expires_at = seat.room.owner_token, seat.room.expires_at
         record = MeetingRecord(
             str(link), title.strip(), room, size, now, expires_at, rendezvous.strip(),
-            link.port, ipv6, token,
+            link.port, ipv6, token, lan=lan,
         )  # fmt: skip
         self.store.put(record)
         self._changed()

@@ -93,6 +93,7 @@ class MeetingRecord:
     owner_token: str = ""
     state: str = LIVE  # LIVE, ENDED, EXPIRED or UNAVAILABLE
     note: str = ""  # what a person should know, e.g. why it could not be reopened
+    lan: bool = True  # also shown on this network (LAN discovery, knock to join)
 
     @property
     def embedded(self) -> bool:

@@ -36,10 +36,11 @@ OnCode = Callable[[str, int], None]
 
 def _code_label(code: str) -> QLabel:
     label = QLabel(code)
+    label.setProperty("role", "safety")  # the app stylesheet sets font sizes; this role is large
     font = QFont()
     font.setPointSize(28)
     font.setBold(True)
-    label.setFont(font)
+    label.setFont(font)  # used where no app stylesheet is applied
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label

@@ -28,11 +28,15 @@ from app.media.synthetic import SyntheticCamera
 from app.media.video import FrameSource, VideoFeed
 from app.meeting.headless import close_media
 from app.meeting.hosting import HostService
+from app.meeting.lan_hosting import LanHosting
 from app.meeting.media import LocalMedia
 from app.meeting.settings import SettingsStore
 from app.meeting.store import MeetingStore
+from app.net.pins import PinStore
 from app.ui.audio_io import QtAudioIO
 from app.ui.bridge import Bridge
+from app.ui.knock_dialogs import ask_host
+from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow, apply_theme
 
 log = logging.getLogger(__name__)
@@ -123,7 +127,14 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
     media = DesktopMedia(settings)
     host = HostService(MeetingStore())
     bridge = Bridge(settings.load().engine_config(), media.build, media.close)
-    window = MainWindow(host, bridge, settings)
+    lan = LanHosting(
+        host,
+        lambda request: ask_host(window.knock_parent(), request),
+        lambda: settings.load().display_name,
+        on_error=lambda text: window.meetings.show_error(text),
+    )  # pin store and host key in the user data dir (app.net.pins, app.net.knock)
+    card = LanCard(PinStore(), lambda: settings.load().display_name, hide=lan.is_own)
+    window = MainWindow(host, bridge, settings, lan=card)
     links = listen_for_links(window)
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
@@ -131,6 +142,8 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, closed.set)
     window.show()
     try:
+        lan.start()  # announces what resume() reopens, and every meeting started from now on
+        card.start()
         await host.resume()
         if getattr(args, "link", None):
             window.open_join(args.link)  # pre-filled: the person sees where they go, then joins
@@ -139,7 +152,9 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
         await closed.wait()
     finally:
         links.close()
+        await card.shutdown()
         await bridge.leave()
+        await lan.close()  # withdraws the rooms from the LAN before their servers stop
         await host.close()
     return 0
 

@@ -27,6 +27,7 @@ from app.meeting.settings import Settings, SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
+from app.ui.lan_card import LanCard
 from app.ui.meetings_view import MeetingsView, named
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import StartDialog
@@ -103,6 +104,12 @@ QComboBox QAbstractItemView {{ background: {style.SURFACE_HI}; border: 1px solid
 QRadioButton {{ spacing: 8px; }}
 QListWidget {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
     border-radius: 8px; padding: 4px; }}
+QTableWidget#LanTable {{ background: transparent; border: none; }}
+QTableWidget#LanTable::item {{ border-bottom: 1px solid {style.BORDER}; padding: 0 2px; }}
+QTableWidget#LanTable QHeaderView, QTableWidget#LanTable QHeaderView::section {{
+    background: transparent; color: {style.TEXT_DIM}; border: none; padding: 0 2px; }}
+QTableWidget#LanTable QPushButton {{ margin: 6px 2px; padding: 4px 14px;
+    border-color: {style.ACCENT}; color: #9cc0ff; font-weight: 600; }}
 QProgressBar#MicMeter {{ background: {style.SURFACE_HI}; border: none; border-radius: 4px; }}
 QProgressBar#MicMeter::chunk {{ background: {style.SPEAKING}; border-radius: 4px; }}
 """
@@ -183,6 +190,7 @@ class MainWindow(QMainWindow):
         bridge: Bridge,
         settings: SettingsStore,
         open_call: Callable[[], None] | None = None,
+        lan: LanCard | None = None,  # None: LAN discovery is off (the placeholder list shows)
     ) -> None:
         super().__init__()
         self.setObjectName("Home")
@@ -209,12 +217,17 @@ class MainWindow(QMainWindow):
             "EmptyState",
         )
         self.lan_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lan = QWidget()
-        lan_layout = QVBoxLayout(lan)
+        lan_box = QWidget()
+        lan_layout = QVBoxLayout(lan_box)
         lan_layout.setContentsMargins(0, 0, 0, 0)
         lan_layout.addWidget(self.lan_list)
         lan_layout.addWidget(self.lan_empty)
-        lan_layout.addStretch()
+        self.lan = lan
+        if lan is not None:  # admitted after a knock: join as with a pasted link
+            lan.admitted.connect(lambda link: self.open_join(link, auto=True))
+            lan_layout.addWidget(lan, 1)
+        else:
+            lan_layout.addStretch()
         self.show_lan_rooms([])
         icon = QLabel()
         icon.setPixmap(QIcon(str(ICON)).pixmap(48, 48))
@@ -235,8 +248,9 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         body.setSpacing(16)
         mine = _card("My meetings", "Meetings you host, open while PeerMeet runs.", self.meetings)
-        body.addWidget(mine, 3)
-        body.addWidget(_card("Rooms on this network", "Open meetings nearby.", lan), 2)
+        body.addWidget(mine, 1)
+        nearby = "Open meetings nearby: knock, and the host lets you in."
+        body.addWidget(_card("Rooms on this network", nearby, lan_box), 1)
         root = QWidget()
         layout = QVBoxLayout(root)
         layout.setContentsMargins(28, 24, 28, 28)
@@ -248,14 +262,19 @@ class MainWindow(QMainWindow):
         self.resize(1080, 700)
 
     def show_lan_rooms(self, rooms: list[tuple[str, str]]) -> None:
-        """(name, link) of rooms found on the network (LAN discovery fills this later)."""
+        """(name, link) rows for the placeholder list, shown only when LAN discovery is off."""
         self.lan_list.clear()
         for name, link in rooms:
             item = QListWidgetItem(name)
             item.setData(256, link)
             self.lan_list.addItem(item)
-        self.lan_list.setVisible(bool(rooms))
-        self.lan_empty.setVisible(not rooms)
+        self.lan_list.setVisible(bool(rooms) and self.lan is None)
+        self.lan_empty.setVisible(not rooms and self.lan is None)
+
+    def knock_parent(self) -> QWidget:
+        """Where the host's "… wants to join" prompt goes: over the call if one is open."""
+        call = self.call_window
+        return call if call is not None and call.isVisible() else self
 
     # --- dialogs -----------------------------------------------------------------------------
     def _keep(self, dialog: QDialog) -> None:

@@ -121,6 +121,12 @@ class StartDialog(QDialog):
         outside.addWidget(self.server, 1)
         where.addLayout(outside)
         self.ipv6 = QCheckBox("Also accept IPv6 connections")
+        self.show_lan = QCheckBox("Show on this network")
+        self.show_lan.setChecked(True)
+        self.show_lan.setToolTip(
+            "People nearby see the meeting's name in PeerMeet and can knock; you admit each one."
+        )
+        self.outside.toggled.connect(lambda outside: self.show_lan.setEnabled(not outside))
         self.error = named(QLabel(wordWrap=True), "ErrorBox")
         self.error.hide()
         self.start_button = QPushButton("Start meeting", default=True)
@@ -141,6 +147,7 @@ class StartDialog(QDialog):
         form_row(form, "Lifetime", lifetimes, like=self.lifetime.buttons()[0])
         form_row(form, "Meeting point", where, like=self.here)
         form.addRow("", self.ipv6)
+        form.addRow("", self.show_lan)
         buttons = QHBoxLayout()
         buttons.addStretch()
         buttons.addWidget(cancel)
@@ -186,6 +193,7 @@ class StartDialog(QDialog):
                 self.lifetime.checkedId(),
                 self.server.text() if self.outside.isChecked() else "",
                 self.ipv6.isChecked(),
+                lan=self.show_lan.isChecked() and self.here.isChecked(),
             )
         except PeerMeetError as exc:
             self._fail(str(exc))
