@@ -13,11 +13,13 @@ from app.errors import MediaError
 from app.media.audio import NullSink, ToneSource
 from app.media.audio_tracks import AudioFeed, SpeakerMixer
 from app.media.camera import CameraCapture, list_cameras
+from app.media.metrics import CallMetrics
 from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
 from app.meeting import events as ev
 from app.meeting.media import LocalMedia
 from app.meeting.session import Session
+from app.net import codec_prefs, receive
 
 
 @dataclass
@@ -28,6 +30,8 @@ class MediaOptions:
     fps: int = 30
     label: str = ""
     tone_hz: float = 440.0
+    baseline: bool = False  # stock aiortc: one encoder per peer (benchmarks)
+    pin_quality: bool = False  # keep the capture size and rate (benchmarks)
 
 
 def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
@@ -43,7 +47,27 @@ def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
         source = SyntheticCamera(opts.width, opts.height, opts.fps, label=opts.label)
     video = VideoFeed(source, opts.fps)
     audio = AudioFeed(ToneSource(freq=opts.tone_hz))
-    return LocalMedia(audio, video, SpeakerMixer(NullSink()))
+    return LocalMedia(
+        audio,
+        video,
+        SpeakerMixer(NullSink()),
+        encode_once=not opts.baseline,
+        pin_quality=opts.pin_quality,
+    )
+
+
+def engine_mode(baseline: bool, codec: str | None = None) -> None:
+    """Process-wide switches for benchmarks: stock aiortc receive buffers, the video codec."""
+    receive.set_stock(baseline)
+    codec_prefs.prefer_video_codec(codec)
+
+
+def measure(media: LocalMedia, reporter: Reporter) -> CallMetrics:
+    """Per-stream latency, frame times, bytes and loop lag into the stats JSON."""
+    metrics = CallMetrics(rx_bytes=receive.received_bytes)
+    media.tap = metrics.tap
+    reporter.metrics = metrics
+    return metrics
 
 
 async def close_media(media: LocalMedia) -> None:
@@ -62,6 +86,7 @@ class Reporter:
     chat_on_connect: list[str] = field(default_factory=list)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     chats: list[dict[str, str]] = field(default_factory=list)
+    metrics: CallMetrics | None = None
 
     def __post_init__(self) -> None:
         self.session.subscribe(self.on_event)
@@ -85,6 +110,8 @@ class Reporter:
             self.seen.setdefault(event.peer_id, {})[f"first_{event.kind}_ms"] = round(
                 event.after_ms, 1
             )
+        elif isinstance(event, ev.PeerMediaChanged):
+            self.seen.setdefault(event.peer_id, {}).update(mic=event.mic, cam=event.cam)
         elif isinstance(event, ev.ConnectionChanged) and event.state == "reconnecting":
             info = self.session.peers.get(event.peer_id)
             self.say(f"reconnecting to {info.name if info else event.peer_id} …")
@@ -116,7 +143,11 @@ class Reporter:
             row["video_frames"] = media.video_frames(peer_id)
             row["audio_frames"] = media.audio_frames(peer_id)
             peers[peer_id] = row
-        return {"my_id": self.session.my_id, "peers": peers, "chat_received": self.chats}
+        out: dict[str, Any] = {"my_id": self.session.my_id, "peers": peers}
+        out["chat_received"] = self.chats
+        if self.metrics is not None:
+            out["metrics"] = self.metrics.stats()
+        return out
 
     def write_stats(self, path: str) -> None:
         with open(path, "w", encoding="utf-8") as fh:

@@ -1,0 +1,120 @@
+"""The whole desktop flow, as a person does it: start a meeting in the app, a headless peer
+(the CLI, another process) joins its link, video shows and moves, chat goes both ways, mute
+shows on the other side, and Leave cleans up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.config import EngineConfig
+from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.hosting import HostService
+from app.meeting.links import parse_link
+from app.meeting.settings import SettingsStore
+from app.meeting.store import MeetingStore
+from app.ui.bridge import Bridge
+from app.ui.call_window import CallWindow
+from app.ui.main_window import MainWindow
+from tests.ui.conftest import run, until
+
+
+@pytest.fixture
+def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterator[HostService]:
+    qapp.setQuitOnLastWindowClosed(False)
+    svc = HostService(
+        MeetingStore(tmp_path / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
+        preferred_port=0,
+    )  # fmt: skip
+    yield svc
+    qloop.run_until_complete(svc.close())
+    qapp.setQuitOnLastWindowClosed(True)
+
+
+def test_start_in_the_app_and_a_headless_peer_joins(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda: build_media(MediaOptions(True, 320, 240, 15)), close_media
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+    stats = tmp_path / "cli.json"
+    cli: subprocess.Popen[str] | None = None
+
+    async def scenario() -> None:
+        nonlocal cli
+        start = window.open_start()
+        start.name.setText("Flow Test")
+        start.start_button.click()
+        await until(lambda: start.pages.currentIndex() == 1, what="the share page")
+        link = start.link.text()
+        before = asyncio.all_tasks()  # the hosting service's own tasks are running from here on
+        assert parse_link(link).room == "flow-test"
+        cli = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
+            [sys.executable, "-m", "app", "join", link, "--headless", "--synthetic",
+             "--res", "320x240", "--fps", "15", "--display-name", "Cleo",
+             "--chat", "hi from the cli", "--seconds", "40", "--stats-json", str(stats)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        start.enter.click()  # Enter meeting: the join dialog joins, then the call window opens
+        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
+        call = window.call_window
+        assert isinstance(call, CallWindow)
+
+        def cleo_tile() -> object:
+            return next((t for t in call.grid.tiles.values() if t.name == "Cleo"), None)
+
+        await until(lambda: cleo_tile() is not None, 20, "Cleo's tile")
+        tile = cleo_tile()
+        await until(lambda: tile.frames_shown > 5, 10, "Cleo's video")  # type: ignore[attr-defined]
+        first = tile.grab().toImage()  # type: ignore[attr-defined]
+        await asyncio.sleep(0.5)
+        assert tile.grab().toImage() != first, "Cleo's video does not move"  # type: ignore[attr-defined]
+
+        await until(lambda: ("Cleo", "hi from the cli", False) in call.chat.messages, 10, "chat")
+        call.chat.entry.setText("hi from the app")
+        QTest.keyClick(call.chat.entry, Qt.Key.Key_Return)
+        QTest.mouseClick(call.mic_button, Qt.MouseButton.LeftButton)
+        assert call.mic_button.text() == "Unmute"
+        await asyncio.sleep(1.5)  # let the chat line and the mute state cross
+
+        QTest.mouseClick(call.leave_button, Qt.MouseButton.LeftButton)
+        await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
+        await asyncio.sleep(0.3)
+        # the hosted room's rendezvous outlives the call (the room lives while the app runs)
+        leftover = {
+            t
+            for t in asyncio.all_tasks() - before
+            if not t.done() and "rendezvous" not in repr(t) and "aiohttp" not in repr(t)
+        }
+        leftover.discard(asyncio.current_task())  # type: ignore[arg-type]
+        assert not leftover, leftover
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
+        # stop the hosted room's tasks while the loop runs (Qt teardown may spin it otherwise)
+        run(qloop, host.close(), 10)
+        if cli is not None:
+            cli.terminate()
+            _, err = cli.communicate(timeout=20)
+    data = json.loads(stats.read_text())
+    assert [c["text"] for c in data["chat_received"]] == ["hi from the app"], err
+    (ada,) = data["peers"].values()  # the app, under the name from its settings
+    assert ada["mic"] is False  # the app's mute reached the other side
+    assert ada["video_frames"] > 20 and ada["audio_frames"] > 50
