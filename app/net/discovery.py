@@ -26,6 +26,9 @@ from app.errors import PeerMeetError, ProtocolError
 from app.net.lanroom import FoundRoom, LanRoom, parse_txt
 
 log = logging.getLogger(__name__)
+# zeroconf logs every failed multicast send with a traceback at WARNING; on "all interfaces" that
+# includes IPv6 loopback and interfaces without a multicast route, where failing is expected.
+logging.getLogger("zeroconf").setLevel(logging.ERROR)
 SERVICE_TYPE = "_peermeet._tcp.local."
 TTL_S = 120
 MAX_ROOMS = 256
