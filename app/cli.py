@@ -6,7 +6,8 @@ peermeet join LINK --headless [--seconds N] [--stats-json PATH]
 peermeet lan list [--seconds N]          rooms announced on the LAN, as JSON lines
 peermeet lan knock ROOM-NAME --headless  knock on a LAN room; join once the host admits you
 peermeet demo [--seconds 10]
-peermeet-rendezvous --host 0.0.0.0 --port 8765
+peermeet-rendezvous --host 0.0.0.0 --port 8765 [--turn-secret S --turn-url URL]
+host/join also take --stun URL, --turn URL --turn-user U --turn-pass P, --relay-only
 """
 
 from __future__ import annotations
@@ -34,7 +35,19 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stats-json", metavar="PATH", help="write call statistics here on leaving")
     p.add_argument("--chat", action="append", default=[], help="say this to each peer on connect")
     p.add_argument("--stun", action="append", default=[], help="STUN server, e.g. stun:host:3478")
+    p.add_argument(
+        "--turn", action="append", default=[], help="TURN server, e.g. turn:host:3478?transport=tcp"
+    )
+    p.add_argument("--turn-user", help="TURN user name")
+    p.add_argument("--turn-pass", help="TURN password")
+    p.add_argument(
+        "--relay-only", action="store_true", help="only TURN relays: peers never see your address"
+    )
     p.add_argument("-v", "--verbose", action="store_true")
+    # benchmarks only (bench/call.py): stock aiortc behaviour, fixed quality, the video codec
+    p.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--pin-quality", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--codec", choices=("vp8", "h264"), help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,13 +173,14 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--max-rooms", type=int, default=1000)
     parser.add_argument("-v", "--verbose", action="store_true")
+    from app.net import rvoptions
+
+    rvoptions.add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
 
     async def serve() -> int:
-        from app.net.rendezvous import RendezvousServer
-
-        server = RendezvousServer(host=args.host, port=args.port, max_rooms=args.max_rooms)
+        server = rvoptions.build_server(args)
         port = await server.start()
         print(f"peermeet-rendezvous listening on {args.host}:{port}", flush=True)
         try:

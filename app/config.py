@@ -22,3 +22,9 @@ class EngineConfig:
     #: Only offer 127.0.0.1 host candidates (all peers on this machine: tests, demos, benches).
     loopback_only: bool = False
     connect_timeout_s: float = 10.0
+    #: Privacy: only TURN relay candidates, so peers never learn this machine's addresses.
+    relay_only: bool = False
+    #: A LAN room: accept remote candidates on link-local and mDNS (.local) addresses too.
+    lan_only: bool = False
+    #: The rendezvous server's IP addresses: remote ICE candidates pointing there are refused.
+    rendezvous_addresses: tuple[str, ...] = field(default_factory=tuple)

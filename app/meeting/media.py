@@ -10,15 +10,29 @@ from collections.abc import Callable
 from aiortc import MediaStreamTrack
 
 from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.outgoing import Outgoing
 from app.media.remote import RemoteVideo
 from app.media.video import VideoFeed
 
+#: optional hook on every remote track before it is played (e.g. measuring it)
+TrackTap = Callable[[str, str, MediaStreamTrack], MediaStreamTrack]
+
 
 class LocalMedia:
-    def __init__(self, audio: AudioFeed, video: VideoFeed, speaker: SpeakerMixer) -> None:
+    def __init__(
+        self,
+        audio: AudioFeed,
+        video: VideoFeed,
+        speaker: SpeakerMixer,
+        *,
+        encode_once: bool = True,
+        pin_quality: bool = False,
+    ) -> None:
         self.audio = audio
         self.video = video
         self.speaker = speaker
+        self.outgoing = Outgoing(audio, video, encode_once=encode_once, pin_quality=pin_quality)
+        self.tap: TrackTap | None = None
         self._remote: dict[tuple[str, str], RemoteVideo] = {}
         self._retired: dict[tuple[str, str], int] = {}  # frame counts of peers that left
 
@@ -32,11 +46,13 @@ class LocalMedia:
 
     def new_tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
         """A fresh (audio, camera) pair of sending tracks for one more peer."""
-        return self.audio.new_track(), self.video.new_track()
+        return self.outgoing.new_tracks()
 
     def attach(
         self, peer_id: str, kind: str, track: MediaStreamTrack, on_first: Callable[[], None]
     ) -> None:
+        if self.tap is not None:
+            track = self.tap(peer_id, kind, track)
         if kind == "audio":
             self.speaker.attach(peer_id, track)
         else:
@@ -60,5 +76,6 @@ class LocalMedia:
         return self.speaker.frames_received.get(peer_id, 0)
 
     async def close(self) -> None:
+        await self.outgoing.aclose()
         for key in list(self._remote):
             await self._remote.pop(key).close()

@@ -8,12 +8,22 @@ import contextlib
 import sys
 from collections.abc import Callable
 
-from app.config import EngineConfig, IceServer
+from app.config import EngineConfig
 from app.meeting import events as ev
-from app.meeting.headless import MediaOptions, Reporter, build_media, close_media
+from app.meeting import netconfig
+from app.meeting.headless import (
+    MediaOptions,
+    Reporter,
+    build_media,
+    close_media,
+    engine_mode,
+    measure,
+)
 from app.meeting.host import HostedRoom, parse_duration
+from app.meeting.lan_cli import host_lan, knock_link
 from app.meeting.links import parse_link, parse_rendezvous
 from app.meeting.session import Session
+from app.meeting.timeline import FrameTimeline
 from app.net.peers import set_loopback_only
 
 
@@ -22,7 +32,15 @@ def _media_options(args: argparse.Namespace, label: str) -> MediaOptions:
         width, height = (int(v) for v in args.res.lower().split("x"))
     except ValueError:
         raise SystemExit(f"peermeet: --res must look like 640x480, not {args.res!r}") from None
-    return MediaOptions(args.synthetic, width, height, args.fps, label=label)
+    return MediaOptions(
+        args.synthetic,
+        width,
+        height,
+        args.fps,
+        label=label,
+        baseline=getattr(args, "baseline", False),
+        pin_quality=getattr(args, "pin_quality", False),
+    )
 
 
 async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event]) -> int:
@@ -37,6 +55,9 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
         )
         link = await room.start()
         name = name or "host"
+    elif args.command == "lan":
+        link = await knock_link(args, stop)
+        name = name or "guest"
     else:
         link = parse_link(args.link)
         name = name or "guest"
@@ -44,26 +65,42 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
     config = EngineConfig(
         display_name=name,
         loopback_only=link.is_loopback,
-        ice_servers=tuple(IceServer(u) for u in args.stun),
+        ice_servers=netconfig.user_servers(args),
         connect_timeout_s=7.0,
+        relay_only=args.relay_only,
+        rendezvous_addresses=await netconfig.rendezvous_addresses(
+            link, outside=bool(getattr(args, "rendezvous", None))
+        ),
     )
+    engine_mode(getattr(args, "baseline", False), getattr(args, "codec", None))
     media = build_media(_media_options(args, name), report=sys.stderr)
     session = Session(config, media)
     reporter = Reporter(session, chat_on_connect=list(args.chat))
+    metrics = measure(media, reporter)
+    timeline = FrameTimeline(session)
+    timeline.start()
     session.subscribe(lambda e: stop.set() if isinstance(e, ev.SessionEnded) else None)
+    lan_host = None
     try:
+        metrics.start()
         if room is not None:
             await session.create(link, args.size, lifetime)
             print(link, flush=True)  # the contract: the share link is stdout's first line
+            lan_host = await host_lan(args, room, link, name)
         else:
             await session.join(link)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.seconds)
     finally:
+        if lan_host is not None:
+            await lan_host.close()
+        await timeline.close()
         if args.stats_json:
             reporter.write_stats(args.stats_json)
+            timeline.merge_into(args.stats_json)
         await session.leave()
         await close_media(media)
+        await metrics.aclose()
         if room is not None:
             await room.close()
     return 0

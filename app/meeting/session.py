@@ -21,10 +21,11 @@ from app.errors import PeerMeetError, SealError
 from app.meeting import events as ev
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
+from app.meeting.netconfig import with_turn
 from app.meeting.recovery import Recovery
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
-from app.net.peers import PeerLink
+from app.net.peers import LinkPolicy, PeerLink
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 
@@ -141,6 +142,7 @@ class Session:
                 joined = await client.join(keys.room_id, link.room)
             else:
                 joined = await client.create(keys.room_id, link.room, *create)
+            self.config = with_turn(self.config, client)  # the rendezvous' TURN servers, if any
         except BaseException:
             await client.close()
             raise
@@ -250,6 +252,7 @@ class Session:
             on_state=self._link_state,
             on_track=self._link_track,
             on_data=self._link_data,
+            policy=LinkPolicy.from_config(self.config),  # relay-only, candidate hygiene
         )
         self._links[peer_id] = link
         link.send(self._media_state())

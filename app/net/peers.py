@@ -12,21 +12,25 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aioice.ice
 from aiortc import (
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCDataChannel,
     RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCSessionDescription,
 )
 
-from app.config import IceServer
-from app.errors import ProtocolError
-from app.net import protocol
+from app.config import EngineConfig, IceServer
+from app.errors import PeerMeetError, ProtocolError
+from app.net import codec_prefs, protocol, receive
+from app.net.candidates import CandidatePolicy
 
 log = logging.getLogger(__name__)
 KINDS = ("audio", "video", "screen")  # by transceiver index
@@ -51,6 +55,35 @@ def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
 
 
 aioice.ice.get_host_addresses = _host_addresses
+
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    """A call's network choices: relay-only privacy and which remote candidates to accept."""
+
+    relay_only: bool = False
+    candidates: CandidatePolicy = field(default_factory=CandidatePolicy)
+
+    @classmethod
+    def from_config(cls, config: EngineConfig) -> LinkPolicy:
+        return cls(config.relay_only, CandidatePolicy.from_config(config))
+
+
+_default_policy = LinkPolicy()
+
+
+def set_link_policy(policy: LinkPolicy) -> None:
+    """The policy of PeerLinks made without one (process-wide, like set_loopback_only)."""
+    global _default_policy
+    _default_policy = policy
+
+
+def _effective(policy: LinkPolicy | None) -> LinkPolicy:
+    chosen = policy or _default_policy
+    if _loopback_only and not chosen.candidates.allow_loopback:  # every peer is on 127.0.0.1
+        cands = replace(chosen.candidates, allow_loopback=True, allow_lan=True)
+        chosen = replace(chosen, candidates=cands)
+    return chosen
 
 
 class IdleVideoTrack(MediaStreamTrack):
@@ -89,8 +122,10 @@ class PeerLink:
         on_state: Callable[[PeerLink, str], None],
         on_track: Callable[[PeerLink, str, MediaStreamTrack], None],
         on_data: Callable[[PeerLink, protocol.Message], None],
+        policy: LinkPolicy | None = None,
     ) -> None:
         self.peer_id = peer_id
+        self.policy = _effective(policy)
         self.offerer = offerer
         self.name = ""
         self._on_state, self._on_track, self._on_data = on_state, on_track, on_data
@@ -98,10 +133,33 @@ class PeerLink:
             RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
             for s in ice_servers
         ]  # always explicit: None would mean Google STUN
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
-        self.pc.addTransceiver(audio, direction="sendrecv")
-        self.pc.addTransceiver(video, direction="sendrecv")
+        transport = RTCIceTransportPolicy.ALL
+        if self.policy.relay_only:
+            if not any(s.urls.startswith("turn") for s in ice_servers):
+                raise PeerMeetError(
+                    "Relay-only mode needs a TURN server, and none is set. Give one with --turn "
+                    "(and --turn-user/--turn-pass), use a rendezvous that hands out TURN "
+                    "credentials, or turn relay-only off."
+                )
+            transport = RTCIceTransportPolicy.RELAY  # never gathers host/srflx candidates
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(
+                iceServers=servers,
+                iceTransportPolicy=transport,
+                # one transport for all m-lines: fewer ICE checks, and the screen m-line gets
+                # a live transport (with "balanced" aiortc strands it on a discarded one)
+                bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+            )
+        )
+        for track in (audio, video):
+            transceiver = self.pc.addTransceiver(track, direction="sendrecv")
+            codec_prefs.apply(transceiver)
+            bind = getattr(track, "bind_sender", None)  # encoded once, for every peer
+            if bind is not None:
+                bind(transceiver.sender)
         self.screen = self.pc.addTransceiver(IdleVideoTrack(), direction="sendrecv")
+        codec_prefs.apply(self.screen)
+        self.receive = receive.install(self.pc)  # low-latency jitter buffers
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._closed = False
@@ -118,12 +176,23 @@ class PeerLink:
         return str(self.pc.localDescription.sdp)
 
     async def accept_offer(self, sdp: str) -> str:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await self.pc.setRemoteDescription(
+            RTCSessionDescription(sdp=self._clean(sdp), type="offer")
+        )
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return str(self.pc.localDescription.sdp)
 
     async def accept_answer(self, sdp: str) -> None:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        await self.pc.setRemoteDescription(
+            RTCSessionDescription(sdp=self._clean(sdp), type="answer")
+        )
+
+    def _clean(self, sdp: str) -> str:
+        """Remote SDP minus candidates we must never send to (app.net.candidates)."""
+        cleaned, dropped = self.policy.candidates.filter_sdp(sdp)
+        for note in dropped:
+            log.warning("refused remote ICE candidate from %s: %s", self.peer_id, note)
+        return cleaned
 
     # --- data channel ------------------------------------------------------------------------
     def _wire_channel(self, channel: RTCDataChannel) -> None:
@@ -198,8 +267,8 @@ class PeerLink:
                 out["rtt_ms"] = max(out["rtt_ms"], st.roundTripTime * 1000)
             elif st.type == "inbound-rtp":
                 out["packets_lost"] += st.packetsLost or 0
+            elif st.type == "transport":  # aiortc's inbound-rtp has no byte counts
                 out["bytes_in"] += st.bytesReceived or 0
-            elif st.type == "outbound-rtp":
                 out["bytes_out"] += st.bytesSent or 0
         return out
 
@@ -208,4 +277,5 @@ class PeerLink:
             return
         self._closed = True
         self._outbox.clear()
+        await self.receive.aclose()
         await self.pc.close()

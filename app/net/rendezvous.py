@@ -11,6 +11,8 @@ Robustness rules, since anyone on the internet can connect:
 * one task per connection (the web server's) that never raises out, plus one writer task per
   connection draining a bounded queue - a slow reader gets dropped, it never stalls others;
 * hard limits: message size, token-bucket rate, join deadline, idle timeout, max rooms;
+* per address (app.net.limits): connections, new connections per second, live rooms; per
+  client: queued bytes. Silent or half-finished HTTP handshakes are dropped (wsio);
 * any malformed input gets an ``Error`` and the connection is closed.
 """
 
@@ -29,7 +31,7 @@ from app.net.iceservers import TurnIssuer
 from app.net.knockdesk import KnockDesk, serve_knock
 from app.net.limits import AddressLimits
 from app.net.rooms import Room, Rooms, TokenBucket
-from app.net.wsio import CLOSE_TIMEOUT, FRAME_LIMIT, WsConnection, WsServer
+from app.net.wsio import CLOSE_TIMEOUT, FRAME_LIMIT, HANDSHAKE_TIMEOUT, WsConnection, WsServer
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ class RendezvousServer:
         limits: AddressLimits | None = None,
         turn: TurnIssuer | None = None,
         trusted_proxies: frozenset[str] = frozenset(),
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> None:
         self.rooms = Rooms(clock=clock, max_rooms=max_rooms)
         self._max_bytes = max_message_bytes
@@ -146,6 +149,7 @@ class RendezvousServer:
             frame_limit=frame_limit,
             status=self._status,
             trusted_proxies=trusted_proxies,
+            handshake_timeout=handshake_timeout,
         )
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False

@@ -14,8 +14,9 @@ import contextlib
 import logging
 from typing import Self
 
+from app.config import IceServer
 from app.errors import REFUSAL_TEXT, PeerMeetError, ProtocolError, RendezvousUnreachable, refusal
-from app.net import protocol
+from app.net import iceservers, protocol
 from app.net.wsio import WsConnection, ws_connect
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class SignalingClient:
         self._read_lock = asyncio.Lock()
         self._send_lock = asyncio.Lock()
         self._closed = False
+        #: short-lived TURN credentials the rendezvous handed us with ``joined``, if any
+        self.turn: protocol.TurnCredentials | None = None
         self._keepalive = asyncio.create_task(self._keep_alive(keepalive_s), name="rv-keepalive")
 
     @classmethod
@@ -49,6 +52,11 @@ class SignalingClient:
     @property
     def closed(self) -> bool:
         return self._closed or self._conn.closed
+
+    @property
+    def ice_servers(self) -> tuple[IceServer, ...]:
+        """The TURN servers the rendezvous offered (with credentials), or none."""
+        return iceservers.from_message(self.turn) if self.turn is not None else ()
 
     async def create(self, room_id: str, hint: str, size: str, lifetime_s: int) -> protocol.Joined:
         """Open a room and enter it as its owner (``Joined.owner_token`` is set)."""
@@ -131,7 +139,9 @@ class SignalingClient:
                 except ProtocolError as exc:
                     log.warning("skipping malformed message from the rendezvous: %s", exc)
                     continue
-                if not isinstance(msg, protocol.Pong):
+                if isinstance(msg, protocol.TurnCredentials):
+                    self.turn = msg  # comes just before ``joined``; kept, not returned
+                elif not isinstance(msg, protocol.Pong):
                     return msg
 
     async def _keep_alive(self, interval: float) -> None:

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 FRAME_LIMIT = protocol.MAX_MESSAGE_BYTES + 4096
 #: How long a close handshake may take before the socket is simply dropped.
 CLOSE_TIMEOUT = 2.0
+#: A TCP connection that has not completed an HTTP request by then is dropped (slowloris).
+HANDSHAKE_TIMEOUT = 10.0
 
 _Ws = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 
@@ -138,8 +140,13 @@ class WsServer:
         *,
         frame_limit: int = FRAME_LIMIT,
         status: Callable[[], dict[str, Any]] | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        trusted_proxies: frozenset[str] = frozenset(),
     ) -> None:
         self._handler = handler
+        self._handshake_timeout = handshake_timeout
+        #: reverse proxies whose X-Forwarded-For names the real client (for per-IP limits)
+        self._trusted_proxies = trusted_proxies
         self._host, self._port, self._path = host, port, path
         self._frame_limit = frame_limit
         self._status = status or dict
@@ -153,7 +160,13 @@ class WsServer:
         app.router.add_get(self._path, self._on_ws)
         app.router.add_get("/", self._on_index)
         app.router.add_get("/healthz", self._on_health)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=2.0,
+            keepalive_timeout=self._handshake_timeout,  # also closes silent half-open sockets
+        )
         await runner.setup()
         try:
             await web.TCPSite(runner, self._host, self._port).start()
@@ -177,7 +190,7 @@ class WsServer:
             autoping=True, compress=False, max_msg_size=self._frame_limit, timeout=CLOSE_TIMEOUT
         )
         await ws.prepare(request)
-        conn = WsConnection(ws, request.remote or "")
+        conn = WsConnection(ws, self._client_address(request))
         self._conns.add(conn)
         try:
             await self._handler(conn)
@@ -187,6 +200,13 @@ class WsServer:
             self._conns.discard(conn)
             await conn.close()
         return ws
+
+    def _client_address(self, request: web.Request) -> str:
+        remote = request.remote or ""
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if remote in self._trusted_proxies and forwarded:
+            return forwarded.split(",")[-1].strip()[:64]  # the hop our proxy saw
+        return remote
 
     async def close(self) -> None:
         """Close every live connection, then stop listening. Idempotent."""

@@ -3,10 +3,11 @@ meeting in "a", the guest in "b" - each the real CLI, as a process, through the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,10 @@ def start_coturn(lab: Lab) -> None:
         "turnserver", "-n", "--listening-ip", SRV_IP, "--relay-ip", SRV_IP,
         "--listening-port", str(TURN_PORT), "--min-port", "49160", "--max-port", "49999",
         "--use-auth-secret", f"--static-auth-secret={SECRET}", "--realm", "peermeet.test",
-        "--fingerprint", "--no-tls", "--no-dtls", "--no-cli", "--no-multicast-peers",
-        "--denied-peer-ip", "127.0.0.0-127.255.255.255", "--log-file", "stdout",
-        "--simple-log", "--pidfile", str(lab.workdir / "turnserver.pid"),
-        "--userdb", str(lab.workdir / "turndb"),
+        "--fingerprint", "--no-tls", "--no-dtls", "--no-cli", "--no-multicast-peers", "--verbose",
+        "--denied-peer-ip", "127.0.0.0-127.255.255.255", "--simple-log",
+        "--log-file", str(lab.workdir / "coturn.log"),
+        "--pidfile", str(lab.workdir / "turnserver.pid"), "--userdb", str(lab.workdir / "turndb"),
     ], "coturn")  # fmt: skip
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -48,6 +49,18 @@ def start_rendezvous(lab: Lab, turn_urls: tuple[str, ...] = ()) -> None:
     env = {"PEERMEET_TURN_SECRET": SECRET} if turn_urls else {}
     lab.spawn("srv", [PY, "-c", RENDEZVOUS_MAIN, *args], "rendezvous", env)
     lab.wait_output("rendezvous", "listening", 20)
+
+
+@contextlib.contextmanager
+def lab_with_services(
+    workdir: Path, nat_a: str = "cone", nat_b: str = "cone", *, turn: bool = True
+) -> Iterator[Lab]:
+    """A lab with coturn (STUN and TURN) and a rendezvous that, with ``turn``, hands out
+    credentials for it; closed on exit. Without TURN a call can only go direct."""
+    with Lab(workdir, nat_a=nat_a, nat_b=nat_b) as lab:
+        start_coturn(lab)
+        start_rendezvous(lab, (TURN_UDP,) if turn else ())
+        yield lab
 
 
 @dataclass

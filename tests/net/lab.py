@@ -1,11 +1,11 @@
 """A throw-away network lab built from Linux network namespaces (root only).
 
-    a 10.77.1.10 ─ lan0 [ra: NAT] wan0 10.77.0.11 ┐
+    a 10.77.1.10 ─ lan0 [ra: NAT] wan0 10.77.0.11 ┐  br0 10.77.0.1: drops all else
                                                    ├ br0 in "wan" (a plain bridge)
     b 10.77.2.10 ─ lan0 [rb: NAT] wan0 10.77.0.12 ┤
                           srv eth0 10.77.0.100 ────┘  rendezvous :8765, coturn :3478
 
-Namespaces are named ``pmt-<pid>-<random>-<role>``; nothing links them to the root namespace,
+Namespaces are named ``pmt-lab<pid>-<random>-<role>``; nothing links them to the root namespace,
 so no lab packet can leave the machine. Every rule, qdisc and process lives inside them, and
 ``close()`` (idempotent, also run by ``with``) stops the processes and deletes the namespaces.
 Leftovers of a crashed run (its pid is gone) are swept when the next lab starts.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -23,8 +24,10 @@ import sys
 import time
 from pathlib import Path
 
-PREFIX = "pmt-"
+PREFIX = "pmt-lab"  # pmt-lab<pid>-<hex>-<role>; other pmt-* namespaces are not ours
+_OURS = re.compile(r"^pmt-lab(\d+)-[0-9a-f]{6}-[a-z]+$")
 SRV_IP = "10.77.0.100"
+WAN_GW = "10.77.0.1"
 RENDEZVOUS_PORT, TURN_PORT = 8765, 3478
 ROLES = ("wan", "srv", "ra", "rb", "a", "b")
 _ROUTER = {"a": ("ra", "10.77.0.11", "10.77.1"), "b": ("rb", "10.77.0.12", "10.77.2")}
@@ -70,11 +73,9 @@ def _delete_namespace(name: str) -> None:
 def sweep_stale() -> None:
     """Delete lab namespaces whose creating process is gone (a crashed or killed run)."""
     for line in _run("ip", "netns", "list", check=False).stdout.splitlines():
-        name = line.split()[0] if line.split() else ""
-        parts = name.split("-")
-        ours = name.startswith(PREFIX) and len(parts) > 2 and parts[1].isdigit()
-        if ours and not _alive(int(parts[1])):
-            _delete_namespace(name)
+        match = _OURS.match(line.split()[0] if line.split() else "")
+        if match is not None and not _alive(int(match[1])):
+            _delete_namespace(match[0])
 
 
 class Lab:
@@ -119,14 +120,21 @@ class Lab:
             _run("ip", "-n", self.ns[role], "link", "set", "lo", "up")
         wan = self.ns["wan"]
         _run("ip", "-n", wan, "link", "add", "br0", "type", "bridge")
-        _run("ip", "-n", wan, "link", "set", "br0", "up")
+        self._addr("wan", "br0", f"{WAN_GW}/24")
+        # "The internet": every address beyond the lab is silently dropped here. Without a
+        # default route, sending to a peer's private address fails with ENETUNREACH, and coturn
+        # closes the whole allocation on that error (the real internet just loses the packet).
+        self.x("wan", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        _run("ip", "-n", wan, "route", "add", "blackhole", "default")
         self._veth("srv", "eth0", "wan", "psrv")
         _run("ip", "-n", wan, "link", "set", "psrv", "master", "br0", "up")
         self._addr("srv", "eth0", f"{SRV_IP}/24")
+        _run("ip", "-n", self.ns["srv"], "route", "add", "default", "via", WAN_GW)
         for side, (rtr, wan_ip, lan) in _ROUTER.items():
             self._veth(rtr, "wan0", "wan", f"p{rtr}")
             _run("ip", "-n", wan, "link", "set", f"p{rtr}", "master", "br0", "up")
             self._addr(rtr, "wan0", f"{wan_ip}/24")
+            _run("ip", "-n", self.ns[rtr], "route", "add", "default", "via", WAN_GW)
             self._veth(rtr, "lan0", side, "eth0")
             self._addr(rtr, "lan0", f"{lan}.1/24")
             self._addr(side, "eth0", f"{lan}.10/24")

@@ -1,0 +1,258 @@
+"""Encode once per local track, send the packets to every peer.
+
+Stock aiortc runs one encoder per RTCRtpSender, so a camera shown to three peers is encoded
+three times. A SharedEncoder reads one source track (the camera feed, the microphone, later the
+screen), encodes each frame once per codec in use, and hands the packets to one EncodedTrack
+per peer. ``bind_sender`` makes that peer's RTCRtpSender only packetize them, and routes what
+the peer says back: a keyframe request (PLI/FIR) from any peer yields one keyframe for all
+(rate-limited), and each peer's bandwidth estimate (REMB) feeds one bitrate choice (the lowest,
+through the quality policy). A peer that falls behind skips to the next keyframe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import av
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+from app.media.encoders import AudioEncoder, VideoEncoder
+from app.media.quality import QualityController
+from app.media.sender_binding import bind_sender
+
+log = logging.getLogger(__name__)
+KEYFRAME_GAP = 0.3  # s: keyframe requests closer together than this are merged
+QUEUE = {"video": 8, "audio": 10}  # packets a peer may lag before it must resynchronise
+ADAPT_EVERY = 1.0  # s between quality decisions
+RECONFIGURE_GAP = 3.0  # s between bitrate changes that reopen the encoder (each costs a keyframe)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    packet: av.Packet[Any]
+    keyframe: bool
+    audio_level: int | None = None
+
+
+class SharedEncoder:
+    """One source track, one encoder per codec, any number of peers. Create with a loop
+    running; ``aclose()`` (idempotent) ends the task, the peers' tracks and the source track."""
+
+    def __init__(
+        self,
+        source: MediaStreamTrack,
+        *,
+        quality: QualityController | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.kind: str = source.kind
+        self.quality = quality
+        self.encoders: dict[str, Any] = {}  # codec name -> VideoEncoder | AudioEncoder
+        self.keyframes = 0  # keyframes produced (all codecs)
+        self._source, self._clock = source, clock
+        self._tracks: list[EncodedTrack] = []
+        self._key_due: float | None = None
+        self._last_key = -1e9
+        self._adapted_at = -1e9
+        self._reconfigured_at = -1e9
+        self._next_pts: float | None = None
+        self._closed = False
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="encode-once")
+
+    def new_track(self) -> EncodedTrack:
+        if self._closed:
+            raise MediaStreamError
+        track = EncodedTrack(self)
+        self._tracks.append(track)
+        return track
+
+    @property
+    def tracks(self) -> list[EncodedTrack]:
+        return list(self._tracks)
+
+    def request_keyframe(self, urgent: bool = False) -> None:
+        """Ask for a keyframe; requests within KEYFRAME_GAP of the last one are merged."""
+        now = self._clock()
+        due = now if urgent else max(now, self._last_key + KEYFRAME_GAP)
+        if self._key_due is None or due < self._key_due:
+            self._key_due = due
+
+    def _forget(self, track: EncodedTrack) -> None:
+        if track in self._tracks:
+            self._tracks.remove(track)
+
+    # -- the encoding task -----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                frame: Any = await self._source.recv()
+                codecs = {t.codec for t in self._tracks if t.codec is not None}
+                for codec in sorted(codecs):
+                    if self.kind == "audio":
+                        self._encode_audio(codec, frame)
+                    else:
+                        await self._encode_video(codec, frame)
+        except MediaStreamError:
+            pass
+        except Exception:
+            log.exception("%s encoder failed; peers no longer get this track", self.kind)
+        finally:
+            for track in list(self._tracks):
+                track.stop()
+
+    def _encode_audio(self, codec: str, frame: av.AudioFrame) -> None:
+        if codec != "opus":
+            raise MediaStreamError(f"encode-once cannot send {codec} audio")
+        encoder = self.encoders.get(codec)
+        if encoder is None:
+            encoder = self.encoders[codec] = AudioEncoder()
+        for packet, level in encoder.encode(frame):
+            self._publish(codec, Encoded(packet, True, level))
+
+    async def _encode_video(self, codec: str, frame: av.VideoFrame) -> None:
+        now = self._clock()
+        encoder = self.encoders.get(codec)
+        if encoder is None:
+            encoder = self.encoders[codec] = VideoEncoder(codec, self._bitrate(None))
+        if now - self._adapted_at >= ADAPT_EVERY:
+            self._adapt(encoder, frame, now)
+        fps = self.quality.quality.fps if self.quality else 30
+        if not self._due(frame, fps):
+            return
+        key = self._key_due is not None and now >= self._key_due
+        size = (self.quality.quality.width, self.quality.quality.height) if self.quality else None
+        loop = asyncio.get_running_loop()
+        packets = await loop.run_in_executor(None, _encode, encoder, frame, key, size)
+        if key:
+            self._key_due = None
+        for packet in packets:
+            if packet.is_keyframe:
+                self._last_key = self._clock()
+                self.keyframes += 1
+            self._publish(codec, Encoded(packet, bool(packet.is_keyframe)))
+
+    def _due(self, frame: av.VideoFrame, fps: int) -> bool:
+        """Frame-rate decimation on the capture timestamps (90 kHz)."""
+        period = 90_000 / max(1, fps)
+        pts = float(frame.pts or 0)
+        if self._next_pts is not None and pts < self._next_pts - period / 4:
+            return False
+        late = self._next_pts is None or pts > self._next_pts + period
+        self._next_pts = pts + period if late else self._next_pts + period  # type: ignore[operator]
+        return True
+
+    def _estimate(self) -> int | None:
+        estimates = [t.estimate for t in self._tracks if t.estimate is not None]
+        return min(estimates) if estimates else None
+
+    def _bitrate(self, bandwidth: int | None) -> int:
+        if self.quality is not None:
+            return self.quality.quality.bitrate
+        return max(250_000, min(bandwidth or 500_000, 1_500_000))
+
+    def _adapt(self, encoder: VideoEncoder, frame: av.VideoFrame, now: float) -> None:
+        self._adapted_at = now
+        bandwidth = self._estimate()
+        if self.quality is not None:
+            self.quality.set_capture(frame.width, frame.height)
+            fps = self.quality.quality.fps
+            self.quality.update(len(self._tracks) + 1, bandwidth, encoder.encode_seconds * fps)
+        wanted = self._bitrate(bandwidth)
+        change = abs(wanted - encoder.bitrate) / encoder.bitrate
+        big_drop = wanted < 0.6 * encoder.bitrate
+        if change > 0.2 and (big_drop or now - self._reconfigured_at >= RECONFIGURE_GAP):
+            encoder.bitrate, self._reconfigured_at = wanted, now
+
+    def _publish(self, codec: str, item: Encoded) -> None:
+        for track in self._tracks:
+            if track.codec == codec:
+                track.offer(item)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        for track in list(self._tracks):
+            track.stop()
+        self._source.stop()
+
+
+def _encode(
+    encoder: VideoEncoder, frame: av.VideoFrame, key: bool, size: tuple[int, int] | None
+) -> list[av.Packet[Any]]:
+    if size is not None and size != (frame.width, frame.height):
+        pts, base = frame.pts, frame.time_base
+        frame = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+        frame.pts, frame.time_base = pts, base
+    return encoder.encode(frame, key)
+
+
+class EncodedTrack(MediaStreamTrack):
+    """One peer's share of a SharedEncoder: ``recv()`` returns Encoded packets, in order."""
+
+    def __init__(self, hub: SharedEncoder) -> None:
+        super().__init__()
+        self.kind = hub.kind
+        self.codec: str | None = None  # set by the bound sender once negotiated
+        self.estimate: int | None = None  # the peer's bandwidth estimate (bit/s), from REMB
+        self._hub = hub
+        self._queue: deque[Encoded] = deque()
+        self._ready = asyncio.Event()
+        self._synced = hub.kind == "audio"  # video starts at a keyframe
+
+    def use_codec(self, codec: str) -> None:
+        if codec != self.codec:
+            self.codec, self._synced = codec, self.kind == "audio"
+            self._queue.clear()
+            if self.kind == "video":
+                self._hub.request_keyframe(urgent=True)
+
+    def offer(self, item: Encoded) -> None:
+        if not self._synced:
+            if not item.keyframe:
+                return
+            self._synced = True
+        if len(self._queue) >= QUEUE[self.kind]:  # this peer fell behind
+            self._queue.clear()
+            if self.kind == "video":
+                self._synced = item.keyframe
+                self._hub.request_keyframe()
+                if not item.keyframe:
+                    return
+        self._queue.append(item)
+        self._ready.set()
+
+    async def recv(self) -> Encoded:  # type: ignore[override]  # packets, not frames
+        while not self._queue:
+            if self.readyState != "live":
+                raise MediaStreamError
+            self._ready.clear()
+            await self._ready.wait()
+        if self.readyState != "live":
+            raise MediaStreamError
+        return self._queue.popleft()
+
+    def request_keyframe(self) -> None:
+        self._hub.request_keyframe()
+
+    def set_estimate(self, bitrate: int) -> None:
+        self.estimate = bitrate
+
+    def bind_sender(self, sender: Any) -> None:
+        """Make ``sender`` (an RTCRtpSender carrying this track) packetize our packets."""
+        bind_sender(sender)
+
+    def stop(self) -> None:
+        super().stop()
+        self._hub._forget(self)
+        self._ready.set()

@@ -1,0 +1,147 @@
+"""The encoders behind encode-once: frames in, ``av.Packet`` out (aiortc only packetizes them).
+
+VideoEncoder: libvpx (VP8) with aiortc's real-time settings, or libx264 (H.264) with a fast
+preset and zero-latency tuning (x264's default preset is far too slow for live video). A new
+bitrate or picture size reopens the codec, which starts with a keyframe.
+AudioEncoder: libopus in VoIP mode with in-band FEC, so a receiver can rebuild a lost packet
+from the one after it.
+"""
+
+from __future__ import annotations
+
+import fractions
+import time
+from typing import Any
+
+import av
+import numpy as np
+
+from app.errors import MediaError
+
+VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
+AUDIO_TIME_BASE = fractions.Fraction(1, 48_000)
+OPUS_BITRATE = 32_000  # bit/s: plenty for speech (aiortc sends 96 kbit/s)
+OPUS_EXPECTED_LOSS = 10  # % loss the FEC is sized for
+H264_PRESET = "superfast"
+
+
+def _vp8_options(bitrate: int) -> dict[str, str]:
+    return {
+        "bufsize": str(bitrate),
+        "cpu-used": "-12",
+        "deadline": "realtime",
+        "lag-in-frames": "0",
+        "minrate": str(bitrate),  # minrate = maxrate = bit_rate: constant bitrate
+        "maxrate": str(bitrate),
+        "noise-sensitivity": "4",
+        "overshoot-pct": "15",
+        "partitions": "0",
+        "static-thresh": "1",
+        "undershoot-pct": "100",
+    }
+
+
+class VideoEncoder:
+    """One video encoder; ``encode`` may run in a worker thread (one call at a time)."""
+
+    def __init__(self, codec: str, bitrate: int) -> None:
+        if codec not in ("vp8", "h264"):
+            raise MediaError(f"PeerMeet cannot encode {codec} video.")
+        self.codec = codec
+        self.bitrate = bitrate
+        self.encode_seconds = 0.0  # moving average of one encode call
+        self.frames = 0
+        self._ctx: Any = None
+        self._opened: tuple[int, int, int] | None = None  # (width, height, bitrate) of _ctx
+        self.options: dict[str, str] = {}  # what the codec was last opened with
+
+    def _open(self, frame: av.VideoFrame) -> Any:
+        name = "libvpx" if self.codec == "vp8" else "libx264"
+        ctx: Any = av.CodecContext.create(name, "w")
+        ctx.width, ctx.height = frame.width, frame.height
+        ctx.bit_rate = self.bitrate
+        ctx.pix_fmt = "yuv420p"
+        ctx.time_base = VIDEO_TIME_BASE
+        ctx.framerate = fractions.Fraction(30, 1)
+        ctx.gop_size = 3000  # keyframes only when asked for
+        ctx.thread_count = 1
+        if self.codec == "vp8":
+            ctx.qmin, ctx.qmax = 2, 56
+            ctx.options = _vp8_options(self.bitrate)
+        else:
+            ctx.profile = "Baseline"
+            ctx.options = {
+                "preset": H264_PRESET,
+                "tune": "zerolatency",
+                "level": "31",
+                "maxrate": str(self.bitrate),
+                "bufsize": str(self.bitrate // 2),
+            }
+        self.options = dict(ctx.options)
+        return ctx
+
+    def encode(self, frame: av.VideoFrame, keyframe: bool) -> list[av.Packet[Any]]:
+        started = time.perf_counter()
+        ctx = self._ctx
+        wanted = (frame.width, frame.height, self.bitrate)
+        if ctx is None or self._opened != wanted:  # (x264 rounds ctx.bit_rate: compare ours)
+            ctx = self._ctx = self._open(frame)
+            self._opened = wanted
+            keyframe = True
+        if frame.format.name != "yuv420p":
+            frame = frame.reformat(format="yuv420p")
+        picture = av.video.frame.PictureType
+        frame.pict_type = picture.I if keyframe else picture.NONE
+        pts, base = frame.pts, frame.time_base
+        packets = list(ctx.encode(frame))
+        for packet in packets:
+            packet.pts, packet.time_base = pts, base
+        took = time.perf_counter() - started
+        self.encode_seconds = took if self.frames == 0 else 0.9 * self.encode_seconds + 0.1 * took
+        self.frames += 1
+        return packets
+
+
+class AudioEncoder:
+    """One Opus encoder (stereo 48 kHz, 20 ms packets, in-band FEC)."""
+
+    def __init__(self, bitrate: int = OPUS_BITRATE) -> None:
+        self._ctx: Any = av.CodecContext.create("libopus", "w")
+        self._ctx.bit_rate = bitrate
+        self._ctx.format = "s16"
+        self._ctx.layout = "stereo"
+        self._ctx.sample_rate = 48_000
+        self._ctx.time_base = AUDIO_TIME_BASE
+        self._ctx.options = {
+            "application": "voip",
+            "fec": "1",
+            "packet_loss": str(OPUS_EXPECTED_LOSS),
+            "frame_duration": "20",
+        }
+        self._resampler = av.AudioResampler(
+            format="s16", layout="stereo", rate=48_000, frame_size=960
+        )
+        self._pts = 0
+        self.frames = 0
+
+    def encode(self, frame: av.AudioFrame) -> list[tuple[av.Packet[Any], int]]:
+        """Packets with their audio level (dBov, -127..0), pts in 1/48000 s."""
+        out = []
+        for chunk in self._resampler.resample(frame):
+            level = audio_level(chunk)
+            for packet in self._ctx.encode(chunk):
+                packet.pts, packet.time_base = self._pts, AUDIO_TIME_BASE
+                self._pts += 960
+                out.append((packet, level))
+        self.frames += 1
+        return out
+
+
+def audio_level(frame: av.AudioFrame) -> int:
+    """Level in dBov (0 = full scale, -127 = silence) of s16 audio, what aiortc's
+    ``compute_audio_level_dbov`` returns, with numpy instead of a Python loop per sample."""
+    samples = frame.to_ndarray().astype(np.float64) / 32767.0
+    rms = float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
+    if rms <= 0:
+        return -127
+    return int(min(0, max(-127, round(20 * np.log10(rms)))))

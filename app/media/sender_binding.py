@@ -1,0 +1,95 @@
+"""How a pre-encoded track is hooked into aiortc 1.16's RTCRtpSender.
+
+Stock, the sender encodes each frame of its track itself and keeps PLI/FIR (``_send_keyframe``)
+and REMB (its encoder's ``target_bitrate``) to itself. ``bind_sender`` replaces two methods on
+one sender instance: ``_next_encoded_frame`` takes the next packet from the shared encoder and
+only packetizes it; ``_handle_rtcp_packet`` sends keyframe requests and bandwidth estimates to
+the track (and from there to the shared encoder). Everything else (NACK/RTX, reports) is
+untouched. Payloads are limited to PACKET_MAX bytes so a packet fits a 1200-byte datagram.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import aiortc.codecs.h264
+import aiortc.codecs.vpx
+from aiortc.codecs import get_encoder
+from aiortc.rtcrtpsender import RTCEncodedFrame
+from aiortc.rtp import RTCP_PSFB_APP, RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, unpack_remb_fci
+
+#: video payload bytes per RTP packet (aiortc: 1300). With the RTP header and extensions
+#: (24 bytes), an RTX prefix (2) and the SRTP tag (up to 16), a datagram stays <= 1192 bytes.
+PACKET_MAX = 1150
+
+
+class PacketSource(Protocol):
+    kind: str
+
+    def use_codec(self, codec: str) -> None: ...
+
+    async def recv(self) -> Any: ...
+
+    def request_keyframe(self) -> None: ...
+
+    def set_estimate(self, bitrate: int) -> None: ...
+
+
+def limit_packet_size() -> None:
+    """aiortc's packetizers read these module constants at each call; idempotent."""
+    aiortc.codecs.vpx.PACKET_MAX = PACKET_MAX
+    aiortc.codecs.h264.PACKET_MAX = PACKET_MAX
+
+
+def _source(sender: Any) -> PacketSource | None:
+    """The sender's track if it hands out encoded packets (it may be replaced later)."""
+    track = sender.track
+    return track if track is not None and hasattr(track, "use_codec") else None
+
+
+def bind_sender(sender: Any) -> None:
+    """Let ``sender`` send pre-encoded packets when its track hands them out. Checked per frame
+    and per RTCP packet, so a track replaced later (replaceTrack) by a plain one, or by another
+    packet source (the screen, say), just works."""
+    limit_packet_size()
+    packers: dict[str, Any] = {}  # codec -> aiortc encoder object, used only for pack()
+    stock_next, handle_rtcp = sender._next_encoded_frame, sender._handle_rtcp_packet
+
+    async def next_encoded_frame(codec: Any) -> RTCEncodedFrame | None:
+        track = _source(sender)
+        if track is None:
+            return await stock_next(codec)  # type: ignore[no-any-return]
+        name = codec.name.lower()
+        track.use_codec(name)
+        item = await track.recv()
+        if not sender._enabled:
+            return None
+        if track.kind == "audio":
+            payloads, timestamp = [bytes(item.packet)], int(item.packet.pts)
+        else:
+            packer = packers.get(name)
+            if packer is None:
+                packer = packers[name] = get_encoder(codec)
+            payloads, timestamp = packer.pack(item.packet)
+        if not payloads:
+            return None
+        return RTCEncodedFrame(payloads, timestamp, item.audio_level)
+
+    async def handle_rtcp_packet(packet: Any) -> None:
+        track = _source(sender)
+        if track is None:
+            await handle_rtcp(packet)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_FIR, RTCP_PSFB_PLI):
+            track.request_keyframe()
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            if sender._ssrc in ssrcs:
+                track.set_estimate(bitrate)
+        else:
+            await handle_rtcp(packet)
+
+    sender._next_encoded_frame = next_encoded_frame
+    sender._handle_rtcp_packet = handle_rtcp_packet

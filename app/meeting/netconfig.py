@@ -1,0 +1,62 @@
+"""Network settings of one call for the CLI: STUN/TURN servers, relay-only, candidate hygiene.
+
+``with_turn`` adds the short-lived TURN credentials a rendezvous hands out with ``joined``
+(kept by ``SignalingClient.ice_servers``); the Session applies it right after joining.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+from dataclasses import replace
+
+from app.config import EngineConfig, IceServer
+from app.errors import PeerMeetError
+from app.meeting.links import Link
+from app.net import iceservers
+from app.net.signaling import SignalingClient
+
+
+def user_servers(args: argparse.Namespace) -> tuple[IceServer, ...]:
+    """``--stun``/``--turn``/``--turn-user``/``--turn-pass``, checked (SystemExit if wrong)."""
+    try:
+        return iceservers.user_servers(
+            args.stun, getattr(args, "turn", []), args.turn_user, args.turn_pass
+        )
+    except ValueError as exc:
+        raise SystemExit(f"peermeet: {exc}") from None
+
+
+async def rendezvous_addresses(link: Link, *, outside: bool) -> tuple[str, ...]:
+    """The rendezvous' name and IP addresses, when it is a server of its own.
+
+    A ``peermeet://`` link usually points at the host's own app, whose address is also a
+    legitimate ICE candidate, so only outside rendezvous servers (``https://`` links, or the
+    host's ``--rendezvous``) are kept out of ICE (see app.net.candidates)."""
+    if not (outside or link.secure):
+        return ()
+    found = {link.host}
+    with contextlib.suppress(OSError, TimeoutError):
+        async with asyncio.timeout(3.0):
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                link.host, link.port, type=socket.SOCK_STREAM
+            )
+        found |= {str(info[4][0]) for info in infos}
+    return tuple(sorted(found))
+
+
+def with_turn(config: EngineConfig, client: SignalingClient | None) -> EngineConfig:
+    """``config`` plus the TURN servers the rendezvous offered (after the user's own).
+
+    Raises PeerMeetError if relay-only was asked for and no TURN server is known."""
+    offered = client.ice_servers if client is not None else ()
+    merged = replace(config, ice_servers=iceservers.merge(config.ice_servers, offered))
+    if merged.relay_only and not iceservers.has_turn(merged.ice_servers):
+        raise PeerMeetError(
+            "Relay-only mode needs a TURN server: give --turn URL --turn-user U --turn-pass P, "
+            "or use a rendezvous that hands out TURN credentials (peermeet-rendezvous "
+            "--turn-secret)."
+        )
+    return merged

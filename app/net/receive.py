@@ -1,0 +1,119 @@
+"""Receive-side tuning of one RTCPeerConnection: low-latency video and adaptive audio buffers.
+
+``install(pc)`` swaps each receiver's aiortc jitter buffer for ours (VideoJitterBuffer for
+video, AudioPlayout for audio) and returns the owner of what it started. With
+``set_stock(True)`` (the benchmark's baseline, process-wide) it keeps aiortc's own buffers and
+only counts bytes, so both modes report the same figures. ``received_bytes(track)`` tells how
+many RTP payload bytes arrived for a remote track.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from aiortc.jitterbuffer import JitterBuffer
+
+from app.net.jitter import VideoJitterBuffer
+from app.net.playout import AudioPlayout
+
+_BUFFER = "_RTCRtpReceiver__jitter_buffer"  # aiortc 1.16's private attribute
+_CODECS = "_RTCRtpReceiver__codecs"
+_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_stock = False
+_by_track: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def set_stock(enabled: bool) -> None:
+    """Process-wide: leave aiortc's receive buffers alone (benchmark baseline)."""
+    global _stock
+    _stock = enabled
+
+
+def stock() -> bool:
+    return _stock
+
+
+def received_bytes(track: Any) -> int | None:
+    """RTP payload bytes received so far for a remote track, or None if not known."""
+    buffer = _by_track.get(track)
+    return None if buffer is None else int(buffer.bytes_in)
+
+
+class _Counting:
+    """aiortc's own jitter buffer, counting what passes through."""
+
+    def __init__(self, inner: JitterBuffer) -> None:
+        self._inner = inner
+        self.packets_in = self.bytes_in = 0
+
+    @property
+    def capacity(self) -> int:
+        return int(self._inner.capacity)
+
+    def add(self, packet: Any) -> tuple[bool, Any]:
+        self.packets_in += 1
+        self.bytes_in += len(packet.payload)
+        return self._inner.add(packet)
+
+
+class ReceiveTuning:
+    """What ``install`` put on one connection; ``aclose()`` (idempotent) stops its tasks."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, Any] = {}  # mid index ("0", "1", ...) -> buffer
+        self._playouts: list[AudioPlayout] = []
+
+    def _track_seen(self, receiver: Any, buffer: Any) -> None:
+        if receiver.track is not None and receiver.track not in _by_track:
+            _by_track[receiver.track] = buffer
+
+    async def aclose(self) -> None:
+        for playout in self._playouts:
+            await playout.aclose()
+
+
+def _codec_of(receiver: Any) -> Any:
+    def name(payload_type: int) -> str:
+        codec = getattr(receiver, _CODECS, {}).get(payload_type)
+        return codec.name.lower() if codec is not None else ""
+
+    return name
+
+
+def install(pc: Any) -> ReceiveTuning:
+    """Tune every receiver of ``pc`` (call once its transceivers exist, before negotiation)."""
+    tuning = ReceiveTuning()
+    for index, transceiver in enumerate(pc.getTransceivers()):
+        receiver = transceiver.receiver
+        buffer: Any
+        if _stock:
+            buffer = _Counting(getattr(receiver, _BUFFER))
+        elif transceiver.kind == "audio":
+            buffer = AudioPlayout(receiver, _codec_of(receiver))
+            tuning._playouts.append(buffer)
+        else:
+            queue = getattr(receiver, _DECODER_QUEUE, None)
+            backlog = queue.qsize if queue is not None else (lambda: 0)
+            buffer = VideoJitterBuffer(_codec_of(receiver), backlog=backlog)
+        setattr(receiver, _BUFFER, _Watch(buffer, receiver, tuning))
+        tuning.buffers[str(index)] = buffer
+    return tuning
+
+
+class _Watch:
+    """Forwards to the buffer; on the first packet, remembers which track it feeds."""
+
+    def __init__(self, buffer: Any, receiver: Any, tuning: ReceiveTuning) -> None:
+        self._buffer, self._receiver, self._tuning = buffer, receiver, tuning
+        self._seen = False
+
+    @property
+    def capacity(self) -> int:
+        return int(self._buffer.capacity)
+
+    def add(self, packet: Any) -> tuple[bool, Any]:
+        if not self._seen:
+            self._seen = True
+            self._tuning._track_seen(self._receiver, self._buffer)
+        return self._buffer.add(packet)  # type: ignore[no-any-return]

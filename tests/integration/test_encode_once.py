@@ -1,0 +1,224 @@
+"""Encode once, low-latency receive and packet size, over real aiortc connections on 127.0.0.1.
+
+One sender ("A") with a synthetic camera and a tone, and several receivers, each connected to A
+by its own PeerLink, exactly as in a mesh call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aioice
+import pytest
+from aiortc import MediaStreamTrack
+
+from app.media.audio import ToneSource
+from app.media.audio_tracks import AudioFeed
+from app.media.outgoing import Outgoing
+from app.media.synthetic import SyntheticCamera, read_stamp
+from app.media.video import VideoFeed
+from app.net.peers import IdleVideoTrack, PeerLink
+
+pytestmark = pytest.mark.usefixtures("loopback")
+
+
+class IdleAudioTrack(IdleVideoTrack):
+    kind = "audio"
+
+
+class Sender:
+    def __init__(self, fps: float = 15, size: tuple[int, int] = (320, 240)) -> None:
+        self.video = VideoFeed(SyntheticCamera(*size, fps, label="A"), fps)
+        self.audio = AudioFeed(ToneSource())
+        self.out = Outgoing(self.audio, self.video)
+
+    async def close(self) -> None:
+        await self.out.aclose()
+        await self.audio.aclose()
+        self.video.close()
+
+
+class Pair:
+    """A's PeerLink to one receiver, and the receiver's PeerLink back to A."""
+
+    def __init__(self, sender: Sender, name: str) -> None:
+        self.tracks: dict[str, MediaStreamTrack] = {}
+        audio, video = sender.out.new_tracks()
+        self.a = self._link("a", True, audio, video)
+        self.b = self._link(name, False, IdleAudioTrack(), IdleVideoTrack())
+
+    def _link(self, peer: str, offerer: bool, audio: Any, video: Any) -> PeerLink:
+        def on_track(link: PeerLink, kind: str, track: MediaStreamTrack) -> None:
+            if not offerer:
+                self.tracks[kind] = track
+
+        return PeerLink(
+            peer,
+            offerer=offerer,
+            ice_servers=(),
+            audio=audio,
+            video=video,
+            on_state=lambda *a: None,
+            on_track=on_track,
+            on_data=lambda *a: None,
+        )
+
+    async def connect(self) -> None:
+        await self.a.accept_answer(await self.b.accept_offer(await self.a.make_offer()))
+        await until(lambda: "video" in self.tracks and "audio" in self.tracks)
+
+    @property
+    def video_buffer(self) -> Any:
+        return self.b.receive.buffers["1"]
+
+    async def close(self) -> None:
+        await self.a.close()
+        await self.b.close()
+
+
+async def until(check: Callable[[], bool], limit: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + limit
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def drain(track: MediaStreamTrack, into: list[tuple[float, Any]]) -> None:
+    while True:
+        frame = await track.recv()
+        into.append((time.time(), frame))
+
+
+@pytest.fixture
+async def call() -> AsyncIterator[tuple[Sender, list[Pair], list[list[tuple[float, Any]]]]]:
+    sender = Sender()
+    pairs = [Pair(sender, f"peer{i}") for i in range(3)]
+    readers, received = [], []
+    for pair in pairs:
+        await pair.connect()
+        got: list[tuple[float, Any]] = []
+        received.append(got)
+        readers.append(asyncio.ensure_future(drain(pair.tracks["video"], got)))
+        readers.append(asyncio.ensure_future(drain(pair.tracks["audio"], [])))
+    try:
+        yield sender, pairs, received
+    finally:
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        for pair in pairs:
+            await pair.close()
+        await sender.close()
+
+
+async def test_one_encoder_instance_serves_every_peer(call: Any) -> None:
+    sender, pairs, received = call
+    await asyncio.sleep(2.0)
+    hub = sender.out.video_encoder
+    assert hub is not None and list(hub.encoders) == ["vp8"]  # one encoder, for three peers
+    encoder = hub.encoders["vp8"]
+    for got in received:
+        stamped = [read_stamp(f) for _, f in got]
+        assert sum(s is not None for s in stamped) >= 20
+    # each captured frame was encoded once, not once per peer
+    assert encoder.frames <= sender.video.frames_captured + 1
+    assert min(len(g) for g in received) >= 0.8 * encoder.frames - 5
+    assert sender.out.audio_encoder is not None
+    assert list(sender.out.audio_encoder.encoders) == ["opus"]
+    for pair in pairs:  # aiortc never made its own encoder for any of A's senders
+        for transceiver in pair.a.pc.getTransceivers()[:2]:
+            assert transceiver.sender._RTCRtpSender__encoder is None
+
+
+async def test_a_pli_from_one_peer_yields_one_keyframe_that_every_peer_receives(
+    call: Any,
+) -> None:
+    sender, pairs, _ = call
+    await asyncio.sleep(1.0)
+    hub = sender.out.video_encoder
+    before_hub = hub.keyframes
+    before = [p.video_buffer.keyframes_out for p in pairs]
+    first = pairs[0]
+    ssrc = first.a.pc.getTransceivers()[1].sender._ssrc
+    await first.b.pc.getTransceivers()[1].receiver._send_rtcp_pli(ssrc)
+    await until(
+        lambda: all(p.video_buffer.keyframes_out > b for p, b in zip(pairs, before, strict=True)), 3
+    )
+    assert hub.keyframes == before_hub + 1
+    # requests from every peer at once are merged into one keyframe
+    await asyncio.sleep(0.5)
+    before_hub = hub.keyframes
+    for pair in pairs:
+        ssrc = pair.a.pc.getTransceivers()[1].sender._ssrc
+        await pair.b.pc.getTransceivers()[1].receiver._send_rtcp_pli(ssrc)
+    await asyncio.sleep(0.6)
+    assert hub.keyframes == before_hub + 1
+
+
+async def test_remb_from_the_peers_sets_one_bitrate_the_lowest(call: Any) -> None:
+    sender, _, _ = call
+    await asyncio.sleep(0.5)
+    tracks = sender.out.video_encoder.tracks
+    for track, bitrate in zip(tracks, (2_000_000, 900_000, 260_000), strict=True):
+        track.set_estimate(bitrate)
+    assert sender.out.video_encoder._estimate() == 260_000
+
+
+async def test_frames_leave_the_buffer_without_waiting_for_the_next_frame() -> None:
+    """At 2 fps aiortc's own buffer would hold every frame ~500 ms for the next one."""
+    sender = Sender(fps=2)
+    pair = Pair(sender, "slow")
+    try:
+        await pair.connect()
+        got: list[tuple[float, Any]] = []
+        reader = asyncio.ensure_future(drain(pair.tracks["video"], got))
+        await until(lambda: len(got) >= 5, 10)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        latencies = [
+            (int(t * 1000) - s[1]) % 2**32 for t, f in got if (s := read_stamp(f)) is not None
+        ]
+        assert len(latencies) >= 4
+        assert max(latencies) < 150, latencies
+    finally:
+        await pair.close()
+        await sender.close()
+
+
+async def test_audio_plays_through_the_adaptive_buffer(call: Any) -> None:
+    _, pairs, _ = call
+    await asyncio.sleep(1.5)
+    for pair in pairs:
+        playout = pair.b.receive.buffers["0"]
+        assert playout.buffer.stats.played >= 40
+        # seven connections share this test's one event loop, so it is not a quiet link;
+        # aiortc's own buffer would hold 80 ms whatever the link
+        assert playout.buffer.target <= 0.06
+
+
+async def test_every_media_datagram_fits_1200_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    original = aioice.Connection.send
+
+    async def send(self: Any, data: bytes) -> None:
+        if data and 128 <= data[0] < 192:  # RTP/RTCP (SRTP), not DTLS or STUN
+            sizes.append(len(data))
+        await original(self, data)
+
+    monkeypatch.setattr(aioice.Connection, "send", send)
+    sender = Sender(size=(640, 480), fps=15)
+    pair = Pair(sender, "mtu")
+    try:
+        await pair.connect()
+        hub = sender.out.video_encoder
+        assert hub is not None
+        hub.request_keyframe(urgent=True)  # the largest frames
+        await asyncio.sleep(1.5)
+    finally:
+        await pair.close()
+        await sender.close()
+    assert len(sizes) > 50
+    assert max(sizes) <= 1200

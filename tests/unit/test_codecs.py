@@ -1,0 +1,94 @@
+"""The encoders behind encode-once and the libopus decoder behind the audio playout."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from app.media.audio import ToneSource, tone_power
+from app.media.audio_tracks import make_frame
+from app.media.encoders import H264_PRESET, AudioEncoder, VideoEncoder, audio_level
+from app.media.synthetic import SyntheticCamera
+from app.media.video import TIME_BASE
+from app.net.opus import OpusDecoder, has_fec
+
+
+def _frames(n: int, size: tuple[int, int] = (320, 240)) -> list[av.VideoFrame]:
+    cam, out = SyntheticCamera(*size), []
+    for i in range(n):
+        frame = cam.render(i, 1000 + i)
+        frame.pts, frame.time_base = i * 3000, TIME_BASE
+        out.append(frame)
+    return out
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_one_keyframe_unless_asked_and_packets_carry_the_capture_time(codec: str) -> None:
+    encoder = VideoEncoder(codec, 400_000)
+    keys, pts = [], []
+    for i, frame in enumerate(_frames(40)):
+        for packet in encoder.encode(frame, keyframe=i == 25):
+            keys.append(i) if packet.is_keyframe else None
+            pts.append(packet.pts)
+    assert keys == [0, 25]
+    assert pts == [i * 3000 for i in range(40)]  # zero latency: a packet per frame, at once
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_a_new_bitrate_reopens_the_encoder_once(codec: str) -> None:
+    encoder = VideoEncoder(codec, 400_000)
+    keys = []
+    for i, frame in enumerate(_frames(30)):
+        if i == 10:
+            encoder.bitrate = 333_333  # x264 rounds what it is given: must not reopen each frame
+        keys += [i for p in encoder.encode(frame, keyframe=False) if p.is_keyframe]
+    assert keys == [0, 10]
+
+
+def test_h264_uses_a_real_time_preset() -> None:
+    assert H264_PRESET in ("ultrafast", "superfast", "veryfast")
+    encoder = VideoEncoder("h264", 500_000)
+    encoder.encode(_frames(1)[0], keyframe=True)
+    assert encoder.options["preset"] == H264_PRESET
+    assert encoder.options["tune"] == "zerolatency"
+
+
+def _opus_packets(count: int, freq: float = 440.0) -> list[bytes]:
+    encoder, tone = AudioEncoder(), ToneSource(freq)
+    packets = []
+    for i in range(count):
+        pcm = tone.read_frame()
+        assert pcm is not None
+        packets += [bytes(p) for p, _ in encoder.encode(make_frame(pcm, i * 960))]
+    return packets
+
+
+def test_opus_round_trip_with_fec_and_concealment() -> None:
+    packets = _opus_packets(50)
+    assert len(packets) >= 49
+    assert sum(has_fec(p) for p in packets[5:]) >= 20  # in-band FEC is on
+    decoder = OpusDecoder()
+    try:
+        for packet in packets[:20]:
+            pcm = decoder.decode(packet)
+        assert len(pcm) == 960 * 2 and tone_power(pcm, 440.0) > 0.02
+        rebuilt = decoder.recover(packets[21])  # packet 20 "lost": rebuilt from 21's FEC
+        assert len(rebuilt) == 960 * 2 and tone_power(rebuilt, 440.0) > 0.01
+        assert tone_power(decoder.decode(packets[21]), 440.0) > 0.02
+        concealed = decoder.conceal()  # PLC: a plausible continuation, not silence
+        assert len(concealed) == 960 * 2 and tone_power(concealed, 440.0) > 0.005
+    finally:
+        decoder.close()
+        decoder.close()  # idempotent
+
+
+def test_audio_level_matches_aiortc_on_mono() -> None:
+    """(On stereo aiortc adds both channels' energy: 3 dB too loud. Ours is per channel.)"""
+    from aiortc.rtp import compute_audio_level_dbov
+
+    for amplitude in (0.0, 0.01, 0.3, 1.0):
+        pcm = (np.sin(np.arange(960) / 5) * amplitude * 32767).astype("<i2").tobytes()
+        mono, stereo = make_frame(pcm, 0, stereo=False), make_frame(pcm, 0)
+        assert abs(audio_level(mono) - compute_audio_level_dbov(mono)) <= 1
+        assert audio_level(stereo) == audio_level(mono)

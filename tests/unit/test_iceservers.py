@@ -1,0 +1,87 @@
+"""STUN/TURN URL checks, coturn REST credentials, and how server lists merge."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import IceServer
+from app.net import iceservers
+from app.net.iceservers import TurnIssuer, check_url, merge, rest_credentials, user_servers
+
+
+def test_rest_credentials_match_coturn_use_auth_secret() -> None:
+    # echo -n 1700000000:alice | openssl dgst -sha1 -hmac north -binary | base64
+    assert rest_credentials("north", "alice", 1700000000) == (
+        "1700000000:alice",
+        "Cd/49soE35ICqcJF/bCTn8Z4OyE=",
+    )
+
+
+def test_issuer_hands_out_expiring_per_peer_credentials() -> None:
+    issuer = TurnIssuer(
+        "north", ["turn:t.example:3478?transport=udp"], ttl_s=600, clock=lambda: 1e9
+    )
+    msg = issuer.issue("peer1")
+    assert msg.username == f"{1_000_000_000 + 600}:peer1"
+    assert msg.credential == rest_credentials("north", "peer1", 1_000_000_600)[1]
+    assert msg.urls == ("turn:t.example:3478?transport=udp",) and msg.ttl_s == 600
+    servers = iceservers.from_message(msg)
+    assert servers == (IceServer(msg.urls[0], msg.username, msg.credential),)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "stun:stun.example.org",
+        "stun:10.0.0.1:3478",
+        "turn:turn.example:3478",
+        "turn:turn.example:3478?transport=tcp",
+        "turns:turn.example:443?transport=tcp",
+    ],
+)
+def test_good_urls(url: str) -> None:
+    assert check_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("http://x", "not a STUN/TURN address"),
+        ("turn:[::1]:3478", "IPv6"),
+        ("turn:host:99999", "port must be"),
+        ("stun:host?transport=tcp", "STUN is always UDP"),
+        ("turns:host:443?transport=udp", "TLS runs on TCP"),
+        ("turn:host:3478?transport=sctp", "not a STUN/TURN address"),
+    ],
+)
+def test_bad_urls_say_how_to_write_them(url: str, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        check_url(url)
+
+
+def test_user_servers_need_credentials_and_the_right_flag() -> None:
+    assert user_servers(["stun:s:3478"], ["turn:t:3478"], "u", "p") == (
+        IceServer("stun:s:3478"),
+        IceServer("turn:t:3478", "u", "p"),
+    )
+    with pytest.raises(ValueError, match="needs a user name and a password"):
+        user_servers([], ["turn:t:3478"], None, None)
+    with pytest.raises(ValueError, match="--stun takes stun"):
+        user_servers(["turn:t:3478"], [], None, None)
+
+
+def test_merge_keeps_the_users_servers_first_and_is_idempotent() -> None:
+    mine = (IceServer("turn:mine:3478", "u", "p"),)
+    offered = (IceServer("turn:theirs:3478", "x", "y"), IceServer("turn:mine:3478", "a", "b"))
+    merged = merge(mine, offered)
+    assert merged == (mine[0], offered[0])
+    assert merge(merged, offered) == merged
+
+
+def test_issuer_refuses_useless_settings() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        TurnIssuer("", ["turn:t:3478"])
+    with pytest.raises(ValueError, match="at least one"):
+        TurnIssuer("s", [])
+    with pytest.raises(ValueError, match="turn: or turns:"):
+        TurnIssuer("s", ["stun:t:3478"])

@@ -1,0 +1,75 @@
+"""The CLI's network wiring: adopting the rendezvous' TURN servers, and the frame timeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import EngineConfig, IceServer
+from app.errors import PeerMeetError
+from app.meeting import events as ev
+from app.meeting.netconfig import with_turn
+from app.meeting.timeline import FrameTimeline
+
+OFFERED = IceServer("turn:rv.example:3478?transport=udp", "123:me", "cred")
+
+
+class FakeClient:
+    ice_servers = (OFFERED,)
+
+
+def test_offered_turn_servers_come_after_the_users_own() -> None:
+    mine = IceServer("turn:mine.example:3478", "u", "p")
+    config = with_turn(EngineConfig(ice_servers=(mine,)), FakeClient())  # type: ignore[arg-type]
+    assert config.ice_servers == (mine, OFFERED)
+    assert with_turn(config, FakeClient()).ice_servers == config.ice_servers  # type: ignore[arg-type]
+
+
+def test_relay_only_without_any_turn_server_says_what_to_add() -> None:
+    with pytest.raises(PeerMeetError, match="--turn URL"):
+        with_turn(EngineConfig(relay_only=True), None)
+    assert with_turn(EngineConfig(relay_only=True), FakeClient()).relay_only  # type: ignore[arg-type]
+
+
+class FakeMedia:
+    def __init__(self) -> None:
+        self.video = 0
+
+    def video_frames(self, peer_id: str) -> int:
+        return self.video
+
+    def audio_frames(self, peer_id: str) -> int:
+        return 3 * self.video
+
+
+class FakeSession:
+    def __init__(self) -> None:
+        self.media = FakeMedia()
+        self.peers: dict[str, Any] = {"p1": object()}
+        self.listeners: list[Any] = []
+
+    def subscribe(self, listener: Any) -> None:
+        self.listeners.append(listener)
+
+
+def test_timeline_is_bounded_and_lands_in_the_stats_file(tmp_path: Path) -> None:
+    session = FakeSession()
+    now = [1000.0]
+    timeline = FrameTimeline(session, max_rows=10, clock=lambda: now[0])  # type: ignore[arg-type]
+    for _ in range(25):
+        session.media.video += 1
+        now[0] += 0.25
+        timeline.sample()
+    rows = timeline.frames["p1"]
+    assert len(rows) <= 10 and rows[-1] == (1006.25, 25, 75) and rows[0][1] == 1
+    session.listeners[0](ev.ConnectionChanged("p1", "connected"))
+    session.listeners[0](ev.Notice("ignored"))
+    stats = tmp_path / "stats.json"
+    stats.write_text(json.dumps({"peers": {}}))
+    timeline.merge_into(str(stats))
+    data = json.loads(stats.read_text())
+    assert data["timeline"]["events"] == [[1006.25, "ConnectionChanged", "p1", "connected"]]
+    assert data["timeline"]["frames"]["p1"][-1] == [1006.25, 25, 75]
