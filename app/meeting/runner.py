@@ -68,6 +68,7 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
         ice_servers=netconfig.user_servers(args),
         connect_timeout_s=7.0,
         relay_only=args.relay_only,
+        lan_only=args.command == "lan",  # found by LAN discovery: link-local/.local are fine
         rendezvous_addresses=await netconfig.rendezvous_addresses(
             link, outside=bool(getattr(args, "rendezvous", None))
         ),
