@@ -77,7 +77,9 @@ def _play(pulse: PulseServer, seconds: float) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
-async def _one(pulse: PulseServer, ours: bool, seconds: float) -> dict[str, Any]:
+async def _one(
+    pulse: PulseServer, ours: bool, seconds: float, cushion: int | None = None
+) -> dict[str, Any]:
     env = pulse.client_env
     recorder = Recorder("air.monitor", env, channels=2)
     await asyncio.sleep(0.3)
@@ -85,7 +87,7 @@ async def _one(pulse: PulseServer, ours: bool, seconds: float) -> dict[str, Any]
     pulse.pactl("suspend-sink", "air", "0")
     mic, ear = ParecSource("mouth", env), PacatSink("ear", env)
     link = AudioLink(mic, ours)
-    speaker = SpeakerMixer(ear)
+    speaker = SpeakerMixer(ear) if cushion is None else SpeakerMixer(ear, jitter_frames=cushion)
     player = None
     try:
         speaker.attach("a", await link.connect())
@@ -119,9 +121,14 @@ def pulse_latency(seconds: float = 8.0) -> dict[str, Any]:
     try:
         _setup(pulse)
         out = {}
-        for mode in ("ours", "baseline"):
+        # the app's SpeakerMixer (2 frames of cushion), and with 1: our playout already smooths
+        for mode, ours, cushion in (
+            ("ours", True, None),
+            ("baseline", False, None),
+            ("ours_mixer_cushion_1", True, 1),
+        ):
             started = time.monotonic()
-            out[mode] = asyncio.run(_one(pulse, mode == "ours", seconds))
+            out[mode] = asyncio.run(_one(pulse, ours, seconds, cushion))
             out[mode]["run_s"] = round(time.monotonic() - started, 1)
         return out
     finally:

@@ -69,6 +69,7 @@ class Session:
         self._clock, self._connect = clock, connect
         self._listeners: list[Listener] = []
         self._links: dict[str, PeerLink] = {}
+        self._closing: set[PeerLink] = set()
         self._tasks = TaskOwner(on_error=self._task_failed)
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
@@ -124,6 +125,9 @@ class Session:
         await self._tasks.close()
         for peer_id in list(self._links):
             await self._drop(peer_id, reason, announce=False)
+        for link in list(self._closing):  # drops that were cut short by the cancellation above
+            await link.close()
+        self._closing.clear()
         if self._client is not None:
             await self._client.close()
         self._emit(ev.SessionEnded(reason))
@@ -326,8 +330,10 @@ class Session:
         link = self._links.pop(peer_id, None)
         if link is None:
             return
+        self._closing.add(link)  # if this task is cancelled now, leave() finishes the close
         await self.media.detach(peer_id)
         await link.close()
+        self._closing.discard(link)
         info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
         if announce:
             self._recovery.forget(peer_id)

@@ -163,6 +163,7 @@ class PeerLink:
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._closed = False
+        self._close_task: asyncio.Task[None] | None = None
         if offerer:
             self._wire_channel(self.pc.createDataChannel("chat"))
         else:
@@ -273,9 +274,14 @@ class PeerLink:
         return out
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._outbox.clear()
+        """Idempotent, and safe to cancel: the shutdown itself runs to the end in its own task
+        (a half-closed RTCPeerConnection leaves non-daemon decoder threads that block exit)."""
+        if self._close_task is None:
+            self._closed = True
+            self._outbox.clear()
+            self._close_task = asyncio.get_running_loop().create_task(self._shutdown())
+        await asyncio.shield(self._close_task)
+
+    async def _shutdown(self) -> None:
         await self.receive.aclose()
         await self.pc.close()

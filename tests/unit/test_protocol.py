@@ -22,7 +22,9 @@ SAMPLES: list[p.Message] = [
     p.Extend(owner_token="b3duZXI", seconds=3600),
     p.Ping(),
     p.Pong(),
-    p.Joined(peer_id="a1b2", peers=("c3d4", "e5f6"), capacity=8, expires_at=1.7e9, owner_token=None),
+    p.Joined(
+        peer_id="a1b2", peers=("c3d4", "e5f6"), capacity=8, expires_at=1.7e9, owner_token=None
+    ),
     p.PeerJoined(peer_id="c3d4"),
     p.PeerLeft(peer_id="c3d4"),
     p.Relayed(sender="c3d4", blob="c2VhbGVk"),
@@ -41,8 +43,9 @@ SAMPLES: list[p.Message] = [
     p.Admitted(pub="aG9zdC1rZXk", box="c2VhbGVk"),
     p.Offer(sdp="v=0\r\n", name="Alice"),
     p.Answer(sdp="v=0\r\n", name="Bob"),
-    p.Candidate(candidate="candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdp_mid="0",
-                sdp_mline_index=0),
+    p.Candidate(
+        candidate="candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdp_mid="0", sdp_mline_index=0
+    ),
     p.Bye(reason="left"),
     p.Chat(text="hello 👋", msg_id="m1"),
     p.Goodbye(reason="left"),
@@ -84,9 +87,15 @@ def test_every_message_type_has_a_golden_sample() -> None:
         ('{"v":1,"type":"join","room":5,"hint":"x"}', "'room' has the wrong type"),
         ('{"v":1,"type":"join","room":"r"}', "lacks field 'hint'"),
         ('{"v":1,"type":"join","room":"r","hint":"h","x":1}', "unknown fields"),
-        ('{"v":1,"type":"create","room":"r","hint":"h","size":"s","lifetime_s":true}', "wrong type"),
-        ('{"v":1,"type":"joined","peer_id":"a","peers":["b",3],"capacity":4,'
-         '"expires_at":1,"owner_token":null}', "'peers' has the wrong type"),
+        (
+            '{"v":1,"type":"create","room":"r","hint":"h","size":"s","lifetime_s":true}',
+            "wrong type",
+        ),
+        (
+            '{"v":1,"type":"joined","peer_id":"a","peers":["b",3],"capacity":4,'
+            '"expires_at":1,"owner_token":null}',
+            "'peers' has the wrong type",
+        ),
         (b"\xff\xfe", "not valid JSON"),
     ],
 )
