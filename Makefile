@@ -21,3 +21,4 @@ test: lint
 
 screenshots: setup
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/python tools/screenshots.py
+	PEERMEET_SCREENSHOTS=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/pytest -q -p no:cacheprovider tests/ui/test_call_window.py -k real_call

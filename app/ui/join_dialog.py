@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.meeting.settings import SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.meetings_view import TaskSet, form_row, named
+from app.ui.preview import MediaPreview
 
 STEPS = (
     "Reach the meeting point",
@@ -61,6 +62,8 @@ class JoinDialog(QDialog):
         open_call: Callable[[], None],
         link: str = "",
         parent: QWidget | None = None,
+        *,
+        preview: bool = True,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Join a meeting")
@@ -72,6 +75,9 @@ class JoinDialog(QDialog):
         self.link.setClearButtonEnabled(True)
         self.name = QLineEdit(settings.load().display_name, maxLength=64)
         self.name.setPlaceholderText("How the others see you")
+        self._live_preview = preview
+        self.preview = MediaPreview(settings, live=preview)  # the call needs the camera: stop()
+        self.name.textChanged.connect(self.preview.set_name)
         self.error = named(QLabel(wordWrap=True), "ErrorBox")
         self.error.setTextFormat(Qt.TextFormat.RichText)
         self.error.hide()
@@ -100,6 +106,7 @@ class JoinDialog(QDialog):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form_row(form, "Meeting link", self.link)
         form_row(form, "Your name", self.name)
+        form_row(form, "Camera and mic", self.preview, like=self.name)
         buttons = QHBoxLayout()
         buttons.addStretch()
         buttons.addWidget(cancel)
@@ -141,6 +148,7 @@ class JoinDialog(QDialog):
         self._paint_steps(0)
         self.join_button.setEnabled(False)
         self.join_button.setText("Joining…")
+        self.preview.stop()  # hand the camera and microphone to the call
         self.tasks.spawn(self._join(self.link.text(), self.name.text()))
 
     async def _join(self, link: str, name: str) -> None:
@@ -152,6 +160,8 @@ class JoinDialog(QDialog):
         finally:
             self.join_button.setEnabled(True)
             self.join_button.setText("Join")
+            if self._live_preview and self.failure is not None and self.isVisible():
+                self.preview.start()  # still here to fix the link: check yourself again
 
     def _on_progress(self, step: int, text: str) -> None:
         if self.joining and 1 <= step <= len(STEPS):
@@ -199,6 +209,7 @@ class JoinDialog(QDialog):
                 widget.style().polish(widget)
 
     def done(self, result: int) -> None:
+        self.preview.stop()
         for signal, slot in (
             (self.bridge.progress, self._on_progress),
             (self.bridge.failed, self._on_failed),

@@ -23,9 +23,7 @@ from PySide6.QtWidgets import QApplication
 from app.errors import MediaError
 from app.media.audio import NullSink, PcmRing
 from app.media.audio_tracks import AudioFeed, SpeakerMixer
-from app.media.camera import CameraCapture, list_cameras
-from app.media.synthetic import SyntheticCamera
-from app.media.video import FrameSource, VideoFeed
+from app.media.video import VideoFeed
 from app.meeting.headless import close_media
 from app.meeting.hosting import HostService
 from app.meeting.lan_hosting import LanHosting
@@ -38,9 +36,9 @@ from app.ui.bridge import Bridge
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow, apply_theme
+from app.ui.preview import VIDEO, camera_source
 
 log = logging.getLogger(__name__)
-VIDEO = (640, 480, 30)
 
 
 def instance_name() -> str:
@@ -56,12 +54,7 @@ class DesktopMedia:
 
     def build(self) -> LocalMedia:
         settings = self._settings.load()
-        cameras = list_cameras()
-        device = settings.camera if settings.camera in cameras else next(iter(cameras), None)
-        source: FrameSource = (
-            CameraCapture(device, *VIDEO) if device else SyntheticCamera(*VIDEO, label="no camera")
-        )
-        video = VideoFeed(source, VIDEO[2], label=settings.display_name)
+        video = VideoFeed(camera_source(settings, *VIDEO), VIDEO[2], label=settings.display_name)
         try:
             audio_io: QtAudioIO | None = QtAudioIO(
                 settings.microphone or None, settings.speaker or None

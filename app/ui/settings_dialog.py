@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import math
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -15,22 +14,19 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.config import IceServer
-from app.errors import MediaError
-from app.media.audio import rms
 from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui.audio_io import QtAudioIO
 from app.ui.meetings_view import form_row, named
+from app.ui.preview import MicMeter
 
 log = logging.getLogger(__name__)
-METER_MS = 50
 
 
 def _combo(default: str, devices: list[tuple[str, str]], current: str) -> QComboBox:
@@ -63,10 +59,7 @@ class SettingsDialog(QDialog):
         self.camera = _combo("Automatic (first camera found)", cameras, settings.camera)
         self.mic = _combo("System default", QtAudioIO.input_devices(), settings.microphone)
         self.speaker = _combo("System default", QtAudioIO.output_devices(), settings.speaker)
-        self.meter = named(QProgressBar(maximum=100, textVisible=False), "MicMeter")
-        self.meter.setFixedHeight(8)
-        self.meter_note = QLabel("Speak to test your microphone.")
-        self.meter_note.setProperty("role", "dim")
+        self.meter = MicMeter()
         self.servers = named(QListWidget(), "IceList")
         self.servers.setFixedHeight(84)
         for server in settings.ice_servers:
@@ -101,7 +94,6 @@ class SettingsDialog(QDialog):
         form_row(form, "Camera", self.camera)
         form_row(form, "Microphone", self.mic)
         form.addRow("", self.meter)
-        form.addRow("", self.meter_note)
         form_row(form, "Speaker", self.speaker)
         save, cancel = QPushButton("Save", default=True), QPushButton("Cancel")
         save.setProperty("role", "primary")
@@ -130,12 +122,9 @@ class SettingsDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(620)
         self.resize(self.sizeHint())  # not squeezed to 2/3 of a small screen
-        self._audio: QtAudioIO | None = None
-        self._timer = QTimer(self, interval=METER_MS)
-        self._timer.timeout.connect(self._tick)
         self.mic.currentIndexChanged.connect(self._switch_mic)
         if live_meter:
-            self._start_meter()
+            self.meter.start(self.mic.currentData() or None)
 
     # --- STUN/TURN list -------------------------------------------------------------------
     def _add_item(self, server: IceServer) -> None:
@@ -182,37 +171,9 @@ class SettingsDialog(QDialog):
         self.accept()
 
     # --- microphone level -----------------------------------------------------------------
-    def _start_meter(self) -> None:
-        try:
-            self._audio = QtAudioIO(self.mic.currentData() or None)
-        except MediaError as exc:
-            self.meter_note.setText(str(exc))
-            return
-        self._audio.deviceChanged.connect(self._device_note)
-        if self._audio.device("in") is None:
-            self.meter_note.setText("No microphone found: connect one to be heard.")
-        self._timer.start()
-
-    def _device_note(self, text: str) -> None:
-        if "microphone" in text.lower():  # the speaker opened alongside does not matter here
-            self.meter_note.setText(text)
-
     def _switch_mic(self) -> None:
-        if self._audio is not None:
-            self._audio.set_device("in", self.mic.currentData() or None)
-
-    def _tick(self) -> None:
-        if self._audio is None:
-            return
-        level = 0.0
-        while (frame := self._audio.mic.read_frame()) is not None:
-            level = max(level, rms(frame))
-        db = 20 * math.log10(level) if level > 0 else -60.0
-        self.meter.setValue(int(max(0.0, min(100.0, (db + 60) * 100 / 60))))
+        self.meter.set_device(self.mic.currentData() or None)
 
     def done(self, result: int) -> None:
-        self._timer.stop()
-        if self._audio is not None:
-            self._audio.close()
-            self._audio = None
+        self.meter.stop()
         super().done(result)

@@ -1,0 +1,244 @@
+"""Camera self-view and microphone level, to check both before joining (and in Settings).
+
+``MicMeter`` is the live microphone level (a bar and a one-line note); ``MediaPreview`` adds a
+mirrored self-view of the camera chosen in Settings, painted by a VideoTile. Each owns what it
+opens (the VideoFeed's capture thread, the tile's converter thread, the QtAudioIO) and releases
+it in an idempotent ``stop()``: the call needs the camera, so stop the preview before joining.
+Problems (no camera, camera busy, no microphone) are said in a one-line note, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontMetrics, QResizeEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
+
+from app.errors import MediaError
+from app.media.audio import rms
+from app.media.camera import CameraCapture, list_cameras
+from app.media.synthetic import SyntheticCamera
+from app.media.video import FrameSource, VideoFeed
+from app.meeting.settings import Settings, SettingsStore
+from app.ui.audio_io import QtAudioIO
+from app.ui.meetings_view import named
+from app.ui.video_tile import VideoTile
+
+log = logging.getLogger(__name__)
+METER_MS = 50
+TICK_MS = 33  # the self-view looks for a newer frame this often
+VIDEO = (640, 480, 30)  # what a call captures
+PREVIEW_FPS = 15
+PREVIEW_SIZE = (320, 180)
+MIC_HINT = "Speak to test your microphone."
+
+
+def camera_source(settings: Settings, width: int, height: int, fps: float) -> FrameSource:
+    """The camera chosen in Settings (else the first one), or a test pattern saying so."""
+    cameras = list_cameras()
+    device = settings.camera if settings.camera in cameras else next(iter(cameras), None)
+    if device:
+        return CameraCapture(device, width, height, fps)
+    return SyntheticCamera(width, height, fps, label="no camera")
+
+
+class Note(QLabel):
+    """A one-line note: elided to the width it is given, the whole text in the tooltip."""
+
+    def __init__(self, text: str = "", *, elide: bool = True) -> None:
+        super().__init__()
+        self.setProperty("role", "dim")
+        self._elide, self.full = elide, ""
+        if elide:  # take the width the layout gives, never widen the dialog for a long note
+            self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.say(text)
+
+    def say(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text if self._elide else "")
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        text, width = self.full, self.width()
+        if self._elide:
+            text = QFontMetrics(self.font()).elidedText(text, Qt.TextElideMode.ElideRight, width)
+        self.setText(text)
+
+
+class MicMeter(QWidget):
+    """The microphone's level, live, with a note below. ``stop()`` releases the device."""
+
+    def __init__(
+        self, parent: QWidget | None = None, *, elide: bool = False, bar_width: int = 0
+    ) -> None:
+        super().__init__(parent)
+        self.bar = named(QProgressBar(maximum=100, textVisible=False), "MicMeter")
+        self.bar.setFixedHeight(8)
+        if bar_width:
+            self.bar.setFixedWidth(bar_width)
+        self.note = Note(MIC_HINT, elide=elide)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        layout.addWidget(self.bar)
+        if bar_width:
+            layout.setAlignment(self.bar, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.note)
+        self.audio: QtAudioIO | None = None
+        self._timer = QTimer(self, interval=METER_MS)
+        self._timer.timeout.connect(self._tick)
+
+    @property
+    def running(self) -> bool:
+        return self.audio is not None
+
+    def say(self, text: str) -> None:
+        self.note.say(text)
+
+    def start(self, device: str | None = None) -> None:
+        """Open the microphone (None: the system default) and show its level."""
+        if self.audio is not None:
+            return
+        self.say(MIC_HINT)
+        try:
+            self.audio = QtAudioIO(device or None)
+        except MediaError as exc:
+            self.say(str(exc))
+            return
+        self.audio.deviceChanged.connect(self._device_note)
+        if self.audio.device("in") is None:
+            self.say("No microphone found: connect one to be heard.")
+        self._timer.start()
+
+    def set_device(self, device: str | None) -> None:
+        if self.audio is not None:
+            self.audio.set_device("in", device or None)
+
+    def stop(self) -> None:
+        """Close the microphone. Idempotent."""
+        self._timer.stop()
+        self.bar.setValue(0)
+        audio, self.audio = self.audio, None
+        if audio is not None:
+            audio.close()
+
+    def _device_note(self, text: str) -> None:
+        if "microphone" in text.lower():  # the speaker opened alongside does not matter here
+            self.say(text)
+
+    def _tick(self) -> None:
+        if self.audio is None:
+            return
+        level = 0.0
+        while (frame := self.audio.mic.read_frame()) is not None:
+            level = max(level, rms(frame))
+        db = 20 * math.log10(level) if level > 0 else -60.0
+        self.bar.setValue(int(max(0.0, min(100.0, (db + 60) * 100 / 60))))
+
+
+class MediaPreview(QWidget):
+    """Self-view of the chosen camera (mirrored) above the microphone meter."""
+
+    def __init__(
+        self, settings: SettingsStore, parent: QWidget | None = None, *, live: bool = True
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.name = settings.load().display_name
+        self.feed: VideoFeed | None = None
+        self.tile: VideoTile | None = None
+        self.box = named(QWidget(), "PreviewBox")
+        self.box.setFixedSize(*PREVIEW_SIZE)
+        self._box_layout = QVBoxLayout(self.box)
+        self._box_layout.setContentsMargins(0, 0, 0, 0)
+        self.placeholder = QLabel("Preview off", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "dim")
+        self._box_layout.addWidget(self.placeholder)
+        self.camera_note = Note()
+        self.camera_note.hide()
+        self.meter = MicMeter(elide=True, bar_width=PREVIEW_SIZE[0])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.box, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.camera_note)
+        layout.addWidget(self.meter)
+        self._timer = QTimer(self, interval=TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        if live:
+            self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.feed is not None or self.meter.running
+
+    def set_name(self, name: str) -> None:
+        self.name = name.strip() or Settings().display_name
+        if self.tile is not None:
+            self.tile.set_name(self.name)
+
+    def start(self) -> None:
+        """Open the camera and microphone chosen in Settings. Does nothing if already running."""
+        if self.running:
+            return
+        settings = self._settings.load()
+        self._start_camera(settings)
+        self.meter.start(settings.microphone or None)
+
+    def stop(self) -> None:
+        """Release the camera and microphone and stop every thread. Idempotent."""
+        self._timer.stop()
+        self.meter.stop()
+        tile, self.tile = self.tile, None
+        if tile is not None:
+            tile.close_tile()
+            tile.hide()
+            self._box_layout.removeWidget(tile)
+            tile.deleteLater()
+            self.placeholder.show()
+        feed, self.feed = self.feed, None
+        if feed is not None:
+            feed.close()
+
+    def _start_camera(self, settings: Settings) -> None:
+        try:
+            source = camera_source(settings, VIDEO[0], VIDEO[1], PREVIEW_FPS)
+            feed = VideoFeed(source, PREVIEW_FPS, label=self.name, loop=_loop())
+        except (MediaError, RuntimeError, ValueError) as exc:
+            self._camera_note(f"No camera preview: {exc}")
+            return
+        self.feed = feed
+        no_camera = isinstance(source, SyntheticCamera)
+        self._camera_note("No camera found: the others see a test pattern." if no_camera else "")
+        self.tile = VideoTile(self.name, lambda: feed.latest, mirror=True, parent=self.box)
+        self.tile.caption = "you"
+        self.placeholder.hide()
+        self._box_layout.addWidget(self.tile)
+        self.tile.show()
+        self._timer.start()
+
+    def _camera_note(self, text: str) -> None:
+        self.camera_note.setVisible(bool(text))
+        self.camera_note.say(text)
+
+    def _tick(self) -> None:
+        if self.feed is None or self.tile is None:
+            return
+        if self.feed.last_error and self.camera_note.full != self.feed.last_error:
+            self._camera_note(self.feed.last_error)  # busy or unplugged: the pattern shows
+        self.tile.tick()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """The app's asyncio loop (qasync), running or not yet."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop_policy().get_event_loop()

@@ -1,0 +1,114 @@
+"""The camera / microphone preview: live frames, a level meter, and a clean release."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import qasync
+from pytestqt.qtbot import QtBot
+
+from app.config import EngineConfig
+from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.settings import Settings, SettingsStore
+from app.ui.bridge import Bridge
+from app.ui.join_dialog import JoinDialog
+from app.ui.preview import MediaPreview, MicMeter
+from tests.ui.conftest import run, until
+
+OURS = ("peermeet-video-feed", "peermeet-frames")
+
+
+def our_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(OURS) and t.is_alive()]
+
+
+def store(tmp_path: Path) -> SettingsStore:
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
+    return settings
+
+
+def test_preview_shows_frames_and_stop_releases(
+    qloop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    before = our_threads()
+    preview = MediaPreview(store(tmp_path))
+    qtbot.addWidget(preview)
+    preview.show()
+    assert isinstance(preview.meter, MicMeter) and preview.meter.bar.objectName() == "MicMeter"
+    assert preview.meter.isVisible()
+    feed, tile = preview.feed, preview.tile
+    assert feed is not None and tile is not None
+
+    async def scenario() -> None:
+        await until(lambda: tile.frames_shown >= 3, what="frames painted")
+        first = feed.latest
+        assert first is not None
+        await until(lambda: (f := feed.latest) is not None and f.pts != first.pts, what="new frame")
+        shown = tile.frames_shown
+        await until(lambda: tile.frames_shown > shown, what="repainted")
+
+    run(qloop, scenario(), 20)
+    assert "No camera" in preview.camera_note.text() and preview.camera_note.isVisible()
+    assert tile.name == "Ada" and tile.caption == "you"
+    preview.set_name("Grace")
+    assert tile.name == "Grace"
+
+    preview.stop()
+    assert feed._closed and preview.feed is None and preview.tile is None
+    assert preview.meter.audio is None and not preview.running
+    assert our_threads() == before
+    preview.stop()  # idempotent
+    assert not preview.running
+
+    preview.start()  # and again, after a failed join
+    assert preview.feed is not None and preview.running
+    preview.stop()
+    assert our_threads() == before
+
+
+def test_error_is_a_note_not_a_crash(qtbot: QtBot, tmp_path: Path) -> None:
+    preview = MediaPreview(store(tmp_path), live=False)  # no asyncio loop needed
+    qtbot.addWidget(preview)
+    assert not preview.running and preview.placeholder.text() == "Preview off"
+    preview.stop()
+    meter = MicMeter(elide=True)
+    qtbot.addWidget(meter)
+    meter.resize(200, 60)
+    meter.show()
+    meter.say("A very long explanation of what went wrong with the microphone " * 3)
+    assert meter.note.text().endswith("…") and "\n" not in meter.note.text()
+    assert meter.note.toolTip() == meter.note.full
+    meter.stop()
+
+
+def test_starting_a_join_stops_the_preview(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    before = our_threads()
+    bridge = Bridge(
+        EngineConfig("Tester", connect_timeout_s=2.0),
+        lambda: build_media(MediaOptions(True, 160, 120, 5)),
+        close_media,
+    )
+    dialog = JoinDialog(bridge, store(tmp_path), lambda: None, "hello there")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.preview.running and dialog.preview.feed is not None
+    feed = dialog.preview.feed
+
+    async def scenario() -> None:
+        dialog.join_button.click()
+        assert not dialog.preview.running and feed._closed  # released before the call starts
+        await until(lambda: not dialog.joining, what="the join to fail")
+        assert dialog.failure is not None and dialog.failure[0] == "malformed_link"
+        assert dialog.preview.running  # back, to check yourself while fixing the link
+
+    try:
+        run(qloop, scenario(), 20)
+        dialog.reject()
+        assert not dialog.preview.running
+        assert our_threads() == before
+    finally:
+        qloop.run_until_complete(bridge.leave())
