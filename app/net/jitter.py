@@ -3,11 +3,17 @@
 aiortc's own buffer hands a frame on only when the next frame's first packet arrives (one frame
 period of extra delay, 33 ms at 30 fps). This one releases a frame when its packets, from a
 known frame start to the marker bit, are all present, in sequence order. A gap (lost packet)
-holds later frames back while NACK/RTX can still repair it, at most ``max_wait``; after that, or
-at once if a complete keyframe is already waiting, it skips to the next keyframe and asks for
+holds later frames back while NACK/RTX can still repair it, at most the repair wait; after that,
+or at once if a complete keyframe is already waiting, it skips to the next keyframe and asks for
 one (PLI), so the decoder is never fed a frame whose reference is missing. If the decoder falls
 more than MAX_BACKLOG frames behind (an overloaded machine), it also skips to a keyframe rather
 than let the delay grow.
+
+The repair wait adapts to the path: a retransmission takes about one round trip (plus queueing),
+so the buffer notes when each hole was first seen and, when the missing packet turns up (in time
+or late, after a skip), how long the repair took. It then waits up to REPAIR_FACTOR times a high
+percentile of the recent repair delays, between ``max_wait`` (the floor, used until anything is
+learned) and MAX_WAIT_CAP. On a clean link nothing is missing, so nothing waits at all.
 
 Drop-in for ``aiortc.jitterbuffer.JitterBuffer``: ``add(packet) -> (pli_wanted, frame | None)``;
 packets carry ``_data`` (the depayloaded bytes), set by the receiver before ``add``.
@@ -22,7 +28,14 @@ from typing import Any
 
 from aiortc.jitterbuffer import JitterFrame
 
-MAX_WAIT = 0.12  # s a gap may hold frames back while a retransmission can still fill it
+MAX_WAIT = 0.12  # s a gap may hold frames back at least (and until repair delays are known)
+MAX_WAIT_CAP = 0.6  # s a gap may hold frames back at most, however slow repairs are
+REPAIR_FACTOR = 1.5  # wait this many times the typical repair delay
+REPAIR_SAMPLES = 24  # recent repair delays the wait is learned from
+REPAIR_PERCENTILE = 0.75  # which of them: slow enough to cover most repairs, not the outliers
+REPAIR_MEMORY = 20.0  # s a repair delay is remembered
+HOLE_HORIZON = 2.0  # s a missing packet is tracked, waiting for a retransmission
+MAX_HOLE = 64  # a jump of more packets than this is not tracked packet by packet
 MAX_BACKLOG = 10  # frames waiting for the decoder: beyond this, skip to the next keyframe
 PLI_INTERVAL = 0.3  # s between repeated keyframe requests while waiting for one
 RESTART_JUMP = 3000  # a sequence jump this large means the sender restarted
@@ -72,7 +85,7 @@ class VideoJitterBuffer:
         capacity: int = 512,
         backlog: Callable[[], int] = lambda: 0,
     ) -> None:
-        self._codec_of, self._clock, self._max_wait = codec_of, clock, max_wait
+        self._codec_of, self._clock, self._min_wait = codec_of, clock, max_wait
         self._backlog = backlog  # frames the decoder has not taken yet
         self._capacity = capacity
         self._packets: dict[int, Any] = {}  # extended sequence number -> RtpPacket
@@ -81,19 +94,37 @@ class VideoJitterBuffer:
         self._ready: deque[JitterFrame] = deque()
         self._blocked_since: float | None = None
         self._last_pli = -1e9
+        self._holes: dict[int, float] = {}  # missing extended sequence number -> seen missing at
+        self._repairs: deque[tuple[float, float]] = deque(maxlen=REPAIR_SAMPLES)  # (at, delay)
         self.packets_in = self.bytes_in = 0
         self.frames_out = self.keyframes_out = self.frames_skipped = 0
+        self.repaired = self.repaired_late = 0  # holes filled (late: after their frame was gone)
 
     @property
     def capacity(self) -> int:
         return self._capacity
 
+    @property
+    def max_wait(self) -> float:
+        """How long a gap may hold frames back now: learned from recent repair delays."""
+        now = self._clock()
+        while self._repairs and now - self._repairs[0][0] > REPAIR_MEMORY:
+            self._repairs.popleft()
+        if not self._repairs:
+            return self._min_wait
+        delays = sorted(delay for _, delay in self._repairs)
+        typical = delays[min(len(delays) - 1, int(len(delays) * REPAIR_PERCENTILE))]
+        return min(MAX_WAIT_CAP, max(self._min_wait, REPAIR_FACTOR * typical))
+
     def add(self, packet: Any) -> tuple[bool, JitterFrame | None]:
         self.packets_in += 1
         self.bytes_in += len(packet.payload)
+        highest = self._highest
         ext = self._extend(packet.sequence_number)
-        if ext is not None and (self._next is None or ext >= self._next):
-            self._packets.setdefault(ext, packet)
+        if ext is not None:
+            self._track_holes(ext, highest)
+            if self._next is None or ext >= self._next:
+                self._packets.setdefault(ext, packet)
         pli = self._assemble()
         if len(self._packets) > self._capacity:  # a long stall: start over from a keyframe
             self._reset()
@@ -109,11 +140,30 @@ class VideoJitterBuffer:
         delta = (seq - self._highest + 0x8000) % 0x10000 - 0x8000
         if abs(delta) > RESTART_JUMP:  # not a reordering any more: the stream restarted
             self._reset()
+            self._holes.clear()
             self._highest = (1 << 20) + seq
             return self._highest
         ext = self._highest + delta
         self._highest = max(self._highest, ext)
         return ext
+
+    def _track_holes(self, ext: int, highest: int | None) -> None:
+        """Note packets ``ext`` skipped over (``highest``: the highest before it); learn the
+        repair delay if ``ext`` fills a hole."""
+        now, holes = self._clock(), self._holes
+        while holes and now - next(iter(holes.values())) > HOLE_HORIZON:
+            del holes[next(iter(holes))]  # insertion order is time order
+        seen = holes.pop(ext, None)
+        if seen is not None:
+            self._repairs.append((now, now - seen))
+            if self._next is not None and ext >= self._next:
+                self.repaired += 1
+            else:  # its frame was skipped already
+                self.repaired_late += 1
+            return
+        if highest is not None and 1 < ext - highest <= MAX_HOLE + 1:
+            for missing in range(highest + 1, ext):
+                holes[missing] = now
 
     def _reset(self) -> None:
         self._packets.clear()
@@ -182,7 +232,7 @@ class VideoJitterBuffer:
             elif self._blocked_since is None:
                 self._blocked_since = now
                 return pli
-            elif now - self._blocked_since > self._max_wait:
+            elif now - self._blocked_since > self.max_wait:
                 self._skip_to(None)
                 pli = self._want_keyframe()
             else:

@@ -5,6 +5,11 @@ video, AudioPlayout for audio) and returns the owner of what it started. With
 ``set_stock(True)`` (the benchmark's baseline, process-wide) it keeps aiortc's own buffers and
 only counts bytes, so both modes report the same figures. ``received_bytes(track)`` tells how
 many RTP payload bytes arrived for a remote track.
+
+It also makes retransmissions reach the receiver. aiortc 1.16 registers only a receiver's media
+SSRC with the transport's RTP router, not its RTX SSRC; an RTX packet is then routed by payload
+type alone, which fails as soon as two video transceivers share it (camera and screen do): every
+retransmission is dropped and NACK repair never works. ``install`` registers the RTX SSRCs too.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from app.net.playout import AudioPlayout
 _BUFFER = "_RTCRtpReceiver__jitter_buffer"  # aiortc 1.16's private attribute
 _CODECS = "_RTCRtpReceiver__codecs"
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"  # RTX SSRC -> media SSRC, set by receive()
 _stock = False
 _by_track: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
@@ -81,6 +87,26 @@ def _codec_of(receiver: Any) -> Any:
     return name
 
 
+def route_rtx(receiver: Any) -> None:
+    """Let ``receiver``'s RTX packets through the transport's RTP router (see the module doc).
+    Wraps ``receiver.receive`` (called on negotiation); an RTX SSRC already routed to another
+    receiver is left alone."""
+    stock_receive = receiver.receive
+
+    async def receive(parameters: Any) -> None:
+        await stock_receive(parameters)
+        router = getattr(receiver.transport, "_rtp_router", None)
+        table = getattr(router, "ssrc_table", None)
+        if table is None:
+            return
+        rtx = set(getattr(receiver, _RTX_SSRC, {}))
+        rtx.update(e.rtx.ssrc for e in parameters.encodings if e.rtx is not None)
+        for ssrc in rtx:
+            table.setdefault(ssrc, receiver)
+
+    receiver.receive = receive
+
+
 def install(pc: Any) -> ReceiveTuning:
     """Tune every receiver of ``pc`` (call once its transceivers exist, before negotiation)."""
     tuning = ReceiveTuning()
@@ -96,6 +122,7 @@ def install(pc: Any) -> ReceiveTuning:
             queue = getattr(receiver, _DECODER_QUEUE, None)
             backlog = queue.qsize if queue is not None else (lambda: 0)
             buffer = VideoJitterBuffer(_codec_of(receiver), backlog=backlog)
+            route_rtx(receiver)
         setattr(receiver, _BUFFER, _Watch(buffer, receiver, tuning))
         tuning.buffers[str(index)] = buffer
     return tuning

@@ -3,6 +3,7 @@ reordering; aiortc's buffer is the reference for what "one frame later" means.""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
 
-from app.net.jitter import MAX_WAIT, VideoJitterBuffer
+from app.net.jitter import MAX_WAIT, MAX_WAIT_CAP, VideoJitterBuffer
 
 
 class Clock:
@@ -207,3 +208,94 @@ def test_decoder_backlog_skips_to_a_keyframe() -> None:
             if frame is not None:
                 out.append(frame.timestamp // 3000)
     assert out == [0, 1, 5, 6, 7]
+
+
+def test_the_repair_wait_is_learned_from_retransmissions_including_late_ones() -> None:
+    """On a 200 ms round trip a retransmission takes ~200 ms: the first one comes too late (its
+    frame was skipped), but it teaches the buffer to wait ~1.5x that for the next gap."""
+    clock = Clock()
+    jb = buffer(clock)
+    assert jb.max_wait == MAX_WAIT  # nothing learned yet: the floor
+    frames = stream(40, keys=(0, 10, 20))
+    packets = [p for f in frames for p in f]
+    first, second = packets[4], packets[64]  # middle of frames 1 and 21
+    held = {4: first, 64: second}
+    out: list[int] = []
+    plis: list[float] = []
+    for i, p in enumerate(packets):
+        clock.now = i * 0.011  # 3 packets per frame at 30 fps
+        if i in held:
+            continue
+        for lost_at, lost in list(held.items()):
+            if clock.now >= lost_at * 0.011 + 0.2:  # the retransmission arrives 200 ms late
+                pli, frame = jb.add(lost)
+                plis += [clock.now] if pli else []
+                out += [frame.timestamp // 3000] if frame is not None else []
+                del held[lost_at]
+        pli, frame = jb.add(p)
+        plis += [clock.now] if pli else []
+        out += [frame.timestamp // 3000] if frame is not None else []
+    for _ in range(5):  # a repair completes several frames at once; each add hands one on
+        _, frame = jb.add(packets[-1])
+        out += [frame.timestamp // 3000] if frame is not None else []
+    assert out[:2] == [0, 10]  # the first gap outlasted MAX_WAIT: skipped to the keyframe
+    assert jb.repaired_late == 1 and jb.repaired == 1
+    assert 0.25 < jb.max_wait < 0.35  # learned: 1.5 x 200 ms
+    assert [n for n in out if n >= 20] == list(range(20, 40))  # the second gap was repaired
+    assert plis and max(plis) < 60 * 0.011  # only the first gap cost a keyframe
+
+
+def test_the_learned_wait_is_bounded_and_forgotten() -> None:
+    clock = Clock()
+    jb = buffer(clock)
+    frames = stream(6)
+    packets = [p for f in frames for p in f]
+    lost = packets.pop(4)
+    feed(jb, packets)
+    clock.now = 1.5  # a repair far slower than any useful wait
+    jb.add(lost)
+    assert jb.max_wait == MAX_WAIT_CAP
+    clock.now = 30.0  # long after: the path may have changed, back to the floor
+    assert jb.max_wait == MAX_WAIT
+
+
+def test_holes_are_tracked_only_for_a_while() -> None:
+    clock = Clock()
+    jb = buffer(clock)
+    packets = [p for f in stream(6) for p in f]
+    lost = packets.pop(4)
+    feed(jb, packets)
+    clock.now = 10.0
+    jb.add(packets[-1])  # expires the hole
+    jb.add(lost)  # no longer a repair: too old to tell anything about the path
+    assert jb.repaired == jb.repaired_late == 0 and jb.max_wait == MAX_WAIT
+
+
+def test_rtx_packets_are_routed_to_their_receiver_even_with_a_shared_payload_type() -> None:
+    """Camera and screen share the RTX payload type: aiortc alone drops every retransmission."""
+    from aiortc.rtcdtlstransport import RtpRouter
+    from aiortc.rtcrtpparameters import (
+        RTCRtpDecodingParameters,
+        RTCRtpReceiveParameters,
+        RTCRtpRtxParameters,
+    )
+
+    from app.net.receive import route_rtx
+
+    router: Any = RtpRouter()
+
+    class Receiver:
+        transport = type("Transport", (), {"_rtp_router": router})()
+
+        async def receive(self, parameters: Any) -> None:
+            ssrcs = [e.ssrc for e in parameters.encodings]  # what aiortc 1.16 registers
+            router.register_receiver(self, ssrcs=ssrcs, payload_types=[97, 98])
+
+    camera, screen = Receiver(), Receiver()
+    for receiver, ssrc in ((camera, 1000), (screen, 2000)):
+        route_rtx(receiver)
+        encoding = RTCRtpDecodingParameters(ssrc=ssrc, payloadType=97)
+        encoding.rtx = RTCRtpRtxParameters(ssrc=ssrc + 1)
+        asyncio.run(receiver.receive(RTCRtpReceiveParameters(encodings=[encoding])))
+    for receiver, ssrc in ((camera, 1001), (screen, 2001)):
+        assert router.route_rtp(RtpPacket(payload_type=98, ssrc=ssrc)) is receiver
