@@ -30,6 +30,7 @@ class Outgoing:
         self._audio, self._video = audio, video
         self.encode_once = encode_once
         self.pin_quality = pin_quality  # keep the capture size and rate (benchmarks)
+        self.room_capacity: int | None = None
         self.audio_encoder: SharedEncoder | None = None
         self.video_encoder: SharedEncoder | None = None
         self._closed = False
@@ -48,8 +49,15 @@ class Outgoing:
                 pinned=self.pin_quality,
                 clock=time.monotonic,
             )
+            quality.room_capacity = self.room_capacity
             self.video_encoder = SharedEncoder(self._video.new_track(), quality=quality)
         return self.audio_encoder.new_track(), self.video_encoder.new_track()
+
+    def set_room_capacity(self, capacity: int) -> None:
+        """The room's size (4 / 8 / 16 people) caps the picture: 720p / 480p / 360p."""
+        self.room_capacity = capacity
+        if self.video_encoder is not None and self.video_encoder.quality is not None:
+            self.video_encoder.quality.room_capacity = capacity
 
     async def aclose(self) -> None:
         self._closed = True

@@ -73,6 +73,7 @@ class QualityController:
     ) -> None:
         self.capture = (width, height, fps)
         self.pinned = pinned  # keep the capture size and rate; only the bitrate adapts
+        self.room_capacity: int | None = None  # the room's size setting caps the picture
         self._clock = clock
         self._index = 0
         self._changed_at = -1e9
@@ -105,7 +106,7 @@ class QualityController:
         room_capacity: int | None = None,
     ) -> Quality:
         now = self._clock()
-        ladder = self._ladder(participants, room_capacity)
+        ladder = self._ladder(participants, room_capacity or self.room_capacity)
         index = min(self._index, len(ladder) - 1)
         rung = ladder[index]
         starved = bandwidth is not None and bandwidth < STARVED * rung.bitrate

@@ -44,6 +44,9 @@ class LocalMedia:
     def camera_on(self) -> bool:
         return self.video.enabled
 
+    def set_room_capacity(self, capacity: int) -> None:
+        self.outgoing.set_room_capacity(capacity)
+
     def new_tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
         """A fresh (audio, camera) pair of sending tracks for one more peer."""
         return self.outgoing.new_tracks()

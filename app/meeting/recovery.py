@@ -45,8 +45,8 @@ class Recovery:
         if health is None:
             self._peers[peer_id] = _Health(state, now, frames, now)
             return
-        if state != health.state:
-            health.state, health.state_since = state, now
+        if state != health.state:  # a new state gets the full stall time to show media
+            health.state, health.state_since, health.progress_at = state, now, now
         if frames != health.frames:
             health.frames, health.progress_at = frames, now
             if state == "connected":

@@ -159,6 +159,7 @@ class Session:
         others = len(joined.peers)
         self._emit(ev.Progress(2, f"room “{link.room}” joined ({others} others here)"))
         self._emit(ev.RoomInfo(joined.expires_at, joined.capacity))
+        self.media.set_room_capacity(joined.capacity)  # the room's size caps video quality
         self._signaling_ok = True
         self._tasks.spawn(self._signal_loop(client))
         self._tasks.spawn(self._watch())

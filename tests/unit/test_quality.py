@@ -98,3 +98,17 @@ def test_bitrate_follows_the_lowest_estimate_within_the_rung() -> None:
     full = q.update(3).bitrate
     assert q.update(3, bandwidth=10_000_000).bitrate == full
     assert q.update(3, bandwidth=int(full * 0.9)).bitrate < full
+
+
+def test_room_size_setting_caps_the_picture() -> None:
+    """A 1:1 call may send 720p, but not in a room created as "large" (16 people)."""
+    from app.media.quality import QualityController
+
+    small = QualityController(1280, 720, 30, clock=lambda: 0.0)
+    assert small.update(2).height == 720
+    large = QualityController(1280, 720, 30, clock=lambda: 0.0)
+    large.room_capacity = 16
+    assert large.update(2).height <= 360
+    mid = QualityController(1280, 720, 30, clock=lambda: 0.0)
+    mid.room_capacity = 8
+    assert mid.update(2).height <= 480

@@ -82,3 +82,18 @@ def test_forget() -> None:
     rec.observe("p", "failed", 0)
     rec.forget("p")
     assert rec.reason("p") is None
+
+
+def test_slow_connect_gets_the_full_stall_time_once_connected() -> None:
+    """A connection that took long to connect (TURN over TCP: ~5.5 s) is not "stalled" the
+    moment it connects: media gets stall_s from then on."""
+    clock, rec = make()
+    rec.observe("p", "connecting", 0)
+    clock.now += 5.5
+    rec.observe("p", "connected", 0)
+    assert rec.reason("p") is None
+    clock.now += 2.9
+    rec.observe("p", "connected", 0)
+    assert rec.reason("p") is None
+    clock.now += 0.2
+    assert rec.reason("p") == "no media"
