@@ -12,21 +12,9 @@ from typing import Any
 
 from app.media.audio import PcmRing
 from app.media.pcm import FRAME_BYTES
+from tests.pulse import stop_process as _stop
 
 PCM = ["--raw", "--format=s16le", "--rate=48000"]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for stream in (proc.stdin, proc.stdout, proc.stderr):
-        if stream:
-            stream.close()
 
 
 class ParecSource:

@@ -173,7 +173,7 @@ class PulseServer:
         """Unplug a device made by add_sink/add_source (a sink also loses its monitor)."""
         keeper = self._keepers.pop(name, None)
         if keeper:
-            _stop(keeper)
+            stop_process(keeper)
         self.pactl("unload-module", self._modules.pop(name))
 
     def set_default_sink(self, name: str) -> None:
@@ -211,7 +211,7 @@ class PulseServer:
         try:
             data = proc.stdout.read(wanted)  # parec streams in real time; EOF if it fails
         finally:
-            _stop(proc)
+            stop_process(proc)
             self._children.remove(proc)
         got = len(data)
         if got < wanted:
@@ -223,8 +223,8 @@ class PulseServer:
             return
         self._closed = True
         for proc in [*self._children, *self._keepers.values()]:
-            _stop(proc)
-        _stop(self._daemon)
+            stop_process(proc)
+        stop_process(self._daemon)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -232,7 +232,8 @@ def _rows(table: str) -> list[list[str]]:
     return [line.split("\t") for line in table.splitlines() if line.strip()]
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate (then kill) a helper process and close its pipes. Idempotent."""
     if proc.poll() is None:
         proc.terminate()
         try:
