@@ -48,9 +48,12 @@ class Settings:
     microphone: str = ""
     speaker: str = ""
     ice_servers: list[IceServer] = field(default_factory=list)
+    #: privacy: media only through TURN, so peers never learn this computer's addresses
+    relay_only: bool = False
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         name = self.display_name.strip()[:64] or "Guest"
+        overrides.setdefault("relay_only", self.relay_only)
         return EngineConfig(display_name=name, ice_servers=tuple(self.ice_servers), **overrides)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,6 +66,7 @@ class Settings:
                 {"urls": s.urls, "username": s.username or "", "credential": s.credential or ""}
                 for s in self.ice_servers
             ],
+            "relay_only": self.relay_only,
         }
 
     @classmethod
@@ -77,6 +81,11 @@ class Settings:
                 setattr(settings, key, value[:256])
             elif value is not None:
                 log.warning("ignoring setting %s=%r (not text)", key, value)
+        relay_only = data.get("relay_only", False)
+        if isinstance(relay_only, bool):
+            settings.relay_only = relay_only
+        else:
+            log.warning("ignoring setting relay_only=%r (not true/false)", relay_only)
         servers = data.get("ice_servers", [])
         for item in servers if isinstance(servers, list) else []:
             try:

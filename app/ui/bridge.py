@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -95,11 +95,10 @@ class Bridge(QObject):
             self.failed.emit(exc.code, str(exc))
             return False
         set_loopback_only(link.is_loopback)
-        config = EngineConfig(
+        config = replace(  # keeps every setting (TURN, relay-only ...) and adds this call's
+            self.config,
             display_name=(display_name or self.config.display_name).strip()[:64] or "Guest",
-            ice_servers=self.config.ice_servers,
             loopback_only=link.is_loopback,
-            connect_timeout_s=self.config.connect_timeout_s,
         )
         media = self._media_factory()
         session = Session(config, media)

@@ -6,6 +6,7 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -105,6 +106,10 @@ class SettingsDialog(QDialog):
         buttons.addWidget(save)
         title = QLabel("Settings")
         title.setProperty("role", "hero")
+        self.relay_only = QCheckBox(
+            "Hide my IP address from the others (relay only: needs a TURN server above)"
+        )
+        self.relay_only.setChecked(settings.relay_only)
         ice_title = QLabel("Connection helpers (STUN / TURN)")
         ice_title.setProperty("role", "heading")
         layout = QVBoxLayout(self)
@@ -117,6 +122,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(ice_help)
         layout.addWidget(self.servers)
         layout.addLayout(entry)
+        layout.addWidget(self.relay_only)
         layout.addWidget(self.error)
         layout.addStretch()
         layout.addLayout(buttons)
@@ -160,12 +166,20 @@ class SettingsDialog(QDialog):
             microphone=str(self.mic.currentData()),
             speaker=str(self.speaker.currentData()),
             ice_servers=self.ice_servers(),
+            relay_only=self.relay_only.isChecked(),
         )
 
     def save(self) -> None:
         if self.url.text().strip() and not self.add_server():
             return  # a server typed but not added: add it, or say what is wrong with it
         settings = self.settings()
+        if settings.relay_only and not any(s.urls.startswith("turn") for s in settings.ice_servers):
+            self.error.setText(
+                "Relay only sends everything through a TURN server: add one above first "
+                "(turn:host:3478 with its user and password), or untick relay only."
+            )
+            self.error.show()
+            return
         self.store.save(settings)
         self.saved.emit(settings)
         self.accept()

@@ -237,6 +237,27 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     again.reject()
 
 
+def test_relay_only_needs_a_turn_server_and_reaches_the_engine(
+    qtbot: QtBot, settings: SettingsStore
+) -> None:
+    dialog = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(dialog)
+    dialog.relay_only.setChecked(True)
+    dialog.save()  # no TURN server: refused, in words, nothing saved
+    assert dialog.error.isVisibleTo(dialog) and "TURN server" in dialog.error.text()
+    assert not settings.load().relay_only
+    dialog.url.setText("turn:turn.example.org:3478")
+    dialog.user.setText("ada")
+    dialog.password.setText("secret")
+    dialog.save()
+    loaded = settings.load()
+    assert loaded.relay_only and loaded.engine_config().relay_only
+    again = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(again)
+    assert again.relay_only.isChecked()
+    again.reject()
+
+
 def test_main_window_and_links_from_a_second_start(
     qloop: qasync.QEventLoop,
     qtbot: QtBot,
