@@ -24,6 +24,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from app.errors import MediaError
 from app.media.audio import rms
 from app.media.pcm import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, PcmSink, PcmSource
+from app.media.queued import next_item
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +90,7 @@ class _FeedTrack(MediaStreamTrack):
         self._ready.set()
 
     async def recv(self) -> av.AudioFrame:
-        while not self._frames:
-            if self.readyState != "live":
-                raise MediaStreamError
-            self._ready.clear()
-            await self._ready.wait()
-        if self.readyState != "live":
-            raise MediaStreamError
-        pts, pcm = self._frames.popleft()
+        pts, pcm = await next_item(self, self._frames, self._ready)
         return make_frame(pcm, pts)
 
     def stop(self) -> None:

@@ -25,6 +25,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from app.media.encoders import AudioEncoder, VideoEncoder
 from app.media.quality import QualityController
+from app.media.queued import next_item
 from app.media.sender_binding import bind_sender
 
 log = logging.getLogger(__name__)
@@ -233,14 +234,7 @@ class EncodedTrack(MediaStreamTrack):
         self._ready.set()
 
     async def recv(self) -> Encoded:  # type: ignore[override]  # packets, not frames
-        while not self._queue:
-            if self.readyState != "live":
-                raise MediaStreamError
-            self._ready.clear()
-            await self._ready.wait()
-        if self.readyState != "live":
-            raise MediaStreamError
-        return self._queue.popleft()
+        return await next_item(self, self._queue, self._ready)
 
     def request_keyframe(self) -> None:
         self._hub.request_keyframe()

@@ -69,17 +69,8 @@ class LinkPolicy:
         return cls(config.relay_only, CandidatePolicy.from_config(config))
 
 
-_default_policy = LinkPolicy()
-
-
-def set_link_policy(policy: LinkPolicy) -> None:
-    """The policy of PeerLinks made without one (process-wide, like set_loopback_only)."""
-    global _default_policy
-    _default_policy = policy
-
-
 def _effective(policy: LinkPolicy | None) -> LinkPolicy:
-    chosen = policy or _default_policy
+    chosen = policy or LinkPolicy()
     if _loopback_only and not chosen.candidates.allow_loopback:  # every peer is on 127.0.0.1
         cands = replace(chosen.candidates, allow_loopback=True, allow_lan=True)
         chosen = replace(chosen, candidates=cands)

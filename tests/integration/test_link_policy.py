@@ -9,7 +9,7 @@ from aiortc import AudioStreamTrack, RTCIceTransportPolicy, VideoStreamTrack
 
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError
-from app.net.peers import LinkPolicy, PeerLink, set_link_policy, set_loopback_only
+from app.net.peers import LinkPolicy, PeerLink, set_loopback_only
 
 TURN = IceServer("turn:turn.invalid:3478", "u", "p")
 
@@ -37,7 +37,6 @@ def link(
 def reset() -> Iterator[None]:
     yield
     set_loopback_only(False)
-    set_link_policy(LinkPolicy())
 
 
 async def test_loopback_candidates_are_dropped_outside_loopback_rooms() -> None:
@@ -74,8 +73,7 @@ async def test_relay_only_needs_a_turn_server() -> None:
 
 async def test_relay_only_sets_the_relay_transport_policy() -> None:
     config = EngineConfig(relay_only=True, ice_servers=(TURN,))
-    set_link_policy(LinkPolicy.from_config(config))  # what the CLI does
-    relayed = link("b", True, servers=config.ice_servers)
+    relayed = link("b", True, LinkPolicy.from_config(config), servers=config.ice_servers)
     try:
         configuration = relayed.pc._RTCPeerConnection__configuration  # aiortc keeps it private
         assert configuration.iceTransportPolicy is RTCIceTransportPolicy.RELAY
