@@ -80,6 +80,7 @@ class CameraCapture:
     """
 
     paced = True  # next_frame() blocks until the camera delivers, so the camera sets the rate
+    noisy = True  # sensor noise: the encoder runs its denoiser
 
     def __init__(
         self,

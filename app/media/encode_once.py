@@ -52,12 +52,14 @@ class SharedEncoder:
         *,
         quality: QualityController | None = None,
         clock: Callable[[], float] = time.monotonic,
+        noisy: Callable[[], bool] = lambda: True,
     ) -> None:
         self.kind: str = source.kind
         self.quality = quality
         self.encoders: dict[str, Any] = {}  # codec name -> VideoEncoder | AudioEncoder
         self.keyframes = 0  # keyframes produced (all codecs)
         self._source, self._clock = source, clock
+        self._noisy = noisy  # whether the picture has sensor noise (asked at every adaptation)
         self._tracks: list[EncodedTrack] = []
         self._key_due: float | None = None
         self._last_key = -1e9
@@ -73,6 +75,10 @@ class SharedEncoder:
         track = EncodedTrack(self)
         self._tracks.append(track)
         return track
+
+    @property
+    def source(self) -> MediaStreamTrack:
+        return self._source
 
     @property
     def tracks(self) -> list[EncodedTrack]:
@@ -122,7 +128,7 @@ class SharedEncoder:
         now = self._clock()
         encoder = self.encoders.get(codec)
         if encoder is None:
-            encoder = self.encoders[codec] = VideoEncoder(codec, self._bitrate(None))
+            encoder = self.encoders[codec] = VideoEncoder(codec, self._bitrate(None), self._noisy())
         if now - self._adapted_at >= ADAPT_EVERY:
             self._adapt(encoder, frame, now)
         fps = self.quality.quality.fps if self.quality else 30
@@ -161,6 +167,7 @@ class SharedEncoder:
 
     def _adapt(self, encoder: VideoEncoder, frame: av.VideoFrame, now: float) -> None:
         self._adapted_at = now
+        encoder.denoise = self._noisy()  # the source may have changed (camera lost, switched)
         bandwidth = self._estimate()
         if self.quality is not None:
             self.quality.set_capture(frame.width, frame.height)

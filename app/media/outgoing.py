@@ -50,8 +50,14 @@ class Outgoing:
                 clock=time.monotonic,
             )
             quality.room_capacity = self.room_capacity
-            self.video_encoder = SharedEncoder(self._video.new_track(), quality=quality)
+            self.video_encoder = SharedEncoder(
+                self._video.new_track(), quality=quality, noisy=self._noisy_source
+            )
         return self.audio_encoder.new_track(), self.video_encoder.new_track()
+
+    def _noisy_source(self) -> bool:
+        """Whether the camera's picture has sensor noise (unknown sources: assume so)."""
+        return bool(getattr(self._video.source, "noisy", True))
 
     def set_room_capacity(self, capacity: int) -> None:
         """The room's size (4 / 8 / 16 people) caps the picture: 720p / 480p / 360p."""

@@ -54,6 +54,7 @@ def even_size(width: int, height: int, max_width: int) -> tuple[int, int]:
 
 class ScreenCapture:
     paced = False  # next_frame() returns at once; the VideoFeed sets the sending rate
+    noisy = False  # rendered pixels: no denoiser
 
     def __init__(self, display: str | None = None, fps: float = 10, max_width: int = 1280) -> None:
         self.display = display or ""  # "" means $DISPLAY, read when opening

@@ -166,11 +166,20 @@ class SyntheticCamera:
     paced = False  # next_frame() returns at once; whoever calls it sets the rate
 
     def __init__(
-        self, width: int = 640, height: int = 480, fps: float = 30, label: str = ""
+        self,
+        width: int = 640,
+        height: int = 480,
+        fps: float = 30,
+        label: str = "",
+        *,
+        noisy: bool = False,
     ) -> None:
         if width % 2 or height % 2 or width < 160 or height < 120:
             raise ValueError(f"test pattern must be even-sized, at least 160x120: {width}x{height}")
         self.width, self.height, self.fps, self.label = width, height, fps, label
+        #: a test pattern has no sensor noise, so the encoder skips its denoiser; True makes
+        #: the encoder treat it like a camera (benchmarks of the camera case)
+        self.noisy = noisy
         self.frames = 0
         self._period = (width // 4) * 2  # scroll period in pixels; even keeps chroma aligned
         x = np.arange(width + self._period)[None, :]

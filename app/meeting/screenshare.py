@@ -7,6 +7,11 @@ sender gets one ScreenTrack as soon as the link starts connecting (before its se
 and that track stays for the whole call: idle until a share starts, then relaying the shared
 feed, and idle again afterwards without ever ending.
 
+The screen is encoded once for everyone, like the camera: a share has one SharedEncoder and
+every ScreenTrack relays that encoder's packets (its sender is bound to send pre-encoded
+packets); a peer that joins mid-share gets a keyframe. Frames are restamped before encoding, so
+the RTP clock keeps rising from one share to the next.
+
 Create the ScreenShare right after the Session, before joining, so it sees every link.
 """
 
@@ -20,6 +25,8 @@ from typing import Any
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from app.media.encode_once import SharedEncoder
+from app.media.sender_binding import bind_sender
 from app.media.video import FrameSource, VideoFeed
 from app.meeting import events as ev
 from app.meeting.session import Session
@@ -29,24 +36,62 @@ from app.net.peers import PeerLink
 FRAME_STEP = 3000  # 1/30 s at the 90 kHz video clock: the gap when the source changes
 
 
+class Restamped(MediaStreamTrack):
+    """A feed's track with its frames' pts moved on, so they follow ``after`` (a pts)."""
+
+    kind = "video"
+
+    def __init__(self, inner: MediaStreamTrack, after: int) -> None:
+        super().__init__()
+        self.inner, self.last_pts = inner, after
+        self._offset: int | None = None
+
+    async def recv(self) -> Any:
+        frame = await self.inner.recv()
+        if self._offset is None:
+            self._offset = self.last_pts + FRAME_STEP - (frame.pts or 0)
+        frame.pts = (frame.pts or 0) + self._offset
+        self.last_pts = frame.pts
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.inner.stop()
+
+
 class ScreenTrack(MediaStreamTrack):
-    """Sits on one screen sender for the whole call; relays whatever source it is given."""
+    """Sits on one screen sender for the whole call; relays the packets of whatever encoded
+    track it is given (a packet source for the bound sender, see sender_binding)."""
 
     kind = "video"
 
     def __init__(self) -> None:
         super().__init__()
-        self._source: MediaStreamTrack | None = None
+        self._source: Any = None  # an EncodedTrack of the current share
+        self._codec: str | None = None
         self._changed = asyncio.Event()
-        self._offset: int | None = None  # keeps pts rising across shares
-        self._last_pts = 0
 
-    def set_source(self, track: MediaStreamTrack | None) -> None:
+    def set_source(self, track: Any) -> None:
         old, self._source = self._source, track
-        self._offset = None
+        if track is not None and self._codec is not None:
+            track.use_codec(self._codec)
         self._changed.set()
         if old is not None and old is not track:
             old.stop()
+
+    # the packet-source side, called by the bound sender
+    def use_codec(self, codec: str) -> None:
+        self._codec = codec
+        if self._source is not None:
+            self._source.use_codec(codec)
+
+    def request_keyframe(self) -> None:
+        if self._source is not None:
+            self._source.request_keyframe()
+
+    def set_estimate(self, bitrate: int) -> None:
+        if self._source is not None:
+            self._source.set_estimate(bitrate)
 
     async def recv(self) -> Any:
         while self.readyState == "live":
@@ -69,15 +114,8 @@ class ScreenTrack(MediaStreamTrack):
                 if self._source is source and frame_task.done() and not frame_task.cancelled():
                     self._source = None  # the source ended: idle until the next share
                 continue
-            return self._restamp(frame_task.result())
+            return frame_task.result()
         raise MediaStreamError
-
-    def _restamp(self, frame: Any) -> Any:
-        if self._offset is None:
-            self._offset = self._last_pts + FRAME_STEP - (frame.pts or 0)
-        frame.pts = (frame.pts or 0) + self._offset
-        self._last_pts = frame.pts
-        return frame
 
     def stop(self) -> None:
         self.set_source(None)
@@ -92,6 +130,8 @@ class ScreenShare:
         self.session = session
         self.fps = fps
         self._feed: VideoFeed | None = None
+        self._encoder: SharedEncoder | None = None
+        self._last_pts = 0  # where the previous share's frames ended
         self._tracks: dict[str, tuple[PeerLink, ScreenTrack]] = {}
         self._busy = asyncio.Lock()
         session.subscribe(self._on_event)
@@ -114,17 +154,30 @@ class ScreenShare:
                 source.close()
                 raise
             self._feed = VideoFeed(source, self.fps)
+            frames = Restamped(self._feed.new_track(), self._last_pts)
+            self._encoder = SharedEncoder(frames, noisy=lambda: False)
             for peer_id, link in links_of(self.session).items():
-                self._attach(peer_id, link).set_source(self._feed.new_track())
+                self._attach(peer_id, link).set_source(self._encoder.new_track())
             self.announce()
+
+    @property
+    def encoder(self) -> SharedEncoder | None:
+        """The current share's encoder (one for every peer); None when not sharing."""
+        return self._encoder
 
     async def stop(self) -> None:
         async with self._busy:
             feed, self._feed = self._feed, None
+            encoder, self._encoder = self._encoder, None
             if feed is None:
                 return
             for _, track in self._tracks.values():
-                track.set_source(None)  # stops the feed's track; the sender stays alive
+                track.set_source(None)  # stops its encoded track; the sender stays alive
+            if encoder is not None:
+                source = encoder.source
+                await encoder.aclose()  # ends its task and the restamped feed track
+                if isinstance(source, Restamped):
+                    self._last_pts = source.last_pts
             await asyncio.to_thread(feed.close)  # joins the capture threads
             self.announce()
 
@@ -142,6 +195,7 @@ class ScreenShare:
         if known is not None:  # the peer reconnected: its old connection is gone
             known[1].stop()
         track = ScreenTrack()
+        bind_sender(link.screen.sender)  # it sends our pre-encoded packets
         link.screen.sender.replaceTrack(track)  # before the sender starts: see the module doc
         self._tracks[peer_id] = (link, track)
         return track
@@ -154,8 +208,8 @@ class ScreenShare:
             known = self._tracks.get(event.peer_id)
             if known is None or known[0] is not link:  # a new or replaced connection
                 track = self._attach(event.peer_id, link)
-                if self._feed is not None:
-                    track.set_source(self._feed.new_track())
+                if self._encoder is not None:
+                    track.set_source(self._encoder.new_track())
                     self.announce(link)
         elif isinstance(event, ev.PeerLeft):
             gone = self._tracks.pop(event.peer_id, None)

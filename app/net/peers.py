@@ -29,7 +29,7 @@ from aiortc import (
 
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
-from app.net import codec_prefs, protocol, receive
+from app.net import codec_prefs, decoding, protocol, receive
 from app.net.candidates import CandidatePolicy
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,8 @@ class PeerLink:
         self.screen = self.pc.addTransceiver(IdleVideoTrack(), direction="sendrecv")
         codec_prefs.apply(self.screen)
         self.receive = receive.install(self.pc)  # low-latency jitter buffers
+        if not receive.stock():
+            decoding.install()  # cheaper decoded-frame hand-over (idempotent)
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._closed = False

@@ -128,6 +128,10 @@ async def test_one_encoder_instance_serves_every_peer(call: Any) -> None:
     assert min(len(g) for g in received) >= 0.8 * encoder.frames - 5
     assert sender.out.audio_encoder is not None
     assert list(sender.out.audio_encoder.encoders) == ["opus"]
+    assert encoder.options["noise-sensitivity"] == "0"  # a test pattern: no denoiser
+    sender.video.source.noisy = True  # type: ignore[attr-defined]  # as a camera would be
+    await asyncio.sleep(1.5)  # the next adaptation (every second) sees it
+    assert encoder.options["noise-sensitivity"] == "4"
     for pair in pairs:  # aiortc never made its own encoder for any of A's senders
         for transceiver in pair.a.pc.getTransceivers()[:2]:
             assert transceiver.sender._RTCRtpSender__encoder is None

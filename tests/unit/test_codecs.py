@@ -46,6 +46,28 @@ def test_a_new_bitrate_reopens_the_encoder_once(codec: str) -> None:
     assert keys == [0, 10]
 
 
+def test_denoiser_follows_the_source_and_switching_it_reopens_once() -> None:
+    """A camera picture is denoised; clean content (screen, test pattern) is not: the encoder
+    reopens (one keyframe) when the source changes from one kind to the other."""
+    encoder = VideoEncoder("vp8", 400_000)
+    keys, options = [], []
+    for i, frame in enumerate(_frames(20)):
+        if i == 10:
+            encoder.denoise = False
+        keys += [i for p in encoder.encode(frame, keyframe=False) if p.is_keyframe]
+        options.append(encoder.options["noise-sensitivity"])
+    assert keys == [0, 10]
+    assert options == ["4"] * 10 + ["0"] * 10
+
+
+def test_sources_say_whether_their_picture_is_noisy() -> None:
+    from app.media.camera import CameraCapture
+    from app.media.screen import ScreenCapture
+
+    assert CameraCapture.noisy and not ScreenCapture.noisy
+    assert not SyntheticCamera(320, 240).noisy and SyntheticCamera(320, 240, noisy=True).noisy
+
+
 def test_h264_uses_a_real_time_preset() -> None:
     assert H264_PRESET in ("ultrafast", "superfast", "veryfast")
     encoder = VideoEncoder("h264", 500_000)
@@ -84,11 +106,36 @@ def test_opus_round_trip_with_fec_and_concealment() -> None:
 
 
 def test_audio_level_matches_aiortc_on_mono() -> None:
-    """(On stereo aiortc adds both channels' energy: 3 dB too loud. Ours is per channel.)"""
     from aiortc.rtp import compute_audio_level_dbov
 
     for amplitude in (0.0, 0.01, 0.3, 1.0):
         pcm = (np.sin(np.arange(960) / 5) * amplitude * 32767).astype("<i2").tobytes()
-        mono, stereo = make_frame(pcm, 0, stereo=False), make_frame(pcm, 0)
-        assert abs(audio_level(mono) - compute_audio_level_dbov(mono)) <= 1
-        assert audio_level(stereo) == audio_level(mono)
+        samples = np.frombuffer(pcm, "<i2")
+        assert abs(audio_level(samples) - compute_audio_level_dbov(make_frame(pcm, 0, False))) <= 1
+
+
+def test_audio_encoder_sends_mono_whatever_it_is_given() -> None:
+    """Stereo frames (the feed's) and mono frames give the same mono stream and level; an odd
+    format goes through the resampler; the decoder plays the tone back at the same level."""
+    pcm = (np.sin(2 * np.pi * 440 * np.arange(960 * 30) / 48_000) * 0.3 * 32767).astype("<i2")
+    outs = []
+    for stereo in (True, False):
+        encoder = AudioEncoder()
+        packets = []
+        for i in range(30):
+            frame = make_frame(pcm[i * 960 : (i + 1) * 960].tobytes(), i * 960, stereo=stereo)
+            packets += encoder.encode(frame)
+        outs.append(packets)
+    assert len(outs[0]) == len(outs[1]) == 30
+    assert [lvl for _, lvl in outs[0]] == [lvl for _, lvl in outs[1]]
+    assert all(bytes(p)[0] & 0x04 == 0 for p, _ in outs[0])  # TOC stereo flag clear: mono
+    decoder = OpusDecoder()
+    try:
+        for packet, _ in outs[0]:
+            out = decoder.decode(bytes(packet))
+        assert 0.02 < tone_power(out, 440.0) < 0.2  # a 0.3 sine gives ~0.09
+    finally:
+        decoder.close()
+    odd = av.AudioFrame.from_ndarray(np.zeros((1, 441), np.int16), format="s16", layout="mono")
+    odd.sample_rate, odd.pts = 44_100, 0
+    assert AudioEncoder().encode(odd) == []  # buffered by the resampler, no crash

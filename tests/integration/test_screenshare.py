@@ -1,0 +1,77 @@
+"""Screen sharing over real sessions: encoded once for every peer, and shareable again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from app.media.synthetic import SyntheticCamera, read_stamp
+from app.meeting import events as ev
+from app.meeting.screenshare import ScreenShare, links_of
+from app.net.rendezvous import RendezvousServer
+from tests.integration.test_session import Peer, room_link, until
+
+pytestmark = pytest.mark.usefixtures("loopback")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RendezvousServer]:
+    srv = RendezvousServer(host="127.0.0.1", port=0)
+    await srv.start()
+    yield srv
+    await srv.close()
+
+
+def _screen() -> SyntheticCamera:
+    return SyntheticCamera(320, 240, 10, label="SCREEN")
+
+
+async def test_one_encoder_sends_the_screen_to_every_peer_and_a_second_share_works(
+    server: RendezvousServer,
+) -> None:
+    link = room_link(server)
+    host, guests = Peer("Hana"), [Peer("Gus"), Peer("Ida")]
+    share = ScreenShare(host.session, fps=10)
+    try:
+        await host.session.create(link, "small", 3600)
+        for guest in guests:
+            await guest.session.join(link)
+        me = host.session.my_id
+        await until(lambda: all(g.media.video_frames(me) > 3 for g in guests))
+
+        await share.start(_screen)
+        encoder = share.encoder
+        assert encoder is not None
+        await until(lambda: all(g.media.video_frames(me, "screen") > 10 for g in guests))
+        assert list(encoder.encoders) == ["vp8"]  # one encoder for both peers
+        vp8 = encoder.encoders["vp8"]
+        assert vp8.options["noise-sensitivity"] == "0"  # rendered pixels: no denoiser
+        frames = [g.media.video_frames(me, "screen") for g in guests]
+        assert vp8.frames <= max(frames) + 3  # not one encode per peer
+        for peer_link in links_of(host.session).values():  # aiortc made no encoder of its own
+            assert peer_link.screen.sender._RTCRtpSender__encoder is None
+        for guest in guests:
+            remote = guest.media.remote_video(me, "screen")
+            assert remote is not None and read_stamp(remote.latest) is not None
+            kinds = [e.kind for e in guest.of(ev.TrackAdded)]  # type: ignore[attr-defined]
+            assert "screen" in kinds
+
+        await share.stop()
+        assert share.encoder is None and not share.active
+        before = [g.media.video_frames(me, "screen") for g in guests]
+        await asyncio.sleep(0.5)
+        stopped = [g.media.video_frames(me, "screen") for g in guests]
+        await share.start(_screen)  # again: the same senders carry on, a keyframe first
+        await until(
+            lambda: all(
+                g.media.video_frames(me, "screen") > s + 5
+                for g, s in zip(guests, stopped, strict=True)
+            )
+        )
+        assert stopped[0] - before[0] <= 2  # nothing flowed while not sharing
+    finally:
+        await share.stop()
+        for peer in (host, *guests):
+            await peer.close()
