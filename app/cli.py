@@ -47,6 +47,7 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     # benchmarks only (bench/call.py): stock aiortc behaviour, fixed quality, the video codec
     p.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--pin-quality", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--denoise", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--codec", choices=("vp8", "h264"), help=argparse.SUPPRESS)
 
 

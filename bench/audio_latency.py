@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audiolink import AudioLink, Impairment, read_frames
 
-from app.media.audio_tracks import SpeakerMixer
+from app.media.mixer import SpeakerMixer
 from app.media.pcm import FRAME_SAMPLES, SAMPLE_RATE
 from app.net.peers import set_loopback_only
 
@@ -168,6 +168,8 @@ async def engine_run(
         result["after_1s"] = figures([x for t, x in pairs if t >= lost + 1])
     runs = [len(r) for r in "".join("x" if k != "audio" else " " for k in ticks).split()]
     result["longest_handout_gap_ms"] = round(max(gaps, default=0) * 1000, 1)
+    if speaker is not None:
+        result["mixer_underruns"] = speaker.underruns
     result["concealed_frames"] = sum(runs)
     result["longest_concealed_run"] = max(runs, default=0)
     return result
@@ -196,6 +198,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="per engine scenario")
     parser.add_argument("--no-pulse", action="store_true", help="skip the PulseAudio part")
+    parser.add_argument("--pulse-seconds", type=float, default=8.0, help="per PulseAudio mode")
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
     result: dict[str, Any] = {"engine": asyncio.run(engine(args.seconds))}
@@ -206,6 +209,8 @@ def main() -> int:
             a = r["all"]
             note = f"concealed {r['concealed_frames']} (longest run {r['longest_concealed_run']})"
             note += f", longest hand-out gap {r['longest_handout_gap_ms']} ms"
+            if "mixer_underruns" in r:
+                note += f", mixer underruns {r['mixer_underruns']}"
             if "after_1s" in r:
                 s1, s2 = r["first_second_after_loss"], r["after_1s"]
                 note += f"; after the loss: first second p50 {s1['p50']}, then p50 {s2['p50']}"
@@ -213,7 +218,7 @@ def main() -> int:
     if not args.no_pulse:
         from pulse_call import pulse_latency
 
-        result["pulse"] = pulse_latency()
+        result["pulse"] = pulse_latency(args.pulse_seconds)
         print("\nthrough PulseAudio devices (mouth → ear), ms:")
         for mode, r in result["pulse"].items():
             print(f"  {mode:9} {r}")

@@ -54,8 +54,9 @@ def launch(args: argparse.Namespace, mode: str, role: list[str], name: str, out:
         cmd += ["--codec", args.codec]
     if mode == "baseline":
         cmd.append("--baseline")
-    elif args.pin_quality:
-        cmd.append("--pin-quality")
+    else:
+        cmd += ["--pin-quality"] if args.pin_quality else []
+        cmd += ["--denoise"] if args.denoise else []
     return subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -164,6 +165,9 @@ def main() -> int:
     parser.add_argument("--codec", choices=("vp8", "h264"))
     parser.add_argument("--modes", default="ours,baseline", help="ours, baseline or both")
     parser.add_argument("--pin-quality", action="store_true", help="no adaptive downscaling")
+    parser.add_argument(
+        "--denoise", action="store_true", help="ours: denoise the test pattern like a camera"
+    )
     parser.add_argument("--scale", type=int, metavar="MAX", help="find the largest mesh")
     parser.add_argument("--min-fps", type=float, default=24.0, help="for --scale")
     parser.add_argument("--json", metavar="PATH", help="write the figures here")

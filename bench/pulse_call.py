@@ -5,8 +5,10 @@ A private PulseAudio server (tests/pulse.py) with one stereo null sink, "air":
   - B's speaker "ear" plays into air's RIGHT channel (module-remap-sink);
   - the bench plays clicks into the left channel and records air.monitor (both channels, one
     clock): latency = onset on the right − onset on the left.
-A: ParecSource("mouth") → AudioFeed → call → B: SpeakerMixer → PacatSink("ear"), all 10 ms
-device latency, as the app's own audio path would be configured.
+A: ParecSource("mouth") → its PcmRing (as QtAudioIO.mic) → AudioFeed → call → B: SpeakerMixer
+→ PacatSink("ear"), all 10 ms device latency, as the app's own audio path would be configured.
+Modes: "ours" (PeerMeet's defaults: adaptive mixer cushion from 1 frame), "baseline" (stock
+aiortc receiving) and "ours_fixed_cushion_2" (the mixer's former fixed 2-frame cushion).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from audio_latency import CLICK_EVERY, click, figures
 from audiolink import AudioLink
 from pulse_io import PacatSink, ParecSource, Recorder
 
-from app.media.audio_tracks import SpeakerMixer
+from app.media.mixer import SpeakerMixer
 from app.net.peers import set_loopback_only
 from tests.pulse import PulseServer, pulse_missing
 
 RATE = 48_000
+BYTES_PER_MS = RATE * 2 // 1000  # mono s16
 
 
 def _setup(pulse: PulseServer) -> None:
@@ -78,7 +81,7 @@ def _play(pulse: PulseServer, seconds: float) -> subprocess.Popen[bytes]:
 
 
 async def _one(
-    pulse: PulseServer, ours: bool, seconds: float, cushion: int | None = None
+    pulse: PulseServer, ours: bool, seconds: float, fixed_cushion: int | None = None
 ) -> dict[str, Any]:
     env = pulse.client_env
     recorder = Recorder("air.monitor", env, channels=2)
@@ -86,14 +89,22 @@ async def _one(
     pulse.pactl("suspend-sink", "air", "1")  # restart the null sink's clock at short blocks
     pulse.pactl("suspend-sink", "air", "0")
     mic, ear = ParecSource("mouth", env), PacatSink("ear", env)
-    link = AudioLink(mic, ours)
-    speaker = SpeakerMixer(ear) if cushion is None else SpeakerMixer(ear, jitter_frames=cushion)
+    link = AudioLink(mic.ring, ours)  # the ring itself, as the app's QtAudioIO.mic
+    fixed = {} if fixed_cushion is None else {"jitter_frames": fixed_cushion}
+    speaker = SpeakerMixer(ear, max_jitter_frames=fixed_cushion or 3, **fixed)
     player = None
+    stats: dict[str, Any] = {}
     try:
         speaker.attach("a", await link.connect())
         await asyncio.sleep(1.0)
         player = _play(pulse, seconds)
         await asyncio.sleep(seconds + 0.5)
+        stats = {
+            "mixer_underruns": speaker.underruns,
+            "mixer_cushion": speaker.cushion("a"),
+            "mixer_drained_ms": speaker.drained // BYTES_PER_MS,
+            "mic_dropped_ms": link.feed.backlog_dropped // BYTES_PER_MS,
+        }
     finally:
         if player is not None:
             player.wait(timeout=10)
@@ -109,7 +120,7 @@ async def _one(
         later = [r - t for r in right if 0 < r - t < CLICK_EVERY]
         if later:
             latencies.append(later[0])
-    return figures(latencies[1:])  # the first click may meet a stream still settling
+    return figures(latencies[1:]) | stats  # the first click may meet a stream still settling
 
 
 def pulse_latency(seconds: float = 8.0) -> dict[str, Any]:
@@ -121,11 +132,10 @@ def pulse_latency(seconds: float = 8.0) -> dict[str, Any]:
     try:
         _setup(pulse)
         out = {}
-        # the app's SpeakerMixer (2 frames of cushion), and with 1: our playout already smooths
         for mode, ours, cushion in (
             ("ours", True, None),
             ("baseline", False, None),
-            ("ours_mixer_cushion_1", True, 1),
+            ("ours_fixed_cushion_2", True, 2),
         ):
             started = time.monotonic()
             out[mode] = asyncio.run(_one(pulse, ours, seconds, cushion))

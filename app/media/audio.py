@@ -39,7 +39,7 @@ class PcmRing:
         self._buf = bytearray()
         self._lock = threading.Lock()
         self._closed = False
-        #: bytes thrown away because the consumer was too slow (overflow) - for diagnostics
+        #: bytes thrown away (overflow, or ``drop_oldest``: the consumer was behind) - diagnostics
         self.dropped = 0
 
     def push(self, pcm: bytes) -> None:
@@ -66,6 +66,18 @@ class PcmRing:
         """Bytes currently buffered."""
         with self._lock:
             return len(self._buf)
+
+    def drop_oldest(self, nbytes: int) -> int:
+        """Throw away up to ``nbytes`` of the oldest audio, whole samples only (a consumer that
+        is behind catches up); counted in ``dropped``. Returns the bytes dropped."""
+        with self._lock:
+            n = min(nbytes, len(self._buf))
+            n -= n % SAMPLE_BYTES
+            if n <= 0:
+                return 0
+            del self._buf[:n]
+            self.dropped += n
+            return n
 
     def clear(self) -> None:
         with self._lock:

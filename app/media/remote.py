@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ class RemoteVideo:
         self.latest: Any = None  # av.VideoFrame
         self.first_at: float | None = None
         self._clock = clock
-        self._recent: list[float] = []
+        self._recent: deque[float] = deque()  # arrival times, the last two seconds
         self._on_first_frame = on_first_frame
         self._task = asyncio.get_running_loop().create_task(self._run(track))
 
@@ -41,7 +42,9 @@ class RemoteVideo:
             now = self._clock()
             self.frames += 1
             self.latest = frame
-            self._recent = [t for t in self._recent if now - t < 2.0] + [now]
+            self._recent.append(now)
+            while now - self._recent[0] >= 2.0:
+                self._recent.popleft()
             if self.first_at is None:
                 self.first_at = now
                 if self._on_first_frame is not None:

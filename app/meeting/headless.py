@@ -11,9 +11,10 @@ from typing import Any, TextIO
 from app.config import EngineConfig
 from app.errors import MediaError
 from app.media.audio import NullSink, ToneSource
-from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.audio_tracks import AudioFeed
 from app.media.camera import CameraCapture, list_cameras
 from app.media.metrics import CallMetrics
+from app.media.mixer import SpeakerMixer
 from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
 from app.meeting import events as ev
@@ -32,6 +33,7 @@ class MediaOptions:
     tone_hz: float = 440.0
     baseline: bool = False  # stock aiortc: one encoder per peer (benchmarks)
     pin_quality: bool = False  # keep the capture size and rate (benchmarks)
+    noisy_pattern: bool = False  # encode the test pattern like a camera, denoiser on (benchmarks)
 
 
 def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
@@ -44,7 +46,9 @@ def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
             if report:
                 print(f"camera: {exc}", file=report)
     if source is None:
-        source = SyntheticCamera(opts.width, opts.height, opts.fps, label=opts.label)
+        source = SyntheticCamera(
+            opts.width, opts.height, opts.fps, label=opts.label, noisy=opts.noisy_pattern
+        )
     video = VideoFeed(source, opts.fps)
     audio = AudioFeed(ToneSource(freq=opts.tone_hz))
     return LocalMedia(

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from aiortc import MediaStreamTrack
 
-from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.audio_tracks import AudioFeed
+from app.media.mixer import SpeakerMixer
 from app.media.outgoing import Outgoing
 from app.media.remote import RemoteVideo
 from app.media.video import VideoFeed

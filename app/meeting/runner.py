@@ -40,6 +40,7 @@ def _media_options(args: argparse.Namespace, label: str) -> MediaOptions:
         label=label,
         baseline=getattr(args, "baseline", False),
         pin_quality=getattr(args, "pin_quality", False),
+        noisy_pattern=getattr(args, "denoise", False),
     )
 
 

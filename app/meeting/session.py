@@ -2,7 +2,8 @@
 
 Signaling is sealed end to end (app.net.seal); the rendezvous only sees opaque blobs. The peer
 with the lower id offers, so there is never glare. If the rendezvous goes away, connected
-peers keep their media; only new arrivals wait until it is back.
+peers keep their media; only new arrivals wait until it is back. The links themselves, and
+what each peer is known to be doing, are kept by a Roster (app.meeting.roster).
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
-from aiortc import MediaStreamTrack
 
 from app.config import EngineConfig
 from app.errors import PeerMeetError, SealError
@@ -22,29 +20,14 @@ from app.meeting import events as ev
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
-from app.meeting.recovery import Recovery
+from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
-from app.net.peers import LinkPolicy, PeerLink
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 
 log = logging.getLogger(__name__)
 Listener = Callable[[ev.Event], None]
-
-
-@dataclass
-class PeerInfo:
-    peer_id: str
-    name: str = ""
-    state: str = "new"
-    path: str = ""
-    safety_code: str = ""
-    connect_ms: float | None = None
-    mic: bool = True
-    cam: bool = True
-    screen: bool = False
-    reconnecting: bool = False
 
 
 class Session:
@@ -62,19 +45,16 @@ class Session:
         self.my_id = ""
         self.owner_token: str | None = None
         self.expires_at = 0.0
-        self.peers: dict[str, PeerInfo] = {}
-        self.chat_log: list[ev.ChatReceived] = []
         self.dropped_messages = 0
         self.ended: str | None = None
         self._clock, self._connect = clock, connect
         self._listeners: list[Listener] = []
-        self._links: dict[str, PeerLink] = {}
-        self._closing: set[PeerLink] = set()
         self._tasks = TaskOwner(on_error=self._task_failed)
+        self._roster = Roster(media, self._emit, self._tasks, clock)
+        self.peers, self.chat_log = self._roster.peers, self._roster.chat_log
+        self._links = self._roster.links  # read here; the roster opens and drops links
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
-        self._t0 = clock()
-        self._recovery = Recovery(clock)
         self._watch_interval = watch_interval
         self._signaling_ok = False
 
@@ -93,18 +73,15 @@ class Session:
 
     def send_chat(self, text: str, to: str | None = None) -> None:
         """Send a chat line to everyone, or to one peer."""
-        msg = p.Chat(text=text, msg_id=uuid.uuid4().hex)
-        for peer_id, link in self._links.items():
-            if to is None or to == peer_id:
-                link.send(msg)
+        self._roster.send(p.Chat(text=text, msg_id=uuid.uuid4().hex), to)
 
     def set_mic(self, on: bool) -> None:
         self.media.audio.set_muted(not on)
-        self._broadcast_state()
+        self._roster.send(self._roster.media_state())
 
     def set_camera(self, on: bool) -> None:
         self.media.video.set_enabled(on)
-        self._broadcast_state()
+        self._roster.send(self._roster.media_state())
 
     async def end_room(self) -> None:
         if self._client is not None and self.owner_token:
@@ -119,22 +96,17 @@ class Session:
         if self.ended is not None:
             return
         self.ended = reason
-        for link in self._links.values():
-            link.send(p.Goodbye(reason=reason))
+        self._roster.send(p.Goodbye(reason=reason))
         await asyncio.sleep(0.05)  # let the goodbyes reach the SCTP queue
         await self._tasks.close()
-        for peer_id in list(self._links):
-            await self._drop(peer_id, reason, announce=False)
-        for link in list(self._closing):  # drops that were cut short by the cancellation above
-            await link.close()
-        self._closing.clear()
+        await self._roster.close(reason)  # also drops cut short by the cancellation above
         if self._client is not None:
             await self._client.close()
         self._emit(ev.SessionEnded(reason))
 
     # --- joining -----------------------------------------------------------------------------
     async def _enter(self, link: Link, create: tuple[str, int] | None) -> None:
-        self._t0 = self._clock()
+        self._roster.started = self._clock()
         keys = RoomKeys.from_secret(link.secret)
         where = f"{link.host}:{link.port}"
         self._emit(ev.Progress(1, f"reaching the rendezvous at {where} …"))
@@ -167,13 +139,13 @@ class Session:
             self._peer_arrived(peer_id)
 
     def _peer_arrived(self, peer_id: str) -> None:
-        self.peers.setdefault(peer_id, PeerInfo(peer_id))
+        self._roster.info(peer_id)
         self._emit(ev.Progress(3, f"peer found ({len(self.peers)} in the call with you)"))
         if self.my_id < peer_id:  # the lower id offers: no glare
             self._tasks.for_peer(peer_id, self._offer(peer_id))
 
     async def _offer(self, peer_id: str) -> None:
-        link = self._new_link(peer_id, offerer=True)
+        link = self._roster.open(peer_id, offerer=True, config=self.config)
         sdp = await link.make_offer()
         await self._relay(peer_id, p.Offer(sdp=sdp, name=self.config.display_name))
 
@@ -192,7 +164,7 @@ class Session:
         if isinstance(msg, p.PeerJoined):
             self._peer_arrived(msg.peer_id)
         elif isinstance(msg, p.PeerLeft):
-            self._tasks.for_peer(msg.peer_id, self._drop(msg.peer_id, "left"))
+            self._tasks.for_peer(msg.peer_id, self._roster.drop(msg.peer_id, "left"))
         elif isinstance(msg, p.Relayed):
             self._relayed(msg.sender, msg.blob)
         elif isinstance(msg, p.RoomEnded):
@@ -218,17 +190,17 @@ class Session:
         elif isinstance(msg, p.Bye) and msg.reason == "reconnect" and self.my_id < sender:
             self._tasks.for_peer(sender, self._rebuild(sender, "asked by peer"))
         elif isinstance(msg, p.Bye):
-            self._tasks.for_peer(sender, self._drop(sender, msg.reason))
+            self._tasks.for_peer(sender, self._roster.drop(sender, msg.reason))
 
     async def _answer(self, peer_id: str, offer: p.Offer) -> None:
         if self.my_id < peer_id:
             log.warning("ignoring offer from %s: we offer to higher ids", peer_id)
             return
         if peer_id in self._links:  # a fresh offer replaces the old connection
-            await self._drop(peer_id, "reconnecting", announce=False)
-        self.peers.setdefault(peer_id, PeerInfo(peer_id))
-        link = self._new_link(peer_id, offerer=False)
-        self._named(peer_id, offer.name)
+            await self._roster.drop(peer_id, "reconnecting", announce=False)
+        self._roster.info(peer_id)
+        link = self._roster.open(peer_id, offerer=False, config=self.config)
+        self._roster.named(peer_id, offer.name)
         sdp = await link.accept_offer(offer.sdp)
         await self._relay(peer_id, p.Answer(sdp=sdp, name=self.config.display_name))
 
@@ -237,7 +209,7 @@ class Session:
         if link is None or not link.offerer or link.pc.signalingState != "have-local-offer":
             log.warning("unexpected answer from %s", peer_id)
             return
-        self._named(peer_id, answer.name)
+        self._roster.named(peer_id, answer.name)
         await link.accept_answer(answer.sdp)
 
     async def _relay(self, peer_id: str, msg: p.Message) -> None:
@@ -245,121 +217,18 @@ class Session:
             return
         await self._client.relay(peer_id, self._sealer.seal(peer_id, msg))
 
-    # --- peer links --------------------------------------------------------------------------
-    def _new_link(self, peer_id: str, offerer: bool) -> PeerLink:
-        audio, video = self.media.new_tracks()
-        link = PeerLink(
-            peer_id,
-            offerer=offerer,
-            ice_servers=self.config.ice_servers,
-            audio=audio,
-            video=video,
-            on_state=self._link_state,
-            on_track=self._link_track,
-            on_data=self._link_data,
-            policy=LinkPolicy.from_config(self.config),  # relay-only, candidate hygiene
-        )
-        self._links[peer_id] = link
-        link.send(self._media_state())
-        return link
-
-    def _named(self, peer_id: str, name: str) -> None:
-        info = self.peers.setdefault(peer_id, PeerInfo(peer_id))
-        info.name = name[:64] or peer_id
-        self._emit(ev.PeerJoined(peer_id, info.name))
-
-    def _link_state(self, link: PeerLink, state: str) -> None:
-        if self._links.get(link.peer_id) is not link:
-            return
-        info = self.peers[link.peer_id]
-        info.state = state
-        self._emit(ev.ConnectionChanged(link.peer_id, state))
-        if state == "connected" and info.connect_ms is None:
-            info.connect_ms = (self._clock() - self._t0) * 1000
-            info.path, info.safety_code = link.path(), link.safety_code
-            self._emit(
-                ev.Progress(
-                    4, f"secure handshake with {info.name} (safety code {info.safety_code})"
-                )
-            )
-            self._emit(
-                ev.PeerConnected(
-                    link.peer_id, info.name, info.path, info.safety_code, info.connect_ms
-                )
-            )
-        elif state == "connected" and info.reconnecting:
-            info.reconnecting = False
-            self._emit(ev.Notice(f"{info.name} reconnected"))
-
-    def _link_track(self, link: PeerLink, kind: str, track: MediaStreamTrack) -> None:
-        peer_id = link.peer_id
-
-        def first() -> None:
-            info = self.peers.get(peer_id)
-            name = info.name if info else peer_id
-            after = (self._clock() - self._t0) * 1000
-            self._emit(ev.FirstFrame(peer_id, name, kind, after))
-            if kind == "video":
-                self._emit(ev.Progress(5, f"media flowing from {name} ({after:.0f} ms)"))
-
-        self.media.attach(peer_id, kind, track, first)
-        self._emit(ev.TrackAdded(peer_id, kind))
-
-    def _link_data(self, link: PeerLink, msg: p.Message) -> None:
-        info = self.peers.get(link.peer_id)
-        if info is None:
-            return
-        if isinstance(msg, p.Chat):
-            chat = ev.ChatReceived(link.peer_id, info.name, msg.text[:4000])
-            self.chat_log.append(chat)
-            self._emit(chat)
-        elif isinstance(msg, p.MediaState):
-            info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen
-            self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
-        elif isinstance(msg, p.Goodbye):
-            self._tasks.for_peer(link.peer_id, self._drop(link.peer_id, msg.reason))
-
-    def _media_state(self) -> p.MediaState:
-        return p.MediaState(mic=self.media.mic_on, cam=self.media.camera_on, screen=False)
-
-    def _broadcast_state(self) -> None:
-        state = self._media_state()
-        for link in self._links.values():
-            link.send(state)
-
-    async def _drop(self, peer_id: str, reason: str, announce: bool = True) -> None:
-        link = self._links.pop(peer_id, None)
-        if link is None:
-            return
-        self._closing.add(link)  # if this task is cancelled now, leave() finishes the close
-        await self.media.detach(peer_id)
-        await link.close()
-        self._closing.discard(link)
-        info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
-        if announce:
-            self._recovery.forget(peer_id)
-            self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
-
     # --- recovery ----------------------------------------------------------------------------
     async def _watch(self) -> None:
         """Once a second: rebuild connections that died or stalled (aiortc has no ICE restart)."""
         while True:
             await asyncio.sleep(self._watch_interval)
-            for peer_id, link in list(self._links.items()):
-                frames = self.media.video_frames(peer_id) + self.media.audio_frames(peer_id)
-                self._recovery.observe(peer_id, str(link.pc.connectionState), frames)
-                reason = self._recovery.reason(peer_id)
-                if reason is None:
-                    continue
+            for peer_id, link, reason in self._roster.needing_rebuild():
                 if not self._signaling_ok:  # cannot renegotiate without the rendezvous
                     if link.pc.connectionState == "failed":
-                        self._tasks.for_peer(peer_id, self._drop(peer_id, "connection lost"))
+                        lost = self._roster.drop(peer_id, "connection lost")
+                        self._tasks.for_peer(peer_id, lost)
                     continue
-                self._recovery.acted(peer_id)
-                info = self.peers.setdefault(peer_id, PeerInfo(peer_id))
-                info.reconnecting = True
-                log.info("rebuilding connection to %s: %s", peer_id, reason)
-                self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
+                self._roster.reconnecting(peer_id, reason)
                 if self.my_id < peer_id:
                     self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason))
                 else:  # only the offerer rebuilds; ask it to
@@ -372,7 +241,7 @@ class Session:
         if reason == "asked by peer" and link and link.pc.connectionState in ("new", "connecting"):
             return  # a rebuild is already under way; the request crossed our new offer
         log.info("new connection to %s (%s)", peer_id, reason)
-        await self._drop(peer_id, "reconnecting", announce=False)
+        await self._roster.drop(peer_id, "reconnecting", announce=False)
         await self._offer(peer_id)
 
     # --- plumbing ----------------------------------------------------------------------------

@@ -16,7 +16,9 @@ percentile of the recent repair delays, between ``max_wait`` (the floor, used un
 learned) and MAX_WAIT_CAP. On a clean link nothing is missing, so nothing waits at all.
 
 Drop-in for ``aiortc.jitterbuffer.JitterBuffer``: ``add(packet) -> (pli_wanted, frame | None)``;
-packets carry ``_data`` (the depayloaded bytes), set by the receiver before ``add``.
+packets carry ``_data`` (the depayloaded bytes), set by the receiver before ``add``. For re-NACK
+(app.net.renack): ``missing()`` lists the holes still worth a retransmission, and ``on_hole`` (if
+set) is called with the packet whose arrival opened new ones.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class VideoJitterBuffer:
         self._packets: dict[int, Any] = {}  # extended sequence number -> RtpPacket
         self._highest: int | None = None
         self._next: int | None = None  # where the next frame starts; None: wait for a keyframe
+        self._floor = -1  # while _next is None: holes below this are not wanted any more
         self._ready: deque[JitterFrame] = deque()
         self._blocked_since: float | None = None
         self._last_pli = -1e9
@@ -99,10 +102,23 @@ class VideoJitterBuffer:
         self.packets_in = self.bytes_in = 0
         self.frames_out = self.keyframes_out = self.frames_skipped = 0
         self.repaired = self.repaired_late = 0  # holes filled (late: after their frame was gone)
+        self.on_hole: Callable[[Any], None] | None = None  # called when a packet opens holes
 
     @property
     def capacity(self) -> int:
         return self._capacity
+
+    @property
+    def highest(self) -> int | None:
+        """Highest extended sequence number received (the numbering ``missing()`` uses)."""
+        return self._highest
+
+    def missing(self) -> dict[int, float]:
+        """Holes a retransmission can still repair: extended sequence number -> when first seen
+        missing. Not those whose frame was skipped already, nor expired ones."""
+        floor = self._next if self._next is not None else self._floor
+        horizon = self._clock() - HOLE_HORIZON
+        return {e: seen for e, seen in self._holes.items() if e >= floor and seen >= horizon}
 
     @property
     def max_wait(self) -> float:
@@ -122,12 +138,14 @@ class VideoJitterBuffer:
         highest = self._highest
         ext = self._extend(packet.sequence_number)
         if ext is not None:
-            self._track_holes(ext, highest)
+            if self._track_holes(ext, highest) and self.on_hole is not None:
+                self.on_hole(packet)
             if self._next is None or ext >= self._next:
                 self._packets.setdefault(ext, packet)
         pli = self._assemble()
         if len(self._packets) > self._capacity:  # a long stall: start over from a keyframe
             self._reset()
+            self._floor = (self._highest or 0) + 1
             pli = self._want_keyframe()
         return pli, self._ready.popleft() if self._ready else None
 
@@ -141,15 +159,16 @@ class VideoJitterBuffer:
         if abs(delta) > RESTART_JUMP:  # not a reordering any more: the stream restarted
             self._reset()
             self._holes.clear()
+            self._floor = -1
             self._highest = (1 << 20) + seq
             return self._highest
         ext = self._highest + delta
         self._highest = max(self._highest, ext)
         return ext
 
-    def _track_holes(self, ext: int, highest: int | None) -> None:
+    def _track_holes(self, ext: int, highest: int | None) -> bool:
         """Note packets ``ext`` skipped over (``highest``: the highest before it); learn the
-        repair delay if ``ext`` fills a hole."""
+        repair delay if ``ext`` fills a hole. True if new holes opened."""
         now, holes = self._clock(), self._holes
         while holes and now - next(iter(holes.values())) > HOLE_HORIZON:
             del holes[next(iter(holes))]  # insertion order is time order
@@ -160,10 +179,12 @@ class VideoJitterBuffer:
                 self.repaired += 1
             else:  # its frame was skipped already
                 self.repaired_late += 1
-            return
+            return False
         if highest is not None and 1 < ext - highest <= MAX_HOLE + 1:
             for missing in range(highest + 1, ext):
                 holes[missing] = now
+            return True
+        return False
 
     def _reset(self) -> None:
         self._packets.clear()
@@ -255,7 +276,7 @@ class VideoJitterBuffer:
         self.frames_skipped += len({self._packets[e].timestamp for e in stale}) or 1
         for ext in stale:
             del self._packets[ext]
-        self._next, self._blocked_since = start, None
+        self._next, self._blocked_since, self._floor = start, None, limit
 
     def _want_keyframe(self) -> bool:
         now = self._clock()

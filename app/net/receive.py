@@ -9,7 +9,8 @@ many RTP payload bytes arrived for a remote track.
 It also makes retransmissions reach the receiver. aiortc 1.16 registers only a receiver's media
 SSRC with the transport's RTP router, not its RTX SSRC; an RTX packet is then routed by payload
 type alone, which fails as soon as two video transceivers share it (camera and screen do): every
-retransmission is dropped and NACK repair never works. ``install`` registers the RTX SSRCs too.
+retransmission is dropped and NACK repair never works. ``install`` registers the RTX SSRCs too,
+and asks again for a packet whose retransmission is lost as well (app.net.renack).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from aiortc.jitterbuffer import JitterBuffer
 
+from app.net import renack
 from app.net.jitter import VideoJitterBuffer
 from app.net.playout import AudioPlayout
 
@@ -69,6 +71,7 @@ class ReceiveTuning:
     def __init__(self) -> None:
         self.buffers: dict[str, Any] = {}  # mid index ("0", "1", ...) -> buffer
         self._playouts: list[AudioPlayout] = []
+        self.renackers: dict[str, renack.Renacker] = {}  # mid index -> re-NACK of that receiver
 
     def _track_seen(self, receiver: Any, buffer: Any) -> None:
         if receiver.track is not None and receiver.track not in _by_track:
@@ -77,6 +80,8 @@ class ReceiveTuning:
     async def aclose(self) -> None:
         for playout in self._playouts:
             await playout.aclose()
+        for renacker in self.renackers.values():
+            await renacker.aclose()
 
 
 def _codec_of(receiver: Any) -> Any:
@@ -123,6 +128,7 @@ def install(pc: Any) -> ReceiveTuning:
             backlog = queue.qsize if queue is not None else (lambda: 0)
             buffer = VideoJitterBuffer(_codec_of(receiver), backlog=backlog)
             route_rtx(receiver)
+            tuning.renackers[str(index)] = renack.attach(pc, receiver, buffer)
         setattr(receiver, _BUFFER, _Watch(buffer, receiver, tuning))
         tuning.buffers[str(index)] = buffer
     return tuning

@@ -19,7 +19,6 @@ Robustness rules, since anyone on the internet can connect:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from app.net import protocol
 from app.net.iceservers import TurnIssuer
 from app.net.knockdesk import KnockDesk, serve_knock
 from app.net.limits import AddressLimits
+from app.net.periodic import Periodic
 from app.net.rooms import Room, Rooms, TokenBucket
 from app.net.wsio import CLOSE_TIMEOUT, FRAME_LIMIT, HANDSHAKE_TIMEOUT, WsConnection, WsServer
 
@@ -134,7 +134,6 @@ class RendezvousServer:
         self._max_bytes = max_message_bytes
         self._rate = rate
         self._idle_timeout, self._join_timeout = idle_timeout, join_timeout
-        self._sweep_interval = sweep_interval
         self._queue_size, self._send_timeout = queue_size, send_timeout
         self._queue_bytes = queue_bytes
         self.limits = limits or AddressLimits()
@@ -151,7 +150,7 @@ class RendezvousServer:
             trusted_proxies=trusted_proxies,
             handshake_timeout=handshake_timeout,
         )
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = Periodic(self._sweep, sweep_interval, "rv-sweeper")
         self._closed = False
         self.on_relay: Callable[[str, str], None] | None = None
         #: knock-to-join for LAN guests without the link; None answers ``no_knock``
@@ -164,7 +163,7 @@ class RendezvousServer:
 
     async def start(self) -> int:
         self.port = await self._ws.start()
-        self._sweeper = asyncio.create_task(self._sweep_loop(), name="rv-sweeper")
+        self._sweeper.start()
         log.info("rendezvous listening on port %d", self.port)
         return self.port
 
@@ -173,10 +172,7 @@ class RendezvousServer:
         if self._closed:
             return
         self._closed = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await self._sweeper.stop()
         await self._ws.close()
 
     def _status(self) -> dict[str, Any]:
@@ -345,12 +341,7 @@ class RendezvousServer:
             self._broadcast(room, protocol.PeerLeft(session.peer_id))
         session.peer_id = ""
 
-    async def _sweep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_interval)
-            try:
-                for room in self.rooms.sweep():
-                    self._kick(room, "expired")
-                self.limits.prune(self._live)
-            except Exception:
-                log.exception("sweep failed")
+    async def _sweep(self) -> None:
+        for room in self.rooms.sweep():
+            self._kick(room, "expired")
+        self.limits.prune(self._live)

@@ -23,8 +23,9 @@ from app.media.video import FrameSource
 from app.meeting import events as ev
 from app.meeting.links import Link, parse_link
 from app.meeting.media import LocalMedia
+from app.meeting.roster import PeerInfo
 from app.meeting.screenshare import ScreenShare, links_of
-from app.meeting.session import PeerInfo, Session
+from app.meeting.session import Session
 from app.net.peers import set_loopback_only
 
 log = logging.getLogger(__name__)

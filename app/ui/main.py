@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.errors import MediaError
 from app.media.audio import NullSink, PcmRing
-from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.audio_tracks import AudioFeed
+from app.media.mixer import SpeakerMixer
 from app.media.video import VideoFeed
 from app.meeting.headless import close_media
 from app.meeting.hosting import HostService

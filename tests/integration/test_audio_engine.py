@@ -13,7 +13,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
 
 from app.media.audio import ToneSource, tone_power
-from app.media.audio_tracks import AudioFeed, SpeakerMixer
+from app.media.audio_tracks import AudioFeed
+from app.media.mixer import SpeakerMixer
 from app.media.pcm import FRAME_BYTES
 
 pytestmark = pytest.mark.timeout(30)

@@ -31,7 +31,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from PySide6.QtCore import QCoreApplication
 
 from app.media.audio import ToneSource
-from app.media.audio_tracks import AudioFeed, SpeakerMixer, every_frame
+from app.media.audio_tracks import AudioFeed, every_frame
+from app.media.mixer import SpeakerMixer
 from app.ui.audio_io import QtAudioIO
 
 

@@ -87,11 +87,11 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         await until(lambda: ("Cleo", "hi from the cli", False) in call.chat.messages, 10, "chat")
         call.chat.entry.setText("hi from the app")
         QTest.keyClick(call.chat.entry, Qt.Key.Key_Return)
-        QTest.mouseClick(call.mic_button, Qt.MouseButton.LeftButton)
-        assert call.mic_button.text() == "Unmute"
+        QTest.mouseClick(call.toolbar.mic_button, Qt.MouseButton.LeftButton)
+        assert call.toolbar.mic_button.text() == "Unmute"
         await asyncio.sleep(1.5)  # let the chat line and the mute state cross
 
-        QTest.mouseClick(call.leave_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
         await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
         await asyncio.sleep(0.3)
         # the hosted room's rendezvous outlives the call (the room lives while the app runs)

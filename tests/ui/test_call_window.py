@@ -108,14 +108,14 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         my_id, olga_id = me.session.my_id, other.session.my_id
         seen: list[tuple[str, bool]] = []
         other.peerMedia.connect(lambda pid, mic, cam, screen: seen.append((pid, mic)))
-        QTest.mouseClick(window.mic_button, Qt.MouseButton.LeftButton)
-        assert window.mic_button.text() == "Unmute"
+        QTest.mouseClick(window.toolbar.mic_button, Qt.MouseButton.LeftButton)
+        assert window.toolbar.mic_button.text() == "Unmute"
         await until(lambda: (my_id, False) in seen, what="mute reaches Olga")
         other.set_mic(False)
         await until(lambda: not olga.mic_on, what="Olga's mute badge")
 
         # the people panel: safety code (equal on both ends), path, address on request
-        QTest.mouseClick(window.people_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(window.toolbar.people_button, Qt.MouseButton.LeftButton)
         card = window.people.cards[olga_id]
         code = other.peers()[my_id].safety_code
         assert re.fullmatch(r"\d{4} \d{4}", code)
@@ -128,7 +128,7 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         if shots is not None:
             await asyncio.sleep(1.0)
             assert window.grab().save(str(shots / "call-people.png"))
-            QTest.mouseClick(window.chat_button, Qt.MouseButton.LeftButton)
+            QTest.mouseClick(window.toolbar.chat_button, Qt.MouseButton.LeftButton)
             await asyncio.sleep(1.0)
             assert window.grab().save(str(shots / "call.png"))
 
@@ -139,7 +139,7 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         assert "rendezvous" in window.banner.text.text()
 
         # Leave closes the window and leaves nothing running
-        QTest.mouseClick(window.leave_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(window.toolbar.leave_button, Qt.MouseButton.LeftButton)
         await until(lambda: not window.isVisible() and not me.in_call, what="window closed")
         await other.leave()
         await asyncio.sleep(0.2)
@@ -169,7 +169,7 @@ def test_people_panel_shows_live_connection_figures(
         assert await me.join(link, "Me")
         window = CallWindow(me)
         window.show()
-        window.people_button.click()
+        window.toolbar.people_button.click()
         await until(lambda: bool(window.people.cards), what="host card")
         (card,) = window.people.cards.values()
         try:

@@ -20,13 +20,8 @@ from app.media.audio import (
     rms,
     tone_power,
 )
-from app.media.audio_tracks import (
-    TRACK_QUEUE_FRAMES,
-    AudioFeed,
-    SpeakerMixer,
-    make_frame,
-    to_mono_s16,
-)
+from app.media.audio_tracks import TRACK_QUEUE_FRAMES, AudioFeed, make_frame
+from app.media.mixer import SpeakerMixer, to_mono_s16
 from app.media.pcm import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 
 
@@ -244,6 +239,7 @@ def test_to_mono_downmixes_stereo_without_gain_change() -> None:
     assert make_frame(bytes(FRAME_BYTES), 960).pts == 960
     mono = make_frame(sine(440.0, seconds=0.02), 0, stereo=False)
     assert mono.layout.name == "mono" and mono.samples == FRAME_SAMPLES
+    assert to_mono_s16(mono) == sine(440.0, seconds=0.02)  # our playout's frames: bytes as is
     assert to_mono_s16(make_frame(sine(440.0, 0.02), 0)) == sine(440.0, 0.02)
 
 

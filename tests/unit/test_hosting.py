@@ -11,7 +11,8 @@ import pytest
 
 from app.errors import RendezvousUnreachable, RoomEnded, RoomRefused
 from app.meeting import hosting
-from app.meeting.hosting import IDLE_CLOSE_S, HostService
+from app.meeting.host_servers import IDLE_CLOSE_S
+from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.store import ENDED, EXPIRED, LIVE, UNAVAILABLE, MeetingStore
 from app.net import protocol

@@ -299,3 +299,62 @@ def test_rtx_packets_are_routed_to_their_receiver_even_with_a_shared_payload_typ
         asyncio.run(receiver.receive(RTCRtpReceiveParameters(encodings=[encoding])))
     for receiver, ssrc in ((camera, 1001), (screen, 2001)):
         assert router.route_rtp(RtpPacket(payload_type=98, ssrc=ssrc)) is receiver
+
+
+# -- what re-NACK (app.net.renack) is told ---------------------------------------------------
+
+
+def test_holes_are_reported_when_opened_and_forgotten_when_filled() -> None:
+    clock = Clock()
+    jb = buffer(clock)
+    opened: list[int] = []
+    jb.on_hole = lambda packet: opened.append(packet.sequence_number)
+    packets = [p for f in stream(4) for p in f]
+    lost = packets.pop(4)
+    clock.now = 1.0
+    feed(jb, packets)
+    assert opened == [105]  # the packet after the gap, once
+    assert {e & 0xFFFF: seen for e, seen in jb.missing().items()} == {104: 1.0}
+    assert jb.highest is not None and jb.highest & 0xFFFF == 111
+    jb.add(lost)
+    assert jb.missing() == {} and opened == [105]
+
+
+def test_holes_of_skipped_frames_are_not_wanted_any_more() -> None:
+    clock = Clock()
+    jb = buffer(clock)
+    packets = [p for f in stream(12, keys=(0, 8)) for p in f]
+    del packets[4]  # frame 1: cannot be shown before keyframe 8
+    del packets[29 - 1]  # frame 9 (after the keyframe): still worth repairing
+    for p in packets:
+        clock.now += 0.005
+        jb.add(p)
+    assert [e & 0xFFFF for e in jb.missing()] == [129]
+
+
+def test_after_a_skip_without_a_keyframe_only_newer_holes_are_wanted() -> None:
+    clock = Clock()
+    jb = buffer(clock)
+    packets = [p for f in stream(12) for p in f]
+    del packets[4]
+    for p in packets[:20]:
+        jb.add(p)
+    clock.now = 0.5  # past the repair wait (and the first PLI's rate limit)
+    pli, _ = jb.add(packets[20])  # waited long enough: skipped, waiting for a keyframe
+    assert pli and jb.missing() == {}
+    del packets[25]
+    for p in packets[21:]:
+        jb.add(p)
+    assert [e & 0xFFFF for e in jb.missing()] == [126]
+
+
+def test_missing_packets_across_the_sequence_wrap() -> None:
+    jb = buffer()
+    packets = [p for f in stream(4, first_seq=65532) for p in f]
+    lost = [packets.pop(3), packets.pop(3)]  # 65535 and 0
+    feed(jb, packets)
+    exts = sorted(jb.missing())
+    assert [e & 0xFFFF for e in exts] == [65535, 0] and exts[1] == exts[0] + 1
+    for p in lost:
+        jb.add(p)
+    assert jb.missing() == {}

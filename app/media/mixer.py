@@ -1,0 +1,208 @@
+"""Remote audio to one speaker: ``SpeakerMixer``.
+
+One receive task per remote audio track fills that peer's queue (decoded mono PCM); one mixer
+task every 20 ms takes a frame from each peer that has its cushion, sums with clipping and
+writes to the sink. Each peer's cushion adapts (app/media/backlog.py ``Cushion``): one frame to
+start, one more after each underrun (up to 3), one less after 15 s without; audio queued beyond
+it for a whole second (a burst) is drained, so latency never stays up for good.
+
+The mixer does not close the sink it was given: whoever created it owns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from app.errors import MediaError
+from app.media.audio import rms
+from app.media.audio_tracks import PTIME, every_frame, finish_cancelled
+from app.media.backlog import Cushion
+from app.media.pcm import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_BYTES, SAMPLE_RATE, PcmSink
+
+log = logging.getLogger(__name__)
+
+
+def to_mono_s16(frame: av.AudioFrame, resampler: av.AudioResampler | None = None) -> bytes:
+    """PCM s16 mono 48 kHz from any decoded frame (our playout: s16 mono 48 kHz, taken as is;
+    stock aiortc's Opus: s16 stereo 48 kHz, averaged with numpy, no gain change). Anything else
+    goes through ``resampler`` (an av.AudioResampler to s16/mono/48000, kept per stream).
+    """
+    if _plain(frame):
+        channels = len(frame.layout.channels)
+        if channels == 1:
+            return memoryview(frame.planes[0])[: frame.samples * SAMPLE_BYTES].tobytes()
+        samples = frame.to_ndarray().reshape(-1, channels).astype(np.int32)
+        return bytes(samples.mean(axis=1).astype("<i2").tobytes())
+    if resampler is None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    return b"".join(f.to_ndarray().astype("<i2").tobytes() for f in resampler.resample(frame))
+
+
+def _plain(frame: av.AudioFrame) -> bool:
+    """s16 packed, 48 kHz, mono or stereo: no resampler needed."""
+    return bool(
+        frame.format.name == "s16"
+        and frame.sample_rate == SAMPLE_RATE
+        and len(frame.layout.channels) <= 2
+    )
+
+
+class _Peer:
+    def __init__(self, cushion: Cushion) -> None:
+        self.buf = bytearray()  # decoded mono PCM not yet mixed
+        self.cushion = cushion
+        self.primed = False  # the cushion was gathered since the start or the last underrun
+        self.level = 0.0
+        self.resampler: av.AudioResampler | None = None
+        self.task: asyncio.Task[None] | None = None
+
+
+class SpeakerMixer:
+    """Plays every remote peer's audio track on one speaker.
+
+    ``jitter_frames`` is each peer's starting (and smallest) cushion, ``max_jitter_frames`` the
+    largest, ``relax_s`` the quiet time after which it shrinks again. A peer whose queue grows
+    past ``max_queue_ms`` at once loses its oldest audio down to its cushion.
+    """
+
+    def __init__(
+        self, sink: PcmSink, jitter_frames: int = 1, max_queue_ms: int = 120,
+        max_jitter_frames: int = 3, relax_s: float = 15.0,
+    ) -> None:  # fmt: skip
+        self._sink = sink
+        self._min_frames = max(1, jitter_frames)
+        self._max_frames = max(self._min_frames, max_jitter_frames)
+        self._relax_ticks = round(relax_s / PTIME)
+        self._max_bytes = max(max_queue_ms // FRAME_MS, 2 * self._max_frames) * FRAME_BYTES
+        self._peers: dict[str, _Peer] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._write_failed = False
+        self._live: set[asyncio.Task[None]] = set()  # every task we started and not yet ended
+        #: decoded frames received per peer (kept after detach, for diagnostics)
+        self.frames_received: dict[str, int] = {}
+        #: times a peer's queue ran dry mid-stream (a gap; its cushion grows and is re-gathered)
+        self.underruns = 0
+        #: bytes of queued audio dropped to keep latency down (drained bursts, the hard cap)
+        self.drained = 0
+
+    @property
+    def peers(self) -> list[str]:
+        return list(self._peers)
+
+    def level(self, peer_id: str) -> float:
+        """RMS (0..1) of what was last played for ``peer_id``; 0 for unknown peers."""
+        peer = self._peers.get(peer_id)
+        return peer.level if peer else 0.0
+
+    def cushion(self, peer_id: str) -> int:
+        """``peer_id``'s current cushion in 20 ms frames; 0 for unknown peers."""
+        peer = self._peers.get(peer_id)
+        return peer.cushion.frames if peer else 0
+
+    def attach(self, peer_id: str, track: MediaStreamTrack) -> None:
+        """Play ``track`` (kind "audio") for ``peer_id``; replaces that peer's previous track."""
+        if self._closed:
+            raise MediaError("The speaker mixer was closed; create a new SpeakerMixer.")
+        loop = asyncio.get_running_loop()
+        peer = self._add_peer(peer_id)
+        peer.task = loop.create_task(self._receive(peer_id, peer, track), name=f"mix-{peer_id}")
+        self._own(peer.task)
+        if self._task is None:
+            self._task = loop.create_task(every_frame(self._mix_step), name="speaker-mixer")
+            self._own(self._task)
+
+    def _add_peer(self, peer_id: str) -> _Peer:
+        self.detach(peer_id)
+        cushion = Cushion(self._min_frames, self._max_frames, self._relax_ticks)
+        peer = self._peers[peer_id] = _Peer(cushion)
+        self.frames_received.setdefault(peer_id, 0)
+        return peer
+
+    def _own(self, task: asyncio.Task[None]) -> None:
+        self._live.add(task)
+        task.add_done_callback(self._live.discard)
+
+    def detach(self, peer_id: str) -> None:
+        peer = self._peers.pop(peer_id, None)
+        if peer and peer.task and peer.task is not asyncio.current_task():
+            peer.task.cancel()
+
+    async def _receive(self, peer_id: str, peer: _Peer, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                if peer.resampler is None and not _plain(frame):
+                    peer.resampler = av.AudioResampler("s16", "mono", SAMPLE_RATE)
+                self._deliver(peer_id, peer, to_mono_s16(frame, peer.resampler))
+        except MediaStreamError:
+            log.debug("audio track of %s ended", peer_id)
+        except Exception:
+            log.exception("audio from %s failed; it is no longer played", peer_id)
+        finally:
+            if self._peers.get(peer_id) is peer:
+                self.detach(peer_id)
+
+    def _deliver(self, peer_id: str, peer: _Peer, pcm: bytes) -> None:
+        peer.buf += pcm
+        excess = len(peer.buf) - peer.cushion.bytes
+        if len(peer.buf) > self._max_bytes:  # a huge burst: don't wait for the drain
+            del peer.buf[:excess]
+            self.drained += excess
+        self.frames_received[peer_id] = self.frames_received.get(peer_id, 0) + 1
+
+    def _take(self, peer: _Peer) -> bytes | None:
+        """The frame to play for ``peer`` now, or None while its cushion is being gathered."""
+        if not peer.primed:
+            if len(peer.buf) < peer.cushion.bytes:
+                return None
+            peer.primed = True
+        drop = peer.cushion.tick(len(peer.buf))
+        if drop:
+            del peer.buf[:drop]
+            self.drained += drop
+        chunk = bytes(peer.buf[:FRAME_BYTES])
+        del peer.buf[:FRAME_BYTES]
+        if len(chunk) < FRAME_BYTES:  # underrun: play what we have, then a bigger cushion
+            peer.primed = False
+            peer.cushion.underrun()
+            self.underruns += 1
+            chunk = chunk.ljust(FRAME_BYTES, b"\0")
+        return chunk
+
+    def _mix_step(self, _index: int) -> None:
+        if not self._peers:
+            return
+        mix = np.zeros(FRAME_SAMPLES, dtype=np.int32)
+        for peer in self._peers.values():
+            chunk = self._take(peer)
+            peer.level = rms(chunk) if chunk else 0.0
+            if chunk:
+                mix += np.frombuffer(chunk, dtype="<i2")
+        try:
+            self._sink.write(np.clip(mix, -32768, 32767).astype("<i2").tobytes())
+        except Exception:
+            if not self._write_failed:
+                log.exception("speaker write failed; audio is dropped")
+                self._write_failed = True
+
+    def close(self) -> None:
+        """Cancel every receive task and the mixer (idempotent). Does not close the sink."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in self._live:
+            task.cancel()
+        self._peers.clear()
+
+    async def aclose(self) -> None:
+        """``close()`` and wait until every task has really ended."""
+        self.close()
+        await finish_cancelled(list(self._live))

@@ -1,0 +1,66 @@
+"""RemoteRooms: meetings hosted on an outside rendezvous, created, ended and extended over the
+wire. HostService keeps only the owner token for these; each call opens a short connection,
+does one thing and, for end and extend, waits until the rendezvous confirms it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from app.errors import RendezvousUnreachable, refusal
+from app.meeting.links import Link, parse_link
+from app.meeting.store import MeetingRecord
+from app.net import protocol
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
+
+Connect = Callable[[str, float], Awaitable[SignalingClient]]
+
+
+class RemoteRooms:
+    def __init__(self, connect: Connect, timeout: float) -> None:
+        self._connect, self._timeout = connect, timeout
+
+    async def create(self, link: Link, size: str, lifetime_s: int) -> tuple[str, float]:
+        """Create the room ``link`` names, leaving it empty; its owner token and expiry."""
+        client = await self._connect(link.rendezvous_url, self._timeout)
+        try:
+            keys = RoomKeys.from_secret(link.secret)
+            joined = await client.create(keys.room_id, link.room, size, lifetime_s)
+        finally:
+            await client.close()
+        return joined.owner_token or "", joined.expires_at
+
+    async def end(self, record: MeetingRecord) -> None:
+        await self._control(record, None)
+
+    async def extend(self, record: MeetingRecord, seconds: int) -> float | None:
+        """Extend the room by ``seconds``; the new expiry the rendezvous confirmed."""
+        return await self._control(record, seconds)
+
+    async def _control(self, record: MeetingRecord, extend_s: int | None) -> float | None:
+        """End (``extend_s`` None) or extend a room; the new expiry."""
+        link = parse_link(record.link)
+        client = await self._connect(link.rendezvous_url, self._timeout)
+        try:
+            await client.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+            if extend_s is None:
+                await client.end(record.owner_token)
+            else:
+                await client.extend(record.owner_token, extend_s)
+            async with asyncio.timeout(self._timeout):
+                while (msg := await client.recv()) is not None:
+                    if isinstance(msg, protocol.Error):
+                        raise refusal(msg.code)
+                    if isinstance(msg, protocol.Extended) and extend_s is not None:
+                        return msg.expires_at
+                    if isinstance(msg, protocol.RoomEnded) and extend_s is None:
+                        return None
+        except TimeoutError:
+            raise RendezvousUnreachable("The rendezvous did not confirm in time.") from None
+        finally:
+            await client.close()
+        if extend_s is None:
+            return None
+        raise RendezvousUnreachable("The rendezvous closed the connection before confirming.")

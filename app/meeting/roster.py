@@ -1,0 +1,186 @@
+"""The remote peers of one call: a PeerInfo and a PeerLink for each, kept in step.
+
+Roster opens and drops the link to each peer and turns what a link reports (connection state,
+incoming tracks, data-channel messages) into PeerInfo changes and session events. It also
+watches each link's health for the Session, which decides how to rebuild (that needs
+signaling). Who offers to whom and what goes through the rendezvous stay with the Session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiortc import MediaStreamTrack
+
+from app.config import EngineConfig
+from app.meeting import events as ev
+from app.meeting.media import LocalMedia
+from app.meeting.recovery import Recovery
+from app.meeting.tasks import TaskOwner
+from app.net import protocol as p
+from app.net.peers import LinkPolicy, PeerLink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PeerInfo:
+    peer_id: str
+    name: str = ""
+    state: str = "new"
+    path: str = ""
+    safety_code: str = ""
+    connect_ms: float | None = None
+    mic: bool = True
+    cam: bool = True
+    screen: bool = False
+    reconnecting: bool = False
+
+
+class Roster:
+    def __init__(
+        self,
+        media: LocalMedia,
+        emit: Callable[[ev.Event], None],
+        tasks: TaskOwner,
+        clock: Callable[[], float],
+    ) -> None:
+        self.media = media
+        self.peers: dict[str, PeerInfo] = {}
+        self.links: dict[str, PeerLink] = {}
+        self.chat_log: list[ev.ChatReceived] = []
+        #: when joining began: connect and first-frame times are counted from here
+        self.started = clock()
+        self._emit, self._tasks, self._clock = emit, tasks, clock
+        self._closing: set[PeerLink] = set()
+        self._recovery = Recovery(clock)
+
+    def info(self, peer_id: str) -> PeerInfo:
+        return self.peers.setdefault(peer_id, PeerInfo(peer_id))
+
+    def open(self, peer_id: str, offerer: bool, config: EngineConfig) -> PeerLink:
+        """A new link to ``peer_id`` (replacing none: drop the old one first)."""
+        audio, video = self.media.new_tracks()
+        link = PeerLink(
+            peer_id,
+            offerer=offerer,
+            ice_servers=config.ice_servers,
+            audio=audio,
+            video=video,
+            on_state=self._on_state,
+            on_track=self._on_track,
+            on_data=self._on_data,
+            policy=LinkPolicy.from_config(config),  # relay-only, candidate hygiene
+        )
+        self.links[peer_id] = link
+        link.send(self.media_state())
+        return link
+
+    def named(self, peer_id: str, name: str) -> None:
+        info = self.info(peer_id)
+        info.name = name[:64] or peer_id
+        self._emit(ev.PeerJoined(peer_id, info.name))
+
+    def send(self, msg: p.Message, to: str | None = None) -> None:
+        """Send ``msg`` over every link, or over the link to ``to`` only."""
+        for peer_id, link in self.links.items():
+            if to is None or to == peer_id:
+                link.send(msg)
+
+    def media_state(self) -> p.MediaState:
+        return p.MediaState(mic=self.media.mic_on, cam=self.media.camera_on, screen=False)
+
+    async def drop(self, peer_id: str, reason: str, announce: bool = True) -> None:
+        """Close the link to ``peer_id``; with ``announce`` also forget the peer and say so."""
+        link = self.links.pop(peer_id, None)
+        if link is None:
+            return
+        self._closing.add(link)  # if this task is cancelled now, close() finishes the close
+        await self.media.detach(peer_id)
+        await link.close()
+        self._closing.discard(link)
+        info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
+        if announce:
+            self._recovery.forget(peer_id)
+            self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
+
+    async def close(self, reason: str) -> None:
+        """Close every link without announcing it, including drops that were cut short."""
+        for peer_id in list(self.links):
+            await self.drop(peer_id, reason, announce=False)
+        for link in list(self._closing):
+            await link.close()
+        self._closing.clear()
+
+    # --- health ------------------------------------------------------------------------------
+    def needing_rebuild(self) -> list[tuple[str, PeerLink, str]]:
+        """(peer id, link, why) for each link that died or stalled and is due for a rebuild."""
+        due = []
+        for peer_id, link in list(self.links.items()):
+            frames = self.media.video_frames(peer_id) + self.media.audio_frames(peer_id)
+            self._recovery.observe(peer_id, str(link.pc.connectionState), frames)
+            reason = self._recovery.reason(peer_id)
+            if reason is not None:
+                due.append((peer_id, link, reason))
+        return due
+
+    def reconnecting(self, peer_id: str, reason: str) -> None:
+        """A rebuild of the link to ``peer_id`` starts now."""
+        self._recovery.acted(peer_id)
+        self.info(peer_id).reconnecting = True
+        log.info("rebuilding connection to %s: %s", peer_id, reason)
+        self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
+
+    # --- what links report -------------------------------------------------------------------
+    def _on_state(self, link: PeerLink, state: str) -> None:
+        if self.links.get(link.peer_id) is not link:
+            return
+        info = self.peers[link.peer_id]
+        info.state = state
+        self._emit(ev.ConnectionChanged(link.peer_id, state))
+        if state == "connected" and info.connect_ms is None:
+            info.connect_ms = (self._clock() - self.started) * 1000
+            info.path, info.safety_code = link.path(), link.safety_code
+            self._emit(
+                ev.Progress(
+                    4, f"secure handshake with {info.name} (safety code {info.safety_code})"
+                )
+            )
+            self._emit(
+                ev.PeerConnected(
+                    link.peer_id, info.name, info.path, info.safety_code, info.connect_ms
+                )
+            )
+        elif state == "connected" and info.reconnecting:
+            info.reconnecting = False
+            self._emit(ev.Notice(f"{info.name} reconnected"))
+
+    def _on_track(self, link: PeerLink, kind: str, track: MediaStreamTrack) -> None:
+        peer_id = link.peer_id
+
+        def first() -> None:
+            info = self.peers.get(peer_id)
+            name = info.name if info else peer_id
+            after = (self._clock() - self.started) * 1000
+            self._emit(ev.FirstFrame(peer_id, name, kind, after))
+            if kind == "video":
+                self._emit(ev.Progress(5, f"media flowing from {name} ({after:.0f} ms)"))
+
+        self.media.attach(peer_id, kind, track, first)
+        self._emit(ev.TrackAdded(peer_id, kind))
+
+    def _on_data(self, link: PeerLink, msg: p.Message) -> None:
+        info = self.peers.get(link.peer_id)
+        if info is None:
+            return
+        if isinstance(msg, p.Chat):
+            chat = ev.ChatReceived(link.peer_id, info.name, msg.text[:4000])
+            self.chat_log.append(chat)
+            self._emit(chat)
+        elif isinstance(msg, p.MediaState):
+            info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen
+            self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
+        elif isinstance(msg, p.Goodbye):
+            self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, msg.reason))

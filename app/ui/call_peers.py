@@ -1,0 +1,100 @@
+"""What the call window shows of each remote peer, kept in step with the Bridge's peer events:
+its video tile (and screen tile) in the grid with a state badge ("connecting…",
+"reconnecting…", "connection failed"), its row in the people panel, and "joined"/"left"
+notices in the chat. ``changed()`` is called whenever the head count may have changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer
+
+from app.ui.bridge import Bridge
+from app.ui.chat_panel import ChatPanel
+from app.ui.peer_panel import PeerPanel
+from app.ui.video_grid import VideoGrid
+
+UNNAMED = "Someone"  # a peer whose name has not arrived yet
+SCREEN_GRACE_MS = 600  # a screen tile outlives "screen off" this long (it may come straight back)
+
+
+class PeerViews:
+    def __init__(
+        self,
+        bridge: Bridge,
+        grid: VideoGrid,
+        people: PeerPanel,
+        chat: ChatPanel,
+        changed: Callable[[], None],
+    ) -> None:
+        self.bridge, self.grid, self.people, self.chat = bridge, grid, people, chat
+        self._changed = changed
+        self._was_connected: set[str] = set()
+        self._announced: set[str] = set()  # peers whose arrival the chat has mentioned
+
+    def name(self, peer_id: str) -> str:
+        info = self.bridge.peers().get(peer_id)
+        return info.name if info and info.name else UNNAMED
+
+    def joined(self, peer_id: str, name: str) -> None:
+        name = name or self.name(peer_id)
+        known = self.grid.tile(peer_id) is not None
+        tile = self.grid.add((peer_id, "video"), name, lambda: self.bridge.remote_frame(peer_id))
+        tile.set_name(name)
+        if not known:
+            tile.set_state("connecting…")
+        if name != UNNAMED and peer_id not in self._announced:
+            self._announced.add(peer_id)
+            self.chat.add_notice(f"{name} joined")
+        self.people.add_peer(peer_id, name)
+        self._changed()
+
+    def left(self, peer_id: str, name: str, reason: str) -> None:
+        self.grid.remove((peer_id, "video"))
+        self.grid.remove((peer_id, "screen"))
+        self.people.remove_peer(peer_id)
+        self._was_connected.discard(peer_id)
+        self._announced.discard(peer_id)
+        why = "" if reason in ("left", "") else f" ({reason})"
+        self.chat.add_notice(f"{name or UNNAMED} left{why}")
+        self._changed()
+
+    def connected(self, peer_id: str, name: str, path: str, code: str, ms: float) -> None:
+        self.state(peer_id, "connected")
+        self.people.set_connected(peer_id, path, code)
+
+    def state(self, peer_id: str, state: str) -> None:
+        if self.grid.tile(peer_id) is None:
+            self.joined(peer_id, self.name(peer_id))
+        tile = self.grid.tile(peer_id)
+        assert tile is not None
+        if state == "connected":
+            self._was_connected.add(peer_id)
+            tile.set_state("")
+        elif state == "reconnecting" or (
+            state in ("new", "connecting") and peer_id in self._was_connected
+        ):
+            tile.set_state("reconnecting…")
+        elif state in ("new", "connecting"):
+            tile.set_state("connecting…")
+        elif state == "failed":
+            tile.set_state("connection failed")
+        self.people.set_state(peer_id, state)
+
+    def media(self, peer_id: str, mic: bool, cam: bool, screen: bool) -> None:
+        tile = self.grid.tile(peer_id)
+        if tile is not None:
+            tile.set_media(mic, cam)
+        if screen:
+            name = tile.name if tile else self.name(peer_id)
+            self.grid.add(
+                (peer_id, "screen"), name, lambda: self.bridge.remote_frame(peer_id, "screen")
+            )
+        elif self.grid.tile(peer_id, "screen") is not None:
+            QTimer.singleShot(SCREEN_GRACE_MS, self.grid, lambda: self._drop_screen(peer_id))
+
+    def _drop_screen(self, peer_id: str) -> None:
+        info = self.bridge.peers().get(peer_id)
+        if info is None or not info.screen:
+            self.grid.remove((peer_id, "screen"))

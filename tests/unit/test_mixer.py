@@ -1,0 +1,114 @@
+"""SpeakerMixer's adaptive cushion, driven tick by tick: frames go straight into a peer's queue
+(``_deliver``, what the receive task does) and ``_mix_step`` is called directly - no loop, no
+network, no sleeping. One tick is 20 ms of the mixer's clock."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.media.mixer import SpeakerMixer, _Peer
+from app.media.pcm import FRAME_BYTES, FRAME_SAMPLES
+
+RELAX_TICKS = 750  # 15 s of 20 ms ticks
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, pcm: bytes) -> None:
+        self.chunks.append(pcm)
+
+    def close(self) -> None:
+        pass
+
+
+class Rig:
+    """One peer "a" in a mixer; frames carry their number so order and gaps show."""
+
+    def __init__(self, **kwargs: int) -> None:
+        self.sink = ListSink()
+        self.mixer = SpeakerMixer(self.sink, **kwargs)
+        self.peer: _Peer = self.mixer._add_peer("a")
+        self.sent = self.ticks = 0
+
+    def deliver(self, frames: int = 1) -> None:
+        for _ in range(frames):
+            self.sent += 1
+            pcm = np.full(FRAME_SAMPLES, self.sent, "<i2").tobytes()
+            self.mixer._deliver("a", self.peer, pcm)
+
+    def tick(self, frames: int = 1) -> int:
+        """Deliver ``frames``, mix one tick; returns the frame number played (0: silence)."""
+        self.deliver(frames)
+        self.mixer._mix_step(self.ticks)
+        self.ticks += 1
+        return int(np.frombuffer(self.sink.chunks[-1], "<i2")[0])
+
+    def steady(self, ticks: int) -> list[int]:
+        return [self.tick() for _ in range(ticks)]
+
+    @property
+    def queued(self) -> int:
+        return len(self.peer.buf)
+
+
+def test_steady_delivery_plays_at_once_with_no_underrun() -> None:
+    rig = Rig()
+    assert rig.mixer.cushion("a") == 1 and rig.mixer.cushion("nobody") == 0
+    played = rig.steady(2000)
+    assert played == list(range(1, 2001))  # each frame in the tick it arrived
+    assert rig.mixer.underruns == 0 and rig.mixer.drained == 0 and rig.queued == 0
+    assert rig.mixer.frames_received["a"] == 2000 and rig.mixer.level("a") > 0
+
+
+def test_underruns_grow_the_cushion_and_quiet_shrinks_it() -> None:
+    rig = Rig()
+    rig.steady(10)
+    for expected in (2, 3, 3):  # delivery stalls until the cushion runs dry: then one more
+        cushion = rig.mixer.cushion("a")
+        played = [rig.tick(0) for _ in range(cushion)]
+        assert played[-1] == 0 and 0 not in played[:-1]
+        assert rig.mixer.cushion("a") == expected
+        rig.tick(cushion + 1)  # the late frames arrive together
+        rig.steady(20)
+        assert rig.queued >= (expected - 1) * FRAME_BYTES
+    assert rig.mixer.underruns == 3
+    played = rig.steady(RELAX_TICKS)
+    assert rig.mixer.cushion("a") == 2
+    assert rig.mixer.underruns == 3 and 0 not in played
+    rig.steady(RELAX_TICKS)
+    assert rig.mixer.cushion("a") == 1
+    rig.steady(60)  # the frame the smaller cushion no longer needs is drained
+    assert rig.queued == 0
+    assert rig.mixer.underruns == 3
+
+
+def test_a_burst_is_drained_back_to_the_cushion() -> None:
+    rig = Rig()
+    rig.steady(100)
+    rig.tick(4)  # three frames more than usual arrive at once
+    assert rig.queued == 3 * FRAME_BYTES
+    played = rig.steady(100)
+    assert rig.queued == 0 and rig.mixer.drained == 3 * FRAME_BYTES
+    assert rig.mixer.underruns == 0 and 0 not in played
+    assert played[-1] == rig.sent  # the newest frame plays as it arrives again
+    assert played == sorted(played)  # only the oldest audio was dropped
+
+
+def test_bursty_delivery_is_played_without_dropping_anything() -> None:
+    rig = Rig()
+    played = [rig.tick(2 if i % 2 == 0 else 0) for i in range(1000)]
+    assert played == list(range(1, 1001))
+    assert rig.mixer.underruns == 0 and rig.mixer.drained == 0
+
+
+def test_jitter_frames_is_the_smallest_cushion_and_a_flood_is_capped() -> None:
+    rig = Rig(jitter_frames=2, max_queue_ms=120)
+    assert rig.tick() == 0  # gathering two frames first
+    assert rig.tick() == 1 and rig.mixer.cushion("a") == 2
+    rig.steady(RELAX_TICKS + 60)
+    assert rig.mixer.cushion("a") == 2 and rig.mixer.underruns == 0
+    rig.deliver(20)  # 400 ms at once: never more than 120 ms is kept
+    assert rig.queued <= 6 * FRAME_BYTES
+    assert rig.mixer.drained > 0
