@@ -1,10 +1,11 @@
 """Remote audio to one speaker: ``SpeakerMixer``.
 
 One receive task per remote audio track fills that peer's queue (decoded mono PCM); one mixer
-task every 20 ms takes a frame from each peer that has its cushion, sums with clipping and
-writes to the sink. Each peer's cushion adapts (app/media/backlog.py ``Cushion``): one frame to
-start, one more after each underrun (up to 3), one less after 15 s without; audio queued beyond
-it for a whole second (a burst) is drained, so latency never stays up for good.
+task every 20 ms (started half a frame after the first frame arrives) takes a frame from each
+peer that has its cushion, sums with clipping and writes to the sink. Each peer's cushion adapts
+(app/media/backlog.py ``Cushion``): one frame to start, one more after each underrun (up to 3),
+one less after 15 s without; audio queued beyond it for a whole second (a burst) is drained, so
+latency never stays up for good.
 
 The mixer does not close the sink it was given: whoever created it owns it.
 """
@@ -113,9 +114,20 @@ class SpeakerMixer:
         peer = self._add_peer(peer_id)
         peer.task = loop.create_task(self._receive(peer_id, peer, track), name=f"mix-{peer_id}")
         self._own(peer.task)
-        if self._task is None:
-            self._task = loop.create_task(every_frame(self._mix_step), name="speaker-mixer")
+
+    def _start_clock(self) -> None:
+        """Start the 20 ms mix clock (once), half a frame after the first frame arrived: ticks
+        then fall between the hand-outs of a steadily paced peer, never within timer jitter of
+        them (a tick just before a hand-out is an underrun, which costs a frame of cushion)."""
+        if self._task is None and not self._closed:
+            self._task = asyncio.get_running_loop().create_task(
+                self._clock(), name="speaker-mixer"
+            )
             self._own(self._task)
+
+    async def _clock(self) -> None:
+        await asyncio.sleep(PTIME / 2)
+        await every_frame(self._mix_step)
 
     def _add_peer(self, peer_id: str) -> _Peer:
         self.detach(peer_id)
@@ -142,6 +154,7 @@ class SpeakerMixer:
                 if peer.resampler is None and not _plain(frame):
                     peer.resampler = av.AudioResampler("s16", "mono", SAMPLE_RATE)
                 self._deliver(peer_id, peer, to_mono_s16(frame, peer.resampler))
+                self._start_clock()
         except MediaStreamError:
             log.debug("audio track of %s ended", peer_id)
         except Exception:

@@ -4,8 +4,13 @@ network, no sleeping. One tick is 20 ms of the mixer's clock."""
 
 from __future__ import annotations
 
-import numpy as np
+import asyncio
 
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamTrack
+
+from app.media.audio_tracks import PTIME, make_frame
 from app.media.mixer import SpeakerMixer, _Peer
 from app.media.pcm import FRAME_BYTES, FRAME_SAMPLES
 
@@ -112,3 +117,44 @@ def test_jitter_frames_is_the_smallest_cushion_and_a_flood_is_capped() -> None:
     rig.deliver(20)  # 400 ms at once: never more than 120 ms is kept
     assert rig.queued <= 6 * FRAME_BYTES
     assert rig.mixer.drained > 0
+
+
+class QueueTrack(MediaStreamTrack):
+    """An audio track handing out whatever frames the test puts in its queue."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: asyncio.Queue[av.AudioFrame] = asyncio.Queue()
+
+    async def recv(self) -> av.AudioFrame:
+        return await self.queue.get()
+
+
+class TimedSink(ListSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def write(self, pcm: bytes) -> None:
+        self.times.append(asyncio.get_running_loop().time())
+        super().write(pcm)
+
+
+async def test_the_mix_clock_starts_half_a_frame_after_the_first_frame() -> None:
+    loop = asyncio.get_running_loop()
+    sink, track = TimedSink(), QueueTrack()
+    mixer = SpeakerMixer(sink)
+    try:
+        mixer.attach("a", track)
+        await asyncio.sleep(0.06)
+        assert sink.times == [] and mixer._task is None  # no clock before any audio
+        arrived = loop.time()
+        track.queue.put_nowait(make_frame(np.full(FRAME_SAMPLES, 7, "<i2").tobytes(), 0, False))
+        await asyncio.sleep(0.1)
+        assert sink.times, "the mixer never wrote"
+        assert sink.times[0] - arrived >= PTIME / 2  # ticks sit between steady hand-outs
+        assert int(np.frombuffer(sink.chunks[0], "<i2")[0]) == 7  # that frame, played at once
+    finally:
+        await mixer.aclose()
