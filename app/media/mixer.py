@@ -120,9 +120,7 @@ class SpeakerMixer:
         then fall between the hand-outs of a steadily paced peer, never within timer jitter of
         them (a tick just before a hand-out is an underrun, which costs a frame of cushion)."""
         if self._task is None and not self._closed:
-            self._task = asyncio.get_running_loop().create_task(
-                self._clock(), name="speaker-mixer"
-            )
+            self._task = asyncio.get_running_loop().create_task(self._clock(), name="speaker-mixer")
             self._own(self._task)
 
     async def _clock(self) -> None:
