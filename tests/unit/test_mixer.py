@@ -13,19 +13,9 @@ from aiortc.mediastreams import MediaStreamTrack
 from app.media.audio_tracks import PTIME, make_frame
 from app.media.mixer import SpeakerMixer, _Peer
 from app.media.pcm import FRAME_BYTES, FRAME_SAMPLES
+from tests.unit.test_audio import ListSink
 
 RELAX_TICKS = 750  # 15 s of 20 ms ticks
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def write(self, pcm: bytes) -> None:
-        self.chunks.append(pcm)
-
-    def close(self) -> None:
-        pass
 
 
 class Rig:
