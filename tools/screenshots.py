@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import qasync
 from PySide6.QtWidgets import QApplication, QWidget
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +32,7 @@ from app.net.signaling import SignalingClient  # noqa: E402
 from app.ui.bridge import Bridge  # noqa: E402
 from app.ui.lan_card import LanCard  # noqa: E402
 from app.ui.main_window import MainWindow, apply_theme  # noqa: E402
+from app.ui.qt_loop import run_in_qt_loop  # noqa: E402
 from app.ui.settings_dialog import SettingsDialog  # noqa: E402
 
 
@@ -139,10 +139,7 @@ def run() -> int:
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(main(out))
+    run_in_qt_loop(app, main(out))
     return 0
 
 

@@ -15,7 +15,6 @@ import logging
 import signal
 import sys
 
-import qasync
 from PySide6.QtCore import QByteArray
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
@@ -38,6 +37,7 @@ from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow, apply_theme
 from app.ui.preview import VIDEO, camera_source
+from app.ui.qt_loop import run_in_qt_loop
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,4 @@ def run_app(args: argparse.Namespace) -> int:
         return 0
     app.setQuitOnLastWindowClosed(False)  # _main decides when to stop, after cleaning up
     apply_theme(app)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        return int(loop.run_until_complete(_main(app, args)))
+    return int(run_in_qt_loop(app, _main(app, args)))

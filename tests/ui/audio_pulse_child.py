@@ -26,7 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for app.*
 
 import aioice.ice
-import qasync
 from aiortc import RTCConfiguration, RTCPeerConnection
 from PySide6.QtCore import QCoreApplication
 
@@ -34,6 +33,7 @@ from app.media.audio import ToneSource
 from app.media.audio_tracks import AudioFeed, every_frame
 from app.media.mixer import SpeakerMixer
 from app.ui.audio_io import QtAudioIO
+from app.ui.qt_loop import run_in_qt_loop
 
 
 def say(line: str) -> None:
@@ -154,7 +154,4 @@ async def main(mode: str, mic_id: str, speaker_id: str) -> int:
 
 if __name__ == "__main__":
     app = QCoreApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        sys.exit(loop.run_until_complete(main(*sys.argv[1:4])))
+    sys.exit(run_in_qt_loop(app, main(*sys.argv[1:4])))

@@ -10,18 +10,15 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from app.ui.qt_loop import qt_loop
+
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     """A qasync event loop over pytest-qt's QApplication; run coroutines with run_until_complete."""
     qapp.setQuitOnLastWindowClosed(False)  # closing a test window must not stop the loop
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
+    with qt_loop(qapp) as loop:  # torn down as the app does it: Qt objects die on this thread
         yield loop
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 async def until(check: Callable[[], Any], within: float = 10.0, what: str = "") -> None:
