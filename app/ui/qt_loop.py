@@ -62,7 +62,7 @@ def qt_loop(app: QCoreApplication) -> Iterator[qasync.QEventLoop]:
         asyncio.set_event_loop(None)
         close_loop(loop)
         gc_guard.close()  # collects once here, on the Qt thread, then hands collection back
-        gc_guard.deleteLater()
+        _destroy(gc_guard)
 
 
 def run_in_qt_loop(app: QCoreApplication, coro: Coroutine[Any, Any, T]) -> T:

@@ -5,9 +5,16 @@ Each case runs in a child process: the hazard it guards against ends in a segfau
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import subprocess
 import sys
+
+import shiboken6
+from PySide6.QtWidgets import QApplication
+
+from app.ui.qt_loop import qt_loop, run_in_qt_loop
 
 CHILD = """
 import asyncio, gc, sys, threading, time
@@ -60,3 +67,18 @@ def test_close_loop_leaves_no_timer_for_another_thread() -> None:
 def test_plain_close_leaves_timers_a_worker_thread_destroys() -> None:
     done = run_child("plain")
     assert "Timers cannot be stopped from another thread" in done.stderr  # the hazard is real
+
+
+def test_qt_loop_collects_on_the_qt_thread_and_leaves_nothing_behind(qapp: QApplication) -> None:
+    was_enabled = gc.isenabled()
+
+    async def pending_timer() -> bool:
+        asyncio.get_running_loop().call_later(60, lambda: None)  # still pending at the end
+        return gc.isenabled()
+
+    with qt_loop(qapp) as loop:
+        assert loop.run_until_complete(pending_timer()) is False  # the Qt thread collects
+        timer = loop._timer
+    assert loop.is_closed() and not shiboken6.isValid(timer)
+    assert gc.isenabled() == was_enabled
+    assert run_in_qt_loop(qapp, pending_timer()) is False
