@@ -140,9 +140,7 @@ class QtAudioIO(QObject):
         self._stop(kind)
         if dev is None:
             return f"No {WHAT[kind].lower()} found: " + (
-                "the others hear silence."
-                if kind == "in"
-                else "you will not hear the others."
+                "the others hear silence." if kind == "in" else "you will not hear the others."
             )
         stream = open_stream(kind, dev, self)
         if isinstance(stream, str):
