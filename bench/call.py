@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from callstats import Peer, summarise, table, window
+from callstats import Peer, saturated, summarise, table, window
 
 ROOT = Path(__file__).resolve().parents[1]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -122,6 +122,12 @@ def report(result: dict[str, Any]) -> None:
     assert main is not None
     print(f"\n{result['peers']} peers (window {main['window_s']} s):")
     print("\n".join(table(main, baseline if ours else None, "ours" if ours else "baseline")))
+    for mode in MODES:
+        if mode in result and saturated(result[mode], os.cpu_count() or 1):
+            print(
+                f"  note: {mode} used the whole machine; its CPU % is a ceiling, not its demand "
+                "(compare CPU ms per received frame)"
+            )
     for mode in MODES:
         if mode in result:
             cpu = ", ".join(f"{k} {v}" for k, v in result[mode]["cpu_percent"].items())
