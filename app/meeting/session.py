@@ -23,6 +23,7 @@ from app.meeting.netconfig import with_turn
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
+from app.net.peers import PeerLink
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 
@@ -230,13 +231,16 @@ class Session:
                     continue
                 self._roster.reconnecting(peer_id, reason)
                 if self.my_id < peer_id:
-                    self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason))
+                    self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
                 else:  # only the offerer rebuilds; ask it to
                     self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
 
-    async def _rebuild(self, peer_id: str, reason: str) -> None:
+    async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:
+        """Replace the link to ``peer_id``; if ``dead`` is given, only if it is still that one
+        (a rebuild the peer asked for may have replaced it meanwhile: a second offer would cross
+        the first one's answer, which would then be applied to the wrong connection)."""
         link = self._links.get(peer_id)
-        if peer_id not in self.peers:
+        if peer_id not in self.peers or (dead is not None and link is not dead):
             return
         if reason == "asked by peer" and link and link.pc.connectionState in ("new", "connecting"):
             return  # a rebuild is already under way; the request crossed our new offer

@@ -192,3 +192,38 @@ async def test_dead_media_path_is_rebuilt(server: RendezvousServer) -> None:
     finally:
         await guest.close()
         await host.close()
+
+
+async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
+    server: RendezvousServer,
+) -> None:
+    """The peer's "reconnect" request and our own watchdog's verdict on the same dead link can
+    land in one loop iteration: the second must not replace the first's new connection (its
+    answer would then cross the second offer and be applied to the wrong connection)."""
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        offerer, other = sorted((host, guest), key=lambda peer: peer.session.my_id)
+        s, oid = offerer.session, other.session.my_id
+        await until(lambda: offerer.media.video_frames(oid) > 5)
+        offers: list[str] = []
+        make_offer = s._offer
+
+        async def counted(peer_id: str) -> None:
+            offers.append(peer_id)
+            await make_offer(peer_id)
+
+        s._offer = counted  # type: ignore[method-assign]
+        judged_dead = s._links[oid]
+        s._tasks.for_peer(oid, s._rebuild(oid, "asked by peer"))
+        s._tasks.for_peer(oid, s._rebuild(oid, "no media", judged_dead))
+        await until(lambda: s._links.get(oid) not in (None, judged_dead))
+        frames = offerer.media.video_frames(oid)
+        await until(lambda: offerer.media.video_frames(oid) > frames + 15)
+        assert offers == [oid]
+        assert s._links[oid].pc.connectionState == "connected"
+    finally:
+        await guest.close()
+        await host.close()
