@@ -273,6 +273,7 @@ class Admitted(Message):
 class Offer(Message):
     sdp: str
     name: str  # sender's display name
+    attempt: int  # the offerer's connection attempt to this peer: 1, 2, ... (rebuilds count up)
 
 
 @_message("signal", "answer")
@@ -280,6 +281,7 @@ class Offer(Message):
 class Answer(Message):
     sdp: str
     name: str
+    attempt: int  # the offer's, echoed: an answer to a superseded offer is recognised and dropped
 
 
 @_message("signal", "candidate")

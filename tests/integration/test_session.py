@@ -13,6 +13,7 @@ from app.meeting import events as ev
 from app.meeting.headless import MediaOptions, build_media, close_media
 from app.meeting.links import Link, new_secret
 from app.meeting.session import Session
+from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import b64d
 from app.net.signaling import SignalingClient
@@ -224,6 +225,36 @@ async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
         await until(lambda: offerer.media.video_frames(oid) > frames + 15)
         assert offers == [oid]
         assert s._links[oid].pc.connectionState == "connected"
+    finally:
+        await guest.close()
+        await host.close()
+
+
+async def test_an_answer_to_a_superseded_offer_is_dropped(server: RendezvousServer) -> None:
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        offerer, other = sorted((host, guest), key=lambda peer: peer.session.my_id)
+        s, oid = offerer.session, other.session.my_id
+        await until(lambda: offerer.media.video_frames(oid) > 5)
+        relay, held = s._relay, []
+
+        async def hold(peer_id: str, msg: p.Message) -> None:
+            held.append(msg)
+
+        s._relay = hold  # type: ignore[method-assign]
+        await s._rebuild(oid, "test")  # a second attempt, its offer held back for now
+        (offer,) = held
+        assert isinstance(offer, p.Offer) and offer.attempt == 2
+        new = s._links[oid]
+        await s._accept(oid, p.Answer(sdp="v=0\r\n", name="Gus", attempt=1))  # a late answer
+        assert s._links[oid] is new and new.pc.signalingState == "have-local-offer"
+        s._relay = relay  # type: ignore[method-assign]
+        await relay(oid, offer)  # the real offer goes out: its answer is taken, media is back
+        frames = offerer.media.video_frames(oid)
+        await until(lambda: offerer.media.video_frames(oid) > frames + 15)
     finally:
         await guest.close()
         await host.close()

@@ -41,8 +41,8 @@ SAMPLES: list[p.Message] = [
     p.KnockWait(pub="aG9zdC1rZXk", nonce="bm9uY2U", timeout_s=60),
     p.KnockReveal(pub="Z3Vlc3Qta2V5"),
     p.Admitted(pub="aG9zdC1rZXk", box="c2VhbGVk"),
-    p.Offer(sdp="v=0\r\n", name="Alice"),
-    p.Answer(sdp="v=0\r\n", name="Bob"),
+    p.Offer(sdp="v=0\r\n", name="Alice", attempt=1),
+    p.Answer(sdp="v=0\r\n", name="Bob", attempt=1),
     p.Candidate(
         candidate="candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdp_mid="0", sdp_mline_index=0
     ),

@@ -30,7 +30,7 @@ def _pair() -> tuple[Sealer, Sealer]:
 
 def test_round_trip_and_no_plaintext() -> None:
     alice, bob = _pair()
-    offer = p.Offer(sdp="v=0\r\na=fingerprint:sha-256 AB:CD\r\n", name="Alice")
+    offer = p.Offer(sdp="v=0\r\na=fingerprint:sha-256 AB:CD\r\n", name="Alice", attempt=1)
     blob = alice.seal("bob", offer)
     assert "fingerprint" not in blob and "Alice" not in blob
     assert b"v=0" not in b64d(blob)
