@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -53,6 +54,28 @@ async def server() -> AsyncIterator[RendezvousServer]:
 
 def room_link(server: RendezvousServer, name: str = "team-sync") -> Link:
     return Link("127.0.0.1", server.port, name, new_secret())
+
+
+@contextlib.asynccontextmanager
+async def two_in_a_room(server: RendezvousServer) -> AsyncIterator[tuple[Link, Peer, Peer]]:
+    """Hana creates a room and Gus joins it; both leave afterwards."""
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        yield link, host, guest
+    finally:
+        await guest.close()
+        await host.close()
+
+
+async def offering_side(host: Peer, guest: Peer) -> tuple[Peer, str]:
+    """The peer that offers (the lower id) and the other's id, once video flows to it."""
+    offerer, other = sorted((host, guest), key=lambda peer: peer.session.my_id)
+    oid = other.session.my_id
+    await until(lambda: offerer.media.video_frames(oid) > 5)
+    return offerer, oid
 
 
 async def test_two_peers_call_chat_mute_and_leave(server: RendezvousServer) -> None:
@@ -119,11 +142,7 @@ async def test_wrong_secret_cannot_join(server: RendezvousServer) -> None:
 async def test_tampered_and_replayed_signaling_is_dropped(server: RendezvousServer) -> None:
     captured: list[str] = []
     server.on_relay = lambda room_id, blob: captured.append(blob)
-    link = room_link(server)
-    host, guest = Peer("Hana"), Peer("Gus")
-    try:
-        await host.session.create(link, "small", 3600)
-        await guest.session.join(link)
+    async with two_in_a_room(server) as (link, host, guest):
         await until(lambda: host.media.video_frames(guest.session.my_id) > 3)
         # An attacker who knows the room id (as the server does) joins and replays/tampers.
         from app.net.seal import RoomKeys
@@ -138,23 +157,13 @@ async def test_tampered_and_replayed_signaling_is_dropped(server: RendezvousServ
         frames = host.media.video_frames(guest.session.my_id)
         await asyncio.sleep(0.5)
         assert host.media.video_frames(guest.session.my_id) > frames  # the call went on
-    finally:
-        await guest.close()
-        await host.close()
 
 
 async def test_room_end_by_host_ends_everyones_call(server: RendezvousServer) -> None:
-    link = room_link(server)
-    host, guest = Peer("Hana"), Peer("Gus")
-    try:
-        await host.session.create(link, "small", 3600)
-        await guest.session.join(link)
+    async with two_in_a_room(server) as (_link, host, guest):
         await host.session.end_room()
         await until(lambda: bool(guest.of(ev.SessionEnded)))
         assert guest.of(ev.SessionEnded)[0].reason == "ended"  # type: ignore[attr-defined]
-    finally:
-        await guest.close()
-        await host.close()
 
 
 def _blackhole(session: Session, peer_id: str) -> list[tuple[object, object]]:
@@ -170,11 +179,7 @@ def _blackhole(session: Session, peer_id: str) -> list[tuple[object, object]]:
 
 
 async def test_dead_media_path_is_rebuilt(server: RendezvousServer) -> None:
-    link = room_link(server)
-    host, guest = Peer("Hana"), Peer("Gus")
-    try:
-        await host.session.create(link, "small", 3600)
-        await guest.session.join(link)
+    async with two_in_a_room(server) as (_link, host, guest):
         gid, hid = guest.session.my_id, host.session.my_id
         await until(lambda: host.media.video_frames(gid) > 5 and guest.media.video_frames(hid) > 5)
         _blackhole(host.session, gid)
@@ -190,9 +195,6 @@ async def test_dead_media_path_is_rebuilt(server: RendezvousServer) -> None:
         assert "reconnecting" in states
         assert host.of(ev.PeerLeft) == [] and guest.of(ev.PeerLeft) == []
         assert any("reconnected" in e.text for e in guest.of(ev.Notice) + host.of(ev.Notice))
-    finally:
-        await guest.close()
-        await host.close()
 
 
 async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
@@ -201,14 +203,9 @@ async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
     """The peer's "reconnect" request and our own watchdog's verdict on the same dead link can
     land in one loop iteration: the second must not replace the first's new connection (its
     answer would then cross the second offer and be applied to the wrong connection)."""
-    link = room_link(server)
-    host, guest = Peer("Hana"), Peer("Gus")
-    try:
-        await host.session.create(link, "small", 3600)
-        await guest.session.join(link)
-        offerer, other = sorted((host, guest), key=lambda peer: peer.session.my_id)
-        s, oid = offerer.session, other.session.my_id
-        await until(lambda: offerer.media.video_frames(oid) > 5)
+    async with two_in_a_room(server) as (_link, host, guest):
+        offerer, oid = await offering_side(host, guest)
+        s = offerer.session
         offers: list[str] = []
         make_offer = s._offer
 
@@ -225,20 +222,12 @@ async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
         await until(lambda: offerer.media.video_frames(oid) > frames + 15)
         assert offers == [oid]
         assert s._links[oid].pc.connectionState == "connected"
-    finally:
-        await guest.close()
-        await host.close()
 
 
 async def test_an_answer_to_a_superseded_offer_is_dropped(server: RendezvousServer) -> None:
-    link = room_link(server)
-    host, guest = Peer("Hana"), Peer("Gus")
-    try:
-        await host.session.create(link, "small", 3600)
-        await guest.session.join(link)
-        offerer, other = sorted((host, guest), key=lambda peer: peer.session.my_id)
-        s, oid = offerer.session, other.session.my_id
-        await until(lambda: offerer.media.video_frames(oid) > 5)
+    async with two_in_a_room(server) as (_link, host, guest):
+        offerer, oid = await offering_side(host, guest)
+        s = offerer.session
         relay, held = s._relay, []
 
         async def hold(peer_id: str, msg: p.Message) -> None:
@@ -255,6 +244,3 @@ async def test_an_answer_to_a_superseded_offer_is_dropped(server: RendezvousServ
         await relay(oid, offer)  # the real offer goes out: its answer is taken, media is back
         frames = offerer.media.video_frames(oid)
         await until(lambda: offerer.media.video_frames(oid) > frames + 15)
-    finally:
-        await guest.close()
-        await host.close()
