@@ -37,6 +37,7 @@ class PeerInfo:
     cam: bool = True
     screen: bool = False
     reconnecting: bool = False
+    offers: int = 0  # offers we made to this peer; the latest one's number is its ``attempt``
 
 
 class Roster:

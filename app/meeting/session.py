@@ -54,7 +54,6 @@ class Session:
         self._roster = Roster(media, self._emit, self._tasks, clock)
         self.peers, self.chat_log = self._roster.peers, self._roster.chat_log
         self._links = self._roster.links  # read here; the roster opens and drops links
-        self._attempts: dict[str, int] = {}  # our latest offer's attempt number, per peer
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
         self._watch_interval = watch_interval
@@ -147,10 +146,11 @@ class Session:
             self._tasks.for_peer(peer_id, self._offer(peer_id))
 
     async def _offer(self, peer_id: str) -> None:
-        attempt = self._attempts[peer_id] = self._attempts.get(peer_id, 0) + 1
+        info = self._roster.info(peer_id)
+        info.offers += 1
         link = self._roster.open(peer_id, offerer=True, config=self.config)
         sdp = await link.make_offer()
-        offer = p.Offer(sdp=sdp, name=self.config.display_name, attempt=attempt)
+        offer = p.Offer(sdp=sdp, name=self.config.display_name, attempt=info.offers)
         await self._relay(peer_id, offer)
 
     # --- signaling ---------------------------------------------------------------------------
@@ -210,10 +210,11 @@ class Session:
         await self._relay(peer_id, answer)
 
     async def _accept(self, peer_id: str, answer: p.Answer) -> None:
-        link = self._links.get(peer_id)
-        if answer.attempt != self._attempts.get(peer_id):
+        info = self.peers.get(peer_id)
+        if info is None or answer.attempt != info.offers:
             log.info("dropped an answer from %s to a superseded offer", peer_id)
             return
+        link = self._links.get(peer_id)
         if link is None or not link.offerer or link.pc.signalingState != "have-local-offer":
             log.warning("unexpected answer from %s", peer_id)
             return
