@@ -23,7 +23,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from app.errors import MediaError
 from app.media.audio import rms
 from app.media.backlog import Backlogged, BacklogTrim
-from app.media.pcm import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, PcmSource
+from app.media.pcm import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_BYTES, SAMPLE_RATE, PcmSource
 from app.media.queued import next_item
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,11 @@ def make_frame(pcm: bytes, pts: int, stereo: bool = True) -> av.AudioFrame:
     By default both stereo channels carry the same signal: aiortc's Opus encoder converts mono
     to stereo with libswresample, which lowers the level by 3 dB; stereo passes unchanged.
     """
-    samples = np.frombuffer(pcm, dtype="<i2")
+    samples = len(pcm) // SAMPLE_BYTES
+    frame = av.AudioFrame(format="s16", layout="stereo" if stereo else "mono", samples=samples)
     if stereo:
-        samples = np.repeat(samples, 2)
-    frame = av.AudioFrame.from_ndarray(
-        samples.reshape(1, -1), format="s16", layout="stereo" if stereo else "mono"
-    )
+        pcm = np.repeat(np.frombuffer(pcm, dtype="<i2"), 2).tobytes()
+    frame.planes[0].update(pcm)
     frame.sample_rate = SAMPLE_RATE
     frame.pts = pts
     frame.time_base = TIME_BASE
@@ -79,9 +78,9 @@ async def finish_cancelled(tasks: list[asyncio.Task[None]]) -> None:
 class _FeedTrack(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, feed: AudioFeed) -> None:
+    def __init__(self, feed: AudioFeed, stereo: bool) -> None:
         super().__init__()
-        self._feed = feed
+        self._feed, self._stereo = feed, stereo
         self._frames: deque[tuple[int, bytes]] = deque(maxlen=TRACK_QUEUE_FRAMES)
         self._ready = asyncio.Event()
 
@@ -91,7 +90,7 @@ class _FeedTrack(MediaStreamTrack):
 
     async def recv(self) -> av.AudioFrame:
         pts, pcm = await next_item(self, self._frames, self._ready)
-        return make_frame(pcm, pts)
+        return make_frame(pcm, pts, self._stereo)
 
     def stop(self) -> None:
         super().stop()
@@ -110,7 +109,7 @@ class AudioFeed:
         self._tracks: list[_FeedTrack] = []
         self._task: asyncio.Task[None] | None = None
         self._muted = False
-        self._level = 0.0
+        self._last = SILENCE  # the last frame sent (its level is worked out only when asked)
         self._closed = False
         self._read_failed = False
         #: frames taken from the source so far (one per 20 ms, however many tracks)
@@ -127,9 +126,11 @@ class AudioFeed:
             loop = asyncio.get_running_loop()
             self._task = loop.create_task(every_frame(self._tick), name="audio-feed")
 
-    def new_track(self) -> MediaStreamTrack:
+    def new_track(self, stereo: bool = True) -> MediaStreamTrack:
+        """One more track carrying the microphone: stereo frames (both channels alike) for
+        aiortc's own encoder, mono for ours (app/media/encoders.py takes them as they are)."""
         self.start()
-        track = _FeedTrack(self)
+        track = _FeedTrack(self, stereo)
         self._tracks.append(track)
         return track
 
@@ -141,12 +142,12 @@ class AudioFeed:
         """While muted every track carries digital silence, with unchanged timing."""
         self._muted = muted
         if muted:
-            self._level = 0.0
+            self._last = SILENCE
 
     @property
     def level(self) -> float:
         """RMS (0..1) of the last frame sent; 0 while muted."""
-        return self._level
+        return rms(self._last)
 
     @property
     def track_count(self) -> int:
@@ -184,9 +185,7 @@ class AudioFeed:
         self.frames_read += 1
         if self._muted:
             pcm = SILENCE
-            self._level = 0.0
-        else:
-            self._level = rms(pcm)
+        self._last = pcm
         for track in list(self._tracks):
             track.offer(index * FRAME_SAMPLES, pcm)
 

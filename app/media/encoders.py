@@ -136,10 +136,8 @@ class AudioEncoder:
     def encode(self, frame: av.AudioFrame) -> list[tuple[av.Packet[Any], int]]:
         """Packets with their audio level (dBov, -127..0), pts in 1/48000 s."""
         out = []
-        for samples in self._mono_chunks(frame):
+        for samples, chunk in self._mono_chunks(frame):
             level = audio_level(samples)
-            chunk = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-            chunk.sample_rate = 48_000
             for packet in self._ctx.encode(chunk):
                 packet.pts, packet.time_base = self._pts, AUDIO_TIME_BASE
                 self._pts += 960
@@ -147,16 +145,26 @@ class AudioEncoder:
         self.frames += 1
         return out
 
-    def _mono_chunks(self, frame: av.AudioFrame) -> list[npt.NDArray[np.int16]]:
-        """960-sample s16 mono chunks: numpy for the usual frame, else libswresample."""
+    def _mono_chunks(
+        self, frame: av.AudioFrame
+    ) -> list[tuple[npt.NDArray[np.int16], av.AudioFrame]]:
+        """960-sample s16 mono chunks (samples, frame to encode): the usual mono frame as it
+        is, numpy for stereo, else libswresample."""
         channels = len(frame.layout.channels)
         if frame.format.name == "s16" and frame.sample_rate == 48_000 and frame.samples == 960:
-            if channels == 1:
-                return [_s16(frame)]
+            if channels == 1:  # what our microphone feed gives encode-once
+                frame.pts = None  # the encoder counts its own time stamps
+                return [(_s16(frame), frame)]
             if channels == 2:  # packed stereo: L R L R ...
                 pairs = frame.to_ndarray().reshape(-1, 2).astype(np.int32)
-                return [((pairs[:, 0] + pairs[:, 1]) // 2).astype(np.int16)]
-        return [_s16(c) for c in self._resampler.resample(frame)]
+                return [_chunk(((pairs[:, 0] + pairs[:, 1]) // 2).astype(np.int16))]
+        return [_chunk(_s16(c)) for c in self._resampler.resample(frame)]
+
+
+def _chunk(samples: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16], av.AudioFrame]:
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = 48_000
+    return samples, frame
 
 
 def _s16(frame: av.AudioFrame) -> npt.NDArray[np.int16]:
@@ -168,7 +176,7 @@ def audio_level(samples: npt.NDArray[np.int16]) -> int:
     ``compute_audio_level_dbov`` returns, with numpy instead of a Python loop per sample."""
     if not samples.size:
         return -127
-    x = samples.astype(np.float64)
+    x = samples.astype(np.float32)
     rms = float(np.sqrt(np.dot(x, x) / x.size)) / 32767.0
     if rms <= 0:
         return -127

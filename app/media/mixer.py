@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 import av
 import numpy as np
@@ -23,7 +24,15 @@ from app.errors import MediaError
 from app.media.audio import rms
 from app.media.audio_tracks import PTIME, every_frame, finish_cancelled
 from app.media.backlog import Cushion
-from app.media.pcm import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_BYTES, SAMPLE_RATE, PcmSink
+from app.media.pcm import (
+    FRAME_BYTES,
+    FRAME_MS,
+    FRAME_SAMPLES,
+    PCM_HOOK,
+    SAMPLE_BYTES,
+    SAMPLE_RATE,
+    PcmSink,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +67,10 @@ class _Peer:
         self.buf = bytearray()  # decoded mono PCM not yet mixed
         self.cushion = cushion
         self.primed = False  # the cushion was gathered since the start or the last underrun
-        self.level = 0.0
+        self.played = b""  # what was last played (its level is worked out only when asked)
         self.resampler: av.AudioResampler | None = None
         self.task: asyncio.Task[None] | None = None
+        self.track: MediaStreamTrack | None = None
 
 
 class SpeakerMixer:
@@ -99,7 +109,7 @@ class SpeakerMixer:
     def level(self, peer_id: str) -> float:
         """RMS (0..1) of what was last played for ``peer_id``; 0 for unknown peers."""
         peer = self._peers.get(peer_id)
-        return peer.level if peer else 0.0
+        return rms(peer.played) if peer else 0.0
 
     def cushion(self, peer_id: str) -> int:
         """``peer_id``'s current cushion in 20 ms frames; 0 for unknown peers."""
@@ -112,6 +122,10 @@ class SpeakerMixer:
             raise MediaError("The speaker mixer was closed; create a new SpeakerMixer.")
         loop = asyncio.get_running_loop()
         peer = self._add_peer(peer_id)
+        peer.track = track
+        # our playout (app/net/playout.py) hands its PCM straight to the peer's queue; the task
+        # still takes frames from any other source, and notices when the track ends
+        setattr(track, PCM_HOOK, partial(self._push, peer_id, peer))
         peer.task = loop.create_task(self._receive(peer_id, peer, track), name=f"mix-{peer_id}")
         self._own(peer.task)
 
@@ -140,8 +154,16 @@ class SpeakerMixer:
 
     def detach(self, peer_id: str) -> None:
         peer = self._peers.pop(peer_id, None)
+        if peer and peer.track is not None and hasattr(peer.track, PCM_HOOK):
+            delattr(peer.track, PCM_HOOK)
         if peer and peer.task and peer.task is not asyncio.current_task():
             peer.task.cancel()
+
+    def _push(self, peer_id: str, peer: _Peer, pcm: bytes) -> None:
+        """A decoded mono frame handed over directly (no av.AudioFrame, no queue, no wake-up)."""
+        if self._peers.get(peer_id) is peer:
+            self._deliver(peer_id, peer, pcm)
+            self._start_clock()
 
     async def _receive(self, peer_id: str, peer: _Peer, track: MediaStreamTrack) -> None:
         try:
@@ -194,7 +216,7 @@ class SpeakerMixer:
         mix = np.zeros(FRAME_SAMPLES, dtype=np.int32)
         for peer in self._peers.values():
             chunk = self._take(peer)
-            peer.level = rms(chunk) if chunk else 0.0
+            peer.played = chunk or b""
             if chunk:
                 mix += np.frombuffer(chunk, dtype="<i2")
         try:

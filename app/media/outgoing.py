@@ -39,7 +39,7 @@ class Outgoing:
         if not self.encode_once or self._closed:
             return self._audio.new_track(), self._video.new_track()
         if self.audio_encoder is None:
-            self.audio_encoder = SharedEncoder(self._audio.new_track())
+            self.audio_encoder = SharedEncoder(self._audio.new_track(stereo=False))
         if self.video_encoder is None:
             source = self._video.source
             quality = QualityController(

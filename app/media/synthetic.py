@@ -8,6 +8,7 @@ bitrates, where any subtler watermark would be quantised away.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, cast
 
@@ -92,10 +93,17 @@ def read_stamp(frame: av.VideoFrame) -> tuple[int, int] | None:
     h, w = STAMP_ROWS * bh, STAMP_COLS * bw
     if frame.height < h or frame.width < w:
         return None
-    y = plane_view(frame, 0)[:h, :w].astype(np.float32).reshape(STAMP_ROWS, bh, STAMP_COLS, bw)
-    mh, mw = bh // 4, bw // 4  # skip block edges, where compression rings and neighbours bleed
-    means = y[:, mh : bh - mh, :, mw : bw - mw].mean(axis=(1, 3))
-    raw = np.packbits(means > (BLACK + WHITE) / 2, axis=1).tobytes()
+    # Three lines through the middle of each row of blocks, the middle half of each block:
+    # block edges, where compression rings and neighbours bleed, are skipped, and the frame is
+    # read in a few microseconds (a benchmark reads every frame on the loop it measures).
+    lines = _probe_lines(bh)
+    y = plane_view(frame, 0)[lines, :w].reshape(
+        STAMP_ROWS, len(lines) // STAMP_ROWS, STAMP_COLS, bw
+    )
+    mw = bw // 4
+    sums = y[:, :, :, mw : bw - mw].sum(axis=(1, 3), dtype=np.uint32)
+    count = y.shape[1] * (bw - 2 * mw)
+    raw = np.packbits(sums > count * (BLACK + WHITE) / 2, axis=1).tobytes()
     if raw[0] != _GUARD_TOP or raw[-1] != _GUARD_BOTTOM:
         return None
     syndrome = _crc16(raw[1:9]) ^ int.from_bytes(raw[9:11], "big")
@@ -104,6 +112,13 @@ def read_stamp(frame: av.VideoFrame) -> tuple[int, int] | None:
         return None
     word = int.from_bytes(raw[1:9], "big") ^ flips
     return word >> 32, word & 0xFFFFFFFF
+
+
+@functools.cache
+def _probe_lines(bh: int) -> npt.NDArray[np.intp]:
+    """Luma rows read by ``read_stamp``: at 3/8, 1/2 and 5/8 of each row of blocks."""
+    offsets = sorted({3 * bh // 8, bh // 2, 5 * bh // 8})
+    return np.array([r * bh + o for r in range(STAMP_ROWS) for o in offsets], dtype=np.intp)
 
 
 def _crc16(data: bytes) -> int:

@@ -3,8 +3,9 @@
 Installed in place of the receiver's jitter buffer: ``add`` takes every depayloaded RTP packet
 and hands aiortc nothing to decode. One loop timer (owned here, cancelled by ``close()``; a timer
 callback costs less than a task waking 50 times a second) plays a frame per tick of the
-AudioJitterBuffer: decodes it, rebuilds it from FEC or conceals it, and puts an s16 mono 48 kHz
-AudioFrame on the receiver's track. The track's queue is kept short: if nobody reads it, old
+AudioJitterBuffer: decodes it, rebuilds it from FEC or conceals it, and hands the s16 mono 48 kHz
+PCM to whoever plays the receiver's track (app.media.pcm.PCM_HOOK, set by the speaker mixer), or
+else puts it on the track as an AudioFrame. The track's queue is kept short: if nobody reads it, old
 frames are dropped rather than piling up.
 """
 
@@ -20,6 +21,7 @@ import av
 import numpy as np
 from aiortc.jitterbuffer import JitterBuffer
 
+from app.media.pcm import PCM_HOOK
 from app.net.audio_jitter import FRAME_TS, AudioJitterBuffer
 from app.net.opus import OpusDecoder
 
@@ -88,6 +90,11 @@ class AudioPlayout:
     def _emit(self, pcm: bytes) -> None:
         track = self._receiver.track
         if track is None or track.readyState != "live":
+            return
+        consumer = getattr(track, PCM_HOOK, None)
+        if consumer is not None:  # the mixer takes PCM directly: skip the frame and the queue
+            self._pts += FRAME_TS
+            consumer(pcm)
             return
         samples = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")

@@ -15,12 +15,15 @@ import aioice
 import pytest
 from aiortc import MediaStreamTrack
 
-from app.media.audio import ToneSource
+from app.media.audio import ToneSource, tone_power
 from app.media.audio_tracks import AudioFeed
+from app.media.mixer import SpeakerMixer
 from app.media.outgoing import Outgoing
+from app.media.pcm import PCM_HOOK
 from app.media.synthetic import SyntheticCamera, read_stamp
 from app.media.video import VideoFeed
 from app.net.peers import IdleVideoTrack, PeerLink
+from tests.unit.test_audio import ListSink
 
 pytestmark = pytest.mark.usefixtures("loopback")
 
@@ -226,3 +229,32 @@ async def test_every_media_datagram_fits_1200_bytes(monkeypatch: pytest.MonkeyPa
         await sender.close()
     assert len(sizes) > 50
     assert max(sizes) <= 1200
+
+
+async def test_the_playout_hands_pcm_to_the_mixer_without_frames() -> None:
+    """The adaptive playout gives its decoded PCM straight to the speaker mixer (no AudioFrame,
+    nothing on the track's queue); once the mixer lets go, the track gets frames again."""
+    sender = Sender()
+    pair = Pair(sender, "b")
+    sink = ListSink()
+    mixer = SpeakerMixer(sink)
+    try:
+        await pair.connect()
+        track = pair.tracks["audio"]
+        mixer.attach("a", track)
+        assert callable(getattr(track, PCM_HOOK))
+        await until(lambda: mixer.frames_received["a"] >= 30)
+        assert tone_power(b"".join(sink.chunks[-10:]), 440.0) > 0.01  # A's tone, decoded
+        assert track._queue.qsize() == 0  # type: ignore[attr-defined]  # nothing went that way
+        assert track.readyState == "live" and mixer.peers == ["a"]
+
+        mixer.detach("a")
+        assert not hasattr(track, PCM_HOOK)
+        played = mixer.frames_received["a"]
+        frame: Any = await asyncio.wait_for(track.recv(), 2)  # frames for recv() again
+        assert frame.format.name == "s16" and frame.samples == 960
+        assert mixer.frames_received["a"] == played
+    finally:
+        await mixer.aclose()
+        await pair.close()
+        await sender.close()

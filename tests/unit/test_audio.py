@@ -208,6 +208,17 @@ async def test_feed_reads_once_per_tick_for_all_tracks_and_mutes() -> None:
         feed.new_track()
 
 
+async def test_a_mono_feed_track_carries_the_same_samples() -> None:
+    feed = AudioFeed(ToneSource(440.0, 0.3))
+    stereo, mono = feed.new_track(), feed.new_track(stereo=False)
+    try:
+        a, b = await recv_audio(stereo), await recv_audio(mono)
+        assert (b.layout.name, b.samples, b.pts) == ("mono", FRAME_SAMPLES, a.pts)
+        assert (a.to_ndarray()[0][::2] == b.to_ndarray()[0]).all() and b.to_ndarray().any()
+    finally:
+        await feed.aclose()
+
+
 async def test_mixer_sums_peers_and_detaches_ended_tracks() -> None:
     feed_a, feed_b = AudioFeed(ToneSource(440.0, 0.2)), AudioFeed(ToneSource(1000.0, 0.2))
     sink = ListSink()

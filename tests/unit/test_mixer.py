@@ -12,7 +12,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from app.media.audio_tracks import PTIME, make_frame
 from app.media.mixer import SpeakerMixer, _Peer
-from app.media.pcm import FRAME_BYTES, FRAME_SAMPLES
+from app.media.pcm import FRAME_BYTES, FRAME_SAMPLES, PCM_HOOK
 from tests.unit.test_audio import ListSink
 
 RELAX_TICKS = 750  # 15 s of 20 ms ticks
@@ -146,5 +146,25 @@ async def test_the_mix_clock_starts_half_a_frame_after_the_first_frame() -> None
         assert sink.times, "the mixer never wrote"
         assert sink.times[0] - arrived >= PTIME / 2  # ticks sit between steady hand-outs
         assert int(np.frombuffer(sink.chunks[0], "<i2")[0]) == 7  # that frame, played at once
+    finally:
+        await mixer.aclose()
+
+
+async def test_pcm_handed_to_the_hook_is_mixed_and_a_stale_hook_is_ignored() -> None:
+    sink, track, again = ListSink(), QueueTrack(), QueueTrack()
+    mixer = SpeakerMixer(sink)
+    try:
+        mixer.attach("a", track)
+        hook = getattr(track, PCM_HOOK)
+        hook(np.full(FRAME_SAMPLES, 5, "<i2").tobytes())
+        await asyncio.sleep(0.05)
+        assert mixer.frames_received["a"] == 1 and mixer._task is not None  # the clock started
+        assert int(np.frombuffer(sink.chunks[0], "<i2")[0]) == 5
+        mixer.attach("a", again)  # the peer's track was replaced: the old hook is dropped
+        assert not hasattr(track, PCM_HOOK) and hasattr(again, PCM_HOOK)
+        hook(np.full(FRAME_SAMPLES, 9, "<i2").tobytes())
+        assert mixer.frames_received["a"] == 1
+        await asyncio.sleep(0.05)
+        assert all(9 not in np.frombuffer(c, "<i2") for c in sink.chunks)
     finally:
         await mixer.aclose()
