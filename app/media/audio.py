@@ -99,13 +99,25 @@ class ToneSource:
         self.amplitude = amplitude
         self._phase = 0.0  # radians at the start of the next frame, kept within [0, 2*pi)
         self._closed = False
+        # a whole number of hertz repeats every second: play one precomputed second in a loop
+        self._second = self._compute(SAMPLE_RATE // FRAME_SAMPLES) if freq == int(freq) else b""
+        self._offset = 0
 
     def read_frame(self) -> bytes | None:
         if self._closed:
             return None
+        if self._second:
+            start = self._offset
+            self._offset = (start + FRAME_BYTES) % len(self._second)
+            return self._second[start : start + FRAME_BYTES]
+        return self._compute(1)
+
+    def _compute(self, frames: int) -> bytes:
+        """The next ``frames`` frames of the sine."""
+        samples = frames * FRAME_SAMPLES
         step = 2.0 * math.pi * self.freq / SAMPLE_RATE
-        wave = np.sin(self._phase + step * np.arange(FRAME_SAMPLES, dtype=np.float64))
-        self._phase = (self._phase + step * FRAME_SAMPLES) % (2.0 * math.pi)
+        wave = np.sin(self._phase + step * np.arange(samples, dtype=np.float64))
+        self._phase = (self._phase + step * samples) % (2.0 * math.pi)
         return np.round(self.amplitude * 32767.0 * wave).astype("<i2").tobytes()
 
     def close(self) -> None:
