@@ -135,7 +135,8 @@ def install(pc: Any) -> ReceiveTuning:
 
 
 class _Watch:
-    """Forwards to the buffer; on the first packet, remembers which track it feeds."""
+    """Forwards to the buffer; on the first packet, remembers which track it feeds and steps
+    aside (the receiver then hands packets to the buffer itself)."""
 
     def __init__(self, buffer: Any, receiver: Any, tuning: ReceiveTuning) -> None:
         self._buffer, self._receiver, self._tuning = buffer, receiver, tuning
@@ -149,4 +150,6 @@ class _Watch:
         if not self._seen:
             self._seen = True
             self._tuning._track_seen(self._receiver, self._buffer)
+            if self._receiver.track is not None:  # seen: the buffer takes packets directly
+                setattr(self._receiver, _BUFFER, self._buffer)
         return self._buffer.add(packet)  # type: ignore[no-any-return]
