@@ -138,6 +138,7 @@ class AudioEncoder:
         out = []
         for samples, chunk in self._mono_chunks(frame):
             level = audio_level(samples)
+            chunk.pts = None  # the encoder counts its own time stamps
             for packet in self._ctx.encode(chunk):
                 packet.pts, packet.time_base = self._pts, AUDIO_TIME_BASE
                 self._pts += 960
@@ -153,7 +154,6 @@ class AudioEncoder:
         channels = len(frame.layout.channels)
         if frame.format.name == "s16" and frame.sample_rate == 48_000 and frame.samples == 960:
             if channels == 1:  # what our microphone feed gives encode-once
-                frame.pts = None  # the encoder counts its own time stamps
                 return [(_s16(frame), frame)]
             if channels == 2:  # packed stereo: L R L R ...
                 pairs = frame.to_ndarray().reshape(-1, 2).astype(np.int32)

@@ -173,8 +173,7 @@ class SpeakerMixer:
                     continue
                 if peer.resampler is None and not _plain(frame):
                     peer.resampler = av.AudioResampler("s16", "mono", SAMPLE_RATE)
-                self._deliver(peer_id, peer, to_mono_s16(frame, peer.resampler))
-                self._start_clock()
+                self._push(peer_id, peer, to_mono_s16(frame, peer.resampler))
         except MediaStreamError:
             log.debug("audio track of %s ended", peer_id)
         except Exception:
