@@ -21,6 +21,7 @@ from typing import Any
 
 import av
 from aiortc import MediaStreamTrack
+from aiortc.codecs import get_encoder
 from aiortc.mediastreams import MediaStreamError
 
 from app.media.encoders import AudioEncoder, VideoEncoder
@@ -66,6 +67,8 @@ class SharedEncoder:
         self._adapted_at = -1e9
         self._reconfigured_at = -1e9
         self._next_pts: float | None = None
+        self._packers: dict[str, Any] = {}  # codec name -> aiortc encoder, used only to pack()
+        self._packed: tuple[Encoded, list[bytes], int] | None = None  # the last item, packed
         self._closed = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="encode-once")
 
@@ -90,6 +93,21 @@ class SharedEncoder:
         due = now if urgent else max(now, self._last_key + KEYFRAME_GAP)
         if self._key_due is None or due < self._key_due:
             self._key_due = due
+
+    def packed(self, codec: Any, item: Encoded) -> tuple[list[bytes], int]:
+        """``item`` cut into RTP payloads once for every peer, and its RTP timestamp."""
+        if self._packed is not None and self._packed[0] is item:
+            return self._packed[1], self._packed[2]
+        if self.kind == "audio":
+            payloads, timestamp = [bytes(item.packet)], int(item.packet.pts or 0)
+        else:
+            name = codec.name.lower()
+            packer = self._packers.get(name)
+            if packer is None:
+                packer = self._packers[name] = get_encoder(codec)
+            payloads, timestamp = packer.pack(item.packet)
+        self._packed = (item, payloads, timestamp)
+        return payloads, timestamp
 
     def _forget(self, track: EncodedTrack) -> None:
         if track in self._tracks:
@@ -217,6 +235,8 @@ class EncodedTrack(MediaStreamTrack):
         self._queue: deque[Encoded] = deque()
         self._ready = asyncio.Event()
         self._synced = hub.kind == "audio"  # video starts at a keyframe
+        self._direct: Any = None  # a DirectSender (sender_binding) we push packets to
+        self._direct_error: Exception | None = None
 
     def use_codec(self, codec: str) -> None:
         if codec != self.codec:
@@ -237,8 +257,42 @@ class EncodedTrack(MediaStreamTrack):
                 self._hub.request_keyframe()
                 if not item.keyframe:
                     return
+        if self._direct is not None:
+            self._push(item)
+            return
         self._queue.append(item)
         self._ready.set()
+
+    def _push(self, item: Encoded) -> None:
+        direct = self._direct
+        if direct.sender.track is not self:  # replaced (replaceTrack): that sender moves on
+            self._direct = None
+            self._ready.set()
+            return
+        payloads, timestamp = self._hub.packed(direct.codec, item)
+        try:
+            direct.send(payloads, timestamp, item.audio_level)
+        except ConnectionError as exc:
+            self._direct, self._direct_error = None, exc
+            self._ready.set()
+
+    async def send_directly(self, direct: Any) -> None:
+        """Push every packet to ``direct`` as it is offered, until this track ends (then
+        MediaStreamError), the link fails (ConnectionError) or the sender's track is replaced
+        (then return)."""
+        self._direct, self._direct_error = direct, None
+        self._queue.clear()
+        try:
+            while self._direct is direct:
+                if self.readyState != "live":
+                    raise MediaStreamError
+                self._ready.clear()
+                await self._ready.wait()
+        finally:
+            if self._direct is direct:
+                self._direct = None
+        if self._direct_error is not None:
+            raise self._direct_error
 
     async def recv(self) -> Encoded:  # type: ignore[override]  # packets, not frames
         return await next_item(self, self._queue, self._ready)

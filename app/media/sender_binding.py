@@ -10,13 +10,26 @@ untouched. Payloads are limited to PACKET_MAX bytes so a packet fits a 1200-byte
 
 from __future__ import annotations
 
+import random
 from typing import Any, Protocol
 
 import aiortc.codecs.h264
 import aiortc.codecs.vpx
+from aiortc import clock
 from aiortc.codecs import get_encoder
 from aiortc.rtcrtpsender import RTCEncodedFrame
-from aiortc.rtp import RTCP_PSFB_APP, RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, unpack_remb_fci
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTP_HISTORY_SIZE,
+    RtcpPsfbPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
+from aiortc.utils import uint16_add, uint32_add
+
+from app.net.fastrecv import run_now
 
 #: video payload bytes per RTP packet (aiortc: 1300). With the RTP header and extensions
 #: (24 bytes), an RTX prefix (2) and the SRTP tag (up to 16), a datagram stays <= 1192 bytes.
@@ -61,6 +74,10 @@ def bind_sender(sender: Any) -> None:
             return await stock_next(codec)  # type: ignore[no-any-return]
         name = codec.name.lower()
         track.use_codec(name)
+        direct = getattr(track, "send_directly", None)
+        if direct is not None:  # the track pushes its packets to us as they are encoded
+            await direct(DirectSender(sender, codec))
+            return None
         item = await track.recv()
         if not sender._enabled:
             return None
@@ -93,3 +110,43 @@ def bind_sender(sender: Any) -> None:
 
     sender._next_encoded_frame = next_encoded_frame
     sender._handle_rtcp_packet = handle_rtcp_packet
+
+
+class DirectSender:
+    """Sends a packet source's items on ``sender`` the moment they are offered: what aiortc's
+    ``RTCRtpSender._run_rtp`` does per frame, without a task waking up per frame and peer.
+    It keeps the sender's history (for NACK/RTX) and its report counters as aiortc does."""
+
+    def __init__(self, sender: Any, codec: Any) -> None:
+        self.sender, self.codec = sender, codec
+        self._payload_type = codec.payloadType
+        self._sequence = random.randint(0, 0xFFFF)
+        self._origin = random.randint(0, 0xFFFFFFFF)
+        self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history
+        self._map = sender._RTCRtpSender__rtp_header_extensions_map
+        self._mid = sender._RTCRtpSender__mid
+
+    def send(self, payloads: list[bytes], timestamp: int, audio_level: int | None) -> None:
+        """Packetized payloads of one frame; raises ConnectionError once the link is down."""
+        sender = self.sender
+        if not sender._enabled or not payloads:
+            return
+        timestamp = uint32_add(self._origin, timestamp)
+        last = len(payloads) - 1
+        abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
+        for i, payload in enumerate(payloads):
+            marker = 1 if i == last else 0
+            packet = RtpPacket(
+                self._payload_type, marker, self._sequence, timestamp, sender._ssrc, payload
+            )
+            packet.extensions.abs_send_time = abs_send_time
+            packet.extensions.mid = self._mid
+            if audio_level is not None:
+                packet.extensions.audio_level = (False, -audio_level)
+            self._history[self._sequence % RTP_HISTORY_SIZE] = packet
+            run_now(sender.transport._send_rtp(packet.serialize(self._map)), ConnectionError)
+            sender._RTCRtpSender__octet_count += len(payload)
+            sender._RTCRtpSender__packet_count += 1
+            self._sequence = uint16_add(self._sequence, 1)
+        sender._RTCRtpSender__ntp_timestamp = clock.current_ntp_time()
+        sender._RTCRtpSender__rtp_timestamp = timestamp

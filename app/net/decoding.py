@@ -1,4 +1,4 @@
-"""A cheaper hand-over of decoded frames from aiortc's decoder threads to the event loop.
+"""Video decoding without a thread hop per frame, and a cheaper hand-over where a thread is used.
 
 aiortc 1.16 runs one decoder thread per receiver (``rtcrtpreceiver.decoder_worker``) and hands
 every decoded frame to the loop with ``asyncio.run_coroutine_threadsafe(queue.put(frame))``:
@@ -8,6 +8,13 @@ or more peers at 30 fps that is measurable event-loop time. ``install()`` (idemp
 process-wide) swaps in a worker that decodes the same way and hands frames over with a single
 ``loop.call_soon_threadsafe(queue.put_nowait, frame)``; the benchmark's stock-aiortc baseline
 does not call it.
+
+Even that hop costs: a thread woken per frame, then the loop woken to take the frame, several
+context switches each time. Decoding a 480p VP8 frame takes about half a millisecond, so
+``InlineDecoder`` (put in a receiver's place of its decoder queue by app.net.receive) decodes
+each frame on the loop the moment it is complete. A receiver whose frames take longer than
+INLINE_LIMIT on average (a large screen share on a slow machine) moves to a decoder thread of
+its own, keeping its decoder, so the loop (in the app, the GUI thread) never stalls for long.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import asyncio
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -24,6 +33,8 @@ from aiortc.codecs import get_decoder
 
 log = logging.getLogger(__name__)
 _STOCK = rtcrtpreceiver.decoder_worker
+INLINE_LIMIT = 0.004  # s: mean decode time above which a receiver gets a decoder thread
+_SMOOTHING = 16  # frames the mean decode time is taken over
 
 
 def install() -> None:
@@ -55,8 +66,19 @@ def decoder_worker(
     decode_error: threading.Event,
 ) -> None:
     """aiortc's decoder loop (same decoder choice and error handling), cheaper hand-over."""
-    codec_name = None
-    decoder: Any = None
+    if isinstance(input_q, InlineDecoder):  # it decodes on the loop: no thread needed
+        return
+    _decode_loop(loop, input_q, output_q, decode_error, None, None)
+
+
+def _decode_loop(
+    loop: asyncio.AbstractEventLoop,
+    input_q: queue.Queue[Any],
+    output_q: asyncio.Queue[Any],
+    decode_error: threading.Event,
+    decoder: Any,
+    codec_name: str | None,
+) -> None:
     while True:
         task = input_q.get()
         if task is None:  # the receiver stopped: tell the track it has ended
@@ -74,3 +96,62 @@ def decoder_worker(
         for frame in frames:
             if not _hand_over(loop, output_q, frame):
                 return
+
+
+class InlineDecoder:
+    """Takes the place of an aiortc receiver's decoder queue (``put``, ``qsize``) and decodes
+    each frame on the spot, on the loop; see the module doc. The receiver's ``put(None)`` when
+    it stops ends the track (and the decoder thread, if one was started)."""
+
+    def __init__(self, receiver: Any, clock: Callable[[], float] = time.perf_counter) -> None:
+        self._receiver = receiver  # its track (and the track's queue) comes with negotiation
+        self._error: threading.Event = receiver._RTCRtpReceiver__decoder_error
+        self._clock = clock
+        self._decoder: Any = None
+        self._codec_name: str | None = None
+        self.mean_seconds = 0.0  # smoothed decode time per frame
+        self._queue: queue.Queue[Any] | None = None  # set once decoding moved to a thread
+        self.thread: threading.Thread | None = None
+
+    @property
+    def _output(self) -> asyncio.Queue[Any]:
+        return self._receiver._track._queue  # type: ignore[no-any-return]
+
+    def qsize(self) -> int:
+        return self._queue.qsize() if self._queue is not None else 0
+
+    def put(self, task: Any) -> None:
+        if self._queue is not None:
+            self._queue.put(task)
+        elif task is None:  # the receiver stopped: the track ends
+            self._output.put_nowait(None)
+        else:
+            start = self._clock()
+            self._decode(*task)
+            self.mean_seconds += (self._clock() - start - self.mean_seconds) / _SMOOTHING
+            if self.mean_seconds > INLINE_LIMIT:
+                self._move_to_thread()
+
+    def _decode(self, codec: Any, encoded_frame: Any) -> None:
+        if codec.name != self._codec_name:
+            self._decoder, self._codec_name = get_decoder(codec), codec.name
+        try:
+            frames = self._decoder.decode(encoded_frame)
+        except av.FFmpegError as exc:  # keep the decoder: a reset breaks frames until a keyframe
+            log.warning("failed to decode a %s frame: %s", codec.name, exc)
+            self._error.set()
+            return
+        for frame in frames:
+            self._output.put_nowait(frame)
+
+    def _move_to_thread(self) -> None:
+        log.info("decoding takes %.1f ms a frame: moving it to a thread", 1e3 * self.mean_seconds)
+        self._queue = queue.Queue()
+        args = (asyncio.get_running_loop(), self._queue, self._output, self._error)
+        self.thread = threading.Thread(
+            target=_decode_loop,
+            args=(*args, self._decoder, self._codec_name),
+            name="video-decoder",
+            daemon=True,
+        )
+        self.thread.start()

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiortc.jitterbuffer import JitterBuffer
 
-from app.net import renack
+from app.net import decoding, remb, renack
 from app.net.jitter import VideoJitterBuffer
 from app.net.playout import AudioPlayout
 
@@ -124,10 +124,12 @@ def install(pc: Any) -> ReceiveTuning:
             buffer = AudioPlayout(receiver, _codec_of(receiver))
             tuning._playouts.append(buffer)
         else:
-            queue = getattr(receiver, _DECODER_QUEUE, None)
-            backlog = queue.qsize if queue is not None else (lambda: 0)
-            buffer = VideoJitterBuffer(_codec_of(receiver), backlog=backlog)
+            decoding.install()  # its worker leaves an InlineDecoder alone
+            inline = decoding.InlineDecoder(receiver)  # decodes on the loop (see decoding)
+            setattr(receiver, _DECODER_QUEUE, inline)
+            buffer = VideoJitterBuffer(_codec_of(receiver), backlog=inline.qsize)
             route_rtx(receiver)
+            remb.install(receiver)  # aiortc's bandwidth estimator, cheaper
             tuning.renackers[str(index)] = renack.attach(pc, receiver, buffer)
         setattr(receiver, _BUFFER, _Watch(buffer, receiver, tuning))
         tuning.buffers[str(index)] = buffer

@@ -22,6 +22,7 @@ from app.media.outgoing import Outgoing
 from app.media.pcm import PCM_HOOK
 from app.media.synthetic import SyntheticCamera, read_stamp
 from app.media.video import VideoFeed
+from app.net import fastrecv
 from app.net.peers import IdleVideoTrack, PeerLink
 from tests.unit.test_audio import ListSink
 
@@ -138,6 +139,23 @@ async def test_one_encoder_instance_serves_every_peer(call: Any) -> None:
     for pair in pairs:  # aiortc never made its own encoder for any of A's senders
         for transceiver in pair.a.pc.getTransceivers()[:2]:
             assert transceiver.sender._RTCRtpSender__encoder is None
+
+
+async def test_media_packets_skip_the_queues_and_the_sender_tasks(call: Any) -> None:
+    """Each receiver gets its SRTP packets straight from the socket (fastrecv), and each of A's
+    senders is pushed its packets as they are encoded (sender_binding.DirectSender)."""
+    sender, pairs, received = call
+    await asyncio.sleep(1.0)
+    for pair in pairs:
+        dtls = pair.b.pc.getTransceivers()[1].receiver.transport
+        shortcut = dtls.transport._connection.data_received
+        assert isinstance(shortcut, fastrecv.Shortcut)
+        total = dtls._RTCDtlsTransport__rx_packets
+        assert total > 50 and shortcut.packets > 0.8 * total  # all but handshake, SCTP
+    for hub in (sender.out.video_encoder, sender.out.audio_encoder):
+        assert hub is not None and len(hub.tracks) == 3
+        assert all(track._direct is not None for track in hub.tracks)
+    assert all(len(got) > 10 for got in received)
 
 
 async def test_a_pli_from_one_peer_yields_one_keyframe_that_every_peer_receives(

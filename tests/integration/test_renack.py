@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from aiortc import MediaStreamTrack
 
+from app.media.audio import ToneSource
+from app.media.audio_tracks import AudioFeed
+from app.media.outgoing import Outgoing
 from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
 from app.net import renack
@@ -85,13 +88,22 @@ async def drain(track: MediaStreamTrack, frames: list[Any]) -> None:
         frames.append(await track.recv())
 
 
-@pytest.mark.parametrize("enabled", [True, False], ids=["renack", "no-renack"])
+@pytest.mark.parametrize(
+    ("enabled", "encoded"),
+    [(True, False), (False, False), (True, True)],
+    ids=["renack", "no-renack", "renack-encode-once"],
+)
 async def test_a_lost_retransmission_is_asked_for_again(
-    enabled: bool, monkeypatch: pytest.MonkeyPatch
+    enabled: bool, encoded: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With encode-once (``encoded``), A's sender is a DirectSender: the retransmissions come
+    from the history it keeps for aiortc."""
     if not enabled:
         monkeypatch.setattr(renack, "MAX_ASKS", 0)
     feed = VideoFeed(SyntheticCamera(320, 240, 15, label="A"), fps=15)
+    audio = AudioFeed(ToneSource())
+    out = Outgoing(audio, feed)
+    video = out.new_tracks()[1] if encoded else feed.new_track()
     tracks: dict[str, MediaStreamTrack] = {}
 
     def link(peer: str, offerer: bool, video: Any) -> PeerLink:
@@ -106,7 +118,7 @@ async def test_a_lost_retransmission_is_asked_for_again(
             on_data=lambda *a: None,
         )
 
-    a, b = link("b", True, feed.new_track()), link("a", False, IdleVideoTrack())
+    a, b = link("b", True, video), link("a", False, IdleVideoTrack())
     dropper = Dropper(b.pc.getTransceivers()[1].receiver)
     buffer = b.receive.buffers["1"]
     frames: list[Any] = []
@@ -116,6 +128,8 @@ async def test_a_lost_retransmission_is_asked_for_again(
         await until(lambda: "video" in tracks)
         reader = asyncio.ensure_future(drain(tracks["video"], frames))
         await until(lambda: len(frames) >= 10)  # past the first keyframe
+        if encoded:  # A's sender takes the packets pushed to it, no task per frame
+            assert video._direct is not None  # type: ignore[attr-defined]
         skipped, repaired = buffer.frames_skipped, buffer.repaired
         dropper.armed = True
         await until(lambda: dropper.target is not None and dropper.rtx_dropped == 1)
@@ -138,4 +152,7 @@ async def test_a_lost_retransmission_is_asked_for_again(
             await asyncio.gather(reader, return_exceptions=True)
         await a.close()
         await b.close()
+        await out.aclose()
+        await audio.aclose()
+        feed.close()
         feed.close()

@@ -77,3 +77,56 @@ def test_install_is_idempotent_and_reversible() -> None:
     finally:
         if was:
             decoding.install()
+
+
+class _Receiver:
+    """What InlineDecoder reads from an aiortc receiver: its track's queue, its error flag."""
+
+    def __init__(self) -> None:
+        self._track = type("Track", (), {"_queue": asyncio.Queue()})()
+        self._RTCRtpReceiver__decoder_error = threading.Event()
+
+
+async def test_inline_decoder_decodes_on_the_spot_and_ends_the_track() -> None:
+    receiver = _Receiver()
+    inline = decoding.InlineDecoder(receiver)
+    out = receiver._track._queue
+    codec = _vp8()
+    for frame in _vp8_frames(3):
+        inline.put((codec, frame))
+        assert out.qsize() > 0  # decoded before put() returned: no thread, no hop
+    inline.put((codec, JitterFrame(data=b"\x00garbage", timestamp=99)))
+    assert receiver._RTCRtpReceiver__decoder_error.is_set()
+    inline.put(None)
+    got = [out.get_nowait() for _ in range(out.qsize())]
+    assert [read_stamp(f)[0] for f in got[:3]] == [0, 1, 2]  # type: ignore[index]
+    assert got[3:] == [None] and inline.qsize() == 0 and inline.thread is None
+
+
+async def test_slow_decoding_moves_to_a_thread_with_the_same_decoder() -> None:
+    """Frames that take longer than INLINE_LIMIT to decode go to a thread; the decoder goes
+    with them, so the next (inter) frames still decode without a new keyframe."""
+    ticks = iter(range(10_000))
+    receiver = _Receiver()
+    inline = decoding.InlineDecoder(receiver, clock=lambda: next(ticks) * 0.1)  # 100 ms each
+    out = receiver._track._queue
+    codec, frames = _vp8(), _vp8_frames(8)
+    inline.put((codec, frames[0]))  # mean 100/16 ms > INLINE_LIMIT: the next ones go to a thread
+    assert inline.thread is not None and inline.thread.is_alive()
+    for frame in frames[1:]:
+        inline.put((codec, frame))
+    inline.put(None)
+    got = [await asyncio.wait_for(out.get(), 5) for _ in range(9)]
+    await asyncio.to_thread(inline.thread.join, 5)
+    assert not inline.thread.is_alive()
+    assert [read_stamp(f)[0] for f in got[:8]] == list(range(8))  # type: ignore[index]
+    assert got[8] is None and not receiver._RTCRtpReceiver__decoder_error.is_set()
+
+
+def test_the_worker_leaves_an_inline_decoder_alone() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        inline = decoding.InlineDecoder(_Receiver())
+        decoding.decoder_worker(loop, inline, asyncio.Queue(), threading.Event())  # type: ignore[arg-type]
+    finally:
+        loop.close()  # returned at once: no thread blocks on the stand-in

@@ -1,0 +1,139 @@
+"""Media packets go from the socket to their receiver in one call, not through two queues.
+
+Stock, every datagram takes this path in aioice 0.10 / aiortc 1.16: ``StunProtocol`` tries to
+parse it as STUN (an exception for each media packet), the ICE connection puts it on an
+``asyncio.Queue``, and the DTLS transport's reader task wakes up, takes it off and handles it.
+That is a queue, a future and a task step per packet, about 700 times a second for each
+participant of a 4-person call. ``install(pc)`` (once the connection is up; idempotent) hands
+each SRTP/SRTCP datagram straight to the DTLS transport's own handlers, run to completion on the
+spot. Anything else (STUN, DTLS, SCTP data), and any packet that arrives while older ones still
+wait in the queue, takes the stock path, so the order of packets is kept.
+``patch_stun()`` (process-wide, idempotent) makes aioice skip its STUN parse for datagrams
+whose first byte cannot start a STUN message (RFC 7983 demultiplexing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import pylibsrtp
+from aioice import ice
+from aiortc import clock
+from aiortc.rtp import is_rtcp
+
+log = logging.getLogger(__name__)
+_HANDSHAKE_DONE = "_RTCDtlsTransport__handshake_done"
+_RX_BYTES = "_RTCDtlsTransport__rx_bytes"
+_RX_PACKETS = "_RTCDtlsTransport__rx_packets"
+_STOCK_DATAGRAM = ice.StunProtocol.datagram_received
+_pending: set[asyncio.Task[None]] = set()  # the rare handler that had to wait
+
+
+def patch_stun() -> None:
+    """Let aioice pass non-STUN datagrams on without trying to parse them as STUN."""
+    ice.StunProtocol.datagram_received = _datagram_received  # type: ignore[method-assign,assignment]
+
+
+def _datagram_received(self: Any, data: bytes, addr: tuple[Any, ...]) -> None:
+    if data and data[0] > 3:  # STUN messages start with 0b00 (RFC 7983)
+        self.receiver.data_received(data, self.local_candidate.component)
+    else:
+        _STOCK_DATAGRAM(self, data, addr)
+
+
+def run_now(
+    coro: Coroutine[Any, Any, None], reraise: type[Exception] | tuple[type[Exception], ...] = ()
+) -> None:
+    """Run ``coro`` on the spot; if it has to wait, a task finishes it (kept until done).
+    Errors are logged, except ``reraise`` ones that happen before it waits."""
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return
+    except reraise:
+        raise
+    except Exception:
+        log.exception("handling a media packet failed")
+        return
+    task = asyncio.get_running_loop().create_task(_finish(coro, waiting))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Drive ``coro`` on from where ``run_now`` left it (it yielded ``waiting``)."""
+    try:
+        while True:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                waiting._asyncio_future_blocking = False
+                try:
+                    await waiting
+                except asyncio.CancelledError:
+                    if not waiting.done():  # this task was cancelled, not what it waited for
+                        raise
+                except Exception:  # the coroutine gets it from result()
+                    pass
+            waiting = coro.send(None)
+    except StopIteration:
+        pass
+    except Exception:
+        log.exception("handling a media packet failed")
+    finally:
+        coro.close()
+
+
+def install(pc: Any) -> None:
+    """Shortcut the receive path of ``pc``'s DTLS transports (call when connected)."""
+    seen: set[int] = set()
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        if dtls is None or id(dtls) in seen:
+            continue
+        seen.add(id(dtls))
+        connection = getattr(dtls.transport, "_connection", None)
+        if connection is None or isinstance(connection.data_received, Shortcut):
+            continue
+        connection.data_received = Shortcut(dtls, connection)
+
+
+class Shortcut:
+    """Stands in for one aioice connection's ``data_received``; counts what it short-cut."""
+
+    def __init__(self, dtls: Any, connection: Any) -> None:
+        self._dtls, self._stock, self._queue = dtls, connection.data_received, connection._queue
+        self.packets = 0
+
+    def __call__(self, data: bytes, component: int) -> None:
+        dtls = self._dtls
+        if (
+            127 < data[0] < 192
+            and self._queue.empty()
+            and dtls._rx_srtp is not None
+            and getattr(dtls, _HANDSHAKE_DONE)
+        ):
+            self.packets += 1
+            _handle_srtp(dtls, data)
+        else:
+            self._stock(data, component)
+
+
+def _handle_srtp(dtls: Any, data: bytes) -> None:
+    """What RTCDtlsTransport._recv_next does with an SRTP/SRTCP datagram."""
+    setattr(dtls, _RX_BYTES, getattr(dtls, _RX_BYTES) + len(data))
+    setattr(dtls, _RX_PACKETS, getattr(dtls, _RX_PACKETS) + 1)
+    arrival_time_ms = clock.current_ms()
+    try:
+        if is_rtcp(data):
+            coro = dtls._handle_rtcp_data(dtls._rx_srtp.unprotect_rtcp(data))
+        else:
+            coro = dtls._handle_rtp_data(
+                dtls._rx_srtp.unprotect(data), arrival_time_ms=arrival_time_ms
+            )
+    except pylibsrtp.Error:
+        return
+    run_now(coro)
