@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fractions
 import time
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -168,7 +168,8 @@ def _chunk(samples: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16], av.Au
 
 
 def _s16(frame: av.AudioFrame) -> npt.NDArray[np.int16]:
-    return np.asarray(frame.to_ndarray(), dtype=np.int16).reshape(-1)
+    """The samples of an s16 mono frame (a view of its buffer, no copy)."""
+    return np.frombuffer(cast(Any, frame.planes[0]), dtype=np.int16, count=frame.samples)
 
 
 def audio_level(samples: npt.NDArray[np.int16]) -> int:

@@ -29,7 +29,7 @@ from aiortc.rtp import (
 )
 from aiortc.utils import uint16_add, uint32_add
 
-from app.net.fastrecv import run_now
+from app.net.fastpath import send_rtp
 
 #: video payload bytes per RTP packet (aiortc: 1300). With the RTP header and extensions
 #: (24 bytes), an RTX prefix (2) and the SRTP tag (up to 16), a datagram stays <= 1192 bytes.
@@ -144,7 +144,7 @@ class DirectSender:
             if audio_level is not None:
                 packet.extensions.audio_level = (False, -audio_level)
             self._history[self._sequence % RTP_HISTORY_SIZE] = packet
-            run_now(sender.transport._send_rtp(packet.serialize(self._map)), ConnectionError)
+            send_rtp(sender.transport, packet.serialize(self._map))
             sender._RTCRtpSender__octet_count += len(payload)
             sender._RTCRtpSender__packet_count += 1
             self._sequence = uint16_add(self._sequence, 1)

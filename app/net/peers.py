@@ -29,7 +29,7 @@ from aiortc import (
 
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
-from app.net import codec_prefs, decoding, fastrecv, protocol, receive
+from app.net import codec_prefs, decoding, fastpath, protocol, receive
 from app.net.candidates import CandidatePolicy
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class PeerLink:
         self.receive = receive.install(self.pc)  # low-latency jitter buffers
         if not receive.stock():
             decoding.install()  # cheaper decoded-frame hand-over (idempotent)
-            fastrecv.patch_stun()
+            fastpath.patch_ice()
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._closed = False
@@ -219,7 +219,7 @@ class PeerLink:
     # --- events ------------------------------------------------------------------------------
     def _state_changed(self) -> None:
         if self.pc.connectionState == "connected" and not receive.stock():
-            fastrecv.install(self.pc)  # media packets straight to their receiver
+            fastpath.install(self.pc)  # media packets straight to their receiver
         self._on_state(self, str(self.pc.connectionState))
 
     def _track_added(self, track: MediaStreamTrack) -> None:

@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aioice
 import pytest
 from aiortc import MediaStreamTrack
 
@@ -22,7 +21,7 @@ from app.media.outgoing import Outgoing
 from app.media.pcm import PCM_HOOK
 from app.media.synthetic import SyntheticCamera, read_stamp
 from app.media.video import VideoFeed
-from app.net import fastrecv
+from app.net import fastpath
 from app.net.peers import IdleVideoTrack, PeerLink
 from tests.unit.test_audio import ListSink
 
@@ -142,16 +141,18 @@ async def test_one_encoder_instance_serves_every_peer(call: Any) -> None:
 
 
 async def test_media_packets_skip_the_queues_and_the_sender_tasks(call: Any) -> None:
-    """Each receiver gets its SRTP packets straight from the socket (fastrecv), and each of A's
+    """Each receiver gets its SRTP packets straight from the socket (fastpath), and each of A's
     senders is pushed its packets as they are encoded (sender_binding.DirectSender)."""
     sender, pairs, received = call
     await asyncio.sleep(1.0)
     for pair in pairs:
         dtls = pair.b.pc.getTransceivers()[1].receiver.transport
         shortcut = dtls.transport._connection.data_received
-        assert isinstance(shortcut, fastrecv.Shortcut)
+        assert isinstance(shortcut, fastpath.Shortcut)
         total = dtls._RTCDtlsTransport__rx_packets
         assert total > 50 and shortcut.packets > 0.8 * total  # all but handshake, SCTP
+        sent = pair.a.pc.getTransceivers()[1].sender.transport  # fastpath.send_rtp counts too
+        assert sent._RTCDtlsTransport__tx_packets > 50
     for hub in (sender.out.video_encoder, sender.out.audio_encoder):
         assert hub is not None and len(hub.tracks) == 3
         assert all(track._direct is not None for track in hub.tracks)
@@ -225,15 +226,17 @@ async def test_audio_plays_through_the_adaptive_buffer(call: Any) -> None:
 
 
 async def test_every_media_datagram_fits_1200_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SRTP datagram handed to a UDP socket (whichever path sent it)."""
     sizes: list[int] = []
-    original = aioice.Connection.send
+    transport = asyncio.selector_events._SelectorDatagramTransport  # type: ignore[attr-defined]
+    original = transport.sendto
 
-    async def send(self: Any, data: bytes) -> None:
+    def sendto(self: Any, data: bytes, addr: Any = None) -> None:
         if data and 128 <= data[0] < 192:  # RTP/RTCP (SRTP), not DTLS or STUN
             sizes.append(len(data))
-        await original(self, data)
+        original(self, data, addr)
 
-    monkeypatch.setattr(aioice.Connection, "send", send)
+    monkeypatch.setattr(transport, "sendto", sendto)
     sender = Sender(size=(640, 480), fps=15)
     pair = Pair(sender, "mtu")
     try:

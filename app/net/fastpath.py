@@ -1,4 +1,4 @@
-"""Media packets go from the socket to their receiver in one call, not through two queues.
+"""Media packets between the socket and aiortc in one call: no queues, no coroutine chains.
 
 Stock, every datagram takes this path in aioice 0.10 / aiortc 1.16: ``StunProtocol`` tries to
 parse it as STUN (an exception for each media packet), the ICE connection puts it on an
@@ -8,8 +8,15 @@ participant of a 4-person call. ``install(pc)`` (once the connection is up; idem
 each SRTP/SRTCP datagram straight to the DTLS transport's own handlers, run to completion on the
 spot. Anything else (STUN, DTLS, SCTP data), and any packet that arrives while older ones still
 wait in the queue, takes the stock path, so the order of packets is kept.
-``patch_stun()`` (process-wide, idempotent) makes aioice skip its STUN parse for datagrams
-whose first byte cannot start a STUN message (RFC 7983 demultiplexing).
+``patch_ice()`` (process-wide, idempotent) makes aioice skip its STUN parse for datagrams
+whose first byte cannot start a STUN message (RFC 7983 demultiplexing), and makes its UDP
+sockets read into a 64 KiB buffer instead of asyncio's 256 KiB: a buffer that large is
+allocated with mmap for every datagram, which made each read cost 8 times as much (16.6 µs
+against 2.0 µs here), and no UDP datagram is larger than 64 KiB.
+
+On the way out, ``send_rtp(dtls, packet)`` does what ``RTCDtlsTransport._send_rtp`` does
+(protect, count, send on the nominated candidate pair) as plain calls instead of five nested
+coroutines per packet.
 """
 
 from __future__ import annotations
@@ -20,21 +27,39 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pylibsrtp
-from aioice import ice
+from aioice import ice, turn
 from aiortc import clock
+from aiortc.rtcdtlstransport import State
 from aiortc.rtp import is_rtcp
 
 log = logging.getLogger(__name__)
 _HANDSHAKE_DONE = "_RTCDtlsTransport__handshake_done"
 _RX_BYTES = "_RTCDtlsTransport__rx_bytes"
 _RX_PACKETS = "_RTCDtlsTransport__rx_packets"
+_TX_BYTES = "_RTCDtlsTransport__tx_bytes"
+_TX_PACKETS = "_RTCDtlsTransport__tx_packets"
 _STOCK_DATAGRAM = ice.StunProtocol.datagram_received
+READ_SIZE = 65_536  # bytes asked of the kernel per datagram (the largest UDP payload fits)
 _pending: set[asyncio.Task[None]] = set()  # the rare handler that had to wait
 
 
-def patch_stun() -> None:
-    """Let aioice pass non-STUN datagrams on without trying to parse them as STUN."""
+def patch_ice() -> None:
+    """aioice: no STUN parse for media datagrams, smaller socket reads (see the module doc)."""
     ice.StunProtocol.datagram_received = _datagram_received  # type: ignore[method-assign,assignment]
+    for protocol in (ice.StunProtocol, turn.TurnClientUdpProtocol):
+        made = protocol.connection_made
+        if not getattr(made, "_peermeet", False):
+            protocol.connection_made = _small_reads(made)  # type: ignore[method-assign]
+
+
+def _small_reads(made: Any) -> Any:
+    def connection_made(self: Any, transport: Any) -> None:
+        if getattr(transport, "max_size", 0) > READ_SIZE:
+            transport.max_size = READ_SIZE
+        made(self, transport)
+
+    connection_made._peermeet = True  # type: ignore[attr-defined]
+    return connection_made
 
 
 def _datagram_received(self: Any, data: bytes, addr: tuple[Any, ...]) -> None:
@@ -137,3 +162,20 @@ def _handle_srtp(dtls: Any, data: bytes) -> None:
     except pylibsrtp.Error:
         return
     run_now(coro)
+
+
+def send_rtp(dtls: Any, packet: bytes) -> None:
+    """Protect and send one RTP packet; ConnectionError if the link is not (or no longer) up."""
+    if dtls._state != State.CONNECTED:
+        raise ConnectionError("Cannot send encrypted RTP, not connected")
+    data = dtls._tx_srtp.protect(packet)
+    pair = dtls.transport._connection._nominated.get(1)
+    if pair is None:
+        raise ConnectionError("Cannot send data, not connected")
+    protocol = pair.protocol
+    if type(protocol) is ice.StunProtocol and protocol.transport is not None:
+        protocol.transport.sendto(data, pair.remote_addr)  # a plain UDP socket: no wait
+    else:  # through a TURN relay: its own send path, which may have to wait
+        run_now(protocol.send_data(data, pair.remote_addr), ConnectionError)
+    setattr(dtls, _TX_BYTES, getattr(dtls, _TX_BYTES) + len(data))
+    setattr(dtls, _TX_PACKETS, getattr(dtls, _TX_PACKETS) + 1)

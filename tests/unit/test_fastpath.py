@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from app.net import fastrecv
+from app.net import fastpath
 
 
 async def test_a_coroutine_that_does_not_wait_runs_before_run_now_returns() -> None:
@@ -16,7 +16,7 @@ async def test_a_coroutine_that_does_not_wait_runs_before_run_now_returns() -> N
     async def handle() -> None:
         done.append(1)
 
-    fastrecv.run_now(handle())
+    fastpath.run_now(handle())
     assert done == [1]
 
 
@@ -29,12 +29,12 @@ async def test_a_coroutine_that_waits_is_finished_later_with_the_result() -> Non
         await asyncio.sleep(0)  # a bare yield as well
         got.append(2)
 
-    fastrecv.run_now(handle())
+    fastpath.run_now(handle())
     assert got == []
     future.set_result(1)
     for _ in range(5):
         await asyncio.sleep(0)
-    assert got == [1, 2] and not fastrecv._pending
+    assert got == [1, 2] and not fastpath._pending
 
 
 async def test_a_failed_wait_reaches_the_coroutine() -> None:
@@ -47,7 +47,7 @@ async def test_a_failed_wait_reaches_the_coroutine() -> None:
         except ValueError as exc:
             seen.append(str(exc))
 
-    fastrecv.run_now(handle())
+    fastpath.run_now(handle())
     future.set_exception(ValueError("lost"))
     for _ in range(5):
         await asyncio.sleep(0)
@@ -62,7 +62,17 @@ async def test_errors_are_logged_not_raised_unless_asked(caplog: pytest.LogCaptu
         raise ConnectionError("link down")
 
     with caplog.at_level(logging.ERROR):
-        fastrecv.run_now(broken())
+        fastpath.run_now(broken())
     assert "handling a media packet failed" in caplog.text
     with pytest.raises(ConnectionError):
-        fastrecv.run_now(down(), ConnectionError)
+        fastpath.run_now(down(), ConnectionError)
+
+
+def test_send_rtp_refuses_a_transport_that_is_not_connected() -> None:
+    from aiortc.rtcdtlstransport import State
+
+    class Dtls:
+        _state = State.CLOSED
+
+    with pytest.raises(ConnectionError):
+        fastpath.send_rtp(Dtls(), b"\x80" + bytes(20))
