@@ -23,6 +23,7 @@ VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
 AUDIO_TIME_BASE = fractions.Fraction(1, 48_000)
 OPUS_BITRATE = 32_000  # bit/s: plenty for speech (aiortc sends 96 kbit/s)
 OPUS_EXPECTED_LOSS = 10  # % loss the FEC is sized for
+OPUS_COMPLEXITY = 9  # libwebrtc's kDefaultComplexity outside Android and iOS
 H264_PRESET = "superfast"
 
 
@@ -126,6 +127,9 @@ class AudioEncoder:
             "fec": "1",
             "packet_loss": str(OPUS_EXPECTED_LOSS),
             "frame_duration": "20",
+            # what browsers use on desktop (libwebrtc; 5 on mobile); libopus's default, 10,
+            # took a quarter more CPU per 20 ms frame here (439 against 350 µs)
+            "compression_level": str(OPUS_COMPLEXITY),
         }
         self._resampler = av.AudioResampler(
             format="s16", layout="mono", rate=48_000, frame_size=960

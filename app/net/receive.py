@@ -1,7 +1,9 @@
 """Receive-side tuning of one RTCPeerConnection: low-latency video and adaptive audio buffers.
 
 ``install(pc)`` swaps each receiver's aiortc jitter buffer for ours (VideoJitterBuffer for
-video, AudioPlayout for audio) and returns the owner of what it started. With
+video, AudioPlayout for audio) and returns the owner of what it started. A video receiver also
+decodes on the loop (app.net.decoding.InlineDecoder instead of a thread per receiver) and gets
+a cheaper bandwidth estimator (app.net.remb). With
 ``set_stock(True)`` (the benchmark's baseline, process-wide) it keeps aiortc's own buffers and
 only counts bytes, so both modes report the same figures. ``received_bytes(track)`` tells how
 many RTP payload bytes arrived for a remote track.
