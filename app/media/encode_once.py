@@ -7,6 +7,12 @@ per peer. ``bind_sender`` makes that peer's RTCRtpSender only packetize them, an
 the peer says back: a keyframe request (PLI/FIR) from any peer yields one keyframe for all
 (rate-limited), and each peer's bandwidth estimate (REMB) feeds one bitrate choice (the lowest,
 through the quality policy). A peer that falls behind skips to the next keyframe.
+
+Each peer's sender is pushed its packets as they are encoded (``EncodedTrack.send_directly``),
+cut into RTP payloads once for all peers (``SharedEncoder.packed``). A video frame is encoded
+on the loop when the encoder's mean time per frame is under INLINE_ENCODE (480p here, 720p on a
+faster machine), else in a worker thread, so a large picture never holds up the loop (in the
+app, the GUI) for long.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ KEYFRAME_GAP = 0.3  # s: keyframe requests closer together than this are merged
 QUEUE = {"video": 8, "audio": 10}  # packets a peer may lag before it must resynchronise
 ADAPT_EVERY = 1.0  # s between quality decisions
 RECONFIGURE_GAP = 3.0  # s between bitrate changes that reopen the encoder (each costs a keyframe)
+#: s: a video frame whose encoder averages less than this per frame is encoded on the loop (at
+#: most a third of a 60 Hz frame: the GUI stays smooth); handing each frame to a worker thread
+#: and back cost more (about 1 % of a core per participant in a 4-mesh here)
+INLINE_ENCODE = 0.005
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class SharedEncoder:
         self.quality = quality
         self.encoders: dict[str, Any] = {}  # codec name -> VideoEncoder | AudioEncoder
         self.keyframes = 0  # keyframes produced (all codecs)
+        self.inline_frames = 0  # video frames encoded on the loop (see INLINE_ENCODE)
         self._source, self._clock = source, clock
         self._noisy = noisy  # whether the picture has sensor noise (asked at every adaptation)
         self._tracks: list[EncodedTrack] = []
@@ -154,8 +165,12 @@ class SharedEncoder:
             return
         key = self._key_due is not None and now >= self._key_due
         size = (self.quality.quality.width, self.quality.quality.height) if self.quality else None
-        loop = asyncio.get_running_loop()
-        packets = await loop.run_in_executor(None, _encode, encoder, frame, key, size)
+        if 0 < encoder.encode_seconds < INLINE_ENCODE:  # small pictures: no thread hop
+            packets = _encode(encoder, frame, key, size)
+            self.inline_frames += 1
+        else:  # the first frame (opening the codec) and large or slow ones: off the loop
+            loop = asyncio.get_running_loop()
+            packets = await loop.run_in_executor(None, _encode, encoder, frame, key, size)
         if key:
             self._key_due = None
         for packet in packets:

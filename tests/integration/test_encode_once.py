@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiortc import MediaStreamTrack
 
+from app.media import encode_once
 from app.media.audio import ToneSource, tone_power
 from app.media.audio_tracks import AudioFeed
 from app.media.mixer import SpeakerMixer
@@ -153,10 +154,30 @@ async def test_media_packets_skip_the_queues_and_the_sender_tasks(call: Any) -> 
         assert total > 50 and shortcut.packets > 0.8 * total  # all but handshake, SCTP
         sent = pair.a.pc.getTransceivers()[1].sender.transport  # fastpath.send_rtp counts too
         assert sent._RTCDtlsTransport__tx_packets > 50
-    for hub in (sender.out.video_encoder, sender.out.audio_encoder):
+    video = sender.out.video_encoder
+    assert video is not None and video.inline_frames > 5  # 320x240: encoded on the loop
+    for hub in (video, sender.out.audio_encoder):
         assert hub is not None and len(hub.tracks) == 3
         assert all(track._direct is not None for track in hub.tracks)
     assert all(len(got) > 10 for got in received)
+
+
+async def test_slow_video_encoding_stays_off_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(encode_once, "INLINE_ENCODE", 0.0)  # every frame counts as slow
+    sender = Sender()
+    pair = Pair(sender, "slow")
+    got: list[tuple[float, Any]] = []
+    try:
+        await pair.connect()
+        reader = asyncio.ensure_future(drain(pair.tracks["video"], got))
+        await until(lambda: len(got) >= 10)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        hub = sender.out.video_encoder
+        assert hub is not None and hub.inline_frames == 0 and hub.encoders["vp8"].frames >= 10
+    finally:
+        await pair.close()
+        await sender.close()
 
 
 async def test_a_pli_from_one_peer_yields_one_keyframe_that_every_peer_receives(
