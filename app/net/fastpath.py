@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -41,6 +42,9 @@ _TX_PACKETS = "_RTCDtlsTransport__tx_packets"
 _STOCK_DATAGRAM = ice.StunProtocol.datagram_received
 READ_SIZE = 65_536  # bytes asked of the kernel per datagram (the largest UDP payload fits)
 _pending: set[asyncio.Task[None]] = set()  # the rare handler that had to wait
+LOG_EVERY = 10.0  # s between logged handler failures
+_failures = 0
+_logged_at = -LOG_EVERY
 
 
 def patch_ice() -> None:
@@ -81,7 +85,7 @@ def run_now(
     except reraise:
         raise
     except Exception:
-        log.exception("handling a media packet failed")
+        _failed()
         return
     task = asyncio.get_running_loop().create_task(_finish(coro, waiting))
     _pending.add(task)
@@ -107,9 +111,20 @@ async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
     except StopIteration:
         pass
     except Exception:
-        log.exception("handling a media packet failed")
+        _failed()
     finally:
         coro.close()
+
+
+def _failed() -> None:
+    """Log a failure with its traceback, at most once per LOG_EVERY seconds: a fault that hits
+    every packet (hundreds a second) must not flood the log."""
+    global _failures, _logged_at
+    _failures += 1
+    now = time.monotonic()
+    if now - _logged_at >= LOG_EVERY:
+        _logged_at = now
+        log.exception("handling a media packet failed (%d so far)", _failures)
 
 
 def install(pc: Any) -> None:
