@@ -296,6 +296,8 @@ class EncodedTrack(MediaStreamTrack):
         MediaStreamError), the link fails (ConnectionError) or the sender's track is replaced
         (then return)."""
         self._direct, self._direct_error = direct, None
+        while self._queue and self._direct is direct:  # anything offered before: in order
+            self._push(self._queue.popleft())
         self._queue.clear()
         try:
             while self._direct is direct:

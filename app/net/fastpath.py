@@ -151,7 +151,8 @@ class Shortcut:
     def __call__(self, data: bytes, component: int) -> None:
         dtls = self._dtls
         if (
-            127 < data[0] < 192
+            data
+            and 127 < data[0] < 192
             and self._queue.empty()
             and dtls._rx_srtp is not None
             and getattr(dtls, _HANDSHAKE_DONE)

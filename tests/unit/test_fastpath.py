@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,23 @@ def test_send_rtp_refuses_a_transport_that_is_not_connected() -> None:
 
     with pytest.raises(ConnectionError):
         fastpath.send_rtp(Dtls(), b"\x80" + bytes(20))
+
+
+async def test_the_shortcut_leaves_everything_but_srtp_to_the_stock_path() -> None:
+    """Empty datagrams, DTLS records and packets behind a non-empty queue go the stock way."""
+    stock: list[bytes] = []
+
+    class Connection:
+        _queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        def data_received(self, data: bytes, component: int) -> None:
+            stock.append(data)
+
+    class Dtls:
+        _rx_srtp = None  # not keyed yet
+        _RTCDtlsTransport__handshake_done = False
+
+    shortcut = fastpath.Shortcut(Dtls(), Connection())
+    for data in (b"", b"\x16\xfe\xfd", b"\x80" + bytes(20)):
+        shortcut(data, 1)
+    assert stock == [b"", b"\x16\xfe\xfd", b"\x80" + bytes(20)] and shortcut.packets == 0
