@@ -31,7 +31,9 @@ import pylibsrtp
 from aioice import ice, turn
 from aiortc import clock
 from aiortc.rtcdtlstransport import State
-from aiortc.rtp import is_rtcp
+from aiortc.rtp import RtpPacket, is_rtcp
+
+from app.net import rtpin
 
 log = logging.getLogger(__name__)
 _HANDSHAKE_DONE = "_RTCDtlsTransport__handshake_done"
@@ -170,14 +172,25 @@ def _handle_srtp(dtls: Any, data: bytes) -> None:
     arrival_time_ms = clock.current_ms()
     try:
         if is_rtcp(data):
-            coro = dtls._handle_rtcp_data(dtls._rx_srtp.unprotect_rtcp(data))
-        else:
-            coro = dtls._handle_rtp_data(
-                dtls._rx_srtp.unprotect(data), arrival_time_ms=arrival_time_ms
-            )
+            run_now(dtls._handle_rtcp_data(dtls._rx_srtp.unprotect_rtcp(data)))
+            return
+        data = dtls._rx_srtp.unprotect(data)
     except pylibsrtp.Error:
         return
-    run_now(coro)
+    try:  # RTCDtlsTransport._handle_rtp_data, and for our receivers no coroutine at all
+        packet = RtpPacket.parse(data, dtls._rtp_header_extensions_map)
+    except ValueError:
+        return
+    receiver = dtls._rtp_router.route_rtp(packet)
+    if receiver is None:
+        return
+    if not rtpin.enabled(receiver):
+        run_now(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms))
+        return
+    try:
+        rtpin.handle(receiver, packet, arrival_time_ms, run_now)
+    except Exception:
+        _failed()
 
 
 def send_rtp(dtls: Any, packet: bytes) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiortc.jitterbuffer import JitterBuffer
 
-from app.net import decoding, remb, renack
+from app.net import decoding, remb, renack, rtpin
 from app.net.jitter import VideoJitterBuffer
 from app.net.playout import AudioPlayout
 
@@ -133,6 +133,8 @@ def install(pc: Any) -> ReceiveTuning:
             route_rtx(receiver)
             remb.install(receiver)  # aiortc's bandwidth estimator, cheaper
             tuning.renackers[str(index)] = renack.attach(pc, receiver, buffer)
+        if not _stock:
+            rtpin.enable(receiver)  # packets handled in one plain call (app.net.fastpath)
         setattr(receiver, _BUFFER, _Watch(buffer, receiver, tuning))
         tuning.buffers[str(index)] = buffer
     return tuning

@@ -22,7 +22,7 @@ from app.media.outgoing import Outgoing
 from app.media.pcm import PCM_HOOK
 from app.media.synthetic import SyntheticCamera, read_stamp
 from app.media.video import VideoFeed
-from app.net import fastpath
+from app.net import fastpath, rtpin
 from app.net.peers import IdleVideoTrack, PeerLink
 from tests.unit.test_audio import ListSink
 
@@ -152,6 +152,8 @@ async def test_media_packets_skip_the_queues_and_the_sender_tasks(call: Any) -> 
         assert isinstance(shortcut, fastpath.Shortcut)
         total = dtls._RTCDtlsTransport__rx_packets
         assert total > 50 and shortcut.packets > 0.8 * total  # all but handshake, SCTP
+        for transceiver in pair.b.pc.getTransceivers()[:2]:  # and then no coroutine at all
+            assert rtpin.enabled(transceiver.receiver)
         sent = pair.a.pc.getTransceivers()[1].sender.transport  # fastpath.send_rtp counts too
         assert sent._RTCDtlsTransport__tx_packets > 50
     video = sender.out.video_encoder

@@ -1,5 +1,6 @@
 """Re-NACK over a real aiortc call on 127.0.0.1: one video packet and its first retransmission
-are dropped on arrival at B. Asking again repairs the frame; without it B skips to a keyframe."""
+are dropped on arrival at B (in app.net.rtpin, the path our receivers' packets take). Asking
+again repairs the frame; without it B skips to a keyframe."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from app.media.audio_tracks import AudioFeed
 from app.media.outgoing import Outgoing
 from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
-from app.net import renack
+from app.net import renack, rtpin
 from app.net.peers import IdleVideoTrack, PeerLink
 
 pytestmark = pytest.mark.usefixtures("loopback")
@@ -29,22 +30,18 @@ class Dropper:
     """On B's video receiver: once armed, drops the next media packet and the first
     retransmission of it; records the NACKs and PLIs B sends."""
 
-    def __init__(self, receiver: Any) -> None:
+    def __init__(self, receiver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         self.armed, self.target = False, None
         self.rtx_dropped = self.rtx_passed = 0
         self.nacks: list[list[int]] = []
         self.plis = 0
         self._receiver = receiver
-        handle, nack, pli = (
-            receiver._handle_rtp_packet,
-            receiver._send_rtcp_nack,
-            receiver._send_rtcp_pli,
-        )
+        handle, nack, pli = rtpin.handle, receiver._send_rtcp_nack, receiver._send_rtcp_pli
 
-        async def handle_rtp(packet: Any, arrival_time_ms: int) -> None:
-            if self._drop(packet):
+        def handle_rtp(receiver: Any, packet: Any, arrival_time_ms: int, run: Any) -> None:
+            if receiver is self._receiver and self._drop(packet):
                 return
-            await handle(packet, arrival_time_ms)
+            handle(receiver, packet, arrival_time_ms, run)
 
         async def send_nack(media_ssrc: int, lost: list[int]) -> None:
             self.nacks.append(list(lost))
@@ -54,7 +51,8 @@ class Dropper:
             self.plis += self.target is not None
             await pli(media_ssrc)
 
-        receiver._handle_rtp_packet = handle_rtp
+        # our receivers take packets through app.net.rtpin (see app.net.fastpath)
+        monkeypatch.setattr(rtpin, "handle", handle_rtp)
         receiver._send_rtcp_nack = send_nack
         receiver._send_rtcp_pli = send_pli
 
@@ -119,7 +117,7 @@ async def test_a_lost_retransmission_is_asked_for_again(
         )
 
     a, b = link("b", True, video), link("a", False, IdleVideoTrack())
-    dropper = Dropper(b.pc.getTransceivers()[1].receiver)
+    dropper = Dropper(b.pc.getTransceivers()[1].receiver, monkeypatch)
     buffer = b.receive.buffers["1"]
     frames: list[Any] = []
     reader: asyncio.Future[None] | None = None

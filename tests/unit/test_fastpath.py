@@ -101,3 +101,18 @@ async def test_the_shortcut_leaves_everything_but_srtp_to_the_stock_path() -> No
     for data in (b"", b"\x16\xfe\xfd", b"\x80" + bytes(20)):
         shortcut(data, 1)
     assert stock == [b"", b"\x16\xfe\xfd", b"\x80" + bytes(20)] and shortcut.packets == 0
+
+
+def test_rtpin_steps_aside_for_a_receiver_whose_handler_was_replaced() -> None:
+    from app.net import rtpin
+
+    class Receiver:
+        async def _handle_rtp_packet(self, packet: Any, arrival_time_ms: int) -> None:
+            pass
+
+    plain, replaced = Receiver(), Receiver()
+    assert not rtpin.enabled(plain)  # not one of ours
+    rtpin.enable(plain)
+    rtpin.enable(replaced)
+    replaced._handle_rtp_packet = plain._handle_rtp_packet  # type: ignore[method-assign]
+    assert rtpin.enabled(plain) and not rtpin.enabled(replaced)
