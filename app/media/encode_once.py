@@ -27,13 +27,12 @@ from typing import Any
 
 import av
 from aiortc import MediaStreamTrack
-from aiortc.codecs import get_encoder
 from aiortc.mediastreams import MediaStreamError
 
 from app.media.encoders import AudioEncoder, VideoEncoder
 from app.media.quality import QualityController
 from app.media.queued import next_item
-from app.media.sender_binding import bind_sender
+from app.media.sender_binding import bind_sender, pack
 
 log = logging.getLogger(__name__)
 KEYFRAME_GAP = 0.3  # s: keyframe requests closer together than this are merged
@@ -109,14 +108,7 @@ class SharedEncoder:
         """``item`` cut into RTP payloads once for every peer, and its RTP timestamp."""
         if self._packed is not None and self._packed[0] is item:
             return self._packed[1], self._packed[2]
-        if self.kind == "audio":
-            payloads, timestamp = [bytes(item.packet)], int(item.packet.pts or 0)
-        else:
-            name = codec.name.lower()
-            packer = self._packers.get(name)
-            if packer is None:
-                packer = self._packers[name] = get_encoder(codec)
-            payloads, timestamp = packer.pack(item.packet)
+        payloads, timestamp = pack(self._packers, self.kind, codec, item)
         self._packed = (item, payloads, timestamp)
         return payloads, timestamp
 

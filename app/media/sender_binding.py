@@ -60,6 +60,18 @@ def _source(sender: Any) -> PacketSource | None:
     return track if track is not None and hasattr(track, "use_codec") else None
 
 
+def pack(packers: dict[str, Any], kind: str, codec: Any, item: Any) -> tuple[list[bytes], int]:
+    """An encoded item's RTP payloads and timestamp: an Opus packet as it is, a video packet cut
+    by aiortc's packetizer for ``codec`` (kept in ``packers``: VP8 numbers its pictures)."""
+    if kind == "audio":
+        return [bytes(item.packet)], int(item.packet.pts or 0)
+    name = codec.name.lower()
+    packer = packers.get(name)
+    if packer is None:
+        packer = packers[name] = get_encoder(codec)
+    return packer.pack(item.packet)
+
+
 def bind_sender(sender: Any) -> None:
     """Let ``sender`` send pre-encoded packets when its track hands them out. Checked per frame
     and per RTCP packet, so a track replaced later (replaceTrack) by a plain one, or by another
@@ -81,13 +93,7 @@ def bind_sender(sender: Any) -> None:
         item = await track.recv()
         if not sender._enabled:
             return None
-        if track.kind == "audio":
-            payloads, timestamp = [bytes(item.packet)], int(item.packet.pts)
-        else:
-            packer = packers.get(name)
-            if packer is None:
-                packer = packers[name] = get_encoder(codec)
-            payloads, timestamp = packer.pack(item.packet)
+        payloads, timestamp = pack(packers, track.kind, codec, item)
         if not payloads:
             return None
         return RTCEncodedFrame(payloads, timestamp, item.audio_level)

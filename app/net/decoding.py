@@ -68,7 +68,7 @@ def decoder_worker(
     """aiortc's decoder loop (same decoder choice and error handling), cheaper hand-over."""
     if isinstance(input_q, InlineDecoder):  # it decodes on the loop: no thread needed
         return
-    _decode_loop(loop, input_q, output_q, decode_error, None, None)
+    _decode_loop(loop, input_q, output_q, decode_error, _Decoder())
 
 
 def _decode_loop(
@@ -76,8 +76,7 @@ def _decode_loop(
     input_q: queue.Queue[Any],
     output_q: asyncio.Queue[Any],
     decode_error: threading.Event,
-    decoder: Any,
-    codec_name: str | None,
+    decoder: _Decoder,
 ) -> None:
     while True:
         task = input_q.get()
@@ -85,17 +84,28 @@ def _decode_loop(
             _hand_over(loop, output_q, None)
             break
         codec, encoded_frame = task
-        if codec.name != codec_name:
-            decoder, codec_name = get_decoder(codec), codec.name
+        for frame in decoder.decode(codec, encoded_frame, decode_error):
+            if not _hand_over(loop, output_q, frame):
+                return
+
+
+class _Decoder:
+    """aiortc's decoder for the codec of the frames it is given (a new one when that changes)."""
+
+    def __init__(self) -> None:
+        self._decoder: Any = None
+        self._codec_name: str | None = None
+
+    def decode(self, codec: Any, encoded_frame: Any, decode_error: threading.Event) -> list[Any]:
+        """The decoded frames; none, with ``decode_error`` set, if the frame does not decode."""
+        if codec.name != self._codec_name:
+            self._decoder, self._codec_name = get_decoder(codec), codec.name
         try:
-            frames = decoder.decode(encoded_frame)
+            return list(self._decoder.decode(encoded_frame))
         except av.FFmpegError as exc:  # keep the decoder: a reset breaks frames until a keyframe
             log.warning("failed to decode a %s frame: %s", codec.name, exc)
             decode_error.set()
-            continue
-        for frame in frames:
-            if not _hand_over(loop, output_q, frame):
-                return
+            return []
 
 
 class InlineDecoder:
@@ -107,8 +117,7 @@ class InlineDecoder:
         self._receiver = receiver  # its track (and the track's queue) comes with negotiation
         self._error: threading.Event = receiver._RTCRtpReceiver__decoder_error
         self._clock = clock
-        self._decoder: Any = None
-        self._codec_name: str | None = None
+        self._decoder = _Decoder()
         self.mean_seconds = 0.0  # smoothed decode time per frame
         self._queue: queue.Queue[Any] | None = None  # set once decoding moved to a thread
         self.thread: threading.Thread | None = None
@@ -126,23 +135,13 @@ class InlineDecoder:
         elif task is None:  # the receiver stopped: the track ends
             self._output.put_nowait(None)
         else:
+            codec, encoded_frame = task
             start = self._clock()
-            self._decode(*task)
+            for frame in self._decoder.decode(codec, encoded_frame, self._error):
+                self._output.put_nowait(frame)
             self.mean_seconds += (self._clock() - start - self.mean_seconds) / _SMOOTHING
             if self.mean_seconds > INLINE_LIMIT:
                 self._move_to_thread()
-
-    def _decode(self, codec: Any, encoded_frame: Any) -> None:
-        if codec.name != self._codec_name:
-            self._decoder, self._codec_name = get_decoder(codec), codec.name
-        try:
-            frames = self._decoder.decode(encoded_frame)
-        except av.FFmpegError as exc:  # keep the decoder: a reset breaks frames until a keyframe
-            log.warning("failed to decode a %s frame: %s", codec.name, exc)
-            self._error.set()
-            return
-        for frame in frames:
-            self._output.put_nowait(frame)
 
     def _move_to_thread(self) -> None:
         log.info("decoding takes %.1f ms a frame: moving it to a thread", 1e3 * self.mean_seconds)
@@ -150,7 +149,7 @@ class InlineDecoder:
         args = (asyncio.get_running_loop(), self._queue, self._output, self._error)
         self.thread = threading.Thread(
             target=_decode_loop,
-            args=(*args, self._decoder, self._codec_name),
+            args=(*args, self._decoder),
             name="video-decoder",
             daemon=True,
         )

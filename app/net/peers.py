@@ -29,7 +29,7 @@ from aiortc import (
 
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
-from app.net import codec_prefs, decoding, fastpath, protocol, receive
+from app.net import codec_prefs, fastpath, protocol, receive
 from app.net.candidates import CandidatePolicy
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,7 @@ class PeerLink:
         codec_prefs.apply(self.screen)
         self.receive = receive.install(self.pc)  # low-latency jitter buffers
         if not receive.stock():
-            decoding.install()  # cheaper decoded-frame hand-over (idempotent)
-            fastpath.patch_ice()
+            fastpath.patch_ice()  # aioice: cheaper media datagrams (idempotent)
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._closed = False

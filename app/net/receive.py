@@ -117,6 +117,8 @@ def route_rtx(receiver: Any) -> None:
 def install(pc: Any) -> ReceiveTuning:
     """Tune every receiver of ``pc`` (call once its transceivers exist, before negotiation)."""
     tuning = ReceiveTuning()
+    if not _stock:
+        decoding.install()  # aiortc's decoder threads: ours leaves an InlineDecoder alone
     for index, transceiver in enumerate(pc.getTransceivers()):
         receiver = transceiver.receiver
         buffer: Any
@@ -126,7 +128,6 @@ def install(pc: Any) -> ReceiveTuning:
             buffer = AudioPlayout(receiver, _codec_of(receiver))
             tuning._playouts.append(buffer)
         else:
-            decoding.install()  # its worker leaves an InlineDecoder alone
             inline = decoding.InlineDecoder(receiver)  # decodes on the loop (see decoding)
             setattr(receiver, _DECODER_QUEUE, inline)
             buffer = VideoJitterBuffer(_codec_of(receiver), backlog=inline.qsize)
