@@ -9,6 +9,7 @@ one window: from ``--warmup`` s after the last peer joined until the first one l
 
     .venv/bin/python bench/call.py --peers 4 --res 640x480 --fps 30 --seconds 20 --json out.json
     .venv/bin/python bench/call.py --scale 8 --seconds 15   # largest mesh holding >= 24 fps
+    .venv/bin/python bench/call.py --peers 2,4 --rounds 3   # each mode 3 times, alternating
 
 With --scale, peers are added one at a time from 2 up to the given number, for each mode until
 it no longer holds --min-fps on every stream; PeerMeet's quality is pinned to the capture size
@@ -109,11 +110,36 @@ def run_call(args: argparse.Namespace, mode: str, n: int) -> dict[str, Any]:
 
 
 def compare(args: argparse.Namespace, n: int) -> dict[str, Any]:
+    """Each mode's call, --rounds times, the modes' order alternating (the machine's speed
+    drifts: alternation pairs each round's calls in time). Each mode's figures are those of its
+    round with the median CPU; with several rounds, all of them are kept under "rounds"."""
+    rounds: list[dict[str, Any]] = []
+    for r in range(args.rounds):
+        one: dict[str, Any] = {}
+        for mode in args.modes if r % 2 == 0 else args.modes[::-1]:
+            where = f", round {r + 1}/{args.rounds}" if args.rounds > 1 else ""
+            print(f"... {n} peers, {mode}{where}", file=sys.stderr, flush=True)
+            one[mode] = run_call(args, mode, n)
+        rounds.append(one)
     result: dict[str, Any] = {"peers": n}
     for mode in args.modes:
-        print(f"... {n} peers, {mode}", file=sys.stderr, flush=True)
-        result[mode] = run_call(args, mode, n)
+        ranked = sorted((one[mode] for one in rounds), key=lambda f: f["cpu_percent_total"] or 0)
+        result[mode] = ranked[(len(ranked) - 1) // 2]  # the median (the lower of two middles)
+    if args.rounds > 1:
+        result["rounds"] = rounds
     return result
+
+
+def paired_ratios(result: dict[str, Any]) -> list[float]:
+    """ours/baseline total CPU of each round (both calls of a round ran back to back)."""
+    return [
+        round(one["ours"]["cpu_percent_total"] / one["baseline"]["cpu_percent_total"], 2)
+        for one in result.get("rounds", [])
+        if "ours" in one
+        and "baseline" in one
+        and one["ours"]["cpu_percent_total"]
+        and one["baseline"]["cpu_percent_total"]
+    ]
 
 
 def report(result: dict[str, Any]) -> None:
@@ -122,6 +148,13 @@ def report(result: dict[str, Any]) -> None:
     assert main is not None
     print(f"\n{result['peers']} peers (window {main['window_s']} s):")
     print("\n".join(table(main, baseline if ours else None, "ours" if ours else "baseline")))
+    ratios = paired_ratios(result)
+    if len(ratios) > 1:
+        middle = sorted(ratios)[(len(ratios) - 1) // 2]
+        print(
+            f"  {len(ratios)} rounds (figures above: each mode's median-CPU round); "
+            f"CPU ratio per round {', '.join(map(str, ratios))}, median {middle}"
+        )
     for mode in MODES:
         if mode in result and saturated(result[mode], os.cpu_count() or 1):
             print(
@@ -169,6 +202,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="how long each guest stays")
     parser.add_argument("--warmup", type=float, default=4.0, help="s after the last join")
     parser.add_argument("--codec", choices=("vp8", "h264"))
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="calls per mode and size, alternating the modes"
+    )
     parser.add_argument("--modes", default="ours,baseline", help="ours, baseline or both")
     parser.add_argument("--pin-quality", action="store_true", help="no adaptive downscaling")
     parser.add_argument(
