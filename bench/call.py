@@ -123,11 +123,16 @@ def compare(args: argparse.Namespace, n: int) -> dict[str, Any]:
         rounds.append(one)
     result: dict[str, Any] = {"peers": n}
     for mode in args.modes:
-        ranked = sorted((one[mode] for one in rounds), key=lambda f: f["cpu_percent_total"] or 0)
-        result[mode] = ranked[(len(ranked) - 1) // 2]  # the median (the lower of two middles)
+        calls = [one[mode] for one in rounds]
+        result[mode] = lower_median(calls, key=lambda f: f["cpu_percent_total"] or 0)
     if args.rounds > 1:
         result["rounds"] = rounds
     return result
+
+
+def lower_median(items: list[Any], key: Any = None) -> Any:
+    """The middle item by ``key`` (of two middles, the lower): always one that was measured."""
+    return sorted(items, key=key)[(len(items) - 1) // 2]
 
 
 def paired_ratios(result: dict[str, Any]) -> list[float]:
@@ -150,7 +155,7 @@ def report(result: dict[str, Any]) -> None:
     print("\n".join(table(main, baseline if ours else None, "ours" if ours else "baseline")))
     ratios = paired_ratios(result)
     if len(ratios) > 1:
-        middle = sorted(ratios)[(len(ratios) - 1) // 2]
+        middle = lower_median(ratios)
         print(
             f"  {len(ratios)} rounds (figures above: each mode's median-CPU round); "
             f"CPU ratio per round {', '.join(map(str, ratios))}, median {middle}"
@@ -214,6 +219,8 @@ def main() -> int:
     parser.add_argument("--min-fps", type=float, default=24.0, help="for --scale")
     parser.add_argument("--json", metavar="PATH", help="write the figures here")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     args.modes = [m for m in args.modes.split(",") if m in MODES]
     output: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "load": os.getloadavg()}}
     peers = args.peers or ("" if args.scale else "2")
