@@ -3,6 +3,7 @@ statistics as JSON. Used by ``peermeet host/join --headless`` and ``peermeet dem
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from dataclasses import dataclass, field
@@ -36,8 +37,14 @@ class MediaOptions:
     noisy_pattern: bool = False  # encode the test pattern like a camera, denoiser on (benchmarks)
 
 
-def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
-    """Synthetic tone + test pattern, or the first camera when asked for devices."""
+def build_media(
+    opts: MediaOptions,
+    report: TextIO | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> LocalMedia:
+    """Synthetic tone + test pattern, or the first camera when asked for devices.
+
+    Video is delivered on ``loop`` (default: the running one)."""
     source: Any = None
     if not opts.synthetic and list_cameras():
         try:
@@ -49,7 +56,7 @@ def build_media(opts: MediaOptions, report: TextIO | None = None) -> LocalMedia:
         source = SyntheticCamera(
             opts.width, opts.height, opts.fps, label=opts.label, noisy=opts.noisy_pattern
         )
-    video = VideoFeed(source, opts.fps)
+    video = VideoFeed(source, opts.fps, loop=loop)
     audio = AudioFeed(ToneSource(freq=opts.tone_hz))
     return LocalMedia(
         audio,

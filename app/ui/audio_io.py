@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, QIODevice, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QIODevice, QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtMultimedia import QAudioDevice, QAudioSink, QAudioSource, QMediaDevices, QtAudio
 
 from app.errors import MediaError
@@ -52,10 +52,12 @@ class QtAudioIO(QObject):
     ``input_device``/``output_device``: a QAudioDevice id (bytes or str, see ``input_devices()``)
     or None for the system default (then a new system default is followed). A missing device
     falls back to the default; every switch is announced with ``deviceChanged(message)``.
-    Needs a Qt application; lives on its thread (the GUI thread). ``close()`` is idempotent.
+    Needs a Qt application; lives on its thread (the GUI thread), where every method but
+    ``write`` and ``mic`` must be called. ``close()`` is idempotent.
     """
 
     deviceChanged = Signal(str)
+    _pcm = Signal(object)  # speaker audio written from another thread (the call's engine)
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class QtAudioIO(QObject):
         self._failures: dict[Kind, list[float]] = {"in": [], "out": []}
         self._failed: dict[Kind, bool] = {"in": False, "out": False}
         self._mic_alive = 0.0  # when the microphone last delivered (the speaker keeps its own)
+        self._pcm.connect(self._write_here, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCH_MS)
         self._watchdog.timeout.connect(self._watch)
@@ -220,7 +223,15 @@ class QtAudioIO(QObject):
             self.mic.push(conv.to_pcm(data))
 
     def write(self, pcm: bytes) -> None:
-        """PcmSink: queue s16 mono 48 kHz for the speaker. Never blocks; keeps <= ~200 ms."""
+        """PcmSink: queue s16 mono 48 kHz for the speaker. Never blocks; keeps <= ~200 ms.
+
+        Any thread may write: from another one the audio is queued to this object's thread."""
+        if QThread.currentThread() == self.thread():
+            self._write_here(pcm)
+        elif not self._closed:
+            self._pcm.emit(pcm)
+
+    def _write_here(self, pcm: bytes) -> None:
         conv = self._conv["out"]
         if not self._closed and conv is not None:
             self._speaker.push(conv.from_pcm(pcm))

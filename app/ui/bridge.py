@@ -1,17 +1,21 @@
 """The one QObject between widgets and the Qt-free engine.
 
 Widgets call the bridge's methods and listen to its signals; they never touch Session, PeerLink
-or aiortc. Engine events arrive on the asyncio loop, which qasync runs on the Qt thread, so the
-signals are emitted on the GUI thread.
+or aiortc. Each call runs on an engine thread of its own (app.meeting.engine): the bridge hands
+actions over to it and awaits them from the GUI's loop (qasync), and engine events come back to
+the GUI loop before they become signals, so signals are always emitted on the GUI thread. What
+widgets read while a call runs (the newest frames, levels, the roster) are plain attribute reads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +25,8 @@ from app.errors import LinkError, MediaError, PeerMeetError
 from app.media.screen import ScreenCapture
 from app.media.video import FrameSource
 from app.meeting import events as ev
+from app.meeting.engine import EngineThread
+from app.meeting.headless import close_media
 from app.meeting.links import Link, parse_link
 from app.meeting.media import LocalMedia
 from app.meeting.roster import PeerInfo
@@ -31,8 +37,10 @@ from app.net.peers import set_loopback_only
 log = logging.getLogger(__name__)
 
 
-MediaFactory = Callable[[], LocalMedia]
-MediaCloser = Callable[[LocalMedia], Any]  # may return an awaitable
+#: builds a call's media on the GUI thread; its video is delivered on the engine's loop (given)
+MediaFactory = Callable[[asyncio.AbstractEventLoop], LocalMedia]
+#: releases what the factory opened on the GUI thread, after the engine closed the media
+MediaRelease = Callable[[LocalMedia], None]
 
 
 @dataclass(frozen=True)
@@ -72,14 +80,16 @@ class Bridge(QObject):
         self,
         config: EngineConfig,
         media_factory: MediaFactory,
-        media_closer: MediaCloser,
+        media_release: MediaRelease | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.config = config
-        self._media_factory, self._media_closer = media_factory, media_closer
+        self._media_factory, self._media_release = media_factory, media_release
         self.session: Session | None = None
         self.link: Link | None = None
+        self._engine: EngineThread | None = None  # the current call's, started by join()
+        self._mic_on = self._camera_on = True  # what we asked the engine for, read at once
         self._cleanup: asyncio.Task[None] | None = None
         self._screen: ScreenShare | None = None
         #: what share_screen() captures (tests and other platforms may swap it)
@@ -101,17 +111,21 @@ class Bridge(QObject):
             display_name=(display_name or self.config.display_name).strip()[:64] or "Guest",
             loopback_only=link.is_loopback,
         )
-        media = self._media_factory()
-        session = Session(config, media)
-        session.subscribe(self._on_event)
+        engine = self._engine = EngineThread()
+        engine.start()
+        media = self._media_factory(engine.loop)
+        session = await engine.run(_new_session(config, media))
+        session.subscribe(partial(_to_gui, asyncio.get_running_loop(), self._on_event, session))
         self._screen = ScreenShare(session)  # before joining, so it sees every connection
         self.session, self.link = session, link
+        self._mic_on, self._camera_on = media.mic_on, media.camera_on
         try:
-            await session.join(link)
+            await engine.run(session.join(link))
         except PeerMeetError as exc:
-            self.session = self.link = None
-            self._screen = None
-            await self._close_media(media)
+            if self.session is session:
+                self.session = self.link = None
+                self._screen = None
+            await self._end(engine, media)
             self.failed.emit(exc.code, str(exc))
             return False
         self.joined.emit()
@@ -119,27 +133,42 @@ class Bridge(QObject):
 
     async def leave(self) -> None:
         session, self.session = self.session, None
-        if session is None:
+        engine, self._engine = self._engine, None
+        if session is None or engine is None:
             return
         screen, self._screen = self._screen, None
         if screen is not None and screen.active:
-            await screen.stop()
+            await engine.run(screen.stop())
             self.screenShared.emit(False)
-        await session.leave()
-        await self._close_media(session.media)
+        await self._end(engine, session.media, session)
+
+    async def _end(
+        self, engine: EngineThread, media: LocalMedia, session: Session | None = None
+    ) -> None:
+        """Leave (if joined), close the media on the engine, stop it, release the GUI's part."""
+        if self._engine is engine:
+            self._engine = None
+        try:
+            await engine.run(_close(session, media))
+        finally:
+            engine.close()
+            if self._media_release is not None:
+                self._media_release(media)
 
     def send_chat(self, text: str) -> None:
-        if self.session is not None and text.strip():
-            self.session.send_chat(text.strip())
+        if self.session is not None and self._engine is not None and text.strip():
+            self._engine.call(self.session.send_chat, text.strip())
 
     def set_mic(self, on: bool) -> None:
-        if self.session is not None:
-            self.session.set_mic(on)
+        if self.session is not None and self._engine is not None:
+            self._mic_on = on
+            self._engine.call(self.session.set_mic, on)
             self._announce_screen()
 
     def set_camera(self, on: bool) -> None:
-        if self.session is not None:
-            self.session.set_camera(on)
+        if self.session is not None and self._engine is not None:
+            self._camera_on = on
+            self._engine.call(self.session.set_camera, on)
             self._announce_screen()
 
     async def share_screen(self, on: bool) -> bool:
@@ -148,12 +177,12 @@ class Bridge(QObject):
         Emits screenShared(now sharing). If the screen cannot be captured, emits notice(what to
         do) and returns False. Never raises.
         """
-        screen = self._screen
-        if screen is None:
+        screen, engine = self._screen, self._engine
+        if screen is None or engine is None:
             return False
         if on:
             try:
-                await screen.start(self.screen_source)
+                await engine.run(screen.start(self.screen_source))
             except MediaError as exc:
                 self.notice.emit(str(exc))
             except Exception:
@@ -163,14 +192,14 @@ class Bridge(QObject):
                     "restart PeerMeet."
                 )
         else:
-            await screen.stop()
+            await engine.run(screen.stop())
         if screen is self._screen:
             self.screenShared.emit(screen.active)
         return screen.active
 
     def _announce_screen(self) -> None:
-        if self._screen is not None and self._screen.active:
-            self._screen.announce()  # the session's own state message says "screen off"
+        if self._screen is not None and self._screen.active and self._engine is not None:
+            self._engine.call(self._screen.announce)  # the session's own says "screen off"
 
     # --- what widgets read -------------------------------------------------------------------
     @property
@@ -179,11 +208,11 @@ class Bridge(QObject):
 
     @property
     def mic_on(self) -> bool:
-        return self.session.media.mic_on if self.session else True
+        return self._mic_on if self.session else True
 
     @property
     def camera_on(self) -> bool:
-        return self.session.media.camera_on if self.session else True
+        return self._camera_on if self.session else True
 
     @property
     def sharing_screen(self) -> bool:
@@ -219,32 +248,15 @@ class Bridge(QObject):
 
     async def peer_stats(self, peer_id: str) -> PeerStats | None:
         """Connection figures for one peer, or None if we have no connection to it."""
-        session = self.session
-        link = links_of(session).get(peer_id) if session else None
-        if session is None or link is None:
+        session, engine = self.session, self._engine
+        if session is None or engine is None:
             return None
-        measured = True
-        try:
-            raw = await link.stats()
-        except Exception:  # closed while we asked, or aiortc lacks a figure
-            log.debug("no connection figures for %s", peer_id, exc_info=True)
-            raw, measured = {"rtt_ms": 0.0, "packets_lost": 0, "bytes_in": 0, "bytes_out": 0}, False
-        remote = session.media.remote_video(peer_id)
-        return PeerStats(
-            path=link.path(),
-            address=link.remote_address(),
-            rtt_ms=raw["rtt_ms"],
-            packets_lost=int(raw["packets_lost"]),
-            bytes_in=int(raw["bytes_in"]),
-            bytes_out=int(raw["bytes_out"]),
-            fps=remote.fps if remote else 0.0,
-            frames=session.media.video_frames(peer_id),
-            at=time.monotonic(),
-            measured=measured,
-        )
+        return await engine.run(_peer_stats(session, peer_id))
 
     # --- engine events -> signals --------------------------------------------------------------
-    def _on_event(self, e: ev.Event) -> None:
+    def _on_event(self, session: Session, e: ev.Event) -> None:
+        if self.session is not None and session is not self.session:
+            return  # late news from a call that another one has replaced
         if isinstance(e, ev.Progress):
             self.progress.emit(e.step, e.text)
         elif isinstance(e, ev.PeerJoined):
@@ -270,11 +282,57 @@ class Bridge(QObject):
         elif isinstance(e, ev.Notice):
             self.notice.emit(e.text)
         elif isinstance(e, ev.SessionEnded):
-            if e.reason != "left":  # ended by the host or expiry: release media too
+            if e.reason != "left" and session is self.session:  # by the host or expiry
+                # release the media too (a call left meanwhile, or replaced, is not touched)
                 self._cleanup = asyncio.get_running_loop().create_task(self.leave())
             self.ended.emit(e.reason)
 
-    async def _close_media(self, media: LocalMedia) -> None:
-        result = self._media_closer(media)
-        if hasattr(result, "__await__"):
-            await result
+
+# --- run on the engine's loop ------------------------------------------------------------------
+async def _new_session(config: EngineConfig, media: LocalMedia) -> Session:
+    return Session(config, media)
+
+
+async def _close(session: Session | None, media: LocalMedia) -> None:
+    try:
+        if session is not None:
+            await session.leave()
+    finally:
+        await close_media(media)
+
+
+async def _peer_stats(session: Session, peer_id: str) -> PeerStats | None:
+    link = links_of(session).get(peer_id)
+    if link is None:
+        return None
+    measured = True
+    try:
+        raw = await link.stats()
+    except Exception:  # closed while we asked, or aiortc lacks a figure
+        log.debug("no connection figures for %s", peer_id, exc_info=True)
+        raw, measured = {"rtt_ms": 0.0, "packets_lost": 0, "bytes_in": 0, "bytes_out": 0}, False
+    remote = session.media.remote_video(peer_id)
+    return PeerStats(
+        path=link.path(),
+        address=link.remote_address(),
+        rtt_ms=raw["rtt_ms"],
+        packets_lost=int(raw["packets_lost"]),
+        bytes_in=int(raw["bytes_in"]),
+        bytes_out=int(raw["bytes_out"]),
+        fps=remote.fps if remote else 0.0,
+        frames=session.media.video_frames(peer_id),
+        at=time.monotonic(),
+        measured=measured,
+    )
+
+
+def _to_gui(
+    loop: asyncio.AbstractEventLoop,
+    handle: Callable[[Session, ev.Event], None],
+    session: Session,
+    e: ev.Event,
+) -> None:
+    """An engine event, handed to the GUI loop (dropped once that loop is closed)."""
+    if not loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # closed in between
+            loop.call_soon_threadsafe(handle, session, e)

@@ -24,7 +24,6 @@ from app.media.audio import NullSink, PcmRing
 from app.media.audio_tracks import AudioFeed
 from app.media.mixer import SpeakerMixer
 from app.media.video import VideoFeed
-from app.meeting.headless import close_media
 from app.meeting.hosting import HostService
 from app.meeting.lan_hosting import LanHosting
 from app.meeting.media import LocalMedia
@@ -53,9 +52,11 @@ class DesktopMedia:
         self._settings = settings
         self._audio: dict[int, QtAudioIO] = {}
 
-    def build(self) -> LocalMedia:
+    def build(self, loop: asyncio.AbstractEventLoop) -> LocalMedia:
+        """On the GUI thread (Qt's audio lives here); the video is delivered on ``loop``."""
         settings = self._settings.load()
-        video = VideoFeed(camera_source(settings, *VIDEO), VIDEO[2], label=settings.display_name)
+        source = camera_source(settings, *VIDEO)
+        video = VideoFeed(source, VIDEO[2], label=settings.display_name, loop=loop)
         try:
             audio_io: QtAudioIO | None = QtAudioIO(
                 settings.microphone or None, settings.speaker or None
@@ -70,8 +71,8 @@ class DesktopMedia:
             self._audio[id(media)] = audio_io
         return media
 
-    async def close(self, media: LocalMedia) -> None:
-        await close_media(media)
+    def release(self, media: LocalMedia) -> None:
+        """After the engine closed ``media``: close its microphone and speaker."""
         audio_io = self._audio.pop(id(media), None)
         if audio_io is not None:
             audio_io.close()
@@ -120,7 +121,7 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
     settings = SettingsStore()
     media = DesktopMedia(settings)
     host = HostService(MeetingStore())
-    bridge = Bridge(settings.load().engine_config(), media.build, media.close)
+    bridge = Bridge(settings.load().engine_config(), media.build, media.release)
     lan = LanHosting(
         host,
         lambda request: ask_host(window.knock_parent(), request),

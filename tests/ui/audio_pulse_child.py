@@ -5,7 +5,8 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
 
     python audio_pulse_child.py call <mic id> <speaker id>
         Two participants in one Qt app: A = QtAudioIO(mic) -> AudioFeed -> aiortc loopback
-        pair -> SpeakerMixer -> B = QtAudioIO(speaker). stdin: "mute", "unmute".
+        pair -> SpeakerMixer -> B = QtAudioIO(speaker), the call on an EngineThread as in the
+        app (the speaker's audio crosses threads). stdin: "mute", "unmute".
     python audio_pulse_child.py devices <mic id> <speaker id>
         One QtAudioIO; counts microphone frames and plays a 1000 Hz tone on the speaker.
         stdin: "status" -> "STATUS <json>" (devices in use, messages, frames read).
@@ -32,6 +33,7 @@ from PySide6.QtCore import QCoreApplication
 from app.media.audio import ToneSource
 from app.media.audio_tracks import AudioFeed, every_frame
 from app.media.mixer import SpeakerMixer
+from app.meeting.engine import EngineThread
 from app.ui.audio_io import QtAudioIO
 from app.ui.qt_loop import run_in_qt_loop
 
@@ -77,17 +79,15 @@ async def call(mic_id: str, speaker_id: str) -> dict[str, object]:
     io_b = QtAudioIO(output_device=speaker_id)
     for io in (io_a, io_b):
         io.deviceChanged.connect(messages.append)
-    config = RTCConfiguration(iceServers=[])
-    pc_a, pc_b = RTCPeerConnection(config), RTCPeerConnection(config)
-    feed, mixer = AudioFeed(io_a.mic), SpeakerMixer(io_b)
-    pc_b.on("track", lambda track: mixer.attach("A", track) if track.kind == "audio" else None)
-    pc_a.addTrack(feed.new_track())
+    engine = EngineThread()  # as in the app: the call on a thread of its own, Qt's audio here
+    engine.start()
+    pc_a, pc_b, feed, mixer = await engine.run(open_call(io_a, io_b))
     try:
-        await connect(pc_a, pc_b)
+        await engine.run(connect(pc_a, pc_b))
         await until(lambda: mixer.level("A") > 0.05, 10)  # the tone made it to B's mixer
         say("READY")
         async for command in commands():
-            feed.set_muted(command == "mute")
+            engine.call(feed.set_muted, command == "mute")
             say(f"OK {command}")
         return {
             "frames_received": mixer.frames_received.get("A", 0),
@@ -101,12 +101,31 @@ async def call(mic_id: str, speaker_id: str) -> dict[str, object]:
             "messages": messages,
         }
     finally:
-        await feed.aclose()
-        await mixer.aclose()
-        await pc_a.close()
-        await pc_b.close()
+        await engine.run(close_call(pc_a, pc_b, feed, mixer))
+        engine.close()
         io_a.close()
         io_b.close()
+
+
+async def open_call(
+    io_a: QtAudioIO, io_b: QtAudioIO
+) -> tuple[RTCPeerConnection, RTCPeerConnection, AudioFeed, SpeakerMixer]:
+    """On the engine: A's feed reads io_a's microphone, B's mixer writes to io_b's speaker."""
+    config = RTCConfiguration(iceServers=[])
+    pc_a, pc_b = RTCPeerConnection(config), RTCPeerConnection(config)
+    feed, mixer = AudioFeed(io_a.mic), SpeakerMixer(io_b)
+    pc_b.on("track", lambda track: mixer.attach("A", track) if track.kind == "audio" else None)
+    pc_a.addTrack(feed.new_track())
+    return pc_a, pc_b, feed, mixer
+
+
+async def close_call(
+    pc_a: RTCPeerConnection, pc_b: RTCPeerConnection, feed: AudioFeed, mixer: SpeakerMixer
+) -> None:
+    await feed.aclose()
+    await mixer.aclose()
+    await pc_a.close()
+    await pc_b.close()
 
 
 async def devices(mic_id: str, speaker_id: str) -> dict[str, object]:

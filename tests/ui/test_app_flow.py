@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
-from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
@@ -46,7 +46,7 @@ def test_start_in_the_app_and_a_headless_peer_joins(
     loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:
     bridge = Bridge(
-        EngineConfig("Ada"), lambda: build_media(MediaOptions(True, 320, 240, 15)), close_media
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 320, 240, 15), loop=loop)
     )
     window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
     qtbot.addWidget(window)

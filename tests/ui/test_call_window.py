@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ from PySide6.QtTest import QTest
 from app.config import EngineConfig
 from app.errors import MediaError
 from app.media.screen import ScreenCapture
-from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.headless import MediaOptions, build_media
+from app.meeting.media import LocalMedia
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.frames import FrameConverter, convert
@@ -35,10 +37,10 @@ MEDIA = ["--synthetic", "--res", "320x240", "--fps", "15"]
 
 
 def make_bridge(name: str) -> Bridge:
-    def media() -> object:
-        return build_media(MediaOptions(True, 320, 240, 15, label=name))
+    def media(loop: asyncio.AbstractEventLoop) -> LocalMedia:
+        return build_media(MediaOptions(True, 320, 240, 15, label=name), loop=loop)
 
-    return Bridge(EngineConfig(display_name=name), media, close_media)  # type: ignore[arg-type]
+    return Bridge(EngineConfig(display_name=name), media)
 
 
 def start_host(stats: Path) -> tuple[subprocess.Popen[str], str]:
@@ -59,6 +61,10 @@ def tile_named(window: CallWindow, name: str, kind: str = "video") -> VideoTile 
         if tile.name == name and k == kind:
             return tile
     return None
+
+
+def engine_threads() -> int:
+    return sum(t.name == "peermeet-engine" for t in threading.enumerate())
 
 
 def snapshot(tile: VideoTile) -> QImage:
@@ -106,6 +112,11 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         assert olga is not None and olga.mic_on
         assert me.session is not None and other.session is not None
         my_id, olga_id = me.session.my_id, other.session.my_id
+        # each call runs on an engine thread of its own; the GUI loop carries none of it
+        assert engine_threads() == 2
+        assert not {t for t in asyncio.all_tasks() - before if not t.done()} - {
+            asyncio.current_task()
+        }
         seen: list[tuple[str, bool]] = []
         other.peerMedia.connect(lambda pid, mic, cam, screen: seen.append((pid, mic)))
         QTest.mouseClick(window.toolbar.mic_button, Qt.MouseButton.LeftButton)
@@ -146,6 +157,7 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
         leftover.discard(asyncio.current_task())
         assert not leftover, leftover
+        assert engine_threads() == 0
 
     try:
         run(qloop, scenario(), 45)

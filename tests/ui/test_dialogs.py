@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
-from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
 from app.meeting.settings import SettingsStore
@@ -67,8 +67,7 @@ def host(tmp_path: Path, clock: Clock, qloop: qasync.QEventLoop) -> Iterator[Hos
 def bridge(loopback: None, qloop: qasync.QEventLoop) -> Iterator[Bridge]:
     b = Bridge(
         EngineConfig("Tester", connect_timeout_s=5.0),
-        lambda: build_media(MediaOptions(True, 160, 120, 5)),
-        close_media,
+        lambda loop: build_media(MediaOptions(True, 160, 120, 5), loop=loop),
     )
     yield b
     qloop.run_until_complete(b.leave())

@@ -25,7 +25,7 @@ from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
 from app.errors import RoomRefused
-from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.lan import knock_room
 from app.meeting.lan_hosting import LanHosting
@@ -73,8 +73,7 @@ def host_service(tmp: Path, name: str) -> HostService:
 def make_bridge(name: str) -> Bridge:
     return Bridge(
         EngineConfig(name, connect_timeout_s=5.0),
-        lambda: build_media(MediaOptions(True, 160, 120, 5)),
-        close_media,
+        lambda loop: build_media(MediaOptions(True, 160, 120, 5), loop=loop),
     )
 
 

@@ -9,7 +9,7 @@ import qasync
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
-from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.headless import MediaOptions, build_media
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
@@ -89,8 +89,7 @@ def test_starting_a_join_stops_the_preview(
     before = our_threads()
     bridge = Bridge(
         EngineConfig("Tester", connect_timeout_s=2.0),
-        lambda: build_media(MediaOptions(True, 160, 120, 5)),
-        close_media,
+        lambda loop: build_media(MediaOptions(True, 160, 120, 5), loop=loop),
     )
     dialog = JoinDialog(bridge, store(tmp_path), lambda: None, "hello there")
     qtbot.addWidget(dialog)
