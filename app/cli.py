@@ -21,8 +21,6 @@ import sys
 from collections.abc import Sequence
 
 from app.errors import LinkError, PeerMeetError
-from app.meeting.engine import run_engine
-from app.net.batching import QUANTUM_S
 
 EXIT_BAD_LINK, EXIT_UNREACHABLE = 2, 3
 
@@ -124,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "demo":
             from app.meeting.demo import run_demo
 
-            return run_engine(run_demo(args.seconds))
+            return asyncio.run(run_demo(args.seconds))
         if command in ("host", "join") and not args.headless:
             return _desktop(args)
         if command == "lan" and (args.lan_command != "knock" or not args.headless):
@@ -133,9 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return lan_cli.main(args)
         from app.meeting import runner
 
-        # the baseline is stock aiortc on asyncio's stock loop; ours batches I/O (app.net.batching)
-        quantum = 0.0 if getattr(args, "baseline", False) else QUANTUM_S
-        return run_engine(runner.run(args, _stop_event), quantum=quantum)
+        return asyncio.run(runner.run(args, _stop_event))
     except LinkError as exc:
         print(f"peermeet: bad link: {exc}", file=sys.stderr)
         return EXIT_BAD_LINK
@@ -167,7 +163,7 @@ def _desktop(args: argparse.Namespace) -> int:
     from app.meeting.demo import run_demo
 
     print("No desktop window available here; running a 10-second headless demo instead.\n")
-    return run_engine(run_demo(10.0))
+    return asyncio.run(run_demo(10.0))
 
 
 def rendezvous_main(argv: Sequence[str] | None = None) -> int:

@@ -34,8 +34,6 @@ from audiolink import AudioLink, Impairment, read_frames
 
 from app.media.mixer import SpeakerMixer
 from app.media.pcm import FRAME_SAMPLES, SAMPLE_RATE
-from app.meeting.engine import run_engine
-from app.net.batching import QUANTUM_S
 from app.net.peers import set_loopback_only
 
 CLICK_EVERY = 0.6  # s: longer than any latency measured, so clicks cannot be mismatched
@@ -185,17 +183,14 @@ SCENARIOS: dict[str, tuple[Callable[[], Impairment], bool]] = {  # (impairment, 
 }
 
 
-def engine(seconds: float) -> dict[str, Any]:
-    """Each scenario in each mode on a fresh loop: ours on the engine's batching loop (as the
-    app's engine thread and a headless peer run), the baseline on asyncio's stock loop."""
+async def engine(seconds: float) -> dict[str, Any]:
     set_loopback_only(True)
     out: dict[str, Any] = {}
     for name, (make, mixer) in SCENARIOS.items():
         out[name] = {}
         for mode in ("ours", "baseline"):
             print(f"... engine: {name}, {mode}", file=sys.stderr, flush=True)
-            run = engine_run(mode == "ours", make(), seconds, mixer)
-            out[name][mode] = run_engine(run, quantum=QUANTUM_S if mode == "ours" else 0.0)
+            out[name][mode] = await engine_run(mode == "ours", make(), seconds, mixer)
     return out
 
 
@@ -206,7 +201,7 @@ def main() -> int:
     parser.add_argument("--pulse-seconds", type=float, default=8.0, help="per PulseAudio mode")
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
-    result: dict[str, Any] = {"engine": engine(args.seconds)}
+    result: dict[str, Any] = {"engine": asyncio.run(engine(args.seconds))}
     print("\nengine only (PCM in → decoded frame out), click latency ms:")
     print(f"{'scenario':18} {'mode':9} {'p50':>6} {'p95':>6} {'max':>6}  notes")
     for name, modes in result["engine"].items():
