@@ -12,11 +12,16 @@ Two hazards make tearing a qasync loop down more than ``loop.close()``:
   objects on the Qt thread, right away.
 * Any other Qt object caught in a reference cycle has the same problem, so while a loop runs the
   cycle collector is moved to the Qt thread (:class:`app.ui.main_thread_gc.MainThreadGc`).
+
+While the loop runs, the GIL is handed between threads every SWITCH_S instead of Python's 5 ms:
+a call's engine (app.meeting.engine) runs on a thread of its own, and each time it wakes for a
+packet or a timer while the GUI thread runs Python it waits for the GIL up to one interval.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -28,6 +33,7 @@ from PySide6.QtCore import QCoreApplication, QObject
 from app.ui.main_thread_gc import MainThreadGc
 
 T = TypeVar("T")
+SWITCH_S = 0.001  # GIL hand-over interval while the GUI and a call engine share it
 
 
 def _destroy(obj: object) -> None:
@@ -56,9 +62,12 @@ def qt_loop(app: QCoreApplication) -> Iterator[qasync.QEventLoop]:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     gc_guard.start()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_S)
     try:
         yield loop
     finally:
+        sys.setswitchinterval(switch)
         asyncio.set_event_loop(None)
         close_loop(loop)
         gc_guard.close()  # collects once here, on the Qt thread, then hands collection back

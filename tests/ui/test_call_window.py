@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,36 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
     assert window is not None and window._leaving is not None and window._leaving.done()
     chats = json.loads((tmp_path / "host.json").read_text())["chat_received"]
     assert {"name": "Me", "text": "hi from the window"}.items() <= chats[0].items()
+
+
+def test_a_busy_gui_thread_does_not_hold_up_the_call(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """The call runs on its own thread: while the GUI thread is busy (a heavy layout, a dialog
+    opening), video and audio keep arriving and being played out."""
+    host, link = start_host(tmp_path / "host.json")
+    me = make_bridge("Me")
+
+    async def scenario() -> None:
+        assert await me.join(link, "Me")
+        await until(lambda: bool(me.peers()), what="host in the roster")
+        (host_id,) = me.peers()
+        media = me.session.media if me.session else None
+        assert media is not None
+        await until(lambda: media.video_frames(host_id) > 5 and media.audio_frames(host_id) > 10)
+        video, audio = media.video_frames(host_id), media.audio_frames(host_id)
+        busy_until = time.monotonic() + 0.6
+        while time.monotonic() < busy_until:  # Python work on the GUI thread, holding the GIL
+            sum(range(1000))
+        assert media.video_frames(host_id) - video >= 4, "video stopped while the GUI was busy"
+        assert media.audio_frames(host_id) - audio >= 12, "audio stopped while the GUI was busy"
+
+    try:
+        run(qloop, scenario(), 30)
+    finally:
+        run(qloop, me.leave(), 10)
+        host.terminate()
+        host.communicate(timeout=15)
 
 
 def test_people_panel_shows_live_connection_figures(
