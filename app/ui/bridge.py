@@ -111,10 +111,15 @@ class Bridge(QObject):
             display_name=(display_name or self.config.display_name).strip()[:64] or "Guest",
             loopback_only=link.is_loopback,
         )
-        engine = self._engine = EngineThread()
+        engine = EngineThread()
         engine.start()
-        media = self._media_factory(engine.loop)
-        session = await engine.run(_new_session(config, media))
+        try:
+            media = self._media_factory(engine.loop)
+        except BaseException:
+            engine.close()
+            raise
+        session = Session(config, media)  # a plain object until it joins (on the engine)
+        self._engine = engine
         session.subscribe(partial(_to_gui, asyncio.get_running_loop(), self._on_event, session))
         self._screen = ScreenShare(session)  # before joining, so it sees every connection
         self.session, self.link = session, link
@@ -289,10 +294,6 @@ class Bridge(QObject):
 
 
 # --- run on the engine's loop ------------------------------------------------------------------
-async def _new_session(config: EngineConfig, media: LocalMedia) -> Session:
-    return Session(config, media)
-
-
 async def _close(session: Session | None, media: LocalMedia) -> None:
     try:
         if session is not None:

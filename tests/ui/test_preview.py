@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import threading
 from pathlib import Path
 
+import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
@@ -16,7 +19,7 @@ from app.ui.join_dialog import JoinDialog
 from app.ui.preview import MediaPreview, MicMeter
 from tests.ui.conftest import run, until
 
-OURS = ("peermeet-video-feed", "peermeet-frames")
+OURS = ("peermeet-video-feed", "peermeet-frames", "peermeet-engine")
 
 
 def our_threads() -> list[threading.Thread]:
@@ -111,3 +114,38 @@ def test_starting_a_join_stops_the_preview(
         assert our_threads() == before
     finally:
         qloop.run_until_complete(bridge.leave())
+
+
+def test_giving_up_half_way_through_a_join_leaves_no_thread_behind(
+    loopback: None, qloop: qasync.QEventLoop
+) -> None:
+    """A join cancelled while it waits for the rendezvous (the dialog's Cancel) releases the
+    call's engine thread and its camera once the bridge leaves, as the dialog then does."""
+    before = our_threads()
+    silent = socket.socket()  # accepts the TCP connection, never answers the WebSocket upgrade
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    bridge = Bridge(
+        EngineConfig("Tester", connect_timeout_s=10.0),
+        lambda loop: build_media(MediaOptions(True, 160, 120, 5), loop=loop),
+    )
+    steps: list[int] = []
+    bridge.progress.connect(lambda step, text: steps.append(step))
+
+    async def scenario() -> None:
+        link = f"peermeet://127.0.0.1:{silent.getsockname()[1]}/quiet#k=AAAAAAAAAAAAAAAAAAAAAA"
+        join = asyncio.get_running_loop().create_task(bridge.join(link))
+        await until(lambda: 1 in steps, what="the join to reach for the rendezvous")
+        assert bridge.in_call and "peermeet-engine" in [t.name for t in our_threads()]
+        join.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await join
+        await bridge.leave()
+        assert not bridge.in_call
+
+    try:
+        run(qloop, scenario(), 20)
+        assert our_threads() == before
+    finally:
+        qloop.run_until_complete(bridge.leave())
+        silent.close()
