@@ -256,7 +256,15 @@ class Bridge(QObject):
         session, engine = self.session, self._engine
         if session is None or engine is None:
             return None
-        return await engine.run(_peer_stats(session, peer_id))
+        try:
+            return await engine.run(_peer_stats(session, peer_id))
+        except RuntimeError:  # the call ended before we asked
+            return None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # our caller gave up
+            return None  # the call ended while we asked
 
     # --- engine events -> signals --------------------------------------------------------------
     def _on_event(self, session: Session, e: ev.Event) -> None:

@@ -14,7 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 import qasync
@@ -55,6 +57,22 @@ def start_host(stats: Path) -> tuple[subprocess.Popen[str], str]:
     link = host.stdout.readline().strip()
     assert link.startswith("peermeet://"), host.stderr.read() if host.stderr else ""
     return host, link
+
+
+def in_call_with_host(
+    qloop: qasync.QEventLoop,
+    tmp_path: Path,
+    scenario: Callable[[Bridge, str], Coroutine[Any, Any, None]],
+) -> None:
+    """Run ``scenario(bridge, link)`` against a headless host; leave and stop the host after."""
+    host, link = start_host(tmp_path / "host.json")
+    me = make_bridge("Me")
+    try:
+        run(qloop, scenario(me, link), 30)
+    finally:
+        run(qloop, me.leave(), 10)
+        host.terminate()
+        host.communicate(timeout=15)
 
 
 def tile_named(window: CallWindow, name: str, kind: str = "video") -> VideoTile | None:
@@ -177,10 +195,8 @@ def test_a_busy_gui_thread_does_not_hold_up_the_call(
 ) -> None:
     """The call runs on its own thread: while the GUI thread is busy (a heavy layout, a dialog
     opening), video and audio keep arriving and being played out."""
-    host, link = start_host(tmp_path / "host.json")
-    me = make_bridge("Me")
 
-    async def scenario() -> None:
+    async def scenario(me: Bridge, link: str) -> None:
         assert await me.join(link, "Me")
         await until(lambda: bool(me.peers()), what="host in the roster")
         (host_id,) = me.peers()
@@ -194,21 +210,14 @@ def test_a_busy_gui_thread_does_not_hold_up_the_call(
         assert media.video_frames(host_id) - video >= 4, "video stopped while the GUI was busy"
         assert media.audio_frames(host_id) - audio >= 12, "audio stopped while the GUI was busy"
 
-    try:
-        run(qloop, scenario(), 30)
-    finally:
-        run(qloop, me.leave(), 10)
-        host.terminate()
-        host.communicate(timeout=15)
+    in_call_with_host(qloop, tmp_path, scenario)
 
 
 def test_people_panel_shows_live_connection_figures(
     qloop: qasync.QEventLoop, tmp_path: Path
 ) -> None:
-    host, link = start_host(tmp_path / "host.json")
-    me = make_bridge("Me")
 
-    async def scenario() -> None:
+    async def scenario(me: Bridge, link: str) -> None:
         assert await me.join(link, "Me")
         window = CallWindow(me)
         window.show()
@@ -221,12 +230,7 @@ def test_people_panel_shows_live_connection_figures(
         finally:
             await window.leave()
 
-    try:
-        run(qloop, scenario(), 30)
-    finally:
-        run(qloop, me.leave(), 10)
-        host.terminate()
-        host.communicate(timeout=15)
+    in_call_with_host(qloop, tmp_path, scenario)
 
 
 def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_path: Path) -> None:
