@@ -1,0 +1,44 @@
+"""DesktopMedia (app.ui.main): a call's camera, microphone and speaker, built on the GUI thread
+for a call whose engine runs on a thread of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from app.meeting.engine import EngineThread
+from app.meeting.headless import close_media
+from app.meeting.settings import Settings, SettingsStore
+from app.ui.main import DesktopMedia
+
+
+async def first_frame_seen_on(media: object) -> str:
+    """Waits on the engine's loop for the camera's first frame; the thread it was seen on."""
+    video = media.video  # type: ignore[attr-defined]
+    for _ in range(200):
+        if video.latest is not None:
+            return threading.current_thread().name
+        await asyncio.sleep(0.025)
+    raise AssertionError("no camera frame reached the engine's loop within 5 s")
+
+
+def test_media_built_here_delivers_video_on_the_engine_and_is_released(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
+    desktop = DesktopMedia(settings)
+    engine = EngineThread()
+    engine.start()
+    try:
+        media = desktop.build(engine.loop)  # on this (the Qt) thread, as Bridge.join does
+        assert engine.submit(first_frame_seen_on(media)).result(10) == "peermeet-engine"
+        engine.submit(close_media(media)).result(10)
+        desktop.release(media)
+        desktop.release(media)  # idempotent
+        assert not [t for t in threading.enumerate() if t.name == "peermeet-video-feed"]
+    finally:
+        engine.close()
