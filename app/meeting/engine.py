@@ -7,8 +7,9 @@ engine's loop is asyncio's own, as in a headless peer.
 
 Everything the engine owns is created and used on its loop: hand work over with ``run``
 (awaited from another loop), ``submit`` (from any thread) or ``call`` (fire and forget).
-``close()`` stops the loop, cancels whatever is still running on it, and joins the thread; it is
-idempotent and safe from any thread but the engine's own.
+``close()`` stops the loop, cancels whatever is still running on it, and joins the thread (it
+can block while a cancelled task winds down: call it off a GUI thread); it is idempotent and
+safe from any thread but the engine's own.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class EngineThread:
             loop.run_forever()
             _cancel_all(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
+            # not shutdown_default_executor(): it would wait for a blocking call still running
+            # there (a slow DNS lookup); loop.close() lets the pool finish it on its own
         except Exception:
             log.exception("the call engine's loop failed")
         finally:

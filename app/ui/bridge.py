@@ -91,6 +91,7 @@ class Bridge(QObject):
         self._engine: EngineThread | None = None  # the current call's, started by join()
         self._mic_on = self._camera_on = True  # what we asked the engine for, read at once
         self._cleanup: asyncio.Task[None] | None = None
+        self._leaving: asyncio.Task[None] | None = None  # the leave under way, if any
         self._screen: ScreenShare | None = None
         #: what share_screen() captures (tests and other platforms may swap it)
         self.screen_source: Callable[[], FrameSource] = ScreenCapture
@@ -127,38 +128,64 @@ class Bridge(QObject):
         try:
             await engine.run(session.join(link))
         except PeerMeetError as exc:
-            if self.session is session:
-                self.session = self.link = None
-                self._screen = None
-            await self._end(engine, media)
+            if self._engine is not engine:  # left meanwhile: that leave cleans up
+                return False
+            self.session = self.link = None
+            self._screen = self._engine = None
+            await self._end(engine, session=None, media=media, screen=None)
             self.failed.emit(exc.code, str(exc))
             return False
+        except (RuntimeError, asyncio.CancelledError):
+            if self._ended_elsewhere(engine):
+                return False
+            raise
+        if self.session is not session:
+            return False  # left while the last step finished
         self.joined.emit()
         return True
 
     async def leave(self) -> None:
-        session, self.session = self.session, None
-        engine, self._engine = self._engine, None
-        if session is None or engine is None:
-            return
-        screen, self._screen = self._screen, None
-        if screen is not None and screen.active:
-            await engine.run(screen.stop())
-            self.screenShared.emit(False)
-        await self._end(engine, session.media, session)
+        """Leave the call and release everything; idempotent. A leave already under way (the
+        dialog's, the host's end, a shutdown) is waited for, and it finishes even if this
+        caller is cancelled."""
+        session, engine = self.session, self._engine
+        if session is not None and engine is not None:
+            screen, sharing = self._screen, self.sharing_screen
+            self.session = self._engine = self._screen = None
+            self._leaving = asyncio.get_running_loop().create_task(
+                self._end(engine, session=session, media=session.media, screen=screen)
+            )
+            if sharing:
+                self.screenShared.emit(False)
+        leaving = self._leaving
+        if leaving is not None:
+            try:
+                await asyncio.shield(leaving)
+            finally:
+                if leaving.done() and self._leaving is leaving:
+                    self._leaving = None
 
     async def _end(
-        self, engine: EngineThread, media: LocalMedia, session: Session | None = None
+        self,
+        engine: EngineThread,
+        *,
+        session: Session | None,
+        media: LocalMedia,
+        screen: ScreenShare | None,
     ) -> None:
-        """Leave (if joined), close the media on the engine, stop it, release the GUI's part."""
-        if self._engine is engine:
-            self._engine = None
+        """Stop sharing, leave and close the media on the engine, stop the engine (off the GUI
+        thread: it may wait for a task that ignores its cancellation), release the GUI's part."""
         try:
-            await engine.run(_close(session, media))
+            await engine.run(_close(screen, session, media))
         finally:
-            engine.close()
+            await asyncio.to_thread(engine.close)
             if self._media_release is not None:
                 self._media_release(media)
+
+    def _ended_elsewhere(self, engine: EngineThread) -> bool:
+        """True if ``engine``'s call was ended by a leave, not by our own caller giving up."""
+        task = asyncio.current_task()
+        return self._engine is not engine and not (task is not None and task.cancelling())
 
     def send_chat(self, text: str) -> None:
         if self.session is not None and self._engine is not None and text.strip():
@@ -185,19 +212,20 @@ class Bridge(QObject):
         screen, engine = self._screen, self._engine
         if screen is None or engine is None:
             return False
-        if on:
-            try:
-                await engine.run(screen.start(self.screen_source))
-            except MediaError as exc:
-                self.notice.emit(str(exc))
-            except Exception:
-                log.exception("screen sharing failed")
-                self.notice.emit(
-                    "Screen sharing failed unexpectedly. Try again; if it keeps failing, "
-                    "restart PeerMeet."
-                )
-        else:
-            await engine.run(screen.stop())
+        try:
+            await engine.run(screen.start(self.screen_source) if on else screen.stop())
+        except MediaError as exc:
+            self.notice.emit(str(exc))
+        except (RuntimeError, asyncio.CancelledError):
+            if self._ended_elsewhere(engine):
+                return False
+            raise
+        except Exception:
+            log.exception("screen sharing failed")
+            self.notice.emit(
+                "Screen sharing failed unexpectedly. Try again; if it keeps failing, "
+                "restart PeerMeet."
+            )
         if screen is self._screen:
             self.screenShared.emit(screen.active)
         return screen.active
@@ -258,13 +286,10 @@ class Bridge(QObject):
             return None
         try:
             return await engine.run(_peer_stats(session, peer_id))
-        except RuntimeError:  # the call ended before we asked
-            return None
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise  # our caller gave up
-            return None  # the call ended while we asked
+        except (RuntimeError, asyncio.CancelledError):
+            if self._ended_elsewhere(engine):
+                return None  # the call ended while we asked
+            raise
 
     # --- engine events -> signals --------------------------------------------------------------
     def _on_event(self, session: Session, e: ev.Event) -> None:
@@ -302,8 +327,10 @@ class Bridge(QObject):
 
 
 # --- run on the engine's loop ------------------------------------------------------------------
-async def _close(session: Session | None, media: LocalMedia) -> None:
+async def _close(screen: ScreenShare | None, session: Session | None, media: LocalMedia) -> None:
     try:
+        if screen is not None:
+            await screen.stop()  # idempotent: also catches a start that finished just now
         if session is not None:
             await session.leave()
     finally:

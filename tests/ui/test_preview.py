@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -116,25 +117,36 @@ def test_starting_a_join_stops_the_preview(
         qloop.run_until_complete(bridge.leave())
 
 
-def test_giving_up_half_way_through_a_join_leaves_no_thread_behind(
-    loopback: None, qloop: qasync.QEventLoop
-) -> None:
-    """A join cancelled while it waits for the rendezvous (the dialog's Cancel) releases the
-    call's engine thread and its camera once the bridge leaves, as the dialog then does."""
-    before = our_threads()
-    silent = socket.socket()  # accepts the TCP connection, never answers the WebSocket upgrade
+@pytest.fixture
+def silent_link() -> Iterator[str]:
+    """A link whose rendezvous accepts the TCP connection and never answers the upgrade."""
+    silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()
+    yield f"peermeet://127.0.0.1:{silent.getsockname()[1]}/quiet#k=AAAAAAAAAAAAAAAAAAAAAA"
+    silent.close()
+
+
+def joining_bridge() -> tuple[Bridge, list[int]]:
     bridge = Bridge(
         EngineConfig("Tester", connect_timeout_s=10.0),
         lambda loop: build_media(MediaOptions(True, 160, 120, 5), loop=loop),
     )
     steps: list[int] = []
     bridge.progress.connect(lambda step, text: steps.append(step))
+    return bridge, steps
+
+
+def test_giving_up_half_way_through_a_join_leaves_no_thread_behind(
+    loopback: None, qloop: qasync.QEventLoop, silent_link: str
+) -> None:
+    """A join cancelled while it waits for the rendezvous (the dialog's Cancel) releases the
+    call's engine thread and its camera once the bridge leaves, as the dialog then does."""
+    before = our_threads()
+    bridge, steps = joining_bridge()
 
     async def scenario() -> None:
-        link = f"peermeet://127.0.0.1:{silent.getsockname()[1]}/quiet#k=AAAAAAAAAAAAAAAAAAAAAA"
-        join = asyncio.get_running_loop().create_task(bridge.join(link))
+        join = asyncio.get_running_loop().create_task(bridge.join(silent_link))
         await until(lambda: 1 in steps, what="the join to reach for the rendezvous")
         assert bridge.in_call and "peermeet-engine" in [t.name for t in our_threads()]
         join.cancel()
@@ -148,4 +160,26 @@ def test_giving_up_half_way_through_a_join_leaves_no_thread_behind(
         assert our_threads() == before
     finally:
         qloop.run_until_complete(bridge.leave())
-        silent.close()
+
+
+def test_leaving_while_a_join_waits_ends_both_cleanly(
+    loopback: None, qloop: qasync.QEventLoop, silent_link: str
+) -> None:
+    """Leave (a shutdown, a second link) while a join waits: the join returns False instead of
+    raising, and a second leave waits for the first, so nothing is left running after it."""
+    before = our_threads()
+    bridge, steps = joining_bridge()
+
+    async def scenario() -> None:
+        join = asyncio.get_running_loop().create_task(bridge.join(silent_link))
+        await until(lambda: 1 in steps, what="the join to reach for the rendezvous")
+        first = asyncio.get_running_loop().create_task(bridge.leave())
+        await asyncio.sleep(0)  # the first leave has taken the call
+        await bridge.leave()  # returns only once the first one is done
+        assert first.done() and our_threads() == before
+        assert await join is False
+
+    try:
+        run(qloop, scenario(), 20)
+    finally:
+        qloop.run_until_complete(bridge.leave())
