@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -24,13 +23,14 @@ from app.config import EngineConfig
 from app.errors import LinkError, MediaError, PeerMeetError
 from app.media.screen import ScreenCapture
 from app.media.video import FrameSource
+from app.meeting import call_ops
 from app.meeting import events as ev
+from app.meeting.call_ops import PeerStats
 from app.meeting.engine import EngineThread
-from app.meeting.headless import close_media
 from app.meeting.links import Link, parse_link
 from app.meeting.media import LocalMedia
 from app.meeting.roster import PeerInfo
-from app.meeting.screenshare import ScreenShare, links_of
+from app.meeting.screenshare import ScreenShare
 from app.meeting.session import Session
 from app.net.peers import set_loopback_only
 
@@ -41,22 +41,6 @@ log = logging.getLogger(__name__)
 MediaFactory = Callable[[asyncio.AbstractEventLoop], LocalMedia]
 #: releases what the factory opened on the GUI thread, after the engine closed the media
 MediaRelease = Callable[[LocalMedia], None]
-
-
-@dataclass(frozen=True)
-class PeerStats:
-    """One connection's figures; counters are cumulative (the panel turns them into rates)."""
-
-    path: str  # host (LAN) | srflx (direct through NAT) | relay (TURN) | unknown
-    address: str  # remote ip:port, "" if unknown; show it only when the user asks
-    rtt_ms: float
-    packets_lost: int
-    bytes_in: int
-    bytes_out: int
-    fps: float  # camera frames per second received over the last 2 s
-    frames: int  # camera frames received
-    at: float  # time.monotonic() of the measurement
-    measured: bool = True  # False: the connection gave no figures (only path and address)
 
 
 class Bridge(QObject):
@@ -130,9 +114,8 @@ class Bridge(QObject):
         except PeerMeetError as exc:
             if self._engine is not engine:  # left meanwhile: that leave cleans up
                 return False
-            self.session = self.link = None
-            self._screen = self._engine = None
-            await self._end(engine, session=None, media=media, screen=None)
+            self.link = None
+            await self._wind_up(self._start_leaving(joined=False))
             self.failed.emit(exc.code, str(exc))
             return False
         except (RuntimeError, asyncio.CancelledError):
@@ -148,16 +131,26 @@ class Bridge(QObject):
         """Leave the call and release everything; idempotent. A leave already under way (the
         dialog's, the host's end, a shutdown) is waited for, and it finishes even if this
         caller is cancelled."""
-        session, engine = self.session, self._engine
+        await self._wind_up(self._start_leaving(joined=True))
+
+    def _start_leaving(self, joined: bool) -> asyncio.Task[None] | None:
+        """Take the call from the bridge and start ending it (unless a leave already is): the
+        task everyone who leaves waits for."""
+        session, engine, screen = self.session, self._engine, self._screen
         if session is not None and engine is not None:
-            screen, sharing = self._screen, self.sharing_screen
+            sharing = self.sharing_screen
             self.session = self._engine = self._screen = None
             self._leaving = asyncio.get_running_loop().create_task(
-                self._end(engine, session=session, media=session.media, screen=screen)
+                self._end(
+                    engine, session=session if joined else None, media=session.media, screen=screen
+                )
             )
             if sharing:
                 self.screenShared.emit(False)
-        leaving = self._leaving
+        return self._leaving
+
+    async def _wind_up(self, leaving: asyncio.Task[None] | None) -> None:
+        """Wait for ``leaving`` to finish; it goes on if this caller is cancelled."""
         if leaving is not None:
             try:
                 await asyncio.shield(leaving)
@@ -176,7 +169,7 @@ class Bridge(QObject):
         """Stop sharing, leave and close the media on the engine, stop the engine (off the GUI
         thread: it may wait for a task that ignores its cancellation), release the GUI's part."""
         try:
-            await engine.run(_close(screen, session, media))
+            await engine.run(call_ops.end_call(screen, session, media))
         finally:
             await asyncio.to_thread(engine.close)
             if self._media_release is not None:
@@ -285,7 +278,7 @@ class Bridge(QObject):
         if session is None or engine is None:
             return None
         try:
-            return await engine.run(_peer_stats(session, peer_id))
+            return await engine.run(call_ops.peer_stats(session, peer_id))
         except (RuntimeError, asyncio.CancelledError):
             if self._ended_elsewhere(engine):
                 return None  # the call ended while we asked
@@ -324,42 +317,6 @@ class Bridge(QObject):
                 # release the media too (a call left meanwhile, or replaced, is not touched)
                 self._cleanup = asyncio.get_running_loop().create_task(self.leave())
             self.ended.emit(e.reason)
-
-
-# --- run on the engine's loop ------------------------------------------------------------------
-async def _close(screen: ScreenShare | None, session: Session | None, media: LocalMedia) -> None:
-    try:
-        if screen is not None:
-            await screen.stop()  # idempotent: also catches a start that finished just now
-        if session is not None:
-            await session.leave()
-    finally:
-        await close_media(media)
-
-
-async def _peer_stats(session: Session, peer_id: str) -> PeerStats | None:
-    link = links_of(session).get(peer_id)
-    if link is None:
-        return None
-    measured = True
-    try:
-        raw = await link.stats()
-    except Exception:  # closed while we asked, or aiortc lacks a figure
-        log.debug("no connection figures for %s", peer_id, exc_info=True)
-        raw, measured = {"rtt_ms": 0.0, "packets_lost": 0, "bytes_in": 0, "bytes_out": 0}, False
-    remote = session.media.remote_video(peer_id)
-    return PeerStats(
-        path=link.path(),
-        address=link.remote_address(),
-        rtt_ms=raw["rtt_ms"],
-        packets_lost=int(raw["packets_lost"]),
-        bytes_in=int(raw["bytes_in"]),
-        bytes_out=int(raw["bytes_out"]),
-        fps=remote.fps if remote else 0.0,
-        frames=session.media.video_frames(peer_id),
-        at=time.monotonic(),
-        measured=measured,
-    )
 
 
 def _to_gui(

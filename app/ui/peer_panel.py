@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.meeting.call_ops import PeerStats
 from app.ui import style
-from app.ui.bridge import PeerStats
 
 log = logging.getLogger(__name__)
 StatsSource = Callable[[str], Awaitable[PeerStats | None]]
