@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -76,6 +77,10 @@ class Bridge(QObject):
         self._mic_on = self._camera_on = True  # what we asked the engine for, read at once
         self._cleanup: asyncio.Task[None] | None = None
         self._leaving: asyncio.Task[None] | None = None  # the leave under way, if any
+        #: notices of the current call, from its start: a call window opened after joining
+        #: shows what was said before it existed (no microphone found, say)
+        self.call_notices: deque[str] = deque(maxlen=20)
+        self.notice.connect(self.call_notices.append)
         self._screen: ScreenShare | None = None
         #: what share_screen() captures (tests and other platforms may swap it)
         self.screen_source: Callable[[], FrameSource] = ScreenCapture
@@ -96,6 +101,7 @@ class Bridge(QObject):
             display_name=(display_name or self.config.display_name).strip()[:64] or "Guest",
             loopback_only=link.is_loopback,
         )
+        self.call_notices.clear()
         engine = EngineThread()
         engine.start()
         try:

@@ -83,6 +83,8 @@ class CallWindow(QWidget):
             self.peer_views.joined(peer_id, info.name)
             self.peer_views.state(peer_id, info.state)
             self.peer_views.media(peer_id, info.mic, info.cam, info.screen)
+        if bridge.in_call and bridge.call_notices:  # said while joining, before this window
+            self.banner.show_message(bridge.call_notices[-1])
         self._tick_clock()
 
     # --- building ----------------------------------------------------------------------------

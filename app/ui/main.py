@@ -14,6 +14,7 @@ import getpass
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -48,8 +49,11 @@ def instance_name() -> str:
 class DesktopMedia:
     """Camera, microphone and speaker for each call, chosen in Settings when the call starts."""
 
-    def __init__(self, settings: SettingsStore) -> None:
+    def __init__(
+        self, settings: SettingsStore, notice: Callable[[str], None] | None = None
+    ) -> None:
         self._settings = settings
+        self._notice = notice  # what a person should know about the devices (a banner)
         self._audio: dict[int, QtAudioIO] = {}
 
     def build(self, loop: asyncio.AbstractEventLoop) -> LocalMedia:
@@ -64,6 +68,10 @@ class DesktopMedia:
         except MediaError as exc:
             log.warning("no sound in this call: %s", exc)
             audio_io = None
+            if self._notice is not None:
+                self._notice(f"No sound in this call: {exc}")
+        if audio_io is not None and self._notice is not None:
+            audio_io.deviceChanged.connect(self._notice)  # none found, unplugged, switched
         mic = audio_io.mic if audio_io is not None else PcmRing()
         speaker = audio_io if audio_io is not None else NullSink()
         media = LocalMedia(AudioFeed(mic), video, SpeakerMixer(speaker))
@@ -119,7 +127,7 @@ def listen_for_links(window: MainWindow, name: str | None = None) -> QLocalServe
 
 async def _main(app: QApplication, args: argparse.Namespace) -> int:
     settings = SettingsStore()
-    media = DesktopMedia(settings)
+    media = DesktopMedia(settings, notice=lambda text: bridge.notice.emit(text))
     host = HostService(MeetingStore())
     bridge = Bridge(settings.load().engine_config(), media.build, media.release)
     lan = LanHosting(

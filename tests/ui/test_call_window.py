@@ -213,6 +213,28 @@ def test_a_busy_gui_thread_does_not_hold_up_the_call(
     in_call_with_host(qloop, tmp_path, scenario)
 
 
+def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """The app's media says "No microphone found" while the join runs, before the call window
+    exists (app.ui.main.DesktopMedia -> bridge.notice): the window shows it when it opens."""
+
+    async def scenario(me: Bridge, link: str) -> None:
+        me.notice.emit("left over from an earlier call")
+        assert await me.join(link, "Me")
+        me.notice.emit("No microphone found: the others hear silence.")
+        window = CallWindow(me)
+        window.show()
+        try:
+            assert window.banner.isVisible()
+            assert window.banner.text.text() == "No microphone found: the others hear silence."
+            assert list(me.call_notices) == [window.banner.text.text()]
+        finally:
+            await window.leave()
+
+    in_call_with_host(qloop, tmp_path, scenario)
+
+
 def test_people_panel_shows_live_connection_figures(
     qloop: qasync.QEventLoop, tmp_path: Path
 ) -> None:

@@ -7,11 +7,14 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from app.meeting.engine import EngineThread
 from app.meeting.headless import close_media
 from app.meeting.settings import Settings, SettingsStore
+from app.ui.audio_io import QtAudioIO
 from app.ui.main import DesktopMedia
 
 
@@ -40,5 +43,28 @@ def test_media_built_here_delivers_video_on_the_engine_and_is_released(
         desktop.release(media)
         desktop.release(media)  # idempotent
         assert not [t for t in threading.enumerate() if t.name == "peermeet-video-feed"]
+    finally:
+        engine.close()
+
+
+def test_what_happens_to_the_sound_devices_reaches_the_call_as_a_notice(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """No sound server here, so no microphone: the call window's banner (bridge.notice) says so
+    instead of the others just hearing silence."""
+    if QtAudioIO.input_devices():
+        pytest.skip("this machine has a microphone")
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
+    notes: list[str] = []
+    desktop = DesktopMedia(settings, notice=notes.append)
+    engine = EngineThread()
+    engine.start()
+    try:
+        media = desktop.build(engine.loop)
+        qtbot.waitUntil(lambda: bool(notes), timeout=5000)
+        assert any("microphone" in note.lower() for note in notes), notes
+        engine.submit(close_media(media)).result(10)
+        desktop.release(media)
     finally:
         engine.close()
