@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.ui import style
 
+INFO_MAX_WIDTH = 380  # px the room / head count / time label may claim from the buttons
+
 
 def _tool(text: str, tip: str, checkable: bool = False, role: str = "tool") -> QPushButton:
     button = QPushButton(text)
@@ -55,6 +57,9 @@ class CallToolbar(QWidget):
         self.info.setText(
             f"<b style='color:{style.TEXT}'>{room}</b>  ·  {people}  ·  {minutes}:{seconds:02d}"
         )
+        self.info.setToolTip(f"{room} · {people} · {minutes}:{seconds:02d}")
+        # room for all of it, the buttons taking the squeeze (a very long name: see the tip)
+        self.info.setMinimumWidth(min(max(200, self.info.sizeHint().width()), INFO_MAX_WIDTH))
 
     def show_media(self, mic: bool, cam: bool) -> None:
         self.mic_button.setText("Mute" if mic else "Unmute")

@@ -84,7 +84,8 @@ class CallWindow(QWidget):
             self.peer_views.state(peer_id, info.state)
             self.peer_views.media(peer_id, info.mic, info.cam, info.screen)
         if bridge.in_call and bridge.call_notices:  # said while joining, before this window
-            self.banner.show_message(bridge.call_notices[-1])
+            said = list(dict.fromkeys(bridge.call_notices))[-3:]  # e.g. no microphone, no speaker
+            self.banner.show_message(" ".join(said))
         self._tick_clock()
 
     # --- building ----------------------------------------------------------------------------
