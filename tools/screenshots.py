@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.config import EngineConfig  # noqa: E402
-from app.meeting.headless import MediaOptions, build_media, close_media  # noqa: E402
+from app.meeting.headless import MediaOptions, build_media  # noqa: E402
 from app.meeting.hosting import HostService  # noqa: E402
 from app.meeting.lan_hosting import LanHosting  # noqa: E402
 from app.meeting.links import parse_link  # noqa: E402
@@ -68,7 +68,7 @@ async def main(out: Path) -> None:
         preferred_port=0,
     )
     bridge = Bridge(
-        EngineConfig("Ada"), lambda: build_media(MediaOptions(True, 160, 120, 5)), close_media
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 5), loop=loop)
     )
     # a neighbour's meeting on this "network" (mDNS on 127.0.0.1 only) for the LAN card
     neighbour = HostService(
