@@ -32,6 +32,7 @@ from app.meeting.settings import SettingsStore
 from app.meeting.store import MeetingStore
 from app.net.pins import PinStore
 from app.ui.audio_io import QtAudioIO
+from app.ui.audio_thread import AudioThread
 from app.ui.bridge import Bridge
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
@@ -54,36 +55,40 @@ class DesktopMedia:
     ) -> None:
         self._settings = settings
         self._notice = notice  # what a person should know about the devices (a banner)
-        self._audio: dict[int, QtAudioIO] = {}
+        self._audio: dict[int, tuple[AudioThread, QtAudioIO]] = {}
 
     def build(self, loop: asyncio.AbstractEventLoop) -> LocalMedia:
-        """On the GUI thread (Qt's audio lives here); the video is delivered on ``loop``."""
+        """On the GUI thread; the video is delivered on ``loop``, and the microphone and
+        speaker run on an audio thread of their own (app.ui.audio_thread)."""
         settings = self._settings.load()
         source = camera_source(settings, *VIDEO)
         video = VideoFeed(source, VIDEO[2], label=settings.display_name, loop=loop)
+        audio = AudioThread(self._notice)  # device news: no microphone, unplugged, switched
         try:
-            audio_io: QtAudioIO | None = QtAudioIO(
+            audio_io: QtAudioIO | None = audio.open(
                 settings.microphone or None, settings.speaker or None
             )
         except MediaError as exc:
             log.warning("no sound in this call: %s", exc)
+            audio.close()
             audio_io = None
             if self._notice is not None:
                 self._notice(f"No sound in this call: {exc}")
-        if audio_io is not None and self._notice is not None:
-            audio_io.deviceChanged.connect(self._notice)  # none found, unplugged, switched
         mic = audio_io.mic if audio_io is not None else PcmRing()
         speaker = audio_io if audio_io is not None else NullSink()
         media = LocalMedia(AudioFeed(mic), video, SpeakerMixer(speaker))
         if audio_io is not None:
-            self._audio[id(media)] = audio_io
+            self._audio[id(media)] = (audio, audio_io)
         return media
 
     def release(self, media: LocalMedia) -> None:
-        """After the engine closed ``media``: close its microphone and speaker."""
-        audio_io = self._audio.pop(id(media), None)
-        if audio_io is not None:
-            audio_io.close()
+        """After the engine closed ``media``: close its microphone and speaker, and their
+        thread."""
+        audio = self._audio.pop(id(media), None)
+        if audio is not None:
+            thread, audio_io = audio
+            thread.release(audio_io)
+            thread.close()
 
 
 def hand_over(link: str | None, name: str | None = None) -> bool:

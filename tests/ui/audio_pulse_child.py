@@ -5,8 +5,9 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
 
     python audio_pulse_child.py call <mic id> <speaker id>
         Two participants in one Qt app: A = QtAudioIO(mic) -> AudioFeed -> aiortc loopback
-        pair -> SpeakerMixer -> B = QtAudioIO(speaker), the call on an EngineThread as in the
-        app (the speaker's audio crosses threads). stdin: "mute", "unmute".
+        pair -> SpeakerMixer -> B = QtAudioIO(speaker); as in the app, the devices on an
+        AudioThread and the call on an EngineThread (the audio crosses threads both ways).
+        stdin: "mute", "unmute", "stall" (blocks the GUI thread for 0.6 s).
     python audio_pulse_child.py devices <mic id> <speaker id>
         One QtAudioIO; counts microphone frames and plays a 1000 Hz tone on the speaker.
         stdin: "status" -> "STATUS <json>" (devices in use, messages, frames read).
@@ -21,6 +22,7 @@ import asyncio
 import json
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from app.media.audio_tracks import AudioFeed, every_frame
 from app.media.mixer import SpeakerMixer
 from app.meeting.engine import EngineThread
 from app.ui.audio_io import QtAudioIO
+from app.ui.audio_thread import AudioThread
 from app.ui.qt_loop import run_in_qt_loop
 
 
@@ -75,11 +78,10 @@ async def commands() -> AsyncIterator[str]:
 async def call(mic_id: str, speaker_id: str) -> dict[str, object]:
     aioice.ice.get_host_addresses = lambda *a, **k: ["127.0.0.1"]  # loopback only
     messages: list[str] = []
-    io_a = QtAudioIO(input_device=mic_id)
-    io_b = QtAudioIO(output_device=speaker_id)
-    for io in (io_a, io_b):
-        io.deviceChanged.connect(messages.append)
-    engine = EngineThread()  # as in the app: the call on a thread of its own, Qt's audio here
+    audio = AudioThread(messages.append)  # as in the app: the devices on a thread of their own
+    io_a = audio.open(mic_id, None)
+    io_b = audio.open(None, speaker_id)
+    engine = EngineThread()  # and the call on another
     engine.start()
     pc_a, pc_b, feed, mixer = await engine.run(open_call(io_a, io_b))
     try:
@@ -87,7 +89,10 @@ async def call(mic_id: str, speaker_id: str) -> dict[str, object]:
         await until(lambda: mixer.level("A") > 0.05, 10)  # the tone made it to B's mixer
         say("READY")
         async for command in commands():
-            engine.call(feed.set_muted, command == "mute")
+            if command == "stall":  # the GUI thread busy for 0.6 s (a dialog, a relayout)
+                time.sleep(0.6)  # noqa: ASYNC251  (blocking the loop is the point)
+            else:
+                engine.call(feed.set_muted, command == "mute")
             say(f"OK {command}")
         return {
             "frames_received": mixer.frames_received.get("A", 0),
@@ -103,8 +108,9 @@ async def call(mic_id: str, speaker_id: str) -> dict[str, object]:
     finally:
         await engine.run(close_call(pc_a, pc_b, feed, mixer))
         engine.close()
-        io_a.close()
-        io_b.close()
+        audio.release(io_a)
+        audio.release(io_b)
+        audio.close()
 
 
 async def open_call(

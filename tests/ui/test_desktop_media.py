@@ -38,10 +38,15 @@ def test_media_built_here_delivers_video_on_the_engine_and_is_released(
     engine.start()
     try:
         media = desktop.build(engine.loop)  # on this (the Qt) thread, as Bridge.join does
+        audio = desktop._audio.get(id(media))
+        if audio is not None:  # the microphone and speaker run on a Qt thread of their own
+            assert audio[1].thread().objectName() == "peermeet-audio"
         assert engine.submit(first_frame_seen_on(media)).result(10) == "peermeet-engine"
         engine.submit(close_media(media)).result(10)
         desktop.release(media)
         desktop.release(media)  # idempotent
+        if audio is not None:
+            assert audio[0]._thread.isFinished()
         assert not [t for t in threading.enumerate() if t.name == "peermeet-video-feed"]
     finally:
         engine.close()
