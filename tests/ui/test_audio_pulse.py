@@ -108,9 +108,8 @@ def seconds(pcm: bytes, start: float, end: float) -> bytes:
     return pcm[int(start * RATE) * 2 : int(end * RATE) * 2]
 
 
-def test_tone_crosses_a_call_on_real_devices_and_mute_silences_it(
-    pulse: PulseServer, child_factory: Any
-) -> None:
+def tone_call(pulse: PulseServer, child_factory: Any) -> Any:
+    """A call child whose A hears a 440 Hz tone ("mic_a") and whose B plays into "spk_b"."""
     pulse.add_sink("a_in", "A's room")  # what A's microphone hears
     pulse.add_source("mic_a", master="a_in.monitor", description="A's microphone")
     pulse.add_sink("spk_b", "B's speaker")
@@ -119,17 +118,28 @@ def test_tone_crosses_a_call_on_real_devices_and_mute_silences_it(
     pulse.play_tone("a_in", 440.0, seconds=30)
     child = child_factory("call", "mic_a", "spk_b")
     child.expect("READY", timeout=20)
+    return child
 
+
+def record_around(pulse: PulseServer, child: Any, command: str, after: float, span: float) -> bytes:
+    """B's speaker for ``span`` seconds, ``command`` given to the child ``after`` seconds in."""
     recorded: dict[str, bytes] = {}
     recorder = threading.Thread(
-        target=lambda: recorded.update(pcm=pulse.record("spk_b.monitor", 2.0))
+        target=lambda: recorded.update(pcm=pulse.record("spk_b.monitor", span))
     )
     recorder.start()
-    time.sleep(0.8)
-    child.send("mute")
-    child.expect("OK mute")
+    time.sleep(after)
+    child.send(command)
+    child.expect(f"OK {command}")
     recorder.join(timeout=10)
-    pcm = recorded["pcm"]
+    return recorded["pcm"]
+
+
+def test_tone_crosses_a_call_on_real_devices_and_mute_silences_it(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    child = tone_call(pulse, child_factory)
+    pcm = record_around(pulse, child, "mute", 0.8, 2.0)
 
     on = tone_power(seconds(pcm, 0.1, 0.7), 440.0)
     off = tone_power(seconds(pcm, 1.4, 2.0), 440.0)
@@ -151,23 +161,9 @@ def test_a_stalled_gui_thread_does_not_silence_the_speaker(
 ) -> None:
     """The devices run on their own thread (app.ui.audio_thread) and the call on its own: while
     the GUI thread is blocked for 0.6 s, B's speaker keeps playing A's tone."""
-    pulse.add_sink("a_in", "A's room")
-    pulse.add_source("mic_a", master="a_in.monitor", description="A's microphone")
-    pulse.add_sink("spk_b", "B's speaker")
-    pulse.play_tone("a_in", 440.0, seconds=30)
-    child = child_factory("call", "mic_a", "spk_b")
-    child.expect("READY", timeout=20)
+    child = tone_call(pulse, child_factory)
     time.sleep(0.5)  # past the first frames' settling
-    recorded: dict[str, bytes] = {}
-    recorder = threading.Thread(
-        target=lambda: recorded.update(pcm=pulse.record("spk_b.monitor", 1.6))
-    )
-    recorder.start()
-    time.sleep(0.3)
-    child.send("stall")
-    child.expect("OK stall")
-    recorder.join(timeout=10)
-    pcm = recorded["pcm"]
+    pcm = record_around(pulse, child, "stall", 0.3, 1.6)
     powers = [tone_power(seconds(pcm, t / 50, (t + 1) / 50), 440.0) for t in range(5, 75)]
     stats = child.quit()
     quiet = "".join("q" if p < 0.02 else " " for p in powers)
