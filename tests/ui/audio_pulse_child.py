@@ -8,8 +8,9 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
         pair -> SpeakerMixer -> B = QtAudioIO(speaker); as in the app, the devices on an
         AudioThread and the call on an EngineThread (the audio crosses threads both ways).
         stdin: "mute", "unmute", "stall" (blocks the GUI thread for 0.6 s).
-    python audio_pulse_child.py devices <mic id> <speaker id>
-        One QtAudioIO; counts microphone frames and plays a 1000 Hz tone on the speaker.
+    python audio_pulse_child.py devices|devices-on-thread <mic id> <speaker id>
+        One QtAudioIO (on the GUI thread, or on an AudioThread as a call's); counts microphone
+        frames and plays a 1000 Hz tone on the speaker.
         stdin: "status" -> "STATUS <json>" (devices in use, messages, frames read).
 
 Protocol (lines): READY once audio flows, "OK <cmd>" per command, "STATS <json>" and exit 0
@@ -134,10 +135,14 @@ async def close_call(
     await pc_b.close()
 
 
-async def devices(mic_id: str, speaker_id: str) -> dict[str, object]:
+async def devices(mic_id: str, speaker_id: str, threaded: bool) -> dict[str, object]:
     messages: list[str] = []
-    io = QtAudioIO(mic_id or None, speaker_id or None)  # "": the system default
-    io.deviceChanged.connect(messages.append)
+    audio = AudioThread(messages.append)  # threaded: as a call's devices run in the app
+    if threaded:
+        io = audio.open(mic_id or None, speaker_id or None)  # "": the system default
+    else:  # on this (the GUI) thread, as the join dialog's preview uses them
+        io = QtAudioIO(mic_id or None, speaker_id or None)
+        io.deviceChanged.connect(messages.append)
     tone, mic_frames = ToneSource(1000.0), 0
 
     def step(_index: int) -> None:  # a mic reader and a speaker writer, every 20 ms
@@ -168,11 +173,18 @@ async def devices(mic_id: str, speaker_id: str) -> dict[str, object]:
     finally:
         task.cancel()
         await asyncio.wait([task])
-        io.close()
+        if threaded:
+            audio.release(io)
+        else:
+            io.close()
+        audio.close()
 
 
 async def main(mode: str, mic_id: str, speaker_id: str) -> int:
-    stats = await (call if mode == "call" else devices)(mic_id, speaker_id)
+    if mode == "call":
+        stats = await call(mic_id, speaker_id)
+    else:
+        stats = await devices(mic_id, speaker_id, threaded=mode == "devices-on-thread")
     say("STATS " + json.dumps(stats))
     return 0
 

@@ -135,6 +135,12 @@ def record_around(pulse: PulseServer, child: Any, command: str, after: float, sp
     return recorded["pcm"]
 
 
+@pytest.fixture(params=["devices", "devices-on-thread"])
+def devices_mode(request: pytest.FixtureRequest) -> str:
+    """QtAudioIO on the GUI thread (the join dialog's preview) or on an AudioThread (a call)."""
+    return str(request.param)
+
+
 def test_tone_crosses_a_call_on_real_devices_and_mute_silences_it(
     pulse: PulseServer, child_factory: Any
 ) -> None:
@@ -174,7 +180,7 @@ def test_a_stalled_gui_thread_does_not_silence_the_speaker(
 
 
 def test_unplugged_devices_fall_back_to_the_defaults(
-    pulse: PulseServer, child_factory: Any
+    pulse: PulseServer, child_factory: Any, devices_mode: str
 ) -> None:
     # A USB headset was plugged in and became the default; then it is unplugged. (Qt 6.12 only
     # notices removals that change the default device - see QtAudioIO's docstring.)
@@ -184,7 +190,7 @@ def test_unplugged_devices_fall_back_to_the_defaults(
     pulse.add_source("usb_mic", master="headset.monitor")
     pulse.set_default_sink("headset")
     pulse.set_default_source("usb_mic")
-    child = child_factory("devices", "usb_mic", "headset")
+    child = child_factory(devices_mode, "usb_mic", "headset")
     child.expect("READY", timeout=20)
     status = child.status()
     assert status["mic"][0] == "usb_mic" and status["speaker"][0] == "headset"
@@ -209,13 +215,15 @@ def test_unplugged_devices_fall_back_to_the_defaults(
     child.quit()
 
 
-def test_missing_devices_at_start_use_the_defaults(pulse: PulseServer, child_factory: Any) -> None:
+def test_missing_devices_at_start_use_the_defaults(
+    pulse: PulseServer, child_factory: Any, devices_mode: str
+) -> None:
     pulse.add_sink("room")
     pulse.add_source("builtin_mic", master="room.monitor")
     pulse.add_sink("speakers")
     pulse.set_default_source("builtin_mic")
     pulse.set_default_sink("speakers")
-    child = child_factory("devices", "gone_mic", "gone_speaker")
+    child = child_factory(devices_mode, "gone_mic", "gone_speaker")
     child.expect("READY", timeout=20)
     status = child.quit()
     assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers"
@@ -225,8 +233,10 @@ def test_missing_devices_at_start_use_the_defaults(pulse: PulseServer, child_fac
     ]
 
 
-def test_no_devices_then_plugged_in(pulse: PulseServer, child_factory: Any) -> None:
-    child = child_factory("devices", "", "")  # "" is no device id: use the defaults (none yet)
+def test_no_devices_then_plugged_in(
+    pulse: PulseServer, child_factory: Any, devices_mode: str
+) -> None:
+    child = child_factory(devices_mode, "", "")  # "" is no device id: use the defaults (none yet)
     child.expect("READY", timeout=20)
     status = child.status()
     assert status["mic"] is None and status["speaker"] is None
@@ -247,12 +257,14 @@ def test_no_devices_then_plugged_in(pulse: PulseServer, child_factory: Any) -> N
     child.quit()
 
 
-def test_streams_killed_under_us_are_restarted(pulse: PulseServer, child_factory: Any) -> None:
+def test_streams_killed_under_us_are_restarted(
+    pulse: PulseServer, child_factory: Any, devices_mode: str
+) -> None:
     # Qt 6.12 keeps reporting ActiveState/NoError when PulseAudio kills its streams: only
     # QtAudioIO's stall watchdog notices (no data in for 1 s / no room out for 1 s).
     pulse.add_sink("headset")
     pulse.add_source("usb_mic", master="headset.monitor")
-    child = child_factory("devices", "usb_mic", "headset")
+    child = child_factory(devices_mode, "usb_mic", "headset")
     child.expect("READY", timeout=20)
     assert pulse.kill_streams("headset") == 1 and pulse.kill_streams("usb_mic") == 1
     deadline = time.monotonic() + 5
