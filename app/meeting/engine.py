@@ -56,8 +56,7 @@ class EngineThread:
     def call(self, fn: Callable[..., object], *args: object) -> None:
         """Call ``fn(*args)`` on the engine soon; dropped once the engine is closed."""
         if self.running:
-            with contextlib.suppress(RuntimeError):  # closed in between
-                self.loop.call_soon_threadsafe(fn, *args)
+            call_soon_on(self.loop, fn, *args)
 
     def close(self) -> None:
         if self._closed:
@@ -86,6 +85,13 @@ class EngineThread:
         finally:
             asyncio.set_event_loop(None)
             loop.close()
+
+
+def call_soon_on(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: object) -> None:
+    """Call ``fn(*args)`` soon on ``loop``, from any thread; dropped if the loop is closed."""
+    if not loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # closed in between
+            loop.call_soon_threadsafe(fn, *args)
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:

@@ -52,7 +52,8 @@ class QtAudioIO(QObject):
     ``input_device``/``output_device``: a QAudioDevice id (bytes or str, see ``input_devices()``)
     or None for the system default (then a new system default is followed). A missing device
     falls back to the default; every switch is announced with ``deviceChanged(message)``.
-    Needs a Qt application; lives on its thread (the GUI thread), where every method but
+    Needs a Qt application; lives on the thread that creates it (the GUI thread for the join
+    dialog's preview, a call's AudioThread in app.ui.audio_thread), where every method but
     ``write`` and ``mic`` must be called. ``close()`` is idempotent.
     """
 

@@ -10,13 +10,12 @@ widgets read while a call runs (the newest frames, levels, the roster) are plain
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -27,7 +26,7 @@ from app.media.video import FrameSource
 from app.meeting import call_ops
 from app.meeting import events as ev
 from app.meeting.call_ops import PeerStats
-from app.meeting.engine import EngineThread
+from app.meeting.engine import EngineThread, call_soon_on
 from app.meeting.links import Link, parse_link
 from app.meeting.media import LocalMedia
 from app.meeting.roster import PeerInfo
@@ -36,12 +35,17 @@ from app.meeting.session import Session
 from app.net.peers import set_loopback_only
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 #: builds a call's media on the GUI thread; its video is delivered on the engine's loop (given)
 MediaFactory = Callable[[asyncio.AbstractEventLoop], LocalMedia]
 #: releases what the factory opened on the GUI thread, after the engine closed the media
 MediaRelease = Callable[[LocalMedia], None]
+
+
+class _CallEnded(Exception):
+    """A leave ended the call while we waited for its engine."""
 
 
 class Bridge(QObject):
@@ -111,12 +115,15 @@ class Bridge(QObject):
             raise
         session = Session(config, media)  # a plain object until it joins (on the engine)
         self._engine = engine
-        session.subscribe(partial(_to_gui, asyncio.get_running_loop(), self._on_event, session))
+        # engine events are handled on the GUI loop (dropped once it is closed)
+        session.subscribe(
+            partial(call_soon_on, asyncio.get_running_loop(), self._on_event, session)
+        )
         self._screen = ScreenShare(session)  # before joining, so it sees every connection
         self.session, self.link = session, link
         self._mic_on, self._camera_on = media.mic_on, media.camera_on
         try:
-            await engine.run(session.join(link))
+            await self._run_on(engine, session.join(link))
         except PeerMeetError as exc:
             if self._engine is not engine:  # left meanwhile: that leave cleans up
                 return False
@@ -124,10 +131,8 @@ class Bridge(QObject):
             await self._wind_up(self._start_leaving(joined=False))
             self.failed.emit(exc.code, str(exc))
             return False
-        except (RuntimeError, asyncio.CancelledError):
-            if self._ended_elsewhere(engine):
-                return False
-            raise
+        except _CallEnded:
+            return False
         if self.session is not session:
             return False  # left while the last step finished
         self.joined.emit()
@@ -181,10 +186,16 @@ class Bridge(QObject):
             if self._media_release is not None:
                 self._media_release(media)
 
-    def _ended_elsewhere(self, engine: EngineThread) -> bool:
-        """True if ``engine``'s call was ended by a leave, not by our own caller giving up."""
-        task = asyncio.current_task()
-        return self._engine is not engine and not (task is not None and task.cancelling())
+    async def _run_on(self, engine: EngineThread, coro: Coroutine[Any, Any, T]) -> T:
+        """``engine.run(coro)``; raises _CallEnded if a leave ended the call meanwhile (the
+        engine closed, or cancelled the work), not our own caller giving up."""
+        try:
+            return await engine.run(coro)
+        except (RuntimeError, asyncio.CancelledError):
+            task = asyncio.current_task()
+            if self._engine is not engine and not (task is not None and task.cancelling()):
+                raise _CallEnded from None
+            raise
 
     def send_chat(self, text: str) -> None:
         if self.session is not None and self._engine is not None and text.strip():
@@ -212,13 +223,11 @@ class Bridge(QObject):
         if screen is None or engine is None:
             return False
         try:
-            await engine.run(screen.start(self.screen_source) if on else screen.stop())
+            await self._run_on(engine, screen.start(self.screen_source) if on else screen.stop())
         except MediaError as exc:
             self.notice.emit(str(exc))
-        except (RuntimeError, asyncio.CancelledError):
-            if self._ended_elsewhere(engine):
-                return False
-            raise
+        except _CallEnded:
+            return False
         except Exception:
             log.exception("screen sharing failed")
             self.notice.emit(
@@ -284,11 +293,9 @@ class Bridge(QObject):
         if session is None or engine is None:
             return None
         try:
-            return await engine.run(call_ops.peer_stats(session, peer_id))
-        except (RuntimeError, asyncio.CancelledError):
-            if self._ended_elsewhere(engine):
-                return None  # the call ended while we asked
-            raise
+            return await self._run_on(engine, call_ops.peer_stats(session, peer_id))
+        except _CallEnded:
+            return None
 
     # --- engine events -> signals --------------------------------------------------------------
     def _on_event(self, session: Session, e: ev.Event) -> None:
@@ -323,15 +330,3 @@ class Bridge(QObject):
                 # release the media too (a call left meanwhile, or replaced, is not touched)
                 self._cleanup = asyncio.get_running_loop().create_task(self.leave())
             self.ended.emit(e.reason)
-
-
-def _to_gui(
-    loop: asyncio.AbstractEventLoop,
-    handle: Callable[[Session, ev.Event], None],
-    session: Session,
-    e: ev.Event,
-) -> None:
-    """An engine event, handed to the GUI loop (dropped once that loop is closed)."""
-    if not loop.is_closed():
-        with contextlib.suppress(RuntimeError):  # closed in between
-            loop.call_soon_threadsafe(handle, session, e)
