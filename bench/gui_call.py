@@ -38,7 +38,10 @@ parser.add_argument("--json", metavar="PATH")
 ARGS = parser.parse_args()
 ROOT = Path(ARGS.root).resolve()
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench's own modules
 
+from call import cpu_seconds  # noqa: E402
+from callstats import percentile  # noqa: E402
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -49,19 +52,16 @@ from app.ui.bridge import Bridge  # noqa: E402
 from app.ui.call_window import CallWindow  # noqa: E402
 from app.ui.qt_loop import run_in_qt_loop  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 MEDIA = ["--synthetic", "--res", "640x480", "--fps", "30"]
 OPTIONS = MediaOptions(True, 640, 480, 30, label="App")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+def cpu_now(pids: list[int]) -> list[float]:
+    """user + system CPU seconds of each process (bench/call.py's reading of /proc)."""
+    seconds = [cpu_seconds(pid) for pid in pids]
+    if any(s is None for s in seconds):
+        raise SystemExit("a peer exited during the measurement")
+    return [s for s in seconds if s is not None]
 
 
 def make_bridge() -> Bridge:
@@ -124,13 +124,13 @@ async def call(link: str, peers: list[subprocess.Popen[str]]) -> dict[str, Any]:
         tiles = [t for (_, kind), t in window.grid.tiles.items() if kind == "video"]
         shown = [t.frames_shown for t in tiles]
         pids = [os.getpid()] + [p.pid for p in peers]
-        cpu = [cpu_seconds(pid) for pid in pids]
+        cpu = cpu_now(pids)
         started = time.monotonic()
         watch.on = True
         await asyncio.sleep(ARGS.seconds)
         watch.on = False
         took = time.monotonic() - started
-        cpu = [(cpu_seconds(pid) - c) / took * 100 for pid, c in zip(pids, cpu, strict=True)]
+        cpu = [(after - c) / took * 100 for after, c in zip(cpu_now(pids), cpu, strict=True)]
         fps = [(t.frames_shown - s) / took for t, s in zip(tiles, shown, strict=True)]
     finally:
         window.close()
@@ -138,14 +138,14 @@ async def call(link: str, peers: list[subprocess.Popen[str]]) -> dict[str, Any]:
     return {
         "root": str(ROOT),
         "gui_lag_ms": {
-            "p50": round(pct(watch.lag_ms, 0.5), 2),
-            "p99": round(pct(watch.lag_ms, 0.99), 2),
+            "p50": round(percentile(watch.lag_ms, 50) or 0.0, 2),
+            "p99": round(percentile(watch.lag_ms, 99) or 0.0, 2),
             "max": round(max(watch.lag_ms, default=float("nan")), 1),
             "samples": len(watch.lag_ms),
         },
         "pickup_latency_ms": {
-            "p50": pct(watch.pickup_ms, 0.5),
-            "p95": pct(watch.pickup_ms, 0.95),
+            "p50": percentile(watch.pickup_ms, 50),
+            "p95": percentile(watch.pickup_ms, 95),
             "frames": len(watch.pickup_ms),
         },
         "tiles": len(fps),
