@@ -64,7 +64,12 @@ def launch(args: argparse.Namespace, mode: str, role: list[str], name: str, out:
 
 
 def run_call(args: argparse.Namespace, mode: str, n: int) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="pm-bench-"))
+    with tempfile.TemporaryDirectory(prefix="pm-bench-") as where:
+        return _run_call(args, mode, n, Path(where))
+
+
+def _run_call(args: argparse.Namespace, mode: str, n: int, tmp: Path) -> dict[str, Any]:
+    """One call; the peers write their statistics into ``tmp``."""
     size = "small" if n <= 4 else "mid" if n <= 8 else "large"
     host_role = ["host", "--name", f"bench-{n}", "--bind", "127.0.0.1", "--size", size]
     host = launch(
