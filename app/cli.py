@@ -34,6 +34,7 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, help="leave after this many seconds")
     p.add_argument("--stats-json", metavar="PATH", help="write call statistics here on leaving")
     p.add_argument("--chat", action="append", default=[], help="say this to each peer on connect")
+    p.add_argument("--muted", action="store_true", help="join with the microphone muted")
     p.add_argument("--stun", action="append", default=[], help="STUN server, e.g. stun:host:3478")
     p.add_argument(
         "--turn", action="append", default=[], help="TURN server, e.g. turn:host:3478?transport=tcp"
@@ -49,6 +50,7 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pin-quality", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--denoise", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--codec", choices=("vp8", "h264"), help=argparse.SUPPRESS)
+    p.add_argument("--no-dtx", action="store_true", help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,6 +39,14 @@ from app.net.peers import set_loopback_only
 CLICK_EVERY = 0.6  # s: longer than any latency measured, so clicks cannot be mismatched
 CLICK_AT = 300  # sample offset of the click in its frame
 THRESHOLD = 0.2  # of full scale: an onset
+#: the "mouth" has a noise floor, as every real microphone does (about -80 dBFS): exact digital
+#: silence is what a muted microphone gives, and PeerMeet pauses sending during it
+#: (app.media.encoders, SILENCE_HANGOVER), which is not the path measured here
+NOISE_FLOOR = 3 / 32767
+
+
+def noise_floor(samples: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, NOISE_FLOOR, samples)
 
 
 def click(samples: int = 240, freq: float = 2000.0, amplitude: float = 0.7) -> np.ndarray:
@@ -53,22 +61,25 @@ def onset(samples: np.ndarray) -> int | None:
 
 
 class ClickMic:
-    """A PcmSource: silence with a click every CLICK_EVERY; notes when each was handed in."""
+    """A PcmSource: a quiet noise floor with a click every CLICK_EVERY; notes when each was
+    handed in."""
 
     def __init__(self) -> None:
         self.clicks: list[float] = []  # perf_counter time of each click's onset
         self._frames = 0
-        frame = np.zeros(FRAME_SAMPLES)
+        quiet = noise_floor(FRAME_SAMPLES * 50).reshape(50, FRAME_SAMPLES)
+        self._quiet: list[bytes] = [(row * 32767).astype("<i2").tobytes() for row in quiet]
+        frame = quiet[0].copy()
         burst = click()
         frame[CLICK_AT : CLICK_AT + burst.size] = burst
-        self._click_pcm = (frame * 32767).astype("<i2").tobytes()
+        self._click_pcm: bytes = (frame * 32767).astype("<i2").tobytes()
         self._offset = onset(frame) or CLICK_AT
         self._every = round(CLICK_EVERY * SAMPLE_RATE / FRAME_SAMPLES)
 
     def read_frame(self) -> bytes | None:
         self._frames += 1
         if self._frames % self._every:
-            return bytes(FRAME_SAMPLES * 2)
+            return self._quiet[self._frames % len(self._quiet)]
         self.clicks.append(time.perf_counter() + self._offset / SAMPLE_RATE)
         return self._click_pcm
 

@@ -47,12 +47,17 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def launch(args: argparse.Namespace, mode: str, role: list[str], name: str, out: Path) -> Any:
+def launch(
+    args: argparse.Namespace, mode: str, role: list[str], name: str, out: Path, muted: bool = False
+) -> Any:
     cmd = [sys.executable, "-X", "faulthandler", "-m", "app", *role, "--headless", "--synthetic"]
     cmd += ["--res", args.res]
     cmd += ["--fps", str(args.fps), "--display-name", name, "--stats-json", str(out)]
     if args.codec:
         cmd += ["--codec", args.codec]
+    if args.no_dtx:
+        cmd.append("--no-dtx")
+    cmd += ["--muted"] if muted else []
     if mode == "baseline":
         cmd.append("--baseline")
     else:
@@ -83,7 +88,8 @@ def _run_call(args: argparse.Namespace, mode: str, n: int, tmp: Path) -> dict[st
     procs = {"p0": host}
     for i in range(1, n):
         role = ["join", link, "--seconds", str(args.seconds)]
-        procs[f"p{i}"] = launch(args, mode, role, f"p{i}", tmp / f"p{i}.json")
+        muted = i >= n - args.muted  # the last --muted guests listen with the microphone off
+        procs[f"p{i}"] = launch(args, mode, role, f"p{i}", tmp / f"p{i}.json", muted)
     cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in procs}
     guests = [p for name, p in procs.items() if name != "p0"]
     deadline = time.monotonic() + args.seconds + 40
@@ -223,6 +229,10 @@ def main() -> int:
     parser.add_argument("--scale", type=int, metavar="MAX", help="find the largest mesh")
     parser.add_argument("--min-fps", type=float, default=24.0, help="for --scale")
     parser.add_argument("--json", metavar="PATH", help="write the figures here")
+    parser.add_argument("--muted", type=int, default=0, help="this many guests join muted")
+    parser.add_argument(
+        "--no-dtx", action="store_true", help="ours: send muted audio's silence all the same"
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import numpy as np
-from audio_latency import CLICK_EVERY, click, figures
+from audio_latency import CLICK_EVERY, click, figures, noise_floor
 from audiolink import AudioLink
 from pulse_io import PacatSink, ParecSource, Recorder
 
@@ -47,8 +47,9 @@ def _setup(pulse: PulseServer) -> None:
 
 
 def _clicks(seconds: float) -> bytes:
-    """Stereo s16: a click on the left every CLICK_EVERY, silence on the right."""
-    left = np.zeros(int(RATE * seconds))
+    """Stereo s16: a click on the left every CLICK_EVERY over a microphone's noise floor,
+    silence on the right."""
+    left = noise_floor(int(RATE * seconds))
     burst = click()
     for start in np.arange(0.5, seconds - 0.5, CLICK_EVERY):
         i = int(start * RATE)

@@ -4,7 +4,11 @@ VideoEncoder: libvpx (VP8) with aiortc's real-time settings, or libx264 (H.264) 
 preset and zero-latency tuning (x264's default preset is far too slow for live video). A new
 bitrate or picture size reopens the codec, which starts with a keyframe.
 AudioEncoder: libopus (mono) in VoIP mode with in-band FEC, so a receiver can rebuild a lost packet
-from the one after it.
+from the one after it. Digital silence (a muted or missing microphone gives exact zeros) is sent
+for SILENCE_HANGOVER frames, then only one frame in KEEPALIVE_FRAMES until sound returns
+(discontinuous transmission, as Opus's own DTX, which FFmpeg's libopus wrapper does not offer):
+the RTP timestamps jump by the gap, and receivers play silence meanwhile. The keep-alive frames
+tell a receiver the path still works (app.meeting.recovery) and keep its jitter estimate fresh.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ OPUS_BITRATE = 32_000  # bit/s: plenty for speech (aiortc sends 96 kbit/s)
 OPUS_EXPECTED_LOSS = 10  # % loss the FEC is sized for
 OPUS_COMPLEXITY = 9  # libwebrtc's kDefaultComplexity outside Android and iOS
 H264_PRESET = "superfast"
+SILENCE_HANGOVER = 10  # frames (200 ms) of digital silence still sent before sending pauses
+KEEPALIVE_FRAMES = 20  # while it pauses, one frame in this many is sent (400 ms, as Opus DTX)
+DTX = True  # process-wide default for AudioEncoder(dtx=None); benchmarks may switch it off
 
 
 def _vp8_options(bitrate: int, denoise: bool = True) -> dict[str, str]:
@@ -115,7 +122,8 @@ class AudioEncoder:
     s16 48 kHz 20 ms frames, what the microphone feed gives, skip the resampler.
     """
 
-    def __init__(self, bitrate: int = OPUS_BITRATE) -> None:
+    def __init__(self, bitrate: int = OPUS_BITRATE, *, dtx: bool | None = None) -> None:
+        self.dtx = DTX if dtx is None else dtx  # pause sending in digital silence (module doc)
         self._ctx: Any = av.CodecContext.create("libopus", "w")
         self._ctx.bit_rate = bitrate
         self._ctx.format = "s16"
@@ -135,12 +143,19 @@ class AudioEncoder:
             format="s16", layout="mono", rate=48_000, frame_size=960
         )
         self._pts = 0
+        self._silent = 0  # digital-silence frames in a row
         self.frames = 0
+        self.paused = 0  # frames not encoded nor sent (silence past the hang-over)
 
     def encode(self, frame: av.AudioFrame) -> list[tuple[av.Packet[Any], int]]:
-        """Packets with their audio level (dBov, -127..0), pts in 1/48000 s."""
+        """Packets with their audio level (dBov, -127..0), pts in 1/48000 s; none for a frame
+        of silence that is not sent."""
         out = []
         for samples, chunk in self._mono_chunks(frame):
+            if self._pause(samples):
+                self._pts += 960  # the stream's clock runs on: the gap shows in the timestamps
+                self.paused += 1
+                continue
             level = audio_level(samples)
             chunk.pts = None  # the encoder counts its own time stamps
             for packet in self._ctx.encode(chunk):
@@ -149,6 +164,15 @@ class AudioEncoder:
                 out.append((packet, level))
         self.frames += 1
         return out
+
+    def _pause(self, samples: npt.NDArray[np.int16]) -> bool:
+        """True for a frame of digital silence past the hang-over, except keep-alive frames."""
+        if not self.dtx or samples.any():
+            self._silent = 0
+            return False
+        self._silent += 1
+        past = self._silent - SILENCE_HANGOVER
+        return past > 0 and past % KEEPALIVE_FRAMES != 0
 
     def _mono_chunks(
         self, frame: av.AudioFrame

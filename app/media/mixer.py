@@ -5,7 +5,9 @@ task every 20 ms (started half a frame after the first frame arrives) takes a fr
 peer that has its cushion, sums with clipping and writes to the sink. Each peer's cushion adapts
 (app/media/backlog.py ``Cushion``): one frame to start, one more after each underrun (up to 3),
 one less after 15 s without; audio queued beyond it for a whole second (a burst) is drained, so
-latency never stays up for good.
+latency never stays up for good. A peer whose playout says its stream rests (empty PCM: the
+sender paused during silence, or its packets stopped) is not in an underrun when its queue runs
+dry: its cushion stays as it is, and is gathered again when audio comes back.
 
 The mixer does not close the sink it was given: whoever created it owns it.
 """
@@ -68,6 +70,7 @@ class _Peer:
         self.cushion = cushion
         self.primed = False  # the cushion was gathered since the start or the last underrun
         self.played = b""  # what was last played (its level is worked out only when asked)
+        self.resting = False  # the playout said the stream pauses: running dry is no underrun
         self.resampler: av.AudioResampler | None = None
         self.task: asyncio.Task[None] | None = None
         self.track: MediaStreamTrack | None = None
@@ -183,6 +186,9 @@ class SpeakerMixer:
                 self.detach(peer_id)
 
     def _deliver(self, peer_id: str, peer: _Peer, pcm: bytes) -> None:
+        peer.resting = not pcm
+        if not pcm:
+            return
         peer.buf += pcm
         excess = len(peer.buf) - peer.cushion.bytes
         if len(peer.buf) > self._max_bytes:  # a huge burst: don't wait for the drain
@@ -202,10 +208,11 @@ class SpeakerMixer:
             self.drained += drop
         chunk = bytes(peer.buf[:FRAME_BYTES])
         del peer.buf[:FRAME_BYTES]
-        if len(chunk) < FRAME_BYTES:  # underrun: play what we have, then a bigger cushion
+        if len(chunk) < FRAME_BYTES:  # ran dry: play what we have, then gather the cushion
             peer.primed = False
-            peer.cushion.underrun()
-            self.underruns += 1
+            if not peer.resting:  # an underrun mid-stream: a bigger cushion
+                peer.cushion.underrun()
+                self.underruns += 1
             chunk = chunk.ljust(FRAME_BYTES, b"\0")
         return chunk
 

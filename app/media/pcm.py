@@ -17,7 +17,8 @@ FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000  # 960
 FRAME_BYTES = FRAME_SAMPLES * SAMPLE_BYTES * CHANNELS  # 1920
 #: A remote audio track may carry a callable under this attribute, set by whoever plays it
 #: (app/media/mixer.py). A producer that decodes to PCM itself (app/net/playout.py) then hands
-#: each frame to it as bytes instead of wrapping it in an av.AudioFrame for ``recv()``.
+#: each frame to it as bytes instead of wrapping it in an av.AudioFrame for ``recv()``; empty
+#: bytes mean the stream rests (its sender paused during silence) until the next frame.
 PCM_HOOK = "peermeet_pcm_consumer"
 
 

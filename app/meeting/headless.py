@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from app.config import EngineConfig
 from app.errors import MediaError
+from app.media import encoders
 from app.media.audio import NullSink, ToneSource
 from app.media.audio_tracks import AudioFeed
 from app.media.camera import CameraCapture, list_cameras
@@ -35,6 +36,7 @@ class MediaOptions:
     baseline: bool = False  # stock aiortc: one encoder per peer (benchmarks)
     pin_quality: bool = False  # keep the capture size and rate (benchmarks)
     noisy_pattern: bool = False  # encode the test pattern like a camera, denoiser on (benchmarks)
+    muted: bool = False  # start with the microphone muted (a listener)
 
 
 def build_media(
@@ -58,6 +60,7 @@ def build_media(
         )
     video = VideoFeed(source, opts.fps, loop=loop)
     audio = AudioFeed(ToneSource(freq=opts.tone_hz))
+    audio.set_muted(opts.muted)
     return LocalMedia(
         audio,
         video,
@@ -67,10 +70,12 @@ def build_media(
     )
 
 
-def engine_mode(baseline: bool, codec: str | None = None) -> None:
-    """Process-wide switches for benchmarks: stock aiortc receive buffers, the video codec."""
+def engine_mode(baseline: bool, codec: str | None = None, dtx: bool = True) -> None:
+    """Process-wide switches for benchmarks: stock aiortc receive buffers, the video codec,
+    whether audio pauses during digital silence."""
     receive.set_stock(baseline)
     codec_prefs.prefer_video_codec(codec)
+    encoders.DTX = dtx
 
 
 def measure(media: LocalMedia, reporter: Reporter) -> CallMetrics:

@@ -3,7 +3,8 @@
 aiortc has no ICE restart, so a dead connection is replaced by a new one, negotiated again
 through sealed signaling. A connection needs rebuilding when ICE says failed, stays
 disconnected, never finishes connecting, or is "connected" but no media has arrived for a
-while (audio flows every 20 ms even when muted, so silence on the wire means a dead path).
+while (audio flows at least every 0.4 s, even when muted, so silence on the wire means a dead
+path).
 After each attempt the next one waits longer (backoff), and success resets the count.
 """
 

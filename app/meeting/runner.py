@@ -41,6 +41,7 @@ def _media_options(args: argparse.Namespace, label: str) -> MediaOptions:
         baseline=getattr(args, "baseline", False),
         pin_quality=getattr(args, "pin_quality", False),
         noisy_pattern=getattr(args, "denoise", False),
+        muted=getattr(args, "muted", False),
     )
 
 
@@ -74,7 +75,11 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
             link, outside=bool(getattr(args, "rendezvous", None))
         ),
     )
-    engine_mode(getattr(args, "baseline", False), getattr(args, "codec", None))
+    engine_mode(
+        getattr(args, "baseline", False),
+        getattr(args, "codec", None),
+        dtx=not getattr(args, "no_dtx", False),
+    )
     media = build_media(_media_options(args, name), report=sys.stderr)
     session = Session(config, media)
     reporter = Reporter(session, chat_on_connect=list(args.chat))

@@ -15,6 +15,12 @@ towards the due times) and each tick yields exactly one frame:
 When the target falls (a burst has left the window) and playout is a frame or more behind, one
 frame per tick is dropped until it is back on target; when the target rises, a concealed frame
 is inserted. After ``IDLE_AFTER`` with no packets the player stops until they come back.
+
+A sender pauses during digital silence (app.media.encoders: a muted microphone), sending one
+frame every 0.4 s. Its timestamps keep pace with its clock, so packets after a pause have the
+same offsets as before it: the jitter window is kept across the pause, and until it holds
+WARMUP packets again the delay starts from the jitter already known, not from START_DELAY.
+Only packets on another timeline (offset off by more than MAX_DELAY: a new encoder) start over.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class AudioJitterBuffer:
         self._last_tick: float | None = None
         self._last_arrival = 0.0
         self._idle = True
+        self._known: float | None = None  # delay last worked out from a full window
 
     # -- packets in --------------------------------------------------------------------------
 
@@ -67,7 +74,7 @@ class AudioJitterBuffer:
         ts = self._unwrap(timestamp)
         self._last_arrival = now
         if self._idle or self._next is None or abs(ts - self._next) > CLOCK_RATE:
-            self._restart(ts)
+            self._restart(ts, now - ts / CLOCK_RATE)
         assert self._next is not None
         self._observe(now - ts / CLOCK_RATE, now)
         if ts < self._next:
@@ -88,11 +95,14 @@ class AudioJitterBuffer:
         self._last_ts = max(self._last_ts, ts)
         return ts
 
-    def _restart(self, ts: int) -> None:
+    def _restart(self, ts: int, offset: float) -> None:
         self._frames.clear()
         self._next, self._last_tick, self._idle = ts, None, False
+        if self._offsets and abs(offset - self._offsets[0]) <= MAX_DELAY:
+            return  # after a pause in the same stream: what is known of the link still holds
         self._arrivals.clear()
         self._offsets.clear()
+        self._known = None
 
     def _observe(self, offset: float, now: float) -> None:
         self._arrivals.append((now, offset))
@@ -102,8 +112,12 @@ class AudioJitterBuffer:
             del self._offsets[bisect.bisect_left(self._offsets, old)]
         base = self._offsets[0]
         high = self._offsets[min(len(self._offsets) - 1, int(PERCENTILE * len(self._offsets)))]
-        floor = self.min_delay if len(self._offsets) >= WARMUP else max(self.min_delay, START_DELAY)
-        self.target = min(self.max_delay, max(floor, high - base + MARGIN))
+        wanted = high - base + MARGIN
+        if len(self._offsets) >= WARMUP:
+            self._known, floor = wanted, self.min_delay
+        else:  # too little to go by: the delay known from before a pause, else START_DELAY
+            floor = max(self.min_delay, START_DELAY if self._known is None else self._known)
+        self.target = min(self.max_delay, max(floor, wanted))
 
     # -- frames out --------------------------------------------------------------------------
 

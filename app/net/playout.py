@@ -6,7 +6,8 @@ callback costs less than a task waking 50 times a second) plays a frame per tick
 AudioJitterBuffer: decodes it, rebuilds it from FEC or conceals it, and hands the s16 mono 48 kHz
 PCM to whoever plays the receiver's track (app.media.pcm.PCM_HOOK, set by the speaker mixer), or
 else puts it on the track as an AudioFrame. The track's queue is kept short: if nobody reads it, old
-frames are dropped rather than piling up.
+frames are dropped rather than piling up. When the buffer goes idle (no packets for a while: the
+sender pauses during silence), the consumer is handed empty PCM, so it knows the stream rests.
 """
 
 from __future__ import annotations
@@ -70,8 +71,7 @@ class AudioPlayout:
         assert self._loop is not None
         try:
             kind, payload = self.buffer.tick(self._loop.time())
-            if kind != "idle":
-                self._emit(self._decode(kind, payload))
+            self._emit(b"" if kind == "idle" else self._decode(kind, payload))
         except Exception:
             log.exception("audio playout failed; this peer's audio stops")
             self.close()
@@ -93,8 +93,10 @@ class AudioPlayout:
             return
         consumer = getattr(track, PCM_HOOK, None)
         if consumer is not None:  # the mixer takes PCM directly: skip the frame and the queue
-            self._pts += FRAME_TS
+            self._pts += FRAME_TS if pcm else 0
             consumer(pcm)
+            return
+        if not pcm:  # the stream rests: a track's reader just gets no frames meanwhile
             return
         samples = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")

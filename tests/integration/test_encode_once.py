@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import numpy as np
 import pytest
 from aiortc import MediaStreamTrack
 
@@ -298,6 +299,49 @@ async def test_the_playout_hands_pcm_to_the_mixer_without_frames() -> None:
         frame: Any = await asyncio.wait_for(track.recv(), 2)  # frames for recv() again
         assert frame.format.name == "s16" and frame.samples == 960
         assert mixer.frames_received["a"] == played
+    finally:
+        await mixer.aclose()
+        await pair.close()
+        await sender.close()
+
+
+async def test_a_muted_microphone_pauses_sending_and_sound_comes_back_at_once() -> None:
+    """Muted, A sends its silence for 200 ms, then one keep-alive packet every 0.4 s; B's mixer
+    plays silence meanwhile without counting underruns. Unmuted, the tone is back at B within
+    a few frames, at the jitter delay B had learned, with no bigger cushion than before."""
+    sender = Sender()
+    pair = Pair(sender, "b")
+    sink = ListSink()
+    mixer = SpeakerMixer(sink)
+    loop = asyncio.get_running_loop()
+    try:
+        await pair.connect()
+        mixer.attach("a", pair.tracks["audio"])
+        playout = pair.b.receive.buffers["0"]
+        await until(lambda: mixer.frames_received["a"] >= 50)
+        target, cushion = playout.buffer.target, mixer.cushion("a")
+
+        sender.audio.set_muted(True)
+        await asyncio.sleep(0.5)  # the hang-over, and a little more
+        packets, t = playout.packets_in, loop.time()
+        await asyncio.sleep(2.0)
+        paused = playout.packets_in - packets
+        assert 3 <= paused <= 7, f"{paused} packets in 2 s while muted (keep-alives: 5)"
+        hub = sender.out.audio_encoder
+        assert hub is not None and hub.encoders["opus"].paused >= 80
+        loudest = max(int(np.abs(np.frombuffer(pcm, "<i2")).max()) for pcm in sink.chunks[-50:])
+        assert loudest <= 64  # silence at B (a keep-alive decodes to a whisper at most)
+        assert mixer.underruns == 0 and mixer.level("a") == 0
+
+        sender.audio.set_muted(False)
+        unmuted = loop.time()
+        await until(lambda: tone_power(b"".join(sink.chunks[-3:]), 440.0) > 0.01, limit=2.0)
+        back = loop.time() - unmuted
+        assert back < 0.25, f"tone back {back * 1000:.0f} ms after unmuting"
+        assert mixer.underruns == 0 and mixer.cushion("a") <= cushion
+        assert playout.buffer.target <= max(target, 0.02) + 0.01  # not START_DELAY again
+        took = loop.time() - t
+        print(f"\nmuted: {paused} packets in {took:.1f} s; tone back in {back * 1000:.0f} ms")
     finally:
         await mixer.aclose()
         await pair.close()

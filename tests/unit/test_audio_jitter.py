@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.net.audio_jitter import CAPACITY, FRAME_S, FRAME_TS, IDLE_AFTER, AudioJitterBuffer
+from app.net.audio_jitter import (
+    CAPACITY,
+    FRAME_S,
+    FRAME_TS,
+    IDLE_AFTER,
+    START_DELAY,
+    AudioJitterBuffer,
+)
 
 
 @dataclass
@@ -27,8 +35,14 @@ class Run:
         return [kind for t, kind, *_ in self.ticks if since <= t < until]
 
 
-def simulate(delays: list[float | None], until: float | None = None, base: float = 0.002) -> Run:
-    """Packet i is sent at i * 20 ms and arrives ``base + delays[i]`` later (None: lost)."""
+def simulate(
+    delays: list[float | None],
+    until: float | None = None,
+    base: float = 0.002,
+    stamp: Callable[[int], int] = lambda i: 1000 + i * FRAME_TS,
+) -> Run:
+    """Packet i is sent at i * 20 ms and arrives ``base + delays[i]`` later (None: lost, or not
+    sent), with RTP timestamp ``stamp(i)``."""
     arrivals = sorted((i * FRAME_S + base + d, i) for i, d in enumerate(delays) if d is not None)
     end = until if until is not None else len(delays) * FRAME_S + 0.5
     run, k, now = Run(), 0, 0.0
@@ -38,7 +52,7 @@ def simulate(delays: list[float | None], until: float | None = None, base: float
         if arrival is not None and (tick is None or arrival <= tick):
             now = arrival
             i = arrivals[k][1]
-            run.jb.put((1000 + i * FRAME_TS) % 2**32, i.to_bytes(4, "big"), now)
+            run.jb.put(stamp(i) % 2**32, i.to_bytes(4, "big"), now)
             k += 1
         elif tick is not None:
             now = max(now, tick)
@@ -126,3 +140,34 @@ def test_stops_when_packets_stop_and_restarts_with_them() -> None:
     gap = [kind for t, kind, *_ in run.ticks if 2.0 + IDLE_AFTER + 0.05 < t < 4.0]
     assert gap == []  # no concealment for a peer that went quiet
     assert run.kinds(4.1, 5.5).count("audio") >= 60
+
+
+def _paused(n: int = 400, keepalive: int = 20) -> list[float | None]:
+    """A clean link; the sender pauses for frames 100-299 (silence), sending one in
+    ``keepalive``."""
+    rng = random.Random(5)
+    delays: list[float | None] = [rng.uniform(0, 0.002) for _ in range(n)]
+    for i in range(100, 300):
+        if (i - 100) % keepalive != keepalive - 1:
+            delays[i] = None
+    return delays
+
+
+def test_after_a_pause_in_sending_the_learned_delay_holds() -> None:
+    """A sender that pauses during silence, with a keep-alive every 0.4 s: the player stops
+    IDLE_AFTER after each packet, and when sound returns (at 6 s) it plays at the delay it had
+    learned on this link (about 10 ms), not at START_DELAY as it would for a new stream."""
+    run = simulate(_paused())
+    resumed = run.latency(since=6.0, until=6.5)
+    assert len(resumed) >= 20 and max(resumed) < 0.020
+    pause = run.kinds(2.0 + IDLE_AFTER + 0.05, 6.0)
+    assert pause.count("audio") == 10  # each keep-alive, played
+    assert pause.count("plc") <= 10 * (IDLE_AFTER / FRAME_S + 1)  # then silence, not concealment
+
+
+def test_a_stream_on_a_new_timeline_starts_over() -> None:
+    """Timestamps that jump by far more than the time that passed (a new encoder) are a new
+    stream: the player starts again from START_DELAY."""
+    run = simulate(_paused(), stamp=lambda i: 1000 + i * FRAME_TS + (9_000_000 if i >= 300 else 0))
+    resumed = run.latency(since=6.0, until=6.3)
+    assert len(resumed) >= 10 and min(resumed) >= START_DELAY

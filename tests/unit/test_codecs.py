@@ -8,7 +8,14 @@ import pytest
 
 from app.media.audio import ToneSource, tone_power
 from app.media.audio_tracks import make_frame
-from app.media.encoders import H264_PRESET, AudioEncoder, VideoEncoder, audio_level
+from app.media.encoders import (
+    H264_PRESET,
+    KEEPALIVE_FRAMES,
+    SILENCE_HANGOVER,
+    AudioEncoder,
+    VideoEncoder,
+    audio_level,
+)
 from app.media.synthetic import SyntheticCamera
 from app.media.video import TIME_BASE
 from app.net.opus import OpusDecoder, has_fec
@@ -139,3 +146,30 @@ def test_audio_encoder_sends_mono_whatever_it_is_given() -> None:
     odd = av.AudioFrame.from_ndarray(np.zeros((1, 441), np.int16), format="s16", layout="mono")
     odd.sample_rate, odd.pts = 44_100, 0
     assert AudioEncoder().encode(odd) == []  # buffered by the resampler, no crash
+
+
+def test_digital_silence_pauses_sending_but_keeps_the_clock() -> None:
+    """A muted microphone (exact zeros): SILENCE_HANGOVER frames are sent, then one frame in
+    KEEPALIVE_FRAMES; the timestamps keep pace, so the first packet after the pause carries its
+    frame's time. Quiet sound (not exact zeros) is always sent; dtx=False sends everything."""
+    tone = ToneSource(440.0)
+    quiet = np.full(960, 1, "<i2").tobytes()  # one step above silence: still sound
+    script = ["tone"] * 5 + ["zero"] * 100 + ["tone"] * 5 + ["quiet"] * 40
+    for dtx in (True, False):
+        encoder = AudioEncoder(dtx=dtx)
+        sent = []  # frame index of each packet, from its pts
+        for i, kind in enumerate(script):
+            pcm = tone.read_frame() if kind == "tone" else quiet if kind == "quiet" else bytes(1920)
+            assert pcm is not None
+            sent += [int(p.pts) // 960 for p, _ in encoder.encode(make_frame(pcm, i * 960))]
+        if not dtx:
+            assert sent == list(range(len(script))) and encoder.paused == 0
+            continue
+        zeros = range(5, 105)
+        sent_zeros = [i for i in sent if i in zeros]
+        hang = SILENCE_HANGOVER
+        keepalives = list(range(5 + hang + KEEPALIVE_FRAMES - 1, 105, KEEPALIVE_FRAMES))
+        assert sent_zeros == list(range(5, 5 + hang)) + keepalives
+        assert encoder.paused == 100 - len(sent_zeros)
+        assert [i for i in sent if i not in zeros] == [*range(5), *range(105, 150)]
+        assert sorted(set(sent)) == sent  # in order, each frame at most once

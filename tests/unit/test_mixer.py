@@ -79,6 +79,23 @@ def test_underruns_grow_the_cushion_and_quiet_shrinks_it() -> None:
     assert rig.mixer.underruns == 3
 
 
+def test_a_stream_that_rests_is_not_an_underrun() -> None:
+    """When the playout says the stream rests (empty PCM: the sender paused during silence),
+    running dry costs no cushion; the stream's return is played with the cushion it had."""
+    rig = Rig()
+    rig.steady(50)
+    rig.mixer._deliver("a", rig.peer, b"")  # the playout went idle
+    assert [rig.tick(0) for _ in range(30)] == [0] * 30
+    assert rig.mixer.underruns == 0 and rig.mixer.cushion("a") == 1
+    assert rig.mixer.level("a") == 0
+    back = rig.steady(20)
+    assert back == list(range(51, 71))  # each frame in the tick it arrived, as before
+    assert rig.mixer.underruns == 0
+    rig.steady(5)
+    assert [rig.tick(0) for _ in range(3)] == [0] * 3  # dry without the note: an underrun
+    assert rig.mixer.underruns == 1 and rig.mixer.cushion("a") == 2
+
+
 def test_a_burst_is_drained_back_to_the_cushion() -> None:
     rig = Rig()
     rig.steady(100)
