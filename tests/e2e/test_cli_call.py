@@ -9,6 +9,7 @@ from tests.e2e.helpers import MEDIA, finish, first_line, peermeet, rendezvous, s
 
 
 def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
+    """A host and two guests; bob listens with his microphone muted."""
     host = peermeet(
         "host",
         "--headless",
@@ -40,6 +41,7 @@ def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
             str(tmp_path / f"{name}.json"),
             "--chat",
             f"hi from {name}",
+            *(["--muted"] if name == "bob" else []),
         )
         for name in ("alice", "bob")
     ]
@@ -53,9 +55,15 @@ def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
         assert set(others) == set(names) - {me}, data
         for row in others.values():
             assert row["video_frames"] > 30, (me, row)
-            assert row["audio_frames"] > 100, (me, row)
+            assert row["audio_frames"] > 100 or row["name"] == "bob", (me, row)
             assert row["path"] == "host"
             assert len(row["safety_code"]) == 9
+        if me != "bob":  # bob joined --muted: after 200 ms of silence, a keep-alive every 0.4 s
+            assert (
+                0
+                < others["bob"]["audio_frames"]
+                < others["alice" if me == "host" else "host"]["audio_frames"] / 2
+            ), (me, others)
         chats = {c["text"] for c in data["chat_received"]}
         assert chats == {f"hi from {o}" for o in names if o != me}, data
     # both ends of one connection show the same safety code
