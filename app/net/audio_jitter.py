@@ -73,10 +73,11 @@ class AudioJitterBuffer:
     def put(self, timestamp: int, payload: bytes, now: float) -> None:
         ts = self._unwrap(timestamp)
         self._last_arrival = now
-        if self._idle or self._next is None or abs(ts - self._next) > CLOCK_RATE:
+        restart = self._idle or self._next is None or abs(ts - self._next) > CLOCK_RATE
+        if restart:
             self._restart(ts, now - ts / CLOCK_RATE)
         assert self._next is not None
-        self._observe(now - ts / CLOCK_RATE, now)
+        self._observe(now - ts / CLOCK_RATE, now, learn=not restart)
         if ts < self._next:
             self.stats.late += 1
             return
@@ -104,7 +105,10 @@ class AudioJitterBuffer:
         self._offsets.clear()
         self._known = None
 
-    def _observe(self, offset: float, now: float) -> None:
+    def _observe(self, offset: float, now: float, learn: bool = True) -> None:
+        """Take one arrival into the window and work out the target; ``learn``: the delay may
+        be remembered for after a pause (not from a pause's lone keep-alive packets, whose
+        window is mostly from before the pause)."""
         self._arrivals.append((now, offset))
         bisect.insort(self._offsets, offset)
         while self._arrivals and now - self._arrivals[0][0] > WINDOW:
@@ -114,7 +118,8 @@ class AudioJitterBuffer:
         high = self._offsets[min(len(self._offsets) - 1, int(PERCENTILE * len(self._offsets)))]
         wanted = high - base + MARGIN
         if len(self._offsets) >= WARMUP:
-            self._known, floor = wanted, self.min_delay
+            floor = self.min_delay
+            self._known = wanted if learn else self._known
         else:  # too little to go by: the delay known from before a pause, else START_DELAY
             floor = max(self.min_delay, START_DELAY if self._known is None else self._known)
         self.target = min(self.max_delay, max(floor, wanted))

@@ -331,7 +331,7 @@ async def test_a_muted_microphone_pauses_sending_and_sound_comes_back_at_once() 
         assert hub is not None and hub.encoders["opus"].paused >= 80
         loudest = max(int(np.abs(np.frombuffer(pcm, "<i2")).max()) for pcm in sink.chunks[-50:])
         assert loudest <= 64  # silence at B (a keep-alive decodes to a whisper at most)
-        assert mixer.underruns == 0 and mixer.level("a") == 0
+        assert mixer.underruns == 0 and mixer.level("a") < 1e-3  # keep-alives: a whisper
 
         sender.audio.set_muted(False)
         unmuted = loop.time()

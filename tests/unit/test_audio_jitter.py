@@ -171,3 +171,13 @@ def test_a_stream_on_a_new_timeline_starts_over() -> None:
     run = simulate(_paused(), stamp=lambda i: 1000 + i * FRAME_TS + (9_000_000 if i >= 300 else 0))
     resumed = run.latency(since=6.0, until=6.3)
     assert len(resumed) >= 10 and min(resumed) >= START_DELAY
+
+
+def test_late_keep_alives_do_not_set_the_delay_used_after_the_pause() -> None:
+    """Two keep-alives 150 ms late early in a pause: the delay played at once the sound returns
+    (long after they left the window) is still the one learned from the steady stream."""
+    delays = _paused()
+    delays[119] = delays[139] = 0.150
+    run = simulate(delays)
+    resumed = run.latency(since=6.0, until=6.5)
+    assert len(resumed) >= 20 and max(resumed) < 0.020

@@ -84,16 +84,22 @@ def test_a_stream_that_rests_is_not_an_underrun() -> None:
     running dry costs no cushion; the stream's return is played with the cushion it had."""
     rig = Rig()
     rig.steady(50)
-    rig.mixer._deliver("a", rig.peer, b"")  # the playout went idle
-    assert [rig.tick(0) for _ in range(30)] == [0] * 30
-    assert rig.mixer.underruns == 0 and rig.mixer.cushion("a") == 1
-    assert rig.mixer.level("a") == 0
-    back = rig.steady(20)
-    assert back == list(range(51, 71))  # each frame in the tick it arrived, as before
-    assert rig.mixer.underruns == 0
-    rig.steady(5)
-    assert [rig.tick(0) for _ in range(3)] == [0] * 3  # dry without the note: an underrun
+    rig.tick(0)  # a late frame: an underrun, a cushion of two
+    rig.tick(2)
+    rig.steady(20)
     assert rig.mixer.underruns == 1 and rig.mixer.cushion("a") == 2
+    rig.mixer._deliver("a", rig.peer, b"")  # the playout went idle
+    assert [rig.tick(0) for _ in range(30)][2:] == [0] * 28  # the cushion plays out, then quiet
+    assert rig.mixer.underruns == 1 and rig.mixer.cushion("a") == 2  # kept, not grown or reset
+    assert rig.mixer.level("a") == 0
+    sent = rig.sent
+    back = rig.steady(20)
+    assert back[0] == 0 and back[1:] == list(range(sent + 1, sent + 20))  # the cushion regathered
+    assert rig.mixer.underruns == 1
+    rig.steady(5)
+    cushion = rig.mixer.cushion("a")
+    assert [rig.tick(0) for _ in range(cushion + 1)][-1] == 0  # dry without the note: underrun
+    assert rig.mixer.underruns == 2 and rig.mixer.cushion("a") == 3
 
 
 def test_a_burst_is_drained_back_to_the_cushion() -> None:
