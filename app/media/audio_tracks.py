@@ -23,6 +23,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from app.errors import MediaError
 from app.media.audio import rms
 from app.media.backlog import Backlogged, BacklogTrim
+from app.media.muted_speech import MutedSpeech
 from app.media.pcm import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_BYTES, SAMPLE_RATE, PcmSource
 from app.media.queued import next_item
 
@@ -116,6 +117,9 @@ class AudioFeed:
         self.frames_read = 0
         #: bytes of stale microphone audio dropped to keep the backlog at about a frame
         self.backlog_dropped = 0
+        #: times the person seemed to talk while muted (app.media.muted_speech): the UI says so
+        self.muted_speech = 0
+        self._speech = MutedSpeech()
 
     def start(self) -> None:
         """Start the 20 ms pump (idempotent). Must be called with an asyncio loop running;
@@ -143,6 +147,8 @@ class AudioFeed:
         self._muted = muted
         if muted:
             self._last = SILENCE
+        else:
+            self._speech.reset()
 
     @property
     def level(self) -> float:
@@ -184,6 +190,8 @@ class AudioFeed:
         pcm = self._read()  # read even while muted: no stale audio when unmuting
         self.frames_read += 1
         if self._muted:
+            if pcm is not SILENCE and self._speech.hear(rms(pcm)):
+                self.muted_speech += 1
             pcm = SILENCE
         self._last = pcm
         for track in list(self._tracks):

@@ -287,6 +287,10 @@ class Bridge(QObject):
         media = self.session.media
         return media.audio.level if not peer_id else media.speaker.level(peer_id)
 
+    def muted_speech(self) -> int:
+        """How often we seemed to talk while muted in this call (a counter that only grows)."""
+        return self.session.media.audio.muted_speech if self.session else 0
+
     async def peer_stats(self, peer_id: str) -> PeerStats | None:
         """Connection figures for one peer, or None if we have no connection to it."""
         session, engine = self.session, self._engine

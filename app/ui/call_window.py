@@ -28,6 +28,7 @@ from app.ui.video_grid import VideoGrid
 
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
+MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 ENDED_TEXT = {
     "ended": "The host ended the meeting.",
     "expired": "The meeting reached the end of its time.",
@@ -71,6 +72,7 @@ class CallWindow(QWidget):
         layout.addLayout(middle, 1)
         layout.addWidget(self.toolbar)
         self.banner = style.Banner(self)
+        self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
         self._clock.start(1000)
@@ -195,6 +197,12 @@ class CallWindow(QWidget):
         count = len([k for k in self.grid.tiles if k[1] == "video"]) + 1
         room = self.bridge.room_name or "Meeting"
         self.toolbar.show_info(room, count, time.monotonic() - self._started)
+        heard = self.bridge.muted_speech()
+        if heard > self._muted_speech:
+            self._muted_speech = heard
+            other_news = self.banner.isVisible() and self.banner.text.text() != MUTED_HINT
+            if not self.bridge.mic_on and not other_news:  # a notice shown now stays
+                self.banner.show_message(MUTED_HINT, seconds=6)
 
     # --- leaving -----------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

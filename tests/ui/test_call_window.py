@@ -30,7 +30,7 @@ from app.media.screen import ScreenCapture
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
 from app.ui.bridge import Bridge
-from app.ui.call_window import CallWindow
+from app.ui.call_window import MUTED_HINT, CallWindow
 from app.ui.frames import FrameConverter, convert
 from app.ui.video_grid import grid_rects, grid_shape
 from app.ui.video_tile import VideoTile
@@ -141,6 +141,11 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         QTest.mouseClick(window.toolbar.mic_button, Qt.MouseButton.LeftButton)
         assert window.toolbar.mic_button.text() == "Unmute"
         await until(lambda: (my_id, False) in seen, what="mute reaches Olga")
+        # the synthetic microphone keeps "talking": the window says we are muted
+        await until(
+            lambda: window.banner.isVisible() and window.banner.text.text() == MUTED_HINT,
+            what="you-are-muted hint",
+        )
         other.set_mic(False)
         await until(lambda: not olga.mic_on, what="Olga's mute badge")
 
@@ -165,8 +170,10 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         # the host goes away: its tile goes, and a banner says the rendezvous is gone
         host.terminate()
         await until(lambda: tile_named(window, "Hana") is None, what="host tile removed")
-        await until(lambda: window.banner.isVisible(), what="notice banner")
-        assert "rendezvous" in window.banner.text.text()
+        await until(
+            lambda: window.banner.isVisible() and "rendezvous" in window.banner.text.text(),
+            what="notice banner",
+        )
 
         # Leave closes the window and leaves nothing running
         QTest.mouseClick(window.toolbar.leave_button, Qt.MouseButton.LeftButton)
