@@ -71,7 +71,7 @@ class CallWindow(QWidget):
         layout.setSpacing(0)
         layout.addLayout(middle, 1)
         layout.addWidget(self.toolbar)
-        self.banner = style.Banner(self)
+        self.banner = style.Banner(self, area=self.grid.geometry)
         self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
@@ -188,6 +188,8 @@ class CallWindow(QWidget):
         for other, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
             other.setVisible(other is panel)
             button.setChecked(other is panel)
+        if self.banner.isVisible():  # the grid's new width is known once the layout has run
+            QTimer.singleShot(0, self.banner.place)
         if panel is self.chat:
             self.unread = 0
             bar.show_unread(0)

@@ -7,7 +7,9 @@ so the main window and the call window look like one app.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from collections.abc import Callable
+
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -93,10 +95,14 @@ def restyle(widget: QWidget, prop: str, value: object) -> None:
 
 
 class Banner(QFrame):
-    """A non-modal message across the top; notices fade after a while, endings stay."""
+    """A non-modal message across the top; notices fade after a while, endings stay.
 
-    def __init__(self, parent: QWidget) -> None:
+    ``area`` gives the part of the parent to center in (default: all of it), e.g. the video
+    grid, so a side panel's heading stays readable."""
+
+    def __init__(self, parent: QWidget, area: Callable[[], QRect] | None = None) -> None:
         super().__init__(parent)
+        self._area = area
         self.setObjectName("Banner")
         self.text = QLabel()
         self.text.setWordWrap(True)
@@ -127,7 +133,10 @@ class Banner(QFrame):
         parent = self.parentWidget()
         if parent is None:
             return
-        w = min(680, parent.width() - 40)
+        area = self._area() if self._area is not None else parent.rect()
+        if area.width() < 240:  # too narrow to read: use the whole window
+            area = parent.rect()
+        w = min(680, area.width() - 40)
         self.setFixedWidth(w)
         self.adjustSize()
-        self.move((parent.width() - w) // 2, 14)
+        self.move(area.x() + (area.width() - w) // 2, area.y() + 14)
