@@ -90,8 +90,16 @@ class Bridge(QObject):
         self.screen_source: Callable[[], FrameSource] = ScreenCapture
 
     # --- actions -----------------------------------------------------------------------------
-    async def join(self, link_text: str, display_name: str | None = None) -> bool:
-        """Join by link. Emits progress, then joined or failed(code, text). Never raises."""
+    async def join(
+        self,
+        link_text: str,
+        display_name: str | None = None,
+        *,
+        mic: bool = True,
+        camera: bool = True,
+    ) -> bool:
+        """Join by link, with the microphone and camera on or off from the start (nothing is
+        sent before). Emits progress, then joined or failed(code, text). Never raises."""
         if self.session is not None:
             await self.leave()
         try:
@@ -121,7 +129,10 @@ class Bridge(QObject):
         )
         self._screen = ScreenShare(session)  # before joining, so it sees every connection
         self.session, self.link = session, link
-        self._mic_on, self._camera_on = media.mic_on, media.camera_on
+        for on, switch in ((mic, session.set_mic), (camera, session.set_camera)):
+            if not on:  # queued on the engine ahead of the join: no peer has a track yet
+                engine.call(switch, False)
+        self._mic_on, self._camera_on = media.mic_on and mic, media.camera_on and camera
         try:
             await self._run_on(engine, session.join(link))
         except PeerMeetError as exc:

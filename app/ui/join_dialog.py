@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QGridLayout,
@@ -64,6 +65,7 @@ class JoinDialog(QDialog):
         parent: QWidget | None = None,
         *,
         preview: bool = True,
+        muted: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Join a meeting")
@@ -78,6 +80,19 @@ class JoinDialog(QDialog):
         self._live_preview = preview
         self.preview = MediaPreview(settings, live=preview)  # the call needs the camera: stop()
         self.name.textChanged.connect(self.preview.set_name)
+        self.mic_box, self.cam_box = QCheckBox("Microphone"), QCheckBox("Camera")
+        self.mic_box.setChecked(not muted)
+        self.cam_box.setChecked(True)
+        self.mic_box.setToolTip("Off: you join muted, and nothing you say is sent until you unmute")
+        self.cam_box.setToolTip("Off: you join with your video stopped")
+        join_with = QHBoxLayout()
+        join_with.setSpacing(18)
+        join_with.addWidget(self.mic_box)
+        join_with.addWidget(self.cam_box)
+        join_with.addStretch()
+        for box in (self.mic_box, self.cam_box):
+            box.toggled.connect(self._show_join_with)
+        self._show_join_with()
         self.error = named(QLabel(wordWrap=True), "ErrorBox")
         self.error.setTextFormat(Qt.TextFormat.RichText)
         self.error.hide()
@@ -107,6 +122,7 @@ class JoinDialog(QDialog):
         form_row(form, "Meeting link", self.link)
         form_row(form, "Your name", self.name)
         form_row(form, "Camera and mic", self.preview, like=self.name)
+        form_row(form, "Join with", join_with, like=self.mic_box)
         buttons = QHBoxLayout()
         buttons.addStretch()
         buttons.addWidget(cancel)
@@ -135,6 +151,9 @@ class JoinDialog(QDialog):
         bridge.failed.connect(self._on_failed)
         bridge.joined.connect(self._on_joined)
 
+    def _show_join_with(self) -> None:
+        self.preview.set_media(self.mic_box.isChecked(), self.cam_box.isChecked())
+
     @property
     def joining(self) -> bool:
         return self.tasks.busy
@@ -153,7 +172,9 @@ class JoinDialog(QDialog):
 
     async def _join(self, link: str, name: str) -> None:
         try:
-            await self.bridge.join(link, name)
+            await self.bridge.join(
+                link, name, mic=self.mic_box.isChecked(), camera=self.cam_box.isChecked()
+            )
         except asyncio.CancelledError:
             await self.bridge.leave()  # the user gave up half-way: release what was opened
             raise

@@ -154,7 +154,8 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
         card.start()
         await host.resume()
         if getattr(args, "link", None):
-            window.open_join(args.link)  # pre-filled: the person sees where they go, then joins
+            # pre-filled: the person sees where they go, then joins (muted if asked: --muted)
+            window.open_join(args.link, muted=getattr(args, "muted", False))
         elif getattr(args, "command", None) == "host":
             window.open_start().name.setText(args.name)
         await closed.wait()

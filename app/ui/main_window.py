@@ -288,8 +288,8 @@ class MainWindow(QMainWindow):
         self._keep(dialog)
         return dialog
 
-    def open_join(self, link: str = "", auto: bool = False) -> JoinDialog:
-        dialog = JoinDialog(self.bridge, self.settings, self._open_call, link, self)
+    def open_join(self, link: str = "", auto: bool = False, muted: bool = False) -> JoinDialog:
+        dialog = JoinDialog(self.bridge, self.settings, self._open_call, link, self, muted=muted)
         self._keep(dialog)
         if auto and link:
             dialog.start_join()

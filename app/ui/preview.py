@@ -152,6 +152,7 @@ class MediaPreview(QWidget):
         super().__init__(parent)
         self._settings = settings
         self.name = settings.load().display_name
+        self.mic_on = self.cam_on = True  # how the person will join (shown on the self-view)
         self.feed: VideoFeed | None = None
         self.tile: VideoTile | None = None
         self.box = named(QWidget(), "PreviewBox")
@@ -183,6 +184,12 @@ class MediaPreview(QWidget):
         self.name = name.strip() or Settings().display_name
         if self.tile is not None:
             self.tile.set_name(self.name)
+
+    def set_media(self, mic: bool, cam: bool) -> None:
+        """Show on the self-view whether the person will join muted, or with video stopped."""
+        self.mic_on, self.cam_on = mic, cam
+        if self.tile is not None:
+            self.tile.set_media(mic, cam)
 
     def start(self) -> None:
         """Open the camera and microphone chosen in Settings. Does nothing if already running."""
@@ -219,6 +226,7 @@ class MediaPreview(QWidget):
         self._camera_note("No camera found: the others see a test pattern." if no_camera else "")
         self.tile = VideoTile(self.name, lambda: feed.latest, mirror=True, parent=self.box)
         self.tile.caption = "you"
+        self.tile.set_media(self.mic_on, self.cam_on)
         self.placeholder.hide()
         self._box_layout.addWidget(self.tile)
         self.tile.show()

@@ -29,9 +29,11 @@ from app.errors import MediaError
 from app.media.screen import ScreenCapture
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
+from app.meeting.settings import SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.call_window import MUTED_HINT, CallWindow
 from app.ui.frames import FrameConverter, convert
+from app.ui.join_dialog import JoinDialog
 from app.ui.video_grid import grid_rects, grid_shape
 from app.ui.video_tile import VideoTile
 from tests.ui.conftest import run, until
@@ -244,6 +246,34 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             await window.leave()
 
     in_call_with_host(qloop, tmp_path, scenario)
+
+
+def test_joining_with_the_microphone_and_camera_off(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """The join dialog's "Join with" boxes unticked: the call starts muted and with video
+    stopped, the host sees both from the start, and gets only the keep-alives of our silence
+    (about 40 audio frames in 2.5 s instead of 125) and the stopped camera's one frame a second."""
+    settings = SettingsStore(tmp_path / "settings.json")
+
+    async def scenario(me: Bridge, link: str) -> None:
+        dialog = JoinDialog(me, settings, lambda: None, link, preview=False)
+        dialog.name.setText("Me")
+        dialog.mic_box.setChecked(False)
+        dialog.cam_box.setChecked(False)
+        dialog.show()
+        dialog.start_join()
+        await until(lambda: me.in_call and not dialog.isVisible(), what="joined")
+        assert not me.mic_on and not me.camera_on
+        assert me.session is not None and me.session.media.audio.muted
+        await until(lambda: len(me.peers()) == 1, what="the host")
+        await asyncio.sleep(2.5)
+
+    in_call_with_host(qloop, tmp_path, scenario)
+    rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
+    mine = next(row for row in rows if row["name"] == "Me")
+    assert mine["mic"] is False and mine["cam"] is False, mine
+    assert mine["audio_frames"] < 80 and mine["video_frames"] < 10, mine
 
 
 def test_people_panel_shows_live_connection_figures(

@@ -100,6 +100,13 @@ def test_starting_a_join_stops_the_preview(
     dialog.show()
     assert dialog.preview.running and dialog.preview.feed is not None
     feed = dialog.preview.feed
+    tile = dialog.preview.tile
+    assert tile is not None and tile.mic_on and tile.cam_on
+    dialog.cam_box.setChecked(False)  # the self-view shows how you will join
+    assert tile.mic_on and not tile.cam_on
+    dialog.cam_box.setChecked(True)
+    dialog.mic_box.setChecked(False)
+    assert not tile.mic_on and tile.cam_on
 
     async def scenario() -> None:
         dialog.join_button.click()
@@ -107,6 +114,8 @@ def test_starting_a_join_stops_the_preview(
         await until(lambda: not dialog.joining, what="the join to fail")
         assert dialog.failure is not None and dialog.failure[0] == "malformed_link"
         assert dialog.preview.running  # back, to check yourself while fixing the link
+        again = dialog.preview.tile
+        assert again is not None and again is not tile and not again.mic_on  # still "muted"
 
     try:
         run(qloop, scenario(), 20)
