@@ -50,6 +50,9 @@ class Settings:
     ice_servers: list[IceServer] = field(default_factory=list)
     #: privacy: media only through TURN, so peers never learn this computer's addresses
     relay_only: bool = False
+    #: how the join dialog's "Join with" boxes start: as the person last joined
+    join_mic: bool = True
+    join_camera: bool = True
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         name = self.display_name.strip()[:64] or "Guest"
@@ -67,6 +70,8 @@ class Settings:
                 for s in self.ice_servers
             ],
             "relay_only": self.relay_only,
+            "join_mic": self.join_mic,
+            "join_camera": self.join_camera,
         }
 
     @classmethod
@@ -81,11 +86,12 @@ class Settings:
                 setattr(settings, key, value[:256])
             elif value is not None:
                 log.warning("ignoring setting %s=%r (not text)", key, value)
-        relay_only = data.get("relay_only", False)
-        if isinstance(relay_only, bool):
-            settings.relay_only = relay_only
-        else:
-            log.warning("ignoring setting relay_only=%r (not true/false)", relay_only)
+        for key in ("relay_only", "join_mic", "join_camera"):
+            value = data.get(key, getattr(settings, key))
+            if isinstance(value, bool):
+                setattr(settings, key, value)
+            else:
+                log.warning("ignoring setting %s=%r (not true/false)", key, value)
         servers = data.get("ice_servers", [])
         for item in servers if isinstance(servers, list) else []:
             try:

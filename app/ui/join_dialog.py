@@ -81,8 +81,9 @@ class JoinDialog(QDialog):
         self.preview = MediaPreview(settings, live=preview)  # the call needs the camera: stop()
         self.name.textChanged.connect(self.preview.set_name)
         self.mic_box, self.cam_box = QCheckBox("Microphone"), QCheckBox("Camera")
-        self.mic_box.setChecked(not muted)
-        self.cam_box.setChecked(True)
+        start = settings.load()  # the boxes start as the person last joined
+        self.mic_box.setChecked(start.join_mic and not muted)
+        self.cam_box.setChecked(start.join_camera)
         self.mic_box.setToolTip("Off: you join muted, and nothing you say is sent until you unmute")
         self.cam_box.setToolTip("Off: you join with your video stopped")
         join_with = QHBoxLayout()
@@ -210,8 +211,13 @@ class JoinDialog(QDialog):
         if not self.joining:
             return
         settings = self._settings.load()
-        if self.name.text().strip() and settings.display_name != self.name.text().strip():
-            settings.display_name = self.name.text().strip()
+        joined = (
+            self.name.text().strip() or settings.display_name,
+            self.mic_box.isChecked(),
+            self.cam_box.isChecked(),
+        )
+        if joined != (settings.display_name, settings.join_mic, settings.join_camera):
+            settings.display_name, settings.join_mic, settings.join_camera = joined
             self._settings.save(settings)
         self._open_call()
         self.accept()

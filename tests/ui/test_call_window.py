@@ -268,6 +268,11 @@ def test_joining_with_the_microphone_and_camera_off(
         assert me.session is not None and me.session.media.audio.muted
         await until(lambda: len(me.peers()) == 1, what="the host")
         await asyncio.sleep(2.5)
+        saved = settings.load()  # the next join dialog starts the same way
+        assert (saved.display_name, saved.join_mic, saved.join_camera) == ("Me", False, False)
+        again = JoinDialog(me, settings, lambda: None, link, preview=False)
+        assert not again.mic_box.isChecked() and not again.cam_box.isChecked()
+        again.reject()
 
     in_call_with_host(qloop, tmp_path, scenario)
     rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()

@@ -103,6 +103,7 @@ def test_settings_round_trip_and_engine_config(tmp_path: Path) -> None:
         camera="/dev/video2",
         microphone="alsa_input.usb",
         ice_servers=[IceServer("stun:stun.example.org:3478"), IceServer("turn:t:3478", "u", "p")],
+        join_mic=False,
     )
     store.save(settings)
     loaded = store.load()
@@ -120,9 +121,11 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     path.write_text('"a string"')
     assert SettingsStore(path).load() == Settings()
     mixed = {"display_name": 7, "camera": "/dev/video0", "ice_servers": [{"urls": "http://x"}, 3]}
+    mixed |= {"join_mic": "no", "join_camera": False, "relay_only": 1}
     path.write_text(json.dumps(mixed))
     loaded = SettingsStore(path).load()
     assert loaded.camera == "/dev/video0" and loaded.ice_servers == []
+    assert (loaded.join_mic, loaded.join_camera, loaded.relay_only) == (True, False, False)
     assert loaded.display_name == Settings().display_name
 
 
