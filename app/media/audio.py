@@ -142,6 +142,20 @@ def _samples(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm[:usable], dtype="<i2").astype(np.float64) / 32768.0
 
 
+CHIME_HZ = (660.0, 880.0)  # the speaker test's two notes
+
+
+def chime(amplitude: float = 0.25) -> list[bytes]:
+    """A short two-note chime (0.3 s each, soft edges) as 20 ms s16 mono frames: what the
+    settings dialog plays to test the speaker."""
+    note = np.arange(int(0.3 * SAMPLE_RATE)) / SAMPLE_RATE
+    fade = np.minimum(1.0, np.minimum(note, note[::-1]) / 0.02)
+    wave = np.concatenate([fade * np.sin(2 * np.pi * hz * note) for hz in CHIME_HZ])
+    pcm = (amplitude * 32767 * wave).astype("<i2").tobytes()
+    pcm += bytes(-len(pcm) % FRAME_BYTES)
+    return [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
+
+
 def rms(pcm: bytes) -> float:
     """Root-mean-square level of s16 PCM, 0 (silence) .. 1 (full-scale square wave)."""
     usable = len(pcm) - len(pcm) % SAMPLE_BYTES

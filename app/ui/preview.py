@@ -18,8 +18,9 @@ from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.errors import MediaError
-from app.media.audio import rms
+from app.media.audio import chime, rms
 from app.media.camera import CameraCapture, list_cameras
+from app.media.pcm import FRAME_MS
 from app.media.synthetic import SyntheticCamera
 from app.media.video import FrameSource, VideoFeed
 from app.meeting.settings import Settings, SettingsStore
@@ -94,6 +95,10 @@ class MicMeter(QWidget):
         self.audio: QtAudioIO | None = None
         self._timer = QTimer(self, interval=METER_MS)
         self._timer.timeout.connect(self._tick)
+        self._chime: list[bytes] = []  # speaker-test frames still to play
+        self.chimes = 0  # speaker tests started
+        self._chime_timer = QTimer(self, interval=FRAME_MS)
+        self._chime_timer.timeout.connect(self._play_chime)
 
     @property
     def running(self) -> bool:
@@ -121,8 +126,32 @@ class MicMeter(QWidget):
         if self.audio is not None:
             self.audio.set_device("in", device or None)
 
+    def test_speaker(self, device: str | None) -> bool:
+        """Play a short chime on ``device`` (None: the system default); False, with a note
+        saying why, when there is no sound device to play it on."""
+        if self.audio is None:
+            self.say("No sound device is open: check that a sound server is running.")
+            return False
+        self.audio.set_device("out", device or None)
+        if self.audio.device("out") is None:
+            self.say("No speaker found: connect one to hear the others.")
+            return False
+        self._chime = chime()
+        self.chimes += 1
+        self._chime_timer.start()
+        self._play_chime()
+        return True
+
+    def _play_chime(self) -> None:
+        if self.audio is None or not self._chime:
+            self._chime_timer.stop()
+            return
+        self.audio.write(self._chime.pop(0))
+
     def stop(self) -> None:
         """Close the microphone. Idempotent."""
+        self._chime_timer.stop()
+        self._chime.clear()
         self._timer.stop()
         self.bar.setValue(0)
         audio, self.audio = self.audio, None

@@ -12,6 +12,9 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
         One QtAudioIO (on the GUI thread, or on an AudioThread as a call's); counts microphone
         frames and plays a 1000 Hz tone on the speaker.
         stdin: "status" -> "STATUS <json>" (devices in use, messages, frames read).
+    python audio_pulse_child.py chime <mic id> <speaker id>
+        The settings dialog's microphone meter, whose "Test" plays a chime on the speaker.
+        stdin: "chime" (plays it; "OK chime" once it started).
 
 Protocol (lines): READY once audio flows, "OK <cmd>" per command, "STATS <json>" and exit 0
 on "quit" or end of stdin.
@@ -180,9 +183,27 @@ async def devices(mic_id: str, speaker_id: str, threaded: bool) -> dict[str, obj
         audio.close()
 
 
+async def chime(mic_id: str, speaker_id: str) -> dict[str, object]:
+    from app.ui.preview import MicMeter  # a widget: this mode runs a QApplication
+
+    meter = MicMeter()
+    meter.start(mic_id or None)
+    try:
+        say("READY")
+        async for command in commands():
+            started = meter.test_speaker(speaker_id or None) if command == "chime" else False
+            say(f"OK {command}" if started or command != "chime" else "FAILED chime")
+        assert meter.audio is not None
+        return {"speaker": meter.audio.device("out"), "chimes": meter.chimes}
+    finally:
+        meter.stop()
+
+
 async def main(mode: str, mic_id: str, speaker_id: str) -> int:
     if mode == "call":
         stats = await call(mic_id, speaker_id)
+    elif mode == "chime":
+        stats = await chime(mic_id, speaker_id)
     else:
         stats = await devices(mic_id, speaker_id, threaded=mode == "devices-on-thread")
     say("STATS " + json.dumps(stats))
@@ -190,5 +211,10 @@ async def main(mode: str, mic_id: str, speaker_id: str) -> int:
 
 
 if __name__ == "__main__":
-    app = QCoreApplication(sys.argv[:1])
+    if sys.argv[1] == "chime":
+        from PySide6.QtWidgets import QApplication
+
+        app: QCoreApplication = QApplication(sys.argv[:1])
+    else:
+        app = QCoreApplication(sys.argv[:1])
     sys.exit(run_in_qt_loop(app, main(*sys.argv[1:4])))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from app.media.audio import tone_power
+from app.media.audio import CHIME_HZ, tone_power
 from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
@@ -281,3 +281,39 @@ def test_streams_killed_under_us_are_restarted(
     assert playing(pulse, "headset.monitor")
     assert child.status()["mic_frames"] > frames + 5
     child.quit()
+
+
+def test_the_settings_speaker_test_plays_a_chime_on_the_chosen_speaker(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    """Two speakers; the default is "desk", the one chosen in Settings is "headset": the
+    chime's two notes are heard on the headset, and nothing on the desk speaker."""
+    pulse.add_sink("desk", "Desk speaker")
+    pulse.add_sink("headset", "Headset")
+    pulse.set_default_sink("desk")
+    child = child_factory("chime", "", "headset")
+    child.expect("READY", timeout=20)
+    recorded: dict[str, bytes] = {}
+    recorders = [
+        threading.Thread(
+            target=lambda n=name: recorded.update({n: pulse.record(f"{n}.monitor", 1.2)})
+        )
+        for name in ("headset", "desk")
+    ]
+    for recorder in recorders:
+        recorder.start()
+    time.sleep(0.2)
+    child.send("chime")
+    child.expect("OK chime")
+    for recorder in recorders:
+        recorder.join(timeout=10)
+    stats = child.quit()
+    assert stats["chimes"] == 1 and stats["speaker"][0] == "headset", stats
+    low, high = CHIME_HZ
+    heard = [
+        max(tone_power(seconds(recorded["headset"], t / 10, (t + 1) / 10), hz) for t in range(12))
+        for hz in (low, high)
+    ]
+    assert min(heard) > 0.01, heard  # both notes (amplitude 0.25: about 0.03)
+    quiet = max(tone_power(recorded["desk"], hz) for hz in (low, high))
+    assert quiet < 1e-4, quiet

@@ -215,6 +215,8 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     saved: list[object] = []
     dialog.saved.connect(saved.append)
     dialog.name.setText("Ada")
+    dialog.test_speaker.click()  # no sound device open here: it says so, nothing breaks
+    assert dialog.meter.chimes == 0 and "No sound device" in dialog.meter.note.full
     dialog.url.setText("stun.example.org:3478")
     assert not dialog.add_server() and "stun:" in dialog.error.text()
     dialog.url.setText("turn:turn.example.org:3478")
