@@ -69,7 +69,7 @@ def make_bridge() -> Bridge:
     factory: Any = Bridge.__init__
     if "media_release" in inspect.signature(factory).parameters:  # an engine thread per call
         return Bridge(EngineConfig("App"), lambda loop: build_media(OPTIONS, loop=loop))
-    return Bridge(EngineConfig("App"), lambda: build_media(OPTIONS), close_media)  # type: ignore[arg-type,call-arg]
+    return Bridge(EngineConfig("App"), lambda: build_media(OPTIONS), close_media)  # type: ignore[arg-type, misc]
 
 
 class Watch:

@@ -148,7 +148,7 @@ class AudioFeed:
         if muted:
             self._last = SILENCE
         else:
-            self._speech.reset()
+            self._speech.reset(ready=True)
 
     @property
     def level(self) -> float:

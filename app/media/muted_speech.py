@@ -45,7 +45,10 @@ class MutedSpeech:
         self.reset()
         return True
 
-    def reset(self) -> None:
-        """Forget the recent frames (on unmuting); the cooldown runs on."""
+    def reset(self, ready: bool = False) -> None:
+        """Forget the recent frames; ``ready``: the next talking while muted gets a hint at once
+        (on unmuting: the person noticed, so a new mute is a new chance to forget)."""
         self._recent.clear()
         self._loud = 0
+        if ready:
+            self._since = self.cooldown

@@ -157,6 +157,8 @@ class CallWindow(QWidget):
     def toggle_mic(self) -> None:
         self.bridge.set_mic(not self.bridge.mic_on)
         self._show_my_media()
+        if self.bridge.mic_on and self.banner.text.text() == MUTED_HINT:
+            self.banner.hide()  # unmuted: the reminder is done
 
     def toggle_camera(self) -> None:
         self.bridge.set_camera(not self.bridge.camera_on)

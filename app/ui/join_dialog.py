@@ -169,6 +169,8 @@ class JoinDialog(QDialog):
         self.join_button.setEnabled(False)
         self.join_button.setText("Joining…")
         self.preview.stop()  # hand the camera and microphone to the call
+        for box in (self.mic_box, self.cam_box):  # what the join starts with is what is saved
+            box.setEnabled(False)
         self.tasks.spawn(self._join(self.link.text(), self.name.text()))
 
     async def _join(self, link: str, name: str) -> None:
@@ -182,6 +184,8 @@ class JoinDialog(QDialog):
         finally:
             self.join_button.setEnabled(True)
             self.join_button.setText("Join")
+            for box in (self.mic_box, self.cam_box):
+                box.setEnabled(True)
             if self._live_preview and self.failure is not None and self.isVisible():
                 self.preview.start()  # still here to fix the link: check yourself again
 

@@ -133,9 +133,12 @@ class MicMeter(QWidget):
             self.say("No sound device is open: check that a sound server is running.")
             return False
         self.audio.set_device("out", device or None)
-        if self.audio.device("out") is None:
+        used = self.audio.device("out")
+        if used is None:
             self.say("No speaker found: connect one to hear the others.")
             return False
+        if device and used[0] != device:
+            self.say(f"That speaker is not connected: the chime plays on {used[1]}.")
         self._chime = chime()
         self.chimes += 1
         self._chime_timer.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from PySide6.QtCore import Qt, Signal
@@ -169,7 +170,9 @@ class SettingsDialog(QDialog):
 
     # --- saving ---------------------------------------------------------------------------
     def settings(self) -> Settings:
-        return Settings(
+        """What the dialog shows, over what is saved (so settings it does not show are kept)."""
+        return dataclasses.replace(
+            self.store.load(),
             display_name=self.name.text().strip() or Settings().display_name,
             camera=str(self.camera.currentData()),
             microphone=str(self.mic.currentData()),

@@ -148,6 +148,10 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
             lambda: window.banner.isVisible() and window.banner.text.text() == MUTED_HINT,
             what="you-are-muted hint",
         )
+        window.toggle_mic()  # unmuting puts the reminder away
+        assert me.mic_on and not window.banner.isVisible()
+        window.toggle_mic()
+        assert not me.mic_on
         other.set_mic(False)
         await until(lambda: not olga.mic_on, what="Olga's mute badge")
 

@@ -236,6 +236,13 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     qtbot.addWidget(again)
     assert again.servers.count() == 2 and again.name.text() == "Ada"
     again.reject()
+    kept = settings.load()  # what this dialog does not show survives its Save
+    kept.join_mic = False
+    settings.save(kept)
+    third = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(third)
+    third.save()
+    assert not settings.load().join_mic
 
 
 def test_relay_only_needs_a_turn_server_and_reaches_the_engine(

@@ -111,9 +111,11 @@ def test_starting_a_join_stops_the_preview(
     async def scenario() -> None:
         dialog.join_button.click()
         assert not dialog.preview.running and feed._closed  # released before the call starts
+        assert not dialog.mic_box.isEnabled()  # what the join started with is what it uses
         await until(lambda: not dialog.joining, what="the join to fail")
         assert dialog.failure is not None and dialog.failure[0] == "malformed_link"
         assert dialog.preview.running  # back, to check yourself while fixing the link
+        assert dialog.mic_box.isEnabled() and dialog.cam_box.isEnabled()
         again = dialog.preview.tile
         assert again is not None and again is not tile and not again.mic_on  # still "muted"
 

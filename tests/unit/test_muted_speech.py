@@ -54,6 +54,14 @@ def test_the_feed_counts_talking_while_muted_and_only_then() -> None:
     for i in range(50, 50 + NEEDED):
         feed._tick(i)
     assert feed.muted_speech == 1 and feed.level == 0.0
+    for i in range(60, 60 + NEEDED):  # still talking, still muted: no second hint yet
+        feed._tick(i)
+    assert feed.muted_speech == 1
+    feed.set_muted(False)  # noticed; muted again later and talking: a new hint at once
+    feed.set_muted(True)
+    for i in range(70, 70 + NEEDED):
+        feed._tick(i)
+    assert feed.muted_speech == 2
     quiet = AudioFeed(ToneSource(440.0, amplitude=0.01))  # a far-away voice: below the bar
     quiet.set_muted(True)
     for i in range(200):
