@@ -65,7 +65,9 @@ class VideoFeed:
         *,
         label: str = "",
         loop: asyncio.AbstractEventLoop | None = None,
+        enabled: bool = True,
     ) -> None:
+        """``enabled=False``: start with the camera off (the device is not even opened)."""
         self.fps = float(fps or source.fps)
         self.label = label  # shown by the test pattern we fall back to
         self.frames_captured = 0  # frames sent on from a source (not the camera-off black ones)
@@ -73,7 +75,7 @@ class VideoFeed:
         self._loop = loop or asyncio.get_running_loop()
         self._source = source
         self._next_source: FrameSource | None = None
-        self._enabled = True
+        self._enabled = enabled
         self._closed = False
         self._stop = threading.Event()
         self._wake = threading.Event()  # state changed: stop waiting for the next frame time

@@ -84,6 +84,8 @@ class Bridge(QObject):
         #: notices of the current call, from its start: a call window opened after joining
         #: shows what was said before it existed (no microphone found, say)
         self.call_notices: deque[str] = deque(maxlen=20)
+        #: the camera choice of the join under way (True otherwise), for the media factory
+        self.joining_with_camera = True
         self.notice.connect(self.call_notices.append)
         self._screen: ScreenShare | None = None
         #: what share_screen() captures (tests and other platforms may swap it)
@@ -114,6 +116,7 @@ class Bridge(QObject):
             loopback_only=link.is_loopback,
         )
         self.call_notices.clear()
+        self.joining_with_camera = camera  # a media factory may read it: no camera light
         engine = EngineThread()
         engine.start()
         try:

@@ -57,12 +57,13 @@ class DesktopMedia:
         self._notice = notice  # what a person should know about the devices (a banner)
         self._audio: dict[int, tuple[AudioThread, QtAudioIO]] = {}
 
-    def build(self, loop: asyncio.AbstractEventLoop) -> LocalMedia:
+    def build(self, loop: asyncio.AbstractEventLoop, camera: bool = True) -> LocalMedia:
         """On the GUI thread; the video is delivered on ``loop``, and the microphone and
-        speaker run on an audio thread of their own (app.ui.audio_thread)."""
+        speaker run on an audio thread of their own (app.ui.audio_thread). ``camera=False``:
+        the camera is not opened until the person starts their video."""
         settings = self._settings.load()
         source = camera_source(settings, *VIDEO)
-        video = VideoFeed(source, VIDEO[2], label=settings.display_name, loop=loop)
+        video = VideoFeed(source, VIDEO[2], label=settings.display_name, loop=loop, enabled=camera)
         audio = AudioThread(self._notice)  # device news: no microphone, unplugged, switched
         try:
             audio_io: QtAudioIO | None = audio.open(
@@ -134,7 +135,11 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
     settings = SettingsStore()
     media = DesktopMedia(settings, notice=lambda text: bridge.notice.emit(text))
     host = HostService(MeetingStore())
-    bridge = Bridge(settings.load().engine_config(), media.build, media.release)
+    bridge = Bridge(
+        settings.load().engine_config(),
+        lambda loop: media.build(loop, camera=bridge.joining_with_camera),
+        media.release,
+    )
     lan = LanHosting(
         host,
         lambda request: ask_host(window.knock_parent(), request),

@@ -270,6 +270,7 @@ def test_joining_with_the_microphone_and_camera_off(
         await until(lambda: me.in_call and not dialog.isVisible(), what="joined")
         assert not me.mic_on and not me.camera_on
         assert me.session is not None and me.session.media.audio.muted
+        assert me.joining_with_camera is False  # the desktop's media factory opens no camera
         await until(lambda: len(me.peers()) == 1, what="the host")
         await asyncio.sleep(2.5)
         saved = settings.load()  # the next join dialog starts the same way

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,31 @@ def test_what_happens_to_the_sound_devices_reaches_the_call_as_a_notice(
         media = desktop.build(engine.loop)
         qtbot.waitUntil(lambda: bool(notes), timeout=5000)
         assert any("microphone" in note.lower() for note in notes), notes
+        engine.submit(close_media(media)).result(10)
+        desktop.release(media)
+    finally:
+        engine.close()
+
+
+def test_joining_with_the_camera_off_never_opens_it(qapp: QApplication, tmp_path: Path) -> None:
+    """Built for a join with the camera unticked, the feed starts switched off: black frames
+    only, no picture taken (so no camera light), until the person starts their video."""
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
+    desktop = DesktopMedia(settings)
+    engine = EngineThread()
+    engine.start()
+    try:
+        media = desktop.build(engine.loop, camera=False)
+        assert not media.camera_on
+        engine.submit(first_frame_seen_on(media)).result(10)  # the black frame
+        time.sleep(0.5)
+        assert media.video.frames_captured == 0
+        engine.call(media.video.set_enabled, True)
+        deadline = time.monotonic() + 5
+        while media.video.frames_captured == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert media.video.frames_captured > 0
         engine.submit(close_media(media)).result(10)
         desktop.release(media)
     finally:
