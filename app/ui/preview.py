@@ -218,10 +218,13 @@ class MediaPreview(QWidget):
             self.tile.set_name(self.name)
 
     def set_media(self, mic: bool, cam: bool) -> None:
-        """Show on the self-view whether the person will join muted, or with video stopped."""
+        """Show on the self-view whether the person will join muted, or with video stopped
+        (then the camera is released: its light goes off)."""
         self.mic_on, self.cam_on = mic, cam
         if self.tile is not None:
             self.tile.set_media(mic, cam)
+        if self.feed is not None:
+            self.feed.set_enabled(cam)
 
     def start(self) -> None:
         """Open the camera and microphone chosen in Settings. Does nothing if already running."""
@@ -254,6 +257,7 @@ class MediaPreview(QWidget):
             self._camera_note(f"No camera preview: {exc}")
             return
         self.feed = feed
+        feed.set_enabled(self.cam_on)
         no_camera = isinstance(source, SyntheticCamera)
         self._camera_note("No camera found: the others see a test pattern." if no_camera else "")
         self.tile = VideoTile(self.name, lambda: feed.latest, mirror=True, parent=self.box)

@@ -103,8 +103,9 @@ def test_starting_a_join_stops_the_preview(
     tile = dialog.preview.tile
     assert tile is not None and tile.mic_on and tile.cam_on
     dialog.cam_box.setChecked(False)  # the self-view shows how you will join
-    assert tile.mic_on and not tile.cam_on
+    assert tile.mic_on and not tile.cam_on and not feed.enabled  # the camera is let go
     dialog.cam_box.setChecked(True)
+    assert feed.enabled
     dialog.mic_box.setChecked(False)
     assert not tile.mic_on and tile.cam_on
 
