@@ -82,6 +82,7 @@ class JoinDialog(QDialog):
         self.name.textChanged.connect(self.preview.set_name)
         self.mic_box, self.cam_box = QCheckBox("Microphone"), QCheckBox("Camera")
         start = settings.load()  # the boxes start as the person last joined
+        self._asked_muted = muted  # this once (--muted): not remembered for the next join
         self.mic_box.setChecked(start.join_mic and not muted)
         self.cam_box.setChecked(start.join_camera)
         self.mic_box.setToolTip("Off: you join muted, and nothing you say is sent until you unmute")
@@ -215,11 +216,8 @@ class JoinDialog(QDialog):
         if not self.joining:
             return
         settings = self._settings.load()
-        joined = (
-            self.name.text().strip() or settings.display_name,
-            self.mic_box.isChecked(),
-            self.cam_box.isChecked(),
-        )
+        mic = self.mic_box.isChecked() or (self._asked_muted and settings.join_mic)
+        joined = (self.name.text().strip() or settings.display_name, mic, self.cam_box.isChecked())
         if joined != (settings.display_name, settings.join_mic, settings.join_camera):
             settings.display_name, settings.join_mic, settings.join_camera = joined
             self._settings.save(settings)

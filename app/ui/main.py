@@ -92,13 +92,15 @@ class DesktopMedia:
             thread.close()
 
 
-def hand_over(link: str | None, name: str | None = None) -> bool:
-    """Pass ``link`` to a PeerMeet already running for this user; False if there is none."""
+def hand_over(link: str | None, name: str | None = None, muted: bool = False) -> bool:
+    """Pass ``link`` to a PeerMeet already running for this user; False if there is none.
+    One line: the link, then a tab and "muted" to join with the microphone off."""
     sock = QLocalSocket()
     sock.connectToServer(name or instance_name())
     if not sock.waitForConnected(500):
         return False
-    sock.write(QByteArray((link or "").encode() + b"\n"))
+    line = (link or "") + ("\tmuted" if link and muted else "")
+    sock.write(QByteArray(line.encode() + b"\n"))
     sock.waitForBytesWritten(1000)
     sock.disconnectFromServer()
     return True
@@ -120,12 +122,13 @@ def listen_for_links(window: MainWindow, name: str | None = None) -> QLocalServe
     def received(conn: QLocalSocket) -> None:
         if not conn.canReadLine():
             return
-        link = bytes(conn.readLine().data()).decode(errors="replace").strip()
+        line = bytes(conn.readLine().data()).decode(errors="replace").strip()
+        link, _, flag = line.partition("\t")
         window.showNormal()
         window.raise_()
         window.activateWindow()
-        if link:
-            window.open_join(link)
+        if link.strip():
+            window.open_join(link.strip(), muted=flag.strip() == "muted")
 
     server.newConnection.connect(accept)
     return server
@@ -179,7 +182,7 @@ def run_app(args: argparse.Namespace) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("PeerMeet")
     app.setDesktopFileName("peermeet")
-    if hand_over(getattr(args, "link", None)):
+    if hand_over(getattr(args, "link", None), muted=getattr(args, "muted", False)):
         print("PeerMeet is already open: the link was passed to it.", file=sys.stderr)
         return 0
     app.setQuitOnLastWindowClosed(False)  # _main decides when to stop, after cleaning up

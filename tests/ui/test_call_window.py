@@ -257,7 +257,8 @@ def test_joining_with_the_microphone_and_camera_off(
 ) -> None:
     """The join dialog's "Join with" boxes unticked: the call starts muted and with video
     stopped, the host sees both from the start, and gets only the keep-alives of our silence
-    (about 40 audio frames in 2.5 s instead of 125) and the stopped camera's one frame a second."""
+    (about 40 audio frames in 2.5 s instead of 125) and the stopped camera's one frame a second.
+    The next dialog starts the same way; a one-off --muted join is not remembered."""
     settings = SettingsStore(tmp_path / "settings.json")
 
     async def scenario(me: Bridge, link: str) -> None:
@@ -278,10 +279,21 @@ def test_joining_with_the_microphone_and_camera_off(
         again = JoinDialog(me, settings, lambda: None, link, preview=False)
         assert not again.mic_box.isChecked() and not again.cam_box.isChecked()
         again.reject()
+        saved.join_mic = saved.join_camera = True
+        settings.save(saved)
+        once = JoinDialog(me, settings, lambda: None, link, preview=False, muted=True)
+        assert not once.mic_box.isChecked() and once.cam_box.isChecked()  # --muted, this once
+        once.show()
+        once.start_join()
+        await until(lambda: me.in_call and not once.isVisible(), what="joined again")
+        assert not me.mic_on and me.camera_on
+        assert settings.load().join_mic  # a one-off --muted is not remembered
 
     in_call_with_host(qloop, tmp_path, scenario)
     rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
-    mine = next(row for row in rows if row["name"] == "Me")
+    first, second = sorted((row for row in rows if row["name"] == "Me"), key=lambda r: r["cam"])
+    assert (second["mic"], second["cam"]) == (False, True), second  # the --muted join
+    mine = first  # the join with both boxes unticked
     assert mine["mic"] is False and mine["cam"] is False, mine
     assert mine["audio_frames"] < 80 and mine["video_frames"] < 10, mine
 
