@@ -120,6 +120,9 @@ class AudioFeed:
         #: times the person seemed to talk while muted (app.media.muted_speech): the UI says so
         self.muted_speech = 0
         self._speech = MutedSpeech()
+        #: True while the speaker plays others' voices (SpeakerMixer.playing): the microphone
+        #: may be hearing them, so that is not taken for the person talking while muted
+        self.far_end: Callable[[], bool] | None = None
 
     def start(self) -> None:
         """Start the 20 ms pump (idempotent). Must be called with an asyncio loop running;
@@ -190,7 +193,8 @@ class AudioFeed:
         pcm = self._read()  # read even while muted: no stale audio when unmuting
         self.frames_read += 1
         if self._muted:
-            if pcm is not SILENCE and self._speech.hear(rms(pcm)):
+            echo = self.far_end is not None and self.far_end()
+            if pcm is not SILENCE and self._speech.hear(0.0 if echo else rms(pcm)):
                 self.muted_speech += 1
             pcm = SILENCE
         self._last = pcm

@@ -37,6 +37,8 @@ from app.media.pcm import (
 )
 
 log = logging.getLogger(__name__)
+FAR_END_PEAK = 1000  # s16 peak (about -30 dBFS) above which the speaker plays someone's voice
+FAR_END_HOLD = 25  # ticks (0.5 s) after that during which the speaker counts as playing
 
 
 def to_mono_s16(frame: av.AudioFrame, resampler: av.AudioResampler | None = None) -> bytes:
@@ -104,6 +106,12 @@ class SpeakerMixer:
         self.underruns = 0
         #: bytes of queued audio dropped to keep latency down (drained bursts, the hard cap)
         self.drained = 0
+        self._quiet_ticks = FAR_END_HOLD  # mix steps since the speaker last played a voice
+
+    def playing(self) -> bool:
+        """True while others' voices come out of the speaker (and for half a second after):
+        what the microphone hears then may be them, not the person (echo)."""
+        return self._quiet_ticks < FAR_END_HOLD
 
     @property
     def peers(self) -> list[str]:
@@ -220,11 +228,15 @@ class SpeakerMixer:
         if not self._peers:
             return
         mix = np.zeros(FRAME_SAMPLES, dtype=np.int32)
+        voiced = False
         for peer in self._peers.values():
             chunk = self._take(peer)
             peer.played = chunk or b""
             if chunk:
                 mix += np.frombuffer(chunk, dtype="<i2")
+                voiced = True
+        loud = voiced and int(np.abs(mix).max()) >= FAR_END_PEAK
+        self._quiet_ticks = 0 if loud else self._quiet_ticks + 1
         try:
             self._sink.write(np.clip(mix, -32768, 32767).astype("<i2").tobytes())
         except Exception:

@@ -32,6 +32,7 @@ class LocalMedia:
         self.audio = audio
         self.video = video
         self.speaker = speaker
+        audio.far_end = speaker.playing  # no "you are muted" for the others' voices (echo)
         self.outgoing = Outgoing(audio, video, encode_once=encode_once, pin_quality=pin_quality)
         self.tap: TrackTap | None = None
         self._remote: dict[tuple[str, str], RemoteVideo] = {}

@@ -102,6 +102,21 @@ def test_a_stream_that_rests_is_not_an_underrun() -> None:
     assert rig.mixer.underruns == 2 and rig.mixer.cushion("a") == 3
 
 
+def test_the_speaker_counts_as_playing_for_half_a_second_after_a_voice() -> None:
+    rig = Rig()
+    assert not rig.mixer.playing()
+    rig.steady(10)  # frames of tiny values: a whisper, not a voice
+    assert not rig.mixer.playing()
+    rig.mixer._deliver("a", rig.peer, np.full(FRAME_SAMPLES, 5000, "<i2").tobytes())
+    rig.tick(0)
+    assert rig.mixer.playing()
+    for _ in range(24):
+        rig.tick()
+    assert rig.mixer.playing()
+    rig.tick()
+    assert not rig.mixer.playing()  # 25 quiet ticks (0.5 s) later
+
+
 def test_a_burst_is_drained_back_to_the_cushion() -> None:
     rig = Rig()
     rig.steady(100)

@@ -62,6 +62,16 @@ def test_the_feed_counts_talking_while_muted_and_only_then() -> None:
     for i in range(70, 70 + NEEDED):
         feed._tick(i)
     assert feed.muted_speech == 2
+    echo = AudioFeed(ToneSource(440.0, amplitude=0.3))
+    echo.far_end = lambda: True  # the others talk on our speaker: the mic may hear them
+    echo.set_muted(True)
+    for i in range(200):
+        echo._tick(i)
+    assert echo.muted_speech == 0
+    echo.far_end = lambda: False
+    for i in range(200, 200 + NEEDED):
+        echo._tick(i)
+    assert echo.muted_speech == 1
     quiet = AudioFeed(ToneSource(440.0, amplitude=0.01))  # a far-away voice: below the bar
     quiet.set_muted(True)
     for i in range(200):
