@@ -29,14 +29,19 @@ async def first_frame_seen_on(media: object) -> str:
     raise AssertionError("no camera frame reached the engine's loop within 5 s")
 
 
+def desktop_and_engine(tmp_path: Path) -> tuple[DesktopMedia, EngineThread]:
+    """The app's media factory (with a camera that is not there) and a started engine."""
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
+    engine = EngineThread()
+    engine.start()
+    return DesktopMedia(settings), engine
+
+
 def test_media_built_here_delivers_video_on_the_engine_and_is_released(
     qapp: QApplication, tmp_path: Path
 ) -> None:
-    settings = SettingsStore(tmp_path / "settings.json")
-    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
-    desktop = DesktopMedia(settings)
-    engine = EngineThread()
-    engine.start()
+    desktop, engine = desktop_and_engine(tmp_path)
     try:
         media = desktop.build(engine.loop)  # on this (the Qt) thread, as Bridge.join does
         audio = desktop._audio.get(id(media))
@@ -79,11 +84,7 @@ def test_what_happens_to_the_sound_devices_reaches_the_call_as_a_notice(
 def test_joining_with_the_camera_off_never_opens_it(qapp: QApplication, tmp_path: Path) -> None:
     """Built for a join with the camera unticked, the feed starts switched off: black frames
     only, no picture taken (so no camera light), until the person starts their video."""
-    settings = SettingsStore(tmp_path / "settings.json")
-    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
-    desktop = DesktopMedia(settings)
-    engine = EngineThread()
-    engine.start()
+    desktop, engine = desktop_and_engine(tmp_path)
     try:
         media = desktop.build(engine.loop, camera=False)
         assert not media.camera_on
