@@ -75,16 +75,16 @@ class JoinDialog(QDialog):
         self._step = 0
         self.link = QLineEdit(link, placeholderText="peermeet://…/meeting-name#k=…")
         self.link.setClearButtonEnabled(True)
-        self.name = QLineEdit(settings.load().display_name, maxLength=64)
+        saved = settings.load()  # the name, and the boxes as the person last joined
+        self.name = QLineEdit(saved.display_name, maxLength=64)
         self.name.setPlaceholderText("How the others see you")
         self._live_preview = preview
         self.preview = MediaPreview(settings, live=preview)  # the call needs the camera: stop()
         self.name.textChanged.connect(self.preview.set_name)
         self.mic_box, self.cam_box = QCheckBox("Microphone"), QCheckBox("Camera")
-        start = settings.load()  # the boxes start as the person last joined
         self._asked_muted = muted  # this once (--muted): not remembered for the next join
-        self.mic_box.setChecked(start.join_mic and not muted)
-        self.cam_box.setChecked(start.join_camera)
+        self.mic_box.setChecked(saved.join_mic and not muted)
+        self.cam_box.setChecked(saved.join_camera)
         self.mic_box.setToolTip("Off: you join muted, and nothing you say is sent until you unmute")
         self.cam_box.setToolTip("Off: you join with your video stopped")
         join_with = QHBoxLayout()

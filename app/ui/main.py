@@ -124,11 +124,12 @@ def listen_for_links(window: MainWindow, name: str | None = None) -> QLocalServe
             return
         line = bytes(conn.readLine().data()).decode(errors="replace").strip()
         link, _, flag = line.partition("\t")
+        link = link.strip()
         window.showNormal()
         window.raise_()
         window.activateWindow()
-        if link.strip():
-            window.open_join(link.strip(), muted=flag.strip() == "muted")
+        if link:
+            window.open_join(link, muted=flag.strip() == "muted")
 
     server.newConnection.connect(accept)
     return server
