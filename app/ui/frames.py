@@ -43,15 +43,24 @@ class Converted:
 
 
 def cover_size(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
-    """The scaled size that fills the box completely, keeping the aspect (the rest is cropped)."""
+    """The scaled size that fills the box completely, keeping the aspect (the rest is cropped).
+
+    The width is even (rounded up: one more column to crop). swscale scales to an odd width on
+    its slow path: 2.4 ms instead of 0.47 ms for a 640x480 frame to 619 against 620 columns.
+    """
     scale = max(box_w / max(src_w, 1), box_h / max(src_h, 1))
-    return max(2, round(src_w * scale)), max(2, round(src_h * scale))
+    width = max(2, round(src_w * scale))
+    return width + width % 2, max(2, round(src_h * scale))
 
 
 def fit_size(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
-    """The scaled size that fits inside the box, keeping the aspect (letterboxed)."""
+    """The scaled size that fits inside the box, keeping the aspect (letterboxed).
+
+    The width is even (rounded down, so it still fits), as for cover_size.
+    """
     scale = min(box_w / max(src_w, 1), box_h / max(src_h, 1))
-    return max(2, round(src_w * scale)), max(2, round(src_h * scale))
+    width = max(2, round(src_w * scale))
+    return width - width % 2, max(2, round(src_h * scale))
 
 
 def frame_key(frame: Any) -> object:

@@ -211,9 +211,12 @@ class VideoTile(QWidget):
             if not exact:
                 p.fillRect(self.rect(), style.color(style.SURFACE))
         if exact:  # converted for this size: a 1:1 blit, no scaling
-            sx, sy = max(0.0, (iw - w) / 2), max(0.0, (ih - h) / 2)
-            src = QRectF(sx * dpr, sy * dpr, min(iw, w) * dpr, min(ih, h) * dpr)
-            p.drawImage(QPointF(max(0.0, (w - iw) / 2), max(0.0, (h - ih) / 2)), image, src)
+            # whole device pixels, so every pixel lands on one pixel (no resampling)
+            bw, bh = round(w * dpr), round(h * dpr)
+            sx, sy = max(0, (image.width() - bw) // 2), max(0, (image.height() - bh) // 2)
+            dx, dy = max(0, (bw - image.width()) // 2), max(0, (bh - image.height()) // 2)
+            src = QRectF(sx, sy, min(image.width(), bw), min(image.height(), bh))
+            p.drawImage(QPointF(dx / dpr, dy / dpr), image, src)
         else:  # resized since: scale the old picture until the next one arrives
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             fw, fh = (fit_size if self._fit else cover_size)(round(iw), round(ih), w, h)

@@ -1,0 +1,52 @@
+"""A video tile converts each frame once, to a size swscale handles fast, and shows it 1:1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+
+from app.media.synthetic import SyntheticCamera
+from app.ui.frames import cover_size, fit_size
+from app.ui.video_tile import VideoTile
+
+
+@pytest.mark.parametrize("box_h", [200, 333, 464, 465])
+def test_conversion_sizes_have_even_widths_and_still_cover_or_fit(box_h: int) -> None:
+    for box_w in range(300, 660):
+        w, h = cover_size(640, 480, box_w, box_h)
+        assert w % 2 == 0 and w >= box_w and h >= box_h, (box_w, box_h, w, h)
+        assert w <= box_w + 2 or h <= box_h + 1  # one side matches: nothing much is cropped
+        w, h = fit_size(640, 480, box_w, box_h)
+        assert w % 2 == 0 and w <= box_w and h <= box_h, (box_w, box_h, w, h)
+        assert w >= box_w - 2 or h >= box_h - 1  # one side fills the box
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 4].reshape(image.height(), image.width(), 4).copy()
+
+
+def test_tile_of_odd_width_converts_to_even_width_and_paints_pixel_for_pixel(
+    qtbot: QtBot,
+) -> None:
+    frame = SyntheticCamera(640, 480, label="ODD").render(7, 0)
+    tile = VideoTile("odd", lambda: frame)
+    qtbot.addWidget(tile)
+    tile.resize(619, 464)  # cover: 619.3 x 464.4 -> 620 x 464, one column cropped
+    tile.show()
+    qtbot.waitExposed(tile)
+    if tile.devicePixelRatioF() != 1:
+        pytest.skip("pixel comparison assumes a device pixel ratio of 1")
+    tile.tick()
+    qtbot.waitUntil(lambda: tile.frames_shown > 0 or tile._converted is not None, timeout=5000)
+    converted = tile._converted
+    assert converted is not None
+    assert (converted.width, converted.height) == (620, 464)  # an odd 619 is 5x slower
+    shown = _pixels(tile.grab().toImage())
+    expected = _pixels(converted.image())[:, :619]  # the crop: column 619 left out
+    middle = (slice(100, 360), slice(100, 520))  # clear of the rounded corners and name plate
+    assert np.array_equal(shown[middle], expected[middle])
+    tile.close_tile()
