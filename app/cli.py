@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from app.errors import LinkError, PeerMeetError
+from app.meeting.links import parse_link
 
 EXIT_BAD_LINK, EXIT_UNREACHABLE = 2, 3
 
@@ -162,6 +163,16 @@ def _desktop(args: argparse.Namespace) -> int:
             print(f"The desktop app cannot start ({exc}).", file=sys.stderr)
         else:
             return int(run_app(args))
+    if args.command in ("host", "join"):  # a job to do: say how to do it here, no demo
+        if args.command == "join":
+            parse_link(args.link)  # a bad link is said first (LinkError: exit 2)
+        print(
+            "peermeet: no desktop window can open here (no display). "
+            f"To {args.command} without a window, add --headless: "
+            f"peermeet {args.command} … --headless",
+            file=sys.stderr,
+        )
+        return 1
     from app.meeting.demo import run_demo
 
     print("No desktop window available here; running a 10-second headless demo instead.\n")

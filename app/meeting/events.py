@@ -58,7 +58,7 @@ class FirstFrame(Event):
     peer_id: str
     name: str
     kind: str
-    after_ms: float  # since the session started joining
+    after_ms: float  # since the session began to join, or since the peer came, if later
 
 
 @dataclass(frozen=True)

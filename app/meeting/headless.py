@@ -103,6 +103,7 @@ class Reporter:
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     chats: list[dict[str, str]] = field(default_factory=list)
     metrics: CallMetrics | None = None
+    in_room: bool = False  # past "room joined": before that, a failure is the whole story
 
     def __post_init__(self) -> None:
         self.session.subscribe(self.on_event)
@@ -112,6 +113,7 @@ class Reporter:
 
     def on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.Progress):
+            self.in_room = self.in_room or event.step >= 2
             self.say(f"[{event.step}/5] {event.text}")
         elif isinstance(event, ev.PeerConnected):
             self.seen.setdefault(event.peer_id, {}).update(
@@ -144,7 +146,7 @@ class Reporter:
             self.say(f"note: {event.detail}")
         elif isinstance(event, ev.Notice):
             self.say(f"note: {event.text}")
-        elif isinstance(event, ev.SessionEnded):
+        elif isinstance(event, ev.SessionEnded) and self.in_room:  # (a refusal is said apart)
             self.say(f"call ended ({event.reason})")
 
     def stats(self) -> dict[str, Any]:

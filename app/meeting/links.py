@@ -11,15 +11,23 @@ import os
 import random as _random
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.errors import LinkError
+from app.errors import LinkError, SealError
 from app.meeting.words import ADJECTIVES, NOUNS
 from app.net.seal import b64d, b64e
 
 DEFAULT_PORT = 8765
 SECRET_BYTES = 16  # 128 bits
+SECRET_CHARS = 22  # SECRET_BYTES in base64url, unpadded
+_SCHEME_RE = re.compile(r"(?i)(?:peermeet|https?)://")
+_SECRET_TAIL_RE = re.compile(r"#(?:.*&)?k=([A-Za-z0-9_-]*)")
+_ESCAPED_HASH_RE = re.compile(r"(?i)%23k(?:=|%3D)")
+_AROUND = "<>\"'“”‘’«»‹›"  # quotes and brackets a link may be pasted in
+#: zero-width characters that chat apps and editors slip into text
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$")
@@ -73,9 +81,36 @@ def slugify(text: str) -> str:
     return slug
 
 
+def extract_link(text: str) -> str:
+    """The link in pasted text, whitespace removed: words around it are left out, a link broken
+    over lines is joined up, and quotes, brackets and punctuation around it are dropped.
+
+    The link is taken from its scheme on, a whitespace-separated piece at a time, until it has
+    a secret of full length (SECRET_CHARS); a piece after that is prose ("…#k=SECRET. Thanks").
+    """
+    text = text.translate(_INVISIBLE)
+    found = _SCHEME_RE.search(text)
+    if found is None:  # no link in it: judged whole, so the message names what is wrong
+        return "".join(text.split()).strip(_AROUND)
+    link = ""
+    for piece in text[found.start() :].split():
+        link = _unescaped(link + piece)
+        secret = _SECRET_TAIL_RE.search(link)
+        if secret is not None and len(secret.group(1)) >= SECRET_CHARS:
+            break
+    return link.rstrip(_AROUND + ".,;:!?)]}…")
+
+
+def _unescaped(link: str) -> str:
+    """``…%23k%3D…`` (a link that went through a URL encoder) as ``…#k=…``."""
+    if "#" not in link and _ESCAPED_HASH_RE.search(link):
+        return urllib.parse.unquote(link)
+    return link
+
+
 def parse_link(text: str) -> Link:
     """Parse a pasted link; raise LinkError with a message a person understands."""
-    cleaned = "".join(text.split()).strip("<>\"'")
+    cleaned = extract_link(text)
     if not cleaned:
         raise LinkError("The link is empty. Paste the whole link the host sent you.")
     scheme, sep, rest = cleaned.partition("://")
@@ -85,13 +120,19 @@ def parse_link(text: str) -> Link:
             "This is not a PeerMeet link: it should start with peermeet:// or https://."
         )
     rest, hash_sep, fragment = rest.partition("#")
+    if not hash_sep and re.search(r"[?&]k=", rest):
+        raise LinkError(
+            "The link's secret follows a “?” where PeerMeet links have a “#” (…#k=…). "
+            "Copy the link again exactly as the host sent it."
+        )
     authority, slash, path = rest.partition("/")
     host, port = _parse_authority(authority, secure=scheme == "https")
     room = path.strip("/").lower()
     if not slash or not room:
         raise LinkError("The link has no meeting name after the address (…/meeting-name#k=…).")
     if not _NAME_RE.match(room):
-        raise LinkError(f"“{room}” is not a valid meeting name (letters, digits and dashes).")
+        shown = room if len(room) <= 64 else room[:61] + "…"
+        raise LinkError(f"“{shown}” is not a valid meeting name (letters, digits and dashes).")
     if not hash_sep or not fragment:
         raise LinkError(
             "The link has no secret part (#k=…). It was probably cut off: copy the whole link."
@@ -100,9 +141,21 @@ def parse_link(text: str) -> Link:
     secret = params.get("k", "")
     if not secret:
         raise LinkError("The link's secret part must look like #k=… — copy the whole link.")
-    if not _SECRET_RE.match(secret) or len(b64d(secret)) < SECRET_BYTES:
+    if _SECRET_RE.match(secret) and len(secret) > SECRET_CHARS:
+        raise LinkError(
+            f"The link's secret is too long ({len(secret)} characters; a PeerMeet secret has "
+            f"{SECRET_CHARS}): something is stuck to its end. Copy the whole link again."
+        )
+    if not _SECRET_RE.match(secret) or len(_decoded(secret)) < SECRET_BYTES:
         raise LinkError("The link's secret is too short or damaged. Copy the whole link again.")
     return Link(host=host, port=port, room=room, secret=secret, secure=scheme == "https")
+
+
+def _decoded(secret: str) -> bytes:
+    try:
+        return b64d(secret)
+    except SealError:  # a length base64 cannot have (e.g. 21 characters): cut off or damaged
+        return b""
 
 
 def _parse_authority(authority: str, secure: bool) -> tuple[str, int]:

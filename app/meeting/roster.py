@@ -38,6 +38,7 @@ class PeerInfo:
     screen: bool = False
     reconnecting: bool = False
     offers: int = 0  # offers we made to this peer; the latest one's number is its ``attempt``
+    since: float | None = None  # it came after us, at this time (else: Roster.started)
 
 
 class Roster:
@@ -57,6 +58,11 @@ class Roster:
         self._emit, self._tasks, self._clock = emit, tasks, clock
         self._closing: set[PeerLink] = set()
         self._recovery = Recovery(clock)
+
+    def _ms_since(self, info: PeerInfo | None) -> float:
+        """Milliseconds since we began to join, or since ``info``'s peer came, if later."""
+        since = info.since if info is not None and info.since is not None else self.started
+        return (self._clock() - since) * 1000
 
     def info(self, peer_id: str) -> PeerInfo:
         return self.peers.setdefault(peer_id, PeerInfo(peer_id))
@@ -142,7 +148,7 @@ class Roster:
         info.state = state
         self._emit(ev.ConnectionChanged(link.peer_id, state))
         if state == "connected" and info.connect_ms is None:
-            info.connect_ms = (self._clock() - self.started) * 1000
+            info.connect_ms = self._ms_since(info)
             info.path, info.safety_code = link.path(), link.safety_code
             self._emit(
                 ev.Progress(
@@ -164,7 +170,7 @@ class Roster:
         def first() -> None:
             info = self.peers.get(peer_id)
             name = info.name if info else peer_id
-            after = (self._clock() - self.started) * 1000
+            after = self._ms_since(info)
             self._emit(ev.FirstFrame(peer_id, name, kind, after))
             if kind == "video":
                 self._emit(ev.Progress(5, f"media flowing from {name} ({after:.0f} ms)"))

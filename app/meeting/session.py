@@ -139,8 +139,12 @@ class Session:
         for peer_id in joined.peers:
             self._peer_arrived(peer_id)
 
-    def _peer_arrived(self, peer_id: str) -> None:
-        self._roster.info(peer_id)
+    def _peer_arrived(self, peer_id: str, now: float | None = None) -> None:
+        """``now``: a peer who came after us, whose connect and first-frame times count from
+        its arrival (those already here count from when we began to join)."""
+        info = self._roster.info(peer_id)
+        if now is not None:
+            info.since = now
         self._emit(ev.Progress(3, f"peer found ({len(self.peers)} in the call with you)"))
         if self.my_id < peer_id:  # the lower id offers: no glare
             self._tasks.for_peer(peer_id, self._offer(peer_id))
@@ -166,7 +170,7 @@ class Session:
 
     def _dispatch(self, msg: p.Message) -> None:
         if isinstance(msg, p.PeerJoined):
-            self._peer_arrived(msg.peer_id)
+            self._peer_arrived(msg.peer_id, self._clock())
         elif isinstance(msg, p.PeerLeft):
             self._tasks.for_peer(msg.peer_id, self._roster.drop(msg.peer_id, "left"))
         elif isinstance(msg, p.Relayed):

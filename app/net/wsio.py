@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import web
@@ -29,6 +30,11 @@ FRAME_LIMIT = protocol.MAX_MESSAGE_BYTES + 4096
 CLOSE_TIMEOUT = 2.0
 #: A TCP connection that has not completed an HTTP request by then is dropped (slowloris).
 HANDSHAKE_TIMEOUT = 10.0
+
+#: OpenSSL's reasons for a handshake answered by a server that speaks no TLS (plain HTTP)
+_PLAIN_TEXT_REPLIES = frozenset(
+    {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"}
+)
 
 _Ws = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 
@@ -88,6 +94,12 @@ def _describe(exc: BaseException) -> str:
         return "no answer in time"
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         return f"it answered, but not as a PeerMeet rendezvous: HTTP {exc.status}"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cert_error = exc.certificate_error
+        reason = getattr(cert_error, "verify_message", "") or str(cert_error)
+        return f"its https certificate is not valid: {reason}"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return "the secure (https) connection failed"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return "host name not found"
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -99,20 +111,35 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _speaks_no_tls(exc: BaseException) -> bool:
+    """The TLS handshake was answered in plain text: the server does not use TLS at all (not
+    a certificate problem, which must never be stepped around)."""
+    os_error = getattr(exc, "os_error", None)
+    return isinstance(exc, aiohttp.ClientSSLError) and (
+        isinstance(os_error, ssl.SSLError) and os_error.reason in _PLAIN_TEXT_REPLIES
+    )
+
+
 async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC109
-    """Open a websocket to ``url`` within ``timeout`` seconds or raise RendezvousUnreachable."""
+    """Open a websocket to ``url`` within ``timeout`` seconds or raise RendezvousUnreachable.
+
+    A ``wss://`` URL whose server turns out to speak no TLS (a host's own rendezvous, reached
+    by the https form of its link) is tried once more as ``ws://``. That costs no secrecy the
+    signaling relies on: it is sealed end to end, and the server sees the same room id and
+    opaque blobs either way; only an onlooker on the path sees them too, as on a LAN link.
+    """
     parts = urlsplit(url)
     where = parts.netloc or url
+    deadline = asyncio.get_running_loop().time() + timeout
     session = aiohttp.ClientSession()
     try:
-        async with asyncio.timeout(timeout):
-            ws = await session.ws_connect(
-                url,
-                autoping=True,
-                compress=0,
-                max_msg_size=FRAME_LIMIT,
-                timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
-            )
+        try:
+            ws = await _open(session, url, deadline)
+        except aiohttp.ClientSSLError as exc:
+            if parts.scheme != "wss" or not _speaks_no_tls(exc):
+                raise
+            log.info("%s speaks no TLS; trying its plain websocket", where)
+            ws = await _open(session, urlunsplit(parts._replace(scheme="ws")), deadline)
     except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
         await session.close()
         raise RendezvousUnreachable(
@@ -123,6 +150,19 @@ async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC10
         await session.close()
         raise
     return WsConnection(ws, parts.hostname or "", session)
+
+
+async def _open(
+    session: aiohttp.ClientSession, url: str, deadline: float
+) -> aiohttp.ClientWebSocketResponse:
+    async with asyncio.timeout_at(deadline):
+        return await session.ws_connect(
+            url,
+            autoping=True,
+            compress=0,
+            max_msg_size=FRAME_LIMIT,
+            timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
+        )
 
 
 Handler = Callable[[WsConnection], Awaitable[None]]

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from app.config import EngineConfig
-from app.errors import LinkError, MediaError, PeerMeetError
+from app.errors import MediaError, PeerMeetError
 from app.media.screen import ScreenCapture
 from app.media.video import FrameSource
 from app.meeting import call_ops
@@ -106,7 +106,7 @@ class Bridge(QObject):
             await self.leave()
         try:
             link = parse_link(link_text)
-        except LinkError as exc:
+        except PeerMeetError as exc:  # LinkError; any other is a bug, but still said, not lost
             self.failed.emit(exc.code, str(exc))
             return False
         set_loopback_only(link.is_loopback)

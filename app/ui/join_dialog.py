@@ -55,6 +55,15 @@ FAILED_STEP = {"malformed_link": 0, "unreachable": 1} | {
 }
 
 
+def _plain(headline: str) -> str:
+    """A headline as the engine's texts spell it ("Can't reach" -> "Cannot reach")."""
+    return headline.replace("Can't", "Cannot")
+
+
+def _same_start(text: str, headline: str) -> bool:
+    return text.lower().startswith(_plain(headline).lower())
+
+
 class JoinDialog(QDialog):
     def __init__(
         self,
@@ -201,8 +210,8 @@ class JoinDialog(QDialog):
             return
         self.failure = (code, text)
         headline = HEADLINES.get(code, "Could not join")
-        if text.lower().startswith(headline.lower()):  # say it once
-            text = text[len(headline) :].lstrip(" :.—-")
+        if _same_start(text, headline):  # say it once
+            text = text[len(_plain(headline)) :].lstrip(" :.—-")
             text = text[:1].upper() + text[1:]
         self.error.setText(f"<b>{html.escape(headline)}</b><br>{html.escape(text)}")
         self.error.show()
@@ -229,7 +238,7 @@ class JoinDialog(QDialog):
             state = "done" if i < current else "todo"
             if i == current:
                 state = "failed" if failed else "now"
-            if state == "todo":
+            if state in ("todo", "failed"):  # a failed step says what it was, not "…ing"
                 label.setText(STEPS[i - 1])
             icon.setText(ICONS[state])
             for widget in (icon, label):

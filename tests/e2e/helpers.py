@@ -13,12 +13,13 @@ PY = sys.executable
 MEDIA = ["--synthetic", "--res", "320x240", "--fps", "15"]
 
 
-def peermeet(*args: str) -> subprocess.Popen[str]:
+def peermeet(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [PY, "-m", "app", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 

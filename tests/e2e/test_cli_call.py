@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -132,3 +133,14 @@ def test_unreachable_host_exits_3_quickly() -> None:
     assert code == 3, err
     assert time.monotonic() - start <= 10
     assert "127.0.0.1:1" in err
+    assert "call ended" not in err  # no call was ever under way
+
+
+def test_join_without_a_display_says_to_add_headless() -> None:
+    """Not a demo meeting in its place: the link is checked, then the way to join is said."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    link = "peermeet://127.0.0.1:1/room#k=AAECAwQFBgcICQoLDA0ODw"
+    code, err = finish(peermeet("join", link, env=env))
+    assert code == 1 and "--headless" in err and "demo" not in err, err
+    code, err = finish(peermeet("join", "peermeet://127.0.0.1:1/room", env=env))
+    assert code == 2 and "secret" in err, err

@@ -244,3 +244,28 @@ async def test_an_answer_to_a_superseded_offer_is_dropped(server: RendezvousServ
         await relay(oid, offer)  # the real offer goes out: its answer is taken, media is back
         frames = offerer.media.video_frames(oid)
         await until(lambda: offerer.media.video_frames(oid) > frames + 15)
+
+
+async def test_times_of_a_later_arrival_count_from_its_arrival(server: RendezvousServer) -> None:
+    """The host has been in the room for long (here: its clock moved 1000 s) when Gus comes:
+    his connect and first-frame times are his own, not the host's time in the room."""
+    shift = [0.0]
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    host.session = Session(
+        host.session.config, host.media, clock=lambda: asyncio.get_running_loop().time() + shift[0]
+    )
+    host.session.subscribe(host.events.append)
+    try:
+        await host.session.create(link, "small", 3600)
+        shift[0] = 1000.0
+        await guest.session.join(link)
+        await until(lambda: bool(host.of(ev.PeerConnected)) and bool(host.of(ev.FirstFrame)))
+        (connected,) = host.of(ev.PeerConnected)
+        assert 0 < connected.connect_ms < 10_000  # type: ignore[attr-defined]
+        assert all(0 < e.after_ms < 10_000 for e in host.of(ev.FirstFrame))  # type: ignore[attr-defined]
+        (gc,) = guest.of(ev.PeerConnected)  # the guest counts from its own start of joining
+        assert 0 < gc.connect_ms < 10_000  # type: ignore[attr-defined]
+    finally:
+        await guest.close()
+        await host.close()

@@ -177,6 +177,8 @@ def test_join_dialog_says_every_failure_and_stays_open(
         parsed = parse_link(live.link)
         await attempt("hello there", "malformed_link", "not a PeerMeet link")
         await attempt("peermeet://127.0.0.1:8765/room", "malformed_link", "secret part")
+        cut = live.link[: live.link.index("#k=") + 3 + 21]  # a length base64 cannot have
+        await attempt(cut, "malformed_link", "too short or damaged")
         other = Link(parsed.host, parsed.port, parsed.room, new_secret())
         await attempt(str(other), "wrong_secret", "Wrong or outdated link")
         assert dialog.icons[0].property("state") == "done"
@@ -196,9 +198,13 @@ def test_join_dialog_says_every_failure_and_stays_open(
                 await guest.close()
         nowhere = Link("127.0.0.1", 1, "team-sync", parsed.secret)
         await attempt(str(nowhere), "unreachable", "reach")
+        assert dialog.error.text().lower().count("reach the meeting host") == 1  # said once
         assert dialog.icons[0].property("state") == "failed"
+        assert dialog.texts[0].text() == "Reach the meeting point"  # not "reaching … …"
 
-        dialog.link.setText(live.link)  # fixed: now it works
+        # fixed: the https form of the link, pasted with words around it, now works
+        https = live.link.replace("peermeet://", "https://")
+        dialog.link.setText(f"Join us here: {https}\nSee you, Ann")
         dialog.name.setText("Grace")
         dialog.join_button.click()
         await until(lambda: calls, what="the call window")

@@ -56,6 +56,38 @@ def test_pasted_forms_tolerated(text: str) -> None:
     assert parse_link(text) == Link("10.0.0.5", 8765, "team-sync", SECRET)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Join my meeting: peermeet://10.0.0.5:8765/team-sync#k={SECRET} see you there",
+        f"peermeet://10.0.0.5:8765/team-sync#k={SECRET}.",
+        f"(link: peermeet://10.0.0.5:8765/team-sync#k={SECRET}), see you",
+        f"peermeet://10.0.0.5:8765/team-sync#k={SECRET}\nThanks",
+        f"peermeet://10.0.0.5:8765/team-sync#k={SECRET}\u200b",  # a chat app's zero-width space
+        f"meeting:peermeet://10.0.0.5:8765/team-sync#k={SECRET}",
+        f"peermeet://10.0.0.5:8765/team-\nsync#k={SECRET[:7]}\n{SECRET[7:]} Thanks, Ann",
+        f"“peermeet://10.0.0.5:8765/team-sync#k={SECRET}”",
+        f"peermeet://10.0.0.5:8765/team-sync%23k%3D{SECRET} bye",  # through a URL encoder
+    ],
+)
+def test_link_is_picked_out_of_the_text_around_it(text: str) -> None:
+    assert parse_link(text) == Link("10.0.0.5", 8765, "team-sync", SECRET)
+
+
+def test_cut_or_padded_secrets_are_called_damaged_not_wrong() -> None:
+    for cut in (SECRET[:21], SECRET[:17], SECRET[:-1] + "$"):  # 21: a length base64 cannot have
+        with pytest.raises(LinkError, match="too short or damaged"):
+            parse_link(f"peermeet://h:1/r#k={cut}")
+    with pytest.raises(LinkError, match=r"too long \(28 characters.*stuck to its end"):
+        parse_link(f"peermeet://h:1/r#k={SECRET}Thanks")
+
+
+def test_question_mark_for_hash_is_explained_without_showing_the_secret() -> None:
+    with pytest.raises(LinkError, match=r"follows a “\?”") as caught:
+        parse_link(f"peermeet://h:1/team-sync?k={SECRET}")
+    assert SECRET.lower() not in str(caught.value).lower()
+
+
 def test_default_ports() -> None:
     assert parse_link(f"peermeet://h/r#k={SECRET}").port == 8765
     assert parse_link(f"https://h/r#k={SECRET}").port == 443

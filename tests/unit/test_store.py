@@ -14,6 +14,7 @@ from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.meeting.store import ENDED, LIVE, MeetingRecord, MeetingStore
 
 LINK = "peermeet://127.0.0.1:8765/team-sync#k=AAAAAAAAAAAAAAAAAAAAAA"
+LINK_B = LINK.replace("k=A", "k=B")  # another meeting's link
 
 
 def record(link: str = LINK, created: float = 1000.0, **kw: object) -> MeetingRecord:
@@ -29,7 +30,7 @@ def test_records_round_trip_newest_first(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "meetings.json"
     store = MeetingStore(path)
     store.put(record())
-    store.put(record(LINK + "B", created=2000.0, rendezvous="https://meet.example"))
+    store.put(record(LINK_B, created=2000.0, rendezvous="https://meet.example"))
     again = MeetingStore(path)
     assert [r.created_at for r in again.records] == [2000.0, 1000.0]
     assert again.find(LINK) == record()
@@ -57,9 +58,9 @@ def test_live_and_time_left() -> None:
 def test_prune_forgets_old_finished_meetings(tmp_path: Path) -> None:
     store = MeetingStore(tmp_path / "m.json")
     store.put(record())
-    store.put(record(LINK + "B", created=900_000.0))
+    store.put(record(LINK_B, created=900_000.0))
     store.prune(now=1_000_000.0, keep_s=7 * 86400)
-    assert [r.link for r in store.records] == [LINK + "B"]
+    assert [r.link for r in store.records] == [LINK_B]
 
 
 @pytest.mark.parametrize(
