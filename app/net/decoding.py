@@ -96,6 +96,10 @@ class _Decoder:
         self._decoder: Any = None
         self._codec_name: str | None = None
 
+    def close(self) -> None:
+        """Drop the codec: libvpx's context and threads go at once, not at a later GC."""
+        self._decoder, self._codec_name = None, None
+
     def decode(self, codec: Any, encoded_frame: Any, decode_error: threading.Event) -> list[Any]:
         """The decoded frames; none, with ``decode_error`` set, if the frame does not decode."""
         if codec.name != self._codec_name:
@@ -130,6 +134,10 @@ class InlineDecoder:
         return self._queue.qsize() if self._queue is not None else 0
 
     def put(self, task: Any) -> None:
+        if task is None:  # the receiver stopped: release the codec (and its threads) now
+            decoder, self._decoder = self._decoder, _Decoder()
+            if self._queue is None:  # (a decoder thread ends with its own reference)
+                decoder.close()
         if self._queue is not None:
             self._queue.put(task)
         elif task is None:  # the receiver stopped: the track ends

@@ -31,7 +31,9 @@ _CODECS = "_RTCRtpReceiver__codecs"
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"  # RTX SSRC -> media SSRC, set by receive()
 _stock = False
-_by_track: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+#: remote track -> a weak reference to its buffer. Weak both ways: the buffer holds its receiver,
+#: which holds the track, so a strong value would keep every past connection alive for good
+_by_track: weakref.WeakKeyDictionary[Any, weakref.ref[Any]] = weakref.WeakKeyDictionary()
 
 
 def set_stock(enabled: bool) -> None:
@@ -46,7 +48,8 @@ def stock() -> bool:
 
 def received_bytes(track: Any) -> int | None:
     """RTP payload bytes received so far for a remote track, or None if not known."""
-    buffer = _by_track.get(track)
+    ref = _by_track.get(track)
+    buffer = ref() if ref is not None else None
     return None if buffer is None else int(buffer.bytes_in)
 
 
@@ -77,7 +80,7 @@ class ReceiveTuning:
 
     def _track_seen(self, receiver: Any, buffer: Any) -> None:
         if receiver.track is not None and receiver.track not in _by_track:
-            _by_track[receiver.track] = buffer
+            _by_track[receiver.track] = weakref.ref(buffer)
 
     async def aclose(self) -> None:
         for playout in self._playouts:

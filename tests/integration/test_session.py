@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from aiortc import RTCPeerConnection
+from aiortc.codecs.vpx import Vp8Decoder
 
 from app.config import EngineConfig
 from app.errors import RoomRefused
@@ -268,4 +272,38 @@ async def test_times_of_a_later_arrival_count_from_its_arrival(server: Rendezvou
         assert 0 < gc.connect_ms < 10_000  # type: ignore[attr-defined]
     finally:
         await guest.close()
+        await host.close()
+
+
+def _alive(kind: type) -> int:
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if type(obj) is kind)
+
+
+def _threads() -> int:
+    gc.collect()  # (a guest's side, in this same process, goes with its reference cycles)
+    return len(os.listdir("/proc/self/task"))
+
+
+async def test_people_coming_and_going_leave_nothing_behind(server: RendezvousServer) -> None:
+    """Every connection, decoder and decoder thread of a peer who left is released: a long
+    meeting with people coming and going does not grow."""
+    link = room_link(server)
+    host = Peer("Hana")
+    try:
+        await host.session.create(link, "small", 3600)
+        threads = []
+        for n in range(3):
+            guest = Peer(f"Gus{n}")
+            await guest.session.join(link)
+            gid = guest.session.my_id
+            await until(lambda: host.media.video_frames(gid) > 5)  # noqa: B023
+            await guest.close()
+            await until(lambda: not host.session.peers)
+            await asyncio.sleep(0.2)  # the receivers' last callbacks
+            threads.append(_threads())
+        assert _alive(RTCPeerConnection) == 0
+        assert _alive(Vp8Decoder) == 0
+        assert threads[-1] <= threads[0], threads  # no thread per past peer
+    finally:
         await host.close()

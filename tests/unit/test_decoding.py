@@ -97,10 +97,12 @@ async def test_inline_decoder_decodes_on_the_spot_and_ends_the_track() -> None:
         assert out.qsize() > 0  # decoded before put() returned: no thread, no hop
     inline.put((codec, JitterFrame(data=b"\x00garbage", timestamp=99)))
     assert receiver._RTCRtpReceiver__decoder_error.is_set()
+    decoder = inline._decoder
     inline.put(None)
     got = [out.get_nowait() for _ in range(out.qsize())]
     assert [read_stamp(f)[0] for f in got[:3]] == [0, 1, 2]  # type: ignore[index]
     assert got[3:] == [None] and inline.qsize() == 0 and inline.thread is None
+    assert decoder._decoder is None  # libvpx (and its threads) released at once, not at a GC
 
 
 async def test_slow_decoding_moves_to_a_thread_with_the_same_decoder() -> None:
