@@ -64,7 +64,7 @@ class Recovery:
             if now - health.acted_at < wait:
                 return None
         in_state = now - health.state_since
-        if health.state == "failed":
+        if health.state in ("failed", "closed"):  # closed: the far end's DTLS went away
             return "connection failed"
         if health.state == "disconnected" and in_state >= self.disconnected_s:
             return "connection lost"
@@ -73,6 +73,11 @@ class Recovery:
         if health.state == "connected" and now - health.progress_at >= self.stall_s:
             return "no media"
         return None
+
+    def silent_for(self, peer_id: str) -> float:
+        """Seconds since media last arrived from ``peer_id`` (or its state last changed)."""
+        health = self._peers.get(peer_id)
+        return 0.0 if health is None else self._clock() - health.progress_at
 
     def acted(self, peer_id: str) -> None:
         """A rebuild was started: back off before the next one."""

@@ -133,6 +133,10 @@ class Roster:
                 due.append((peer_id, link, reason))
         return due
 
+    def silent_for(self, peer_id: str) -> float:
+        """Seconds without media from ``peer_id`` (as of the last ``needing_rebuild``)."""
+        return self._recovery.silent_for(peer_id)
+
     def reconnecting(self, peer_id: str, reason: str) -> None:
         """A rebuild of the link to ``peer_id`` starts now."""
         self._recovery.acted(peer_id)

@@ -28,6 +28,7 @@ from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 
 log = logging.getLogger(__name__)
+LOST_S = 10.0  # without the rendezvous, a link that brought no media for this long is dropped
 Listener = Callable[[ev.Event], None]
 
 
@@ -235,17 +236,27 @@ class Session:
         """Once a second: rebuild connections that died or stalled (aiortc has no ICE restart)."""
         while True:
             await asyncio.sleep(self._watch_interval)
-            for peer_id, link, reason in self._roster.needing_rebuild():
-                if not self._signaling_ok:  # cannot renegotiate without the rendezvous
-                    if link.pc.connectionState == "failed":
-                        lost = self._roster.drop(peer_id, "connection lost")
-                        self._tasks.for_peer(peer_id, lost)
-                    continue
+            due = self._roster.needing_rebuild()
+            if not self._signaling_ok:  # cannot renegotiate without the rendezvous
+                self._drop_the_lost(due)
+                continue
+            for peer_id, link, reason in due:
                 self._roster.reconnecting(peer_id, reason)
                 if self.my_id < peer_id:
                     self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
                 else:  # only the offerer rebuilds; ask it to
                     self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
+
+    def _drop_the_lost(self, due: list[tuple[str, PeerLink, str]]) -> None:
+        """Without the rendezvous, a dead link cannot be rebuilt: drop it once it has failed or
+        brought nothing for LOST_S. With nobody left, there is no call: end it (e.g. after this
+        computer slept for longer than the rendezvous keeps an idle member)."""
+        for peer_id, link, _reason in due:
+            dead = link.pc.connectionState in ("failed", "closed")
+            if dead or self._roster.silent_for(peer_id) >= LOST_S:
+                self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
+        if not self._links and self.ended is None:
+            self._tasks.spawn(self.leave("disconnected"))
 
     async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:
         """Replace the link to ``peer_id``; if ``dead`` is given, only if it is still that one
@@ -253,6 +264,8 @@ class Session:
         the first one's answer, which would then be applied to the wrong connection)."""
         link = self._links.get(peer_id)
         if peer_id not in self.peers or (dead is not None and link is not dead):
+            return
+        if not self._signaling_ok:  # (a request read after the rendezvous was lost)
             return
         if reason == "asked by peer" and link and link.pc.connectionState in ("new", "connecting"):
             return  # a rebuild is already under way; the request crossed our new offer

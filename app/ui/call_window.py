@@ -32,6 +32,8 @@ MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 ENDED_TEXT = {
     "ended": "The host ended the meeting.",
     "expired": "The meeting reached the end of its time.",
+    "disconnected": "You were cut off from the meeting: this computer was offline or asleep "
+    "for too long.",
 }
 
 
@@ -139,8 +141,9 @@ class CallWindow(QWidget):
     def _on_ended(self, reason: str) -> None:
         text = ENDED_TEXT.get(reason, f"The call ended: {reason}.")
         if reason != "left":
+            again = "the same link" if reason == "disconnected" else "a new link"
             self.banner.show_message(
-                f"{text} Close this window, or join again with a new link.", "ended", 0
+                f"{text} Close this window, or join again with {again}.", "ended", 0
             )
         for key in list(self.grid.tiles):
             self.grid.remove(key)

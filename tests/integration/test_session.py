@@ -15,6 +15,7 @@ from aiortc.codecs.vpx import Vp8Decoder
 from app.config import EngineConfig
 from app.errors import RoomRefused
 from app.meeting import events as ev
+from app.meeting import session as session_module
 from app.meeting.headless import MediaOptions, build_media, close_media
 from app.meeting.links import Link, new_secret
 from app.meeting.session import Session
@@ -307,3 +308,41 @@ async def test_people_coming_and_going_leave_nothing_behind(server: RendezvousSe
         assert threads[-1] <= threads[0], threads  # no thread per past peer
     finally:
         await host.close()
+
+
+async def test_a_host_gone_without_a_word_is_dropped_and_a_lone_guest_is_told(
+    server: RendezvousServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's process dies (kill -9): no goodbye, its rendezvous gone, its packets stop.
+    The guests drop it and carry on between themselves; when their own path dies too, with no
+    rendezvous to rebuild it through, each is told the call is over instead of waiting forever."""
+    monkeypatch.setattr(session_module, "LOST_S", 1.5)
+    link = room_link(server)
+    host, gus, ivy = Peer("Hana"), Peer("Gus"), Peer("Ivy")
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await ivy.session.join(link)
+        hid, gid, iid = host.session.my_id, gus.session.my_id, ivy.session.my_id
+        await until(
+            lambda: (
+                min(gus.media.video_frames(hid), ivy.media.video_frames(hid)) > 5
+                and min(gus.media.video_frames(iid), ivy.media.video_frames(gid)) > 5
+            )
+        )
+        for peer_id in (gid, iid):
+            _blackhole(host.session, peer_id)
+        await server.close()
+        await until(lambda: bool(gus.of(ev.PeerLeft)) and bool(ivy.of(ev.PeerLeft)), limit=10)
+        assert [e.peer_id for e in gus.of(ev.PeerLeft) + ivy.of(ev.PeerLeft)] == [hid, hid]  # type: ignore[attr-defined]
+        flowing = gus.media.video_frames(iid)
+        await until(lambda: gus.media.video_frames(iid) > flowing + 10)  # the two carry on
+        assert gus.session.ended is None and ivy.session.ended is None
+
+        _blackhole(gus.session, iid)
+        _blackhole(ivy.session, gid)
+        await until(lambda: bool(gus.of(ev.SessionEnded)) and bool(ivy.of(ev.SessionEnded)), 10)
+        assert gus.session.ended == ivy.session.ended == "disconnected"
+    finally:
+        for peer in (ivy, gus, host):
+            await peer.close()

@@ -97,3 +97,17 @@ def test_slow_connect_gets_the_full_stall_time_once_connected() -> None:
     assert rec.reason("p") is None
     clock.now += 0.2
     assert rec.reason("p") == "no media"
+
+
+def test_a_closed_connection_is_dead_and_silence_is_timed() -> None:
+    now = [0.0]
+    recovery = Recovery(lambda: now[0])
+    recovery.observe("p", "connected", 10)
+    now[0] = 2.0
+    recovery.observe("p", "connected", 50)  # media came at 2.0
+    now[0] = 6.5
+    recovery.observe("p", "connected", 50)
+    assert recovery.silent_for("p") == 4.5
+    assert recovery.silent_for("nobody") == 0.0
+    recovery.observe("p", "closed", 50)  # the far end's DTLS went away (kill -9, ICE consent)
+    assert recovery.reason("p") == "connection failed"
