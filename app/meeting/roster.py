@@ -21,6 +21,7 @@ from app.meeting.recovery import Recovery
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import LinkPolicy, PeerLink
+from app.net.text import clean_chat, clean_name
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Roster:
 
     def named(self, peer_id: str, name: str) -> None:
         info = self.info(peer_id)
-        info.name = name[:64] or peer_id
+        info.name = clean_name(name) or peer_id
         self._emit(ev.PeerJoined(peer_id, info.name))
 
     def send(self, msg: p.Message, to: str | None = None) -> None:
@@ -187,7 +188,7 @@ class Roster:
         if info is None:
             return
         if isinstance(msg, p.Chat):
-            chat = ev.ChatReceived(link.peer_id, info.name, msg.text[:4000])
+            chat = ev.ChatReceived(link.peer_id, info.name, clean_chat(msg.text))
             self.chat_log.append(chat)
             self._emit(chat)
         elif isinstance(msg, p.MediaState):

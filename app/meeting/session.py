@@ -26,6 +26,7 @@ from app.net import protocol as p
 from app.net.peers import PeerLink
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
+from app.net.text import MAX_CHAT_CHARS
 
 log = logging.getLogger(__name__)
 LOST_S = 10.0  # without the rendezvous, a link that brought no media for this long is dropped
@@ -74,8 +75,9 @@ class Session:
         return self.owner_token
 
     def send_chat(self, text: str, to: str | None = None) -> None:
-        """Send a chat line to everyone, or to one peer."""
-        self._roster.send(p.Chat(text=text, msg_id=uuid.uuid4().hex), to)
+        """Send a chat line to everyone, or to one peer (cut at MAX_CHAT_CHARS, as received)."""
+        chat = p.Chat(text=text[:MAX_CHAT_CHARS], msg_id=uuid.uuid4().hex)
+        self._roster.send(chat, to)
 
     def set_mic(self, on: bool) -> None:
         self.media.audio.set_muted(not on)

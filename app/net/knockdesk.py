@@ -27,9 +27,9 @@ from typing import Protocol
 from app.errors import ProtocolError, SealError
 from app.net import protocol
 from app.net.knock import NONCE_BYTES, commitment, decode_key, knock_code
-from app.net.lanroom import clean_name
 from app.net.rooms import TokenBucket
 from app.net.seal import b64d, b64e
+from app.net.text import clean_name
 from app.net.wsio import WsConnection
 
 log = logging.getLogger(__name__)

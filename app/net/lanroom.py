@@ -7,7 +7,6 @@ nothing in it is trusted until the host proves its key during a knock. The secre
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,19 +14,13 @@ from typing import Any
 from app.errors import ProtocolError
 from app.net.knock import FINGERPRINT_HEX
 from app.net.protocol import VERSION
+from app.net.text import clean_name
 
 SIZES = ("small", "mid", "large")
 MAX_CAPACITY = 64
-MAX_NAME_CHARS = 64
 _ROOM_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _FP_RE = re.compile(rf"^[0-9a-f]{{{FINGERPRINT_HEX}}}$")
 _INT_RE = re.compile(r"^[0-9]{1,12}$")
-
-
-def clean_name(text: str, limit: int = MAX_NAME_CHARS) -> str:
-    """A display name fit to show: no control or format characters, trimmed, at most ``limit``."""
-    kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
-    return " ".join(kept.split())[:limit]
 
 
 @dataclass(frozen=True)

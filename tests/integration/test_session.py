@@ -346,3 +346,21 @@ async def test_a_host_gone_without_a_word_is_dropped_and_a_lone_guest_is_told(
     finally:
         for peer in (ivy, gus, host):
             await peer.close()
+
+
+async def test_names_and_chat_from_others_are_made_safe_to_show(server: RendezvousServer) -> None:
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Eve\u202eexe.gpj\x1b[31m")
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        await until(lambda: bool(guest.of(ev.PeerConnected)))
+        guest.session.send_chat("y" * 70_000)  # over the data channel's message limit
+        guest.session.send_chat("after \u202eevil\x07")
+        await until(lambda: len(host.session.chat_log) == 2)
+        big, after = host.session.chat_log
+        assert big.text == "y" * 4000 and after.text == "after evil"
+        assert after.name == "Eveexe.gpj[31m"  # no override, no escape
+    finally:
+        await guest.close()
+        await host.close()

@@ -19,9 +19,10 @@ from app.net.knock import (
     knock_code,
     pretty_fingerprint,
 )
-from app.net.lanroom import LanRoom, clean_name, parse_txt
+from app.net.lanroom import LanRoom, parse_txt
 from app.net.pins import PinStore
 from app.net.seal import b64e
+from app.net.text import clean_chat, clean_name
 
 NONCE = bytes(range(16))
 SECRET = "XW3Y8Ix9V5AtyhLa6ApYCw"
@@ -173,6 +174,15 @@ def test_txt_with_invalid_utf8_is_rejected(lan_room: LanRoom) -> None:
 def test_host_names_are_cleaned() -> None:
     assert clean_name("  Eve\u202e\x1b[31m  evil ") == "Eve[31m evil"
     assert len(clean_name("x" * 500)) == 64
+
+
+def test_chat_text_keeps_real_text_and_loses_controls_and_bidi_overrides() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, joined by ZWJs
+    text = f"שלום and hello\n\tline two {family} \u200f"
+    assert clean_chat(text) == text  # RTL text, line breaks, tabs, joiners and marks stay
+    spoof = "invoice\u202egpj.exe \u2066x\u2069 \x1b[31mred\x1b[0m \x00\x07"
+    assert clean_chat(spoof) == "invoicegpj.exe x [31mred[0m "
+    assert len(clean_chat("y" * 70_000)) == 4000
 
 
 # --- pinning ---------------------------------------------------------------------------------
