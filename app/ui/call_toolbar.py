@@ -7,6 +7,7 @@ It only shows state; CallWindow connects the buttons' ``clicked`` signals and ac
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.ui import style
@@ -24,6 +25,19 @@ def _tool(text: str, tip: str, checkable: bool = False, role: str = "tool") -> Q
     return button
 
 
+#: below this width the bar is compact: short labels, narrower buttons, no room name (its tip
+#: has everything), so that nothing is cut off down to the window's minimum width
+COMPACT_BELOW = 1000
+_LABELS = {  # what: (full, compact)
+    "mute": ("Mute", "Mute"),
+    "unmute": ("Unmute", "Unmute"),
+    "stop video": ("Stop video", "Stop cam"),
+    "start video": ("Start video", "Start cam"),
+    "share": ("Share screen", "Share"),
+    "stop sharing": ("Stop sharing", "Stop share"),
+}
+
+
 class CallToolbar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,45 +45,93 @@ class CallToolbar(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.info = QLabel()
         self.info.setProperty("role", "dim")
-        self.info.setMinimumWidth(200)
         self.mic_button = _tool("Mute", "Turn your microphone off (Ctrl+D)")
         self.cam_button = _tool("Stop video", "Turn your camera off (Ctrl+E)")
         self.share_button = _tool("Share screen", "Show your screen to everyone", True)
         self.chat_button = _tool("Chat", "Show the chat", True)
         self.people_button = _tool("People", "Participants, connections, safety codes", True)
         self.leave_button = _tool("Leave", "Leave the meeting", role="leave")
-        row = QHBoxLayout(self)
+        self.compact = False
+        self._state = {"mic": "mute", "cam": "stop video", "share": "share"}
+        self._info: tuple[str, int, float] | None = None
+        self._row = row = QHBoxLayout(self)
         row.setContentsMargins(20, 10, 20, 14)
         row.setSpacing(10)
         row.addWidget(self.info, 1)
         for button in (self.mic_button, self.cam_button, self.share_button):
             row.addWidget(button)
-        row.addSpacing(14)
+        self._gap = QWidget()  # between the media buttons and the panels' buttons
+        self._gap.setFixedWidth(14)
+        row.addWidget(self._gap)
         row.addWidget(self.chat_button)
         row.addWidget(self.people_button)
         row.addStretch(1)
         row.addWidget(self.leave_button)
+        self._relabel()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        compact = self.width() < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            for button in self._tools():
+                style.restyle(button, "compact", compact)
+            margin = 12 if compact else 20
+            self._row.setContentsMargins(margin, 10, margin, 14)
+            self._row.setSpacing(6 if compact else 10)
+            self._gap.setFixedWidth(0 if compact else 14)
+            self._relabel()
+
+    def _tools(self) -> tuple[QPushButton, ...]:
+        return (
+            self.mic_button,
+            self.cam_button,
+            self.share_button,
+            self.chat_button,
+            self.people_button,
+        )
+
+    def _relabel(self) -> None:
+        for button, key in (
+            (self.mic_button, "mic"),
+            (self.cam_button, "cam"),
+            (self.share_button, "share"),
+        ):
+            button.setText(_LABELS[self._state[key]][self.compact])
+        if self._info is not None:
+            self._show_info(*self._info)
+        else:
+            self.info.setMinimumWidth(0 if self.compact else 200)
 
     def show_info(self, room: str, count: int, elapsed_s: float) -> None:
         """The room's name, how many are in the call (us included) and for how long."""
+        self._info = (room, count, elapsed_s)
+        self._show_info(room, count, elapsed_s)
+
+    def _show_info(self, room: str, count: int, elapsed_s: float) -> None:
         minutes, seconds = divmod(int(elapsed_s), 60)
         people = "1 person" if count == 1 else f"{count} people"
-        self.info.setText(
-            f"<b style='color:{style.TEXT}'>{room}</b>  ·  {people}  ·  {minutes}:{seconds:02d}"
-        )
-        self.info.setToolTip(f"{room} · {people} · {minutes}:{seconds:02d}")
+        clock = f"{minutes}:{seconds:02d}"
+        self.info.setToolTip(f"{room} · {people} · {clock}")
+        if self.compact:  # the head count and time only: the buttons need the width
+            self.info.setText(f"{people}  ·  {clock}")
+            self.info.setMinimumWidth(self.info.sizeHint().width())
+            return
+        self.info.setText(f"<b style='color:{style.TEXT}'>{room}</b>  ·  {people}  ·  {clock}")
         # room for all of it, the buttons taking the squeeze (a very long name: see the tip)
         self.info.setMinimumWidth(min(max(200, self.info.sizeHint().width()), INFO_MAX_WIDTH))
 
     def show_media(self, mic: bool, cam: bool) -> None:
-        self.mic_button.setText("Mute" if mic else "Unmute")
-        self.cam_button.setText("Stop video" if cam else "Start video")
+        self._state["mic"] = "mute" if mic else "unmute"
+        self._state["cam"] = "stop video" if cam else "start video"
+        self._relabel()
         style.restyle(self.mic_button, "off", not mic)
         style.restyle(self.cam_button, "off", not cam)
 
     def show_sharing(self, on: bool) -> None:
         self.share_button.setChecked(on)
-        self.share_button.setText("Stop sharing" if on else "Share screen")
+        self._state["share"] = "stop sharing" if on else "share"
+        self._relabel()
 
     def show_unread(self, count: int) -> None:
         """Chat messages that arrived while the chat was hidden (0: none)."""
