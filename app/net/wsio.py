@@ -229,7 +229,11 @@ class WsServer:
         ws = web.WebSocketResponse(
             autoping=True, compress=False, max_msg_size=self._frame_limit, timeout=CLOSE_TIMEOUT
         )
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except (ConnectionError, aiohttp.ClientError) as exc:  # it gave up before our answer
+            log.debug("websocket from %s gone before the handshake: %s", request.remote, exc)
+            return ws
         conn = WsConnection(ws, self._client_address(request))
         self._conns.add(conn)
         try:
