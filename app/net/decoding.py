@@ -80,7 +80,8 @@ def _decode_loop(
 ) -> None:
     while True:
         task = input_q.get()
-        if task is None:  # the receiver stopped: tell the track it has ended
+        if task is None:  # the receiver stopped: release the codec, tell the track it ended
+            decoder.close()
             _hand_over(loop, output_q, None)
             break
         codec, encoded_frame = task
@@ -134,13 +135,10 @@ class InlineDecoder:
         return self._queue.qsize() if self._queue is not None else 0
 
     def put(self, task: Any) -> None:
-        if task is None:  # the receiver stopped: release the codec (and its threads) now
-            decoder, self._decoder = self._decoder, _Decoder()
-            if self._queue is None:  # (a decoder thread ends with its own reference)
-                decoder.close()
         if self._queue is not None:
             self._queue.put(task)
-        elif task is None:  # the receiver stopped: the track ends
+        elif task is None:  # the receiver stopped: release the codec (and its threads), end
+            self._decoder.close()
             self._output.put_nowait(None)
         else:
             codec, encoded_frame = task

@@ -123,6 +123,7 @@ async def test_slow_decoding_moves_to_a_thread_with_the_same_decoder() -> None:
     assert not inline.thread.is_alive()
     assert [read_stamp(f)[0] for f in got[:8]] == list(range(8))  # type: ignore[index]
     assert got[8] is None and not receiver._RTCRtpReceiver__decoder_error.is_set()
+    assert inline._decoder._decoder is None  # the thread released the codec as it ended
 
 
 def test_the_worker_leaves_an_inline_decoder_alone() -> None:
