@@ -111,13 +111,11 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _speaks_no_tls(exc: BaseException) -> bool:
+def _speaks_no_tls(exc: aiohttp.ClientSSLError) -> bool:
     """The TLS handshake was answered in plain text: the server does not use TLS at all (not
     a certificate problem, which must never be stepped around)."""
     os_error = getattr(exc, "os_error", None)
-    return isinstance(exc, aiohttp.ClientSSLError) and (
-        isinstance(os_error, ssl.SSLError) and os_error.reason in _PLAIN_TEXT_REPLIES
-    )
+    return isinstance(os_error, ssl.SSLError) and os_error.reason in _PLAIN_TEXT_REPLIES
 
 
 async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC109
