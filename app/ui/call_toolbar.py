@@ -68,6 +68,7 @@ class CallToolbar(QWidget):
         row.addStretch(1)
         row.addWidget(self.leave_button)
         self._relabel()
+        self._refresh_info()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -81,6 +82,7 @@ class CallToolbar(QWidget):
             self._row.setSpacing(6 if compact else 10)
             self._gap.setFixedWidth(0 if compact else 14)
             self._relabel()
+            self._refresh_info()
 
     def _tools(self) -> tuple[QPushButton, ...]:
         return (
@@ -92,12 +94,16 @@ class CallToolbar(QWidget):
         )
 
     def _relabel(self) -> None:
+        """The media buttons' labels, for their state and the bar's width."""
         for button, key in (
             (self.mic_button, "mic"),
             (self.cam_button, "cam"),
             (self.share_button, "share"),
         ):
             button.setText(_LABELS[self._state[key]][self.compact])
+
+    def _refresh_info(self) -> None:
+        """The info label again, for the bar's width."""
         if self._info is not None:
             self._show_info(*self._info)
         else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.media.synthetic import SyntheticCamera
@@ -51,31 +50,3 @@ def test_tile_of_odd_width_converts_to_even_width_and_paints_pixel_for_pixel(
     middle = (slice(100, 360), slice(100, 520))  # clear of the rounded corners and name plate
     assert np.array_equal(shown[middle], expected[middle])
     tile.close_tile()
-
-
-@pytest.mark.parametrize("width", [720, 900, 1280])
-def test_call_toolbar_cuts_nothing_off_down_to_the_minimum_window_width(
-    qtbot: QtBot, width: int
-) -> None:
-    from app.ui import style
-    from app.ui.call_toolbar import CallToolbar
-
-    window = QWidget()  # as in the call window: the bar gets the window's width, no more
-    window.setStyleSheet(style.QSS)
-    window.setFixedSize(width, 64)
-    qtbot.addWidget(window)
-    bar = CallToolbar(window)
-    bar.setGeometry(0, 0, width, 64)
-    window.show()
-    qtbot.waitExposed(window)
-    bar.show_info("a-long-meeting-name-42", 3, 65)
-    bar.show_media(mic=False, cam=False)
-    bar.show_sharing(True)
-    bar.show_unread(12)
-    qtbot.wait(50)  # layout
-    assert bar.width() == width
-    assert bar.compact == (width < 1000)
-    assert bar.cam_button.text() == ("Start cam" if bar.compact else "Start video")
-    for widget in (bar.info, *bar._tools(), bar.leave_button):
-        assert widget.width() >= widget.sizeHint().width(), (widget, widget.text())
-    assert "a-long-meeting-name-42" in bar.info.toolTip()
