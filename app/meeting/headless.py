@@ -134,7 +134,8 @@ class Reporter:
             info = self.session.peers.get(event.peer_id)
             self.say(f"reconnecting to {info.name if info else event.peer_id} …")
         elif isinstance(event, ev.PeerLeft):
-            self.say(f"{event.name} left ({event.reason})")
+            why = "" if event.reason == "left" else f" ({event.reason})"
+            self.say(f"{event.name} left{why}")
         elif isinstance(event, ev.ChatReceived):
             self.chats.append({"from": event.peer_id, "name": event.name, "text": event.text})
             self.say(f"chat from {event.name}: {event.text}")

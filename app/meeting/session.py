@@ -175,7 +175,7 @@ class Session:
         if isinstance(msg, p.PeerJoined):
             self._peer_arrived(msg.peer_id, self._clock())
         elif isinstance(msg, p.PeerLeft):
-            self._tasks.for_peer(msg.peer_id, self._roster.drop(msg.peer_id, "left"))
+            self._tasks.for_peer(msg.peer_id, self._roster.drop(msg.peer_id, self._why_gone(msg)))
         elif isinstance(msg, p.Relayed):
             self._relayed(msg.sender, msg.blob)
         elif isinstance(msg, p.RoomEnded):
@@ -185,6 +185,13 @@ class Session:
             self._emit(ev.RoomInfo(msg.expires_at, 0))
         elif isinstance(msg, p.Error):
             self._emit(ev.Notice(f"rendezvous: {msg.message}"))
+
+    def _why_gone(self, msg: p.PeerLeft) -> str:
+        """A peer that leaves says goodbye over the data channel first (and is dropped then);
+        one still connected when the rendezvous reports it gone quit without a word: its app
+        was killed, or its computer went offline or to sleep."""
+        info = self.peers.get(msg.peer_id)
+        return "connection lost" if info is not None and info.state == "connected" else "left"
 
     def _relayed(self, sender: str, blob: str) -> None:
         assert self._sealer is not None

@@ -121,6 +121,7 @@ async def test_two_peers_call_chat_mute_and_leave(server: RendezvousServer) -> N
 
     await guest.close()
     await until(lambda: bool(host.of(ev.PeerLeft)))
+    assert [e.reason for e in host.of(ev.PeerLeft)] == ["left"]  # type: ignore[attr-defined]
     assert host.session.peers == {}
     await host.close()
     await asyncio.sleep(0.1)
@@ -363,4 +364,24 @@ async def test_names_and_chat_from_others_are_made_safe_to_show(server: Rendezvo
         assert after.name == "Eveexe.gpj[31m"  # no override, no escape
     finally:
         await guest.close()
+        await host.close()
+
+
+async def test_a_guest_gone_without_a_goodbye_is_reported_as_lost(server: RendezvousServer) -> None:
+    """Its app killed or its computer asleep: the rendezvous reports it gone while its link
+    still looks connected, and nobody had a goodbye from it: "connection lost", not "left"."""
+    link = room_link(server)
+    host, gus = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        gid = gus.session.my_id
+        await until(lambda: host.media.video_frames(gid) > 3)
+        assert gus.session._client is not None
+        await gus.session._client.close()  # its websocket drops; no goodbye on the data channel
+        await until(lambda: bool(host.of(ev.PeerLeft)))
+        (left,) = host.of(ev.PeerLeft)
+        assert (left.peer_id, left.reason) == (gid, "connection lost")  # type: ignore[attr-defined]
+    finally:
+        await gus.close()
         await host.close()
