@@ -22,6 +22,7 @@ WIDEST, TALLEST = 16 / 9, 4 / 3
 GAP, MARGIN = 10, 12  # MARGIN: left and right (the window spaces top and bottom)
 DISPLAY_MS = 16  # look for new frames at display rate (~60 Hz); frames are never queued
 LEVEL_EVERY = 6  # ticks between speaking-level polls (~10 Hz)
+PLATE_BAND = 48  # px at the bottom of a tile where its name plate is drawn
 
 
 def grid_shape(n: int, width: float, height: float, aspect: float = ASPECT) -> tuple[int, int]:
@@ -144,6 +145,9 @@ class VideoGrid(QWidget):
             h = round(w / ASPECT)
             me.setGeometry(corner.right() - w - 12, corner.bottom() - h - 12, w, h)
             me.raise_()
+        over = me.geometry() if me is not None and floating else None
+        for tile in people:
+            tile.keep_clear(_covered_right(tile.geometry(), over) if over is not None else 0)
 
     def _tick(self) -> None:
         self._ticks += 1
@@ -166,3 +170,12 @@ def _column(n: int, area: QRect) -> list[QRect]:
         QRect(area.x(), area.y() + i * (h + GAP), area.width(), h if i < fits else 0)
         for i in range(n)
     ]
+
+
+def _covered_right(tile: QRect, over: QRect) -> int:
+    """How many px at the right of ``tile``'s bottom band (where its name plate sits) ``over``
+    covers: 0 if it does not reach that band."""
+    band = QRect(tile.left(), tile.bottom() - PLATE_BAND, tile.width(), PLATE_BAND + 1)
+    if not band.intersects(over):
+        return 0
+    return max(0, tile.right() - over.left() + 1)

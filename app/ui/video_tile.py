@@ -89,11 +89,19 @@ class VideoTile(QWidget):
         self._corners: tuple[QSize, QPainterPath] | None = None
         self._plate_key: tuple[object, ...] = ()
         self._plate = QImage()
+        self._plate_clear = 0  # px at the right of the bottom edge that something covers
         self._speaking_until = 0.0
         self._closed = False
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     # --- state from the window -------------------------------------------------------------------
+    def keep_clear(self, right: int) -> None:
+        """The name plate stays out of the ``right`` px at the right of the bottom edge (where
+        the self-view floats), so a long name is cut short instead of hidden under it."""
+        if right != self._plate_clear:
+            self._plate_clear = right
+            self.update()
+
     def set_name(self, name: str) -> None:
         self.name = name
         self.update()
@@ -245,16 +253,19 @@ class VideoTile(QWidget):
 
     def _name_plate(self, rect: QRectF) -> QImage:
         """Name and mic badge on a dark pill, drawn once per change (text layout is not cheap)."""
-        big, limit, dpr = rect.height() > 200, int(rect.width() * 0.7), self.devicePixelRatioF()
-        key = (self.name, self.caption, self.mic_on, big, limit, dpr)
+        big, dpr = rect.height() > 200, self.devicePixelRatioF()
+        limit = int(rect.width() * 0.7)  # for the text
+        key = (self.name, self.caption, self.mic_on, big, limit, self._plate_clear, dpr)
         if key == self._plate_key:
             return self._plate
         font = style.font(10.5 if big else 9, bold=True)
         fm = QFontMetrics(font)
-        label = f"{self.name} ({self.caption})" if self.caption else self.name
-        text = fm.elidedText(label, Qt.TextElideMode.ElideRight, limit)
         icon = 0 if self.caption == "screen" else fm.height()
         pad, h = 8, fm.height() + 10
+        if self._plate_clear:  # 10 px from the left edge, 10 px short of what covers us
+            limit = max(40, min(limit, int(rect.width()) - self._plate_clear - 20 - 2 * pad - icon))
+        label = f"{self.name} ({self.caption})" if self.caption else self.name
+        text = fm.elidedText(label, Qt.TextElideMode.ElideRight, limit)
         w = fm.horizontalAdvance(text) + 2 * pad + icon
         plate = QImage(round(w * dpr), round(h * dpr), QImage.Format.Format_ARGB32_Premultiplied)
         plate.setDevicePixelRatio(dpr)
