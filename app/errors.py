@@ -63,6 +63,12 @@ class MediaError(PeerMeetError):
     code = "media"
 
 
+class StorageError(PeerMeetError):
+    """A file of the user's (settings, My meetings) could not be written."""
+
+    code = "storage"
+
+
 #: What a person reads for each refusal code the rendezvous sends.
 REFUSAL_TEXT = {
     "no_such_room": "No meeting matches this link. It may have ended: ask the host for a new link.",
@@ -78,6 +84,7 @@ REFUSAL_TEXT = {
     "too_large": "A message was too large for the rendezvous server.",
     "bad_message": "The rendezvous server did not understand a message (version mismatch?). "
     "Update PeerMeet on both sides.",
+    "bad_request": "The rendezvous server refused the request.",
     "not_owner": "Only the host who started the meeting can do that.",
     "not_joined": "Join the meeting first.",
     "idle": "Disconnected after being idle too long.",

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from app.config import EngineConfig, IceServer
+from app.errors import StorageError
 from app.meeting.store import data_dir, read_json, set_aside, write_json
+from app.net.iceservers import check_url
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
-_ICE_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
 
 
 def default_name() -> str:
@@ -30,13 +31,8 @@ def default_name() -> str:
 
 def parse_ice_server(urls: str, username: str = "", credential: str = "") -> IceServer:
     """A STUN/TURN server from what a person typed; ValueError says what is wrong."""
-    urls = urls.strip()
-    if not urls.lower().startswith(_ICE_SCHEMES) or len(urls) <= len(urls.split(":")[0]) + 1:
-        raise ValueError(
-            f"“{urls}” is not a STUN/TURN address: write it like stun:stun.example.org:3478 "
-            "or turn:turn.example.org:3478"
-        )
-    if urls.lower().startswith("turn") and not (username and credential):
+    urls = check_url(urls)  # as aiortc can use it, or ValueError
+    if urls.startswith("turn") and not (username and credential):
         raise ValueError(f"The TURN server {urls} needs a user name and a password.")
     return IceServer(urls, username or None, credential or None)
 
@@ -121,7 +117,12 @@ class SettingsStore:
             return Settings()
 
     def save(self, settings: Settings) -> None:
+        """Write ``settings``; StorageError says why not (the old file is left as it was)."""
         try:
             write_json(self.path, settings.to_dict())
         except OSError as exc:
             log.warning("could not save settings to %s: %s", self.path, exc)
+            raise StorageError(
+                f"Could not save your settings to {self.path}: {exc.strerror or exc}. "
+                "Check that this folder is yours and not full, then save again."
+            ) from None

@@ -31,13 +31,15 @@ DEFAULT_TTL_S = 24 * 3600 + 3600
 
 
 def check_url(url: str) -> str:
-    """Return ``url`` if aiortc can use it; raise ValueError saying how to write it."""
-    match = _URL.match(url.strip())
+    """``url`` as aiortc can use it (scheme in lower case); ValueError says how to write it."""
+    scheme, colon, rest = url.strip().partition(":")
+    url = scheme.lower() + colon + rest
+    match = _URL.match(url)
     if match is None:
         raise ValueError(
-            f"“{url}” is not a STUN/TURN address: write stun:HOST[:PORT], "
-            "turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT]?transport=tcp "
-            "(IPv6 literals are not supported: use a host name)"
+            f"“{url}” is not a STUN/TURN address: write it like stun:stun.example.org:3478, "
+            "turn:turn.example.org:3478 (add ?transport=tcp for TCP) or "
+            "turns:turn.example.org:5349 (for an IPv6 address, use a host name)"
         )
     port = match["port"]
     if port is not None and not 0 < int(port) < 65536:
@@ -46,7 +48,7 @@ def check_url(url: str) -> str:
         raise ValueError(f"“{url}”: STUN is always UDP; drop ?transport=")
     if match["scheme"] == "turns" and match["transport"] == "udp":
         raise ValueError(f"“{url}”: TURN over TLS runs on TCP (DTLS is not supported)")
-    return url.strip()
+    return url
 
 
 def user_servers(

@@ -31,6 +31,7 @@ from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
 from app.net import codec_prefs, fastpath, protocol, receive
 from app.net.candidates import CandidatePolicy
+from app.net.iceservers import check_url
 
 log = logging.getLogger(__name__)
 KINDS = ("audio", "video", "screen")  # by transceiver index
@@ -99,6 +100,20 @@ def safety_code(local_sdp: str, remote_sdp: str) -> str:
     return f"{number // 10_000:04d} {number % 10_000:04d}"
 
 
+def _usable(servers: tuple[IceServer, ...]) -> tuple[IceServer, ...]:
+    """The servers aiortc can use: one it cannot parse would fail the whole connection (a
+    settings file from an older version may hold such an entry)."""
+    kept = []
+    for server in servers:
+        try:
+            check_url(server.urls)
+        except ValueError as exc:
+            log.warning("not using a STUN/TURN server: %s", exc)
+        else:
+            kept.append(server)
+    return tuple(kept)
+
+
 class PeerLink:
     """A connection to one remote peer and the tasks that read from it."""
 
@@ -120,6 +135,7 @@ class PeerLink:
         self.offerer = offerer
         self.name = ""
         self._on_state, self._on_track, self._on_data = on_state, on_track, on_data
+        ice_servers = _usable(ice_servers)
         servers = [
             RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
             for s in ice_servers

@@ -7,6 +7,7 @@ window (``open_call``) and closes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 from collections.abc import Callable
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import StorageError
 from app.meeting.settings import SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.meetings_view import TaskSet, form_row, named
@@ -229,7 +231,8 @@ class JoinDialog(QDialog):
         joined = (self.name.text().strip() or settings.display_name, mic, self.cam_box.isChecked())
         if joined != (settings.display_name, settings.join_mic, settings.join_camera):
             settings.display_name, settings.join_mic, settings.join_camera = joined
-            self._settings.save(settings)
+            with contextlib.suppress(StorageError):  # a convenience for next time: join anyway
+                self._settings.save(settings)
         self._open_call()
         self.accept()
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import IceServer
+from app.errors import StorageError
 from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui.audio_io import QtAudioIO
@@ -152,14 +153,22 @@ class SettingsDialog(QDialog):
         try:
             server = parse_ice_server(self.url.text(), self.user.text(), self.password.text())
         except ValueError as exc:
-            self.error.setText(str(exc))
-            self.error.show()
+            self._say(str(exc))
             return False
         self.error.hide()
         self._add_item(server)
         for field in (self.url, self.user, self.password):
             field.clear()
         return True
+
+    def _say(self, text: str) -> None:
+        """Show what is wrong, growing the dialog for it (instead of squeezing the form)."""
+        self.error.setText(text)
+        self.error.show()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
     def _remove_server(self) -> None:
         for item in self.servers.selectedItems():
@@ -186,13 +195,16 @@ class SettingsDialog(QDialog):
             return  # a server typed but not added: add it, or say what is wrong with it
         settings = self.settings()
         if settings.relay_only and not any(s.urls.startswith("turn") for s in settings.ice_servers):
-            self.error.setText(
+            self._say(
                 "Relay only sends everything through a TURN server: add one above first "
                 "(turn:host:3478 with its user and password), or untick relay only."
             )
-            self.error.show()
             return
-        self.store.save(settings)
+        try:
+            self.store.save(settings)
+        except StorageError as exc:  # stay open: nothing typed is lost
+            self._say(str(exc))
+            return
         self.saved.emit(settings)
         self.accept()
 

@@ -79,3 +79,13 @@ async def test_relay_only_sets_the_relay_transport_policy() -> None:
         assert configuration.iceTransportPolicy is RTCIceTransportPolicy.RELAY
     finally:
         await relayed.close()
+
+
+async def test_a_server_aiortc_cannot_parse_is_left_out_instead_of_failing_the_call() -> None:
+    bad = (IceServer("stun:[::1]:3478"), IceServer("stun:s.example:notaport"))
+    offerer = link("b", True, servers=(*bad, IceServer("stun:127.0.0.1:9")))
+    try:
+        config = offerer.pc._RTCPeerConnection__configuration  # type: ignore[attr-defined]
+        assert [s.urls for s in config.iceServers] == ["stun:127.0.0.1:9"]
+    finally:
+        await offerer.close()

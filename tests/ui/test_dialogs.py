@@ -251,6 +251,24 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     assert not settings.load().join_mic
 
 
+def test_settings_that_cannot_be_written_keep_the_dialog_open(qtbot: QtBot, tmp_path: Path) -> None:
+    (tmp_path / "peermeet").write_text("")  # a file where the folder should be (fails as root)
+    settings = SettingsStore(tmp_path / "peermeet" / "settings.json")
+    dialog = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    saved: list[object] = []
+    dialog.saved.connect(saved.append)
+    dialog.name.setText("Grace")
+    form_height = dialog.name.height()
+    dialog.save()
+    assert dialog.isVisible() and saved == [] and dialog.name.text() == "Grace"
+    assert "Could not save your settings" in dialog.error.text() and dialog.error.isVisible()
+    assert dialog.name.height() >= form_height  # the dialog grew for the message
+    dialog.reject()
+
+
 def test_relay_only_needs_a_turn_server_and_reaches_the_engine(
     qtbot: QtBot, settings: SettingsStore
 ) -> None:

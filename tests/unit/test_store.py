@@ -121,6 +121,9 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     assert (tmp_path / "settings.json.bad").read_text() == "]["
     path.write_text('"a string"')
     assert SettingsStore(path).load() == Settings()
+    path.write_text("[" * 100_000 + "]" * 100_000)  # too deep for json: set aside, not a crash
+    assert SettingsStore(path).load() == Settings()
+    assert (tmp_path / "settings.json.bad").read_text().startswith("[[[")
     mixed = {"display_name": 7, "camera": "/dev/video0", "ice_servers": [{"urls": "http://x"}, 3]}
     mixed |= {"join_mic": "no", "join_camera": False, "relay_only": 1}
     path.write_text(json.dumps(mixed))
@@ -138,3 +141,15 @@ def test_parse_ice_server_explains_mistakes() -> None:
         parse_ice_server("turn:t.example:3478")
     with pytest.raises(ValueError):
         parse_ice_server("stun:")
+    assert parse_ice_server("STUN:s.example") == IceServer("stun:s.example")  # as aiortc wants
+    for unusable in ("stun:s.example:notaport", "stun:[::1]:3478", "stun:a b", "stuns:s.example"):
+        with pytest.raises(ValueError, match="is not a STUN/TURN address"):
+            parse_ice_server(unusable)  # each one would have failed every call
+
+
+def test_unusable_servers_in_an_old_settings_file_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    servers = [{"urls": u} for u in ("stun:ok.example", "stun:bad.example:x", "STUN:up.example")]
+    path.write_text(json.dumps({"ice_servers": servers}))
+    loaded = SettingsStore(path).load()
+    assert [s.urls for s in loaded.ice_servers] == ["stun:ok.example", "stun:up.example"]
