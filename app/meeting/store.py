@@ -47,6 +47,8 @@ def read_json(path: Path) -> Any:
         data = json.loads(text)
     except ValueError as exc:
         data, why = None, f"not valid JSON ({exc})"
+    except RecursionError:
+        data, why = None, "not valid JSON (nested too deeply)"
     else:
         why = "empty (null)"
     if data is None:

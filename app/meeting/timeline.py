@@ -81,7 +81,7 @@ class FrameTimeline:
     def merge_into(self, path: str) -> None:
         """Add ``"timeline"`` to a stats JSON file written by the Reporter."""
         target = Path(path)
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, RecursionError):
             data = json.loads(target.read_text(encoding="utf-8"))
             data["timeline"] = self.to_json()
             target.write_text(json.dumps(data, indent=1), encoding="utf-8")

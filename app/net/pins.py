@@ -76,7 +76,7 @@ class PinStore:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             log.warning("ignoring unreadable pin file %s: %s", self.path, exc)
             return {}
         rooms = data.get("rooms") if isinstance(data, dict) else None

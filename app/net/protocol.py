@@ -112,6 +112,8 @@ def decode(family: str, data: str | bytes) -> Message:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"message is not valid JSON ({exc})") from None
+    except RecursionError:  # e.g. [[[[… thousands deep
+        raise ProtocolError("message is nested too deeply") from None
     return from_dict(family, body)
 
 

@@ -239,7 +239,7 @@ class RendezvousServer:
             return
         if isinstance(msg, protocol.Create | protocol.Join):
             if session.peer_id:
-                raise refusal("bad_message", "already in a room")
+                raise refusal("bad_request", "already in a room")
             return self._admit(session, msg)
         room = self.rooms.get(session.room_id) if session.peer_id else None
         if room is None or session.peer_id not in room.members:

@@ -84,10 +84,10 @@ class Rooms:
         """Open a room; its creator is the first member and holds ``room.owner_token``."""
         _check_names(room_id, hint)
         if size not in CAPACITY:
-            raise refusal("bad_message", f"size must be one of {', '.join(CAPACITY)}")
+            raise refusal("bad_request", f"size must be one of {', '.join(CAPACITY)}")
         if not MIN_LIFETIME_S <= lifetime_s <= MAX_LIFETIME_S:
             raise refusal(
-                "bad_message", f"lifetime must be {MIN_LIFETIME_S}..{MAX_LIFETIME_S} seconds"
+                "bad_request", f"lifetime must be {MIN_LIFETIME_S}..{MAX_LIFETIME_S} seconds"
             )
         if room_id in self._rooms:
             self._live(room_id)  # room_expired if it is past its time but not yet swept
@@ -126,7 +126,7 @@ class Rooms:
     def extend(self, room_id: str, token: str, seconds: int) -> Room:
         """Push expiry back by ``seconds``, never beyond MAX_LIFETIME_S from now."""
         if not 0 < seconds <= MAX_LIFETIME_S:
-            raise refusal("bad_message", f"extension must be 1..{MAX_LIFETIME_S} seconds")
+            raise refusal("bad_request", f"extension must be 1..{MAX_LIFETIME_S} seconds")
         room = self._owned(room_id, token)
         room.expires_at = min(room.expires_at + seconds, self._clock() + MAX_LIFETIME_S)
         return room
@@ -189,7 +189,7 @@ class Rooms:
 
 def _check_names(room_id: str, hint: str) -> None:
     if not 0 < len(room_id) <= MAX_ID_CHARS or len(hint) > MAX_HINT_CHARS:
-        raise refusal("bad_message", "room id or hint has a bad length")
+        raise refusal("bad_request", "room id or hint has a bad length")
 
 
 class TokenBucket:

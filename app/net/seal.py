@@ -97,7 +97,7 @@ class Sealer:
         try:
             env = json.loads(plain)
             src, dst, seq, body = env["from"], env["to"], env["seq"], env["msg"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise SealError("sealed envelope is malformed") from None
         if src != sender:
             raise SealError(f"message claims to be from {src!r} but came from {sender!r}")

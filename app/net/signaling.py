@@ -114,8 +114,7 @@ class SignalingClient:
                         return reply
                     if isinstance(reply, protocol.Error):
                         log.info("rendezvous refused %s: %s", msg.TYPE, reply.message)
-                        detail = "" if reply.code in REFUSAL_TEXT else reply.message[:200]
-                        raise refusal(reply.code, detail)
+                        raise refusal(reply.code, _detail(reply.code, reply.message))
                     log.debug("ignoring %s before joining", reply.TYPE)
         except TimeoutError:
             raise RendezvousUnreachable(
@@ -153,3 +152,15 @@ class SignalingClient:
                     await self._conn.send_text(ping)
         except PeerMeetError as exc:
             log.debug("keepalive stopped: %s", exc)
+
+
+def _detail(code: str, message: str) -> str:
+    """What to add to our own text for ``code``: the server's words for unknown codes, its
+    detail for a refused request (which value), nothing for the rest."""
+    if code not in REFUSAL_TEXT:
+        return message[:200]
+    if code not in ("bad_message", "bad_request"):
+        return ""
+    text = REFUSAL_TEXT[code]
+    rest = message[len(text) :].strip() if message.startswith(text) else message
+    return rest.removeprefix("(").removesuffix(")")[:200]

@@ -226,7 +226,8 @@ async def test_create_refusal_is_room_refused(connect: Connect) -> None:
     assert info.value.code == "room_exists"
     with pytest.raises(RoomRefused) as info:
         await other.create("room-2", HINT, "gigantic", 600)
-    assert info.value.code == "bad_message"
+    assert info.value.code == "bad_request"
+    assert "version" not in str(info.value) and "size must be one of" in str(info.value)
 
 
 async def test_too_many_rooms(make_server: MakeServer, connect: Connect) -> None:

@@ -97,6 +97,7 @@ def test_every_message_type_has_a_golden_sample() -> None:
             "'peers' has the wrong type",
         ),
         (b"\xff\xfe", "not valid JSON"),
+        ("[" * 60000, "nested too deeply"),  # json.loads raises RecursionError
     ],
 )
 def test_malformed(data: str | bytes, needle: str) -> None:

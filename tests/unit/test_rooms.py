@@ -88,14 +88,14 @@ def test_join_fills_up_to_capacity_then_refuses(rooms: Rooms) -> None:
     ("size", "lifetime"), [("huge", 600), ("small", 59), ("small", MAX_LIFETIME_S + 1)]
 )
 def test_create_validates_size_and_lifetime(rooms: Rooms, size: str, lifetime: int) -> None:
-    assert refusal_code(rooms.create, "r1", "h", size, lifetime) == "bad_message"
+    assert refusal_code(rooms.create, "r1", "h", size, lifetime) == "bad_request"
     assert len(rooms) == 0
 
 
 def test_create_refuses_oversized_names(rooms: Rooms) -> None:
-    assert refusal_code(rooms.create, "r" * 65, "h", "small", 600) == "bad_message"
-    assert refusal_code(rooms.create, "r1", "h" * 129, "small", 600) == "bad_message"
-    assert refusal_code(rooms.create, "", "h", "small", 600) == "bad_message"
+    assert refusal_code(rooms.create, "r" * 65, "h", "small", 600) == "bad_request"
+    assert refusal_code(rooms.create, "r1", "h" * 129, "small", 600) == "bad_request"
+    assert refusal_code(rooms.create, "", "h", "small", 600) == "bad_request"
 
 
 def test_room_exists_and_max_rooms(rooms: Rooms) -> None:
@@ -173,8 +173,8 @@ def test_extend_adds_time_capped_at_max_lifetime(rooms: Rooms, clock: FakeClock)
     clock.now += 100
     assert rooms.extend("r1", room.owner_token, 60).expires_at == clock.now + MAX_LIFETIME_S - 40
     assert rooms.extend("r1", room.owner_token, 600).expires_at == clock.now + MAX_LIFETIME_S
-    assert refusal_code(rooms.extend, "r1", room.owner_token, 0) == "bad_message"
-    assert refusal_code(rooms.extend, "r1", room.owner_token, MAX_LIFETIME_S + 1) == "bad_message"
+    assert refusal_code(rooms.extend, "r1", room.owner_token, 0) == "bad_request"
+    assert refusal_code(rooms.extend, "r1", room.owner_token, MAX_LIFETIME_S + 1) == "bad_request"
 
 
 def test_extend_after_expiry_is_refused(rooms: Rooms, clock: FakeClock) -> None:
