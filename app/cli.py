@@ -20,6 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from app.argtypes import port, positive
 from app.errors import LinkError, PeerMeetError
 from app.meeting.links import parse_link
 
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument("--name", required=True, help="meeting name, e.g. team-sync")
     host.add_argument("--size", choices=("small", "mid", "large"), default="small")
     host.add_argument("--lifetime", default="3h", help="how long the room lives (3h, 90m …)")
-    host.add_argument("--port", type=int, default=0, help="rendezvous port (0: any free port)")
+    host.add_argument("--port", type=port, default=0, help="rendezvous port (0: any free port)")
     host.add_argument("--bind", default="0.0.0.0", help="address the rendezvous listens on")
     host.add_argument("--advertise", help="host name or address to put in the link")
     host.add_argument("--rendezvous", help="use an outside rendezvous, e.g. https://meet.example")
@@ -183,12 +184,21 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="peermeet-rendezvous", description="Relay sealed signaling for PeerMeet rooms."
     )
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--max-rooms", type=int, default=1000)
-    parser.add_argument("-v", "--verbose", action="store_true")
     from app.net import rvoptions
 
+    parser.add_argument(
+        "--host",
+        default="0.0.0.0",
+        help="address to listen on (default %(default)s: every IPv4 interface; :: for IPv6 too)",
+    )
+    parser.add_argument("--port", type=port, default=8765, help="TCP port (default %(default)s)")
+    parser.add_argument(
+        "--max-rooms",
+        type=positive,
+        default=1000,
+        help="live rooms in all (default %(default)s)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every room and refusal")
     rvoptions.add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
@@ -201,6 +211,7 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
             await _stop_event().wait()
         finally:
             await server.close()
+        print("peermeet-rendezvous stopped", file=sys.stderr, flush=True)
         return 0
 
     try:

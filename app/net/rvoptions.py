@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from app.argtypes import positive
 from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
@@ -29,9 +30,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--turn-ttl", type=int, default=DEFAULT_TTL_S, help="seconds a credential stays valid"
     )
-    parser.add_argument("--max-connections", type=int, default=2000)
-    parser.add_argument("--max-conns-per-ip", type=int, default=64)
-    parser.add_argument("--max-rooms-per-ip", type=int, default=20)
+    parser.add_argument(
+        "--max-connections",
+        type=positive,
+        default=2000,
+        help="open connections in all (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-conns-per-ip",
+        type=positive,
+        default=64,
+        help="open connections from one address (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-rooms-per-ip",
+        type=positive,
+        default=20,
+        help="live rooms created from one address (default %(default)s)",
+    )
     parser.add_argument(
         "--trusted-proxy",
         action="append",
