@@ -20,6 +20,8 @@ from app.net.iceservers import check_url
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
+#: aiortc uses only the first STUN and the first TURN server; a few spares are plenty
+MAX_ICE_SERVERS = 20
 
 
 def default_name() -> str:
@@ -49,6 +51,8 @@ class Settings:
     #: how the join dialog's "Join with" boxes start: as the person last joined
     join_mic: bool = True
     join_camera: bool = True
+    #: keys this version does not know (a newer one wrote them): written back as they were
+    unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         name = self.display_name.strip()[:64] or "Guest"
@@ -56,7 +60,7 @@ class Settings:
         return EngineConfig(display_name=name, ice_servers=tuple(self.ice_servers), **overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return self.unknown | {
             "display_name": self.display_name,
             "camera": self.camera,
             "microphone": self.microphone,
@@ -88,8 +92,15 @@ class Settings:
                 setattr(settings, key, value)
             else:
                 log.warning("ignoring setting %s=%r (not true/false)", key, value)
+        known = set(settings.to_dict())
+        settings.unknown = {k: v for k, v in data.items() if k not in known}
         servers = data.get("ice_servers", [])
-        for item in servers if isinstance(servers, list) else []:
+        servers = servers if isinstance(servers, list) else []
+        if len(servers) > MAX_ICE_SERVERS:
+            log.warning(
+                "keeping the first %d of %d STUN/TURN servers", MAX_ICE_SERVERS, len(servers)
+            )
+        for item in servers[:MAX_ICE_SERVERS]:
             try:
                 if not isinstance(item, dict):
                     raise ValueError(f"{item!r} is not an object")

@@ -153,3 +153,14 @@ def test_unusable_servers_in_an_old_settings_file_are_skipped(tmp_path: Path) ->
     path.write_text(json.dumps({"ice_servers": servers}))
     loaded = SettingsStore(path).load()
     assert [s.urls for s in loaded.ice_servers] == ["stun:ok.example", "stun:up.example"]
+
+
+def test_settings_a_newer_version_wrote_survive_a_save_by_this_one(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"display_name": "Ada", "future_key": {"x": [1, 2]}}))
+    store = SettingsStore(path)
+    settings = store.load()
+    settings.display_name = "Grace"
+    store.save(settings)
+    assert json.loads(path.read_text())["future_key"] == {"x": [1, 2]}
+    assert store.load().display_name == "Grace"
