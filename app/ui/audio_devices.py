@@ -73,8 +73,10 @@ def open_stream(kind: Kind, dev: QAudioDevice, parent: QObject) -> Stream | str:
     if io is None or qt.error() != QtAudio.Error.NoError:
         qt.stop()
         qt.deleteLater()
+        error = qt.error()
+        why = "" if error == QtAudio.Error.NoError else f" ({error.name})"
         return (
-            f"Could not open {what} '{dev.description()}' ({qt.error().name}). "
+            f"Could not open {what} '{dev.description()}'{why}. "
             "Check that it is plugged in and not used exclusively by another program."
         )
     return Stream(qt, io, fmt, conv)

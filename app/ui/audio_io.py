@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QIODevice, QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtMultimedia import QAudioDevice, QAudioSink, QAudioSource, QMediaDevices, QtAudio
@@ -107,6 +108,15 @@ class QtAudioIO(QObject):
         """(id, description) of every speaker/headset, for a settings menu."""
         return describe(QMediaDevices.audioOutputs())
 
+    @staticmethod
+    def watch(parent: QObject, inputs: Callable[[], None], outputs: Callable[[], None]) -> QObject:
+        """Call ``inputs``/``outputs`` when microphones/speakers come or go (as far as Qt tells:
+        see the module doc); the watcher lives as long as ``parent``."""
+        media = QMediaDevices(parent)
+        media.audioInputsChanged.connect(inputs)
+        media.audioOutputsChanged.connect(outputs)
+        return media
+
     def device(self, kind: Kind) -> tuple[str, str] | None:
         """(id, description) of the device in use for "in" or "out", or None."""
         dev = self._dev[kind]
@@ -147,6 +157,16 @@ class QtAudioIO(QObject):
                 "the others hear silence." if kind == "in" else "you will not hear the others."
             )
         stream = open_stream(kind, dev, self)
+        fallback = default(kind)
+        if isinstance(stream, str) and fallback is not None and fallback.id() != dev.id():
+            # Qt lists a device PulseAudio removed until the list changes for another reason
+            log.warning("%s", stream)
+            failed, dev = dev, fallback
+            stream = open_stream(kind, dev, self)
+            note = f"{WHAT[kind]} '{failed.description()}' could not be opened: "
+            note += f"using '{dev.description()}' instead."
+        else:
+            note = None
         if isinstance(stream, str):
             return stream
         qt, io = stream.qt, stream.io
@@ -162,7 +182,7 @@ class QtAudioIO(QObject):
             io.readyRead.connect(self._read_mic)
         else:
             self._speaker.attach(qt, io, stream.fmt)
-        return None
+        return note
 
     def _stop(self, kind: Kind) -> None:
         qt: QAudioSource | QAudioSink | None = self._source if kind == "in" else self._speaker.sink

@@ -32,15 +32,28 @@ from app.ui.preview import MicMeter
 log = logging.getLogger(__name__)
 
 
+DEFAULT, NOT_CONNECTED = "System default", " (not connected)"
+
+
 def _combo(default: str, devices: list[tuple[str, str]], current: str) -> QComboBox:
     combo = QComboBox()
+    _fill(combo, default, devices, current)
+    return combo
+
+
+def _fill(combo: QComboBox, default: str, devices: list[tuple[str, str]], current: str) -> None:
+    """The system default, then each device; the chosen one stays, "(not connected)" if gone."""
+    gone = NOT_CONNECTED
+    name = combo.currentText().removesuffix(gone) if combo.currentData() == current else current
+    blocked = combo.blockSignals(True)  # the choice itself does not change
+    combo.clear()
     combo.addItem(default, "")
     for device_id, description in devices:
         combo.addItem(description, device_id)
     if current and combo.findData(current) < 0:
-        combo.addItem(f"{current} (not connected)", current)
+        combo.addItem(f"{name or current}{gone}", current)
     combo.setCurrentIndex(max(0, combo.findData(current)))
-    return combo
+    combo.blockSignals(blocked)
 
 
 def _ice_text(server: IceServer) -> str:
@@ -60,9 +73,16 @@ class SettingsDialog(QDialog):
         self.name = QLineEdit(settings.display_name, maxLength=64)
         cameras = [(path, camera_name(path)) for path in list_cameras()]
         self.camera = _combo("Automatic (first camera found)", cameras, settings.camera)
-        self.mic = _combo("System default", QtAudioIO.input_devices(), settings.microphone)
-        self.speaker = _combo("System default", QtAudioIO.output_devices(), settings.speaker)
+        self.mic = _combo(DEFAULT, QtAudioIO.input_devices(), settings.microphone)
+        self.speaker = _combo(DEFAULT, QtAudioIO.output_devices(), settings.speaker)
         self.meter = MicMeter()
+        QtAudioIO.watch(  # plugged in or out while the dialog is open
+            self,
+            lambda: _fill(self.mic, DEFAULT, QtAudioIO.input_devices(), self._chosen(self.mic)),
+            lambda: _fill(
+                self.speaker, DEFAULT, QtAudioIO.output_devices(), self._chosen(self.speaker)
+            ),
+        )
         self.servers = named(QListWidget(), "IceList")
         self.servers.setFixedHeight(84)
         for server in settings.ice_servers:
@@ -160,6 +180,10 @@ class SettingsDialog(QDialog):
         for field in (self.url, self.user, self.password):
             field.clear()
         return True
+
+    @staticmethod
+    def _chosen(combo: QComboBox) -> str:
+        return str(combo.currentData() or "")
 
     def _say(self, text: str) -> None:
         """Show what is wrong, growing the dialog for it (instead of squeezing the form)."""

@@ -15,6 +15,9 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
     python audio_pulse_child.py chime <mic id> <speaker id>
         The settings dialog's microphone meter, whose "Test" plays a chime on the speaker.
         stdin: "chime" (plays it; "OK chime" once it started).
+    python audio_pulse_child.py settings <mic id> <speaker id>
+        The settings dialog with those devices chosen.
+        stdin: "status" -> "STATUS <json>" (what its device menus list, what is chosen).
 
 Protocol (lines): READY once audio flows, "OK <cmd>" per command, "STATS <json>" and exit 0
 on "quit" or end of stdin.
@@ -194,13 +197,43 @@ async def chime(mic_id: str, speaker_id: str) -> dict[str, object]:
             started = meter.test_speaker(speaker_id or None) if command == "chime" else False
             say(f"OK {command}" if started or command != "chime" else "FAILED chime")
         assert meter.audio is not None
-        return {"speaker": meter.audio.device("out"), "chimes": meter.chimes}
+        return {
+            "speaker": meter.audio.device("out"),
+            "chimes": meter.chimes,
+            "note": meter.note.full,
+        }
     finally:
         meter.stop()
 
 
+async def settings(mic_id: str, speaker_id: str) -> dict[str, object]:
+    import tempfile
+
+    from app.meeting.settings import Settings, SettingsStore
+    from app.ui.settings_dialog import SettingsDialog  # a widget: runs a QApplication
+
+    store = SettingsStore(Path(tempfile.mkdtemp(prefix="pm-settings-")) / "settings.json")
+    store.save(Settings(microphone=mic_id, speaker=speaker_id))
+    dialog = SettingsDialog(store, live_meter=False)
+
+    def status() -> dict[str, object]:
+        combos = {"mics": dialog.mic, "speakers": dialog.speaker}
+        shown = {key: [c.itemText(i) for i in range(c.count())] for key, c in combos.items()}
+        return {**shown, "mic": dialog.mic.currentData(), "speaker": dialog.speaker.currentData()}
+
+    try:
+        say("READY")
+        async for command in commands():
+            say("STATUS " + json.dumps(status()) if command == "status" else f"OK {command}")
+        return status()
+    finally:
+        dialog.reject()
+
+
 async def main(mode: str, mic_id: str, speaker_id: str) -> int:
-    if mode == "call":
+    if mode == "settings":
+        stats = await settings(mic_id, speaker_id)
+    elif mode == "call":
         stats = await call(mic_id, speaker_id)
     elif mode == "chime":
         stats = await chime(mic_id, speaker_id)
@@ -211,7 +244,7 @@ async def main(mode: str, mic_id: str, speaker_id: str) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "chime":
+    if sys.argv[1] in ("chime", "settings"):
         from PySide6.QtWidgets import QApplication
 
         app: QCoreApplication = QApplication(sys.argv[:1])
