@@ -60,6 +60,7 @@ class Session:
         self._sealer: Sealer | None = None
         self._watch_interval = watch_interval
         self._signaling_ok = False
+        self._told_silent = False  # about a STUN/TURN server that did not answer
 
     # --- public API --------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -157,8 +158,22 @@ class Session:
         info.offers += 1
         link = self._roster.open(peer_id, offerer=True, config=self.config)
         sdp = await link.make_offer()
+        self._check_helpers(link)
         offer = p.Offer(sdp=sdp, name=self.config.display_name, attempt=info.offers)
         await self._relay(peer_id, offer)
+
+    def _check_helpers(self, link: PeerLink) -> None:
+        """Say once per call if a STUN/TURN server kept a connection waiting."""
+        silent = link.silent_helpers()
+        if silent and not self._told_silent:
+            self._told_silent = True
+            self._emit(
+                ev.Notice(
+                    f"The connection helper {', '.join(silent)} did not answer, so connecting "
+                    f"waited {link.gather_s:.0f} s for it. Check its address, or remove it "
+                    "(Settings, Connection helpers)."
+                )
+            )
 
     # --- signaling ---------------------------------------------------------------------------
     async def _signal_loop(self, client: SignalingClient) -> None:
@@ -220,6 +235,7 @@ class Session:
         link = self._roster.open(peer_id, offerer=False, config=self.config)
         self._roster.named(peer_id, offer.name)
         sdp = await link.accept_offer(offer.sdp)
+        self._check_helpers(link)
         answer = p.Answer(sdp=sdp, name=self.config.display_name, attempt=offer.attempt)
         await self._relay(peer_id, answer)
 

@@ -100,6 +100,10 @@ def safety_code(local_sdp: str, remote_sdp: str) -> str:
     return f"{number // 10_000:04d} {number % 10_000:04d}"
 
 
+#: gathering longer than this means a STUN/TURN server kept us waiting (aioice gives up at 5 s)
+SLOW_GATHER_S = 3.0
+
+
 def _usable(servers: tuple[IceServer, ...]) -> tuple[IceServer, ...]:
     """The servers aiortc can use: one it cannot parse would fail the whole connection (a
     settings file from an older version may hold such an entry)."""
@@ -135,7 +139,8 @@ class PeerLink:
         self.offerer = offerer
         self.name = ""
         self._on_state, self._on_track, self._on_data = on_state, on_track, on_data
-        ice_servers = _usable(ice_servers)
+        ice_servers = self.ice_servers = _usable(ice_servers)
+        self.gather_s = 0.0  # how long gathering our candidates took (the last time)
         servers = [
             RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
             for s in ice_servers
@@ -182,15 +187,30 @@ class PeerLink:
 
     # --- negotiation -------------------------------------------------------------------------
     async def make_offer(self) -> str:
-        await self.pc.setLocalDescription(await self.pc.createOffer())  # gathers all candidates
-        return str(self.pc.localDescription.sdp)
+        return await self._describe(await self.pc.createOffer())
 
     async def accept_offer(self, sdp: str) -> str:
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=self._clean(sdp), type="offer")
         )
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return await self._describe(await self.pc.createAnswer())
+
+    async def _describe(self, description: RTCSessionDescription) -> str:
+        """Set our side, which gathers every candidate first (aioice waits up to 5 s for a
+        STUN/TURN server that does not answer)."""
+        started = asyncio.get_running_loop().time()
+        await self.pc.setLocalDescription(description)
+        self.gather_s = asyncio.get_running_loop().time() - started
         return str(self.pc.localDescription.sdp)
+
+    def silent_helpers(self) -> list[str]:
+        """The STUN/TURN servers that gave us no candidate while gathering made us wait (one
+        that answers at once but gives nothing new, e.g. without NAT, does not count)."""
+        sdp = self.pc.localDescription.sdp if self.pc.localDescription else ""
+        if self.gather_s < SLOW_GATHER_S:
+            return []
+        missing = {"stun": " typ srflx" not in sdp, "turn": " typ relay" not in sdp}
+        return [s.urls for s in self.ice_servers if missing[s.urls[:4]]]
 
     async def accept_answer(self, sdp: str) -> None:
         await self.pc.setRemoteDescription(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import os
 from collections.abc import AsyncIterator, Callable
@@ -12,7 +13,7 @@ import pytest
 from aiortc import RTCPeerConnection
 from aiortc.codecs.vpx import Vp8Decoder
 
-from app.config import EngineConfig
+from app.config import EngineConfig, IceServer
 from app.errors import RoomRefused
 from app.meeting import events as ev
 from app.meeting import session as session_module
@@ -382,6 +383,24 @@ async def test_a_guest_gone_without_a_goodbye_is_reported_as_lost(server: Rendez
         await until(lambda: bool(host.of(ev.PeerLeft)))
         (left,) = host.of(ev.PeerLeft)
         assert (left.peer_id, left.reason) == (gid, "connection lost")  # type: ignore[attr-defined]
+    finally:
+        await gus.close()
+        await host.close()
+
+
+async def test_a_stun_server_that_does_not_answer_is_named_once(server: RendezvousServer) -> None:
+    """aioice waits 5 s for it on every connection: the call goes on, and says which one."""
+    link = room_link(server)
+    host, gus = Peer("Hana"), Peer("Gus")
+    silent = IceServer("stun:127.0.0.1:9")  # nothing listens there
+    host.session.config = dataclasses.replace(host.session.config, ice_servers=(silent,))
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await until(lambda: bool(host.of(ev.PeerConnected)), limit=15)
+        said = [e.text for e in host.of(ev.Notice) if "did not answer" in e.text]  # type: ignore[attr-defined]
+        assert len(said) == 1 and "stun:127.0.0.1:9" in said[0], said
+        assert not [e for e in gus.of(ev.Notice) if "did not answer" in e.text]  # type: ignore[attr-defined]
     finally:
         await gus.close()
         await host.close()
