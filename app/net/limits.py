@@ -19,13 +19,18 @@ MAX_TRACKED = 4096
 
 
 def normalise(remote: str) -> str:
-    """``::ffff:1.2.3.4`` and ``1.2.3.4`` are one address; unparseable text stays as is."""
+    """The key limits are counted under: ``::ffff:1.2.3.4`` and ``1.2.3.4`` are one address,
+    and an IPv6 address counts as its /64 (one home or host gets a whole /64, so counting
+    single addresses would set no limit at all); unparseable text stays as is."""
     try:
         ip = ipaddress.ip_address(remote.split("%")[0])
     except ValueError:
         return remote
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        if not ip.is_loopback:
+            return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
 
 

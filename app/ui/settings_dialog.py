@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 
 DEFAULT, NOT_CONNECTED = "System default", " (not connected)"
+NO_CAMERA = "No camera found: the others see a test pattern"
 
 
 def _combo(default: str, devices: list[tuple[str, str]], current: str) -> QComboBox:
@@ -72,7 +73,8 @@ class SettingsDialog(QDialog):
         settings = store.load()
         self.name = QLineEdit(settings.display_name, maxLength=64)
         cameras = [(path, camera_name(path)) for path in list_cameras()]
-        self.camera = _combo("Automatic (first camera found)", cameras, settings.camera)
+        automatic = "Automatic (first camera found)" if cameras else NO_CAMERA
+        self.camera = _combo(automatic, cameras, settings.camera)
         self.mic = _combo(DEFAULT, QtAudioIO.input_devices(), settings.microphone)
         self.speaker = _combo(DEFAULT, QtAudioIO.output_devices(), settings.speaker)
         self.meter = MicMeter()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
+from app.media.camera import list_cameras
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
@@ -221,6 +222,8 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     saved: list[object] = []
     dialog.saved.connect(saved.append)
     dialog.name.setText("Ada")
+    if not list_cameras():  # (this machine has none) say so, instead of "Automatic"
+        assert dialog.camera.itemText(0) == "No camera found: the others see a test pattern"
     dialog.test_speaker.click()  # no sound device open here: it says so, nothing breaks
     assert dialog.meter.chimes == 0 and "No sound device" in dialog.meter.note.full
     dialog.url.setText("stun.example.org:3478")

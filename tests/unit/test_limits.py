@@ -60,3 +60,13 @@ def test_rooms_per_ip_count_only_live_rooms() -> None:
     live.discard("r1")  # ended or expired
     assert limits.may_create("10.0.0.1", live.__contains__)
     assert limits.tracked()[2] == 1
+
+
+def test_an_ipv6_network_counts_as_one_address() -> None:
+    """Anyone gets a whole /64: one limit for all of it, another for the next /64."""
+    limits = AddressLimits(per_ip_connections=2, clock=Clock())
+    assert limits.connect("2001:db8:1:2::10") is None
+    assert limits.connect("2001:db8:1:2:ffff:1:2:3") is None
+    assert "more than 2" in (limits.connect("2001:db8:1:2::99") or "")
+    assert limits.connect("2001:db8:1:3::10") is None  # the next /64
+    assert limits.connect("::1") is None and limits.connect("::1") is None  # loopback: itself
