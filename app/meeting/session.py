@@ -9,6 +9,7 @@ what each peer is known to be doing, are kept by a Roster (app.meeting.roster).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 import uuid
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from app.config import EngineConfig
 from app.errors import PeerMeetError, SealError
 from app.meeting import events as ev
+from app.meeting import rejoin
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
@@ -30,6 +32,7 @@ from app.net.text import MAX_CHAT_CHARS
 
 log = logging.getLogger(__name__)
 LOST_S = 10.0  # without the rendezvous, a link that brought no media for this long is dropped
+CONNECT_RETRY_S = 5.0  # one try to reach the rendezvous again
 Listener = Callable[[ev.Event], None]
 
 
@@ -61,6 +64,9 @@ class Session:
         self._watch_interval = watch_interval
         self._signaling_ok = False
         self._told_silent = False  # about a STUN/TURN server that did not answer
+        self._link: Link | None = None  # the room's link, once entered
+        self._room_over = False  # the rendezvous said the room ended
+        self._alone_since: float | None = None  # without the rendezvous, nobody connected
 
     # --- public API --------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -112,36 +118,69 @@ class Session:
     # --- joining -----------------------------------------------------------------------------
     async def _enter(self, link: Link, create: tuple[str, int] | None) -> None:
         self._roster.started = self._clock()
-        keys = RoomKeys.from_secret(link.secret)
+        self._link = link
         where = f"{link.host}:{link.port}"
         self._emit(ev.Progress(1, f"reaching the rendezvous at {where} …"))
         client = await self._connect(link.rendezvous_url, self.config.connect_timeout_s)
         self._client = client
         self._emit(ev.Progress(1, f"rendezvous reached ({where})"))
+        joined = await self._take_seat(client, link, create)
+        self._seated(client, joined)
+        self._tasks.spawn(self._watch())
+
+    async def _take_seat(
+        self, client: SignalingClient, link: Link, create: tuple[str, int] | None = None
+    ) -> p.Joined:
+        """Join (or create) the room on ``client``; it is closed if that fails."""
+        room_id = RoomKeys.from_secret(link.secret).room_id
         try:
             if create is None:
-                joined = await client.join(keys.room_id, link.room)
+                joined = await client.join(room_id, link.room)
             else:
-                joined = await client.create(keys.room_id, link.room, *create)
+                joined = await client.create(room_id, link.room, *create)
             self.config = with_turn(self.config, client)  # the rendezvous' TURN servers, if any
         except BaseException:
             await client.close()
             raise
-        self.my_id, self.owner_token, self.expires_at = (
-            joined.peer_id,
-            joined.owner_token,
-            joined.expires_at,
-        )
-        self._sealer = Sealer(keys, self.my_id)
+        return joined
+
+    def _seated(self, client: SignalingClient, joined: p.Joined) -> None:
+        assert self._link is not None
+        self._client = client
+        self.my_id, self.expires_at = joined.peer_id, joined.expires_at
+        self.owner_token = joined.owner_token or self.owner_token  # (a rejoin gets none)
+        self._sealer = Sealer(RoomKeys.from_secret(self._link.secret), self.my_id)
         others = len(joined.peers)
-        self._emit(ev.Progress(2, f"room “{link.room}” joined ({others} others here)"))
+        self._emit(ev.Progress(2, f"room “{self._link.room}” joined ({others} others here)"))
         self._emit(ev.RoomInfo(joined.expires_at, joined.capacity))
         self.media.set_room_capacity(joined.capacity)  # the room's size caps video quality
         self._signaling_ok = True
         self._tasks.spawn(self._signal_loop(client))
-        self._tasks.spawn(self._watch())
         for peer_id in joined.peers:
             self._peer_arrived(peer_id)
+
+    async def _rejoin(self) -> None:
+        """Back into the room after losing the rendezvous (see app.meeting.rejoin)."""
+        assert self._link is not None
+        if self._client is not None:
+            await self._client.close()  # (its connection is gone: this frees what is left)
+        for attempt in itertools.count():  # (alone for too long, the watch ends the call)
+            await asyncio.sleep(rejoin.delay(attempt))
+            try:
+                client = await self._connect(self._link.rendezvous_url, CONNECT_RETRY_S)
+                joined = await self._take_seat(client, self._link)
+            except PeerMeetError as exc:
+                log.info("rejoin attempt %d: %s", attempt + 1, exc)
+                if (reason := rejoin.verdict(exc)) is not None:
+                    self._tasks.spawn(self.leave(reason))
+                    return
+                continue
+            break
+        for peer_id in list(self.peers):  # they know us by our old id no more: start afresh
+            await self._tasks.serial(peer_id, self._roster.drop(peer_id, "reconnecting"))
+        self._alone_since = None
+        self._emit(ev.Notice("Back in touch with the meeting."))
+        self._seated(client, joined)
 
     def _peer_arrived(self, peer_id: str, now: float | None = None) -> None:
         """``now``: a peer who came after us, whose connect and first-frame times count from
@@ -183,8 +222,14 @@ class Session:
             except Exception:
                 log.exception("could not handle %s", msg)
         self._signaling_ok = False
-        if self.ended is None:
-            self._emit(ev.RendezvousLost("lost the rendezvous; connected peers stay connected"))
+        if self.ended is None and not self._room_over:
+            self._emit(
+                ev.RendezvousLost(
+                    "Lost touch with the meeting host; trying to get back in "
+                    "(those connected stay connected)."
+                )
+            )
+            self._tasks.spawn(self._rejoin())
 
     def _dispatch(self, msg: p.Message) -> None:
         if isinstance(msg, p.PeerJoined):
@@ -194,6 +239,7 @@ class Session:
         elif isinstance(msg, p.Relayed):
             self._relayed(msg.sender, msg.blob)
         elif isinstance(msg, p.RoomEnded):
+            self._room_over = True  # (before the connection closes: no rejoin then)
             self._tasks.spawn(self.leave(msg.reason))
         elif isinstance(msg, p.Extended):
             self.expires_at = msg.expires_at
@@ -274,13 +320,15 @@ class Session:
 
     def _drop_the_lost(self, due: list[tuple[str, PeerLink, str]]) -> None:
         """Without the rendezvous, a dead link cannot be rebuilt: drop it once it has failed or
-        brought nothing for LOST_S. With nobody left, there is no call: end it (e.g. after this
-        computer slept for longer than the rendezvous keeps an idle member)."""
+        brought nothing for LOST_S. With nobody left while trying to get back in (``_rejoin``)
+        for rejoin.ALONE_S, end the call (e.g. the host's computer is gone for good)."""
         for peer_id, link, _reason in due:
             dead = link.pc.connectionState in ("failed", "closed")
             if dead or self._roster.silent_for(peer_id) >= LOST_S:
                 self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
-        if not self._links and self.ended is None:
+        now = self._clock()
+        self._alone_since = None if self._links else (self._alone_since or now)
+        if self.ended is None and rejoin.give_up(self._alone_since, now):
             self._tasks.spawn(self.leave("disconnected"))
 
     async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:

@@ -29,9 +29,10 @@ class TaskOwner:
         task.add_done_callback(self._tasks.discard)
 
     def for_peer(self, key: str, work: Work) -> None:
-        self.spawn(self._serial(key, work))
+        self.spawn(self.serial(key, work))
 
-    async def _serial(self, key: str, work: Work) -> None:
+    async def serial(self, key: str, work: Work) -> None:
+        """Run ``work`` now, in turn with the work of ``key`` (awaited by the caller)."""
         async with self._locks.setdefault(key, asyncio.Lock()):
             await work
 

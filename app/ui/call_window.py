@@ -32,8 +32,8 @@ MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 ENDED_TEXT = {
     "ended": "The host ended the meeting.",
     "expired": "The meeting reached the end of its time.",
-    "disconnected": "You were cut off from the meeting: this computer was offline or asleep "
-    "for too long.",
+    "disconnected": "You were cut off from the meeting: for two minutes neither the host nor "
+    "anyone in the call could be reached (this computer or theirs is offline).",
 }
 
 

@@ -16,6 +16,7 @@ from aiortc.codecs.vpx import Vp8Decoder
 from app.config import EngineConfig, IceServer
 from app.errors import RoomRefused
 from app.meeting import events as ev
+from app.meeting import rejoin
 from app.meeting import session as session_module
 from app.meeting.headless import MediaOptions, build_media, close_media
 from app.meeting.links import Link, new_secret
@@ -319,6 +320,7 @@ async def test_a_host_gone_without_a_word_is_dropped_and_a_lone_guest_is_told(
     The guests drop it and carry on between themselves; when their own path dies too, with no
     rendezvous to rebuild it through, each is told the call is over instead of waiting forever."""
     monkeypatch.setattr(session_module, "LOST_S", 1.5)
+    monkeypatch.setattr(rejoin, "ALONE_S", 1.5)  # how long a lone guest tries to get back in
     link = room_link(server)
     host, gus, ivy = Peer("Hana"), Peer("Gus"), Peer("Ivy")
     try:
@@ -404,3 +406,51 @@ async def test_a_stun_server_that_does_not_answer_is_named_once(server: Rendezvo
     finally:
         await gus.close()
         await host.close()
+
+
+async def test_a_guest_that_lost_the_rendezvous_gets_back_into_the_call(
+    server: RendezvousServer,
+) -> None:
+    """Its websocket dropped (laptop asleep, Wi-Fi gone for longer than the server waits): it
+    joins again by itself, under a new id, and the call is whole again."""
+    async with two_in_a_room(server) as (_link, host, guest):
+        old, hid = guest.session.my_id, host.session.my_id
+        await until(lambda: host.media.video_frames(old) > 3 and guest.media.video_frames(hid) > 3)
+        assert guest.session._client is not None
+        await guest.session._client.close()  # as if the connection had died
+        await until(lambda: guest.session.my_id != old and guest.session._signaling_ok)
+        new = guest.session.my_id
+        await until(lambda: host.media.video_frames(new) > 3, limit=15)
+        frames = guest.media.video_frames(hid)
+        await until(lambda: guest.media.video_frames(hid) > frames + 3)
+        assert guest.session.ended is None and host.session.ended is None
+        assert any("Back in touch" in e.text for e in guest.of(ev.Notice))  # type: ignore[attr-defined]
+        assert set(host.session.peers) == {new}  # the old id is gone, not a ghost tile
+        assert set(guest.session.peers) == {hid}
+
+
+async def test_a_lone_guest_waits_for_a_restarted_host(server: RendezvousServer) -> None:
+    """The host's app (and the rendezvous in it) went away and came back on the same port with
+    the same room: a guest left on its own keeps trying, and is in the call again."""
+    link = room_link(server)
+    host, gus = Peer("Hana"), Peer("Gus")
+    again = Peer("Hana")
+    restarted: RendezvousServer | None = None
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await until(lambda: gus.media.video_frames(host.session.my_id) > 3)
+        await server.close()
+        await host.close()
+        await until(lambda: not gus.session.peers)  # alone, and trying
+        await asyncio.sleep(1.0)
+        restarted = RendezvousServer(host="127.0.0.1", port=link.port)
+        await restarted.start()
+        await again.session.create(link, "small", 3600)
+        await until(lambda: gus.media.video_frames(again.session.my_id) > 3, limit=20)
+        assert gus.session.ended is None
+    finally:
+        for peer in (gus, again, host):
+            await peer.close()
+        if restarted is not None:
+            await restarted.close()
