@@ -22,8 +22,7 @@ FINAL = {
     "room_ended": "ended",
     "room_expired": "expired",
     "wrong_secret": "disconnected",
-    "room_full": "disconnected",  # our old seat was taken meanwhile
-}
+}  # room_full: tried again (our old seat is freed once the server notices it is dead)
 
 
 def delay(attempt: int) -> float:

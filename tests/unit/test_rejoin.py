@@ -17,6 +17,7 @@ def test_only_an_ended_expired_or_wrong_room_stops_the_tries() -> None:
     assert rejoin.verdict(RoomRefused("room_expired", "")) == "expired"
     assert rejoin.verdict(RoomRefused("wrong_secret", "")) == "disconnected"
     assert rejoin.verdict(RoomRefused("no_such_room", "")) is None  # the host may reopen it
+    assert rejoin.verdict(RoomRefused("room_full", "")) is None  # our old seat, not freed yet
     assert rejoin.verdict(RendezvousUnreachable("")) is None
     assert rejoin.verdict(ProtocolError("")) is None
 
