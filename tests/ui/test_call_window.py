@@ -169,11 +169,11 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
             await asyncio.sleep(1.0)
             assert window.grab().save(str(shots / "call.png"))
 
-        # the host goes away: its tile goes, and a banner says the rendezvous is gone
+        # the host goes away: its tile goes, and a banner says we try to get back in
         host.terminate()
         await until(lambda: tile_named(window, "Hana") is None, what="host tile removed")
         await until(
-            lambda: window.banner.isVisible() and "rendezvous" in window.banner.text.text(),
+            lambda: window.banner.isVisible() and "get back in" in window.banner.text.text(),
             what="notice banner",
         )
 
