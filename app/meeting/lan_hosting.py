@@ -118,15 +118,17 @@ class LanHosting:
         for link in [link for link in self._hosted if link not in wanted]:
             await self._withdraw(link)
         for link, record in wanted.items():
-            if link not in self._hosted and link not in self._skipped:
-                self._skipped.add(link)  # until it is announced: one try per meeting
-                if await self._announce(record):
-                    self._skipped.discard(link)
+            if link in self._hosted or link in self._skipped:
+                continue
+            if self._host.embedded_server(record) is None:
+                continue  # not reopened yet (app start): HostService tells us when it is
+            self._skipped.add(link)  # until it is announced: one try per meeting
+            if await self._announce(record):
+                self._skipped.discard(link)
 
     async def _announce(self, record: MeetingRecord) -> bool:
         found = self._host.embedded_server(record)
-        if found is None:
-            return False
+        assert found is not None  # (checked by the caller)
         server, bind = found
         interfaces: list[str] | None
         if self._interfaces is not None:

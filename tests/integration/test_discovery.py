@@ -6,6 +6,7 @@ Multicast stays on 127.0.0.1 (``interfaces=["127.0.0.1"]``): nothing leaves this
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -281,3 +282,36 @@ async def test_box_from_another_key_is_refused(host: Host) -> None:
     host.server.knocks = KnockDesk(host.identity.public, decide)
     with pytest.raises(HostKeyChanged, match="could not be verified"):
         await knock(host.found(), "Bob", lambda c, t: None)
+
+
+async def test_meetings_reopened_at_app_start_are_shown_on_the_lan_again(
+    tmp_path: Path,
+) -> None:
+    """As the desktop app starts: LAN hosting is running before the meetings of the last run
+    are reopened; each one is announced once its server is back."""
+    from app.meeting.hosting import HostService
+    from app.meeting.lan_hosting import LanHosting
+    from app.meeting.store import MeetingStore
+
+    def service() -> HostService:
+        store = MeetingStore(tmp_path / "meetings.json")
+        return HostService(store, bind="127.0.0.1", advertise="127.0.0.1", preferred_port=0)
+
+    first = service()
+    record = await first.start(f"resume-{os.getpid()}")
+    await first.close()  # the app quits; the meeting lives on in meetings.json
+    again = service()
+    errors: list[str] = []
+    hosting = LanHosting(
+        again, admit, lambda: "Alice", identity_path=tmp_path / "host.key",
+        interfaces=LOOPBACK, on_error=errors.append, poll_s=0.2,
+    )  # fmt: skip
+    try:
+        hosting.start()
+        await asyncio.sleep(0.2)  # its first look finds the meeting, not yet reopened
+        assert [r.link for r in await again.resume()] == [record.link]
+        await wait_for(lambda: hosting.announced == [record.link], within=5)
+        assert errors == []
+    finally:
+        await hosting.close()
+        await again.close()
