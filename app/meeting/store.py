@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 from dataclasses import asdict, dataclass, fields
@@ -59,6 +60,10 @@ def read_json(path: Path) -> Any:
 def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
     """Keep a damaged file as ``<name>.bad`` for the curious, and say so in the log."""
     bad = path.with_name(path.name + ".bad")
+    n = 1
+    while bad.exists():  # keep the earlier ones: each may hold what the next one lost
+        n += 1
+        bad = path.with_name(f"{path.name}.bad{n}")
     try:
         (shutil.copyfile if copy else os.replace)(path, bad)
     except OSError as exc:
@@ -122,7 +127,9 @@ class MeetingRecord:
             value, kind = data[f.name], str(f.type)
             ok = {
                 "str": isinstance(value, str),
-                "float": isinstance(value, int | float) and not isinstance(value, bool),
+                "float": isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value),  # JSON's Infinity and NaN are no times
                 "int": isinstance(value, int) and not isinstance(value, bool),
                 "bool": isinstance(value, bool),
             }[kind]
@@ -145,6 +152,8 @@ class MeetingStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or data_dir() / MEETINGS_FILE
+        #: what a person should know about this file ("" when all is well)
+        self.problem = ""
         self._records: list[MeetingRecord] = self._load()
 
     @property
@@ -176,13 +185,27 @@ class MeetingStore:
             write_json(self.path, {"version": 1, "meetings": [r.to_dict() for r in self._records]})
         except OSError as exc:
             log.warning("could not save My meetings to %s: %s", self.path, exc)
+            self.problem = (
+                f"Could not save My meetings to {self.path} ({exc.strerror or exc}). The "
+                "meetings work while PeerMeet runs, but will be gone after a restart: check "
+                "that this folder is yours and not full."
+            )
+        else:
+            self.problem = "" if self.problem.startswith("Could not save") else self.problem
 
     def _load(self) -> list[MeetingRecord]:
+        damaged = (
+            f"{self.path} was damaged, so My meetings starts empty. A copy is kept beside it "
+            "(.bad): meetings you started before may be lost; start a new one if needed."
+        )
+        existed = self.path.exists()
         data = read_json(self.path)
         if data is None:
+            self.problem = damaged if existed else ""
             return []
         if not isinstance(data, dict) or not isinstance(data.get("meetings"), list):
             set_aside(self.path, "not a PeerMeet meetings file")
+            self.problem = damaged
             return []
         records: list[MeetingRecord] = []
         for item in data["meetings"]:
@@ -190,6 +213,11 @@ class MeetingStore:
                 records.append(MeetingRecord.from_dict(item))
             except ValueError as exc:
                 log.warning("skipping a damaged meeting in %s: %s", self.path, exc)
-        if len(records) != len(data["meetings"]):
+        lost = len(data["meetings"]) - len(records)
+        if lost:
             set_aside(self.path, "partly damaged", copy=True)
+            self.problem = (
+                f"{lost} of the meetings in {self.path} could not be read and are not listed "
+                "(a copy of the file is kept beside it, .bad)."
+            )
         return records

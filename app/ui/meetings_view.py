@@ -25,6 +25,7 @@ from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.store import ENDED, EXPIRED, UNAVAILABLE, MeetingRecord
 from app.ui import style
+from app.ui.elided import ElidedLabel
 
 log = logging.getLogger(__name__)
 W = TypeVar("W", bound=QObject)
@@ -109,8 +110,7 @@ class MeetingRow(QFrame):
         self.setObjectName("MeetingRow")
         self.record = record
         self._state = ""
-        self.title = named(QLabel(record.title or record.room), "RowTitle")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title = named(ElidedLabel(record.title or record.room), "RowTitle")  # (64 chars)
         self.status = named(QLabel(), "RowStatus")
         self.status.setWordWrap(True)
         self.countdown = named(QLabel(), "Countdown")
@@ -230,6 +230,8 @@ class MeetingsView(QWidget):
             self.rows[record.link] = row
             self._list.addWidget(row)
         self.empty.setVisible(not self.rows)
+        if self.host.store.problem:  # damaged on load, or cannot be saved
+            self.show_error(self.host.store.problem)
 
     def refresh(self) -> None:
         """Tick the countdowns and participant counts."""

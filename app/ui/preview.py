@@ -14,8 +14,7 @@ import logging
 import math
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontMetrics, QResizeEvent
-from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from app.errors import MediaError
 from app.media.audio import chime, rms
@@ -25,6 +24,7 @@ from app.media.synthetic import SyntheticCamera
 from app.media.video import FrameSource, VideoFeed
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.audio_io import QtAudioIO
+from app.ui.elided import ElidedLabel
 from app.ui.meetings_view import named
 from app.ui.video_tile import VideoTile
 
@@ -46,31 +46,12 @@ def camera_source(settings: Settings, width: int, height: int, fps: float) -> Fr
     return SyntheticCamera(width, height, fps, label="no camera")
 
 
-class Note(QLabel):
+class Note(ElidedLabel):
     """A one-line note: elided to the width it is given, the whole text in the tooltip."""
 
     def __init__(self, text: str = "", *, elide: bool = True) -> None:
-        super().__init__()
+        super().__init__(text, elide=elide)
         self.setProperty("role", "dim")
-        self._elide, self.full = elide, ""
-        if elide:  # take the width the layout gives, never widen the dialog for a long note
-            self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.say(text)
-
-    def say(self, text: str) -> None:
-        self.full = text
-        self.setToolTip(text if self._elide else "")
-        self._fit()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def _fit(self) -> None:
-        text, width = self.full, self.width()
-        if self._elide:
-            text = QFontMetrics(self.font()).elidedText(text, Qt.TextElideMode.ElideRight, width)
-        self.setText(text)
 
 
 class MicMeter(QWidget):

@@ -141,6 +141,28 @@ def test_start_share_list_countdown_end(
     view.close_view()
 
 
+def test_my_meetings_keeps_its_buttons_in_view_with_a_long_name(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService
+) -> None:
+    title = "Quarterly planning: platform, mobile & web teams, with all leads"[:64]
+    run(qloop, host.start(title), 10)
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    view.resize(420, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    (row,) = view.rows.values()
+    for button in (row.enter, row.copy, row.extend, row.end):
+        right = button.mapTo(view, button.rect().topRight()).x()
+        assert button.isVisible() and right <= view.width(), (button.text(), right)
+    assert row.title.text().endswith("…") and row.title.toolTip() == title
+    assert not view.message.isVisibleTo(view)
+    host.store.problem = "Could not save My meetings to /x (Read-only file system). …"
+    view.rebuild()  # as after any change: the store's problem is said above the list
+    assert view.message.isVisibleTo(view) and "Read-only" in view.message.text()
+    view.close_view()
+
+
 async def fill(link_text: str, n: int) -> list[SignalingClient]:
     link = parse_link(link_text)
     clients = []

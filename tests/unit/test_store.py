@@ -123,7 +123,9 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     assert SettingsStore(path).load() == Settings()
     path.write_text("[" * 100_000 + "]" * 100_000)  # too deep for json: set aside, not a crash
     assert SettingsStore(path).load() == Settings()
-    assert (tmp_path / "settings.json.bad").read_text().startswith("[[[")
+    kept = sorted(p.name for p in tmp_path.glob("settings.json.bad*"))
+    assert kept == ["settings.json.bad", "settings.json.bad2", "settings.json.bad3"]  # none lost
+    assert (tmp_path / "settings.json.bad3").read_text().startswith("[[[")
     mixed = {"display_name": 7, "camera": "/dev/video0", "ice_servers": [{"urls": "http://x"}, 3]}
     mixed |= {"join_mic": "no", "join_camera": False, "relay_only": 1}
     path.write_text(json.dumps(mixed))
@@ -164,3 +166,23 @@ def test_settings_a_newer_version_wrote_survive_a_save_by_this_one(tmp_path: Pat
     store.save(settings)
     assert json.loads(path.read_text())["future_key"] == {"x": [1, 2]}
     assert store.load().display_name == "Grace"
+
+
+def test_a_damaged_meetings_file_is_reported_and_infinite_times_are_damage(tmp_path: Path) -> None:
+    path = tmp_path / "meetings.json"
+    assert MeetingStore(path).problem == ""  # no file yet: nothing to say
+    good = record().to_dict()
+    path.write_text(json.dumps({"version": 1, "meetings": [good, {**good, "expires_at": 1e999}]}))
+    store = MeetingStore(path)  # (1e999 is how Python writes Infinity back: float overflow)
+    assert store.records == [record()]
+    assert store.problem.startswith("1 of the meetings")
+    path.write_text('{"version": 1, "meetings": [{"link": ')
+    assert "was damaged" in MeetingStore(path).problem
+
+
+def test_meetings_that_cannot_be_saved_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "peermeet").write_text("")  # a file where the folder should be
+    store = MeetingStore(tmp_path / "peermeet" / "meetings.json")
+    store.put(record())
+    assert store.problem.startswith("Could not save My meetings")
+    assert store.records == [record()]  # kept while the app runs
