@@ -67,7 +67,9 @@ class LanRoomsWidget(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (0, 1):  # names share what is left (elided, whole in the tooltip): a long
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)  # one hides nothing
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.table)
@@ -105,7 +107,9 @@ class LanRoomsWidget(QWidget):
                 time_left(info.expires_at - now),
             )
             for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text if col < 2 else "")
+                self.table.setItem(row, col, item)
             self.table.setItem(row, 4, self._key_item(room))
             button = QPushButton("Knock")
             full = info.people >= info.capacity
@@ -118,7 +122,7 @@ class LanRoomsWidget(QWidget):
         short = pretty_fingerprint(room.info.fingerprint)[:9] + " …"
         check = self._pin_check(room.info.room, room.info.fingerprint) if self._pin_check else None
         if check is not None and check.status == "changed":
-            item = QTableWidgetItem(f"⚠ changed ({short})")
+            item = QTableWidgetItem("⚠ changed")  # (which key: in the tooltip)
             item.setForeground(WARN)
             item.setToolTip(check.warning)
         elif check is not None and check.status == "known":

@@ -59,6 +59,25 @@ def test_room_list_rows_warning_and_knock(qtbot: QtBot) -> None:
     assert not widget.empty.isHidden()
 
 
+def test_a_long_host_name_leaves_every_knock_button_in_view(qtbot: QtBot) -> None:
+    """Anyone on the LAN chooses the host name it announces: it must not push the rest out."""
+    widget = LanRoomsWidget(lambda room: None, pins, clock=lambda: NOW)
+    qtbot.addWidget(widget)
+    widget.resize(470, 300)
+    long_host = LanRoom("team-sync", "Maximilian Alexander von Hohenzollern-Sigmaringen " * 2,
+                        "small", 1, 4, int(NOW) + 3900, "a" * 32)  # fmt: skip
+    widget.set_rooms([FoundRoom("x", long_host, ("10.0.0.5",), 8765), found("forged")])
+    widget.show()
+    qtbot.waitExposed(widget)
+    table = widget.table
+    for row in range(2):
+        button = widget.knock_button(row)
+        right = button.mapTo(table.viewport(), button.rect().topRight()).x()
+        assert right <= table.viewport().width(), right
+    assert table.columnWidth(0) >= 60  # the meeting's name stays readable, even next to ⚠
+    assert table.item(0, 1).toolTip() == long_host.host  # the whole name, on hover
+
+
 def test_time_left() -> None:
     assert [time_left(s) for s in (-1, 30, 600, 7260)] == [
         "ended",
