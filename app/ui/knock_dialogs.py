@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -32,6 +32,9 @@ from app.net.pins import PinCheck
 
 T = TypeVar("T")
 OnCode = Callable[[str, int], None]
+MIN_WIDTH = 380  # px: room for the hints on two or three lines
+CASCADE = 32  # px between knock prompts open at once
+_open_prompts: list[HostKnockPrompt] = []
 
 
 def _code_label(code: str) -> QLabel:
@@ -59,7 +62,10 @@ class HostKnockPrompt(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Someone is knocking")
         self._on_decision: Callable[[bool], None] | None = on_decision
-        self.headline = QLabel(f"<b>{_escape(name)}</b> wants to join — code")
+        # the name isolated (FSI … PDI): a right-to-left name cannot reorder the sentence
+        self.headline = QLabel(f"<b>\u2068{_escape(name)}\u2069</b> wants to join — code")
+        self.headline.setWordWrap(True)
+        self.setMinimumWidth(MIN_WIDTH)
         self.code = _code_label(code)
         hint = QLabel("Admit only if their screen shows the same code.")
         self.admit_button, self.deny_button = QPushButton("Admit"), QPushButton("Deny")
@@ -99,9 +105,14 @@ async def ask_host(parent: QWidget | None, request: KnockRequest) -> bool:
 
     prompt = HostKnockPrompt(request.name, request.code, decided, parent)
     prompt.show()
+    others = [p for p in _open_prompts if p.isVisible()]
+    if others:  # several knocks at once: a cascade, not a pile where only the top one shows
+        prompt.move(others[-1].pos() + QPoint(CASCADE, CASCADE))
+    _open_prompts.append(prompt)
     try:
         return await answer
     finally:
+        _open_prompts.remove(prompt)
         prompt.withdraw()
         prompt.deleteLater()
 
@@ -123,6 +134,7 @@ class GuestWaitDialog(QDialog):
         layout = QVBoxLayout(self)
         for widget in (self.status, self.code, self.hint, self.button):
             layout.addWidget(widget)
+        self.setMinimumWidth(MIN_WIDTH)
 
     def show_code(self, code: str, timeout_s: int) -> None:
         self.code.setText(code)
@@ -130,6 +142,7 @@ class GuestWaitDialog(QDialog):
         self.hint.setText(
             f"The host sees a code too: it must be the same. They have {timeout_s} s to answer."
         )
+        self._fit()
 
     def fail(self, text: str) -> None:
         """Say why it did not work; the button now just closes."""
@@ -137,6 +150,15 @@ class GuestWaitDialog(QDialog):
         self.status.setText(text)
         self.hint.setText("")
         self.button.setText("Close")
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to show the new text whole (wrapped lines need more height)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        hint = self.sizeHint()
+        self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
 
     def reject(self) -> None:
         callback, self._on_cancel = self._on_cancel, None

@@ -102,6 +102,11 @@ def loop(qapp: QApplication, qloop: qasync.QEventLoop) -> qasync.QEventLoop:
     return qloop
 
 
+def prompts() -> list[HostKnockPrompt]:
+    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, HostKnockPrompt)]
+    return sorted((w for w in found if w.isVisible()), key=lambda w: (w.y(), w.x()))
+
+
 def test_host_prompt_admit_deny_and_withdraw(qtbot: QtBot, loop: qasync.QEventLoop) -> None:
     request = KnockRequest("team-sync", "Bob <b>", b"k" * 32, b"n" * 16, "4 8 2 1", "10.0.0.9")
 
@@ -111,6 +116,13 @@ def test_host_prompt_admit_deny_and_withdraw(qtbot: QtBot, loop: qasync.QEventLo
         prompt = shown(HostKnockPrompt)
         assert prompt is not None
         assert prompt.code.text() == "4 8 2 1" and "Bob &lt;b&gt;" in prompt.headline.text()
+        assert "\u2068Bob &lt;b&gt;\u2069" in prompt.headline.text()  # isolated from the text
+        second = asyncio.ensure_future(ask_host(None, request))  # another knock meanwhile
+        await until(lambda: len(prompts()) == 2)
+        first, other = prompts()
+        assert other.pos() != first.pos()  # cascaded, not stacked
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
         prompt.admit_button.click()
         return await task
 
@@ -158,6 +170,9 @@ def test_guest_dialog_failure_stays_until_closed(loop: qasync.QEventLoop) -> Non
         await until(lambda: shown(GuestWaitDialog, "Close"))
         dialog = shown(GuestWaitDialog, "Close")
         assert dialog is not None and "did not let you in" in dialog.status.text()
+        for label in (dialog.status, dialog.code):  # nothing cut off: each label has its height
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
+            assert label.height() >= label.minimumSizeHint().height(), label.text()
         assert not task.done()
         dialog.button.click()
         return await task
