@@ -21,7 +21,7 @@ from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.lan import Ask, HostLan, lan_scope
 from app.meeting.links import parse_link
-from app.meeting.store import MeetingRecord
+from app.meeting.store import ENDED, MeetingRecord
 from app.net.discovery import Discovery
 from app.net.knock import HostIdentity
 from app.net.knockdesk import KNOCK_TIMEOUT_S, KnockDecision, KnockDesk, KnockRequest
@@ -36,6 +36,7 @@ class _Hosted:
     lan: HostLan
     server: RendezvousServer
     gone: asyncio.Event = field(default_factory=asyncio.Event)
+    why: str = "room_ended"  # what a knock waiting when it goes is told
 
 
 class LanHosting:
@@ -96,7 +97,7 @@ class LanHosting:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         for link in list(self._hosted):
-            await self._withdraw(link)
+            await self._withdraw(link, "host_leaving")  # the meeting reopens with the app
         discoveries, self._discoveries = self._discoveries, {}
         for discovery in discoveries.values():
             await discovery.close()
@@ -116,7 +117,9 @@ class LanHosting:
             r.link: r for r in self._host.records() if r.lan and r.embedded and r.is_live(now)
         }
         for link in [link for link in self._hosted if link not in wanted]:
-            await self._withdraw(link)
+            record = next((r for r in self._host.records() if r.link == link), None)
+            expired = record is not None and record.state != ENDED and record.expires_at <= now
+            await self._withdraw(link, "room_expired" if expired else "room_ended")
         for link, record in wanted.items():
             if link in self._hosted or link in self._skipped:
                 continue
@@ -204,15 +207,16 @@ class LanHosting:
                     task.cancel()
             await asyncio.gather(decide, gone, return_exceptions=True)
         if decide.cancelled():
-            return KnockDecision(False, refusal="room_ended")
+            return KnockDecision(False, refusal=hosted.why)
         return decide.result()
 
     def _find(self, server: RendezvousServer, room: str) -> _Hosted | None:
         hosted = self._hosted.values()
         return next((h for h in hosted if h.server is server and h.lan.link.room == room), None)
 
-    async def _withdraw(self, link: str) -> None:
+    async def _withdraw(self, link: str, why: str) -> None:
         hosted = self._hosted.pop(link)
+        hosted.why = why
         hosted.gone.set()  # an open Admit/Deny prompt for it goes away
         await hosted.lan.close()
         server = hosted.server

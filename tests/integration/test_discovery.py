@@ -16,7 +16,7 @@ import pytest
 
 from app.errors import HostKeyChanged, RendezvousUnreachable, RoomRefused
 from app.meeting.lan import HostLan, choose_room, knock_room
-from app.meeting.links import Link, new_secret
+from app.meeting.links import Link, new_secret, parse_link
 from app.net.discovery import Discovery
 from app.net.knock import HostIdentity
 from app.net.knockdesk import KnockDecision, KnockDesk, KnockRequest
@@ -315,3 +315,41 @@ async def test_meetings_reopened_at_app_start_are_shown_on_the_lan_again(
     finally:
         await hosting.close()
         await again.close()
+
+
+async def test_a_knock_waiting_when_the_host_app_quits_is_told_so(tmp_path: Path) -> None:
+    """Not "the meeting ended": it reopens when the app starts again."""
+    from app.meeting.hosting import HostService
+    from app.meeting.lan_hosting import LanHosting
+    from app.meeting.store import MeetingStore
+
+    store = MeetingStore(tmp_path / "meetings.json")
+    service = HostService(store, bind="127.0.0.1", advertise="127.0.0.1", preferred_port=0)
+    asked = asyncio.Event()
+
+    async def ponder(request: KnockRequest) -> bool:
+        asked.set()
+        await asyncio.sleep(60)  # the host never decides
+        return False
+
+    identity = HostIdentity.generate()
+    hosting = LanHosting(service, ponder, lambda: "Alice", identity=identity, interfaces=LOOPBACK)
+    try:
+        hosting.start()
+        record = await service.start(f"quits-{os.getpid()}")
+        await wait_for(lambda: hosting.announced == [record.link], within=5)
+        link = parse_link(record.link)
+        info = LanRoom(
+            link.room, "Alice", "small", 0, 4, int(time.time()) + 600, identity.fingerprint
+        )
+        room = FoundRoom("x", info, ("127.0.0.1",), link.port)
+        knock = asyncio.ensure_future(knock_room(room, "Bob", lambda code, t: None))
+        await asyncio.wait_for(asked.wait(), 5)
+        await hosting.close()  # the app quits
+        with pytest.raises(RoomRefused) as refused:
+            await asyncio.wait_for(knock, 5)
+        assert refused.value.code == "host_leaving"
+        assert "comes back when they open it again" in str(refused.value)
+    finally:
+        await hosting.close()
+        await service.close()
