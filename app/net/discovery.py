@@ -4,8 +4,9 @@ A host announces its room as ``<room>-<fp8>._peermeet._tcp.local.`` with the TXT
 ``app.net.lanroom.LanRoom`` (never the secret); guests browse for that type. Everything heard
 is an untrusted hint (``parse_txt``). Zeroconf binds every usable interface explicitly (IPv4 and
 IPv6), so discovery works on a LAN with no internet and no default route; tests pass
-``interfaces=["127.0.0.1"]`` to keep multicast on loopback. Records live ``TTL_S`` seconds, so a
-crashed host's room ages out; a clean exit sends goodbyes and it vanishes at once.
+``interfaces=["127.0.0.1"]`` to keep multicast on loopback. Records live ``TTL_S`` seconds; a
+room whose records aged out is asked for again, so a crashed host's room leaves the list about
+two minutes later; a clean exit sends goodbyes and it vanishes at once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SERVICE_TYPE = "_peermeet._tcp.local."
 TTL_S = 120
 MAX_ROOMS = 256
 RESOLVE_MS = 3000
+TICK_S = 5.0  # how often the list is checked for rooms past their time or gone quiet
 OnChange = Callable[[list[FoundRoom]], None]
 
 
@@ -178,6 +180,8 @@ class RoomBrowser:
         info = AsyncServiceInfo(SERVICE_TYPE, name)
         try:
             if not await info.async_request(self._zc.zeroconf, RESOLVE_MS):
+                if self._found.pop(name, None) is not None:  # its host stopped answering
+                    self._notify()
                 return
             room = parse_txt(info.properties)
         except ProtocolError as exc:
@@ -202,9 +206,18 @@ class RoomBrowser:
             log.exception("LAN room listener failed")
 
     async def _tick(self) -> None:
-        while True:  # rooms past their expiry leave the list even if their host crashed
-            await asyncio.sleep(5.0)
+        """Rooms past their expiry leave the list; so do rooms whose host crashed (no goodbye):
+        once their records age out of the cache (TTL_S), they are asked for again, and dropped
+        if nobody answers. (Pointer records live far longer: zeroconf keeps them 75 minutes.)"""
+        while True:
+            await asyncio.sleep(TICK_S)
+            for name in list(self._found):
+                if name not in self._resolving and not self._cached(name):
+                    self._resolving[name] = asyncio.create_task(self._resolve(name))
             self._notify()
+
+    def _cached(self, name: str) -> bool:
+        return bool(AsyncServiceInfo(SERVICE_TYPE, name).load_from_cache(self._zc.zeroconf))
 
 
 def _usable(addresses: Sequence[str]) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import pytest
 from app.errors import HostKeyChanged, RendezvousUnreachable, RoomRefused
 from app.meeting.lan import HostLan, choose_room, knock_room
 from app.meeting.links import Link, new_secret, parse_link
+from app.net import discovery
 from app.net.discovery import Discovery
 from app.net.knock import HostIdentity
 from app.net.knockdesk import KnockDecision, KnockDesk, KnockRequest
@@ -160,6 +161,33 @@ async def test_quit_withdraws_at_once_and_bad_announcements_are_ignored(host: Ho
         await lan.close()
         await bad.withdraw()
         await expired.withdraw()
+        await browser.close()
+        await guest_side.close()
+        await host_side.close()
+
+
+async def test_a_crashed_hosts_room_leaves_the_list(
+    host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No goodbye: once its records age out, the room is asked for again and, with nobody
+    answering, dropped (zeroconf would keep its pointer record for over an hour)."""
+    monkeypatch.setattr(discovery, "TTL_S", 2)
+    monkeypatch.setattr(discovery, "TICK_S", 0.5)
+    monkeypatch.setattr(discovery, "RESOLVE_MS", 1000)
+    host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    seen: list[list[FoundRoom]] = [[]]
+    browser = guest_side.browse(seen.append)
+    room = LanRoom("crasher", "Alice", "small", 1, 4, int(time.time()) + 600, "c" * 32)
+    live = await host_side.announce(room, 9, LOOPBACK)
+    try:
+        await wait_for(lambda: len(seen[-1]) == 1)
+        await asyncio.sleep(3)  # past the records' TTL: a live host answers the new asking
+        assert [r.info.room for r in seen[-1]] == ["crasher"]
+        host_side._zc.zeroconf.registry.async_remove(live._info)  # gone without a word
+        start = time.monotonic()
+        await wait_for(lambda: seen[-1] == [], within=10)
+        print(f"\nLAN: a crashed host's room left the list after {time.monotonic() - start:.1f} s")
+    finally:
         await browser.close()
         await guest_side.close()
         await host_side.close()
