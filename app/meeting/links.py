@@ -6,6 +6,7 @@ requests, and PeerMeet only ever sends the room id derived from it.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import random as _random
@@ -76,9 +77,14 @@ def slugify(text: str) -> str:
     """Turn a person's meeting name into a room name: ``"Team Sync (Mon)"`` -> ``team-sync-mon``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:48].strip("-")
-    if not slug:
+    if slug:
+        return slug
+    if not any(c.isalnum() for c in text):
         raise LinkError("A meeting name needs at least one letter or digit.")
-    return slug
+    # letters with no Latin spelling (Arabic, Chinese, …): links keep to ASCII, so the room
+    # gets a name derived from them (the same one each time); the meeting keeps its own title
+    digest = hashlib.blake2s(text.strip().encode(), digest_size=3).hexdigest()
+    return f"meeting-{digest}"
 
 
 def extract_link(text: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -127,6 +128,11 @@ def test_room_names() -> None:
     assert adjective.isalpha() and noun.isalpha() and 10 <= int(number) <= 99
     assert parse_link(str(Link("h", 1, name, SECRET))).room == name
     assert slugify("  Team Sync (Monday) — Café ") == "team-sync-monday-cafe"
+    arabic = slugify("اجتماع الفريق الأسبوعي")  # letters without a Latin spelling
+    assert (
+        re.fullmatch(r"meeting-[0-9a-f]{6}", arabic) and slugify("اجتماع الفريق الأسبوعي") == arabic
+    )
+    assert slugify("会议") != arabic
     with pytest.raises(LinkError):
         slugify("!!!")
 
