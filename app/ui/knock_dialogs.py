@@ -171,21 +171,16 @@ async def knock_with_dialog(
     parent: QWidget | None, room: str, knock: Callable[[OnCode], Awaitable[T]]
 ) -> T | None:
     """Run ``knock(on_code)`` under a GuestWaitDialog: its result, or None if it failed or the
-    person cancelled (failures stay on screen until closed)."""
+    person cancelled. A failure stays on screen until closed, but the knock is over at once
+    (another one may start meanwhile)."""
 
     def cancel() -> None:
         task.cancel()
 
     dialog = GuestWaitDialog(room, cancel, parent)
     task = asyncio.ensure_future(knock(dialog.show_code))
-    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def finished(_: int) -> None:
-        if not closed.done():
-            closed.set_result(None)
-
-    dialog.finished.connect(finished)
     dialog.show()
+    failed = False
     try:
         return await task
     except asyncio.CancelledError:
@@ -194,14 +189,17 @@ async def knock_with_dialog(
         return None
     except PeerMeetError as exc:
         dialog.fail(str(exc))
-        await closed
+        failed = True
         return None
     finally:
         task.cancel()
         with contextlib.suppress(BaseException):
             await task
-        dialog.close()
-        dialog.deleteLater()
+        if failed:  # left for the person to read; gone when they close it
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        else:
+            dialog.close()
+            dialog.deleteLater()
 
 
 def confirm_new_key(parent: QWidget | None, check: PinCheck) -> bool:
