@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLayout,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -22,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import PeerMeetError
-from app.meeting.hosting import HostService
+from app.meeting.hosting import EXTEND_S, HostService
 from app.meeting.store import ENDED, EXPIRED, UNAVAILABLE, MeetingRecord
+from app.net.rooms import MAX_LIFETIME_S
 from app.ui import style
 from app.ui.elided import ElidedLabel
 
@@ -33,6 +35,7 @@ LEFT = (
     f'<span style="font-size: 9pt; color: {style.TEXT_DIM}; font-family: sans-serif"> left</span>'
 )
 SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
+EXTEND_TIP = "Give this meeting one more hour"
 
 
 def named(widget: W, name: str) -> W:
@@ -118,7 +121,7 @@ class MeetingRow(QFrame):
         self.copy = QPushButton("Copy link")
         self.enter = named(QPushButton("Enter"), "RowEnter")
         self.extend = QPushButton("+1 hour")
-        self.extend.setToolTip("Give this meeting one more hour")
+        self.extend.setToolTip(EXTEND_TIP)
         self.end = named(QPushButton("End now"), "RowEnd")
         self.end.setToolTip("Close the meeting for everyone in it")
         self.forget = QPushButton("Remove")
@@ -127,7 +130,7 @@ class MeetingRow(QFrame):
         self.copy.clicked.connect(lambda: copy_text(link, self.copy))
         self.enter.clicked.connect(lambda: view.enterRequested.emit(link))
         self.extend.clicked.connect(lambda: view.run(f"extend “{record.room}”", view.extend(link)))
-        self.end.clicked.connect(lambda: view.run(f"end “{record.room}”", view.host.end(link)))
+        self.end.clicked.connect(lambda: view.end(record))
         self.forget.clicked.connect(lambda: view.host.forget(link))
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -153,6 +156,11 @@ class MeetingRow(QFrame):
         live = r.is_live(now)
         if live:
             self.countdown.setText(f"{countdown(r.time_left(now))}{LEFT}")
+            longest = r.time_left(now) > MAX_LIFETIME_S - EXTEND_S  # one more hour is too many
+            self.extend.setEnabled(not longest)
+            self.extend.setToolTip(
+                "A meeting lasts at most 24 hours from now." if longest else EXTEND_TIP
+            )
             size = f"{SIZE_WORDS.get(r.size, r.size)} meeting"
             where = "hosted on this computer" if r.embedded else f"via {r.rendezvous}"
             parts = (size, people(host.participants(r.link)), where)
@@ -174,7 +182,7 @@ class MeetingRow(QFrame):
         for button in (self.enter, self.extend, self.copy):
             button.setVisible(live)
         self.end.setVisible(live or r.state == UNAVAILABLE)
-        self.forget.setVisible(not live and r.state != UNAVAILABLE)
+        self.forget.setVisible(not live)
 
 
 class MeetingsView(QWidget):
@@ -225,7 +233,8 @@ class MeetingsView(QWidget):
             self._list.removeWidget(row)
             row.deleteLater()
         self.rows = {}
-        for record in self.host.records():
+        now = self.host.now()  # live ones first (newest first), then the finished ones
+        for record in sorted(self.host.records(), key=lambda r: not r.is_live(now)):
             row = MeetingRow(self, record)
             self.rows[record.link] = row
             self._list.addWidget(row)
@@ -237,6 +246,21 @@ class MeetingsView(QWidget):
         """Tick the countdowns and participant counts."""
         for row in self.rows.values():
             row.refresh(self.host)
+
+    def end(self, record: MeetingRecord) -> None:
+        """End Now, asking first if people are in it (it cannot be undone)."""
+        n = self.host.participants(record.link)
+        if n:
+            who = "1 person is" if n == 1 else f"{n} people are"
+            answer = QMessageBox.question(
+                self,
+                "End the meeting?",
+                f"{who} in “{record.title or record.room}”. End it for everyone? Its link "
+                "stops working.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.run(f"end “{record.room}”", self.host.end(record.link))
 
     async def extend(self, link: str) -> None:
         await self.host.extend(link)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import qasync
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -161,6 +162,49 @@ def test_my_meetings_keeps_its_buttons_in_view_with_a_long_name(
     view.rebuild()  # as after any change: the store's problem is said above the list
     assert view.message.isVisibleTo(view) and "Read-only" in view.message.text()
     view.close_view()
+
+
+def test_my_meetings_asks_before_ending_a_meeting_with_people_and_caps_extend(
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = run(qloop, host.start("Old one"), 10)
+    clock.t += 10
+    ended = run(qloop, host.start("Ended one"), 10)
+    run(qloop, host.end(ended.link), 10)
+    clock.t += 10
+    busy = run(qloop, host.start("Busy one", lifetime_s=24 * 3600), 10)
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    assert list(view.rows) == [busy.link, old.link, ended.link]  # live ones first
+    row = view.rows[busy.link]
+    assert not row.extend.isEnabled() and "24 hours" in row.extend.toolTip()  # at the cap
+    clients = run(qloop, fill(busy.link, 2), 10)
+    asked: list[str] = []
+
+    def answer(reply: QMessageBox.StandardButton) -> object:
+        def question(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+            asked.append(text)
+            return reply
+
+        return question
+
+    try:
+        monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+        row.end.click()
+        assert "2 people are in “Busy one”" in asked[0]
+        run(qloop, asyncio.sleep(0.2), 5)
+        assert host.store.find(busy.link).is_live(clock())  # type: ignore[union-attr]
+        monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+        row.end.click()
+        run(qloop, until(lambda: not host.store.find(busy.link).is_live(clock()), what="ended"), 5)  # type: ignore[union-attr]
+    finally:
+        for client in clients:
+            run(qloop, client.close(), 5)
+        view.close_view()
 
 
 async def fill(link_text: str, n: int) -> list[SignalingClient]:
