@@ -281,6 +281,11 @@ class Bridge(QObject):
     def room_name(self) -> str:
         return self.link.room if self.link else ""
 
+    @property
+    def expires_at(self) -> float:
+        """When the room ends (unix time; 0 before joining); extensions included."""
+        return self.session.expires_at if self.session else 0.0
+
     def peers(self) -> dict[str, PeerInfo]:
         return dict(self.session.peers) if self.session else {}
 

@@ -28,6 +28,7 @@ from app.ui.video_grid import VideoGrid
 
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
+END_WARNINGS_S = (300, 60)  # before the room's end
 MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 ENDED_TEXT = {
     "ended": "The host ended the meeting.",
@@ -75,6 +76,7 @@ class CallWindow(QWidget):
         layout.addWidget(self.toolbar)
         self.banner = style.Banner(self, area=self.grid.geometry)
         self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
+        self._warned: set[tuple[float, int]] = set()  # (end, warning) already given
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
         self._clock.start(1000)
@@ -204,12 +206,31 @@ class CallWindow(QWidget):
         count = len([k for k in self.grid.tiles if k[1] == "video"]) + 1
         room = self.bridge.room_name or "Meeting"
         self.toolbar.show_info(room, count, time.monotonic() - self._started)
+        self._warn_of_the_end()
         heard = self.bridge.muted_speech()
         if heard > self._muted_speech:
             self._muted_speech = heard
             other_news = self.banner.isVisible() and self.banner.text.text() != MUTED_HINT
             if not self.bridge.mic_on and not other_news:  # a notice shown now stays
                 self.banner.show_message(MUTED_HINT, seconds=6)
+
+    def _warn_of_the_end(self) -> None:
+        """Say it 5 minutes and 1 minute before the room's time runs out (again after an
+        extension brings the end back within reach)."""
+        expires_at = self.bridge.expires_at
+        if not expires_at:
+            return
+        left = expires_at - time.time()
+        due = [m for m in END_WARNINGS_S if 0 < left <= m]
+        if not due or (expires_at, min(due)) in self._warned:
+            return
+        self._warned.add((expires_at, min(due)))
+        minutes = max(1, round(left / 60))
+        self.banner.show_message(
+            f"This meeting ends in {minutes} minute{'s' if minutes > 1 else ''}. The host can "
+            "give it more time in My meetings (+1 hour).",
+            seconds=20,
+        )
 
     # --- leaving -----------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

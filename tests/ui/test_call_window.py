@@ -169,6 +169,20 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
             await asyncio.sleep(1.0)
             assert window.grab().save(str(shots / "call.png"))
 
+        # near the room's end, a warning (once), and again after an extension comes near it
+        assert me.session is not None
+        ends = me.session.expires_at
+        me.session.expires_at = time.time() + 200
+        window._tick_clock()
+        assert "ends in 3 minutes" in window.banner.text.text() and window.banner.isVisible()
+        window.banner.hide()
+        window._tick_clock()
+        assert not window.banner.isVisible()  # said once
+        me.session.expires_at = time.time() + 50
+        window._tick_clock()
+        assert "ends in 1 minute." in window.banner.text.text()
+        me.session.expires_at = ends
+
         # the host goes away: its tile goes, and a banner says we try to get back in
         host.terminate()
         await until(lambda: tile_named(window, "Hana") is None, what="host tile removed")
