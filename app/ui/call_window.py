@@ -187,8 +187,11 @@ class CallWindow(QWidget):
             self.toolbar.show_sharing(self.bridge.sharing_screen)
 
     def _send_chat(self, text: str) -> None:
+        alone = not self.bridge.peers()  # (waiting for others, or getting back in)
         self.bridge.send_chat(text)
         self.chat.add_message(self.bridge.display_name, text, mine=True)
+        if alone:
+            self.chat.add_notice("Nobody else is in the call right now: no one got this message.")
 
     def _show_side(self, panel: QWidget | None) -> None:
         bar = self.toolbar

@@ -192,9 +192,15 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         )
 
         # Leave closes the window and leaves nothing running
+        # the last other person leaves: a message now reaches nobody, and the chat says so
+        await other.leave()
+        await until(lambda: not me.peers(), what="alone")
+        window.chat.entry.setText("anyone?")
+        QTest.keyClick(window.chat.entry, Qt.Key.Key_Return)
+        assert "no one got this message" in window.chat.view.toPlainText()
+
         QTest.mouseClick(window.toolbar.leave_button, Qt.MouseButton.LeftButton)
         await until(lambda: not window.isVisible() and not me.in_call, what="window closed")
-        await other.leave()
         await asyncio.sleep(0.2)
         leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
         leftover.discard(asyncio.current_task())
