@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -28,6 +28,8 @@ from app.net.lanroom import FoundRoom
 from app.net.pins import PinCheck
 
 COLUMNS = ("Meeting", "Host", "People", "Time left", "Host key", "")
+HOST_MAX_PX, MEETING_MIN_PX = 120, 90
+HOST_CHARS = 24  # a longer announced name is cut (wrapped, it would make a tall row)
 EMPTY = (
     "No meetings announced on this network yet.\n"
     "Ask the host to start one here, or paste the link they sent you."
@@ -67,9 +69,10 @@ class LanRoomsWidget(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        for col in (0, 1):  # names share what is left (elided, whole in the tooltip): a long
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)  # one hides nothing
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # the host's name as long as it is, up to HOST_MAX_PX (anyone on the LAN picks it)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # whole in the tooltip
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.table)
@@ -102,13 +105,13 @@ class LanRoomsWidget(QWidget):
             info = room.info
             cells = (
                 info.room,
-                info.host,
+                info.host if len(info.host) <= HOST_CHARS else info.host[: HOST_CHARS - 1] + "…",
                 f"{info.people} / {info.capacity}",
                 time_left(info.expires_at - now),
             )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text if col < 2 else "")
+                item.setToolTip((info.room, info.host)[col] if col < 2 else "")
                 self.table.setItem(row, col, item)
             self.table.setItem(row, 4, self._key_item(room))
             button = QPushButton("Knock")
@@ -117,6 +120,19 @@ class LanRoomsWidget(QWidget):
             button.setToolTip("This meeting is full." if full else f"Ask {info.host} to let you in")
             button.clicked.connect(lambda _=False, r=room: self._on_knock(r))
             self.table.setCellWidget(row, len(COLUMNS) - 1, button)
+        QTimer.singleShot(0, self, self._fit_host_column)  # once the other columns are sized
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self, self._fit_host_column)
+
+    def _fit_host_column(self) -> None:
+        """The host's name as long as it is, but never more than HOST_MAX_PX nor so wide that
+        the meeting's name gets less than MEETING_MIN_PX (both elide; tooltips have them)."""
+        rest = sum(self.table.columnWidth(c) for c in range(2, len(COLUMNS)))
+        room = self.table.viewport().width() - rest - MEETING_MIN_PX
+        wanted = min(self.table.sizeHintForColumn(1), HOST_MAX_PX)
+        self.table.setColumnWidth(1, max(40, min(wanted, room)))
 
     def _key_item(self, room: FoundRoom) -> QTableWidgetItem:
         short = pretty_fingerprint(room.info.fingerprint)[:9] + " …"
