@@ -22,10 +22,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from app.errors import PeerMeetError, ProtocolError, RoomRefused, refusal
-from app.net import protocol
+from app.net import protocol, roomstate
 from app.net.iceservers import TurnIssuer
 from app.net.knockdesk import KnockDesk, serve_knock
 from app.net.limits import AddressLimits
@@ -129,8 +130,12 @@ class RendezvousServer:
         turn: TurnIssuer | None = None,
         trusted_proxies: frozenset[str] = frozenset(),
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        state_path: Path | None = None,
     ) -> None:
         self.rooms = Rooms(clock=clock, max_rooms=max_rooms)
+        #: where rooms are kept across restarts (app.net.roomstate); None: in memory only
+        self.state_path = state_path
+        self._saved_revision = -1
         self._max_bytes = max_message_bytes
         self._rate = rate
         self._idle_timeout, self._join_timeout = idle_timeout, join_timeout
@@ -162,6 +167,10 @@ class RendezvousServer:
         return len(self.rooms)
 
     async def start(self) -> int:
+        if self.state_path is not None:
+            restored = roomstate.load(self.rooms, self.state_path)
+            log.info("%d rooms restored from %s", restored, self.state_path)
+            self._saved_revision = self.rooms.revision
         self.port = await self._ws.start()
         self._sweeper.start()
         log.info("rendezvous listening on port %d", self.port)
@@ -173,7 +182,18 @@ class RendezvousServer:
             return
         self._closed = True
         await self._sweeper.stop()
+        self._keep_state()
         await self._ws.close()
+
+    def _keep_state(self) -> None:
+        """Write the rooms to the state file if they changed since it was last written."""
+        path, revision = self.state_path, self.rooms.revision
+        if (
+            path is not None
+            and revision != self._saved_revision
+            and roomstate.save(self.rooms, path)
+        ):
+            self._saved_revision = revision
 
     def _status(self) -> dict[str, Any]:
         return {
@@ -345,3 +365,4 @@ class RendezvousServer:
         for room in self.rooms.sweep():
             self._kick(room, "expired")
         self.limits.prune(self._live)
+        self._keep_state()  # (a crash loses at most the last sweep interval's changes)

@@ -73,6 +73,8 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._hints: Counter[str] = Counter()
         self._tombstones: OrderedDict[str, tuple[str, float]] = OrderedDict()  # id -> code, until
+        #: goes up with every change worth keeping across a restart (see ``snapshot``)
+        self.revision = 0
 
     def __len__(self) -> int:
         return len(self._rooms)
@@ -98,8 +100,7 @@ class Rooms:
         if len(self._rooms) >= self.max_rooms:
             raise refusal("too_many_rooms")
         room = Room(room_id, hint, CAPACITY[size], self._clock() + lifetime_s, self._new_token())
-        self._rooms[room_id] = room
-        self._hints[hint] += 1
+        self._add(room)
         return self._seat(room)
 
     def join(self, room_id: str, hint: str) -> Seat:
@@ -129,6 +130,7 @@ class Rooms:
             raise refusal("bad_request", f"extension must be 1..{MAX_LIFETIME_S} seconds")
         room = self._owned(room_id, token)
         room.expires_at = min(room.expires_at + seconds, self._clock() + MAX_LIFETIME_S)
+        self.revision += 1
         return room
 
     def sweep(self) -> list[Room]:
@@ -144,7 +146,45 @@ class Rooms:
             self._tombstones.popitem(last=False)
         return expired
 
+    # --- across restarts (app.net.roomstate) -------------------------------------------------
+
+    def snapshot(self) -> dict[str, list[list[object]]]:
+        """Live rooms and tombstones as JSON-ready lists; members are not kept (after a
+        restart they come back by joining again)."""
+        rooms = [
+            [r.room_id, r.hint, r.capacity, r.expires_at, r.owner_token]
+            for r in self._rooms.values()
+        ]
+        tombs = [[room_id, code, until] for room_id, (code, until) in self._tombstones.items()]
+        return {"rooms": rooms, "tombstones": tombs}
+
+    def restore(self, data: dict[str, list[list[object]]]) -> int:
+        """Take back what ``snapshot`` gave (rooms past their time are left out); ValueError
+        if it is malformed. Returns the number of rooms restored."""
+        now = self._clock()
+        for room_id, code, until in data["tombstones"]:
+            if not (isinstance(room_id, str) and isinstance(code, str)):
+                raise ValueError("a tombstone is malformed")
+            if _number(until) > now:
+                self._tombstones[room_id] = (code, _number(until))
+        restored = 0
+        for room_id, hint, capacity, expires_at, token in data["rooms"]:
+            if not (isinstance(room_id, str) and isinstance(hint, str) and isinstance(token, str)):
+                raise ValueError("a room is malformed")
+            if not isinstance(capacity, int) or capacity not in CAPACITY.values() or not token:
+                raise ValueError(f"room {room_id[:6]}… has a bad size or owner token")
+            _check_names(room_id, hint)
+            if _number(expires_at) > now and room_id not in self._rooms:
+                self._add(Room(room_id, hint, capacity, _number(expires_at), token))
+                restored += 1
+        return restored
+
     # --- internals ---------------------------------------------------------------------------
+
+    def _add(self, room: Room) -> None:
+        self._rooms[room.room_id] = room
+        self._hints[room.hint] += 1
+        self.revision += 1
 
     def _seat(self, room: Room) -> Seat:
         peer_id = self._new_id()
@@ -177,6 +217,7 @@ class Rooms:
         return tomb[0] if tomb is not None and tomb[1] > self._clock() else None
 
     def _bury(self, room: Room, code: str) -> None:
+        self.revision += 1
         del self._rooms[room.room_id]
         self._hints[room.hint] -= 1
         if self._hints[room.hint] <= 0:
@@ -185,6 +226,12 @@ class Rooms:
         self._tombstones[room.room_id] = (code, self._clock() + self._tombstone_s)
         while len(self._tombstones) > self._max_tombstones:
             self._tombstones.popitem(last=False)
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ValueError(f"{value!r} is not a time")
+    return float(value)
 
 
 def _check_names(room_id: str, hint: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from app.argtypes import positive
 from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer
@@ -49,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="live rooms created from one address (default %(default)s)",
     )
     parser.add_argument(
+        "--state",
+        metavar="FILE",
+        type=Path,
+        help="keep rooms in this file across restarts (participants get back in by "
+        "themselves); without it a restart forgets every room",
+    )
+    parser.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -85,4 +93,5 @@ def build_server(args: argparse.Namespace) -> RendezvousServer:
         limits=limits,
         turn=turn,
         trusted_proxies=frozenset(args.trusted_proxy),
+        state_path=args.state,
     )

@@ -8,6 +8,7 @@ import dataclasses
 import gc
 import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from aiortc import RTCPeerConnection
@@ -454,3 +455,38 @@ async def test_a_lone_guest_waits_for_a_restarted_host(server: RendezvousServer)
             await peer.close()
         if restarted is not None:
             await restarted.close()
+
+
+async def test_a_call_through_a_restarted_rendezvous_with_a_state_file_carries_on(
+    tmp_path: Path,
+) -> None:
+    """An outside rendezvous restarted with --state: the room comes back with it, and both
+    participants get back in by themselves (new ids, new links), media both ways."""
+    state = tmp_path / "rooms.json"
+    first = RendezvousServer(host="127.0.0.1", port=0, state_path=state)
+    await first.start()
+    link = room_link(first)
+    host, gus = Peer("Hana"), Peer("Gus")
+    second: RendezvousServer | None = None
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await until(lambda: gus.media.video_frames(host.session.my_id) > 3)
+        old = (host.session.my_id, gus.session.my_id)
+        await first.close()  # writes the state; every connection drops
+        second = RendezvousServer(host="127.0.0.1", port=link.port, state_path=state)
+        await second.start()
+        await until(lambda: (host.session.my_id, gus.session.my_id) != old, limit=15)
+        await until(lambda: host.session.my_id not in old and gus.session.my_id not in old, 15)
+        await until(lambda: gus.media.video_frames(host.session.my_id) > 3, limit=15)
+        await until(lambda: host.media.video_frames(gus.session.my_id) > 3, limit=15)
+        assert host.session.ended is None and gus.session.ended is None
+        assert host.session.owner_token is not None
+        await host.session.end_room()  # its owner token still holds
+        await until(lambda: gus.session.ended == "ended")
+    finally:
+        await gus.close()
+        await host.close()
+        await first.close()
+        if second is not None:
+            await second.close()

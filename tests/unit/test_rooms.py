@@ -205,3 +205,47 @@ def test_token_bucket_ignores_clock_going_backwards(clock: FakeClock) -> None:
     assert bucket.allow()
     clock.now -= 50
     assert not bucket.allow()
+
+
+def test_rooms_and_tombstones_survive_a_snapshot_and_restore(
+    rooms: Rooms, clock: FakeClock, tmp_path: Any
+) -> None:
+    from app.net import roomstate
+
+    live = rooms.create("r1", "team-sync", "mid", 600).room
+    ended = rooms.create("r2", "retro", "small", 600).room
+    rooms.create("r3", "brief", "small", 60)
+    rooms.end("r2", ended.owner_token)
+    before = rooms.revision
+    rooms.extend("r1", live.owner_token, 1)
+    clock.now += 61  # r3 is past its time (not swept yet): not worth keeping
+    path = tmp_path / "rooms.json"
+    assert roomstate.save(rooms, path) and oct(path.stat().st_mode & 0o777) == "0o600"
+
+    again = Rooms(clock=clock)
+    assert roomstate.load(again, path) == 1 and again.revision > 0
+    back = again.get("r1")
+    assert back is not None and (back.hint, back.capacity) == ("team-sync", 8)
+    assert back.expires_at == live.expires_at and back.members == []  # members join again
+    assert again.join("r1", "team-sync").peer_id
+    assert again.extend("r1", live.owner_token, 60).expires_at == live.expires_at + 60
+    assert refusal_code(again.join, "r2", "retro") == "room_ended"  # its tombstone came too
+    assert refusal_code(again.join, "r3", "brief") == "no_such_room"
+    assert rooms.revision > before  # (extend, end, create: each a change to keep)
+
+
+def test_a_damaged_room_state_is_set_aside(clock: FakeClock, tmp_path: Any) -> None:
+    from app.net import roomstate
+
+    path = tmp_path / "rooms.json"
+    for text in (
+        '{"version": 1, "rooms": [["r1", "h", 5, 1e12, "tok"]], "tombstones": []}',
+        '{"version": 1, "rooms": [["r1"]], "tombstones": []}',
+        "[[[",
+        '{"version": 9}',
+    ):
+        path.write_text(text)
+        rooms = Rooms(clock=clock)
+        assert roomstate.load(rooms, path) == 0 and len(rooms) == 0, text
+        assert (tmp_path / "rooms.json.bad").read_text() == text and not path.exists()
+    assert roomstate.load(Rooms(clock=clock), path) == 0  # no file: a first start
