@@ -82,6 +82,14 @@ async def commands() -> AsyncIterator[str]:
         yield command
 
 
+async def answer_status(status: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """Say READY, answer "status" with STATUS <json> (other commands: OK) until "quit"."""
+    say("READY")
+    async for command in commands():
+        say("STATUS " + json.dumps(status()) if command == "status" else f"OK {command}")
+    return status()
+
+
 async def call(mic_id: str, speaker_id: str) -> dict[str, object]:
     aioice.ice.get_host_addresses = lambda *a, **k: ["127.0.0.1"]  # loopback only
     messages: list[str] = []
@@ -172,10 +180,7 @@ async def devices(mic_id: str, speaker_id: str, threaded: bool) -> dict[str, obj
     task = asyncio.get_running_loop().create_task(every_frame(step))
     try:
         await until(lambda: mic_frames >= 5 or io.device("in") is None, 5)
-        say("READY")
-        async for command in commands():
-            say("STATUS " + json.dumps(status()) if command == "status" else f"OK {command}")
-        return status()
+        return await answer_status(status)
     finally:
         task.cancel()
         await asyncio.wait([task])
@@ -222,10 +227,7 @@ async def settings(mic_id: str, speaker_id: str) -> dict[str, object]:
         return {**shown, "mic": dialog.mic.currentData(), "speaker": dialog.speaker.currentData()}
 
     try:
-        say("READY")
-        async for command in commands():
-            say("STATUS " + json.dumps(status()) if command == "status" else f"OK {command}")
-        return status()
+        return await answer_status(status)
     finally:
         dialog.reject()
 
