@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PySide6.QtGui import QImage
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,22 @@ def frame_key(frame: Any) -> object:
     return (pts, frame.width, frame.height) if pts is not None else id(frame)
 
 
-def convert(frame: Any, width: int, height: int, mirror: bool = False) -> Converted:
-    """Scale and convert one av.VideoFrame to RGB32 (runs on the worker thread)."""
+def convert(
+    frame: Any,
+    width: int,
+    height: int,
+    mirror: bool = False,
+    reformatter: VideoReformatter | None = None,
+) -> Converted:
+    """Scale and convert one av.VideoFrame to RGB32 (runs on the worker thread).
+
+    Not ``frame.reformat``: PyAV caches one swscale context *on the frame*, and one frame may be
+    shown by several tiles at once (the same person in two windows, the self-view), each
+    converting on its own thread: two threads in one swscale context crash. Each converter
+    has its own ``reformatter``, whose context is also reused from frame to frame."""
     t0 = time.perf_counter()
-    out = frame.reformat(width=width, height=height, format=RGB32, threads=1)
+    scaler = reformatter if reformatter is not None else VideoReformatter()
+    out: Any = scaler.reformat(frame, width=width, height=height, format=RGB32, threads=1)
     plane = out.planes[0]
     data: Any = plane
     stride = plane.line_size
@@ -89,6 +102,7 @@ class FrameConverter:
     def __init__(self, on_ready: Callable[[], None], mirror: bool = False, name: str = "") -> None:
         self._on_ready = on_ready  # called on the worker thread after each conversion
         self._mirror = mirror
+        self._reformatter = VideoReformatter()  # this worker's own swscale context
         self._name = f"peermeet-frames-{name}" if name else "peermeet-frames"
         self._cond = threading.Condition()
         self._pending: tuple[Any, int, int] | None = None
@@ -138,7 +152,7 @@ class FrameConverter:
                 frame, width, height = self._pending
                 self._pending = None
             try:
-                result = convert(frame, width, height, self._mirror)
+                result = convert(frame, width, height, self._mirror, self._reformatter)
             except Exception:  # a damaged frame must not end the tile's video
                 log.exception("could not convert a video frame for display")
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -17,12 +18,15 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
+from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
@@ -199,6 +203,7 @@ class MainWindow(QMainWindow):
         self._open_call = open_call or self._show_call_window
         self.dialogs: list[QDialog] = []  # kept alive while open
         self.call_window: QWidget | None = None
+        self._switching: asyncio.Future[None] | None = None  # leaving one call for another
         self.start_button = _action(
             "+", "Start meeting", "Get a link to share. This computer hosts it.", accent=True
         )
@@ -279,8 +284,12 @@ class MainWindow(QMainWindow):
     # --- dialogs -----------------------------------------------------------------------------
     def _keep(self, dialog: QDialog) -> None:
         self.dialogs.append(dialog)
-        dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
+        dialog.finished.connect(lambda _: self._forget(dialog))
         dialog.show()
+
+    def _forget(self, dialog: QDialog) -> None:
+        if dialog in self.dialogs:  # (finished can come twice: accept, then close)
+            self.dialogs.remove(dialog)
 
     def open_start(self) -> StartDialog:
         dialog = StartDialog(self.host, self)
@@ -288,12 +297,43 @@ class MainWindow(QMainWindow):
         self._keep(dialog)
         return dialog
 
-    def open_join(self, link: str = "", auto: bool = False, muted: bool = False) -> JoinDialog:
+    def open_join(
+        self, link: str = "", auto: bool = False, muted: bool = False
+    ) -> JoinDialog | None:
+        """The join dialog for ``link``; None when that is the call already open (it comes to
+        the front) or the person would rather stay in the call they are in."""
+        call = self.call_window
+        if link and self.bridge.in_call and call is not None and call.isVisible():
+            if self._same_meeting(link):
+                call.showNormal()
+                call.raise_()
+                call.activateWindow()
+                return None
+            answer = QMessageBox.question(
+                self,
+                "Leave this call?",
+                f"You are in “{self.bridge.room_name}”. Leave it to join the other meeting?",
+            )
+            if answer == QMessageBox.StandardButton.Yes:  # leave first, then join the other
+                self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted))
+            return None
         dialog = JoinDialog(self.bridge, self.settings, self._open_call, link, self, muted=muted)
         self._keep(dialog)
         if auto and link:
             dialog.start_join()
         return dialog
+
+    async def _switch(self, call: QWidget, link: str, auto: bool, muted: bool) -> None:
+        await call.leave()  # type: ignore[attr-defined]  # (CallWindow: leaves, then closes)
+        self.open_join(link, auto, muted)
+
+    def _same_meeting(self, link: str) -> bool:
+        current = self.bridge.link
+        try:
+            wanted = parse_link(link)
+        except PeerMeetError:
+            return False
+        return current is not None and wanted.secret == current.secret
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self)

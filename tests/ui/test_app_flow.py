@@ -84,6 +84,13 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         await asyncio.sleep(0.5)
         assert tile.grab().toImage() != first, "Cleo's video does not move"  # type: ignore[attr-defined]
 
+        # Enter on this meeting in My meetings while in it: the open call comes to the front
+        dialogs = len(window.dialogs)
+        window.meetings.rows[link].enter.click()
+        await asyncio.sleep(0.3)
+        assert window.call_window is call and call.isVisible() and bridge.in_call
+        assert len(window.dialogs) == dialogs  # no second join, no second call window
+
         await until(lambda: ("Cleo", "hi from the cli", False) in call.chat.messages, 10, "chat")
         call.chat.entry.setText("hi from the app")
         QTest.keyClick(call.chat.entry, Qt.Key.Key_Return)

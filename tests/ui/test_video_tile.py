@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
@@ -50,3 +54,33 @@ def test_tile_of_odd_width_converts_to_even_width_and_paints_pixel_for_pixel(
     middle = (slice(100, 360), slice(100, 520))  # clear of the rounded corners and name plate
     assert np.array_equal(shown[middle], expected[middle])
     tile.close_tile()
+
+
+STRESS = """
+import threading
+from app.media.synthetic import SyntheticCamera
+from app.ui.frames import FrameConverter
+frames = [SyntheticCamera(640, 480).render(i, 0) for i in range(20)]
+done = threading.Semaphore(0)
+converters = [FrameConverter(done.release, name=f"t{k}") for k in range(3)]
+for n in range(300):
+    for k, converter in enumerate(converters):  # one picture, three tiles, three sizes
+        converter.submit(frames[n % 20], 320 + 2 * k, 240 + 2 * k)
+    for _ in converters:
+        done.acquire(timeout=5)
+for converter in converters:
+    converter.close()
+print("converted", sum(c.converted for c in converters))
+"""
+
+
+def test_one_picture_shown_by_several_tiles_at_once_converts_safely() -> None:
+    """The same frame in two windows, or the self-view twice: each tile's converter thread
+    scales it at the same time. With PyAV's per-frame swscale context this crashed the app
+    (segfault; a child process here, so the crash is a failure, not the end of the run)."""
+    child = subprocess.run(
+        [sys.executable, "-c", STRESS], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
+    assert int(child.stdout.split()[-1]) > 300
