@@ -30,6 +30,7 @@ from app.meeting.hosting import HostService
 from app.meeting.links import generate_room_name, slugify
 from app.meeting.store import MeetingRecord
 from app.net.rooms import CAPACITY
+from app.ui.elided import ElidedLabel
 from app.ui.meetings_view import TaskSet, copy_text, form_row, named
 
 SIZES = {"small": ("Small", "720p"), "mid": ("Medium", "480p"), "large": ("Large", "360p")}
@@ -132,6 +133,9 @@ class StartDialog(QDialog):
         self.start_button = QPushButton("Start meeting", default=True)
         self.start_button.setProperty("role", "primary")
         self.start_button.clicked.connect(self.start)
+        self.name.returnPressed.connect(self.start)  # Enter starts it, wherever the focus is
+        self.server.returnPressed.connect(self.start)
+        self.server.textChanged.connect(lambda _: self.error.hide())
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self.reject)
         form = QFormLayout()
@@ -168,6 +172,7 @@ class StartDialog(QDialog):
         return page
 
     def _show_slug(self, text: str) -> None:
+        self.error.hide()  # what it said was about what was typed before
         try:
             self.slug.setText(f"In the link as: {slugify(text)}")
         except PeerMeetError:
@@ -210,8 +215,7 @@ class StartDialog(QDialog):
 
     # --- page 2: the link -------------------------------------------------------------------
     def _share_page(self) -> QWidget:
-        self.room_name = named(QLabel(), "RoomName")
-        self.room_name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.room_name = named(ElidedLabel(), "RoomName")  # (up to 48 characters, large)
         self.link = named(QLabel(wordWrap=True), "ShareLink")
         self.link.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.link.setMinimumWidth(LINK_PX)
@@ -271,7 +275,7 @@ class StartDialog(QDialog):
 
     def show_record(self, record: MeetingRecord) -> None:
         self.record = record
-        self.room_name.setText(record.room)
+        self.room_name.say(record.room)
         self.link.setText(record.link)
         ends = time.strftime("%H:%M", time.localtime(record.expires_at))
         hours = max(0.0, record.expires_at - self.host.now()) / 3600

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import qasync
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -205,6 +207,25 @@ def test_my_meetings_asks_before_ending_a_meeting_with_people_and_caps_extend(
         for client in clients:
             run(qloop, client.close(), 5)
         view.close_view()
+
+
+def test_start_dialog_enter_starts_and_an_old_error_goes_when_the_name_changes(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService
+) -> None:
+    dialog = StartDialog(host)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.name.setText("!!!")
+    QTest.keyClick(dialog.name, Qt.Key.Key_Return)
+    run(qloop, until(lambda: dialog.error.isVisible(), what="the error"), 5)
+    assert "letter or digit" in dialog.error.text()
+    dialog.name.setText("Weekly design review")
+    assert not dialog.error.isVisible()  # it was about the old name
+    QTest.keyClick(dialog.name, Qt.Key.Key_Return)
+    run(qloop, until(lambda: dialog.pages.currentIndex() == 1, what="the share page"), 10)
+    assert dialog.room_name.full == "weekly-design-review"
+    dialog.reject()
 
 
 async def fill(link_text: str, n: int) -> list[SignalingClient]:
