@@ -1,6 +1,6 @@
 """Lays out video tiles: an even grid sized for the window's aspect, or a shared screen large with
-the people beside it. Your own picture floats small in a corner once someone else is there: over
-the other's picture in a 1:1 call, in the grid's bottom-right corner with more people.
+the people beside it. In a 1:1 call your own picture floats small in a corner of the other's;
+with more people it is a tile like theirs (never over someone's face).
 
 The grid owns the display timer: each tick, every visible tile looks for a newer frame.
 """
@@ -122,7 +122,9 @@ class VideoGrid(QWidget):
         screens = [t for k, t in self.tiles.items() if k[1] == "screen"]
         people = [t for k, t in self.tiles.items() if k[1] != "screen"]
         me = self.me
-        floating = me is not None and len(people) >= 1 and not screens  # others here: me small
+        # one other person: me small over their picture; more: me a tile like the others
+        # (floating in a corner of the grid, it covered whoever sat there)
+        floating = me is not None and len(people) == 1 and not screens
         if me is not None and not floating:
             people.append(me)
         if screens:
@@ -139,8 +141,8 @@ class VideoGrid(QWidget):
             tile.setVisible(rect.height() > 20)
         if me is not None:
             me.set_framed(floating)
-        if me is not None and floating:  # bottom-right corner: of the other's picture in 1:1
-            corner = rects[0] if len(rects) == 1 else area
+        if me is not None and floating:  # bottom-right corner of the other's picture
+            corner = rects[0]
             w = max(160, min(280, corner.width() // 4))
             h = round(w / ASPECT)
             me.setGeometry(corner.right() - w - 12, corner.bottom() - h - 12, w, h)
