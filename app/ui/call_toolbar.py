@@ -119,6 +119,7 @@ class CallToolbar(QWidget):
         people = "1 person" if count == 1 else f"{count} people"
         clock = f"{minutes}:{seconds:02d}"
         self.info.setToolTip(f"{room} · {people} · {clock}")
+        self.info.setMinimumWidth(0)  # (a QLabel's size hint never goes below its minimum)
         if self.compact:  # the head count and time only: the buttons need the width
             self.info.setText(f"{people}  ·  {clock}")
             self.info.setMinimumWidth(self.info.sizeHint().width())

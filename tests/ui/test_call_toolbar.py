@@ -19,7 +19,9 @@ def test_call_toolbar_cuts_nothing_off_down_to_the_minimum_window_width(
     window.setFixedSize(width, 64)
     qtbot.addWidget(window)
     bar = CallToolbar(window)
-    bar.setGeometry(0, 0, width, 64)
+    bar.setGeometry(0, 0, 1280, 64)  # as a new window: wide at first ...
+    bar.show_info("a-long-meeting-name-42", 2, 1)
+    bar.setGeometry(0, 0, width, 64)  # ... then the size it is given
     window.show()
     qtbot.waitExposed(window)
     bar.show_info("a-long-meeting-name-42", 3, 65)
