@@ -289,7 +289,14 @@ class PeerLink:
 
     def remote_address(self) -> str:
         pair = self._pair()
-        return f"{pair.remote_candidate.host}:{pair.remote_candidate.port}" if pair else ""
+        if pair is None:
+            return ""
+        host = pair.remote_candidate.host
+        return (
+            f"[{host}]:{pair.remote_candidate.port}"
+            if ":" in host
+            else f"{host}:{pair.remote_candidate.port}"
+        )
 
     async def stats(self) -> dict[str, float]:
         """RTT (ms), packets lost and bytes in/out, summed over the media streams."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.meeting.call_ops import PeerStats
 from app.ui import style
+from app.ui.elided import ElidedLabel
 
 log = logging.getLogger(__name__)
 StatsSource = Callable[[str], Awaitable[PeerStats | None]]
@@ -56,7 +57,8 @@ class PeerCard(QFrame):
         super().__init__()
         self.setObjectName("PeerCard")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.name = _label(name, "title")
+        self.name = ElidedLabel(name)  # up to 64 characters: elided, whole in the tooltip
+        self.name.setProperty("role", "title")
         self.state = _label("Waiting…", "dim")
         self.code = _label("—", "safety")
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -132,7 +134,8 @@ class PeerPanel(QWidget):
         hint.setWordWrap(True)
         self.addresses = QCheckBox("Show network addresses")
         self.addresses.toggled.connect(self._show_addresses)
-        self.me = _label("", "dim")
+        self.me = ElidedLabel()
+        self.me.setProperty("role", "dim")
         body = QWidget()
         self._cards = QVBoxLayout(body)
         self._cards.setContentsMargins(0, 0, 4, 0)
@@ -155,7 +158,7 @@ class PeerPanel(QWidget):
 
     # --- participants ----------------------------------------------------------------------------
     def set_me(self, name: str) -> None:
-        self.me.setText(f"You: {name}")
+        self.me.say(f"You: {name}")
 
     def add_peer(self, peer_id: str, name: str) -> None:
         card = self.cards.get(peer_id)
@@ -164,7 +167,7 @@ class PeerPanel(QWidget):
             card.show_address(self.addresses.isChecked())
             self._cards.insertWidget(self._cards.count() - 1, card)
             self._retitle()
-        card.name.setText(name or peer_id)
+        card.name.say(name or peer_id)
 
     def remove_peer(self, peer_id: str) -> None:
         card = self.cards.pop(peer_id, None)

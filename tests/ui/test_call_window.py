@@ -23,6 +23,7 @@ import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
 from app.errors import MediaError
@@ -34,6 +35,7 @@ from app.ui.bridge import Bridge
 from app.ui.call_window import MUTED_HINT, CallWindow
 from app.ui.frames import FrameConverter, convert
 from app.ui.join_dialog import JoinDialog
+from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import grid_rects, grid_shape
 from app.ui.video_tile import VideoTile
 from tests.ui.conftest import run, until
@@ -419,3 +421,26 @@ def test_screen_capture_says_what_to_do_without_a_display(monkeypatch: pytest.Mo
     monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
     with pytest.raises(MediaError, match="Wayland"):
         ScreenCapture().open()
+
+
+def test_people_panel_cards_fit_the_panel_with_long_names(qtbot: QtBot) -> None:
+    async def no_stats(peer_id: str) -> None:
+        return None
+
+    panel = PeerPanel(no_stats)
+    qtbot.addWidget(panel)
+    panel.setFixedWidth(340)  # as in the call window
+    panel.resize(340, 600)
+    long = "Margaret Hamilton-Smythe the Third, Chief Engineer of Everything"
+    panel.set_me(long)
+    panel.add_peer("p1", long)
+    panel.cards["p1"].set_state("connected", False)
+    panel.show()
+    qtbot.waitExposed(panel)
+    card = panel.cards["p1"]
+    qtbot.waitUntil(lambda: card.width() > 0, timeout=2000)
+    viewport = card.parentWidget()
+    assert viewport is not None and card.geometry().right() < viewport.width() + 1
+    state = card.state.mapTo(panel, card.state.rect().topRight())
+    assert card.state.isVisible() and state.x() <= panel.width(), state.x()  # not cut off
+    assert card.name.toolTip() == long and card.name.text().endswith("…")
