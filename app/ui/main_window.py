@@ -39,6 +39,7 @@ from app.ui.start_dialog import StartDialog
 log = logging.getLogger(__name__)
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ICON, CHEVRON = RESOURCES / "peermeet.svg", RESOURCES / "chevron-down.svg"
+MIN_SIZE = (940, 580)
 
 #: The home window and dialogs, on top of the call window's shared look (app.ui.style).
 HOME_QSS = f"""
@@ -264,6 +265,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(actions)
         layout.addLayout(body, 1)
         self.setCentralWidget(root)
+        self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])  # below it, rows and tables get cut
         self.resize(1080, 700)
 
     def show_lan_rooms(self, rooms: list[tuple[str, str]]) -> None:

@@ -389,7 +389,9 @@ def test_main_window_and_links_from_a_second_start(
 ) -> None:
     window = MainWindow(host, bridge, settings, open_call=lambda: None)
     qtbot.addWidget(window)
+    window.resize(300, 200)  # no smaller than the size where nothing is cut
     window.show()
+    assert (window.width(), window.height()) >= (900, 560)
     assert window.meetings.empty.isVisible() and window.lan_empty.isVisible()
     assert not window.lan_list.isVisible()
     window.show_lan_rooms([("team-sync", "peermeet://10.0.0.2:8765/team-sync#k=x")])
