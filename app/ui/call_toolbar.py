@@ -21,7 +21,8 @@ def _tool(text: str, tip: str, checkable: bool = False, role: str = "tool") -> Q
     button.setToolTip(tip)
     button.setCheckable(checkable)
     button.setCursor(Qt.CursorShape.PointingHandCursor)
-    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    # Tab reaches it (Space presses it); a click does not take the focus from the chat entry
+    button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
     return button
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -35,3 +36,10 @@ def test_call_toolbar_cuts_nothing_off_down_to_the_minimum_window_width(
     for widget in (bar.info, *bar._tools(), bar.leave_button):
         assert widget.width() >= widget.sizeHint().width(), (widget, widget.text())
     assert "a-long-meeting-name-42" in bar.info.toolTip()
+
+
+def test_call_toolbar_is_reachable_with_tab_but_clicks_keep_the_focus(qtbot: QtBot) -> None:
+    bar = CallToolbar()
+    qtbot.addWidget(bar)
+    for button in (*bar._tools(), bar.leave_button):
+        assert button.focusPolicy() == Qt.FocusPolicy.TabFocus, button.text()
