@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import html
+import re
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
 
 from app.ui import style
 
 MAX_LEN = 2000  # characters per message; longer input is cut
+
+
+#: web addresses in a message become links (what is around them stays plain text)
+_WEB = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
+
+
+def linkify(text: str) -> str:
+    """``text`` as HTML: escaped, with its http(s) addresses as links."""
+    out, at = [], 0
+    for found in _WEB.finditer(text):
+        url = found.group(0)
+        out += [html.escape(text[at : found.start()]), f'<a href="{html.escape(url)}"']
+        out.append(f' style="color:{style.ACCENT}">{html.escape(url)}</a>')
+        at = found.end()
+    return "".join(out) + html.escape(text[at:])
+
+
+def _open_web_link(url: QUrl) -> None:
+    if url.scheme().lower() in ("http", "https"):
+        QDesktopServices.openUrl(url)
 
 
 class ChatPanel(QWidget):
@@ -28,7 +50,8 @@ class ChatPanel(QWidget):
         hint.setWordWrap(True)
         self.view = QTextBrowser()
         self.view.setOpenExternalLinks(False)
-        self.view.setOpenLinks(False)
+        self.view.setOpenLinks(False)  # web links go to the browser (below), nothing else
+        self.view.anchorClicked.connect(_open_web_link)
         self.view.document().setDocumentMargin(2)
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Message everyone  (Enter to send)")
@@ -46,7 +69,7 @@ class ChatPanel(QWidget):
     def add_message(self, name: str, text: str, mine: bool = False) -> None:
         self.messages.append((name, text, mine))
         who = "You" if mine else name
-        body = html.escape(text).replace("\n", "<br>")
+        body = linkify(text).replace("\n", "<br>")
         colour = style.ACCENT if mine else style.SPEAKING
         head = ""
         if self._last_sender != (name, mine):  # group consecutive messages from one person

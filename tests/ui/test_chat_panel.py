@@ -1,0 +1,27 @@
+"""The chat panel: web addresses become links that open in the browser, nothing else does."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from pytestqt.qtbot import QtBot
+
+from app.ui.chat_panel import ChatPanel, linkify
+
+
+def test_chat_links_web_addresses_and_only_those(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html = linkify("notes: https://example.org/doc?id=1&x=2. <b>bold</b> javascript:alert(1)")
+    assert '<a href="https://example.org/doc?id=1&amp;x=2"' in html  # the full stop stays out
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and 'href="javascript' not in html
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.add_message("Ada", "slides: https://example.org/s")
+    assert "https://example.org/s" in panel.view.toHtml()
+    panel.view.anchorClicked.emit(QUrl("https://example.org/s"))
+    panel.view.anchorClicked.emit(QUrl("file:///etc/passwd"))  # (a crafted anchor): ignored
+    assert opened == ["https://example.org/s"]
