@@ -167,6 +167,7 @@ class MediaPreview(QWidget):
         self.name = settings.load().display_name
         self.mic_on = self.cam_on = True  # how the person will join (shown on the self-view)
         self.feed: VideoFeed | None = None
+        self._no_camera = False  # the preview shows the test pattern
         self.tile: VideoTile | None = None
         self.box = named(QWidget(), "PreviewBox")
         self.box.setFixedSize(*PREVIEW_SIZE)
@@ -206,6 +207,7 @@ class MediaPreview(QWidget):
             self.tile.set_media(mic, cam)
         if self.feed is not None:
             self.feed.set_enabled(cam)
+            self._camera_note(self._what_they_see())
 
     def start(self) -> None:
         """Open the camera and microphone chosen in Settings. Does nothing if already running."""
@@ -239,8 +241,8 @@ class MediaPreview(QWidget):
             return
         self.feed = feed
         feed.set_enabled(self.cam_on)
-        no_camera = isinstance(source, SyntheticCamera)
-        self._camera_note("No camera found: the others see a test pattern." if no_camera else "")
+        self._no_camera = isinstance(source, SyntheticCamera)
+        self._camera_note(self._what_they_see())
         self.tile = VideoTile(self.name, lambda: feed.latest, mirror=True, parent=self.box)
         self.tile.caption = "you"
         self.tile.set_media(self.mic_on, self.cam_on)
@@ -248,6 +250,11 @@ class MediaPreview(QWidget):
         self._box_layout.addWidget(self.tile)
         self.tile.show()
         self._timer.start()
+
+    def _what_they_see(self) -> str:
+        if not self.cam_on:
+            return "Video off: the others see your initials."
+        return "No camera found: the others see a test pattern." if self._no_camera else ""
 
     def _camera_note(self, text: str) -> None:
         self.camera_note.setVisible(bool(text))

@@ -73,6 +73,7 @@ QPushButton[role="flat"] {{ background: transparent; border: none; padding: 2px 
 QLineEdit {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius: 8px;
     padding: 8px 10px; selection-background-color: {ACCENT}; }}
 QLineEdit:focus {{ border-color: {ACCENT}; }}
+QLineEdit:disabled {{ color: {TEXT_DIM}; background: {SURFACE}; }}
 QPushButton[role="tool"]:focus, QPushButton[role="leave"]:focus {{ border: 2px solid {ACCENT}; }}
 QTextBrowser, QScrollArea {{ background: transparent; border: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}

@@ -55,6 +55,10 @@ def test_preview_shows_frames_and_stop_releases(
 
     run(qloop, scenario(), 20)
     assert "No camera" in preview.camera_note.text() and preview.camera_note.isVisible()
+    preview.set_media(mic=True, cam=False)  # "Camera" unticked: what the others will see
+    assert preview.camera_note.full == "Video off: the others see your initials."
+    preview.set_media(mic=True, cam=True)
+    assert "test pattern" in preview.camera_note.full
     assert tile.name == "Ada" and tile.caption == "you"
     preview.set_name("Grace")
     assert tile.name == "Grace"
