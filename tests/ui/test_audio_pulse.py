@@ -227,10 +227,10 @@ def test_missing_devices_at_start_use_the_defaults(
     child.expect("READY", timeout=20)
     status = child.quit()
     assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers"
-    assert status["messages"] == [
+    assert status["messages"][:2] == [
         "Microphone 'gone_mic' is not available; using 'builtin_mic' instead.",
         "Speaker 'gone_speaker' is not available; using 'speakers' instead.",
-    ]
+    ]  # (a loaded machine may add a watchdog restart: no sound for a second)
 
 
 def test_no_devices_then_plugged_in(
