@@ -77,6 +77,11 @@ class PeerMediaChanged(Event):
 
 
 @dataclass(frozen=True)
+class Rejoined(Event):
+    """Back in the room after losing the rendezvous (links are being made afresh)."""
+
+
+@dataclass(frozen=True)
 class RendezvousLost(Event):
     """Signaling is gone; calls already connected keep their media."""
 

@@ -145,6 +145,8 @@ class Reporter:
                 row = self.seen.setdefault(peer_id, {})
                 row["video_frames_at_rendezvous_lost"] = media.video_frames(peer_id)
             self.say(f"note: {event.detail}")
+        elif isinstance(event, ev.Rejoined):
+            self.say("note: back in touch with the meeting")
         elif isinstance(event, ev.Notice):
             self.say(f"note: {event.text}")
         elif isinstance(event, ev.SessionEnded) and self.in_room:  # (a refusal is said apart)

@@ -60,3 +60,13 @@ def with_turn(config: EngineConfig, client: SignalingClient | None) -> EngineCon
             "--turn-secret)."
         )
     return merged
+
+
+def silent_helpers_notice(silent: list[str], waited_s: float) -> str:
+    """What to say when STUN/TURN servers kept a connection waiting ("" if none did)."""
+    if not silent:
+        return ""
+    return (
+        f"The connection helper {', '.join(silent)} did not answer, so connecting waited "
+        f"{waited_s:.0f} s for it. Check its address, or remove it (Settings, Connection helpers)."
+    )

@@ -9,23 +9,23 @@ what each peer is known to be doing, are kept by a Roster (app.meeting.roster).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 from app.config import EngineConfig
-from app.errors import PeerMeetError, SealError
+from app.errors import PeerMeetError, SealError, refusal
 from app.meeting import events as ev
 from app.meeting import rejoin
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
-from app.meeting.netconfig import with_turn
+from app.meeting.netconfig import silent_helpers_notice, with_turn
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import PeerLink
+from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 from app.net.text import MAX_CHAT_CHARS
@@ -33,6 +33,9 @@ from app.net.text import MAX_CHAT_CHARS
 log = logging.getLogger(__name__)
 LOST_S = 10.0  # without the rendezvous, a link that brought no media for this long is dropped
 CONNECT_RETRY_S = 5.0  # one try to reach the rendezvous again
+#: rendezvous errors not worth a notice: a relay to someone who just left; our idle timeout
+#: after sleeping (the rejoin follows)
+QUIET_ERRORS = ("not_joined", "idle")
 Listener = Callable[[ev.Event], None]
 
 
@@ -45,6 +48,7 @@ class Session:
         clock: Callable[[], float] = time.monotonic,
         connect: Callable[[str, float], Awaitable[SignalingClient]] = SignalingClient.connect,
         watch_interval: float = 1.0,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.media = media
@@ -65,6 +69,8 @@ class Session:
         self._signaling_ok = False
         self._told_silent = False  # about a STUN/TURN server that did not answer
         self._link: Link | None = None  # the room's link, once entered
+        self._created: str | None = None  # the size, if we created the room
+        self._wall = wall  # unix time, for the room's expiry
         self._room_over = False  # the rendezvous said the room ended
         self._alone_since: float | None = None  # without the rendezvous, nobody connected
 
@@ -119,6 +125,7 @@ class Session:
     async def _enter(self, link: Link, create: tuple[str, int] | None) -> None:
         self._roster.started = self._clock()
         self._link = link
+        self._created = create[0] if create is not None else None
         where = f"{link.host}:{link.port}"
         self._emit(ev.Progress(1, f"reaching the rendezvous at {where} …"))
         client = await self._connect(link.rendezvous_url, self.config.connect_timeout_s)
@@ -161,26 +168,50 @@ class Session:
 
     async def _rejoin(self) -> None:
         """Back into the room after losing the rendezvous (see app.meeting.rejoin)."""
-        assert self._link is not None
+        link = self._link
+        assert link is not None
         if self._client is not None:
             await self._client.close()  # (its connection is gone: this frees what is left)
-        for attempt in itertools.count():  # (alone for too long, the watch ends the call)
-            await asyncio.sleep(rejoin.delay(attempt))
-            try:
-                client = await self._connect(self._link.rendezvous_url, CONNECT_RETRY_S)
-                joined = await self._take_seat(client, self._link)
-            except PeerMeetError as exc:
-                log.info("rejoin attempt %d: %s", attempt + 1, exc)
-                if (reason := rejoin.verdict(exc)) is not None:
-                    self._tasks.spawn(self.leave(reason))
-                    return
-                continue
-            break
-        for peer_id in list(self.peers):  # they know us by our old id no more: start afresh
-            await self._tasks.serial(peer_id, self._roster.drop(peer_id, "reconnecting"))
+
+        async def connect() -> SignalingClient:
+            return await self._connect(link.rendezvous_url, CONNECT_RETRY_S)
+
+        async def seat(client: SignalingClient, create: bool) -> p.Joined:
+            again = None
+            if create and self._created is not None:  # the rendezvous lost it: open it again
+                left = int(self.expires_at - self._wall())
+                if left < MIN_LIFETIME_S:
+                    await client.close()
+                    raise refusal("room_expired")
+                again = (self._created, min(left, MAX_LIFETIME_S))
+            return await self._take_seat(client, link, again)
+
+        say = self._emit_notice
+        outcome = await rejoin.get_back_in(connect, seat, say, owner=self._created is not None)
+        if isinstance(outcome, str):
+            self._tasks.spawn(self.leave(outcome))
+            return
+        await self._rejoined(*outcome)
+
+    async def _rejoined(self, client: SignalingClient, joined: p.Joined) -> None:
+        """Those still in the room keep their ids: only the links are made afresh (their
+        tiles stay, "reconnecting"); those who left meanwhile are said to have left."""
+        now, here = self._clock(), set(joined.peers)
+        self._roster.started = now
+        for peer_id in list(self.peers):
+            if peer_id in here:
+                self.peers[peer_id].since = now
+                drop = self._roster.drop(peer_id, "reconnecting", announce=False)
+                await self._tasks.serial(peer_id, drop)
+                self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
+            else:
+                await self._tasks.serial(peer_id, self._roster.drop(peer_id, "left"))
         self._alone_since = None
-        self._emit(ev.Notice("Back in touch with the meeting."))
         self._seated(client, joined)
+        self._emit(ev.Rejoined())
+
+    def _emit_notice(self, text: str) -> None:
+        self._emit(ev.Notice(text))
 
     def _peer_arrived(self, peer_id: str, now: float | None = None) -> None:
         """``now``: a peer who came after us, whose connect and first-frame times count from
@@ -203,16 +234,10 @@ class Session:
 
     def _check_helpers(self, link: PeerLink) -> None:
         """Say once per call if a STUN/TURN server kept a connection waiting."""
-        silent = link.silent_helpers()
-        if silent and not self._told_silent:
+        text = silent_helpers_notice(link.silent_helpers(), link.gather_s)
+        if text and not self._told_silent:
             self._told_silent = True
-            self._emit(
-                ev.Notice(
-                    f"The connection helper {', '.join(silent)} did not answer, so connecting "
-                    f"waited {link.gather_s:.0f} s for it. Check its address, or remove it "
-                    "(Settings, Connection helpers)."
-                )
-            )
+            self._emit(ev.Notice(text))
 
     # --- signaling ---------------------------------------------------------------------------
     async def _signal_loop(self, client: SignalingClient) -> None:
@@ -225,8 +250,8 @@ class Session:
         if self.ended is None and not self._room_over:
             self._emit(
                 ev.RendezvousLost(
-                    "Lost touch with the meeting host; trying to get back in "
-                    "(those connected stay connected)."
+                    "Lost touch with the meeting; getting back in… (the people you are "
+                    "connected to stay connected)"
                 )
             )
             self._tasks.spawn(self._rejoin())
@@ -244,15 +269,18 @@ class Session:
         elif isinstance(msg, p.Extended):
             self.expires_at = msg.expires_at
             self._emit(ev.RoomInfo(msg.expires_at, 0))
-        elif isinstance(msg, p.Error):
+        elif isinstance(msg, p.Error) and msg.code not in QUIET_ERRORS:
             self._emit(ev.Notice(f"rendezvous: {msg.message}"))
+        elif isinstance(msg, p.Error):
+            log.info("rendezvous: %s", msg.message)
 
     def _why_gone(self, msg: p.PeerLeft) -> str:
         """A peer that leaves says goodbye over the data channel first (and is dropped then);
         one still connected when the rendezvous reports it gone quit without a word: its app
         was killed, or its computer went offline or to sleep."""
         info = self.peers.get(msg.peer_id)
-        return "connection lost" if info is not None and info.state == "connected" else "left"
+        never_connected = info is None or info.connect_ms is None  # (no channel to say bye on)
+        return "left" if never_connected else "connection lost"
 
     def _relayed(self, sender: str, blob: str) -> None:
         assert self._sealer is not None
@@ -298,9 +326,12 @@ class Session:
         await link.accept_answer(answer.sdp)
 
     async def _relay(self, peer_id: str, msg: p.Message) -> None:
-        if self._client is None or self._sealer is None:
-            return
-        await self._client.relay(peer_id, self._sealer.seal(peer_id, msg))
+        if self._client is None or self._sealer is None or not self._signaling_ok:
+            return  # (lost the rendezvous: the rejoin makes every link afresh anyway)
+        try:
+            await self._client.relay(peer_id, self._sealer.seal(peer_id, msg))
+        except PeerMeetError as exc:  # it closed under us: the same
+            log.info("could not relay to %s: %s", peer_id, exc)
 
     # --- recovery ----------------------------------------------------------------------------
     async def _watch(self) -> None:
@@ -328,7 +359,9 @@ class Session:
                 self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
         now = self._clock()
         self._alone_since = None if self._links else (self._alone_since or now)
-        if self.ended is None and rejoin.give_up(self._alone_since, now):
+        if self.ended is None and self.expires_at and self._wall() >= self.expires_at:
+            self._tasks.spawn(self.leave("expired"))  # (no rendezvous to say so)
+        elif self.ended is None and rejoin.give_up(self._alone_since, now):
             self._tasks.spawn(self.leave("disconnected"))
 
     async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:

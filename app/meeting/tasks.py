@@ -20,16 +20,20 @@ class TaskOwner:
         self._on_error = on_error
         self.closed = False
 
-    def spawn(self, work: Work) -> None:
+    def spawn(self, work: Work, *inner: Work) -> None:
+        """Run ``work`` in a task of ours. ``inner``: coroutines ``work`` awaits, closed with it
+        if the task is cancelled before it ran them (no "never awaited" warnings at close)."""
         if self.closed:
-            work.close()
+            for coro in (work, *inner):
+                coro.close()
             return
         task = asyncio.get_running_loop().create_task(self._guard(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda done: _close_if_cancelled(done, (work, *inner)))
 
     def for_peer(self, key: str, work: Work) -> None:
-        self.spawn(self.serial(key, work))
+        self.spawn(self.serial(key, work), work)
 
     async def serial(self, key: str, work: Work) -> None:
         """Run ``work`` now, in turn with the work of ``key`` (awaited by the caller)."""
@@ -59,3 +63,9 @@ class TaskOwner:
 
     def __len__(self) -> int:
         return len(self._tasks)
+
+
+def _close_if_cancelled(task: asyncio.Task[None], coros: tuple[Work, ...]) -> None:
+    if task.cancelled():
+        for coro in coros:
+            coro.close()  # (a no-op for one that ran to its end)

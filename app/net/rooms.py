@@ -174,9 +174,14 @@ class Rooms:
             if not isinstance(capacity, int) or capacity not in CAPACITY.values() or not token:
                 raise ValueError(f"room {room_id[:6]}… has a bad size or owner token")
             _check_names(room_id, hint)
-            if _number(expires_at) > now and room_id not in self._rooms:
+            if room_id in self._rooms or room_id in self._tombstones:
+                continue
+            if _number(expires_at) > now:
                 self._add(Room(room_id, hint, capacity, _number(expires_at), token))
                 restored += 1
+            else:  # it ran out while the server was down: say "expired", not "no such room"
+                until = _number(expires_at) + self._tombstone_s
+                self._tombstones[room_id] = ("room_expired", until)
         return restored
 
     # --- internals ---------------------------------------------------------------------------

@@ -62,6 +62,8 @@ class Bridge(QObject):
     chatReceived = Signal(str, str, str)  # peer_id, name, text
     notice = Signal(str)
     roomInfo = Signal(float, int)  # expires_at (unix), capacity
+    #: lost the rendezvous, getting back in (what to say); "" once back in the room
+    reconnecting = Signal(str)
     ended = Signal(str)  # reason
     screenShared = Signal(bool)  # our screen share started (True) or stopped (False)
 
@@ -345,7 +347,9 @@ class Bridge(QObject):
         elif isinstance(e, ev.RoomInfo):
             self.roomInfo.emit(e.expires_at, e.capacity)
         elif isinstance(e, ev.RendezvousLost):
-            self.notice.emit(e.detail)
+            self.reconnecting.emit(e.detail)
+        elif isinstance(e, ev.Rejoined):
+            self.reconnecting.emit("")
         elif isinstance(e, ev.Notice):
             self.notice.emit(e.text)
         elif isinstance(e, ev.SessionEnded):

@@ -118,6 +118,7 @@ class CallWindow(QWidget):
             (b.peerMedia, peers.media),
             (b.chatReceived, self._on_chat),
             (b.notice, lambda text: self.banner.show_message(text)),
+            (b.reconnecting, self._on_reconnecting),
             (b.ended, self._on_ended),
             (b.screenShared, self._on_screen_shared),
         ]
@@ -133,6 +134,13 @@ class CallWindow(QWidget):
         self.people.set_me(self.bridge.display_name)
         self._show_my_media()
         self._tick_clock()
+
+    def _on_reconnecting(self, text: str) -> None:
+        """Say it for as long as it lasts (the call goes on with those still connected)."""
+        if text:
+            self.banner.show_message(text, seconds=0)
+        else:
+            self.banner.show_message("Back in touch with the meeting.", seconds=6)
 
     def _on_chat(self, peer_id: str, name: str, text: str) -> None:
         self.chat.add_message(name, text)

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import gc
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from app.meeting.links import Link, new_secret
 from app.meeting.session import Session
 from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
-from app.net.seal import b64d
+from app.net.seal import RoomKeys, b64d
 from app.net.signaling import SignalingClient
 
 pytestmark = pytest.mark.usefixtures("loopback")
@@ -425,9 +426,10 @@ async def test_a_guest_that_lost_the_rendezvous_gets_back_into_the_call(
         frames = guest.media.video_frames(hid)
         await until(lambda: guest.media.video_frames(hid) > frames + 3)
         assert guest.session.ended is None and host.session.ended is None
-        assert any("Back in touch" in e.text for e in guest.of(ev.Notice))  # type: ignore[attr-defined]
+        assert guest.of(ev.Rejoined) and not guest.of(ev.PeerLeft)  # the host never left
         assert set(host.session.peers) == {new}  # the old id is gone, not a ghost tile
         assert set(guest.session.peers) == {hid}
+        assert guest.session.peers[hid].name == "Hana"  # what was known of it is kept
 
 
 async def test_a_lone_guest_waits_for_a_restarted_host(server: RendezvousServer) -> None:
@@ -490,3 +492,47 @@ async def test_a_call_through_a_restarted_rendezvous_with_a_state_file_carries_o
         await first.close()
         if second is not None:
             await second.close()
+
+
+async def test_rejoining_is_quiet_and_never_ended_by_a_namesake_room(
+    server: RendezvousServer,
+) -> None:
+    """A rendezvous that lost our room (restarted without --state) while another room of the
+    same name (another secret) is open answers "wrong secret": that ends nobody's call; the
+    room's creator opens it again. Relays to the dead connection meanwhile make no notices."""
+    async with two_in_a_room(server) as (link, host, guest):
+        hid = host.session.my_id
+        await until(lambda: guest.media.video_frames(hid) > 3)
+        namesake = await SignalingClient.connect(link.rendezvous_url, 3.0)
+        try:
+            other = Link(link.host, link.port, link.room, new_secret())
+            await namesake.create(
+                RoomKeys.from_secret(other.secret).room_id, link.room, "small", 600
+            )
+            room_id = RoomKeys.from_secret(link.secret).room_id
+            server.rooms._bury(server.rooms.get(room_id), "gone")  # type: ignore[arg-type]
+            server.rooms._tombstones.pop(room_id)  # as after a restart without --state
+            assert guest.session._client is not None and host.session._client is not None
+            await guest.session._client.close()
+            await host.session._client.close()
+            # answered "wrong secret", the host (it created the room) opens it again, the guest
+            # keeps trying, and both are back in, with media both ways
+            await until(lambda: host.session._signaling_ok and guest.session._signaling_ok, 15)
+            await until(lambda: guest.media.video_frames(host.session.my_id) > 3, 15)
+            await until(lambda: host.media.video_frames(guest.session.my_id) > 3, 15)
+            assert guest.session.ended is None and host.session.ended is None
+            notes = [e.text for e in guest.of(ev.Notice) + host.of(ev.Notice)]  # type: ignore[attr-defined]
+            assert not [n for n in notes if "closed" in n or "rendezvous:" in n], notes
+        finally:
+            await namesake.close()
+
+
+async def test_a_room_whose_time_runs_out_while_the_rendezvous_is_gone_ends_the_call(
+    server: RendezvousServer,
+) -> None:
+    async with two_in_a_room(server) as (_link, host, guest):
+        await until(lambda: guest.media.video_frames(host.session.my_id) > 3)
+        await server.close()  # nobody left to say "expired"
+        await until(lambda: not guest.session._signaling_ok)
+        guest.session.expires_at = time.time() - 1  # its time ran out meanwhile
+        await until(lambda: guest.session.ended == "expired", limit=5)

@@ -189,7 +189,7 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         host.terminate()
         await until(lambda: tile_named(window, "Hana") is None, what="host tile removed")
         await until(
-            lambda: window.banner.isVisible() and "get back in" in window.banner.text.text(),
+            lambda: window.banner.isVisible() and "getting back in" in window.banner.text.text(),
             what="notice banner",
         )
 
