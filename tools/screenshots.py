@@ -37,8 +37,10 @@ from app.ui.settings_dialog import SettingsDialog  # noqa: E402
 
 
 async def settle(seconds: float = 0.3) -> None:
+    """Let the window lay itself out and paint: the Qt loop runs while we sleep. (Not
+    ``processEvents`` here: inside a task it runs other tasks' wake-ups re-entrantly, asyncio
+    drops them, and closing then waits for tasks that never wake: the tool hung now and then.)"""
     await asyncio.sleep(seconds)
-    QApplication.processEvents()
 
 
 async def until(check: Callable[[], object], seconds: float = 10.0) -> None:
