@@ -152,20 +152,19 @@ class Roster:
         info = self.peers[link.peer_id]
         info.state = state
         self._emit(ev.ConnectionChanged(link.peer_id, state))
-        if state == "connected" and info.connect_ms is None:
-            info.connect_ms = self._ms_since(info)
-            info.path, info.safety_code = link.path(), link.safety_code
-            self._emit(
-                ev.Progress(
-                    4, f"secure handshake with {info.name} (safety code {info.safety_code})"
+        if state != "connected":
+            return
+        first, code = info.connect_ms is None, link.safety_code
+        if first or code != info.safety_code:  # (a rebuilt link has a safety code of its own)
+            info.connect_ms = self._ms_since(info) if first else info.connect_ms
+            info.path, info.safety_code = link.path(), code
+            if first:
+                self._emit(
+                    ev.Progress(4, f"secure handshake with {info.name} (safety code {code})")
                 )
-            )
-            self._emit(
-                ev.PeerConnected(
-                    link.peer_id, info.name, info.path, info.safety_code, info.connect_ms
-                )
-            )
-        elif state == "connected" and info.reconnecting:
+            assert info.connect_ms is not None
+            self._emit(ev.PeerConnected(link.peer_id, info.name, info.path, code, info.connect_ms))
+        if not first and info.reconnecting:
             info.reconnecting = False
             self._emit(ev.Notice(f"{info.name} reconnected"))
 

@@ -199,8 +199,9 @@ class Session:
         now, here = self._clock(), set(joined.peers)
         self._roster.started = now
         for peer_id in list(self.peers):
-            if peer_id in here:
-                self.peers[peer_id].since = now
+            if peer_id in here:  # a new link: "connected" again, with its own safety code
+                info = self.peers[peer_id]
+                info.since, info.connect_ms = now, None
                 drop = self._roster.drop(peer_id, "reconnecting", announce=False)
                 await self._tasks.serial(peer_id, drop)
                 self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))

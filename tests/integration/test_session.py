@@ -205,6 +205,10 @@ async def test_dead_media_path_is_rebuilt(server: RendezvousServer) -> None:
         assert "reconnecting" in states
         assert host.of(ev.PeerLeft) == [] and guest.of(ev.PeerLeft) == []
         assert any("reconnected" in e.text for e in guest.of(ev.Notice) + host.of(ev.Notice))
+        # the rebuilt connection has a safety code of its own: both sides show the new one
+        await until(lambda: len(host.of(ev.PeerConnected)) == len(guest.of(ev.PeerConnected)) == 2)
+        codes = [x.of(ev.PeerConnected)[-1].safety_code for x in (host, guest)]  # type: ignore[attr-defined]
+        assert codes[0] == codes[1] != host.of(ev.PeerConnected)[0].safety_code  # type: ignore[attr-defined]
 
 
 async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
@@ -430,6 +434,12 @@ async def test_a_guest_that_lost_the_rendezvous_gets_back_into_the_call(
         assert set(host.session.peers) == {new}  # the old id is gone, not a ghost tile
         assert set(guest.session.peers) == {hid}
         assert guest.session.peers[hid].name == "Hana"  # what was known of it is kept
+        # a new connection, a new safety code: both sides show the new one
+        await until(lambda: len(guest.of(ev.PeerConnected)) == 2)
+        await until(lambda: any(e.peer_id == new for e in host.of(ev.PeerConnected)))  # type: ignore[attr-defined]
+        mine = guest.of(ev.PeerConnected)[-1].safety_code  # type: ignore[attr-defined]
+        theirs = [e.safety_code for e in host.of(ev.PeerConnected) if e.peer_id == new]  # type: ignore[attr-defined]
+        assert theirs == [mine] and mine != guest.of(ev.PeerConnected)[0].safety_code  # type: ignore[attr-defined]
 
 
 async def test_a_lone_guest_waits_for_a_restarted_host(server: RendezvousServer) -> None:
