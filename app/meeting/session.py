@@ -339,6 +339,8 @@ class Session:
         """Once a second: rebuild connections that died or stalled (aiortc has no ICE restart)."""
         while True:
             await asyncio.sleep(self._watch_interval)
+            if self.ended is not None:  # leaving: the links closing now are not to be rebuilt
+                return
             due = self._roster.needing_rebuild()
             if not self._signaling_ok:  # cannot renegotiate without the rendezvous
                 self._drop_the_lost(due)
@@ -370,7 +372,7 @@ class Session:
         (a rebuild the peer asked for may have replaced it meanwhile: a second offer would cross
         the first one's answer, which would then be applied to the wrong connection)."""
         link = self._links.get(peer_id)
-        if peer_id not in self.peers or (dead is not None and link is not dead):
+        if peer_id not in self.peers or (dead is not None and link is not dead) or self.ended:
             return
         if not self._signaling_ok:  # (a request read after the rendezvous was lost)
             return

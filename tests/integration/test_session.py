@@ -546,3 +546,33 @@ async def test_a_room_whose_time_runs_out_while_the_rendezvous_is_gone_ends_the_
         await until(lambda: not guest.session._signaling_ok)
         guest.session.expires_at = time.time() - 1  # its time ran out meanwhile
         await until(lambda: guest.session.ended == "expired", limit=5)
+
+
+async def test_a_guest_that_leaves_does_not_rebuild_the_links_it_is_closing(
+    server: RendezvousServer,
+) -> None:
+    """Leaving closes every link, and the other side closes its end on our goodbye: the
+    watchdog, still running for a moment, must not take that for a failure and reconnect
+    (the host then showed the leaver joining again, and leaving with "connection lost")."""
+    link = room_link(server)
+    host = Peer("Hana")
+    try:
+        await host.session.create(link, "small", 3600)
+        for round_ in range(3):
+            gus = Peer("Gus")
+            gus.session._watch_interval = 0.005  # looks at the links all through the leave
+            await gus.session.join(link)
+            gid = gus.session.my_id
+            await until(lambda: host.media.video_frames(gid) > 3)  # noqa: B023
+            await gus.close()
+            await until(lambda: gid not in host.session.peers)  # noqa: B023
+            await asyncio.sleep(0.5)
+            left = [e for e in host.of(ev.PeerLeft) if e.peer_id == gid]  # type: ignore[attr-defined]
+            connected = [e for e in host.of(ev.PeerConnected) if e.peer_id == gid]  # type: ignore[attr-defined]
+            assert [e.reason for e in left] == ["left"] and len(connected) == 1, round_  # type: ignore[attr-defined]
+            assert not gus.of(ev.ConnectionChanged) or all(
+                e.state != "reconnecting"
+                for e in gus.of(ev.ConnectionChanged)  # type: ignore[attr-defined]
+            )
+    finally:
+        await host.close()
