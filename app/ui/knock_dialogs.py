@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.errors import PeerMeetError
 from app.net.knockdesk import KnockRequest
 from app.net.pins import PinCheck
+from app.ui import style
 
 T = TypeVar("T")
 OnCode = Callable[[str, int], None]
@@ -142,7 +143,7 @@ class GuestWaitDialog(QDialog):
         self.hint.setText(
             f"The host sees a code too: it must be the same. They have {timeout_s} s to answer."
         )
-        self._fit()
+        style.grow_to_fit(self, wider=True)
 
     def fail(self, text: str) -> None:
         """Say why it did not work; the button now just closes."""
@@ -150,15 +151,7 @@ class GuestWaitDialog(QDialog):
         self.status.setText(text)
         self.hint.setText("")
         self.button.setText("Close")
-        self._fit()
-
-    def _fit(self) -> None:
-        """Grow to show the new text whole (wrapped lines need more height)."""
-        layout = self.layout()
-        if layout is not None:
-            layout.activate()
-        hint = self.sizeHint()
-        self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
+        style.grow_to_fit(self, wider=True)  # (wrapped lines need more height)
 
     def reject(self) -> None:
         callback, self._on_cancel = self._on_cancel, None

@@ -25,6 +25,7 @@ from app.config import IceServer
 from app.errors import StorageError
 from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
+from app.ui import style
 from app.ui.audio_io import QtAudioIO
 from app.ui.meetings_view import form_row, named
 from app.ui.preview import MicMeter
@@ -191,10 +192,7 @@ class SettingsDialog(QDialog):
         """Show what is wrong, growing the dialog for it (instead of squeezing the form)."""
         self.error.setText(text)
         self.error.show()
-        layout = self.layout()
-        if layout is not None:
-            layout.activate()
-        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+        style.grow_to_fit(self)
 
     def _remove_server(self) -> None:
         for item in self.servers.selectedItems():

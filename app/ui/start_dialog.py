@@ -30,6 +30,7 @@ from app.meeting.hosting import HostService
 from app.meeting.links import generate_room_name, slugify
 from app.meeting.store import MeetingRecord
 from app.net.rooms import CAPACITY
+from app.ui import style
 from app.ui.elided import ElidedLabel
 from app.ui.meetings_view import TaskSet, copy_text, form_row, named
 
@@ -211,7 +212,7 @@ class StartDialog(QDialog):
     def _fail(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
-        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+        style.grow_to_fit(self)
 
     # --- page 2: the link -------------------------------------------------------------------
     def _share_page(self) -> QWidget:

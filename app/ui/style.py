@@ -90,6 +90,17 @@ def apply(app: QApplication) -> None:
     app.setStyleSheet(QSS)
 
 
+def grow_to_fit(window: QWidget, *, wider: bool = False) -> None:
+    """Grow ``window`` (never shrink it) to its size hint after its text changed, instead of
+    squeezing what it shows; only in height unless ``wider``."""
+    layout = window.layout()
+    if layout is not None:
+        layout.activate()  # (the hint of a window whose layout has not run yet is stale)
+    hint = window.sizeHint()
+    width = max(window.width(), hint.width()) if wider else window.width()
+    window.resize(width, max(window.height(), hint.height()))
+
+
 def restyle(widget: QWidget, prop: str, value: object) -> None:
     """Set a property the style sheet selects on, and re-apply the style."""
     widget.setProperty(prop, value)
