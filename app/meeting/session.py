@@ -353,18 +353,19 @@ class Session:
                     self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
 
     def _drop_the_lost(self, due: list[tuple[str, PeerLink, str]]) -> None:
-        """Without the rendezvous, a dead link cannot be rebuilt: drop it once it has failed or
-        brought nothing for LOST_S. With nobody left while trying to get back in (``_rejoin``)
-        for rejoin.ALONE_S, end the call (e.g. the host's computer is gone for good)."""
+        """(Called by ``_watch`` only while the call goes on.) Without the rendezvous, a dead
+        link cannot be rebuilt: drop it once it has failed or brought nothing for LOST_S. With
+        nobody left while trying to get back in (``_rejoin``) for rejoin.ALONE_S, end the call
+        (e.g. the host's computer is gone for good)."""
         for peer_id, link, _reason in due:
             dead = link.pc.connectionState in ("failed", "closed")
             if dead or self._roster.silent_for(peer_id) >= LOST_S:
                 self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
         now = self._clock()
         self._alone_since = None if self._links else (self._alone_since or now)
-        if self.ended is None and self.expires_at and self._wall() >= self.expires_at:
+        if self.expires_at and self._wall() >= self.expires_at:
             self._tasks.spawn(self.leave("expired"))  # (no rendezvous to say so)
-        elif self.ended is None and rejoin.give_up(self._alone_since, now):
+        elif rejoin.give_up(self._alone_since, now):
             self._tasks.spawn(self.leave("disconnected"))
 
     async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:
