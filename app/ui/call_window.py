@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.ui import style
 from app.ui.bridge import Bridge
@@ -41,9 +41,19 @@ ENDED_TEXT = {
 class CallWindow(QWidget):
     closed = Signal()  # the call is left and the window closed
 
-    def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        bridge: Bridge,
+        parent: QWidget | None = None,
+        *,
+        end_meeting: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """``end_meeting``: for the meeting's host, ends it for everyone (Leave then offers it)."""
         super().__init__(parent)
         self.bridge = bridge
+        self._end_meeting = end_meeting
+        self.leave_menu: QMenu | None = None  # the host's choice: leave, or end for everyone
+        self._over = False  # the call has ended (Leave reads "Close")
         self.setObjectName("CallWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setStyleSheet(style.QSS)
@@ -102,7 +112,7 @@ class CallWindow(QWidget):
         bar.share_button.clicked.connect(self._toggle_share)
         bar.chat_button.clicked.connect(lambda on: self._show_side(self.chat if on else None))
         bar.people_button.clicked.connect(lambda on: self._show_side(self.people if on else None))
-        bar.leave_button.clicked.connect(self.close)
+        bar.leave_button.clicked.connect(self._leave_clicked)
         QShortcut(QKeySequence("Ctrl+D"), self, self.toggle_mic)
         QShortcut(QKeySequence("Ctrl+E"), self, self.toggle_camera)
         return bar
@@ -157,6 +167,9 @@ class CallWindow(QWidget):
             )
         for key in list(self.grid.tiles):
             self.grid.remove(key)
+        self._over = True
+        if self.leave_menu is not None:
+            self.leave_menu.close()
         self.toolbar.show_ended()
 
     def _on_screen_shared(self, on: bool) -> None:
@@ -249,13 +262,38 @@ class CallWindow(QWidget):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _leave_clicked(self) -> None:
+        """Leave; the host chooses between leaving (the meeting stays open) and ending it."""
+        if self._end_meeting is None or self._over:
+            self.close()
+            return
+        if self.leave_menu is None:
+            menu = self.leave_menu = QMenu(self)
+            menu.setObjectName("LeaveMenu")
+            stay = menu.addAction("Leave meeting")
+            stay.setToolTip("The meeting stays open: enter it again from My meetings.")
+            stay.triggered.connect(self.close)
+            end = menu.addAction("End meeting for everyone")
+            end.setToolTip("Everyone is told the meeting has ended, and its link stops working.")
+            end.triggered.connect(self.end_for_everyone)
+            menu.setToolTipsVisible(True)
+        button = self.toolbar.leave_button
+        size = self.leave_menu.sizeHint()
+        corner = button.mapToGlobal(button.rect().topRight())
+        self.leave_menu.popup(corner - QPoint(size.width(), size.height() + 6))
+
+    def end_for_everyone(self) -> None:
+        """End the meeting for everyone in it (host only), then leave and close."""
+        if self._leaving is None:
+            self._leaving = asyncio.get_running_loop().create_task(self._leave(end=True))
+
     async def leave(self) -> None:
         """Leave the call, stop everything this window runs, and close it. Idempotent."""
         if self._leaving is None:
             self._leaving = asyncio.get_running_loop().create_task(self._leave())
         await asyncio.shield(self._leaving)
 
-    async def _leave(self) -> None:
+    async def _leave(self, end: bool = False) -> None:
         self.toolbar.show_leaving()
         for signal, slot in self._connections:
             signal.disconnect(slot)
@@ -267,6 +305,11 @@ class CallWindow(QWidget):
                 await task
         try:
             await self.people.aclose()
+            if end and self._end_meeting is not None:  # first, so nobody stays behind alone
+                try:
+                    await self._end_meeting()  # (it says itself when it fails)
+                except Exception:
+                    log.exception("ending the meeting failed")
             await self.bridge.leave()
         except Exception:  # the window must close even if leaving went wrong
             log.exception("leaving the call failed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -353,8 +353,24 @@ class MainWindow(QMainWindow):
         except ImportError:
             log.warning("the call window is not available in this build")
             return
-        self.call_window = CallWindow(self.bridge)
+        self.call_window = CallWindow(self.bridge, end_meeting=self._ending())
         self.call_window.show()
+
+    def _ending(self) -> Callable[[], Awaitable[object]] | None:
+        """For a meeting this user hosts (live in My meetings): what ends it for everyone."""
+        link = self.bridge.link
+        if link is None:
+            return None
+        now = self.host.now()
+        for record in self.host.records():
+            try:
+                hosted = record.is_live(now) and parse_link(record.link).secret == link.secret
+            except PeerMeetError:
+                continue
+            if hosted:
+                what, end = f"end “{record.room}”", record.link
+                return lambda: self.meetings.guard(what, self.host.end(end))
+        return None
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.meetings.close_view()

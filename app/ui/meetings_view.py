@@ -267,9 +267,10 @@ class MeetingsView(QWidget):
 
     def run(self, what: str, coro: Coroutine[Any, Any, Any]) -> None:
         self.message.hide()
-        self.tasks.spawn(self._guard(what, coro))
+        self.tasks.spawn(self.guard(what, coro))
 
-    async def _guard(self, what: str, coro: Coroutine[Any, Any, Any]) -> None:
+    async def guard(self, what: str, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro``; if it fails, say so above the list ("Could not {what}: …")."""
         try:
             await coro
         except PeerMeetError as exc:

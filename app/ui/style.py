@@ -47,6 +47,11 @@ QSS = f"""
 QWidget {{ color: {TEXT}; font-size: 10pt; }}
 #CallWindow {{ background: {BG}; }}
 QToolTip {{ background: {SURFACE_HI}; color: {TEXT}; border: 1px solid {BORDER}; padding: 4px; }}
+QMenu {{ background: {SURFACE_HI}; color: {TEXT}; border: 1px solid {BORDER}; padding: 4px; }}
+QMenu::item {{ padding: 8px 18px; border-radius: 6px; }}
+QMenu::item:selected {{ background: #343b47; }}
+QMenu::item:disabled {{ color: {TEXT_DIM}; }}
+QMenu::separator {{ height: 1px; background: {BORDER}; margin: 4px 6px; }}
 QLabel[role="dim"] {{ color: {TEXT_DIM}; }}
 QLabel[role="title"] {{ font-size: 12pt; font-weight: 600; }}
 QLabel[role="safety"] {{ font-family: "DejaVu Sans Mono"; font-size: 18pt; font-weight: 700;

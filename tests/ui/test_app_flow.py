@@ -23,7 +23,7 @@ from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
-from app.meeting.store import MeetingStore
+from app.meeting.store import ENDED, LIVE, MeetingStore
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.main_window import MainWindow
@@ -99,7 +99,13 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         await asyncio.sleep(1.5)  # let the chat line and the mute state cross
 
         QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
+        menu = call.leave_menu  # the host's Leave: leave, or end the meeting for everyone
+        assert menu is not None and menu.isVisible()
+        stay, end = menu.actions()
+        assert (stay.text(), end.text()) == ("Leave meeting", "End meeting for everyone")
+        stay.trigger()
         await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
+        assert host.records()[0].state == LIVE
         await asyncio.sleep(0.3)
         # the hosted room's rendezvous outlives the call (the room lives while the app runs)
         leftover = {
@@ -122,6 +128,53 @@ def test_start_in_the_app_and_a_headless_peer_joins(
             _, err = cli.communicate(timeout=20)
     data = json.loads(stats.read_text())
     assert [c["text"] for c in data["chat_received"]] == ["hi from the app"], err
+    assert "call ended (ended)" not in err
     (ada,) = data["peers"].values()  # the app, under the name from its settings
     assert ada["mic"] is False  # the app's mute reached the other side
     assert ada["video_frames"] > 20 and ada["audio_frames"] > 50
+
+
+def test_the_host_ends_the_meeting_for_everyone_from_the_call(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+    cli: subprocess.Popen[str] | None = None
+
+    async def scenario() -> None:
+        nonlocal cli
+        start = window.open_start()
+        start.name.setText("End Test")
+        start.start_button.click()
+        await until(lambda: start.pages.currentIndex() == 1, what="the share page")
+        cli = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
+            [sys.executable, "-m", "app", "join", start.link.text(), "--headless", "--synthetic",
+             "--res", "160x120", "--fps", "10", "--display-name", "Cleo", "--seconds", "60"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        start.enter.click()
+        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
+        call = window.call_window
+        assert isinstance(call, CallWindow)
+        await until(lambda: any(t.name == "Cleo" for t in call.grid.tiles.values()), 20, "Cleo")
+        QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
+        assert call.leave_menu is not None and call.leave_menu.isVisible()
+        call.leave_menu.actions()[1].trigger()  # End meeting for everyone
+        await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
+        assert host.records()[0].state == ENDED
+        await until(lambda: cli is not None and cli.poll() is not None, 15, "the guest told")
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
+        run(qloop, host.close(), 10)
+        if cli is not None:
+            cli.terminate()
+            _, err = cli.communicate(timeout=20)
+    assert "call ended (ended)" in err, err
