@@ -123,6 +123,8 @@ class AudioFeed:
         #: True while the speaker plays others' voices (SpeakerMixer.playing): the microphone
         #: may be hearing them, so that is not taken for the person talking while muted
         self.far_end: Callable[[], bool] | None = None
+        #: whether there is a microphone at all (the desktop app's device watcher tells)
+        self.present: Callable[[], bool] = lambda: True
 
     def start(self) -> None:
         """Start the 20 ms pump (idempotent). Must be called with an asyncio loop running;

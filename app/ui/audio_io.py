@@ -122,6 +122,10 @@ class QtAudioIO(QObject):
         dev = self._dev[kind]
         return describe([dev])[0] if dev is not None else None
 
+    def has_device(self, kind: Kind) -> bool:
+        """Whether a device is in use for ``kind`` (safe to ask from any thread)."""
+        return self._dev[kind] is not None
+
     def set_device(self, kind: Kind, device_id: DeviceId | None) -> None:
         """Use another device for "in" or "out" (None: follow the system default)."""
         self._want[kind] = opt_id(device_id)

@@ -268,6 +268,11 @@ class Bridge(QObject):
         return self._mic_on if self.session else True
 
     @property
+    def mic_found(self) -> bool:
+        """False while the call has no microphone at all (none plugged in, say)."""
+        return self.session is None or self.session.media.audio.present()
+
+    @property
     def camera_on(self) -> bool:
         return self._camera_on if self.session else True
 

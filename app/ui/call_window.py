@@ -191,10 +191,15 @@ class CallWindow(QWidget):
         self._show_my_media()
 
     def _show_my_media(self) -> None:
-        mic, cam = self.bridge.mic_on, self.bridge.camera_on
-        self.toolbar.show_media(mic, cam)
+        self.toolbar.show_media(self.bridge.mic_on, self.bridge.camera_on)
+        self._show_my_tile()
+
+    def _show_my_tile(self) -> None:
+        """Our own tile's microphone and camera; no microphone at all shows as off (nobody
+        hears us)."""
         if self.grid.me is not None:
-            self.grid.me.set_media(mic, cam)
+            bridge = self.bridge
+            self.grid.me.set_media(bridge.mic_on and bridge.mic_found, bridge.camera_on)
 
     def _toggle_share(self, on: bool) -> None:
         self.toolbar.share_button.setEnabled(False)
@@ -230,6 +235,7 @@ class CallWindow(QWidget):
         count = len([k for k in self.grid.tiles if k[1] == "video"]) + 1
         room = self.bridge.room_name or "Meeting"
         self.toolbar.show_info(room, count, time.monotonic() - self._started)
+        self._show_my_tile()  # (a microphone plugged in or out)
         self._warn_of_the_end()
         heard = self.bridge.muted_speech()
         if heard > self._muted_speech:

@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QByteArray
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -77,7 +78,9 @@ class DesktopMedia:
                 self._notice(f"No sound in this call: {exc}")
         mic = audio_io.mic if audio_io is not None else PcmRing()
         speaker = audio_io if audio_io is not None else NullSink()
-        media = LocalMedia(AudioFeed(mic), video, SpeakerMixer(speaker))
+        feed = AudioFeed(mic)
+        feed.present = partial(audio_io.has_device, "in") if audio_io else lambda: False
+        media = LocalMedia(feed, video, SpeakerMixer(speaker))
         if audio_io is not None:
             self._audio[id(media)] = (audio, audio_io)
         return media

@@ -264,6 +264,11 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
                 "No speaker found: you will not hear the others."
             )
             assert len(me.call_notices) == 2
+            assert window.grid.me is not None and window.grid.me.mic_on  # a microphone, on
+            assert me.session is not None
+            me.session.media.audio.present = lambda: False  # ...that is unplugged
+            await until(lambda: not window.grid.me.mic_on, what="own tile: no microphone")  # type: ignore[union-attr]
+            assert me.mic_on and window.toolbar.mic_button.text() == "Mute"  # not muted by it
         finally:
             await window.leave()
 

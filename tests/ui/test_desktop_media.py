@@ -75,6 +75,7 @@ def test_what_happens_to_the_sound_devices_reaches_the_call_as_a_notice(
         media = desktop.build(engine.loop)
         qtbot.waitUntil(lambda: bool(notes), timeout=5000)
         assert any("microphone" in note.lower() for note in notes), notes
+        assert not media.audio.present()  # what the own tile shows (a microphone that is off)
         engine.submit(close_media(media)).result(10)
         desktop.release(media)
     finally:
