@@ -39,8 +39,10 @@ def initials(name: str) -> str:
     return (parts[0][0] + (parts[1][0] if len(parts) > 1 else "")).upper()
 
 
-def paint_mic(p: QPainter, r: QRectF, muted: bool, colour: str = style.TEXT) -> None:
-    """A microphone glyph in ``r``; struck through in red when muted."""
+def paint_mic(
+    p: QPainter, r: QRectF, muted: bool, colour: str = style.TEXT, slash: str = style.DANGER
+) -> None:
+    """A microphone glyph in ``r``; struck through (in red) when muted."""
     p.save()
     w, h = r.width(), r.height()
     pen = QPen(
@@ -52,8 +54,8 @@ def paint_mic(p: QPainter, r: QRectF, muted: bool, colour: str = style.TEXT) -> 
     p.drawArc(QRectF(r.x() + w * 0.18, r.y() + h * 0.2, w * 0.64, h * 0.58), 200 * 16, 140 * 16)
     p.drawLine(QPointF(r.center().x(), r.y() + h * 0.78), QPointF(r.center().x(), r.bottom()))
     if muted:
-        red = style.color(style.DANGER)
-        p.setPen(QPen(red, max(1.8, w / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        stroke = style.color(slash)
+        p.setPen(QPen(stroke, max(1.8, w / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         p.drawLine(QPointF(r.x() + w * 0.12, r.y() + h * 0.05), r.bottomRight())
     p.restore()
 
@@ -260,8 +262,9 @@ class VideoTile(QWidget):
             return self._plate
         font = style.font(10.5 if big else 9, bold=True)
         fm = QFontMetrics(font)
-        icon = 0 if self.caption == "screen" else fm.height()
         pad, h = 8, fm.height() + 10
+        badge = h - 6.0  # muted: a red disc behind the microphone, seen at a glance
+        icon = 0 if self.caption == "screen" else fm.height() if self.mic_on else round(badge) + 1
         if self._plate_clear:  # 10 px from the left edge, 10 px short of what covers us
             limit = max(40, min(limit, int(rect.width()) - self._plate_clear - 20 - 2 * pad - icon))
         label = f"{self.name} ({self.caption})" if self.caption else self.name
@@ -275,8 +278,14 @@ class VideoTile(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(style.color("#000000", 150))
         p.drawRoundedRect(QRectF(0, 0, w, h), 8, 8)
-        if icon:
-            paint_mic(p, QRectF(pad - 1, 5, icon * 0.8, h - 10), not self.mic_on)
+        if icon and self.mic_on:
+            paint_mic(p, QRectF(pad - 1, 5, icon * 0.8, h - 10), False)
+        elif icon:
+            disc = QRectF(3, 3, badge, badge)
+            p.setBrush(style.color(style.DANGER))
+            p.drawEllipse(disc)
+            inset = badge * 0.2
+            paint_mic(p, disc.adjusted(inset, inset, -inset, -inset), True, slash=style.TEXT)
         p.setFont(font)
         p.setPen(style.color(style.TEXT))
         p.drawText(QRect(pad + icon, 0, w - pad - icon, h), Qt.AlignmentFlag.AlignVCenter, text)
