@@ -14,7 +14,8 @@ from typing import Any
 
 from app.config import EngineConfig, IceServer
 from app.errors import StorageError
-from app.meeting.store import data_dir, read_json, set_aside, write_json
+from app.jsonfile import read_json, set_aside, write_json
+from app.meeting.store import data_dir
 from app.net.iceservers import check_url
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,8 @@ aside as ``<name>.bad`` with a warning and the app starts with what it could rea
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 import platformdirs
 
 from app.errors import PeerMeetError
+from app.jsonfile import read_json, set_aside, write_json
 from app.meeting.links import parse_link
 
 log = logging.getLogger(__name__)
@@ -33,55 +31,6 @@ LIVE, ENDED, EXPIRED, UNAVAILABLE = "", "ended", "expired", "unavailable"
 
 def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_DIR, appauthor=False))
-
-
-def read_json(path: Path) -> Any:
-    """The parsed file, or None if it is missing or damaged (then it is moved to ``.bad``)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        set_aside(path, f"unreadable ({exc})")
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        data, why = None, f"not valid JSON ({exc})"
-    except RecursionError:
-        data, why = None, "not valid JSON (nested too deeply)"
-    else:
-        why = "empty (null)"
-    if data is None:
-        set_aside(path, why)
-    return data
-
-
-def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
-    """Keep a damaged file as ``<name>.bad`` for the curious, and say so in the log."""
-    bad = path.with_name(path.name + ".bad")
-    n = 1
-    while bad.exists():  # keep the earlier ones: each may hold what the next one lost
-        n += 1
-        bad = path.with_name(f"{path.name}.bad{n}")
-    try:
-        (shutil.copyfile if copy else os.replace)(path, bad)
-    except OSError as exc:
-        log.warning("%s is %s and could not be moved aside: %s", path, why, exc)
-        return
-    then = "kept what could be read" if copy else "started afresh"
-    log.warning("%s is %s; saved it as %s and %s", path, why, bad, then)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write atomically, readable by this user only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 @dataclass

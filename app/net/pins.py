@@ -8,9 +8,7 @@ Plain JSON in the user data dir (path injectable), written atomically. Qt-free.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import Any, Literal
 
 import platformdirs
 
+from app.jsonfile import read_json, write_json
 from app.net.knock import pretty_fingerprint
 
 log = logging.getLogger(__name__)
@@ -72,20 +71,15 @@ class PinStore:
         self._save()
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, RecursionError) as exc:
-            log.warning("ignoring unreadable pin file %s: %s", self.path, exc)
-            return {}
+        data = read_json(self.path)  # (a damaged file is set aside there)
         rooms = data.get("rooms") if isinstance(data, dict) else None
         if not isinstance(rooms, dict):
             return {}
         return {k: v for k, v in rooms.items() if isinstance(k, str) and isinstance(v, dict)}
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": 1, "rooms": self._pins}, indent=1), "utf-8")
-        os.replace(tmp, self.path)
+        """Save now; a pin that cannot be saved is still kept for this run (logged)."""
+        try:
+            write_json(self.path, {"version": 1, "rooms": self._pins})
+        except OSError as exc:
+            log.warning("could not save the host-key pins to %s: %s", self.path, exc)

@@ -204,10 +204,19 @@ def test_pin_first_use_then_known_then_changed(tmp_path: Path) -> None:
     assert PinStore(path).check("team-sync", "b" * 32).status == "known"
 
 
-def test_damaged_pin_file_is_ignored(tmp_path: Path) -> None:
+def test_damaged_pin_file_is_set_aside(tmp_path: Path) -> None:
     path = tmp_path / "pins.json"
     path.write_text("{not json")
     store = PinStore(path)
+    assert (tmp_path / "pins.json.bad").read_text() == "{not json"  # kept for the curious
     assert store.check("r", "a" * 32).status == "new"
     store.remember("r", "a" * 32)
     assert PinStore(path).check("r", "a" * 32).status == "known"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_pin_that_cannot_be_saved_is_kept_for_this_run(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    store = PinStore(tmp_path / "file" / "pins.json")  # its folder cannot be made
+    store.remember("r", "a" * 32)  # no error: the knock that pinned it still goes on
+    assert store.check("r", "a" * 32).status == "known"

@@ -238,14 +238,18 @@ def test_a_damaged_room_state_is_set_aside(clock: FakeClock, tmp_path: Any) -> N
     from app.net import roomstate
 
     path = tmp_path / "rooms.json"
-    for text in (
-        '{"version": 1, "rooms": [["r1", "h", 5, 1e12, "tok"]], "tombstones": []}',
-        '{"version": 1, "rooms": [["r1"]], "tombstones": []}',
-        "[[[",
-        '{"version": 9}',
+    for n, text in enumerate(
+        (
+            '{"version": 1, "rooms": [["r1", "h", 5, 1e12, "tok"]], "tombstones": []}',
+            '{"version": 1, "rooms": [["r1"]], "tombstones": []}',
+            "[[[",
+            '{"version": 9}',
+        ),
+        start=1,
     ):
         path.write_text(text)
         rooms = Rooms(clock=clock)
         assert roomstate.load(rooms, path) == 0 and len(rooms) == 0, text
-        assert (tmp_path / "rooms.json.bad").read_text() == text and not path.exists()
+        bad = tmp_path / f"rooms.json.bad{n if n > 1 else ''}"  # each one kept
+        assert bad.read_text() == text and not path.exists()
     assert roomstate.load(Rooms(clock=clock), path) == 0  # no file: a first start

@@ -1,0 +1,72 @@
+"""JSON data files: read (a damaged one is set aside, never fatal) and written atomically.
+
+Every file PeerMeet keeps (My meetings, settings, host-key pins, the rendezvous' room state)
+goes through here. Writes are owner-only (0600: some hold share links, secrets or owner tokens)
+and atomic (a temp file renamed over the old one), so a crash never leaves half a file. A file
+that cannot be read or parsed is kept as ``<name>.bad`` (``.bad2``… if that exists) with a
+warning in the log, and the caller starts without it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def read_json(path: Path) -> Any:
+    """The parsed file, or None if it is missing or damaged (then it is set aside)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        set_aside(path, f"unreadable ({exc})")
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        data, why = None, f"not valid JSON ({exc})"
+    except RecursionError:
+        data, why = None, "not valid JSON (nested too deeply)"
+    else:
+        why = "empty (null)"
+    if data is None:
+        set_aside(path, why)
+    return data
+
+
+def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
+    """Keep a damaged file as ``<name>.bad`` for the curious, and say so in the log."""
+    bad = path.with_name(path.name + ".bad")
+    n = 1
+    while bad.exists():  # keep the earlier ones: each may hold what the next one lost
+        n += 1
+        bad = path.with_name(f"{path.name}.bad{n}")
+    try:
+        (shutil.copyfile if copy else os.replace)(path, bad)
+    except OSError as exc:
+        log.warning("%s is %s and could not be moved aside: %s", path, why, exc)
+        return
+    then = "kept what could be read" if copy else "started afresh"
+    log.warning("%s is %s; saved it as %s and %s", path, why, bad, then)
+
+
+def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
+    """Write atomically, readable by this user only; OSError if that failed (the old file is
+    then untouched). ``compact``: no indentation (large files nobody reads by hand)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        if compact:
+            json.dump(data, f, separators=(",", ":"), ensure_ascii=False)
+        else:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+    os.replace(tmp, path)
