@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
+from app.ui.style import plain_tip
+
 
 class ElidedLabel(QLabel):
     """Elided to its width ("…"), the whole text in the tooltip; never widens its window.
@@ -13,6 +15,7 @@ class ElidedLabel(QLabel):
 
     def __init__(self, text: str = "", *, elide: bool = True) -> None:
         super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)  # names from others: never markup
         self._elide, self.full = elide, ""
         if elide:  # take the width the layout gives, never widen the window for a long text
             self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -20,7 +23,7 @@ class ElidedLabel(QLabel):
 
     def say(self, text: str) -> None:
         self.full = text
-        self.setToolTip(text if self._elide else "")
+        self.setToolTip(plain_tip(text) if self._elide else "")
         self._fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:

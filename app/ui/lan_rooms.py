@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.net.knock import pretty_fingerprint
 from app.net.lanroom import FoundRoom
 from app.net.pins import PinCheck
+from app.ui.style import plain_tip
 
 COLUMNS = ("Meeting", "Host", "People", "Time left", "Host key", "")
 HOST_MAX_PX, MEETING_MIN_PX = 120, 90
@@ -111,7 +112,7 @@ class LanRoomsWidget(QWidget):
             )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip((info.room, info.host)[col] if col < 2 else "")
+                item.setToolTip(plain_tip((info.room, info.host)[col]) if col < 2 else "")
                 self.table.setItem(row, col, item)
             self.table.setItem(row, 4, self._key_item(room))
             button = QPushButton("Knock")
@@ -140,7 +141,7 @@ class LanRoomsWidget(QWidget):
         if check is not None and check.status == "changed":
             item = QTableWidgetItem("⚠ changed")  # (which key: in the tooltip)
             item.setForeground(WARN)
-            item.setToolTip(check.warning)
+            item.setToolTip(plain_tip(check.warning))
         elif check is not None and check.status == "known":
             item = QTableWidgetItem(f"✓ {short}")
             item.setToolTip("The same host you met before in this meeting.")

@@ -7,6 +7,7 @@ so the main window and the call window look like one app.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QRect, Qt, QTimer
@@ -41,6 +42,12 @@ def font(point_size: float = 10.0, bold: bool = False, mono: bool = False) -> QF
     f.setPointSizeF(point_size)
     f.setBold(bold)
     return f
+
+
+def plain_tip(text: str) -> str:
+    """A tooltip that shows ``text`` as it is: Qt renders a tooltip that looks like HTML as
+    HTML, and names come from other people."""
+    return f"<p>{html.escape(text)}</p>" if text else ""
 
 
 QSS = f"""

@@ -448,4 +448,23 @@ def test_people_panel_cards_fit_the_panel_with_long_names(qtbot: QtBot) -> None:
     assert viewport is not None and card.geometry().right() < viewport.width() + 1
     state = card.state.mapTo(panel, card.state.rect().topRight())
     assert card.state.isVisible() and state.x() <= panel.width(), state.x()  # not cut off
-    assert card.name.toolTip() == long and card.name.text().endswith("…")
+    assert card.name.toolTip() == f"<p>{long}</p>" and card.name.text().endswith("…")
+
+
+def test_names_in_the_people_panel_are_plain_text(qtbot: QtBot) -> None:
+    """A name is shown as typed, never as markup: "<b></b>Hana" must not pass for "Hana"
+    next to a safety code (its tooltip too: Qt renders a tooltip that looks like HTML)."""
+
+    async def no_stats(peer_id: str) -> None:
+        return None
+
+    panel = PeerPanel(no_stats)
+    qtbot.addWidget(panel)
+    panel.resize(340, 600)
+    panel.add_peer("p1", "<b></b>Hana")
+    panel.set_me("<u>Bo</u>")
+    panel.show()
+    name = panel.cards["p1"].name
+    assert name.textFormat() == Qt.TextFormat.PlainText and name.text() == "<b></b>Hana"
+    assert name.toolTip() == "<p>&lt;b&gt;&lt;/b&gt;Hana</p>"
+    assert panel.me.textFormat() == Qt.TextFormat.PlainText and "<u>Bo</u>" in panel.me.text()
