@@ -109,7 +109,8 @@ class VideoFeed:
         return self._enabled
 
     def set_source(self, source: FrameSource) -> None:
-        """Switch cameras without renegotiating: tracks carry on with the new source's frames."""
+        """Switch cameras without renegotiating: tracks carry on with the new source's frames.
+        Safe from any thread (the capture thread takes it at its next frame)."""
         if self._closed:
             source.close()
             return

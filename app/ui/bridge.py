@@ -88,6 +88,8 @@ class Bridge(QObject):
         self.call_notices: deque[str] = deque(maxlen=20)
         #: the camera choice of the join under way (True otherwise), for the media factory
         self.joining_with_camera = True
+        #: asked before the video starts; False keeps it off (the desktop app: no camera found)
+        self.camera_ready: Callable[[LocalMedia], bool] = lambda media: True
         self.notice.connect(self.call_notices.append)
         self._screen: ScreenShare | None = None
         #: what share_screen() captures (tests and other platforms may swap it)
@@ -225,6 +227,8 @@ class Bridge(QObject):
 
     def set_camera(self, on: bool) -> None:
         if self.session is not None and self._engine is not None:
+            if on and not self.camera_ready(self.session.media):
+                return  # no camera (said by whoever checked)
             self._camera_on = on
             self._engine.call(self.session.set_camera, on)
             self._announce_screen()

@@ -25,6 +25,7 @@ from app.errors import MediaError
 from app.media.audio import NullSink, PcmRing
 from app.media.audio_tracks import AudioFeed
 from app.media.mixer import SpeakerMixer
+from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
 from app.meeting.hosting import HostService
 from app.meeting.lan_hosting import LanHosting
@@ -42,6 +43,7 @@ from app.ui.preview import VIDEO, camera_source
 from app.ui.qt_loop import run_in_qt_loop
 
 log = logging.getLogger(__name__)
+NO_CAMERA = "No camera found: the others see your initials. Connect one, then press Start video."
 
 
 def instance_name() -> str:
@@ -64,7 +66,12 @@ class DesktopMedia:
         the camera is not opened until the person starts their video."""
         settings = self._settings.load()
         source = camera_source(settings, *VIDEO)
-        video = VideoFeed(source, VIDEO[2], label=settings.display_name, loop=loop, enabled=camera)
+        missing = isinstance(source, SyntheticCamera)  # no camera: video off, not a test pattern
+        if missing and camera and self._notice is not None:
+            self._notice(NO_CAMERA)
+        video = VideoFeed(
+            source, VIDEO[2], label=settings.display_name, loop=loop, enabled=camera and not missing
+        )
         audio = AudioThread(self._notice)  # device news: no microphone, unplugged, switched
         try:
             audio_io: QtAudioIO | None = audio.open(
@@ -84,6 +91,19 @@ class DesktopMedia:
         if audio_io is not None:
             self._audio[id(media)] = (audio, audio_io)
         return media
+
+    def camera_ready(self, media: LocalMedia) -> bool:
+        """Before the video starts: a call that has no camera looks again (one may have been
+        plugged in since) and switches to it; False, and said, if there is still none."""
+        if not isinstance(media.video.source, SyntheticCamera):
+            return True
+        source = camera_source(self._settings.load(), *VIDEO)
+        if isinstance(source, SyntheticCamera):
+            if self._notice is not None:
+                self._notice(NO_CAMERA)
+            return False
+        media.video.set_source(source)
+        return True
 
     def release(self, media: LocalMedia) -> None:
         """After the engine closed ``media``: close its microphone and speaker, and their
@@ -147,6 +167,7 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
         lambda loop: media.build(loop, camera=bridge.joining_with_camera),
         media.release,
     )
+    bridge.camera_ready = media.camera_ready
     lan = LanHosting(
         host,
         lambda request: ask_host(window.knock_parent(), request),

@@ -27,6 +27,7 @@ from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
 from app.errors import MediaError
+from app.media.camera import list_cameras
 from app.media.screen import ScreenCapture
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
@@ -35,6 +36,7 @@ from app.ui.bridge import Bridge
 from app.ui.call_window import MUTED_HINT, CallWindow
 from app.ui.frames import FrameConverter, convert
 from app.ui.join_dialog import JoinDialog
+from app.ui.main import NO_CAMERA, DesktopMedia
 from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import grid_rects, grid_shape
 from app.ui.video_tile import VideoTile
@@ -468,3 +470,40 @@ def test_names_in_the_people_panel_are_plain_text(qtbot: QtBot) -> None:
     assert name.textFormat() == Qt.TextFormat.PlainText and name.text() == "<b></b>Hana"
     assert name.toolTip() == "<p>&lt;b&gt;&lt;/b&gt;Hana</p>"
     assert panel.me.textFormat() == Qt.TextFormat.PlainText and "<u>Bo</u>" in panel.me.text()
+
+
+def test_without_a_camera_the_call_starts_with_video_off(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """The desktop app's media on a computer with no camera: the call starts with the video off
+    (the others see initials, not a test pattern) and says why; Start video looks again and,
+    with still no camera, says so and stays off."""
+    if list_cameras():
+        pytest.skip("this machine has a camera")
+    settings = SettingsStore(tmp_path / "settings.json")
+    notes: list[str] = []
+    desktop = DesktopMedia(settings, notice=notes.append)
+    me = Bridge(
+        EngineConfig(display_name="Me"),
+        lambda loop: desktop.build(loop, camera=me.joining_with_camera),
+        desktop.release,
+    )
+    me.camera_ready = desktop.camera_ready
+
+    async def scenario(_: Bridge, link: str) -> None:
+        assert await me.join(link, "Me")
+        assert not me.camera_on and notes.count(NO_CAMERA) == 1
+        window = CallWindow(me)
+        window.show()
+        assert window.toolbar.cam_button.text() == "Start video"
+        window.toggle_camera()  # looks for a camera again: still none
+        assert not me.camera_on and window.toolbar.cam_button.text() == "Start video"
+        assert notes.count(NO_CAMERA) == 2
+        await until(lambda: len(me.peers()) == 1, what="the host")
+        await asyncio.sleep(2)
+        await window.leave()
+
+    in_call_with_host(qloop, tmp_path, scenario)
+    rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
+    (mine,) = [row for row in rows if row["name"] == "Me"]
+    assert mine["cam"] is False and mine["video_frames"] < 6, mine  # black, one a second
