@@ -146,6 +146,9 @@ class CallToolbar(QWidget):
         self.chat_button.setText(f"Chat  {count}" if count else "Chat")
 
     def show_ended(self) -> None:
+        """The call is over: nothing left to switch, Leave just closes the window."""
+        for button in (self.mic_button, self.cam_button, self.share_button):
+            button.setEnabled(False)
         self.leave_button.setText("Close")
 
     def show_leaving(self) -> None:

@@ -160,6 +160,8 @@ class CallWindow(QWidget):
 
     def _on_ended(self, reason: str) -> None:
         text = ENDED_TEXT.get(reason, f"The call ended: {reason}.")
+        if reason == "ended" and self._end_meeting is not None:  # only its host can end it
+            text = "You ended the meeting."
         if reason != "left":
             again = "the same link" if reason == "disconnected" else "a new link"
             self.banner.show_message(
@@ -167,6 +169,9 @@ class CallWindow(QWidget):
             )
         for key in list(self.grid.tiles):
             self.grid.remove(key)
+        self.grid.clear_me()
+        self.chat.close_entry("The call has ended")
+        self._clock.stop()
         self._over = True
         if self.leave_menu is not None:
             self.leave_menu.close()
@@ -181,12 +186,16 @@ class CallWindow(QWidget):
 
     # --- actions -----------------------------------------------------------------------------
     def toggle_mic(self) -> None:
+        if self._over:
+            return
         self.bridge.set_mic(not self.bridge.mic_on)
         self._show_my_media()
         if self.bridge.mic_on and self.banner.text.text() == MUTED_HINT:
             self.banner.hide()  # unmuted: the reminder is done
 
     def toggle_camera(self) -> None:
+        if self._over:
+            return
         self.bridge.set_camera(not self.bridge.camera_on)
         self._show_my_media()
 

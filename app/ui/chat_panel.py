@@ -79,15 +79,28 @@ class ChatPanel(QWidget):
                 f'&nbsp;<span style="color:{style.TEXT_DIM}; font-size:8pt">{stamp}</span></div>'
             )
         self._last_sender = (name, mine)
-        self.view.append(f'{head}<div style="color:{style.TEXT}">{body}</div>')
-        bar = self.view.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine)
 
     def add_notice(self, text: str) -> None:
         self._last_sender = None
-        self.view.append(
+        self._append(
             f'<div style="color:{style.TEXT_DIM}; margin-top:8px"><i>{html.escape(text)}</i></div>'
         )
+
+    def _append(self, html_text: str, mine: bool = False) -> None:
+        """Add to the end; follow it if the person was reading the end (or wrote it), else
+        leave them where they are, reading older messages."""
+        bar = self.view.verticalScrollBar()
+        following = mine or bar.value() >= bar.maximum() - 4
+        self.view.append(html_text)
+        if following:
+            bar.setValue(bar.maximum())
+
+    def close_entry(self, why: str) -> None:
+        """No more sending (the call is over); ``why`` shows in the entry."""
+        self.entry.clear()
+        self.entry.setPlaceholderText(why)
+        self.entry.setEnabled(False)
 
     def _submit(self) -> None:
         text = self.entry.text().strip()

@@ -38,7 +38,8 @@ MIC_HINT = "Speak to test your microphone."
 
 
 def camera_source(settings: Settings, width: int, height: int, fps: float) -> FrameSource:
-    """The camera chosen in Settings (else the first one), or a test pattern saying so."""
+    """The camera chosen in Settings (else the first one), or a test pattern saying so (a call
+    then starts with its video off: app.ui.main.DesktopMedia)."""
     cameras = list_cameras()
     device = settings.camera if settings.camera in cameras else next(iter(cameras), None)
     if device:

@@ -89,6 +89,15 @@ class VideoGrid(QWidget):
             self.relayout()
         return tile
 
+    def clear_me(self) -> None:
+        """Take our own tile away (the call is over: nothing is sent any more)."""
+        me, self.me = self.me, None
+        if me is not None:
+            me.close_tile()
+            me.hide()
+            me.deleteLater()
+            self.relayout()
+
     def remove(self, key: TileKey) -> None:
         tile = self.tiles.pop(key, None)
         if tile is not None:

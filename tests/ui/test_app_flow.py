@@ -178,3 +178,46 @@ def test_the_host_ends_the_meeting_for_everyone_from_the_call(
             cli.terminate()
             _, err = cli.communicate(timeout=20)
     assert "call ended (ended)" in err, err
+
+
+def test_a_call_ended_from_my_meetings_looks_over_in_its_window(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """The host ends the meeting from My meetings while in its call: their own call window says
+    they ended it, and nothing in it still looks live (buttons, chat entry, own picture, clock)."""
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+
+    async def scenario() -> None:
+        start = window.open_start()
+        start.name.setText("Over Test")
+        start.start_button.click()
+        await until(lambda: start.pages.currentIndex() == 1, what="the share page")
+        link = start.link.text()
+        start.enter.click()
+        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
+        call = window.call_window
+        assert isinstance(call, CallWindow) and call.grid.me is not None
+        await window.meetings.guard("end", host.end(link))  # what End now does, once confirmed
+        await until(lambda: call.toolbar.leave_button.text() == "Close", 10, "the end")
+        assert call.banner.text.text().startswith("You ended the meeting.")
+        bar = call.toolbar
+        assert not any(b.isEnabled() for b in (bar.mic_button, bar.cam_button, bar.share_button))
+        assert not call.chat.entry.isEnabled() and call.grid.me is None
+        call.toggle_mic()  # Ctrl+D: nothing to mute any more, and the label stays
+        assert bar.mic_button.text() == "Mute"
+        shown = bar.info.text()
+        await asyncio.sleep(1.2)
+        assert bar.info.text() == shown  # the call's clock stopped
+        await call.leave()
+
+    try:
+        run(qloop, scenario(), 40)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
+        run(qloop, host.close(), 10)

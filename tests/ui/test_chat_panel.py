@@ -25,3 +25,22 @@ def test_chat_links_web_addresses_and_only_those(
     panel.view.anchorClicked.emit(QUrl("https://example.org/s"))
     panel.view.anchorClicked.emit(QUrl("file:///etc/passwd"))  # (a crafted anchor): ignored
     assert opened == ["https://example.org/s"]
+
+
+def test_reading_older_messages_is_not_interrupted(qtbot: QtBot) -> None:
+    """A new message scrolls the chat to the end only if the person was at the end (or sent
+    it): someone reading back up stays where they are."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 400)
+    panel.show()
+    for i in range(60):
+        panel.add_message("Ada", f"message {i}")
+    bar = panel.view.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()  # following the end
+    bar.setValue(0)  # reading back
+    panel.add_message("Ada", "one more")
+    panel.add_notice("Bo joined")
+    assert bar.value() == 0
+    panel.add_message("Me", "my answer", mine=True)  # what I send: shown
+    assert bar.value() == bar.maximum()
