@@ -6,8 +6,10 @@ It only shows state; CallWindow connects the buttons' ``clicked`` signals and ac
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.ui import style
@@ -125,19 +127,33 @@ class CallToolbar(QWidget):
             self.info.setText(f"{people}  ·  {clock}")
             self.info.setMinimumWidth(self.info.sizeHint().width())
             return
-        self.info.setText(f"<b style='color:{style.TEXT}'>{room}</b>  ·  {people}  ·  {clock}")
-        # room for all of it, the buttons taking the squeeze (a very long name: see the tip)
+        rest = f"  ·  {people}  ·  {clock}"
+        bold = QFont(self.info.font())
+        bold.setBold(True)
+        room_px = INFO_MAX_WIDTH - QFontMetrics(self.info.font()).horizontalAdvance(rest) - 4
+        room = QFontMetrics(bold).elidedText(room, Qt.TextElideMode.ElideRight, room_px)
+        self.info.setText(f"<b style='color:{style.TEXT}'>{html.escape(room)}</b>{rest}")
+        # room for all of it, the buttons taking the squeeze (a long name is elided: see the tip)
         self.info.setMinimumWidth(min(max(200, self.info.sizeHint().width()), INFO_MAX_WIDTH))
 
     def show_media(self, mic: bool, cam: bool) -> None:
         self._state["mic"] = "mute" if mic else "unmute"
         self._state["cam"] = "stop video" if cam else "start video"
+        self.mic_button.setToolTip(
+            "Turn your microphone off (Ctrl+D)" if mic else "Turn your microphone on (Ctrl+D)"
+        )
+        self.cam_button.setToolTip(
+            "Turn your camera off (Ctrl+E)" if cam else "Turn your camera on (Ctrl+E)"
+        )
         self._relabel()
         style.restyle(self.mic_button, "off", not mic)
         style.restyle(self.cam_button, "off", not cam)
 
     def show_sharing(self, on: bool) -> None:
         self.share_button.setChecked(on)
+        self.share_button.setToolTip(
+            "Stop showing your screen" if on else "Show your screen to everyone"
+        )
         self._state["share"] = "stop sharing" if on else "share"
         self._relabel()
 

@@ -43,3 +43,23 @@ def test_call_toolbar_is_reachable_with_tab_but_clicks_keep_the_focus(qtbot: QtB
     qtbot.addWidget(bar)
     for button in (*bar._tools(), bar.leave_button):
         assert button.focusPolicy() == Qt.FocusPolicy.TabFocus, button.text()
+
+
+def test_a_long_room_name_is_elided_and_the_count_and_time_stay(qtbot: QtBot) -> None:
+    window = QWidget()
+    window.setStyleSheet(style.QSS)
+    window.setFixedSize(1280, 64)
+    qtbot.addWidget(window)
+    bar = CallToolbar(window)
+    bar.setGeometry(0, 0, 1280, 64)
+    window.show()
+    room = "design-review-b-q3-b-planning-a-long-meeting-tit"
+    bar.show_info(room, 3, 62)
+    qtbot.wait(50)
+    text = bar.info.text()
+    assert text.endswith("3 people  ·  1:02") and "…" in text and room not in text
+    assert bar.info.width() >= bar.info.sizeHint().width()  # nothing clipped
+    assert room in bar.info.toolTip()
+    bar.show_media(mic=False, cam=True)  # the tips follow what a press does
+    assert bar.mic_button.toolTip() == "Turn your microphone on (Ctrl+D)"
+    assert bar.cam_button.toolTip() == "Turn your camera off (Ctrl+E)"
