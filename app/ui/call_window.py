@@ -14,8 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.ui import style
@@ -35,6 +35,12 @@ ENDED_TEXT = {
     "expired": "The meeting reached the end of its time.",
     "disconnected": "You were cut off from the meeting: for two minutes neither the host nor "
     "anyone in the call could be reached (this computer or theirs is offline).",
+}
+
+
+_CALL_KEYS = {
+    QKeyCombination(Qt.KeyboardModifier.ControlModifier, key)
+    for key in (Qt.Key.Key_D, Qt.Key.Key_E)
 }
 
 
@@ -115,7 +121,17 @@ class CallWindow(QWidget):
         bar.leave_button.clicked.connect(self._leave_clicked)
         QShortcut(QKeySequence("Ctrl+D"), self, self.toggle_mic)
         QShortcut(QKeySequence("Ctrl+E"), self, self.toggle_camera)
+        QShortcut(QKeySequence("Escape"), self, lambda: self._show_side(None))
+        self.chat.entry.installEventFilter(self)  # (it would take Ctrl+D and Ctrl+E itself)
         return bar
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The call's shortcuts win over the chat entry's own (Ctrl+E: end of line)."""
+        override = event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+        if override and event.keyCombination() in _CALL_KEYS:  # type: ignore[attr-defined]
+            event.ignore()  # not the entry's: the window's shortcut gets it
+            return True
+        return super().eventFilter(watched, event)
 
     def _wire(self, b: Bridge) -> list[tuple[Any, Any]]:
         peers = self.peer_views

@@ -271,6 +271,14 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             me.session.media.audio.present = lambda: False  # ...that is unplugged
             await until(lambda: not window.grid.me.mic_on, what="own tile: no microphone")  # type: ignore[union-attr]
             assert me.mic_on and window.toolbar.mic_button.text() == "Mute"  # not muted by it
+            window.toolbar.chat_button.click()  # typing in the chat: the call's keys still work
+            assert window.chat.isVisible()
+            window.activateWindow()
+            await until(lambda: window.chat.entry.hasFocus(), what="the chat entry's focus")
+            QTest.keyClick(window.chat.entry, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+            assert not me.camera_on, "Ctrl+E in the chat entry did not stop the video"
+            QTest.keyClick(window.chat.entry, Qt.Key.Key_Escape)  # Esc puts the panel away
+            assert not window.chat.isVisible()
         finally:
             await window.leave()
 
