@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -151,6 +152,7 @@ class PeerPanel(QWidget):
         for widget in (self.title, self.me, hint, self.addresses):
             layout.addWidget(widget)
         layout.addWidget(scroll, 1)
+        self.polls = 0  # rounds of figures asked for so far
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll_soon)
@@ -195,6 +197,12 @@ class PeerPanel(QWidget):
             card.show_address(on)
 
     # --- polling ---------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
+        """Fresh figures as it opens, not those of when it was last shown."""
+        super().showEvent(event)
+        if self._timer.isActive():
+            QTimer.singleShot(0, self, self._poll_soon)
+
     def _poll_soon(self) -> None:
         if not (self.isVisible() and self.cards) or (self._task and not self._task.done()):
             return
@@ -204,6 +212,7 @@ class PeerPanel(QWidget):
             self._timer.stop()
 
     async def _poll(self) -> None:
+        self.polls += 1
         for peer_id in list(self.cards):
             st = await self._stats(peer_id)
             card = self.cards.get(peer_id)

@@ -355,6 +355,11 @@ def test_people_panel_shows_live_connection_figures(
         try:
             await until(lambda: "kbit/s" in card.values["In / out"].text(), 6, "bit rates")
             assert card.values["Round trip"].text().endswith("ms")
+            window.toolbar.people_button.click()  # closed a while, then opened again:
+            await asyncio.sleep(0.3)
+            polls = window.people.polls
+            window.toolbar.people_button.click()
+            await until(lambda: window.people.polls > polls, 0.5, "figures as it opens")
         finally:
             await window.leave()
 
