@@ -197,7 +197,7 @@ class PeerPanel(QWidget):
             card.show_address(on)
 
     # --- polling ---------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
+    def showEvent(self, event: QShowEvent) -> None:
         """Fresh figures as it opens, not those of when it was last shown."""
         super().showEvent(event)
         if self._timer.isActive():
