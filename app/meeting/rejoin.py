@@ -32,6 +32,22 @@ MISSING_TEXT = (
     "get back in; the people you are connected to stay connected."
 )
 
+#: what a participant is told when the rendezvous is lost, with and without others connected
+LOST_WITH_OTHERS = (
+    "Lost touch with the meeting's server; getting back in… You still see and hear the people "
+    "you are connected to."
+)
+LOST_ALONE = (
+    "Lost touch with the meeting; getting back in… (Has the host closed PeerMeet? Or is this "
+    "computer offline?)"
+)
+
+
+def lost_text(with_others: bool) -> str:
+    """What to say when the rendezvous is lost (``with_others``: some peers still connected)."""
+    return LOST_WITH_OTHERS if with_others else LOST_ALONE
+
+
 #: refusals that mean the rendezvous does not know our room (any more)
 MISSING = ("no_such_room", "wrong_secret")
 #: refusals that end the call, and the reason the call ends with

@@ -249,12 +249,7 @@ class Session:
                 log.exception("could not handle %s", msg)
         self._signaling_ok = False
         if self.ended is None and not self._room_over:
-            self._emit(
-                ev.RendezvousLost(
-                    "Lost touch with the meeting; getting back in… (the people you are "
-                    "connected to stay connected)"
-                )
-            )
+            self._emit(ev.RendezvousLost(rejoin.lost_text(bool(self._links))))
             self._tasks.spawn(self._rejoin())
 
     def _dispatch(self, msg: p.Message) -> None:
@@ -361,8 +356,10 @@ class Session:
             dead = link.pc.connectionState in ("failed", "closed")
             if dead or self._roster.silent_for(peer_id) >= LOST_S:
                 self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
-        now = self._clock()
+        now, was_alone = self._clock(), self._alone_since is not None
         self._alone_since = None if self._links else (self._alone_since or now)
+        if self._alone_since is not None and not was_alone:  # the last one is gone too
+            self._emit(ev.RendezvousLost(rejoin.lost_text(False)))
         if self.expires_at and self._wall() >= self.expires_at:
             self._tasks.spawn(self.leave("expired"))  # (no rendezvous to say so)
         elif rejoin.give_up(self._alone_since, now):

@@ -33,8 +33,9 @@ MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 ENDED_TEXT = {
     "ended": "The host ended the meeting.",
     "expired": "The meeting reached the end of its time.",
-    "disconnected": "You were cut off from the meeting: for two minutes neither the host nor "
-    "anyone in the call could be reached (this computer or theirs is offline).",
+    "disconnected": "You were cut off from the meeting: for two minutes neither the meeting "
+    "nor anyone in it could be reached (the host may have closed PeerMeet, or this computer "
+    "or theirs is offline).",
 }
 
 
@@ -163,8 +164,9 @@ class CallWindow(QWidget):
 
     def _on_reconnecting(self, text: str) -> None:
         """Say it for as long as it lasts (the call goes on with those still connected)."""
-        if text:
-            self.banner.show_message(text, seconds=0)
+        if text:  # alone, it stays up while it lasts; with others, the call goes on
+            with_others = any(p.state == "connected" for p in self.bridge.peers().values())
+            self.banner.show_message(text, seconds=12 if with_others else 0)
         else:
             self.banner.show_message("Back in touch with the meeting.", seconds=6)
 

@@ -348,11 +348,15 @@ async def test_a_host_gone_without_a_word_is_dropped_and_a_lone_guest_is_told(
         flowing = gus.media.video_frames(iid)
         await until(lambda: gus.media.video_frames(iid) > flowing + 10)  # the two carry on
         assert gus.session.ended is None and ivy.session.ended is None
+        told = [e.detail for e in gus.of(ev.RendezvousLost)]  # type: ignore[attr-defined]
+        assert told == [rejoin.LOST_WITH_OTHERS]  # (said when the rendezvous went)
 
         _blackhole(gus.session, iid)
         _blackhole(ivy.session, gid)
         await until(lambda: bool(gus.of(ev.SessionEnded)) and bool(ivy.of(ev.SessionEnded)), 10)
         assert gus.session.ended == ivy.session.ended == "disconnected"
+        told = [e.detail for e in gus.of(ev.RendezvousLost)]  # type: ignore[attr-defined]
+        assert told == [rejoin.LOST_WITH_OTHERS, rejoin.LOST_ALONE]  # and again when alone
     finally:
         for peer in (ivy, gus, host):
             await peer.close()
