@@ -38,6 +38,7 @@ class PeerInfo:
     cam: bool = True
     screen: bool = False
     reconnecting: bool = False
+    stalled: bool = False  # its media stopped while its link cannot be rebuilt (no rendezvous)
     offers: int = 0  # offers we made to this peer; the latest one's number is its ``attempt``
     since: float | None = None  # it came after us, at this time (else: Roster.started)
 
@@ -145,12 +146,20 @@ class Roster:
         log.info("rebuilding connection to %s: %s", peer_id, reason)
         self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
 
+    def stalled(self, peer_id: str, on: bool) -> None:
+        """Media from ``peer_id`` stopped (``on``) or came back while its link cannot be rebuilt
+        (no rendezvous): shown as reconnecting meanwhile, then as its link's state again."""
+        info = self.peers.get(peer_id)
+        if info is not None and info.stalled != on:
+            info.stalled = on
+            self._emit(ev.ConnectionChanged(peer_id, "reconnecting" if on else info.state))
+
     # --- what links report -------------------------------------------------------------------
     def _on_state(self, link: PeerLink, state: str) -> None:
         if self.links.get(link.peer_id) is not link:
             return
         info = self.peers[link.peer_id]
-        info.state = state
+        info.state, info.stalled = state, False
         self._emit(ev.ConnectionChanged(link.peer_id, state))
         if state != "connected":
             return

@@ -352,10 +352,14 @@ class Session:
         link cannot be rebuilt: drop it once it has failed or brought nothing for LOST_S. With
         nobody left while trying to get back in (``_rejoin``) for rejoin.ALONE_S, end the call
         (e.g. the host's computer is gone for good)."""
+        for peer_id in self._links.keys() - {peer_id for peer_id, _, _ in due}:
+            self._roster.stalled(peer_id, False)  # (its media came back)
         for peer_id, link, _reason in due:
             dead = link.pc.connectionState in ("failed", "closed")
             if dead or self._roster.silent_for(peer_id) >= LOST_S:
                 self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
+            else:
+                self._roster.stalled(peer_id, True)
         now, was_alone = self._clock(), self._alone_since is not None
         self._alone_since = None if self._links else (self._alone_since or now)
         if self._alone_since is not None and not was_alone:  # the last one is gone too
