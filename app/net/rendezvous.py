@@ -59,6 +59,7 @@ class _Session:
         self.room_id = ""
         self.peer_id = ""
         self.closing = False
+        self._dropped = False  # too slow: closed without waiting for it
         self._send_timeout = send_timeout
         self._limit = queue_size
         self._max_bytes, self._queued_bytes = queue_bytes, 0  # bounded memory per client
@@ -75,6 +76,7 @@ class _Session:
             self._queue.put_nowait(text)
             return True
         log.warning("dropping slow client %s (outgoing queue full)", self.conn.remote)
+        self._dropped = True
         while not self._queue.empty():
             self._queue.get_nowait()
         self.finish()
@@ -107,7 +109,7 @@ class _Session:
             grace = 0.0  # it stopped reading: no polite close handshake
         finally:
             self.closing = True
-            await self.conn.close(grace)
+            await self.conn.close(0.0 if self._dropped else grace)
 
 
 class RendezvousServer:

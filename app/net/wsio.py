@@ -79,14 +79,25 @@ class WsConnection:
         The close handshake may take ``grace`` seconds; after that (or at once with 0, for a
         peer that stopped reading) the socket is simply dropped.
         """
-        try:
-            async with asyncio.timeout(grace):
-                await self._ws.close()
-        except (TimeoutError, ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
-            log.debug("websocket close to %s: %r", self.remote, exc)
+        if grace <= 0:  # it stopped reading: no close handshake, just drop the socket
+            self._abort()
+        else:
+            try:
+                async with asyncio.timeout(grace):
+                    await self._ws.close()
+            except (TimeoutError, ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+                log.debug("websocket close to %s: %r", self.remote, exc)
+                self._abort()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+    def _abort(self) -> None:
+        """Drop the socket now, with what is still unsent: a plain close would wait for a peer
+        that stopped reading to take it (the socket stayed open, uncounted, for good)."""
+        transport = getattr(getattr(self._ws, "_writer", None), "transport", None)
+        if transport is not None:
+            transport.abort()
 
 
 def _describe(exc: BaseException) -> str:

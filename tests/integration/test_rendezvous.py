@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -345,7 +346,9 @@ async def test_slow_reader_is_dropped_without_blocking_others(
     sender, fast = await connect(srv), await connect(srv)
     await sender.create("room-1", HINT, "large", 600)
     await fast.join("room-1", HINT)
+    before = open_files()
     slow = await connect(srv)  # joins, then never reads
+    assert open_files() == before + 2  # its end and the server's
     s = await slow.join("room-1", HINT)
     await expect(sender, protocol.PeerJoined)
     await expect(sender, protocol.PeerJoined)
@@ -363,6 +366,15 @@ async def test_slow_reader_is_dropped_without_blocking_others(
     assert len(fast_saw) == 120
     assert (await expect(sender, protocol.PeerLeft)).peer_id == s.peer_id
     assert "dropping slow client" in caplog.text
+    for _ in range(40):  # the server's end is closed, unsent data and all (ours stays open)
+        if open_files() == before + 1:
+            break
+        await asyncio.sleep(0.05)
+    assert open_files() == before + 1, "the dropped client's socket is still open"
+
+
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 # --- client robustness, ops endpoints, shutdown ----------------------------------------------
