@@ -20,7 +20,7 @@ def parse_duration(text: str) -> int:
     units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
     total, number = 0, ""
     for ch in text.strip().lower():
-        if ch.isdigit():
+        if ch.isascii() and ch.isdigit():
             number += ch
         elif ch in units and number:
             total, number = total + int(number) * units[ch], ""

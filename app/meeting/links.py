@@ -182,7 +182,7 @@ def _parse_authority(authority: str, secure: bool) -> tuple[str, int]:
             raise LinkError(f"“{host}” is not a valid host name or address.")
     if not port_text:
         return host, 443 if secure else DEFAULT_PORT
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise LinkError(f"“{port_text}” is not a valid port (a number from 1 to 65535).")
     return host, int(port_text)
 

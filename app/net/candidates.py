@@ -33,7 +33,7 @@ def parse_candidate(line: str) -> RemoteCandidate | None:
     """``[a=]candidate:F C udp PRIO ADDR PORT typ TYPE ...`` -> fields; None if malformed."""
     text = line.strip().removeprefix("a=").removeprefix("candidate:")
     parts = text.split()
-    if len(parts) < 8 or parts[6] != "typ" or not parts[5].isdigit():
+    if len(parts) < 8 or parts[6] != "typ" or not (parts[5].isascii() and parts[5].isdigit()):
         return None
     return RemoteCandidate(parts[4], int(parts[5]), parts[2].lower(), parts[7].lower())
 

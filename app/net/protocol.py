@@ -61,6 +61,11 @@ def _message(family: str, type_name: str) -> Callable[[M], M]:
 def _check(name: str, value: Any, hint: Any) -> Any:
     """Validate one JSON value against a field annotation; return the Python value."""
     if hint is str and isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows it, UTF-8 not
+                raise ProtocolError(f"field {name!r} is not valid Unicode") from None
         return value
     if hint is bool and isinstance(value, bool):
         return value
@@ -84,7 +89,7 @@ def from_dict(family: str, body: Any) -> Message:
     if not isinstance(body, dict):
         raise ProtocolError("message is not a JSON object")
     version = body.get("v")
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:  # (true and 1.0 equal 1 in Python)
         raise ProtocolError(f"unsupported protocol version {version!r} (this app speaks {VERSION})")
     type_name = body.get("type")
     cls = _REGISTRY[family].get(type_name) if isinstance(type_name, str) else None

@@ -111,6 +111,8 @@ def test_default_ports() -> None:
         (f"peermeet://h:0/r#k={SECRET}", "not a valid port"),
         (f"peermeet://h:70000/r#k={SECRET}", "not a valid port"),
         (f"peermeet://h:ab/r#k={SECRET}", "not a valid port"),
+        (f"peermeet://h:8765\u00b2/r#k={SECRET}", "not a valid port"),  # a footnote mark
+        (f"peermeet://h:\u2460/r#k={SECRET}", "not a valid port"),
         (f"peermeet:///r#k={SECRET}", "no host"),
         (f"peermeet://[::1/r#k={SECRET}", "closing bracket"),
         (f"peermeet://[zz::1]:5/r#k={SECRET}", "not a valid IPv6"),
