@@ -201,7 +201,10 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every room and refusal")
     rvoptions.add_arguments(parser)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
     async def serve() -> int:
         server = rvoptions.build_server(args)
@@ -216,6 +219,9 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return asyncio.run(serve())
+    except PeerMeetError as exc:
+        print(f"peermeet-rendezvous: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(
             f"peermeet-rendezvous: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.errors import PeerMeetError, ProtocolError, RoomRefused, refusal
+from app.errors import PeerMeetError, ProtocolError, RoomRefused, StorageError, refusal
 from app.net import protocol, roomstate
 from app.net.iceservers import TurnIssuer
 from app.net.knockdesk import KnockDesk, serve_knock
@@ -138,6 +138,7 @@ class RendezvousServer:
         #: where rooms are kept across restarts (app.net.roomstate); None: in memory only
         self.state_path = state_path
         self._saved_revision = -1
+        self._save_failing = False  # (said once per run of failures)
         self._max_bytes = max_message_bytes
         self._rate = rate
         self._idle_timeout, self._join_timeout = idle_timeout, join_timeout
@@ -172,6 +173,13 @@ class RendezvousServer:
         if self.state_path is not None:
             restored = roomstate.load(self.rooms, self.state_path)
             log.info("%d rooms restored from %s", restored, self.state_path)
+            try:  # now, not at the first room: a server that cannot keep its rooms says so
+                roomstate.save(self.rooms, self.state_path)
+            except OSError as exc:
+                raise StorageError(
+                    f"Cannot write the room state file {self.state_path} ({exc}). Pick a "
+                    "folder this user may write to, or run without --state."
+                ) from None
             self._saved_revision = self.rooms.revision
         self.port = await self._ws.start()
         self._sweeper.start()
@@ -190,12 +198,18 @@ class RendezvousServer:
     def _keep_state(self) -> None:
         """Write the rooms to the state file if they changed since it was last written."""
         path, revision = self.state_path, self.rooms.revision
-        if (
-            path is not None
-            and revision != self._saved_revision
-            and roomstate.save(self.rooms, path)
-        ):
-            self._saved_revision = revision
+        if path is None or revision == self._saved_revision:
+            return
+        try:
+            roomstate.save(self.rooms, path)
+        except OSError as exc:
+            if not self._save_failing:  # once, not every sweep: tried again at each one
+                log.warning("cannot save the room state to %s (%s); will keep trying", path, exc)
+            self._save_failing = True
+            return
+        if self._save_failing:
+            log.warning("the room state is saved to %s again", path)
+        self._saved_revision, self._save_failing = revision, False
 
     def _status(self) -> dict[str, Any]:
         return {

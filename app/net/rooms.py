@@ -27,6 +27,7 @@ DEFAULT_LIFETIME_S = 3 * 3600
 MAX_LIFETIME_S = 24 * 3600
 TOMBSTONE_S = 24 * 3600
 MAX_TOMBSTONES = 100_000
+TOMBSTONE_CODES = ("room_ended", "room_expired")  # why a room is gone
 MAX_ID_CHARS = 64
 MAX_HINT_CHARS = 128
 
@@ -159,29 +160,38 @@ class Rooms:
         return {"rooms": rooms, "tombstones": tombs}
 
     def restore(self, data: dict[str, list[list[object]]]) -> int:
-        """Take back what ``snapshot`` gave (rooms past their time are left out); ValueError
-        if it is malformed. Returns the number of rooms restored."""
+        """Take back what ``snapshot`` gave; ValueError if any of it is malformed (then nothing
+        is taken). Rooms past their time become "expired" tombstones; times, the room count
+        and the tombstone count are held to this server's limits. Returns the rooms restored."""
         now = self._clock()
+        tombs: list[tuple[str, str, float]] = []
         for room_id, code, until in data["tombstones"]:
-            if not (isinstance(room_id, str) and isinstance(code, str)):
+            if not (isinstance(room_id, str) and code in TOMBSTONE_CODES):
                 raise ValueError("a tombstone is malformed")
-            if _number(until) > now:
-                self._tombstones[room_id] = (code, _number(until))
-        restored = 0
+            tombs.append((room_id, str(code), min(_number(until), now + self._tombstone_s)))
+        rooms: list[Room] = []
         for room_id, hint, capacity, expires_at, token in data["rooms"]:
             if not (isinstance(room_id, str) and isinstance(hint, str) and isinstance(token, str)):
                 raise ValueError("a room is malformed")
             if not isinstance(capacity, int) or capacity not in CAPACITY.values() or not token:
                 raise ValueError(f"room {room_id[:6]}… has a bad size or owner token")
             _check_names(room_id, hint)
-            if room_id in self._rooms or room_id in self._tombstones:
+            ends = min(_number(expires_at), now + MAX_LIFETIME_S)
+            rooms.append(Room(room_id, hint, capacity, ends, token))
+        for room_id, code, until in tombs[-self._max_tombstones :]:
+            if until > now:
+                self._tombstones[room_id] = (code, until)
+        restored = 0
+        for room in rooms:
+            if room.room_id in self._rooms or room.room_id in self._tombstones:
                 continue
-            if _number(expires_at) > now:
-                self._add(Room(room_id, hint, capacity, _number(expires_at), token))
+            if room.expires_at <= now:  # it ran out while the server was down: "expired"
+                self._tombstones[room.room_id] = ("room_expired", now + self._tombstone_s)
+            elif len(self._rooms) < self.max_rooms:
+                self._add(room)
                 restored += 1
-            else:  # it ran out while the server was down: say "expired", not "no such room"
-                until = _number(expires_at) + self._tombstone_s
-                self._tombstones[room_id] = ("room_expired", until)
+        while len(self._tombstones) > self._max_tombstones:
+            self._tombstones.popitem(last=False)
         return restored
 
     # --- internals ---------------------------------------------------------------------------

@@ -35,11 +35,6 @@ def load(rooms: Rooms, path: Path) -> int:
         return 0
 
 
-def save(rooms: Rooms, path: Path) -> bool:
-    """Write ``rooms`` to ``path`` (atomically, owner-only); False, logged, if that failed."""
-    try:
-        write_json(path, {"version": VERSION, **rooms.snapshot()}, compact=True)
-    except OSError as exc:
-        log.warning("could not save the room state to %s: %s", path, exc)
-        return False
-    return True
+def save(rooms: Rooms, path: Path) -> None:
+    """Write ``rooms`` to ``path`` (atomically, owner-only); OSError if that failed."""
+    write_json(path, {"version": VERSION, **rooms.snapshot()}, compact=True)

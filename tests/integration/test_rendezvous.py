@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import RendezvousUnreachable, RoomRefused
+from app.errors import RendezvousUnreachable, RoomRefused, StorageError
 from app.net import protocol
 from app.net.rendezvous import RendezvousServer
 from app.net.signaling import SignalingClient
@@ -478,3 +478,12 @@ async def test_unreachable_silent_host_times_out() -> None:
     finally:
         tcp.close()
         await tcp.wait_closed()
+
+
+async def test_a_state_file_that_cannot_be_written_stops_the_start(tmp_path: Any) -> None:
+    """Said at start, not as a warning every sweep once the first room is made."""
+    (tmp_path / "file").write_text("")
+    srv = RendezvousServer(port=0, state_path=tmp_path / "file" / "rooms.json")
+    with pytest.raises(StorageError, match="Cannot write the room state file"):
+        await srv.start()
+    await srv.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -220,7 +221,8 @@ def test_rooms_and_tombstones_survive_a_snapshot_and_restore(
     rooms.extend("r1", live.owner_token, 1)
     clock.now += 61  # r3 is past its time (not swept yet): kept as a tombstone
     path = tmp_path / "rooms.json"
-    assert roomstate.save(rooms, path) and oct(path.stat().st_mode & 0o777) == "0o600"
+    roomstate.save(rooms, path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
 
     again = Rooms(clock=clock)
     assert roomstate.load(again, path) == 1 and again.revision > 0
@@ -242,6 +244,9 @@ def test_a_damaged_room_state_is_set_aside(clock: FakeClock, tmp_path: Any) -> N
         (
             '{"version": 1, "rooms": [["r1", "h", 5, 1e12, "tok"]], "tombstones": []}',
             '{"version": 1, "rooms": [["r1"]], "tombstones": []}',
+            # a good room, then a bad one: nothing is taken (not half a state)
+            '{"version": 1, "rooms": [["r1", "h", 8, 1e12, "tok"], ["r2"]], "tombstones": []}',
+            '{"version": 1, "rooms": [], "tombstones": [["r9", "foo_bar", 1e12]]}',
             "[[[",
             '{"version": 9}',
         ),
@@ -253,3 +258,20 @@ def test_a_damaged_room_state_is_set_aside(clock: FakeClock, tmp_path: Any) -> N
         bad = tmp_path / f"rooms.json.bad{n if n > 1 else ''}"  # each one kept
         assert bad.read_text() == text and not path.exists()
     assert roomstate.load(Rooms(clock=clock), path) == 0  # no file: a first start
+
+
+def test_a_restored_state_is_held_to_this_servers_limits(clock: FakeClock, tmp_path: Any) -> None:
+    """A state file from a server with other limits (or edited by hand): no more rooms than
+    max_rooms, no room longer than MAX_LIFETIME_S, no tombstone kept longer than its time."""
+    from app.net import roomstate
+
+    far = 1e300
+    rooms = [[f"r{i}", f"h{i}", 8, far, "tok"] for i in range(3)]
+    path = tmp_path / "rooms.json"
+    path.write_text(
+        json.dumps({"version": 1, "rooms": rooms, "tombstones": [["t", "room_ended", far]]})
+    )
+    small = Rooms(clock=clock, max_rooms=2, tombstone_s=60)
+    assert roomstate.load(small, path) == 2 and len(small) == 2
+    assert all(room.expires_at == clock.now + MAX_LIFETIME_S for room in small._rooms.values())
+    assert small._tombstones["t"][1] == clock.now + 60
