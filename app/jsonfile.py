@@ -23,7 +23,7 @@ def read_json(path: Path) -> Any:
     """The parsed file, or None if it is missing or damaged (then it is set aside)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # (no file yet: nothing to set aside)
         return None
     except (OSError, UnicodeDecodeError) as exc:
         set_aside(path, f"unreadable ({exc})")
