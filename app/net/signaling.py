@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Self
 
 from app.config import IceServer
@@ -22,6 +23,7 @@ from app.net.wsio import WsConnection, ws_connect
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 15.0
+MIN_REPLY_S = 1.0  # the least time given to the answer to create/join, however slow the connect
 
 
 class SignalingClient:
@@ -45,9 +47,13 @@ class SignalingClient:
         *,
         keepalive_s: float = KEEPALIVE_S,
     ) -> Self:
-        """Connect to ``ws://host:port/ws``; raise RendezvousUnreachable within ``timeout``."""
+        """Connect to ``ws://host:port/ws``; raise RendezvousUnreachable within ``timeout``,
+        which also covers the answer to the create or join that follows (one budget, not two:
+        a host that accepts but never answers is reported within ``timeout``)."""
+        started = time.monotonic()
         conn = await ws_connect(url, timeout)
-        return cls(conn, keepalive_s=keepalive_s, reply_timeout=timeout)
+        left = max(MIN_REPLY_S, timeout - (time.monotonic() - started))
+        return cls(conn, keepalive_s=keepalive_s, reply_timeout=left)
 
     @property
     def closed(self) -> bool:
@@ -118,7 +124,9 @@ class SignalingClient:
                     log.debug("ignoring %s before joining", reply.TYPE)
         except TimeoutError:
             raise RendezvousUnreachable(
-                f"The meeting host did not answer within {self._reply_timeout:g} s."
+                f"The meeting host took the connection but did not answer within "
+                f"{self._reply_timeout:.0f} s. Try again in a moment; if it keeps happening, "
+                "check that the link is a PeerMeet link and its address is right."
             ) from None
 
     async def _send(self, msg: protocol.Message) -> None:

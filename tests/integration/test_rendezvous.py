@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import socket
@@ -478,6 +480,43 @@ async def test_unreachable_silent_host_times_out() -> None:
     finally:
         tcp.close()
         await tcp.wait_closed()
+
+
+async def test_a_host_that_takes_the_connection_but_never_answers_is_reported_in_time() -> None:
+    """Its upgrade comes late, then nothing: connecting and the answer to join share one
+    budget (they took twice the time, one after the other: 14 s for the CLI's 7 s)."""
+
+    async def slow_then_mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in request.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+        await asyncio.sleep(0.6)
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        await reader.read()  # then silence, until the client hangs up
+        writer.close()
+
+    tcp = await asyncio.start_server(slow_then_mute, "127.0.0.1", 0)
+    port = tcp.sockets[0].getsockname()[1]
+    try:
+        started = time.monotonic()
+        client = await SignalingClient.connect(url(port), 2.0)
+        with pytest.raises(RendezvousUnreachable, match="did not answer within 1 s"):
+            await client.join("room-1", HINT)
+        assert time.monotonic() - started < 2.4
+        await client.close()
+    finally:
+        tcp.close()
+        await tcp.wait_closed()
+
+
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 async def test_a_state_file_that_cannot_be_written_stops_the_start(tmp_path: Any) -> None:
