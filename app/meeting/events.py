@@ -101,4 +101,15 @@ class Notice(Event):
 
 @dataclass(frozen=True)
 class SessionEnded(Event):
-    reason: str  # left | ended | expired | error text
+    reason: str  # left | ended | expired | disconnected | error text
+
+
+#: why a call ended, in words, by SessionEnded.reason
+ENDED_TEXT = {
+    "left": "You left the call.",
+    "ended": "The host ended the meeting.",
+    "expired": "The meeting reached the end of its time.",
+    "disconnected": "You were cut off from the meeting: for two minutes neither the meeting "
+    "nor anyone in it could be reached (the host may have closed PeerMeet, or this computer "
+    "or theirs is offline).",
+}

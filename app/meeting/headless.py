@@ -132,7 +132,7 @@ class Reporter:
             self.seen.setdefault(event.peer_id, {}).update(mic=event.mic, cam=event.cam)
         elif isinstance(event, ev.ConnectionChanged) and event.state == "reconnecting":
             info = self.session.peers.get(event.peer_id)
-            self.say(f"reconnecting to {info.name if info else event.peer_id} …")
+            self.say(f"reconnecting to {(info.name if info else '') or event.peer_id} …")
         elif isinstance(event, ev.PeerLeft):
             why = "" if event.reason == "left" else f" ({event.reason})"
             self.say(f"{event.name} left{why}")
@@ -150,7 +150,9 @@ class Reporter:
         elif isinstance(event, ev.Notice):
             self.say(f"note: {event.text}")
         elif isinstance(event, ev.SessionEnded) and self.in_room:  # (a refusal is said apart)
-            self.say(f"call ended ({event.reason})")
+            self.say(
+                f"call ended ({event.reason}): {ev.ENDED_TEXT.get(event.reason, '')}".rstrip(": ")
+            )
 
     def stats(self) -> dict[str, Any]:
         media = self.session.media

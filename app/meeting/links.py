@@ -51,8 +51,13 @@ class Link:
 
     @property
     def rendezvous_url(self) -> str:
+        return f"{'wss' if self.secure else 'ws'}://{self.address}/ws"
+
+    @property
+    def address(self) -> str:
+        """``host:port``, an IPv6 host in brackets (``[::1]:8765``)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'wss' if self.secure else 'ws'}://{host}:{self.port}/ws"
+        return f"{host}:{self.port}"
 
     @property
     def is_loopback(self) -> bool:

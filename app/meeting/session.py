@@ -126,7 +126,7 @@ class Session:
         self._roster.started = self._clock()
         self._link = link
         self._created = create[0] if create is not None else None
-        where = f"{link.host}:{link.port}"
+        where = link.address
         self._emit(ev.Progress(1, f"reaching the rendezvous at {where} …"))
         client = await self._connect(link.rendezvous_url, self.config.connect_timeout_s)
         self._client = client

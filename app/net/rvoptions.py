@@ -29,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "clients use the first)",
     )
     parser.add_argument(
-        "--turn-ttl", type=int, default=DEFAULT_TTL_S, help="seconds a credential stays valid"
+        "--turn-ttl",
+        type=int,
+        default=DEFAULT_TTL_S,
+        help="seconds a credential stays valid (default %(default)s)",
     )
     parser.add_argument(
         "--max-connections",

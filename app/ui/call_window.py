@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QKeyCombination, QObject, QPoint, Qt, QTimer,
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
+from app.meeting.events import ENDED_TEXT
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.call_peers import PeerViews
@@ -30,13 +31,6 @@ log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
 END_WARNINGS_S = (300, 60)  # before the room's end
 MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
-ENDED_TEXT = {
-    "ended": "The host ended the meeting.",
-    "expired": "The meeting reached the end of its time.",
-    "disconnected": "You were cut off from the meeting: for two minutes neither the meeting "
-    "nor anyone in it could be reached (the host may have closed PeerMeet, or this computer "
-    "or theirs is offline).",
-}
 
 
 _CALL_KEYS = {

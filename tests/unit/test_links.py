@@ -42,6 +42,8 @@ def test_rendezvous_urls() -> None:
     assert parse_link(f"https://meet.example/r#k={SECRET}").rendezvous_url == (
         "wss://meet.example:443/ws"
     )
+    six = parse_link(f"peermeet://[::1]:8765/r#k={SECRET}")
+    assert six.address == "[::1]:8765" and six.rendezvous_url == "ws://[::1]:8765/ws"
 
 
 @pytest.mark.parametrize(
