@@ -184,7 +184,7 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="peermeet-rendezvous", description="Relay sealed signaling for PeerMeet rooms."
     )
-    from app.net import rvoptions
+    from app.net import rvoptions, serverproc
 
     parser.add_argument(
         "--host",
@@ -207,6 +207,7 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     )
 
     async def serve() -> int:
+        serverproc.quiet_accept_errors(asyncio.get_running_loop())
         server = rvoptions.build_server(args)
         port = await server.start()
         print(f"peermeet-rendezvous listening on {args.host}:{port}", flush=True)
@@ -217,6 +218,7 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
         print("peermeet-rendezvous stopped", file=sys.stderr, flush=True)
         return 0
 
+    serverproc.raise_fd_limit()
     try:
         return asyncio.run(serve())
     except PeerMeetError as exc:

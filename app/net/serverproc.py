@@ -1,0 +1,59 @@
+"""What a standalone rendezvous process sets up before serving: enough file descriptors, and a
+loop that does not flood its log when it runs out of them anyway.
+
+A flood of TCP connections that never send a request holds a descriptor each until the
+handshake timeout (the per-address limits start at the websocket upgrade). With the usual soft
+limit of 1024 that is reached quickly; asyncio then logs "socket.accept() out of system
+resource" with a traceback on every loop turn (tens of thousands of lines in seconds;
+CPython gh-151615). So the soft limit is raised to the hard one, and that message is logged at
+most once per ``QUIET_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+QUIET_S = 10.0
+
+
+def raise_fd_limit() -> int:
+    """Soft RLIMIT_NOFILE up to the hard limit; the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        wanted = 65_536 if hard == resource.RLIM_INFINITY else hard
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open-file limit from %d: %s", soft, exc)
+    return soft
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop, clock: Any = time.monotonic) -> None:
+    """Log asyncio's accept failures (out of descriptors) once per QUIET_S, without traceback;
+    everything else goes to the default handler as before."""
+    last = [-QUIET_S]
+    skipped = [0]
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "accept()" not in str(context.get("message", "")):
+            loop.default_exception_handler(context)
+            return
+        now = clock()
+        if now - last[0] < QUIET_S:
+            skipped[0] += 1
+            return
+        last[0] = now
+        log.error(
+            "cannot accept connections: %s (%d more like it not logged)",
+            context.get("exception"),
+            skipped[0],
+        )
+        skipped[0] = 0
+
+    loop.set_exception_handler(handler)
