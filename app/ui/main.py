@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
@@ -178,7 +178,10 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
     window = MainWindow(host, bridge, settings, lan=card)
     links = listen_for_links(window)
     closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
+    # asked from Qt's own loop (a window may close inside a task: no nested dialog loop there)
+    app.lastWindowClosed.connect(
+        lambda: QTimer.singleShot(0, lambda: closed.set() if window.may_quit() else None)
+    )
     with contextlib.suppress(NotImplementedError, RuntimeError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, closed.set)
     window.show()

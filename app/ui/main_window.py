@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self._open_call = open_call or self._show_call_window
         self.dialogs: list[QDialog] = []  # kept alive while open
         self.call_window: QWidget | None = None
+        self.quit_box: QMessageBox | None = None  # "Quit PeerMeet?", while it asks
         self._switching: asyncio.Future[None] | None = None  # leaving one call for another
         self.start_button = _action(
             "+", "Start meeting", "Get a link to share. This computer hosts it.", accent=True
@@ -371,6 +372,39 @@ class MainWindow(QMainWindow):
                 what, end = f"end “{record.room}”", record.link
                 return lambda: self.meetings.guard(what, self.host.end(end))
         return None
+
+    def may_quit(self) -> bool:
+        """Before the app quits (its last window closed): True, unless people are in meetings
+        this computer hosts and the person would rather keep them going (this window is shown
+        again then)."""
+        now = self.host.now()
+        busy = [
+            (r.title or r.room, n)
+            for r in self.host.records()
+            if r.is_live(now) and (n := self.host.participants(r.link) or 0) > 0
+        ]
+        if not busy:
+            return True
+        self.show()
+        self.raise_()
+        who = "; ".join(f"“{title}”: {n} {'person' if n == 1 else 'people'}" for title, n in busy)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Quit PeerMeet?",
+            f"People are in meetings this computer hosts ({who}). Quitting cuts them off. The "
+            "same links work again when you start PeerMeet, while the meetings have time left.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.quit_box = box
+        box.exec()
+        self.quit_box = None
+        if box.clickedButton() is not quit_button:
+            return False
+        self.hide()
+        return True
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.meetings.close_view()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -106,6 +106,14 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         stay.trigger()
         await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
         assert host.records()[0].state == LIVE
+        # quitting now would cut Cleo off: asked first (from Qt's loop, as the app does)
+        answers: list[bool] = []
+        QTimer.singleShot(0, lambda: answers.append(window.may_quit()))
+        await until(lambda: window.quit_box is not None, 5, "Quit PeerMeet?")
+        assert "“Flow Test”: 1 person" in window.quit_box.text()  # type: ignore[union-attr]
+        window.quit_box.button(QMessageBox.StandardButton.Cancel).click()  # type: ignore[union-attr]
+        await until(lambda: answers == [False], 5, "kept running")
+        assert window.isVisible()
         await asyncio.sleep(0.3)
         # the hosted room's rendezvous outlives the call (the room lives while the app runs)
         leftover = {
@@ -167,6 +175,7 @@ def test_the_host_ends_the_meeting_for_everyone_from_the_call(
         await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
         assert host.records()[0].state == ENDED
         await until(lambda: cli is not None and cli.poll() is not None, 15, "the guest told")
+        assert window.may_quit() and window.quit_box is None  # nobody to cut off: no question
 
     try:
         run(qloop, scenario(), 60)
