@@ -385,6 +385,7 @@ class MainWindow(QMainWindow):
         ]
         if not busy:
             return True
+        self.meetings.open_view()  # (closing the window stopped it)
         self.show()
         self.raise_()
         who = "; ".join(f"“{title}”: {n} {'person' if n == 1 else 'people'}" for title, n in busy)

@@ -280,6 +280,13 @@ class MeetingsView(QWidget):
         self.message.setText(text)
         self.message.show()
 
+    def open_view(self) -> None:
+        """Tick and listen again after ``close_view`` (its window shown again). Idempotent."""
+        if not self._timer.isActive():
+            self._timer.start()
+            self.host.subscribe(self.rebuild)
+            self.rebuild()
+
     def close_view(self) -> None:
         """Stop ticking, listening and any action under way. Idempotent."""
         self._timer.stop()

@@ -108,12 +108,14 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         assert host.records()[0].state == LIVE
         # quitting now would cut Cleo off: asked first (from Qt's loop, as the app does)
         answers: list[bool] = []
+        window.close()  # the last window: the app would quit now
+        assert not window.meetings._timer.isActive()
         QTimer.singleShot(0, lambda: answers.append(window.may_quit()))
         await until(lambda: window.quit_box is not None, 5, "Quit PeerMeet?")
         assert "“Flow Test”: 1 person" in window.quit_box.text()  # type: ignore[union-attr]
         window.quit_box.button(QMessageBox.StandardButton.Cancel).click()  # type: ignore[union-attr]
         await until(lambda: answers == [False], 5, "kept running")
-        assert window.isVisible()
+        assert window.isVisible() and window.meetings._timer.isActive()  # My meetings ticks
         await asyncio.sleep(0.3)
         # the hosted room's rendezvous outlives the call (the room lives while the app runs)
         leftover = {
