@@ -23,6 +23,7 @@ from app.net.seal import b64d, b64e
 DEFAULT_PORT = 8765
 SECRET_BYTES = 16  # 128 bits
 SECRET_CHARS = 22  # SECRET_BYTES in base64url, unpadded
+SLUG_MAX = 48  # characters of a room name made from a meeting title
 _SCHEME_RE = re.compile(r"(?i)(?:peermeet|https?)://")
 _SECRET_TAIL_RE = re.compile(r"#(?:.*&)?k=([A-Za-z0-9_-]*)")
 _ESCAPED_HASH_RE = re.compile(r"(?i)%23k(?:=|%3D)")
@@ -81,7 +82,10 @@ def generate_room_name(rng: _random.Random | None = None) -> str:
 def slugify(text: str) -> str:
     """Turn a person's meeting name into a room name: ``"Team Sync (Mon)"`` -> ``team-sync-mon``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:48].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > SLUG_MAX:  # cut between words where there is one, not inside a word
+        cut = slug[: SLUG_MAX + 1].rfind("-")
+        slug = slug[: cut if cut >= SLUG_MAX // 2 else SLUG_MAX].strip("-")
     if slug:
         return slug
     if not any(c.isalnum() for c in text):

@@ -137,6 +137,9 @@ def test_room_names() -> None:
         re.fullmatch(r"meeting-[0-9a-f]{6}", arabic) and slugify("اجتماع الفريق الأسبوعي") == arabic
     )
     assert slugify("会议") != arabic
+    long = "Design Review <b>Q3</b> & planning — a long meeting title that goes on"
+    assert slugify(long) == "design-review-b-q3-b-planning-a-long-meeting"  # whole words
+    assert slugify("x" * 60) == "x" * 48  # one long word: cut where it must
     with pytest.raises(LinkError):
         slugify("!!!")
 
