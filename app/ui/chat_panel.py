@@ -10,9 +10,10 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
 
+from app.net.text import MAX_CHAT_CHARS
 from app.ui import style
 
-MAX_LEN = 2000  # characters per message; longer input is cut
+MAX_LEN = MAX_CHAT_CHARS  # characters per message, as the others take it; longer input is cut
 
 
 #: web addresses in a message become links (what is around them stays plain text)
