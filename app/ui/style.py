@@ -131,6 +131,7 @@ class Banner(QFrame):
         self._area = area
         self.setObjectName("Banner")
         self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.PlainText)  # notices carry others' names
         self.text.setWordWrap(True)
         close = QPushButton("✕")
         close.setProperty("role", "flat")

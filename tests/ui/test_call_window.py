@@ -261,6 +261,7 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
         window.show()
         try:
             assert window.banner.isVisible()
+            assert window.banner.text.textFormat() == Qt.TextFormat.PlainText  # names in it
             assert window.banner.text.text() == (
                 "No microphone found: the others hear silence. "
                 "No speaker found: you will not hear the others."
