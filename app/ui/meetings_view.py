@@ -252,13 +252,16 @@ class MeetingsView(QWidget):
         n = self.host.participants(record.link)
         if n:
             who = "1 person is" if n == 1 else f"{n} people are"
-            answer = QMessageBox.question(
-                self,
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
                 "End the meeting?",
                 f"{who} in “{record.title or record.room}”. End it for everyone? Its link "
                 "stops working.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                self,
             )
-            if answer != QMessageBox.StandardButton.Yes:
+            box.setTextFormat(Qt.TextFormat.PlainText)  # the title as typed, never markup
+            if box.exec() != QMessageBox.StandardButton.Yes:
                 return
         self.run(f"end “{record.room}”", self.host.end(record.link))
 

@@ -189,19 +189,20 @@ def test_my_meetings_asks_before_ending_a_meeting_with_people_and_caps_extend(
     asked: list[str] = []
 
     def answer(reply: QMessageBox.StandardButton) -> object:
-        def question(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
-            asked.append(text)
+        def exec_(box: QMessageBox) -> QMessageBox.StandardButton:
+            assert box.textFormat() == Qt.TextFormat.PlainText  # the title as typed
+            asked.append(box.text())
             return reply
 
-        return question
+        return exec_
 
     try:
-        monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+        monkeypatch.setattr(QMessageBox, "exec", answer(QMessageBox.StandardButton.No))
         row.end.click()
         assert "2 people are in “Busy one”" in asked[0]
         run(qloop, asyncio.sleep(0.2), 5)
         assert host.store.find(busy.link).is_live(clock())  # type: ignore[union-attr]
-        monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+        monkeypatch.setattr(QMessageBox, "exec", answer(QMessageBox.StandardButton.Yes))
         row.end.click()
         run(qloop, until(lambda: not host.store.find(busy.link).is_live(clock()), what="ended"), 5)  # type: ignore[union-attr]
     finally:
