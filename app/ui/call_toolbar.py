@@ -54,6 +54,8 @@ class CallToolbar(QWidget):
         self.chat_button = _tool("Chat", "Show the chat", True)
         self.people_button = _tool("People", "Participants, connections, safety codes", True)
         self.leave_button = _tool("Leave", "Leave the meeting", role="leave")
+        self.again_button = _tool("Join again", "Join this meeting again (same link)", role="again")
+        self.again_button.hide()  # (a call that was cut off)
         self.compact = False
         self._state = {"mic": "mute", "cam": "stop video", "share": "share"}
         self._info: tuple[str, int, float] | None = None
@@ -69,6 +71,7 @@ class CallToolbar(QWidget):
         row.addWidget(self.chat_button)
         row.addWidget(self.people_button)
         row.addStretch(1)
+        row.addWidget(self.again_button)
         row.addWidget(self.leave_button)
         self._relabel()
         self._refresh_info()
@@ -161,11 +164,13 @@ class CallToolbar(QWidget):
         """Chat messages that arrived while the chat was hidden (0: none)."""
         self.chat_button.setText(f"Chat  {count}" if count else "Chat")
 
-    def show_ended(self) -> None:
-        """The call is over: nothing left to switch, Leave just closes the window."""
+    def show_ended(self, again: bool = False) -> None:
+        """The call is over: nothing left to switch, Leave just closes the window; ``again``:
+        it was cut off, and may be joined again with the same link."""
         for button in (self.mic_button, self.cam_button, self.share_button):
             button.setEnabled(False)
         self.leave_button.setText("Close")
+        self.again_button.setVisible(again)
 
     def show_leaving(self) -> None:
         self.leave_button.setEnabled(False)

@@ -48,11 +48,16 @@ class CallWindow(QWidget):
         parent: QWidget | None = None,
         *,
         end_meeting: Callable[[], Awaitable[object]] | None = None,
+        join_again: Callable[[str], object] | None = None,
     ) -> None:
-        """``end_meeting``: for the meeting's host, ends it for everyone (Leave then offers it)."""
+        """``end_meeting``: for the meeting's host, ends it for everyone (Leave then offers it).
+        ``join_again(link)``: after this window closed, join that link again (a call that was
+        cut off offers it)."""
         super().__init__(parent)
         self.bridge = bridge
-        self._end_meeting = end_meeting
+        self._end_meeting, self._join_again = end_meeting, join_again
+        self._link = str(bridge.link) if bridge.link is not None else ""
+        self._again = False  # join again once closed
         self.leave_menu: QMenu | None = None  # the host's choice: leave, or end for everyone
         self._over = False  # the call has ended (Leave reads "Close")
         self.setObjectName("CallWindow")
@@ -114,6 +119,7 @@ class CallWindow(QWidget):
         bar.chat_button.clicked.connect(lambda on: self._show_side(self.chat if on else None))
         bar.people_button.clicked.connect(lambda on: self._show_side(self.people if on else None))
         bar.leave_button.clicked.connect(self._leave_clicked)
+        bar.again_button.clicked.connect(self._again_clicked)
         QShortcut(QKeySequence("Ctrl+D"), self, self.toggle_mic)
         QShortcut(QKeySequence("Ctrl+E"), self, self.toggle_camera)
         QShortcut(QKeySequence("Escape"), self, lambda: self._show_side(None))
@@ -171,14 +177,17 @@ class CallWindow(QWidget):
             self.toolbar.show_unread(self.unread)
 
     def _on_ended(self, reason: str) -> None:
+        rejoin = reason == "disconnected" and self._join_again is not None and bool(self._link)
         text = ENDED_TEXT.get(reason, f"The call ended: {reason}.")
         if reason == "ended" and self._end_meeting is not None:  # only its host can end it
             text = "You ended the meeting."
-        if reason != "left":
+        elif rejoin:
+            text += " Press Join again to try, or close this window."
+        elif reason != "left":
             again = "the same link" if reason == "disconnected" else "a new link"
-            self.banner.show_message(
-                f"{text} Close this window, or join again with {again}.", "ended", 0
-            )
+            text += f" Close this window, or join again with {again}."
+        if reason != "left":
+            self.banner.show_message(text, "ended", 0)
         for key in list(self.grid.tiles):
             self.grid.remove(key)
         self.grid.clear_me()
@@ -187,7 +196,7 @@ class CallWindow(QWidget):
         self._over = True
         if self.leave_menu is not None:
             self.leave_menu.close()
-        self.toolbar.show_ended()
+        self.toolbar.show_ended(rejoin)
 
     def _on_screen_shared(self, on: bool) -> None:
         self.toolbar.show_sharing(on)
@@ -309,6 +318,10 @@ class CallWindow(QWidget):
         corner = button.mapToGlobal(button.rect().topRight())
         self.leave_menu.popup(corner - QPoint(size.width(), size.height() + 6))
 
+    def _again_clicked(self) -> None:
+        self._again = True
+        self.close()
+
     def end_for_everyone(self) -> None:
         """End the meeting for everyone in it (host only), then leave and close."""
         if self._leaving is None:
@@ -345,6 +358,8 @@ class CallWindow(QWidget):
             self._done = True
             self.close()
             self.closed.emit()
+            if self._again and self._join_again is not None:
+                self._join_again(self._link)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._done:

@@ -354,7 +354,11 @@ class MainWindow(QMainWindow):
         except ImportError:
             log.warning("the call window is not available in this build")
             return
-        self.call_window = CallWindow(self.bridge, end_meeting=self._ending())
+        self.call_window = CallWindow(
+            self.bridge,
+            end_meeting=self._ending(),
+            join_again=lambda link: self.open_join(link, auto=True),
+        )
         self.call_window.show()
 
     def _ending(self) -> Callable[[], Awaitable[object]] | None:

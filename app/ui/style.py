@@ -75,6 +75,8 @@ QPushButton[role="tool"]:checked {{ background: {ACCENT}; border-color: {ACCENT}
 QPushButton[role="leave"] {{ background: {DANGER}; border-color: {DANGER}; min-height: 40px;
     border-radius: 20px; padding: 4px 22px; font-weight: 700; }}
 QPushButton[role="leave"]:hover {{ background: {DANGER_HI}; }}
+QPushButton[role="again"] {{ background: {ACCENT}; border-color: {ACCENT}; min-height: 40px;
+    border-radius: 20px; padding: 4px 22px; font-weight: 700; }}
 QPushButton[role="flat"] {{ background: transparent; border: none; padding: 2px 6px;
     color: {TEXT_DIM}; }}
 #SidePanel, #PeerCard {{ background: {SURFACE}; border-radius: {RADIUS}px; }}

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
+from app.meeting import rejoin
+from app.meeting import session as session_module
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
@@ -26,6 +28,7 @@ from app.meeting.settings import SettingsStore
 from app.meeting.store import ENDED, LIVE, MeetingStore
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
+from app.ui.join_dialog import JoinDialog
 from app.ui.main_window import MainWindow
 from tests.ui.conftest import run, until
 
@@ -232,3 +235,55 @@ def test_a_call_ended_from_my_meetings_looks_over_in_its_window(
         run(qloop, bridge.leave(), 10)
         window.close()
         run(qloop, host.close(), 10)
+
+
+def test_a_call_that_was_cut_off_offers_to_join_again(
+    loopback: None,
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The host's computer is gone and nobody else is there: after rejoin.ALONE_S the call ends
+    as "disconnected", and Join again opens the join for the same link."""
+    monkeypatch.setattr(rejoin, "ALONE_S", 1.0)
+    monkeypatch.setattr(session_module, "LOST_S", 3.5)  # a silent link is dropped (default 10)
+    headless = subprocess.Popen(
+        [sys.executable, "-m", "app", "host", "--headless", "--name", "cut-off", "--bind",
+         "127.0.0.1", "--synthetic", "--res", "160x120", "--fps", "10"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert headless.stdout is not None
+    link = headless.stdout.readline().strip()
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+
+    async def scenario() -> None:
+        window.open_join(link, auto=True)
+        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
+        call = window.call_window
+        assert isinstance(call, CallWindow)
+        await until(lambda: len(bridge.peers()) == 1, 15, "the host")
+        headless.kill()  # its computer is gone: no goodbye, no rendezvous
+        await until(lambda: call.toolbar.again_button.isVisible(), 30, "cut off")
+        assert "Press Join again" in call.banner.text.text()
+        before = len(window.dialogs)
+        call.toolbar.again_button.click()
+        await until(lambda: not call.isVisible() and len(window.dialogs) > before, 10, "again")
+        again = window.dialogs[-1]
+        assert isinstance(again, JoinDialog) and again.link.text() == link
+        again.reject()
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
+        run(qloop, host.close(), 10)
+        headless.kill()
+        headless.communicate(timeout=20)
