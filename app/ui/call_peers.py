@@ -86,6 +86,7 @@ class PeerViews:
         tile = self.grid.tile(peer_id)
         if tile is not None:
             tile.set_media(mic, cam)
+        self.people.set_media(peer_id, mic, cam, screen)
         if screen:
             name = tile.name if tile else self.name(peer_id)
             self.grid.add(

@@ -61,6 +61,9 @@ class PeerCard(QFrame):
         self.name = ElidedLabel(name)  # up to 64 characters: elided, whole in the tooltip
         self.name.setProperty("role", "title")
         self.state = _label("Waiting…", "dim")
+        self.media = _label("", "dim")  # muted, camera off, sharing: what their tile shows
+        self.media.hide()
+        self._cam = True
         self.code = _label("—", "safety")
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.values = {row: _label("—") for row in ROWS}
@@ -80,6 +83,7 @@ class PeerCard(QFrame):
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(6)
         layout.addLayout(head)
+        layout.addWidget(self.media)
         layout.addWidget(_label("Safety code", "dim"))
         layout.addWidget(self.code)
         layout.addLayout(grid)
@@ -93,6 +97,18 @@ class PeerCard(QFrame):
         self.state.setText(text)
         self.state.setStyleSheet(f"color: {colour}; font-weight: 600;")
 
+    def set_media(self, mic: bool, cam: bool, screen: bool) -> None:
+        said = [
+            w
+            for w, on in (("Muted", not mic), ("Camera off", not cam), ("Sharing screen", screen))
+            if on
+        ]
+        self.media.setText(" · ".join(said))
+        self.media.setVisible(bool(said))
+        self._cam = cam
+        if not cam:
+            self.values["Video"].setText("camera off")
+
     def set_connected(self, path: str, code: str) -> None:
         self.values["Path"].setText(PATHS.get(path, path or "—"))
         self.code.setText(code or "—")
@@ -104,7 +120,7 @@ class PeerCard(QFrame):
     def update_stats(self, st: PeerStats) -> None:
         self.values["Path"].setText(PATHS.get(st.path, st.path or "—"))
         self.values["Address"].setText(st.address or "unknown")
-        self.values["Video"].setText(f"{st.fps:.0f} fps")
+        self.values["Video"].setText(f"{st.fps:.0f} fps" if self._cam else "camera off")
         if not st.measured:
             return
         self.values["Round trip"].setText(f"{st.rtt_ms:.0f} ms" if st.rtt_ms else "measuring…")
@@ -183,6 +199,10 @@ class PeerPanel(QWidget):
             self.cards[peer_id].set_state(state, peer_id in self._connected)
         if state == "connected":
             self._connected.add(peer_id)
+
+    def set_media(self, peer_id: str, mic: bool, cam: bool, screen: bool) -> None:
+        if peer_id in self.cards:
+            self.cards[peer_id].set_media(mic, cam, screen)
 
     def set_connected(self, peer_id: str, path: str, code: str) -> None:
         if peer_id in self.cards:

@@ -154,6 +154,8 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         assert not (window.banner.isVisible() and window.banner.text.text() == MUTED_HINT)
         other.set_mic(False)
         await until(lambda: not olga.mic_on, what="Olga's mute badge")
+        (card,) = [c for c in window.people.cards.values() if c.name.full == "Olga"]
+        assert card.media.text() == "Muted"  # the People panel says it too
 
         # the people panel: safety code (equal on both ends), path, address on request
         QTest.mouseClick(window.toolbar.people_button, Qt.MouseButton.LeftButton)
@@ -484,6 +486,11 @@ def test_names_in_the_people_panel_are_plain_text(qtbot: QtBot) -> None:
     assert name.textFormat() == Qt.TextFormat.PlainText and name.text() == "<b></b>Hana"
     assert name.toolTip() == "<p>&lt;b&gt;&lt;/b&gt;Hana</p>"
     assert panel.me.textFormat() == Qt.TextFormat.PlainText and "<u>Bo</u>" in panel.me.text()
+    card = panel.cards["p1"]
+    assert card.media.isHidden()  # nothing to say while their microphone and camera are on
+    panel.set_media("p1", mic=False, cam=False, screen=True)
+    assert card.media.text() == "Muted · Camera off · Sharing screen" and not card.media.isHidden()
+    assert card.values["Video"].text() == "camera off"
 
 
 def test_without_a_camera_the_call_starts_with_video_off(
