@@ -9,10 +9,12 @@ warning in the log, and the caller starts without it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +61,24 @@ def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
 
 def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
     """Write atomically, readable by this user only; OSError if that failed (the old file is
-    then untouched). ``compact``: no indentation (large files nobody reads by hand)."""
+    then untouched, and no temp file is left). ``compact``: no indentation (large files nobody
+    reads by hand). The temp file is this writer's own: two processes saving the same file
+    (the app and the CLI share the pins) never write into one temp file."""
+    try:  # (json.dumps: json.dump to a file takes the pure-Python encoder, 7x slower)
+        if compact:
+            text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        else:
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        raw = text.encode()
+    except (ValueError, TypeError) as exc:  # (UnicodeEncodeError: a lone surrogate)
+        raise OSError(f"cannot write {path.name}: {exc}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if compact:  # (json.dumps: json.dump to a file takes the pure-Python encoder, 7x slower)
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    else:
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:  # (mkstemp makes it 0600: this user only)
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

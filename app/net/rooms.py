@@ -252,6 +252,12 @@ def _number(value: object) -> float:
 def _check_names(room_id: str, hint: str) -> None:
     if not 0 < len(room_id) <= MAX_ID_CHARS or len(hint) > MAX_HINT_CHARS:
         raise refusal("bad_request", "room id or hint has a bad length")
+    for text in (room_id, hint):
+        if not text.isascii():
+            try:
+                text.encode()
+            except UnicodeEncodeError:  # a lone surrogate (an old state file may hold one)
+                raise refusal("bad_request", "room id or hint is not valid Unicode") from None
 
 
 class TokenBucket:
