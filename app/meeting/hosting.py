@@ -124,12 +124,13 @@ class HostService:
         self._ensure_sweeper()
         return record
 
-    async def end(self, link: str) -> MeetingRecord:
-        """End the meeting for everyone (those in it are told) and mark it ended."""
+    async def end(self, link: str, *, told: bool = False) -> MeetingRecord:
+        """End the meeting for everyone (those in it are told) and mark it ended; ``told``: the
+        rendezvous was already told (from inside the call): only mark it."""
         record = self._find(link)
         if record.state in (ENDED, EXPIRED):
             return record
-        if record.is_live(self._clock()):
+        if record.is_live(self._clock()) and not told:
             try:
                 if not record.embedded:
                     await self._remote.end(record)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from app.config import EngineConfig
-from app.errors import PeerMeetError, SealError, refusal
+from app.errors import PeerMeetError, RendezvousUnreachable, SealError, refusal
 from app.meeting import events as ev
 from app.meeting import rejoin
 from app.meeting.links import Link
@@ -100,13 +100,12 @@ class Session:
         self.media.video.set_enabled(on)
         self._roster.send(self._roster.media_state())
 
-    async def end_room(self) -> None:
-        if self._client is not None and self.owner_token:
-            await self._client.end(self.owner_token)
-
-    async def extend_room(self, seconds: int) -> None:
-        if self._client is not None and self.owner_token:
-            await self._client.extend(self.owner_token, seconds)
+    async def end_room(self, owner_token: str = "") -> None:
+        """End the room for everyone (``owner_token``: the creator's, if not ours)."""
+        token = owner_token or self.owner_token
+        if self._client is None or not token:
+            raise RendezvousUnreachable("Not in touch with the meeting's server right now.")
+        await self._client.end(token)
 
     async def leave(self, reason: str = "left") -> None:
         """Leave the call; idempotent. Tells peers directly so they drop us at once."""
@@ -197,7 +196,7 @@ class Session:
         """Those still in the room keep their ids: only the links are made afresh (their
         tiles stay, "reconnecting"); those who left meanwhile are said to have left."""
         now, here = self._clock(), set(joined.peers)
-        self._roster.started = now
+        self._roster.started = self._alone_since = now  # (dropping links below: not "alone")
         for peer_id in list(self.peers):
             if peer_id in here:  # a new link: "connected" again, with its own safety code
                 info = self.peers[peer_id]
@@ -249,6 +248,8 @@ class Session:
                 log.exception("could not handle %s", msg)
         self._signaling_ok = False
         if self.ended is None and not self._room_over:
+            if not self._links:  # alone already: said now, not again by the watch
+                self._alone_since = self._alone_since or self._clock()
             self._emit(ev.RendezvousLost(rejoin.lost_text(bool(self._links))))
             self._tasks.spawn(self._rejoin())
 

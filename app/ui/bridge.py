@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from app.config import EngineConfig
-from app.errors import MediaError, PeerMeetError
+from app.errors import MediaError, PeerMeetError, RendezvousUnreachable
 from app.media.screen import ScreenCapture
 from app.media.video import FrameSource
 from app.meeting import call_ops
@@ -320,6 +320,17 @@ class Bridge(QObject):
     def muted_speech(self) -> int:
         """How often we seemed to talk while muted in this call (a counter that only grows)."""
         return self.session.media.audio.muted_speech if self.session else 0
+
+    async def end_room(self, owner_token: str) -> None:
+        """End this call's room for everyone, over the call's own rendezvous connection (a
+        second one may not get in: a full room). PeerMeetError if it could not be asked."""
+        session, engine = self.session, self._engine
+        if session is None or engine is None:
+            raise RendezvousUnreachable("The call has already ended.")
+        try:
+            await self._run_on(engine, session.end_room(owner_token))
+        except _CallEnded:
+            return  # (it ended meanwhile)
 
     async def peer_stats(self, peer_id: str) -> PeerStats | None:
         """Connection figures for one peer, or None if we have no connection to it."""

@@ -468,11 +468,34 @@ async def test_a_lone_guest_waits_for_a_restarted_host(server: RendezvousServer)
         await again.session.create(link, "small", 3600)
         await until(lambda: gus.media.video_frames(again.session.my_id) > 3, limit=20)
         assert gus.session.ended is None
+        told = [e.detail for e in gus.of(ev.RendezvousLost)]  # type: ignore[attr-defined]
+        assert told == [rejoin.LOST_WITH_OTHERS, rejoin.LOST_ALONE]  # each said once
     finally:
         for peer in (gus, again, host):
             await peer.close()
         if restarted is not None:
             await restarted.close()
+
+
+async def test_losing_the_rendezvous_when_already_alone_is_said_once(
+    server: RendezvousServer,
+) -> None:
+    link = room_link(server)
+    host, gus = Peer("Hana"), Peer("Gus")
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await until(lambda: bool(gus.session.peers))
+        await host.close()  # with a goodbye: Gus waits alone in the room
+        await until(lambda: not gus.session.peers)
+        await server.close()
+        await until(lambda: bool(gus.of(ev.RendezvousLost)))
+        await asyncio.sleep(2.5)  # a few watch ticks
+        told = [e.detail for e in gus.of(ev.RendezvousLost)]  # type: ignore[attr-defined]
+        assert told == [rejoin.LOST_ALONE]
+    finally:
+        await gus.close()
+        await host.close()
 
 
 async def test_a_call_through_a_restarted_rendezvous_with_a_state_file_carries_on(
