@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QKeyCombination, QObject, QPoint, Qt, QTimer,
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
+from app.errors import PeerMeetError
 from app.meeting.events import ENDED_TEXT
 from app.ui import style
 from app.ui.bridge import Bridge
@@ -58,6 +59,7 @@ class CallWindow(QWidget):
         self._end_meeting, self._join_again = end_meeting, join_again
         self._link = str(bridge.link) if bridge.link is not None else ""
         self._again = False  # join again once closed
+        self._ending = False  # ending the meeting for everyone, before leaving
         self.leave_menu: QMenu | None = None  # the host's choice: leave, or end for everyone
         self._over = False  # the call has ended (Leave reads "Close")
         self.setObjectName("CallWindow")
@@ -323,9 +325,23 @@ class CallWindow(QWidget):
         self.close()
 
     def end_for_everyone(self) -> None:
-        """End the meeting for everyone in it (host only), then leave and close."""
+        """End the meeting for everyone in it (host only), then leave and close; if it cannot
+        be ended, say why and stay."""
+        if self._leaving is None and self._end_meeting is not None and not self._ending:
+            self._ending = True
+            self.toolbar.leave_button.setEnabled(False)
+            self._spawn(self._end_then_leave(self._end_meeting))
+
+    async def _end_then_leave(self, end: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await end()
+        except PeerMeetError as exc:
+            self._ending = False
+            self.toolbar.leave_button.setEnabled(True)
+            self.banner.show_message(f"Could not end the meeting: {exc}", "ended", 0)
+            return
         if self._leaving is None:
-            self._leaving = asyncio.get_running_loop().create_task(self._leave(end=True))
+            self._leaving = asyncio.get_running_loop().create_task(self._leave())
 
     async def leave(self) -> None:
         """Leave the call, stop everything this window runs, and close it. Idempotent."""
@@ -333,7 +349,7 @@ class CallWindow(QWidget):
             self._leaving = asyncio.get_running_loop().create_task(self._leave())
         await asyncio.shield(self._leaving)
 
-    async def _leave(self, end: bool = False) -> None:
+    async def _leave(self) -> None:
         self.toolbar.show_leaving()
         for signal, slot in self._connections:
             signal.disconnect(slot)
@@ -345,11 +361,6 @@ class CallWindow(QWidget):
                 await task
         try:
             await self.people.aclose()
-            if end and self._end_meeting is not None:  # first, so nobody stays behind alone
-                try:
-                    await self._end_meeting()  # (it says itself when it fails)
-                except Exception:
-                    log.exception("ending the meeting failed")
             await self.bridge.leave()
         except Exception:  # the window must close even if leaving went wrong
             log.exception("leaving the call failed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -28,7 +28,7 @@ from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
-from app.ui import style
+from app.ui import host_controls, style
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
 from app.ui.lan_card import LanCard
@@ -356,61 +356,27 @@ class MainWindow(QMainWindow):
             return
         self.call_window = CallWindow(
             self.bridge,
-            end_meeting=self._ending(),
+            end_meeting=host_controls.ending(self.host, self.bridge),
             join_again=lambda link: self.open_join(link, auto=True),
         )
         self.call_window.show()
 
-    def _ending(self) -> Callable[[], Awaitable[object]] | None:
-        """For a meeting this user hosts (live in My meetings): what ends it for everyone."""
-        link = self.bridge.link
-        if link is None:
-            return None
-        now = self.host.now()
-        for record in self.host.records():
-            try:
-                hosted = record.is_live(now) and parse_link(record.link).secret == link.secret
-            except PeerMeetError:
-                continue
-            if hosted:
-                what, end = f"end “{record.room}”", record.link
-                return lambda: self.meetings.guard(what, self.host.end(end))
-        return None
-
     def may_quit(self) -> bool:
         """Before the app quits (its last window closed): True, unless people are in meetings
-        this computer hosts and the person would rather keep them going (this window is shown
-        again then)."""
-        now = self.host.now()
-        busy = [
-            (r.title or r.room, n)
-            for r in self.host.records()
-            if r.is_live(now) and (n := self.host.participants(r.link) or 0) > 0
-        ]
+        this computer hosts and the person would rather keep them going (app.ui.host_controls;
+        this window is shown again then)."""
+        busy = host_controls.busy_meetings(self.host)
         if not busy:
             return True
         self.meetings.open_view()  # (closing the window stopped it)
         self.show()
         self.raise_()
-        who = "; ".join(f"“{title}”: {n} {'person' if n == 1 else 'people'}" for title, n in busy)
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Quit PeerMeet?",
-            f"People are in meetings this computer hosts ({who}). Quitting cuts them off. The "
-            "same links work again when you start PeerMeet, while the meetings have time left.",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setTextFormat(Qt.TextFormat.PlainText)  # titles as typed, never markup
-        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        self.quit_box = box
-        box.exec()
+        self.quit_box = host_controls.quit_question(self, busy)
+        quit_now = host_controls.ask(self.quit_box)
         self.quit_box = None
-        if box.clickedButton() is not quit_button:
-            return False
-        self.hide()
-        return True
+        if quit_now:
+            self.hide()
+        return quit_now
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.meetings.close_view()

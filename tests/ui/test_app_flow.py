@@ -26,6 +26,7 @@ from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
 from app.meeting.store import ENDED, LIVE, MeetingStore
+from app.net.rendezvous import RendezvousServer
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
@@ -287,3 +288,56 @@ def test_a_call_that_was_cut_off_offers_to_join_again(
         run(qloop, host.close(), 10)
         headless.kill()
         headless.communicate(timeout=20)
+
+
+def test_the_host_ends_a_meeting_on_an_outside_rendezvous_from_the_call(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """Over the call's own connection (a second one would not get into a full room); when the
+    rendezvous cannot be told, the window says so and stays."""
+    server = RendezvousServer(host="127.0.0.1", port=0)
+    port = run(qloop, server.start(), 10)
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+
+    async def enter(title: str) -> tuple[CallWindow, str]:
+        record = await host.start(title, rendezvous=f"peermeet://127.0.0.1:{port}")
+        window.open_join(record.link, auto=True)
+        await until(
+            lambda: isinstance(window.call_window, CallWindow) and window.call_window.isVisible(),
+            15,
+            "call window",
+        )
+        call = window.call_window
+        assert isinstance(call, CallWindow) and bridge.in_call
+        return call, record.link
+
+    async def scenario() -> None:
+        call, link = await enter("Outside")
+        QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
+        assert call.leave_menu is not None
+        call.leave_menu.actions()[1].trigger()  # End meeting for everyone
+        await until(lambda: not call.isVisible() and not bridge.in_call, 10, "ended and left")
+        assert host.store.find(link).state == ENDED  # type: ignore[union-attr]
+        assert server.room_count == 0
+
+        call, link = await enter("Unreachable")
+        await server.close()  # the outside rendezvous is gone: the end cannot be asked for
+        await asyncio.sleep(0.5)
+        call.end_for_everyone()
+        await until(lambda: "Could not end the meeting" in call.banner.text.text(), 10, "said")
+        assert call.isVisible() and call.toolbar.leave_button.isEnabled()
+        assert host.store.find(link).state == LIVE  # type: ignore[union-attr]
+        await call.leave()
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
+        run(qloop, host.close(), 10)
+        run(qloop, server.close(), 10)

@@ -1,0 +1,77 @@
+"""What the host of meetings on this computer can do from the call and on quitting: end the
+meeting for everyone from inside the call, and be asked before quitting cuts people off."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app.errors import PeerMeetError
+from app.meeting.hosting import HostService
+from app.meeting.links import parse_link
+from app.ui.bridge import Bridge
+
+
+def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]] | None:
+    """For the call of a meeting this user hosts (live in My meetings): what ends it for
+    everyone (PeerMeetError if it could not); None for anyone else's meeting."""
+    link = bridge.link
+    if link is None:
+        return None
+    now = host.now()
+    for record in host.records():
+        try:
+            hosted = record.is_live(now) and parse_link(record.link).secret == link.secret
+        except PeerMeetError:
+            continue
+        if hosted:
+            return partial(_end, host, bridge, record.link, record.embedded)
+    return None
+
+
+async def _end(host: HostService, bridge: Bridge, link: str, embedded: bool) -> None:
+    if embedded:  # this computer's rendezvous: ended right here
+        await host.end(link)
+        return
+    # an outside rendezvous: over the call's own connection (a second one would not get into
+    # a full room), then marked ended in My meetings
+    record = next(r for r in host.records() if r.link == link)
+    await bridge.end_room(record.owner_token)
+    await host.end(link, told=True)
+
+
+def busy_meetings(host: HostService) -> list[tuple[str, int]]:
+    """(title, people in it) of each live meeting hosted here that has people in it."""
+    now = host.now()
+    return [
+        (r.title or r.room, n)
+        for r in host.records()
+        if r.is_live(now) and (n := host.participants(r.link) or 0) > 0
+    ]
+
+
+def quit_question(parent: QWidget, busy: list[tuple[str, int]]) -> QMessageBox:
+    """"Quit PeerMeet?", naming the meetings that have people in them (Cancel by default)."""
+    who = "; ".join(f"“{title}”: {n} {'person' if n == 1 else 'people'}" for title, n in busy)
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Quit PeerMeet?",
+        f"People are in meetings this computer hosts ({who}). Quitting cuts them off. The "
+        "same links work again when you start PeerMeet, while the meetings have time left.",
+        QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setTextFormat(Qt.TextFormat.PlainText)  # titles as typed, never markup
+    box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box
+
+
+def ask(box: QMessageBox) -> bool:
+    """Show ``quit_question``'s box (modal); True if Quit was pressed."""
+    box.exec()
+    clicked = box.clickedButton()
+    return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
