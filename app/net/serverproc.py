@@ -24,8 +24,8 @@ QUIET_S = 10.0
 def raise_fd_limit() -> int:
     """Soft RLIMIT_NOFILE up to the hard limit; the limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard > soft:
-        wanted = 65_536 if hard == resource.RLIM_INFINITY else hard
+    wanted = 65_536 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and wanted > soft:  # only ever up
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
             soft = wanted

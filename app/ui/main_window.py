@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QColor, QIcon, QPalette
+from PySide6.QtGui import QCloseEvent, QColor, QIcon, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -368,7 +368,6 @@ class MainWindow(QMainWindow):
         busy = host_controls.busy_meetings(self.host)
         if not busy:
             return True
-        self.meetings.open_view()  # (closing the window stopped it)
         self.show()
         self.raise_()
         self.quit_box = host_controls.quit_question(self, busy)
@@ -377,6 +376,10 @@ class MainWindow(QMainWindow):
         if quit_now:
             self.hide()
         return quit_now
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.meetings.open_view()  # (ticking again after the window was closed, then shown)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.meetings.close_view()

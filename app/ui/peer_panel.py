@@ -117,6 +117,10 @@ class PeerCard(QFrame):
         self._keys["Address"].setVisible(on)
         self.values["Address"].setVisible(on)
 
+    def forget_rates(self) -> None:
+        """The next figures start a new bit-rate measurement."""
+        self._last = None
+
     def update_stats(self, st: PeerStats) -> None:
         self.values["Path"].setText(PATHS.get(st.path, st.path or "—"))
         self.values["Address"].setText(st.address or "unknown")
@@ -220,6 +224,8 @@ class PeerPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         """Fresh figures as it opens, not those of when it was last shown."""
         super().showEvent(event)
+        for card in self.cards.values():
+            card.forget_rates()  # (a rate over the time it was closed is no news)
         if self._timer.isActive():
             QTimer.singleShot(0, self, self._poll_soon)
 

@@ -357,12 +357,14 @@ def test_people_panel_shows_live_connection_figures(
         (card,) = window.people.cards.values()
         try:
             await until(lambda: "kbit/s" in card.values["In / out"].text(), 6, "bit rates")
-            assert card.values["Round trip"].text().endswith("ms")
+            await until(lambda: card.values["Round trip"].text().endswith("ms"), 6, "round trip")
             window.toolbar.people_button.click()  # closed a while, then opened again:
             await asyncio.sleep(0.3)
-            polls = window.people.polls
+            people = window.people
+            await until(lambda: people._task is None or people._task.done(), what="poll done")
+            polls = people.polls
             window.toolbar.people_button.click()
-            await until(lambda: window.people.polls > polls, 0.5, "figures as it opens")
+            await until(lambda: people.polls > polls, 1.0, "figures as it opens")
         finally:
             await window.leave()
 
