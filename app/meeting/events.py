@@ -86,6 +86,7 @@ class RendezvousLost(Event):
     """Signaling is gone; calls already connected keep their media."""
 
     detail: str
+    with_others: bool = False  # some peers are still connected: the call goes on meanwhile
 
 
 @dataclass(frozen=True)

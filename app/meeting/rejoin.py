@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from app.errors import PeerMeetError, RoomRefused
+from app.meeting import events as ev
 from app.net import protocol as p
 from app.net.signaling import SignalingClient
 
@@ -43,9 +44,9 @@ LOST_ALONE = (
 )
 
 
-def lost_text(with_others: bool) -> str:
+def lost(*, with_others: bool) -> ev.RendezvousLost:
     """What to say when the rendezvous is lost (``with_others``: some peers still connected)."""
-    return LOST_WITH_OTHERS if with_others else LOST_ALONE
+    return ev.RendezvousLost(LOST_WITH_OTHERS if with_others else LOST_ALONE, with_others)
 
 
 #: refusals that mean the rendezvous does not know our room (any more)

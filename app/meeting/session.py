@@ -185,7 +185,9 @@ class Session:
                 again = (self._created, min(left, MAX_LIFETIME_S))
             return await self._take_seat(client, link, again)
 
-        say = self._emit_notice
+        def say(text: str) -> None:
+            self._emit(ev.Notice(text))
+
         outcome = await rejoin.get_back_in(connect, seat, say, owner=self._created is not None)
         if isinstance(outcome, str):
             self._tasks.spawn(self.leave(outcome))
@@ -209,9 +211,6 @@ class Session:
         self._alone_since = None
         self._seated(client, joined)
         self._emit(ev.Rejoined())
-
-    def _emit_notice(self, text: str) -> None:
-        self._emit(ev.Notice(text))
 
     def _peer_arrived(self, peer_id: str, now: float | None = None) -> None:
         """``now``: a peer who came after us, whose connect and first-frame times count from
@@ -250,7 +249,7 @@ class Session:
         if self.ended is None and not self._room_over:
             if not self._links:  # alone already: said now, not again by the watch
                 self._alone_since = self._alone_since or self._clock()
-            self._emit(ev.RendezvousLost(rejoin.lost_text(bool(self._links))))
+            self._emit(rejoin.lost(with_others=bool(self._links)))
             self._tasks.spawn(self._rejoin())
 
     def _dispatch(self, msg: p.Message) -> None:
@@ -364,7 +363,7 @@ class Session:
         now, was_alone = self._clock(), self._alone_since is not None
         self._alone_since = None if self._links else (self._alone_since or now)
         if self._alone_since is not None and not was_alone:  # the last one is gone too
-            self._emit(ev.RendezvousLost(rejoin.lost_text(False)))
+            self._emit(rejoin.lost(with_others=False))
         if self.expires_at and self._wall() >= self.expires_at:
             self._tasks.spawn(self.leave("expired"))  # (no rendezvous to say so)
         elif rejoin.give_up(self._alone_since, now):

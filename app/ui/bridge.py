@@ -63,7 +63,7 @@ class Bridge(QObject):
     notice = Signal(str)
     roomInfo = Signal(float, int)  # expires_at (unix), capacity
     #: lost the rendezvous, getting back in (what to say); "" once back in the room
-    reconnecting = Signal(str)
+    reconnecting = Signal(str, bool)  # (what to say, the call goes on with others meanwhile)
     ended = Signal(str)  # reason
     screenShared = Signal(bool)  # our screen share started (True) or stopped (False)
 
@@ -367,9 +367,9 @@ class Bridge(QObject):
         elif isinstance(e, ev.RoomInfo):
             self.roomInfo.emit(e.expires_at, e.capacity)
         elif isinstance(e, ev.RendezvousLost):
-            self.reconnecting.emit(e.detail)
+            self.reconnecting.emit(e.detail, e.with_others)
         elif isinstance(e, ev.Rejoined):
-            self.reconnecting.emit("")
+            self.reconnecting.emit("", False)
         elif isinstance(e, ev.Notice):
             self.notice.emit(e.text)
         elif isinstance(e, ev.SessionEnded):

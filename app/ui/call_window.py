@@ -164,10 +164,9 @@ class CallWindow(QWidget):
         self._show_my_media()
         self._tick_clock()
 
-    def _on_reconnecting(self, text: str) -> None:
-        """Say it for as long as it lasts (the call goes on with those still connected)."""
-        if text:  # alone, it stays up while it lasts; with others, the call goes on
-            with_others = any(p.state == "connected" for p in self.bridge.peers().values())
+    def _on_reconnecting(self, text: str, with_others: bool) -> None:
+        """Alone, say it for as long as it lasts; with others the call goes on: for a while."""
+        if text:
             self.banner.show_message(text, seconds=12 if with_others else 0)
         else:
             self.banner.show_message("Back in touch with the meeting.", seconds=6)

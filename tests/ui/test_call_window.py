@@ -29,6 +29,8 @@ from app.config import EngineConfig
 from app.errors import MediaError
 from app.media.camera import list_cameras
 from app.media.screen import ScreenCapture
+from app.meeting import rejoin
+from app.meeting import session as session_module
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
 from app.meeting.settings import SettingsStore
@@ -530,3 +532,33 @@ def test_without_a_camera_the_call_starts_with_video_off(
     rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
     (mine,) = [row for row in rows if row["name"] == "Me"]
     assert mine["cam"] is False and mine["video_frames"] < 6, mine  # black, one a second
+
+
+def test_losing_the_meeting_says_so_in_the_call_window(
+    qloop: qasync.QEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's computer is gone: first "lost touch… you still see and hear" (a notice that
+    goes: the call goes on), then, once nobody is connected, the alone text (it stays)."""
+    monkeypatch.setattr(session_module, "LOST_S", 3.5)  # a silent link is dropped (default 10)
+    host, link = start_host(tmp_path / "host.json")
+    me = make_bridge("Me")
+
+    async def scenario() -> None:
+        assert await me.join(link, "Me")
+        window = CallWindow(me)
+        window.show()
+        await until(lambda: (t := tile_named(window, "Hana")) is not None and t.frames_shown > 0)
+        host.kill()
+        banner = window.banner
+        await until(lambda: banner.text.text() == rejoin.LOST_WITH_OTHERS, 10, "lost, others")
+        assert banner.isVisible() and banner._timer.isActive()  # it goes after a while
+        await until(lambda: banner.text.text() == rejoin.LOST_ALONE, 15, "lost, alone")
+        assert banner.isVisible() and not banner._timer.isActive()  # it stays
+        await window.leave()
+
+    try:
+        run(qloop, scenario(), 40)
+    finally:
+        run(qloop, me.leave(), 10)
+        host.kill()
+        host.communicate(timeout=15)
