@@ -77,6 +77,7 @@ class _Session:
             return True
         log.warning("dropping slow client %s (outgoing queue full)", self.conn.remote)
         self._dropped = True
+        self.conn.abort()  # now: its writer may be stuck in a send for send_timeout
         while not self._queue.empty():
             self._queue.get_nowait()
         self.finish()

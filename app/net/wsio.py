@@ -80,19 +80,19 @@ class WsConnection:
         peer that stopped reading) the socket is simply dropped.
         """
         if grace <= 0:  # it stopped reading: no close handshake, just drop the socket
-            self._abort()
+            self.abort()
         else:
             try:
                 async with asyncio.timeout(grace):
                     await self._ws.close()
             except (TimeoutError, ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
                 log.debug("websocket close to %s: %r", self.remote, exc)
-                self._abort()
+                self.abort()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
 
-    def _abort(self) -> None:
+    def abort(self) -> None:
         """Drop the socket now, with what is still unsent: a plain close would wait for a peer
         that stopped reading to take it (the socket stayed open, uncounted, for good)."""
         transport = getattr(getattr(self._ws, "_writer", None), "transport", None)

@@ -54,7 +54,7 @@ def busy_meetings(host: HostService) -> list[tuple[str, int]]:
 
 
 def quit_question(parent: QWidget, busy: list[tuple[str, int]]) -> QMessageBox:
-    """"Quit PeerMeet?", naming the meetings that have people in them (Cancel by default)."""
+    """ "Quit PeerMeet?", naming the meetings that have people in them (Cancel by default)."""
     who = "; ".join(f"“{title}”: {n} {'person' if n == 1 else 'people'}" for title, n in busy)
     box = QMessageBox(
         QMessageBox.Icon.Question,
