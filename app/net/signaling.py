@@ -31,7 +31,7 @@ class SignalingClient:
         self, conn: WsConnection, *, keepalive_s: float = KEEPALIVE_S, reply_timeout: float = 10.0
     ) -> None:
         self._conn = conn
-        self._reply_timeout = reply_timeout
+        self._reply_timeout = self._budget = reply_timeout
         self._read_lock = asyncio.Lock()
         self._send_lock = asyncio.Lock()
         self._closed = False
@@ -53,7 +53,9 @@ class SignalingClient:
         started = time.monotonic()
         conn = await ws_connect(url, timeout)
         left = max(MIN_REPLY_S, timeout - (time.monotonic() - started))
-        return cls(conn, keepalive_s=keepalive_s, reply_timeout=left)
+        client = cls(conn, keepalive_s=keepalive_s, reply_timeout=left)
+        client._budget = timeout  # (what a person is told it waited)
+        return client
 
     @property
     def closed(self) -> bool:
@@ -125,7 +127,7 @@ class SignalingClient:
         except TimeoutError:
             raise RendezvousUnreachable(
                 f"The meeting host took the connection but did not answer within "
-                f"{self._reply_timeout:.0f} s. Try again in a moment; if it keeps happening, "
+                f"{self._budget:g} s. Try again in a moment; if it keeps happening, "
                 "check that the link is a PeerMeet link and its address is right."
             ) from None
 
