@@ -31,9 +31,10 @@ from app.net.seal import RoomKeys  # noqa: E402
 from app.net.signaling import SignalingClient  # noqa: E402
 from app.ui.bridge import Bridge  # noqa: E402
 from app.ui.lan_card import LanCard  # noqa: E402
-from app.ui.main_window import MainWindow, apply_theme  # noqa: E402
+from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.qt_loop import run_in_qt_loop  # noqa: E402
 from app.ui.settings_dialog import SettingsDialog  # noqa: E402
+from app.ui.theme import apply_theme  # noqa: E402
 
 
 async def settle(seconds: float = 0.3) -> None:

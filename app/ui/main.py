@@ -38,9 +38,10 @@ from app.ui.audio_thread import AudioThread
 from app.ui.bridge import Bridge
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
-from app.ui.main_window import MainWindow, apply_theme
+from app.ui.main_window import MainWindow
 from app.ui.preview import VIDEO, camera_source
 from app.ui.qt_loop import run_in_qt_loop
+from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
 NO_CAMERA = "No camera found: the others see your initials. Connect one, then press Start video."

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QColor, QIcon, QPalette, QShowEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QFrame,
     QHBoxLayout,
@@ -28,122 +26,18 @@ from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
-from app.ui import host_controls, style
+from app.ui import host_controls
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
 from app.ui.lan_card import LanCard
-from app.ui.meetings_view import MeetingsView, named
+from app.ui.meetings_view import MeetingsView, TaskSet, named
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import StartDialog
+from app.ui.theme import ICON
 
 log = logging.getLogger(__name__)
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-ICON, CHEVRON = RESOURCES / "peermeet.svg", RESOURCES / "chevron-down.svg"
+DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted after it
 MIN_SIZE = (940, 580)
-
-#: The home window and dialogs, on top of the call window's shared look (app.ui.style).
-HOME_QSS = f"""
-#Home, QDialog {{ background: {style.BG}; }}
-#Card {{ background: {style.SURFACE}; border: 1px solid {style.BORDER};
-    border-radius: {style.RADIUS}px; }}
-#Card QLabel, #ActionCard QLabel {{ background: transparent; }}
-QLabel[role="hero"] {{ font-size: 20pt; font-weight: 700; }}
-QLabel[role="heading"] {{ font-size: 12pt; font-weight: 600; }}
-QLabel[role="warning"] {{ color: {style.WARNING}; }}
-QLabel#Hint, QLabel#EmptyState {{ color: {style.TEXT_DIM}; }}
-QLabel#EmptyState {{ padding: 28px 12px; }}
-QPushButton[role="primary"] {{ background: {style.ACCENT}; border-color: {style.ACCENT};
-    color: white; font-weight: 600; padding: 9px 20px; }}
-QPushButton[role="primary"]:hover {{ background: #6aa0ff; }}
-QPushButton[role="primary"]:disabled {{ background: #34507f; color: #b8c6de; }}
-QPushButton[role="outline"] {{ border-color: {style.ACCENT}; color: #9cc0ff; font-weight: 600; }}
-QPushButton[role="segment"] {{ padding: 7px 16px; min-width: 64px; font-weight: 600; }}
-QPushButton[role="segment"]:checked {{ background: {style.ACCENT}; border-color: {style.ACCENT};
-    color: white; font-weight: 600; }}
-#ActionCard {{ background: {style.SURFACE}; border: 1px solid {style.BORDER};
-    border-radius: {style.RADIUS}px; padding: 0; text-align: left; }}
-#ActionCard:hover {{ border-color: {style.ACCENT}; background: #1f242c; }}
-#ActionCard[accent="true"] {{ background: #1d3157; border-color: #2f5db0; }}
-#ActionCard[accent="true"]:hover {{ background: #22396a; border-color: {style.ACCENT}; }}
-QLabel#ActionTitle {{ font-size: 14pt; font-weight: 700; }}
-QLabel#ActionGlyph {{ font-size: 22pt; font-weight: 700; color: {style.ACCENT};
-    background: {style.BG}; border-radius: 20px; }}
-#ActionCard[accent="true"] QLabel#ActionGlyph {{ background: {style.ACCENT}; color: white; }}
-#MeetingRow {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
-    border-radius: 10px; }}
-#MeetingRow[state="ended"], #MeetingRow[state="expired"] {{ background: {style.SURFACE}; }}
-#MeetingRow QLabel {{ background: transparent; }}
-QLabel#RowTitle {{ font-size: 11pt; font-weight: 600; }}
-QLabel#RowStatus {{ color: {style.TEXT_DIM}; }}
-QLabel#RowStatus[role="warning"] {{ color: {style.WARNING}; }}
-QLabel#Countdown {{ font-family: "DejaVu Sans Mono"; font-size: 13pt; font-weight: 600;
-    padding: 0 10px; }}
-#MeetingRow[state="ended"] QLabel#Countdown, #MeetingRow[state="expired"] QLabel#Countdown,
-#MeetingRow[state="ended"] QLabel#RowTitle, #MeetingRow[state="expired"] QLabel#RowTitle {{
-    color: {style.TEXT_DIM}; }}
-#MeetingRow[state="unavailable"] QLabel#Countdown {{ color: {style.WARNING}; }}
-QPushButton#RowEnd {{ color: {style.DANGER_HI}; }}
-QPushButton#RowEnter {{ background: {style.ACCENT}; border-color: {style.ACCENT}; color: white;
-    font-weight: 600; }}
-QLabel#RoomName {{ font-size: 24pt; font-weight: 700; }}
-QLabel#ShareLink {{ font-family: "DejaVu Sans Mono"; font-size: 11pt; background: {style.BG};
-    border: 1px solid {style.BORDER}; border-radius: 8px; padding: 12px 14px; }}
-QLabel#QrCode {{ background: white; border-radius: 10px; }}
-QLabel#ErrorBox {{ background: #3b1719; border: 1px solid {style.DANGER}; border-radius: 8px;
-    padding: 10px 12px; }}
-#StepsPanel {{ background: {style.SURFACE}; border-radius: 10px; }}
-QLabel#StepText, QLabel#StepIcon {{ color: {style.TEXT_DIM}; }}
-QLabel#StepText[state="now"], QLabel#StepIcon[state="now"] {{ color: {style.ACCENT};
-    font-weight: 600; }}
-QLabel#StepText[state="done"] {{ color: {style.TEXT}; }}
-QLabel#StepIcon[state="done"] {{ color: {style.SPEAKING}; font-weight: 700; }}
-QLabel#StepText[state="failed"], QLabel#StepIcon[state="failed"] {{ color: {style.DANGER_HI};
-    font-weight: 600; }}
-QComboBox {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
-    border-radius: 8px; padding: 7px 10px; }}
-QComboBox:focus, QComboBox:on {{ border-color: {style.ACCENT}; }}
-QComboBox::drop-down {{ border: none; width: 28px; }}
-QComboBox::down-arrow {{ image: url({CHEVRON.as_posix()}); width: 12px; height: 12px; }}
-QComboBox QAbstractItemView {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
-    selection-background-color: {style.ACCENT}; }}
-QRadioButton {{ spacing: 8px; }}
-QListWidget {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
-    border-radius: 8px; padding: 4px; }}
-QTableWidget#LanTable {{ background: transparent; border: none; }}
-QTableWidget#LanTable::item {{ border-bottom: 1px solid {style.BORDER}; padding: 0 2px; }}
-QTableWidget#LanTable QHeaderView, QTableWidget#LanTable QHeaderView::section {{
-    background: transparent; color: {style.TEXT_DIM}; border: none; padding: 0 2px; }}
-QTableWidget#LanTable QPushButton {{ margin: 6px 2px; padding: 4px 14px;
-    border-color: {style.ACCENT}; color: #9cc0ff; font-weight: 600; }}
-QProgressBar#MicMeter {{ background: {style.SURFACE_HI}; border: none; border-radius: 4px; }}
-QProgressBar#MicMeter::chunk {{ background: {style.SPEAKING}; border-radius: 4px; }}
-"""
-
-
-def apply_theme(app: QApplication) -> None:
-    """The shared look plus the home window's, on a dark Fusion palette. Call once."""
-    app.setStyle("Fusion")
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, style.BG),
-        (QPalette.ColorRole.WindowText, style.TEXT),
-        (QPalette.ColorRole.Base, style.SURFACE_HI),
-        (QPalette.ColorRole.AlternateBase, style.SURFACE),
-        (QPalette.ColorRole.Text, style.TEXT),
-        (QPalette.ColorRole.Button, style.SURFACE_HI),
-        (QPalette.ColorRole.ButtonText, style.TEXT),
-        (QPalette.ColorRole.Highlight, style.ACCENT),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.PlaceholderText, style.TEXT_DIM),
-        (QPalette.ColorRole.ToolTipBase, style.SURFACE_HI),
-        (QPalette.ColorRole.ToolTipText, style.TEXT),
-    ):
-        palette.setColor(role, QColor(colour))
-    app.setPalette(palette)
-    style.apply(app)
-    app.setStyleSheet(style.QSS + HOME_QSS)
-    if ICON.exists():
-        app.setWindowIcon(QIcon(str(ICON)))
 
 
 def _label(text: str, name: str = "", role: str = "") -> QLabel:
@@ -293,6 +187,17 @@ class MainWindow(QMainWindow):
     def _forget(self, dialog: QDialog) -> None:
         if dialog in self.dialogs:  # (finished can come twice: accept, then close)
             self.dialogs.remove(dialog)
+            self._dispose(dialog)
+
+    def _dispose(self, widget: QWidget) -> None:
+        """Delete a closed dialog or call window once the tasks it started are done: a dialog
+        is this window's child and would live as long as it (each join kept one, with its
+        preview; each call its whole window)."""
+        tasks = getattr(widget, "tasks", None)
+        if isinstance(tasks, TaskSet) and tasks.busy:
+            QTimer.singleShot(DISPOSE_RETRY_MS, self, lambda: self._dispose(widget))
+            return
+        widget.deleteLater()
 
     def open_start(self) -> StartDialog:
         dialog = StartDialog(self.host, self)
@@ -354,12 +259,18 @@ class MainWindow(QMainWindow):
         except ImportError:
             log.warning("the call window is not available in this build")
             return
-        self.call_window = CallWindow(
+        window = self.call_window = CallWindow(
             self.bridge,
             end_meeting=host_controls.ending(self.host, self.bridge),
             join_again=lambda link: self.open_join(link, auto=True),
         )
-        self.call_window.show()
+        window.closed.connect(lambda: self._call_closed(window))
+        window.show()
+
+    def _call_closed(self, window: QWidget) -> None:
+        if self.call_window is window:
+            self.call_window = None
+        self._dispose(window)
 
     def may_quit(self) -> bool:
         """Before the app quits (its last window closed): True, unless people are in meetings

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import qasync
+import shiboken6
 from PySide6.QtWidgets import QApplication
 
 from app.ui.qt_loop import qt_loop
@@ -31,3 +32,8 @@ async def until(check: Callable[[], Any], within: float = 10.0, what: str = "") 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], within: float) -> Any:
     return loop.run_until_complete(asyncio.wait_for(coro, within))
+
+
+def closed(widget: Any) -> bool:
+    """Closed, or already deleted (the app deletes a call window or dialog once closed)."""
+    return not shiboken6.isValid(widget) or not widget.isVisible()

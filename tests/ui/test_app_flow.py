@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import qasync
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -31,7 +32,7 @@ from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
 from app.ui.main_window import MainWindow
-from tests.ui.conftest import run, until
+from tests.ui.conftest import closed, run, until
 
 
 @pytest.fixture
@@ -108,8 +109,11 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         stay, end = menu.actions()
         assert (stay.text(), end.text()) == ("Leave meeting", "End meeting for everyone")
         stay.trigger()
-        await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
+        await until(lambda: closed(call) and not bridge.in_call, 10, "left")
         assert host.records()[0].state == LIVE
+        # nothing of the call or its dialogs is kept (each join kept a window and a dialog)
+        await until(lambda: not shiboken6.isValid(call), 5, "the call window deleted")
+        assert window.call_window is None and not shiboken6.isValid(start)
         # quitting now would cut Cleo off: asked first (from Qt's loop, as the app does)
         answers: list[bool] = []
         window.close()  # the last window: the app would quit now
@@ -178,7 +182,7 @@ def test_the_host_ends_the_meeting_for_everyone_from_the_call(
         QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
         assert call.leave_menu is not None and call.leave_menu.isVisible()
         call.leave_menu.actions()[1].trigger()  # End meeting for everyone
-        await until(lambda: not call.isVisible() and not bridge.in_call, 10, "left")
+        await until(lambda: closed(call) and not bridge.in_call, 10, "left")
         assert host.records()[0].state == ENDED
         await until(lambda: cli is not None and cli.poll() is not None, 15, "the guest told")
         assert window.may_quit() and window.quit_box is None  # nobody to cut off: no question
@@ -275,7 +279,7 @@ def test_a_call_that_was_cut_off_offers_to_join_again(
         assert "Press Join again" in call.banner.text.text()
         before = len(window.dialogs)
         call.toolbar.again_button.click()
-        await until(lambda: not call.isVisible() and len(window.dialogs) > before, 10, "again")
+        await until(lambda: closed(call) and len(window.dialogs) > before, 10, "again")
         again = window.dialogs[-1]
         assert isinstance(again, JoinDialog) and again.link.text() == link
         again.reject()
@@ -321,7 +325,7 @@ def test_the_host_ends_a_meeting_on_an_outside_rendezvous_from_the_call(
         QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
         assert call.leave_menu is not None
         call.leave_menu.actions()[1].trigger()  # End meeting for everyone
-        await until(lambda: not call.isVisible() and not bridge.in_call, 10, "ended and left")
+        await until(lambda: closed(call) and not bridge.in_call, 10, "ended and left")
         assert host.store.find(link).state == ENDED  # type: ignore[union-attr]
         assert server.room_count == 0
 
