@@ -25,6 +25,7 @@ from typing import Any
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from app.media import heap
 from app.media.encode_once import SharedEncoder
 from app.media.sender_binding import bind_sender
 from app.media.video import FrameSource, VideoFeed
@@ -179,6 +180,7 @@ class ScreenShare:
                 if isinstance(source, Restamped):
                     self._last_pts = source.last_pts
             await asyncio.to_thread(feed.close)  # joins the capture threads
+            await asyncio.to_thread(heap.give_back)  # (its frame buffers: tens of MB)
             self.announce()
 
     def announce(self, only: PeerLink | None = None) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.config import EngineConfig
 from app.errors import MediaError, PeerMeetError, RendezvousUnreachable
+from app.media import heap
 from app.media.screen import ScreenCapture
 from app.media.video import FrameSource
 from app.meeting import call_ops
@@ -203,6 +204,7 @@ class Bridge(QObject):
             await asyncio.to_thread(engine.close)
             if self._media_release is not None:
                 self._media_release(media)
+            await asyncio.to_thread(heap.give_back)  # what the call's threads freed
 
     async def _run_on(self, engine: EngineThread, coro: Coroutine[Any, Any, T]) -> T:
         """``engine.run(coro)``; raises _CallEnded if a leave ended the call meanwhile (the
