@@ -25,7 +25,6 @@ from app.errors import MediaError
 from app.media.audio import NullSink, PcmRing
 from app.media.audio_tracks import AudioFeed
 from app.media.mixer import SpeakerMixer
-from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
 from app.meeting.hosting import HostService
 from app.meeting.lan_hosting import LanHosting
@@ -39,7 +38,7 @@ from app.ui.bridge import Bridge
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow
-from app.ui.preview import VIDEO, camera_source
+from app.ui.preview import VIDEO, NoCamera, camera_source
 from app.ui.qt_loop import run_in_qt_loop
 from app.ui.theme import apply_theme
 
@@ -67,7 +66,7 @@ class DesktopMedia:
         the camera is not opened until the person starts their video."""
         settings = self._settings.load()
         source = camera_source(settings, *VIDEO)
-        missing = isinstance(source, SyntheticCamera)  # no camera: video off, not a test pattern
+        missing = isinstance(source, NoCamera)  # no camera: video off, not a test pattern
         if missing and camera and self._notice is not None:
             self._notice(NO_CAMERA)
         video = VideoFeed(
@@ -96,10 +95,10 @@ class DesktopMedia:
     def camera_ready(self, media: LocalMedia) -> bool:
         """Before the video starts: a call that has no camera looks again (one may have been
         plugged in since) and switches to it; False, and said, if there is still none."""
-        if not isinstance(media.video.source, SyntheticCamera):
+        if not isinstance(media.video.source, NoCamera):
             return True
         source = camera_source(self._settings.load(), *VIDEO)
-        if isinstance(source, SyntheticCamera):
+        if isinstance(source, NoCamera):
             if self._notice is not None:
                 self._notice(NO_CAMERA)
             return False

@@ -37,14 +37,24 @@ PREVIEW_SIZE = (320, 180)
 MIC_HINT = "Speak to test your microphone."
 
 
+TEST_PATTERN = "test-pattern"  # Settings' camera choice for the moving test pattern
+
+
+class NoCamera(SyntheticCamera):
+    """The stand-in when this computer has no camera: a call starts with its video off
+    (app.ui.main.DesktopMedia), so it is only ever seen as black."""
+
+
 def camera_source(settings: Settings, width: int, height: int, fps: float) -> FrameSource:
-    """The camera chosen in Settings (else the first one), or a test pattern saying so (a call
-    then starts with its video off: app.ui.main.DesktopMedia)."""
+    """The camera chosen in Settings (else the first one), the test pattern if chosen, or
+    NoCamera."""
+    if settings.camera == TEST_PATTERN:
+        return SyntheticCamera(width, height, fps, label=settings.display_name)
     cameras = list_cameras()
     device = settings.camera if settings.camera in cameras else next(iter(cameras), None)
     if device:
         return CameraCapture(device, width, height, fps)
-    return SyntheticCamera(width, height, fps, label="no camera")
+    return NoCamera(width, height, fps, label="no camera")
 
 
 class Note(ElidedLabel):
@@ -168,7 +178,7 @@ class MediaPreview(QWidget):
         self.name = settings.load().display_name
         self.mic_on = self.cam_on = True  # how the person will join (shown on the self-view)
         self.feed: VideoFeed | None = None
-        self._no_camera = False  # the preview shows the test pattern
+        self._no_camera = False  # no camera at all: the call starts with video off
         self.tile: VideoTile | None = None
         self.box = named(QWidget(), "PreviewBox")
         self.box.setFixedSize(*PREVIEW_SIZE)
@@ -204,10 +214,11 @@ class MediaPreview(QWidget):
         """Show on the self-view whether the person will join muted, or with video stopped
         (then the camera is released: its light goes off)."""
         self.mic_on, self.cam_on = mic, cam
+        video = cam and not self._no_camera  # no camera: the call starts with video off
         if self.tile is not None:
-            self.tile.set_media(mic, cam)
+            self.tile.set_media(mic, video)
         if self.feed is not None:
-            self.feed.set_enabled(cam)
+            self.feed.set_enabled(video)
             self._camera_note(self._what_they_see())
 
     def start(self) -> None:
@@ -241,21 +252,22 @@ class MediaPreview(QWidget):
             self._camera_note(f"No camera preview: {exc}")
             return
         self.feed = feed
-        feed.set_enabled(self.cam_on)
-        self._no_camera = isinstance(source, SyntheticCamera)
+        self._no_camera = isinstance(source, NoCamera)
+        video = self.cam_on and not self._no_camera  # as the call will start (DesktopMedia)
+        feed.set_enabled(video)
         self._camera_note(self._what_they_see())
         self.tile = VideoTile(self.name, lambda: feed.latest, mirror=True, parent=self.box)
         self.tile.caption = "you"
-        self.tile.set_media(self.mic_on, self.cam_on)
+        self.tile.set_media(self.mic_on, video)
         self.placeholder.hide()
         self._box_layout.addWidget(self.tile)
         self.tile.show()
         self._timer.start()
 
     def _what_they_see(self) -> str:
-        if not self.cam_on:
-            return "Video off: the others see your initials."
-        return "No camera found: the others see a test pattern." if self._no_camera else ""
+        if self._no_camera:
+            return "No camera found: you join with your video off (the others see your initials)."
+        return "" if self.cam_on else "Video off: the others see your initials."
 
     def _camera_note(self, text: str) -> None:
         self.camera_note.setVisible(bool(text))

@@ -28,13 +28,13 @@ from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui import style
 from app.ui.audio_io import QtAudioIO
 from app.ui.meetings_view import form_row, named
-from app.ui.preview import MicMeter
+from app.ui.preview import TEST_PATTERN, MicMeter
 
 log = logging.getLogger(__name__)
 
 
 DEFAULT, NOT_CONNECTED = "System default", " (not connected)"
-NO_CAMERA = "No camera found: the others see a test pattern"
+NO_CAMERA = "No camera found: your video stays off"
 
 
 def _combo(default: str, devices: list[tuple[str, str]], current: str) -> QComboBox:
@@ -75,7 +75,8 @@ class SettingsDialog(QDialog):
         self.name = QLineEdit(settings.display_name, maxLength=64)
         cameras = [(path, camera_name(path)) for path in list_cameras()]
         automatic = "Automatic (first camera found)" if cameras else NO_CAMERA
-        self.camera = _combo(automatic, cameras, settings.camera)
+        pattern = (TEST_PATTERN, "Test pattern (a moving picture, no camera needed)")
+        self.camera = _combo(automatic, [*cameras, pattern], settings.camera)
         self.mic = _combo(DEFAULT, QtAudioIO.input_devices(), settings.microphone)
         self.speaker = _combo(DEFAULT, QtAudioIO.output_devices(), settings.speaker)
         self.meter = MicMeter()

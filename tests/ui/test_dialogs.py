@@ -312,7 +312,7 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     dialog.saved.connect(saved.append)
     dialog.name.setText("Ada")
     if not list_cameras():  # (this machine has none) say so, instead of "Automatic"
-        assert dialog.camera.itemText(0) == "No camera found: the others see a test pattern"
+        assert dialog.camera.itemText(0) == "No camera found: your video stays off"
     dialog.test_speaker.click()  # no sound device open here: it says so, nothing breaks
     assert dialog.meter.chimes == 0 and "No sound device" in dialog.meter.note.full
     dialog.url.setText("stun.example.org:3478")

@@ -13,11 +13,12 @@ import qasync
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
+from app.media.camera import list_cameras
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
-from app.ui.preview import MediaPreview, MicMeter
+from app.ui.preview import TEST_PATTERN, MediaPreview, MicMeter
 from app.ui.style import plain_tip
 from tests.ui.conftest import run, until
 
@@ -28,9 +29,10 @@ def our_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(OURS) and t.is_alive()]
 
 
-def store(tmp_path: Path) -> SettingsStore:
+def store(tmp_path: Path, camera: str = TEST_PATTERN) -> SettingsStore:
+    """Settings with the test pattern for a camera (``camera``: another choice)."""
     settings = SettingsStore(tmp_path / "settings.json")
-    settings.save(Settings(display_name="Ada", camera="/dev/no-such-camera"))
+    settings.save(Settings(display_name="Ada", camera=camera))
     return settings
 
 
@@ -55,11 +57,11 @@ def test_preview_shows_frames_and_stop_releases(
         await until(lambda: tile.frames_shown > shown, what="repainted")
 
     run(qloop, scenario(), 20)
-    assert "No camera" in preview.camera_note.text() and preview.camera_note.isVisible()
+    assert not preview.camera_note.isVisible()  # a working "camera": nothing to say
     preview.set_media(mic=True, cam=False)  # "Camera" unticked: what the others will see
     assert preview.camera_note.full == "Video off: the others see your initials."
     preview.set_media(mic=True, cam=True)
-    assert "test pattern" in preview.camera_note.full
+    assert not preview.camera_note.isVisible() and feed.enabled
     assert tile.name == "Ada" and tile.caption == "you"
     preview.set_name("Grace")
     assert tile.name == "Grace"
@@ -200,3 +202,22 @@ def test_leaving_while_a_join_waits_ends_both_cleanly(
         run(qloop, scenario(), 20)
     finally:
         qloop.run_until_complete(bridge.leave())
+
+
+def test_without_a_camera_the_preview_shows_the_video_off(
+    qloop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """As the call will start (app.ui.main.DesktopMedia): video off, initials, and why."""
+    if list_cameras():
+        pytest.skip("this machine has a camera")
+    preview = MediaPreview(store(tmp_path, camera=""))
+    qtbot.addWidget(preview)
+    preview.show()
+    feed, tile = preview.feed, preview.tile
+    assert feed is not None and tile is not None
+    said = "No camera found: you join with your video off (the others see your initials)."
+    assert preview.camera_note.full == said and not feed.enabled and not tile.cam_on
+    preview.set_media(mic=True, cam=False)
+    preview.set_media(mic=True, cam=True)  # "Camera" ticked: still none to turn on
+    assert preview.camera_note.full == said and not feed.enabled and not tile.cam_on
+    preview.stop()
