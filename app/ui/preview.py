@@ -266,7 +266,7 @@ class MediaPreview(QWidget):
 
     def _what_they_see(self) -> str:
         if self._no_camera:
-            return "No camera found: you join with your video off (the others see your initials)."
+            return "No camera found: you join with your video off."
         return "" if self.cam_on else "Video off: the others see your initials."
 
     def _camera_note(self, text: str) -> None:

@@ -215,7 +215,7 @@ def test_without_a_camera_the_preview_shows_the_video_off(
     preview.show()
     feed, tile = preview.feed, preview.tile
     assert feed is not None and tile is not None
-    said = "No camera found: you join with your video off (the others see your initials)."
+    said = "No camera found: you join with your video off."
     assert preview.camera_note.full == said and not feed.enabled and not tile.cam_on
     preview.set_media(mic=True, cam=False)
     preview.set_media(mic=True, cam=True)  # "Camera" ticked: still none to turn on
