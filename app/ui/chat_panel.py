@@ -16,17 +16,20 @@ from app.ui import style
 MAX_LEN = MAX_CHAT_CHARS  # characters per message, as the others take it; longer input is cut
 
 
-#: web addresses in a message become links (what is around them stays plain text)
-_WEB = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
+#: web addresses in a message become links (what is around them stays plain text); a bare
+#: ``www.`` address counts as one (it opens as https)
+_WEB = re.compile(r"(?:https?://|(?<![\w.@/])www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
 
 
 def linkify(text: str) -> str:
-    """``text`` as HTML: escaped, with its http(s) addresses as links."""
+    """``text`` as HTML: escaped, with its http(s) and www. addresses as links."""
     out, at = [], 0
     for found in _WEB.finditer(text):
-        url = found.group(0)
+        url = shown = found.group(0)
+        if url[:4].lower() == "www.":
+            url = "https://" + url
         out += [html.escape(text[at : found.start()]), f'<a href="{html.escape(url)}"']
-        out.append(f' style="color:{style.ACCENT}">{html.escape(url)}</a>')
+        out.append(f' style="color:{style.ACCENT}">{html.escape(shown)}</a>')
         at = found.end()
     return "".join(out) + html.escape(text[at:])
 
@@ -56,7 +59,7 @@ class ChatPanel(QWidget):
         self.view.document().setDocumentMargin(2)
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Message everyone  (Enter to send)")
-        self.entry.setMaxLength(MAX_LEN)
+        self.entry.setMaxLength(2 * MAX_LEN)  # (Qt counts UTF-16 units: an emoji is two)
         self.entry.returnPressed.connect(self._submit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 16)
@@ -104,7 +107,7 @@ class ChatPanel(QWidget):
         self.entry.setEnabled(False)
 
     def _submit(self) -> None:
-        text = self.entry.text().strip()
+        text = self.entry.text().strip()[:MAX_LEN]  # (what the others get, emoji or not)
         if text:
             self.entry.clear()
             self.send.emit(text)

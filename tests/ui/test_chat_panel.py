@@ -13,6 +13,9 @@ from app.ui.chat_panel import ChatPanel, linkify
 def test_chat_links_web_addresses_and_only_those(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    bare = linkify("see www.example.com/x. (bob@www.example.com is no link)")
+    assert '<a href="https://www.example.com/x"' in bare and ">www.example.com/x</a>." in bare
+    assert bare.count("<a ") == 1
     html = linkify("notes: https://example.org/doc?id=1&x=2. <b>bold</b> javascript:alert(1)")
     assert '<a href="https://example.org/doc?id=1&amp;x=2"' in html  # the full stop stays out
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and 'href="javascript' not in html
@@ -44,3 +47,13 @@ def test_reading_older_messages_is_not_interrupted(qtbot: QtBot) -> None:
     assert bar.value() == 0
     panel.add_message("Me", "my answer", mine=True)  # what I send: shown
     assert bar.value() == bar.maximum()
+
+
+def test_a_message_is_cut_at_what_the_others_get_emoji_or_not(qtbot: QtBot) -> None:
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    sent: list[str] = []
+    panel.send.connect(sent.append)
+    panel.entry.setText("🙂" * 4100)  # two UTF-16 units each: Qt's limit counts those
+    panel.entry.returnPressed.emit()
+    assert sent == ["🙂" * 4000]
