@@ -30,6 +30,7 @@ from app.ui.video_grid import VideoGrid
 
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
+SIDE_NARROW = (1000, 290)  # below this window width, the side panels are this wide
 END_WARNINGS_S = (300, 60)  # before the room's end
 MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 
@@ -381,5 +382,10 @@ class CallWindow(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        below, narrow = SIDE_NARROW
+        side = narrow if self.width() < below else SIDE_WIDTH  # (the video keeps most room)
+        for panel in (self.chat, self.people):
+            if panel.width() != side:
+                panel.setFixedWidth(side)
         if self.banner.isVisible():
             self.banner.place()

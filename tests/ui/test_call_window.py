@@ -35,7 +35,7 @@ from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
 from app.meeting.settings import SettingsStore
 from app.ui.bridge import Bridge
-from app.ui.call_window import MUTED_HINT, CallWindow
+from app.ui.call_window import MUTED_HINT, SIDE_NARROW, SIDE_WIDTH, CallWindow
 from app.ui.frames import FrameConverter, convert
 from app.ui.join_dialog import JoinDialog
 from app.ui.main import NO_CAMERA, DesktopMedia
@@ -284,6 +284,14 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             assert not me.camera_on, "Ctrl+E in the chat entry did not stop the video"
             QTest.keyClick(window.chat.entry, Qt.Key.Key_Escape)  # Esc puts the panel away
             assert not window.chat.isVisible()
+            window.resize(720, 480)  # a small window: narrower side panels, the video keeps room
+            window.toolbar.people_button.click()
+            await until(lambda: window.people.width() == SIDE_NARROW[1], what="narrow panel")
+            if os.environ.get("PEERMEET_SHOTS_SMALL"):
+                await asyncio.sleep(0.5)
+                window.grab().save(os.environ["PEERMEET_SHOTS_SMALL"])
+            window.resize(1280, 800)
+            await until(lambda: window.people.width() == SIDE_WIDTH, what="wide panel")
         finally:
             await window.leave()
 
@@ -450,14 +458,15 @@ def test_screen_capture_says_what_to_do_without_a_display(monkeypatch: pytest.Mo
         ScreenCapture().open()
 
 
-def test_people_panel_cards_fit_the_panel_with_long_names(qtbot: QtBot) -> None:
+@pytest.mark.parametrize("width", [340, 290])  # the call window's, wide and narrow
+def test_people_panel_cards_fit_the_panel_with_long_names(qtbot: QtBot, width: int) -> None:
     async def no_stats(peer_id: str) -> None:
         return None
 
     panel = PeerPanel(no_stats)
     qtbot.addWidget(panel)
-    panel.setFixedWidth(340)  # as in the call window
-    panel.resize(340, 600)
+    panel.setFixedWidth(width)
+    panel.resize(width, 600)
     long = "Margaret Hamilton-Smythe the Third, Chief Engineer of Everything"
     panel.set_me(long)
     panel.add_peer("p1", long)
