@@ -150,9 +150,8 @@ class Reporter:
         elif isinstance(event, ev.Notice):
             self.say(f"note: {event.text}")
         elif isinstance(event, ev.SessionEnded) and self.in_room:  # (a refusal is said apart)
-            self.say(
-                f"call ended ({event.reason}): {ev.ENDED_TEXT.get(event.reason, '')}".rstrip(": ")
-            )
+            words = ev.ENDED_TEXT.get(event.reason)
+            self.say(f"call ended ({event.reason})" + (f": {words}" if words else ""))
 
     def stats(self) -> dict[str, Any]:
         media = self.session.media

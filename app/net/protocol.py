@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from app.errors import ProtocolError
+from app.net.text import is_utf8
 
 VERSION = 1
 #: Largest encoded message on any channel (bytes). SDP with many candidates is ~6 KB.
@@ -61,11 +62,8 @@ def _message(family: str, type_name: str) -> Callable[[M], M]:
 def _check(name: str, value: Any, hint: Any) -> Any:
     """Validate one JSON value against a field annotation; return the Python value."""
     if hint is str and isinstance(value, str):
-        if not value.isascii():
-            try:
-                value.encode()
-            except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows it, UTF-8 not
-                raise ProtocolError(f"field {name!r} is not valid Unicode") from None
+        if not is_utf8(value):
+            raise ProtocolError(f"field {name!r} is not valid Unicode")
         return value
     if hint is bool and isinstance(value, bool):
         return value

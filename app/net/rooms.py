@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from app.errors import refusal
+from app.net.text import is_utf8
 
 CAPACITY = {"small": 4, "mid": 8, "large": 16}
 MIN_LIFETIME_S = 60
@@ -252,12 +253,8 @@ def _number(value: object) -> float:
 def _check_names(room_id: str, hint: str) -> None:
     if not 0 < len(room_id) <= MAX_ID_CHARS or len(hint) > MAX_HINT_CHARS:
         raise refusal("bad_request", "room id or hint has a bad length")
-    for text in (room_id, hint):
-        if not text.isascii():
-            try:
-                text.encode()
-            except UnicodeEncodeError:  # a lone surrogate (an old state file may hold one)
-                raise refusal("bad_request", "room id or hint is not valid Unicode") from None
+    if not (is_utf8(room_id) and is_utf8(hint)):  # (an old state file may hold a surrogate)
+        raise refusal("bad_request", "room id or hint is not valid Unicode")
 
 
 class TokenBucket:

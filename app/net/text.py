@@ -17,6 +17,17 @@ MAX_CHAT_CHARS = 4000  # a chat message is cut to this many characters, sent or 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+def is_utf8(text: str) -> bool:
+    """False for text that cannot be UTF-8: a lone surrogate ("\\ud800"), which JSON allows."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def clean_name(text: str, limit: int = MAX_NAME_CHARS) -> str:
     """A display name fit to show: no control or format characters, trimmed, at most ``limit``."""
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")

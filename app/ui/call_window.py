@@ -340,14 +340,17 @@ class CallWindow(QWidget):
             self.toolbar.leave_button.setEnabled(True)
             self.banner.show_message(f"Could not end the meeting: {exc}", "ended", 0)
             return
-        if self._leaving is None:
-            self._leaving = asyncio.get_running_loop().create_task(self._leave())
+        self._start_leaving()
 
     async def leave(self) -> None:
         """Leave the call, stop everything this window runs, and close it. Idempotent."""
+        await asyncio.shield(self._start_leaving())
+
+    def _start_leaving(self) -> asyncio.Task[None]:
+        """The one leave of this window, started now unless it already is."""
         if self._leaving is None:
             self._leaving = asyncio.get_running_loop().create_task(self._leave())
-        await asyncio.shield(self._leaving)
+        return self._leaving
 
     async def _leave(self) -> None:
         self.toolbar.show_leaving()
@@ -377,8 +380,7 @@ class CallWindow(QWidget):
             event.accept()
             return
         event.ignore()  # leave first; _leave closes the window when done
-        if self._leaving is None:
-            self._leaving = asyncio.get_running_loop().create_task(self._leave())
+        self._start_leaving()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
+from app.meeting.store import MeetingRecord
 from app.ui.bridge import Bridge
 
 
@@ -28,19 +29,18 @@ def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]]
         except PeerMeetError:
             continue
         if hosted:
-            return partial(_end, host, bridge, record.link, record.embedded)
+            return partial(_end, host, bridge, record)
     return None
 
 
-async def _end(host: HostService, bridge: Bridge, link: str, embedded: bool) -> None:
-    if embedded:  # this computer's rendezvous: ended right here
-        await host.end(link)
+async def _end(host: HostService, bridge: Bridge, record: MeetingRecord) -> None:
+    if record.embedded:  # this computer's rendezvous: ended right here
+        await host.end(record.link)
         return
     # an outside rendezvous: over the call's own connection (a second one would not get into
     # a full room), then marked ended in My meetings
-    record = next(r for r in host.records() if r.link == link)
     await bridge.end_room(record.owner_token)
-    await host.end(link, told=True)
+    await host.end(record.link, told=True)
 
 
 def busy_meetings(host: HostService) -> list[tuple[str, int]]:
