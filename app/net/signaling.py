@@ -28,10 +28,18 @@ MIN_REPLY_S = 1.0  # the least time given to the answer to create/join, however 
 
 class SignalingClient:
     def __init__(
-        self, conn: WsConnection, *, keepalive_s: float = KEEPALIVE_S, reply_timeout: float = 10.0
+        self,
+        conn: WsConnection,
+        *,
+        keepalive_s: float = KEEPALIVE_S,
+        reply_timeout: float = 10.0,
+        budget: float | None = None,
     ) -> None:
+        """``budget``: the whole wait a person is told of (``connect``'s timeout; default:
+        ``reply_timeout``)."""
         self._conn = conn
-        self._reply_timeout = self._budget = reply_timeout
+        self._reply_timeout = reply_timeout
+        self._budget = reply_timeout if budget is None else budget
         self._read_lock = asyncio.Lock()
         self._send_lock = asyncio.Lock()
         self._closed = False
@@ -53,9 +61,7 @@ class SignalingClient:
         started = time.monotonic()
         conn = await ws_connect(url, timeout)
         left = max(MIN_REPLY_S, timeout - (time.monotonic() - started))
-        client = cls(conn, keepalive_s=keepalive_s, reply_timeout=left)
-        client._budget = timeout  # (what a person is told it waited)
-        return client
+        return cls(conn, keepalive_s=keepalive_s, reply_timeout=left, budget=timeout)
 
     @property
     def closed(self) -> bool:
