@@ -1,6 +1,8 @@
 """RemoteRooms: meetings hosted on an outside rendezvous, created, ended and extended over the
 wire. HostService keeps only the owner token for these; each call opens a short connection,
-does one thing and, for end and extend, waits until the rendezvous confirms it.
+does one thing and, for end and extend, waits until the rendezvous confirms it. End and extend
+take no seat (``manage``), so they work on a full room; a rendezvous from before that request
+is asked as a member instead.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from app.errors import RendezvousUnreachable, refusal
+from app.errors import RendezvousUnreachable, RoomRefused, refusal
 from app.meeting.links import Link, parse_link
 from app.meeting.store import MeetingRecord
 from app.net import protocol
@@ -40,7 +42,24 @@ class RemoteRooms:
         return await self._control(record, seconds)
 
     async def _control(self, record: MeetingRecord, extend_s: int | None) -> float | None:
-        """End (``extend_s`` None) or extend a room; the new expiry."""
+        """End (``extend_s`` None) or extend a room from outside it; the new expiry."""
+        link = parse_link(record.link)
+        room = RoomKeys.from_secret(link.secret).room_id
+        client = await self._connect(link.rendezvous_url, self._timeout)
+        try:
+            reply = await client.manage(room, record.owner_token, extend_s or 0)
+        except RoomRefused as exc:
+            if exc.code != "bad_message":
+                raise
+            reply = None  # a rendezvous from before "manage": end or extend as a member
+        finally:
+            await client.close()
+        if reply is None:
+            return await self._control_as_member(record, extend_s)
+        return reply.expires_at if isinstance(reply, protocol.Extended) else None
+
+    async def _control_as_member(self, record: MeetingRecord, extend_s: int | None) -> float | None:
+        """The same by joining the room first (refused when the room is full)."""
         link = parse_link(record.link)
         client = await self._connect(link.rendezvous_url, self._timeout)
         try:

@@ -58,7 +58,7 @@ Decide = Callable[[KnockRequest], Awaitable[KnockDecision]]
 
 
 class KnockLine(Protocol):
-    """What the desk needs of a rendezvous connection (``rendezvous._Session``)."""
+    """What the desk needs of a rendezvous connection (``rvsession.Session``)."""
 
     conn: WsConnection
     peer_id: str

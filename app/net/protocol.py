@@ -165,6 +165,18 @@ class Extend(Message):
     seconds: int
 
 
+@_message("rv", "manage")
+@dataclasses.dataclass(frozen=True)
+class Manage(Message):
+    """Owner control from outside the room, taking no seat (so a full room still answers):
+    ``seconds`` 0 ends the room, more extends it. Sent instead of create/join; the answer is
+    ``room_ended`` or ``extended`` (or ``error``), then the server closes the connection."""
+
+    room: str
+    owner_token: str
+    seconds: int
+
+
 @_message("rv", "ping")
 @dataclasses.dataclass(frozen=True)
 class Ping(Message):

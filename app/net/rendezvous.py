@@ -25,14 +25,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.errors import PeerMeetError, ProtocolError, RoomRefused, StorageError, refusal
+from app.errors import ProtocolError, RoomRefused, StorageError, refusal
 from app.net import protocol, roomstate
 from app.net.iceservers import TurnIssuer
 from app.net.knockdesk import KnockDesk, serve_knock
 from app.net.limits import AddressLimits
 from app.net.periodic import Periodic
 from app.net.rooms import Room, Rooms, TokenBucket
-from app.net.wsio import CLOSE_TIMEOUT, FRAME_LIMIT, HANDSHAKE_TIMEOUT, WsConnection, WsServer
+from app.net.rvsession import Session
+from app.net.wsio import FRAME_LIMIT, HANDSHAKE_TIMEOUT, WsConnection, WsServer
 
 log = logging.getLogger(__name__)
 
@@ -43,74 +44,11 @@ _TO_SERVER = (
     protocol.Leave,
     protocol.End,
     protocol.Extend,
+    protocol.Manage,
     protocol.Ping,
     protocol.Knock,
     protocol.KnockReveal,
 )
-
-
-class _Session:
-    """One connection's outgoing side: a bounded queue drained by its own writer task."""
-
-    def __init__(
-        self, conn: WsConnection, queue_size: int, send_timeout: float, queue_bytes: int = 1 << 18
-    ) -> None:
-        self.conn = conn
-        self.room_id = ""
-        self.peer_id = ""
-        self.closing = False
-        self._dropped = False  # too slow: closed without waiting for it
-        self._send_timeout = send_timeout
-        self._limit = queue_size
-        self._max_bytes, self._queued_bytes = queue_bytes, 0  # bounded memory per client
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size + 1)  # +1: end mark
-        self._writer = asyncio.create_task(self._write(), name=f"rv-writer-{conn.remote}")
-
-    def send(self, msg: protocol.Message | str) -> bool:
-        """Queue a message; False if the client is closing or was just dropped as too slow."""
-        if self.closing:
-            return False
-        text = msg if isinstance(msg, str) else msg.encode()
-        if self._queue.qsize() < self._limit and self._queued_bytes + len(text) <= self._max_bytes:
-            self._queued_bytes += len(text)
-            self._queue.put_nowait(text)
-            return True
-        log.warning("dropping slow client %s (outgoing queue full)", self.conn.remote)
-        self._dropped = True
-        self.conn.abort()  # now: its writer may be stuck in a send for send_timeout
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self.finish()
-        return False
-
-    def fail(self, code: str, detail: str = "") -> None:
-        """Tell the client why, then close."""
-        self.send(protocol.Error(code, str(refusal(code, detail))))
-        self.finish()
-
-    def finish(self) -> None:
-        """Close the connection once everything queued so far is sent. Idempotent."""
-        if not self.closing:
-            self.closing = True
-            self._queue.put_nowait(None)  # never full: send() leaves the last slot free
-
-    async def wait_closed(self) -> None:
-        self.finish()
-        await self._writer
-
-    async def _write(self) -> None:
-        grace = CLOSE_TIMEOUT
-        try:
-            while (text := await self._queue.get()) is not None:
-                self._queued_bytes -= len(text)
-                async with asyncio.timeout(self._send_timeout):
-                    await self.conn.send_text(text)
-        except (TimeoutError, PeerMeetError) as exc:
-            log.info("cannot send to %s: %r", self.conn.remote, exc)
-            grace = 0.0  # it stopped reading: no polite close handshake
-        finally:
-            self.closing = True
-            await self.conn.close(0.0 if self._dropped else grace)
 
 
 class RendezvousServer:
@@ -148,7 +86,7 @@ class RendezvousServer:
         self.limits = limits or AddressLimits()
         #: hands joined members short-lived TURN credentials (``turn`` before ``joined``)
         self.turn = turn
-        self._sessions: dict[tuple[str, str], _Session] = {}  # (room id, peer id) -> session
+        self._sessions: dict[tuple[str, str], Session] = {}  # (room id, peer id) -> session
         frame_limit = max(FRAME_LIMIT, max_message_bytes + 4096)
         self._ws = WsServer(
             self._serve,
@@ -222,7 +160,7 @@ class RendezvousServer:
     # --- per connection ------------------------------------------------------------------------
 
     async def _serve(self, conn: WsConnection) -> None:
-        session = _Session(conn, self._queue_size, self._send_timeout, self._queue_bytes)
+        session = Session(conn, self._queue_size, self._send_timeout, self._queue_bytes)
         refused = self.limits.connect(conn.remote)
         try:
             if refused is None:
@@ -238,7 +176,7 @@ class RendezvousServer:
             self._depart(session)
             await session.wait_closed()
 
-    async def _converse(self, session: _Session) -> None:
+    async def _converse(self, session: Session) -> None:
         bucket = TokenBucket(*self._rate)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._join_timeout
@@ -270,7 +208,7 @@ class RendezvousServer:
             except RoomRefused as exc:
                 session.send(protocol.Error(exc.code, str(exc)))
 
-    def _dispatch(self, session: _Session, msg: protocol.Message) -> None:
+    def _dispatch(self, session: Session, msg: protocol.Message) -> None:
         if isinstance(msg, protocol.Ping):
             session.send(protocol.Pong())
             return
@@ -278,6 +216,10 @@ class RendezvousServer:
             if session.peer_id:
                 raise refusal("bad_request", "already in a room")
             return self._admit(session, msg)
+        if isinstance(msg, protocol.Manage):
+            if session.peer_id:
+                raise refusal("bad_request", "already in a room")
+            return self._manage(session, msg)
         room = self.rooms.get(session.room_id) if session.peer_id else None
         if room is None or session.peer_id not in room.members:
             raise refusal("not_joined")
@@ -303,7 +245,20 @@ class RendezvousServer:
         self._broadcast(room, protocol.Extended(room.expires_at))
         return room
 
-    def _admit(self, session: _Session, msg: protocol.Create | protocol.Join) -> None:
+    def _manage(self, session: Session, msg: protocol.Manage) -> None:
+        """End or extend a room for its owner, who is not in it; answer, then hang up."""
+        if msg.seconds == 0:
+            self.end_room(msg.room, msg.owner_token)
+            session.send(protocol.RoomEnded("ended"))
+        else:
+            room = self.extend_room(msg.room, msg.owner_token, msg.seconds)
+            session.send(protocol.Extended(room.expires_at))
+        log.info(
+            "%s room %s… from outside", "ended" if msg.seconds == 0 else "extended", msg.room[:6]
+        )
+        session.finish()
+
+    def _admit(self, session: Session, msg: protocol.Create | protocol.Join) -> None:
         if isinstance(msg, protocol.Create):
             if not self.limits.may_create(session.conn.remote, self._live):
                 raise refusal("address_limit", "too many meetings from one address")
@@ -323,7 +278,7 @@ class RendezvousServer:
         count = f"{len(room.members)}/{room.capacity}"
         log.info("%s: %s room %s… (%s)", peer_id, msg.TYPE, room.room_id[:6], count)
 
-    def _relay(self, session: _Session, room: Room, msg: protocol.Relay) -> None:
+    def _relay(self, session: Session, room: Room, msg: protocol.Relay) -> None:
         if msg.to is not None and (msg.to not in room.members or msg.to == session.peer_id):
             raise refusal("not_joined", f"peer {msg.to!r} is not in this room")
         try:
@@ -346,7 +301,7 @@ class RendezvousServer:
         only: str | None = None,
     ) -> None:
         text = msg if isinstance(msg, str) else msg.encode()
-        dropped: list[_Session] = []
+        dropped: list[Session] = []
         for peer_id in room.members:
             session = self._sessions.get((room.room_id, peer_id))
             if session is None or peer_id == exclude or only not in (None, peer_id):
@@ -368,7 +323,7 @@ class RendezvousServer:
                 session.finish()
         log.info("room %s… %s with %d members", room.room_id[:6], reason, len(room.members))
 
-    def _depart(self, session: _Session) -> None:
+    def _depart(self, session: Session) -> None:
         """Forget a session's membership and tell the rest of its room. Idempotent."""
         if not session.peer_id:
             return

@@ -79,6 +79,13 @@ class SignalingClient:
     async def join(self, room_id: str, hint: str) -> protocol.Joined:
         return await self._enter(protocol.Join(room_id, hint))
 
+    async def manage(self, room_id: str, owner_token: str, seconds: int) -> protocol.Message:
+        """End (``seconds`` 0) or extend a room from outside it, as its owner; the answer
+        (RoomEnded or Extended). Raise RoomRefused if refused (``bad_message`` from a
+        rendezvous too old to know this request)."""
+        msg = protocol.Manage(room_id, owner_token, seconds)
+        return await self._answer(msg, (protocol.RoomEnded, protocol.Extended))
+
     async def relay(self, to: str | None, blob: str) -> None:
         """Send a sealed blob to one peer, or to every other member when ``to`` is None."""
         await self._send(protocol.Relay(to, blob))
@@ -115,6 +122,14 @@ class SignalingClient:
     # --- internals ---------------------------------------------------------------------------
 
     async def _enter(self, msg: protocol.Create | protocol.Join) -> protocol.Joined:
+        joined = await self._answer(msg, (protocol.Joined,))
+        assert isinstance(joined, protocol.Joined)
+        return joined
+
+    async def _answer(
+        self, msg: protocol.Message, wanted: tuple[type[protocol.Message], ...]
+    ) -> protocol.Message:
+        """Send a request and wait for its answer (one of ``wanted``) or its refusal."""
         await self._send(msg)
         try:
             async with asyncio.timeout(self._reply_timeout):
@@ -122,14 +137,14 @@ class SignalingClient:
                     reply = await self._read()
                     if reply is None:
                         raise RendezvousUnreachable(
-                            "The meeting host closed the connection before letting us in."
+                            "The meeting host closed the connection before answering."
                         )
-                    if isinstance(reply, protocol.Joined):
+                    if isinstance(reply, wanted):
                         return reply
                     if isinstance(reply, protocol.Error):
                         log.info("rendezvous refused %s: %s", msg.TYPE, reply.message)
                         raise refusal(reply.code, _detail(reply.code, reply.message))
-                    log.debug("ignoring %s before joining", reply.TYPE)
+                    log.debug("ignoring %s before the answer to %s", reply.TYPE, msg.TYPE)
         except TimeoutError:
             raise RendezvousUnreachable(
                 f"The meeting host took the connection but did not answer within "

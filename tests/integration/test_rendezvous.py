@@ -221,6 +221,46 @@ async def test_extend_is_broadcast(connect: Connect) -> None:
     assert (await expect(guest, protocol.Error)).code == "not_owner"
 
 
+async def test_the_owner_ends_and_extends_a_full_room_from_outside(
+    server: RendezvousServer, connect: Connect
+) -> None:
+    owner = await connect()
+    joined = await owner.create("room-1", HINT, "small", 600)
+    token = joined.owner_token
+    assert token is not None
+    members = [owner] + [await connect() for _ in range(3)]
+    for member in members[1:]:
+        await member.join("room-1", HINT)  # the room is full: 4 of 4
+    with pytest.raises(RoomRefused) as info:
+        await (await connect()).manage("room-1", "not-the-token", 0)
+    assert info.value.code == "not_owner"
+    outside = await connect()
+    extended = await outside.manage("room-1", token, 300)
+    assert extended == protocol.Extended(pytest.approx(joined.expires_at + 300))
+    assert await next_msg(outside) is None  # the server hangs up after answering
+    for member in members:
+        while isinstance(msg := await next_msg(member), protocol.PeerJoined):
+            pass  # the others arriving
+        assert msg == extended
+    ended = await (await connect()).manage("room-1", token, 0)
+    assert ended == protocol.RoomEnded("ended")
+    for member in members:
+        assert await expect(member, protocol.RoomEnded) == protocol.RoomEnded("ended")
+    assert server.room_count == 0
+    with pytest.raises(RoomRefused) as info:
+        await (await connect()).manage("room-1", token, 300)
+    assert info.value.code == "room_ended"
+
+
+async def test_manage_is_refused_from_inside_a_room(connect: Connect) -> None:
+    owner = await connect()
+    token = (await owner.create("room-1", HINT, "small", 600)).owner_token
+    assert token is not None
+    with pytest.raises(RoomRefused) as info:
+        await owner.manage("room-1", token, 300)  # members use end/extend
+    assert info.value.code == "bad_request"
+
+
 async def test_create_refusal_is_room_refused(connect: Connect) -> None:
     owner, other = await connect(), await connect()
     await owner.create("room-1", HINT, "small", 600)

@@ -15,7 +15,7 @@ from app.meeting.host_servers import IDLE_CLOSE_S
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.store import ENDED, EXPIRED, LIVE, UNAVAILABLE, MeetingStore
-from app.net import protocol
+from app.net import protocol, rendezvous
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
@@ -181,6 +181,42 @@ async def test_outside_rendezvous_keeps_the_owner_token(host: HostService) -> No
         assert await refused(record.link) == "room_ended"
         assert [r.state for r in await host.resume()] == []
     finally:
+        await outside.close()
+
+
+@pytest.mark.parametrize("knows_manage", [True, False], ids=["manage", "older-rendezvous"])
+async def test_outside_meeting_ends_and_extends_while_full(
+    host: HostService, knows_manage: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """My meetings' End and +1 hour reach a full room on an outside rendezvous (they take no
+    seat); one from before ``manage`` is asked as a member, and says when the room is full."""
+    if not knows_manage:
+        monkeypatch.setattr(rendezvous, "_TO_SERVER", tuple(
+            kind for kind in rendezvous._TO_SERVER if kind is not protocol.Manage
+        ))  # fmt: skip
+    outside = RendezvousServer("127.0.0.1", 0)
+    port = await outside.start()
+    members = []
+    try:
+        record = await host.start("full", size="small", rendezvous=f"peermeet://127.0.0.1:{port}")
+        members = [(await join(record.link))[0] for _ in range(4)]
+        before = record.expires_at
+        if not knows_manage:
+            with pytest.raises(RoomRefused) as info:
+                await host.extend(record.link, 600)
+            assert info.value.code == "room_full"
+            await members.pop().close()
+        extended = await host.extend(record.link, 600)
+        assert extended.expires_at == pytest.approx(before + 600, abs=1)
+        await host.end(record.link)
+        assert host.store.find(record.link).state == ENDED  # type: ignore[union-attr]
+        for member in members:
+            async with asyncio.timeout(3):
+                while not isinstance(msg := await member.recv(), protocol.RoomEnded):
+                    assert msg is not None, "closed before being told the meeting ended"
+    finally:
+        for member in members:
+            await member.close()
         await outside.close()
 
 

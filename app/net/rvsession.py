@@ -1,0 +1,77 @@
+"""One rendezvous connection's outgoing side (app.net.rendezvous): a bounded queue drained by
+its own writer task, so a slow reader is dropped and never stalls the others."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.errors import PeerMeetError, refusal
+from app.net import protocol
+from app.net.wsio import CLOSE_TIMEOUT, WsConnection
+
+log = logging.getLogger("app.net.rendezvous")
+
+
+class Session:
+    """One connection's outgoing side: a bounded queue drained by its own writer task."""
+
+    def __init__(
+        self, conn: WsConnection, queue_size: int, send_timeout: float, queue_bytes: int = 1 << 18
+    ) -> None:
+        self.conn = conn
+        self.room_id = ""
+        self.peer_id = ""
+        self.closing = False
+        self._dropped = False  # too slow: closed without waiting for it
+        self._send_timeout = send_timeout
+        self._limit = queue_size
+        self._max_bytes, self._queued_bytes = queue_bytes, 0  # bounded memory per client
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size + 1)  # +1: end mark
+        self._writer = asyncio.create_task(self._write(), name=f"rv-writer-{conn.remote}")
+
+    def send(self, msg: protocol.Message | str) -> bool:
+        """Queue a message; False if the client is closing or was just dropped as too slow."""
+        if self.closing:
+            return False
+        text = msg if isinstance(msg, str) else msg.encode()
+        if self._queue.qsize() < self._limit and self._queued_bytes + len(text) <= self._max_bytes:
+            self._queued_bytes += len(text)
+            self._queue.put_nowait(text)
+            return True
+        log.warning("dropping slow client %s (outgoing queue full)", self.conn.remote)
+        self._dropped = True
+        self.conn.abort()  # now: its writer may be stuck in a send for send_timeout
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self.finish()
+        return False
+
+    def fail(self, code: str, detail: str = "") -> None:
+        """Tell the client why, then close."""
+        self.send(protocol.Error(code, str(refusal(code, detail))))
+        self.finish()
+
+    def finish(self) -> None:
+        """Close the connection once everything queued so far is sent. Idempotent."""
+        if not self.closing:
+            self.closing = True
+            self._queue.put_nowait(None)  # never full: send() leaves the last slot free
+
+    async def wait_closed(self) -> None:
+        self.finish()
+        await self._writer
+
+    async def _write(self) -> None:
+        grace = CLOSE_TIMEOUT
+        try:
+            while (text := await self._queue.get()) is not None:
+                self._queued_bytes -= len(text)
+                async with asyncio.timeout(self._send_timeout):
+                    await self.conn.send_text(text)
+        except (TimeoutError, PeerMeetError) as exc:
+            log.info("cannot send to %s: %r", self.conn.remote, exc)
+            grace = 0.0  # it stopped reading: no polite close handshake
+        finally:
+            self.closing = True
+            await self.conn.close(0.0 if self._dropped else grace)
