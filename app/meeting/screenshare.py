@@ -162,6 +162,12 @@ class ScreenShare:
             self.announce()
 
     @property
+    def latest(self) -> Any:
+        """The newest shared frame (for our own preview; read, don't write), or None."""
+        feed = self._feed
+        return feed.latest if feed is not None else None
+
+    @property
     def encoder(self) -> SharedEncoder | None:
         """The current share's encoder (one for every peer); None when not sharing."""
         return self._encoder

@@ -312,6 +312,11 @@ class Bridge(QObject):
     def local_frame(self) -> Any:
         return self.session.media.video.latest if self.session else None
 
+    def local_screen_frame(self) -> Any:
+        """Newest frame of our own screen share (its preview tile), or None."""
+        screen = self._screen
+        return screen.latest if screen is not None else None
+
     def audio_level(self, peer_id: str = "") -> float:
         """How loud a peer is now (RMS 0..1); "" for our own microphone (0 while muted)."""
         if self.session is None:

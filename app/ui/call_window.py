@@ -26,7 +26,7 @@ from app.ui.call_peers import PeerViews
 from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_panel import ChatPanel
 from app.ui.peer_panel import PeerPanel
-from app.ui.video_grid import VideoGrid
+from app.ui.video_grid import MY_SCREEN, VideoGrid
 
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
@@ -202,7 +202,10 @@ class CallWindow(QWidget):
 
     def _on_screen_shared(self, on: bool) -> None:
         self.toolbar.show_sharing(on)
-        if on:
+        if not on:
+            self.grid.remove(MY_SCREEN)
+        elif not self._over:
+            self.grid.add(MY_SCREEN, self.bridge.display_name, self.bridge.local_screen_frame)
             self.banner.show_message(
                 "You are sharing your screen with everyone in the call.", seconds=5
             )

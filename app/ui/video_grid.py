@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 from app.ui.video_tile import FrameSource, VideoTile
 
 TileKey = tuple[str, str]  # (peer_id, kind): kind is "video" or "screen"
+MY_SCREEN: TileKey = ("", "screen")  # the preview of what we share
 ASPECT = 16 / 9
 WIDEST, TALLEST = 16 / 9, 4 / 3
 GAP, MARGIN = 10, 12  # MARGIN: left and right (the window spaces top and bottom)
@@ -83,7 +84,7 @@ class VideoGrid(QWidget):
         if tile is None:
             tile = VideoTile(name, source, fit=key[1] == "screen", parent=self)
             if key[1] == "screen":
-                tile.caption = "screen"
+                tile.caption = "your screen" if key == MY_SCREEN else "screen"
             self.tiles[key] = tile
             tile.show()
             self.relayout()
@@ -128,8 +129,9 @@ class VideoGrid(QWidget):
     def _do_layout(self) -> None:
         self._layout_pending = False
         area = self.rect().adjusted(MARGIN, 0, -MARGIN, 0)
-        screens = [t for k, t in self.tiles.items() if k[1] == "screen"]
-        people = [t for k, t in self.tiles.items() if k[1] != "screen"]
+        # others' screens take the stage; the preview of ours sits among the people
+        screens = [t for k, t in self.tiles.items() if k[1] == "screen" and k != MY_SCREEN]
+        people = [t for k, t in self.tiles.items() if k[1] != "screen" or k == MY_SCREEN]
         me = self.me
         # one other person: me small over their picture; more: me a tile like the others
         # (floating in a corner of the grid, it covered whoever sat there)

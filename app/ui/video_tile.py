@@ -76,7 +76,7 @@ class VideoTile(QWidget):
         self.name = name
         self.mic_on, self.cam_on = True, True
         self.state = ""  # "", "connecting…", "reconnecting…"
-        self.caption = ""  # e.g. "you", "screen"
+        self.caption = ""  # e.g. "you", "screen", "your screen" (a screen has no mic badge)
         self.framed = False  # outlined, to stand out when floating over another picture
         self.frames_shown = 0
         self._source, self._fit = source, fit
@@ -264,7 +264,7 @@ class VideoTile(QWidget):
         fm = QFontMetrics(font)
         pad, h = 8, fm.height() + 10
         badge = h - 6.0  # muted: a red disc behind the microphone, seen at a glance
-        icon = 0 if self.caption == "screen" else fm.height() if self.mic_on else round(badge) + 1
+        icon = 0 if self.caption.endswith("screen") else fm.height() if self.mic_on else round(badge) + 1
         if self._plate_clear:  # 10 px from the left edge, 10 px short of what covers us
             limit = max(40, min(limit, int(rect.width()) - self._plate_clear - 20 - 2 * pad - icon))
         label = f"{self.name} ({self.caption})" if self.caption else self.name

@@ -40,7 +40,7 @@ from app.ui.frames import FrameConverter, convert
 from app.ui.join_dialog import JoinDialog
 from app.ui.main import NO_CAMERA, DesktopMedia
 from app.ui.peer_panel import PeerPanel
-from app.ui.video_grid import grid_rects, grid_shape
+from app.ui.video_grid import MY_SCREEN, grid_rects, grid_shape
 from app.ui.video_tile import VideoTile
 from tests.ui.conftest import run, until
 
@@ -390,6 +390,8 @@ def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_pat
         window = CallWindow(other)
         window.show()
         assert await me.join(link, "Me") and me.session is not None
+        mine = CallWindow(me)
+        mine.show()
         my_id = me.session.my_id
         try:
             assert await me.share_screen(True), "could not capture the Xvfb screen"
@@ -397,10 +399,18 @@ def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_pat
             tile = window.grid.tile(my_id, "screen")
             assert tile is not None and tile.name == "Me"
             await until(lambda: tile.frames_shown > 0, 6, "screen video")
+            # the sharer sees a preview of what goes out, among the people (not on the stage)
+            preview = mine.grid.tiles.get(MY_SCREEN)
+            assert preview is not None and preview.caption == "your screen"
+            await until(lambda: preview.frames_shown > 0, 6, "own screen preview")
+            await until(lambda: mine.grid.me is not None and mine.grid.me.isVisible(), what="me")
+            assert preview.width() < mine.grid.width() * 0.7
             assert await me.share_screen(False) is False
             await until(lambda: window.grid.tile(my_id, "screen") is None, what="tile removed")
+            await until(lambda: MY_SCREEN not in mine.grid.tiles, what="preview removed")
         finally:
             await window.leave()
+            await mine.leave()
 
     try:
         run(qloop, scenario(), 40)
