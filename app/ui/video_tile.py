@@ -264,7 +264,8 @@ class VideoTile(QWidget):
         fm = QFontMetrics(font)
         pad, h = 8, fm.height() + 10
         badge = h - 6.0  # muted: a red disc behind the microphone, seen at a glance
-        icon = 0 if self.caption.endswith("screen") else fm.height() if self.mic_on else round(badge) + 1
+        mic = fm.height() if self.mic_on else round(badge) + 1
+        icon = 0 if self.caption.endswith("screen") else mic
         if self._plate_clear:  # 10 px from the left edge, 10 px short of what covers us
             limit = max(40, min(limit, int(rect.width()) - self._plate_clear - 20 - 2 * pad - icon))
         label = f"{self.name} ({self.caption})" if self.caption else self.name
