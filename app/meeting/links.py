@@ -198,8 +198,11 @@ def _parse_authority(authority: str, secure: bool) -> tuple[str, int]:
 
 def parse_rendezvous(text: str) -> Link:
     """An outside rendezvous address (``https://meet.example`` or ``peermeet://host:port``) as a
-    Link template without room or secret."""
+    Link template without room or secret. A bare ``host[:port]`` is taken as https: the client
+    falls back to a plain websocket when the server speaks no TLS (app.net.wsio)."""
     cleaned = "".join(text.split()).strip("<>\"'").rstrip("/")
+    if cleaned and "://" not in cleaned:
+        cleaned = "https://" + cleaned
     scheme, sep, rest = cleaned.partition("://")
     if not sep or scheme.lower() not in ("peermeet", "https"):
         raise LinkError("A rendezvous address starts with https:// or peermeet://.")

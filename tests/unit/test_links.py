@@ -154,5 +154,9 @@ def test_loopback_detection() -> None:
 def test_parse_rendezvous() -> None:
     assert parse_rendezvous("https://meet.example/").rendezvous_url == "wss://meet.example:443/ws"
     assert parse_rendezvous("peermeet://10.0.0.1:9000").port == 9000
-    with pytest.raises(LinkError):
-        parse_rendezvous("ftp://x")
+    # no scheme: https (a server without TLS is then reached over a plain websocket)
+    assert parse_rendezvous(" meet.example ").rendezvous_url == "wss://meet.example:443/ws"
+    assert parse_rendezvous("10.0.0.1:9000").rendezvous_url == "wss://10.0.0.1:9000/ws"
+    for bad in ("ftp://x", "", "meet.example:99999", "http://meet.example"):
+        with pytest.raises(LinkError):
+            parse_rendezvous(bad)
