@@ -9,6 +9,7 @@ signaling). Who offers to whom and what goes through the rendezvous stay with th
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,11 @@ from app.net.peers import LinkPolicy, PeerLink
 from app.net.text import clean_chat, clean_name
 
 log = logging.getLogger(__name__)
+
+#: chat lines sent this recently go again over a peer's rebuilt link: the dead one may have
+#: swallowed them (recovery takes a few seconds to see a link is dead); receivers drop repeats
+RESEND_CHAT_S = 30.0
+SEEN_CHAT_IDS = 512  # per peer: message ids remembered to drop repeats
 
 
 @dataclass
@@ -60,6 +66,9 @@ class Roster:
         self._emit, self._tasks, self._clock = emit, tasks, clock
         self._closing: set[PeerLink] = set()
         self._recovery = Recovery(clock)
+        #: (sent at, line, the peers it went to) for RESEND_CHAT_S
+        self._sent_chat: deque[tuple[float, p.Chat, frozenset[str]]] = deque()
+        self._seen_chat: dict[str, OrderedDict[str, None]] = {}
 
     def _ms_since(self, info: PeerInfo | None) -> float:
         """Milliseconds since we began to join, or since ``info``'s peer came, if later."""
@@ -85,6 +94,7 @@ class Roster:
         )
         self.links[peer_id] = link
         link.send(self.media_state())
+        self._resend_chat(peer_id, link)
         return link
 
     def named(self, peer_id: str, name: str) -> None:
@@ -97,6 +107,34 @@ class Roster:
         for peer_id, link in self.links.items():
             if to is None or to == peer_id:
                 link.send(msg)
+
+    def send_chat(self, chat: p.Chat, to: str | None = None) -> None:
+        """Send a chat line, kept a while to go again if its link is rebuilt (``open``)."""
+        now = self._clock()
+        while self._sent_chat and self._sent_chat[0][0] < now - RESEND_CHAT_S:
+            self._sent_chat.popleft()
+        # every peer of the call, with a link or between two (a rebuild): ``open`` sends it
+        peers = frozenset(self.peers) if to is None else frozenset({to})
+        self._sent_chat.append((now, chat, peers))
+        self.send(chat, to)
+
+    def _resend_chat(self, peer_id: str, link: PeerLink) -> None:
+        since = self._clock() - RESEND_CHAT_S
+        again = [chat for t, chat, peers in self._sent_chat if t >= since and peer_id in peers]
+        for chat in again:
+            link.send(chat)
+        if again:
+            log.info("sending %d recent chat line(s) again to %s", len(again), peer_id)
+
+    def _first_time(self, peer_id: str, msg_id: str) -> bool:
+        """False for a chat line already received from ``peer_id`` (sent again after a rebuild)."""
+        seen = self._seen_chat.setdefault(peer_id, OrderedDict())
+        if msg_id in seen:
+            return False
+        seen[msg_id] = None
+        if len(seen) > SEEN_CHAT_IDS:
+            seen.popitem(last=False)
+        return True
 
     def media_state(self) -> p.MediaState:
         return p.MediaState(mic=self.media.mic_on, cam=self.media.camera_on, screen=False)
@@ -113,6 +151,7 @@ class Roster:
         info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
         if announce:
             self._recovery.forget(peer_id)
+            self._seen_chat.pop(peer_id, None)
             self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
 
     async def close(self, reason: str) -> None:
@@ -196,6 +235,8 @@ class Roster:
         if info is None:
             return
         if isinstance(msg, p.Chat):
+            if not self._first_time(link.peer_id, msg.msg_id):
+                return
             chat = ev.ChatReceived(link.peer_id, info.name, clean_chat(msg.text))
             self.chat_log.append(chat)
             self._emit(chat)

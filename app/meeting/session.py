@@ -90,7 +90,7 @@ class Session:
     def send_chat(self, text: str, to: str | None = None) -> None:
         """Send a chat line to everyone, or to one peer (cut at MAX_CHAT_CHARS, as received)."""
         chat = p.Chat(text=text[:MAX_CHAT_CHARS], msg_id=uuid.uuid4().hex)
-        self._roster.send(chat, to)
+        self._roster.send_chat(chat, to)
 
     def set_mic(self, on: bool) -> None:
         self.media.audio.set_muted(not on)

@@ -195,12 +195,19 @@ async def test_dead_media_path_is_rebuilt(server: RendezvousServer) -> None:
         _blackhole(host.session, gid)
         _blackhole(guest.session, hid)
         await asyncio.sleep(1.0)
+        host.session.send_chat("are you still there?")  # into the dead path
         frozen = guest.media.video_frames(hid)
         await asyncio.sleep(1.0)
         assert guest.media.video_frames(hid) - frozen <= 1  # the path is really dead
+        assert guest.session.chat_log == []
         start = asyncio.get_running_loop().time()
         await until(lambda: guest.media.video_frames(hid) > frozen + 15, limit=12)
         assert asyncio.get_running_loop().time() - start < 10
+        # the line went again over the rebuilt link, and shows once
+        await until(lambda: bool(guest.session.chat_log), limit=3)
+        host.session.send_chat("good")
+        await until(lambda: len(guest.session.chat_log) == 2, limit=3)
+        assert [c.text for c in guest.session.chat_log] == ["are you still there?", "good"]
         states = [e.state for e in host.of(ev.ConnectionChanged) + guest.of(ev.ConnectionChanged)]
         assert "reconnecting" in states
         assert host.of(ev.PeerLeft) == [] and guest.of(ev.PeerLeft) == []
@@ -228,6 +235,9 @@ async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
             await make_offer(peer_id)
 
         s._offer = counted  # type: ignore[method-assign]
+        other = guest if offerer is host else host
+        s.send_chat("before the rebuild")
+        await until(lambda: len(other.session.chat_log) == 1)
         judged_dead = s._links[oid]
         s._tasks.for_peer(oid, s._rebuild(oid, "asked by peer"))
         s._tasks.for_peer(oid, s._rebuild(oid, "no media", judged_dead))
@@ -236,6 +246,10 @@ async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
         await until(lambda: offerer.media.video_frames(oid) > frames + 15)
         assert offers == [oid]
         assert s._links[oid].pc.connectionState == "connected"
+        # the line went again over the new link (it might have been lost): shown once still
+        s.send_chat("after")
+        await until(lambda: len(other.session.chat_log) >= 2)
+        assert [c.text for c in other.session.chat_log] == ["before the rebuild", "after"]
 
 
 async def test_an_answer_to_a_superseded_offer_is_dropped(server: RendezvousServer) -> None:
