@@ -122,6 +122,11 @@ class QtAudioIO(QObject):
         dev = self._dev[kind]
         return describe([dev])[0] if dev is not None else None
 
+    def wanted(self, kind: Kind) -> str:
+        """The id of the device asked for ("in" or "out"), "" for the system default."""
+        want = self._want[kind]
+        return "" if want is None else want.decode("utf-8", "surrogateescape")
+
     def has_device(self, kind: Kind) -> bool:
         """Whether a device is in use for ``kind`` (safe to ask from any thread)."""
         return self._dev[kind] is not None

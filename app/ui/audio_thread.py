@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
+from app.ui.audio_devices import Kind
 from app.ui.audio_io import QtAudioIO
 
 
@@ -85,6 +86,12 @@ class AudioThread:
 
         io: QtAudioIO = self._call(make)
         return io
+
+    def set_device(self, io: QtAudioIO, kind: Kind, device_id: str | None) -> None:
+        """Move ``io``'s microphone ("in") or speaker ("out") to another device (None: the
+        system default), on this thread."""
+        if not self._closed:
+            self._call(lambda: io.set_device(kind, device_id))
 
     def release(self, io: QtAudioIO) -> None:
         """Close ``io`` on this thread (after the engine stopped writing to it)."""

@@ -34,6 +34,7 @@ from app.meeting.roster import PeerInfo
 from app.meeting.screenshare import ScreenShare
 from app.meeting.session import Session
 from app.net.peers import set_loopback_only
+from app.ui.desktop_media import CallDevices
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,6 +92,8 @@ class Bridge(QObject):
         self.joining_with_camera = True
         #: asked before the video starts; False keeps it off (the desktop app: no camera found)
         self.camera_ready: Callable[[LocalMedia], bool] = lambda media: True
+        #: switches a call's devices (app.ui.desktop_media.DesktopMedia); None: nothing to pick
+        self.devices: CallDevices | None = None
         self.notice.connect(self.call_notices.append)
         self._screen: ScreenShare | None = None
         #: what share_screen() captures (tests and other platforms may swap it)

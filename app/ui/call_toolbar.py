@@ -28,6 +28,12 @@ def _tool(text: str, tip: str, checkable: bool = False, role: str = "tool") -> Q
     return button
 
 
+def _more(tip: str) -> QPushButton:
+    button = _tool("▴", tip, role="more")
+    button.setAccessibleName(tip)
+    return button
+
+
 #: below this width the bar is compact: short labels, narrower buttons, no room name (its tip
 #: has everything), so that nothing is cut off down to the window's minimum width
 COMPACT_BELOW = 1000
@@ -50,6 +56,9 @@ class CallToolbar(QWidget):
         self.info.setProperty("role", "dim")
         self.mic_button = _tool("Mute", "Turn your microphone off (Ctrl+D)")
         self.cam_button = _tool("Stop video", "Turn your camera off (Ctrl+E)")
+        #: the arrows beside them open the device menus (app.ui.device_menu)
+        self.mic_more = _more("Choose the microphone and speaker")
+        self.cam_more = _more("Choose the camera")
         self.share_button = _tool("Share screen", "Show your screen to everyone", True)
         self.chat_button = _tool("Chat", "Show the chat", True)
         self.people_button = _tool("People", "Participants, connections, safety codes", True)
@@ -65,6 +74,10 @@ class CallToolbar(QWidget):
         row.addWidget(self.info, 1)
         for button in (self.mic_button, self.cam_button, self.share_button):
             row.addWidget(button)
+            more = {self.mic_button: self.mic_more, self.cam_button: self.cam_more}.get(button)
+            if more is not None:  # snug against its button
+                row.addSpacing(-8)
+                row.addWidget(more)
         self._gap = QWidget()  # between the media buttons and the panels' buttons
         self._gap.setFixedWidth(14)
         row.addWidget(self._gap)
@@ -168,6 +181,8 @@ class CallToolbar(QWidget):
         """The call is over: nothing left to switch, Leave just closes the window; ``again``:
         it was cut off, and may be joined again with the same link."""
         for button in (self.mic_button, self.cam_button, self.share_button):
+            button.setEnabled(False)
+        for button in (self.mic_more, self.cam_more):
             button.setEnabled(False)
         self.leave_button.setText("Close")
         self.again_button.setVisible(again)

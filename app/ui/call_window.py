@@ -25,6 +25,7 @@ from app.ui.bridge import Bridge
 from app.ui.call_peers import PeerViews
 from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_panel import ChatPanel
+from app.ui.device_menu import DeviceMenus
 from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import MY_SCREEN, VideoGrid
 
@@ -127,6 +128,7 @@ class CallWindow(QWidget):
         QShortcut(QKeySequence("Ctrl+E"), self, self.toggle_camera)
         QShortcut(QKeySequence("Escape"), self, lambda: self._show_side(None))
         self.chat.entry.installEventFilter(self)  # (it would take Ctrl+D and Ctrl+E itself)
+        self.device_menus = DeviceMenus(bar, self.bridge, self)
         return bar
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

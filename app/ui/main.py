@@ -14,105 +14,29 @@ import getpass
 import logging
 import signal
 import sys
-from collections.abc import Callable
-from functools import partial
 
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
-from app.errors import MediaError
-from app.media.audio import NullSink, PcmRing
-from app.media.audio_tracks import AudioFeed
-from app.media.mixer import SpeakerMixer
-from app.media.video import VideoFeed
 from app.meeting.hosting import HostService
 from app.meeting.lan_hosting import LanHosting
-from app.meeting.media import LocalMedia
 from app.meeting.settings import SettingsStore
 from app.meeting.store import MeetingStore
 from app.net.pins import PinStore
-from app.ui.audio_io import QtAudioIO
-from app.ui.audio_thread import AudioThread
 from app.ui.bridge import Bridge
+from app.ui.desktop_media import DesktopMedia
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow
-from app.ui.preview import VIDEO, NoCamera, camera_source
 from app.ui.qt_loop import run_in_qt_loop
 from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
-NO_CAMERA = "No camera found: the others see your initials. Connect one, then press Start video."
 
 
 def instance_name() -> str:
     return f"peermeet-{getpass.getuser()}"
-
-
-class DesktopMedia:
-    """Camera, microphone and speaker for each call, chosen in Settings when the call starts."""
-
-    def __init__(
-        self, settings: SettingsStore, notice: Callable[[str], None] | None = None
-    ) -> None:
-        self._settings = settings
-        self._notice = notice  # what a person should know about the devices (a banner)
-        self._audio: dict[int, tuple[AudioThread, QtAudioIO]] = {}
-
-    def build(self, loop: asyncio.AbstractEventLoop, camera: bool = True) -> LocalMedia:
-        """On the GUI thread; the video is delivered on ``loop``, and the microphone and
-        speaker run on an audio thread of their own (app.ui.audio_thread). ``camera=False``:
-        the camera is not opened until the person starts their video."""
-        settings = self._settings.load()
-        source = camera_source(settings, *VIDEO)
-        missing = isinstance(source, NoCamera)  # no camera: video off, not a test pattern
-        if missing and camera and self._notice is not None:
-            self._notice(NO_CAMERA)
-        video = VideoFeed(
-            source, VIDEO[2], label=settings.display_name, loop=loop, enabled=camera and not missing
-        )
-        audio = AudioThread(self._notice)  # device news: no microphone, unplugged, switched
-        try:
-            audio_io: QtAudioIO | None = audio.open(
-                settings.microphone or None, settings.speaker or None
-            )
-        except MediaError as exc:
-            log.warning("no sound in this call: %s", exc)
-            audio.close()
-            audio_io = None
-            if self._notice is not None:
-                self._notice(f"No sound in this call: {exc}")
-        mic = audio_io.mic if audio_io is not None else PcmRing()
-        speaker = audio_io if audio_io is not None else NullSink()
-        feed = AudioFeed(mic)
-        feed.present = partial(audio_io.has_device, "in") if audio_io else lambda: False
-        media = LocalMedia(feed, video, SpeakerMixer(speaker))
-        if audio_io is not None:
-            self._audio[id(media)] = (audio, audio_io)
-        return media
-
-    def camera_ready(self, media: LocalMedia) -> bool:
-        """Before the video starts: a call that has no camera looks again (one may have been
-        plugged in since) and switches to it; False, and said, if there is still none."""
-        if not isinstance(media.video.source, NoCamera):
-            return True
-        source = camera_source(self._settings.load(), *VIDEO)
-        if isinstance(source, NoCamera):
-            if self._notice is not None:
-                self._notice(NO_CAMERA)
-            return False
-        media.video.set_source(source)
-        return True
-
-    def release(self, media: LocalMedia) -> None:
-        """After the engine closed ``media``: close its microphone and speaker, and their
-        thread."""
-        audio = self._audio.pop(id(media), None)
-        if audio is not None:
-            thread, audio_io = audio
-            thread.release(audio_io)
-            thread.close()
 
 
 def hand_over(link: str | None, name: str | None = None, muted: bool = False) -> bool:
@@ -168,6 +92,7 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
         media.release,
     )
     bridge.camera_ready = media.camera_ready
+    bridge.devices = media
     lan = LanHosting(
         host,
         lambda request: ask_host(window.knock_parent(), request),

@@ -72,6 +72,9 @@ QPushButton[role="tool"] {{ min-width: 76px; min-height: 40px; border-radius: 20
 QPushButton[role="tool"][compact="true"] {{ min-width: 48px; padding: 4px 11px; }}
 QPushButton[role="tool"][off="true"] {{ background: {DANGER}; border-color: {DANGER}; }}
 QPushButton[role="tool"]:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
+QPushButton[role="more"] {{ min-width: 22px; max-width: 22px; min-height: 40px; padding: 0;
+    border-radius: 11px; color: {TEXT_DIM}; }}
+QPushButton[role="more"]:hover {{ color: {TEXT}; }}
 QPushButton[role="leave"] {{ background: {DANGER}; border-color: {DANGER}; min-height: 40px;
     border-radius: 20px; padding: 4px 22px; font-weight: 700; }}
 QPushButton[role="leave"]:hover {{ background: {DANGER_HI}; }}

@@ -29,6 +29,7 @@ from app.config import EngineConfig
 from app.errors import MediaError
 from app.media.camera import list_cameras
 from app.media.screen import ScreenCapture
+from app.media.synthetic import SyntheticCamera
 from app.meeting import rejoin
 from app.meeting import session as session_module
 from app.meeting.headless import MediaOptions, build_media
@@ -36,10 +37,11 @@ from app.meeting.media import LocalMedia
 from app.meeting.settings import SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.call_window import MUTED_HINT, SIDE_NARROW, SIDE_WIDTH, CallWindow
+from app.ui.desktop_media import NO_CAMERA, DesktopMedia
 from app.ui.frames import FrameConverter, convert
 from app.ui.join_dialog import JoinDialog
-from app.ui.main import NO_CAMERA, DesktopMedia
 from app.ui.peer_panel import PeerPanel
+from app.ui.preview import TEST_PATTERN
 from app.ui.video_grid import MY_SCREEN, grid_rects, grid_shape
 from app.ui.video_tile import VideoTile
 from tests.ui.conftest import run, until
@@ -254,7 +256,8 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
     qloop: qasync.QEventLoop, tmp_path: Path
 ) -> None:
     """The app's media says "No microphone found" while the join runs, before the call window
-    exists (app.ui.main.DesktopMedia -> bridge.notice): the window shows it when it opens."""
+    exists (app.ui.desktop_media.DesktopMedia -> bridge.notice): the window shows it when it
+    opens."""
 
     async def scenario(me: Bridge, link: str) -> None:
         me.notice.emit("left over from an earlier call")
@@ -389,6 +392,7 @@ def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_pat
         assert await other.join(link, "Olga")
         window = CallWindow(other)
         window.show()
+        assert window.toolbar.mic_more.isHidden()  # headless media: no devices to choose
         assert await me.join(link, "Me") and me.session is not None
         mine = CallWindow(me)
         mine.show()
@@ -551,6 +555,53 @@ def test_without_a_camera_the_call_starts_with_video_off(
     rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
     (mine,) = [row for row in rows if row["name"] == "Me"]
     assert mine["cam"] is False and mine["video_frames"] < 6, mine  # black, one a second
+
+
+def test_the_device_menus_switch_the_camera_in_the_call_and_keep_the_choice(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """The arrow beside Stop video lists the cameras (and the test pattern); picking one
+    switches the call's video on the spot and keeps it in Settings. The arrow beside Mute
+    lists microphones and speakers, the one in use checked."""
+    if list_cameras():
+        pytest.skip("this machine has a camera")
+    settings = SettingsStore(tmp_path / "settings.json")
+    desktop = DesktopMedia(settings)
+    me = Bridge(EngineConfig(display_name="Me"), desktop.build, desktop.release)
+    me.camera_ready, me.devices = desktop.camera_ready, desktop
+
+    async def scenario(_: Bridge, link: str) -> None:
+        assert await me.join(link, "Me") and me.session is not None
+        assert not me.camera_on  # no camera
+        window = CallWindow(me)
+        window.show()
+        bar, menus = window.toolbar, window.device_menus
+        assert bar.cam_more.isVisible() and bar.mic_more.isVisible()
+        bar.cam_more.click()
+        await until(lambda: menus.menu.isVisible(), what="camera menu")
+        actions = {a.data(): a for a in menus.menu.actions() if a.data()}
+        assert actions["camera:"].isChecked()  # automatic: the first camera found
+        actions["camera:test-pattern"].trigger()
+        menus.menu.hide()
+        assert settings.load().camera == TEST_PATTERN
+        window.toggle_camera()  # now there is something to show
+        assert me.camera_on
+        await until(lambda: isinstance(me.session.media.video.source, SyntheticCamera))
+        bar.mic_more.click()
+        await until(lambda: menus.menu.isVisible(), what="sound menu")
+        texts = [a.text() for a in menus.menu.actions()]
+        assert "Microphone" in texts and "Speaker" in texts and "Camera" not in texts
+        checked = [a.data() for a in menus.menu.actions() if a.isChecked()]
+        assert checked == ["in:", "out:"]  # the system's default devices
+        menus.menu.hide()
+        await until(lambda: len(me.peers()) == 1, what="the host")
+        await asyncio.sleep(2)
+        await window.leave()
+
+    in_call_with_host(qloop, tmp_path, scenario)
+    rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
+    (mine,) = [row for row in rows if row["name"] == "Me"]
+    assert mine["cam"] is True and mine["video_frames"] > 20, mine
 
 
 def test_losing_the_meeting_says_so_in_the_call_window(

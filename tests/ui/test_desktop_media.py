@@ -1,5 +1,5 @@
-"""DesktopMedia (app.ui.main): a call's camera, microphone and speaker, built on the GUI thread
-for a call whose engine runs on a thread of its own."""
+"""DesktopMedia (app.ui.desktop_media): a call's camera, microphone and speaker, built on the
+GUI thread for a call whose engine runs on a thread of its own."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.meeting.engine import EngineThread
 from app.meeting.headless import close_media
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.audio_io import QtAudioIO
-from app.ui.main import DesktopMedia
+from app.ui.desktop_media import DesktopMedia
 
 
 async def first_frame_seen_on(media: object) -> str:

@@ -1,0 +1,155 @@
+"""A desktop call's camera, microphone and speaker (``DesktopMedia``), chosen in Settings when
+the call starts and switchable during it (``choices``/``use``: the menus beside Mute and Stop
+video, app.ui.device_menu). A device picked in a call is also saved as the Settings choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Protocol
+
+from app.errors import MediaError, StorageError
+from app.media.audio import NullSink, PcmRing
+from app.media.audio_tracks import AudioFeed
+from app.media.camera import camera_name, list_cameras
+from app.media.mixer import SpeakerMixer
+from app.media.video import VideoFeed
+from app.meeting.media import LocalMedia
+from app.meeting.settings import SettingsStore
+from app.ui.audio_io import QtAudioIO
+from app.ui.audio_thread import AudioThread
+from app.ui.preview import TEST_PATTERN, VIDEO, NoCamera, camera_source
+
+log = logging.getLogger(__name__)
+NO_CAMERA = "No camera found: the others see your initials. Connect one, then press Start video."
+#: the device lists' first entry: the system's default device, or the first camera found
+DEFAULT_AUDIO, AUTO_CAMERA = "System default", "Automatic (first camera found)"
+#: what ``choices`` gives: kind ("in", "out", "camera") -> ([(id, name)], the id chosen now)
+Choices = dict[str, tuple[list[tuple[str, str]], str]]
+
+
+class CallDevices(Protocol):
+    """What a call window needs to switch devices (DesktopMedia is one)."""
+
+    def choices(self, media: LocalMedia) -> Choices: ...
+
+    def use(self, media: LocalMedia, kind: str, device_id: str) -> None: ...
+
+
+class DesktopMedia:
+    """Camera, microphone and speaker for each call, chosen in Settings when the call starts."""
+
+    def __init__(
+        self, settings: SettingsStore, notice: Callable[[str], None] | None = None
+    ) -> None:
+        self._settings = settings
+        self._notice = notice  # what a person should know about the devices (a banner)
+        self._audio: dict[int, tuple[AudioThread, QtAudioIO]] = {}
+        self._camera: dict[int, str] = {}  # each call's camera choice (a Settings value)
+
+    def build(self, loop: asyncio.AbstractEventLoop, camera: bool = True) -> LocalMedia:
+        """On the GUI thread; the video is delivered on ``loop``, and the microphone and
+        speaker run on an audio thread of their own (app.ui.audio_thread). ``camera=False``:
+        the camera is not opened until the person starts their video."""
+        settings = self._settings.load()
+        source = camera_source(settings, *VIDEO)
+        missing = isinstance(source, NoCamera)  # no camera: video off, not a test pattern
+        if missing and camera and self._notice is not None:
+            self._notice(NO_CAMERA)
+        video = VideoFeed(
+            source, VIDEO[2], label=settings.display_name, loop=loop, enabled=camera and not missing
+        )
+        audio = AudioThread(self._notice)  # device news: no microphone, unplugged, switched
+        try:
+            audio_io: QtAudioIO | None = audio.open(
+                settings.microphone or None, settings.speaker or None
+            )
+        except MediaError as exc:
+            log.warning("no sound in this call: %s", exc)
+            audio.close()
+            audio_io = None
+            if self._notice is not None:
+                self._notice(f"No sound in this call: {exc}")
+        mic = audio_io.mic if audio_io is not None else PcmRing()
+        speaker = audio_io if audio_io is not None else NullSink()
+        feed = AudioFeed(mic)
+        feed.present = partial(audio_io.has_device, "in") if audio_io else lambda: False
+        media = LocalMedia(feed, video, SpeakerMixer(speaker))
+        if audio_io is not None:
+            self._audio[id(media)] = (audio, audio_io)
+        self._camera[id(media)] = settings.camera
+        return media
+
+    def choices(self, media: LocalMedia) -> Choices:
+        """The devices this call may switch to, and the one chosen now, for each kind (no
+        microphone or speaker kinds for a call that has no sound at all)."""
+        cameras = [(path, camera_name(path)) for path in list_cameras()]
+        found: Choices = {
+            "camera": (
+                [("", AUTO_CAMERA), *cameras, (TEST_PATTERN, "Test pattern")],
+                self._camera.get(id(media), ""),
+            )
+        }
+        audio = self._audio.get(id(media))
+        if audio is not None:
+            io = audio[1]
+            found["in"] = ([("", DEFAULT_AUDIO), *io.input_devices()], io.wanted("in"))
+            found["out"] = ([("", DEFAULT_AUDIO), *io.output_devices()], io.wanted("out"))
+        return found
+
+    def use(self, media: LocalMedia, kind: str, device_id: str) -> None:
+        """Switch this call's ``kind`` device ("in", "out", "camera"; "" for the default) and
+        keep it as the Settings choice. A device that cannot be opened is said (notice), and
+        the call goes on with what it can get (the default device; no camera: video off)."""
+        settings = self._settings.load()
+        if kind == "camera":
+            self._camera[id(media)] = device_id
+            source = camera_source(dataclasses.replace(settings, camera=device_id), *VIDEO)
+            if isinstance(source, NoCamera) and self._notice is not None:
+                self._notice(NO_CAMERA)
+            media.video.set_source(source)
+            settings = dataclasses.replace(settings, camera=device_id)
+        elif kind in ("in", "out"):
+            audio = self._audio.get(id(media))
+            if audio is None:
+                return
+            thread, io = audio
+            thread.set_device(io, "in" if kind == "in" else "out", device_id or None)
+            if kind == "in":
+                settings = dataclasses.replace(settings, microphone=device_id)
+            else:
+                settings = dataclasses.replace(settings, speaker=device_id)
+        else:
+            raise ValueError(f"no such device kind: {kind!r}")
+        try:
+            self._settings.save(settings)
+        except StorageError as exc:  # the switch itself worked: only the choice is not kept
+            if self._notice is not None:
+                self._notice(str(exc))
+
+    def camera_ready(self, media: LocalMedia) -> bool:
+        """Before the video starts: a call that has no camera looks again (one may have been
+        plugged in since) and switches to it; False, and said, if there is still none."""
+        if not isinstance(media.video.source, NoCamera):
+            return True
+        source = camera_source(self._settings.load(), *VIDEO)
+        if isinstance(source, NoCamera):
+            if self._notice is not None:
+                self._notice(NO_CAMERA)
+            return False
+        media.video.set_source(source)
+        return True
+
+    def release(self, media: LocalMedia) -> None:
+        """After the engine closed ``media``: close its microphone and speaker, and their
+        thread."""
+        audio = self._audio.pop(id(media), None)
+        self._camera.pop(id(media), None)
+        if audio is not None:
+            thread, audio_io = audio
+            thread.release(audio_io)
+            thread.close()

@@ -1,0 +1,75 @@
+"""The small menus beside Mute and Stop video: which microphone, speaker and camera the call
+uses, switched on the spot (the choice is kept in Settings too; see app.ui.desktop_media).
+
+The lists are read each time a menu opens, so a device plugged in during the call is there.
+A call whose media has nothing to choose from (the headless test media) shows no arrows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QMenu, QPushButton, QWidget
+
+from app.ui.bridge import Bridge
+from app.ui.call_toolbar import CallToolbar
+from app.ui.desktop_media import Choices
+
+TITLES = {"in": "Microphone", "out": "Speaker", "camera": "Camera"}
+MIC_KINDS, CAMERA_KINDS = ("in", "out"), ("camera",)
+
+
+class DeviceMenus:
+    def __init__(self, toolbar: CallToolbar, bridge: Bridge, parent: QWidget) -> None:
+        self.bridge = bridge
+        self.menu = QMenu(parent)
+        self.menu.setObjectName("DeviceMenu")
+        for button, kinds in ((toolbar.mic_more, MIC_KINDS), (toolbar.cam_more, CAMERA_KINDS)):
+            button.clicked.connect(partial(self.open, button, kinds))
+            button.setVisible(bridge.devices is not None)
+
+    def open(self, button: QPushButton, kinds: tuple[str, ...]) -> None:
+        """Show the devices of ``kinds`` above ``button`` (the toolbar is at the bottom)."""
+        session, devices = self.bridge.session, self.bridge.devices
+        if session is None or devices is None:
+            return
+        fill(self.menu, devices.choices(session.media), kinds, self.use)
+        size = self.menu.sizeHint()
+        spot = button.mapToGlobal(QPoint(0, -size.height() - 4))
+        self.menu.popup(spot)
+
+    def use(self, kind: str, device_id: str) -> None:
+        session, devices = self.bridge.session, self.bridge.devices
+        if session is not None and devices is not None:
+            devices.use(session.media, kind, device_id)
+
+
+def fill(
+    menu: QMenu, choices: Choices, kinds: tuple[str, ...], use: Callable[[str, str], None]
+) -> None:
+    """Put a titled, checkable list per kind into ``menu`` (emptied first); picking an entry
+    calls ``use(kind, device_id)``."""
+    menu.clear()
+    for old in menu.findChildren(QActionGroup):
+        old.deleteLater()
+    for kind in kinds:
+        if kind not in choices:
+            continue
+        options, current = choices[kind]
+        if not menu.isEmpty():
+            menu.addSeparator()
+        title = menu.addAction(TITLES[kind])
+        title.setEnabled(False)
+        group = QActionGroup(menu)
+        for device_id, name in options:
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(device_id == current)
+            action.setData(f"{kind}:{device_id}")
+            group.addAction(action)
+            action.triggered.connect(partial(use, kind, device_id))
+    if menu.isEmpty():
+        menu.addAction("No devices to choose from").setEnabled(False)
