@@ -43,6 +43,7 @@ from app.media.audio import ToneSource
 from app.media.audio_tracks import AudioFeed, every_frame
 from app.media.mixer import SpeakerMixer
 from app.meeting.engine import EngineThread
+from app.ui.audio_devices import Kind
 from app.ui.audio_io import QtAudioIO
 from app.ui.audio_thread import AudioThread
 from app.ui.qt_loop import run_in_qt_loop
@@ -82,10 +83,15 @@ async def commands() -> AsyncIterator[str]:
         yield command
 
 
-async def answer_status(status: Callable[[], dict[str, object]]) -> dict[str, object]:
-    """Say READY, answer "status" with STATUS <json> (other commands: OK) until "quit"."""
+async def answer_status(
+    status: Callable[[], dict[str, object]], act: Callable[[str], None] = lambda _: None
+) -> dict[str, object]:
+    """Say READY, answer "status" with STATUS <json> (other commands: ``act``, then OK) until
+    "quit"."""
     say("READY")
     async for command in commands():
+        if command != "status":
+            act(command)
         say("STATUS " + json.dumps(status()) if command == "status" else f"OK {command}")
     return status()
 
@@ -173,14 +179,25 @@ async def devices(mic_id: str, speaker_id: str, threaded: bool) -> dict[str, obj
             "mic_frames": mic_frames,
             "underruns": io.underruns,
             "dropped": io.dropped,
+            "wanted": [io.wanted("in"), io.wanted("out")],
             "inputs": QtAudioIO.input_devices(),
             "outputs": QtAudioIO.output_devices(),
         }
 
+    def act(command: str) -> None:  # "use in|out ID": switch, as the call's device menu does
+        verb, _, rest = command.partition(" ")
+        kind, _, device_id = rest.partition(" ")
+        if verb == "use" and kind in ("in", "out"):
+            which: Kind = "in" if kind == "in" else "out"
+            if threaded:
+                audio.set_device(io, which, device_id or None)
+            else:
+                io.set_device(which, device_id or None)
+
     task = asyncio.get_running_loop().create_task(every_frame(step))
     try:
         await until(lambda: mic_frames >= 5 or io.device("in") is None, 5)
-        return await answer_status(status)
+        return await answer_status(status, act)
     finally:
         task.cancel()
         await asyncio.wait([task])

@@ -215,6 +215,39 @@ def test_unplugged_devices_fall_back_to_the_defaults(
     child.quit()
 
 
+def test_devices_picked_during_a_call_are_used_at_once(
+    pulse: PulseServer, child_factory: Any, devices_mode: str
+) -> None:
+    """What the call's device menu does (AudioThread.set_device): another microphone and
+    speaker at once, and back to the system's default ones."""
+    pulse.add_sink("speakers")
+    pulse.add_source("builtin_mic", master="speakers.monitor")
+    pulse.add_sink("headset")
+    pulse.add_source("usb_mic", master="headset.monitor")
+    pulse.set_default_sink("speakers")
+    pulse.set_default_source("builtin_mic")
+    child = child_factory(devices_mode, "", "")
+    child.expect("READY", timeout=20)
+    status = child.status()
+    assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers"
+    assert status["wanted"] == ["", ""]
+    for command in ("use in usb_mic", "use out headset"):
+        child.send(command)
+        child.expect(f"OK {command}")
+    status = child.status()
+    assert status["mic"][0] == "usb_mic" and status["speaker"][0] == "headset"
+    assert status["wanted"] == ["usb_mic", "headset"]
+    assert playing(pulse, "headset.monitor")  # the child's tone, on the new speaker
+    frames = status["mic_frames"]
+    time.sleep(0.3)
+    assert child.status()["mic_frames"] > frames + 5  # the new microphone delivers
+    child.send("use in ")
+    child.expect("OK use in")
+    status = child.status()
+    assert status["mic"][0] == "builtin_mic" and status["wanted"] == ["", "headset"]
+    child.quit()
+
+
 def test_missing_devices_at_start_use_the_defaults(
     pulse: PulseServer, child_factory: Any, devices_mode: str
 ) -> None:
