@@ -22,6 +22,7 @@ from app.errors import PeerMeetError
 from app.meeting.events import ENDED_TEXT
 from app.ui import style
 from app.ui.bridge import Bridge
+from app.ui.call_notes import end_warning
 from app.ui.call_peers import PeerViews
 from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_panel import ChatPanel
@@ -32,7 +33,6 @@ from app.ui.video_grid import MY_SCREEN, VideoGrid
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
 SIDE_NARROW = (1000, 290)  # below this window width, the side panels are this wide
-END_WARNINGS_S = (300, 60)  # before the room's end
 MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 
 
@@ -126,7 +126,8 @@ class CallWindow(QWidget):
         bar.again_button.clicked.connect(self._again_clicked)
         QShortcut(QKeySequence("Ctrl+D"), self, self.toggle_mic)
         QShortcut(QKeySequence("Ctrl+E"), self, self.toggle_camera)
-        QShortcut(QKeySequence("Escape"), self, lambda: self._show_side(None))
+        QShortcut(QKeySequence("Escape"), self, self._escape)
+        QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.toggle_full_screen)
         self.chat.entry.installEventFilter(self)  # (it would take Ctrl+D and Ctrl+E itself)
         self.device_menus = DeviceMenus(bar, self.bridge, self)
         return bar
@@ -238,6 +239,13 @@ class CallWindow(QWidget):
             bridge = self.bridge
             self.grid.me.set_media(bridge.mic_on and bridge.mic_found, bridge.camera_on)
 
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _escape(self) -> None:
+        """Out of full screen first, else close the side panel."""
+        self.showNormal() if self.isFullScreen() else self._show_side(None)
+
     def _toggle_share(self, on: bool) -> None:
         self.toolbar.share_button.setEnabled(False)
         self._spawn(self._share(on))
@@ -282,22 +290,9 @@ class CallWindow(QWidget):
                 self.banner.show_message(MUTED_HINT, seconds=6)
 
     def _warn_of_the_end(self) -> None:
-        """Say it 5 minutes and 1 minute before the room's time runs out (again after an
-        extension brings the end back within reach)."""
-        expires_at = self.bridge.expires_at
-        if not expires_at:
-            return
-        left = expires_at - time.time()
-        due = [m for m in END_WARNINGS_S if 0 < left <= m]
-        if not due or (expires_at, min(due)) in self._warned:
-            return
-        self._warned.add((expires_at, min(due)))
-        minutes = max(1, round(left / 60))
-        self.banner.show_message(
-            f"This meeting ends in {minutes} minute{'s' if minutes > 1 else ''}. The host can "
-            "give it more time in My meetings (+1 hour).",
-            seconds=20,
-        )
+        warning = end_warning(self.bridge.expires_at, time.time(), self._warned)
+        if warning is not None:
+            self.banner.show_message(warning, seconds=20)
 
     # --- leaving -----------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

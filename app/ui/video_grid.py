@@ -1,6 +1,7 @@
 """Lays out video tiles: an even grid sized for the window's aspect, or a shared screen large with
 the people beside it. In a 1:1 call your own picture floats small in a corner of the other's;
-with more people it is a tile like theirs (never over someone's face).
+with more people it is a tile like theirs (never over someone's face). Double-clicking a tile
+puts it on the stage (the spotlight), large, like a shared screen; again, and it goes back.
 
 The grid owns the display timer: each tick, every visible tile looks for a newer frame.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QRect, QTimer
 from PySide6.QtGui import QResizeEvent
@@ -69,6 +71,7 @@ class VideoGrid(QWidget):
         self._timer.timeout.connect(self._tick)
         self._timer.start()
         self._layout_pending = False
+        self.spotlight: TileKey | None = None  # the tile a person put on the stage
 
     # --- tiles -------------------------------------------------------------------------------
     def set_me(self, name: str, source: FrameSource) -> VideoTile:
@@ -86,6 +89,7 @@ class VideoGrid(QWidget):
             if key[1] == "screen":
                 tile.caption = "your screen" if key == MY_SCREEN else "screen"
             self.tiles[key] = tile
+            tile.doubleClicked.connect(partial(self.toggle_spotlight, key))
             tile.show()
             self.relayout()
         return tile
@@ -99,7 +103,14 @@ class VideoGrid(QWidget):
             me.deleteLater()
             self.relayout()
 
+    def toggle_spotlight(self, key: TileKey) -> None:
+        """Put ``key``'s tile on the stage, everyone else beside it; if it is there: back."""
+        self.spotlight = None if self.spotlight == key or key not in self.tiles else key
+        self.relayout()
+
     def remove(self, key: TileKey) -> None:
+        if key == self.spotlight:
+            self.spotlight = None
         tile = self.tiles.pop(key, None)
         if tile is not None:
             tile.close_tile()
@@ -129,9 +140,13 @@ class VideoGrid(QWidget):
     def _do_layout(self) -> None:
         self._layout_pending = False
         area = self.rect().adjusted(MARGIN, 0, -MARGIN, 0)
-        # others' screens take the stage; the preview of ours sits among the people
-        screens = [t for k, t in self.tiles.items() if k[1] == "screen" and k != MY_SCREEN]
-        people = [t for k, t in self.tiles.items() if k[1] != "screen" or k == MY_SCREEN]
+        # the spotlight, else others' screens take the stage; the rest sit among the people
+        # (with the preview of our own screen)
+        stage = [k for k in self.tiles if k[1] == "screen" and k != MY_SCREEN]
+        if self.spotlight in self.tiles:
+            stage = [self.spotlight]
+        screens = [self.tiles[k] for k in stage]
+        people = [t for k, t in self.tiles.items() if k not in stage]
         me = self.me
         # one other person: me small over their picture; more: me a tile like the others
         # (floating in a corner of the grid, it covered whoever sat there)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QFontMetrics,
     QImage,
+    QMouseEvent,
     QPainter,
     QPainterPath,
     QPaintEvent,
@@ -62,6 +63,7 @@ def paint_mic(
 
 class VideoTile(QWidget):
     _ready = Signal()  # emitted by the converter thread; delivered on the GUI thread
+    doubleClicked = Signal()  # (the grid puts the tile on the stage, or takes it back)
 
     def __init__(
         self,
@@ -95,6 +97,9 @@ class VideoTile(QWidget):
         self._speaking_until = 0.0
         self._closed = False
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.doubleClicked.emit()
 
     # --- state from the window -------------------------------------------------------------------
     def keep_clear(self, right: int) -> None:

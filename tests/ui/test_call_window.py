@@ -285,7 +285,12 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             await until(lambda: window.chat.entry.hasFocus(), what="the chat entry's focus")
             QTest.keyClick(window.chat.entry, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
             assert not me.camera_on, "Ctrl+E in the chat entry did not stop the video"
-            QTest.keyClick(window.chat.entry, Qt.Key.Key_Escape)  # Esc puts the panel away
+            QTest.keyClick(window.chat.entry, Qt.Key.Key_F11)  # full screen...
+            await until(lambda: window.isFullScreen(), what="full screen")
+            QTest.keyClick(window.chat.entry, Qt.Key.Key_Escape)  # ...Esc leaves it first
+            await until(lambda: not window.isFullScreen(), what="out of full screen")
+            assert window.chat.isVisible()
+            QTest.keyClick(window.chat.entry, Qt.Key.Key_Escape)  # then puts the panel away
             assert not window.chat.isVisible()
             window.resize(720, 480)  # a small window: narrower side panels, the video keeps room
             window.toolbar.people_button.click()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from pytestqt.qtbot import QtBot
 
 from app.media.synthetic import SyntheticCamera
@@ -66,5 +66,34 @@ def test_with_more_people_your_own_picture_is_a_tile_and_covers_nobody(qtbot: Qt
         boxes = [t.geometry() for t in (*tiles, me)]
         for i, a in enumerate(boxes):
             assert all(not a.intersects(b) for b in boxes[i + 1 :]), boxes
+    finally:
+        grid.stop()
+
+
+def test_a_double_clicked_tile_takes_the_stage_and_goes_back(qtbot: QtBot) -> None:
+    frame = SyntheticCamera(320, 240).render(0, 0)
+    grid = VideoGrid(lambda _peer: 0.0)
+    qtbot.addWidget(grid)
+    grid.resize(1200, 700)
+    grid.set_me("me", lambda: frame)
+    tiles = [grid.add((f"p{i}", "video"), f"P{i}", lambda: frame) for i in range(3)]
+    try:
+        grid.show()
+        qtbot.waitExposed(grid)
+        qtbot.waitUntil(lambda: tiles[0].width() > 100, timeout=2000)
+        even = {t.width() for t in tiles}
+        assert len(even) == 1  # a grid of equals
+        qtbot.mouseDClick(tiles[2], Qt.MouseButton.LeftButton)
+        assert grid.spotlight == ("p2", "video")
+        qtbot.waitUntil(lambda: tiles[2].width() > 2 * tiles[0].width(), timeout=2000)
+        assert tiles[0].width() == tiles[1].width() == grid.me.width()  # type: ignore[union-attr]
+        boxes = [t.geometry() for t in (*tiles, grid.me)]  # nobody covers anybody
+        for i, a in enumerate(boxes):
+            assert all(not a.intersects(b) for b in boxes[i + 1 :]), boxes
+        qtbot.mouseDClick(tiles[2], Qt.MouseButton.LeftButton)  # back to the grid
+        qtbot.waitUntil(lambda: tiles[2].width() == tiles[0].width(), timeout=2000)
+        grid.toggle_spotlight(("p1", "video"))
+        grid.remove(("p1", "video"))  # whoever is on the stage leaves: back to the grid
+        assert grid.spotlight is None
     finally:
         grid.stop()
