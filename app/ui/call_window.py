@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QKeyCombination, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.errors import PeerMeetError
 from app.meeting.events import ENDED_TEXT
@@ -177,6 +177,8 @@ class CallWindow(QWidget):
 
     def _on_chat(self, peer_id: str, name: str, text: str) -> None:
         self.chat.add_message(name, text)
+        if not self.isActiveWindow():
+            QApplication.alert(self)  # the taskbar entry asks for attention
         if not self.chat.isVisible():
             self.unread += 1
             self.toolbar.show_unread(self.unread)
