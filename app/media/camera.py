@@ -136,7 +136,9 @@ class CameraCapture:
             self.close()
             raise MediaError(f"The camera at {self.device} stopped working ({exc}).") from exc
         if (frame.format.name, frame.width, frame.height) != ("yuv420p", self.width, self.height):
-            frame = frame.reformat(width=self.width, height=self.height, format="yuv420p")
+            frame = frame.reformat(  # threads=1: else a thread per CPU core for every frame
+                width=self.width, height=self.height, format="yuv420p", threads=1
+            )
         return frame
 
     def close(self) -> None:

@@ -225,7 +225,11 @@ def _encode(
 ) -> list[av.Packet[Any]]:
     if size is not None and size != (frame.width, frame.height):
         pts, base = frame.pts, frame.time_base
-        frame = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+        # not frame.reformat(): that makes a swscale context on every frame, with a thread per
+        # CPU core (threads=0), alive as long as the frame is: threads=1 scales on this thread
+        frame = encoder.scaler.reformat(
+            frame, width=size[0], height=size[1], format="yuv420p", threads=1
+        )
         frame.pts, frame.time_base = pts, base
     return encoder.encode(frame, key)
 

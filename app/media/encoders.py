@@ -20,6 +20,7 @@ from typing import Any, cast
 import av
 import numpy as np
 import numpy.typing as npt
+from av.video.reformatter import VideoReformatter
 
 from app.errors import MediaError
 
@@ -66,6 +67,7 @@ class VideoEncoder:
         self._ctx: Any = None
         self._opened: tuple[int, int, int, bool] | None = None  # (w, h, bitrate, denoise)
         self.options: dict[str, str] = {}  # what the codec was last opened with
+        self.scaler = VideoReformatter()  # scales the frames to encode (one at a time)
 
     def _open(self, frame: av.VideoFrame) -> Any:
         name = "libvpx" if self.codec == "vp8" else "libx264"
@@ -101,7 +103,7 @@ class VideoEncoder:
             self._opened = wanted
             keyframe = True
         if frame.format.name != "yuv420p":
-            frame = frame.reformat(format="yuv420p")
+            frame = self.scaler.reformat(frame, format="yuv420p", threads=1)
         picture = av.video.frame.PictureType
         frame.pict_type = picture.I if keyframe else picture.NONE
         pts, base = frame.pts, frame.time_base

@@ -9,6 +9,7 @@ signaling). Who offers to whom and what goes through the rendezvous stay with th
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from app.meeting.recovery import Recovery
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import LinkPolicy, PeerLink
-from app.net.text import clean_chat, clean_name
+from app.net.text import MAX_CHAT_CHARS, clean_chat, clean_name
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,10 @@ class Roster:
             if to is None or to == peer_id:
                 link.send(msg)
 
-    def send_chat(self, chat: p.Chat, to: str | None = None) -> None:
-        """Send a chat line, kept a while to go again if its link is rebuilt (``open``)."""
+    def send_chat(self, text: str, to: str | None = None) -> None:
+        """Send a chat line (cut at MAX_CHAT_CHARS), kept a while to go again if its link is
+        rebuilt (``open``)."""
+        chat = p.Chat(text=text[:MAX_CHAT_CHARS], msg_id=uuid.uuid4().hex)
         now = self._clock()
         while self._sent_chat and self._sent_chat[0][0] < now - RESEND_CHAT_S:
             self._sent_chat.popleft()

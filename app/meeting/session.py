@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from app.config import EngineConfig
@@ -28,7 +27,6 @@ from app.net.peers import PeerLink
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
-from app.net.text import MAX_CHAT_CHARS
 
 log = logging.getLogger(__name__)
 LOST_S = 10.0  # without the rendezvous, a link that brought no media for this long is dropped
@@ -89,8 +87,7 @@ class Session:
 
     def send_chat(self, text: str, to: str | None = None) -> None:
         """Send a chat line to everyone, or to one peer (cut at MAX_CHAT_CHARS, as received)."""
-        chat = p.Chat(text=text[:MAX_CHAT_CHARS], msg_id=uuid.uuid4().hex)
-        self._roster.send_chat(chat, to)
+        self._roster.send_chat(text, to)
 
     def set_mic(self, on: bool) -> None:
         self.media.audio.set_muted(not on)
@@ -336,19 +333,22 @@ class Session:
             await asyncio.sleep(self._watch_interval)
             if self.ended is not None:  # leaving: the links closing now are not to be rebuilt
                 return
-            due = self._roster.needing_rebuild()
-            if not self._signaling_ok:  # cannot renegotiate without the rendezvous
-                self._drop_the_lost(due)
-                continue
-            for peer_id, link, reason in due:
-                self._roster.reconnecting(peer_id, reason)
-                if self.my_id < peer_id:
-                    self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
-                else:  # only the offerer rebuilds; ask it to
-                    self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
+            self._look()  # (a frame of its own: this one, alive all call, keeps no dead link)
+
+    def _look(self) -> None:
+        due = self._roster.needing_rebuild()
+        if not self._signaling_ok:  # cannot renegotiate without the rendezvous
+            self._drop_the_lost(due)
+            return
+        for peer_id, link, reason in due:
+            self._roster.reconnecting(peer_id, reason)
+            if self.my_id < peer_id:
+                self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
+            else:  # only the offerer rebuilds; ask it to
+                self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
 
     def _drop_the_lost(self, due: list[tuple[str, PeerLink, str]]) -> None:
-        """(Called by ``_watch`` only while the call goes on.) Without the rendezvous, a dead
+        """(Called by ``_look`` only while the call goes on.) Without the rendezvous, a dead
         link cannot be rebuilt: drop it once it has failed or brought nothing for LOST_S. With
         nobody left while trying to get back in (``_rejoin``) for rejoin.ALONE_S, end the call
         (e.g. the host's computer is gone for good)."""

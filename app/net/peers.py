@@ -163,6 +163,7 @@ class PeerLink:
                 bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
             )
         )
+        self._sending = (audio, video)  # ours: made for this link (LocalMedia.new_tracks)
         for track in (audio, video):
             transceiver = self.pc.addTransceiver(track, direction="sendrecv")
             codec_prefs.apply(transceiver)
@@ -323,3 +324,5 @@ class PeerLink:
     async def _shutdown(self) -> None:
         await self.receive.aclose()
         await self.pc.close()
+        for track in self._sending:  # aiortc stops a track only if its sender ever started
+            track.stop()

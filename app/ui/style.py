@@ -69,7 +69,7 @@ QPushButton:hover {{ background: #2f3540; }}
 QPushButton:disabled {{ color: {TEXT_DIM}; }}
 QPushButton[role="tool"] {{ min-width: 76px; min-height: 40px; border-radius: 20px;
     padding: 4px 16px; font-weight: 600; }}
-QPushButton[role="tool"][compact="true"] {{ min-width: 48px; padding: 4px 11px; }}
+QPushButton[role="tool"][compact="true"] {{ min-width: 48px; padding: 4px 8px; }}
 QPushButton[role="tool"][off="true"] {{ background: {DANGER}; border-color: {DANGER}; }}
 QPushButton[role="tool"]:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
 QPushButton[role="more"] {{ min-width: 22px; max-width: 22px; min-height: 40px; padding: 0;

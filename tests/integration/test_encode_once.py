@@ -7,6 +7,8 @@ by its own PeerLink, exactly as in a mesh call.
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -180,6 +182,56 @@ async def test_slow_video_encoding_stays_off_the_loop(monkeypatch: pytest.Monkey
         assert hub is not None and hub.inline_frames == 0 and hub.encoders["vp8"].frames >= 10
     finally:
         await pair.close()
+        await sender.close()
+
+
+def _native_threads() -> set[int]:
+    """Thread ids of this process that are not Python threads (codec and swscale workers)."""
+    python = {thread.native_id for thread in threading.enumerate()}
+    return {int(tid) for tid in os.listdir("/proc/self/task")} - python
+
+
+async def test_scaling_the_picture_down_starts_no_threads() -> None:
+    """A picture sent smaller than it is captured (here 640x480 as 480x360: a large room) is
+    scaled on the encoding thread. PyAV's frame.reformat() started a swscale context with a
+    thread per CPU core for every frame, alive as long as the frame: on a 16-core desktop 16
+    more threads for the whole call, and 480 thread starts a second at 30 fps."""
+    sender = Sender(size=(640, 480))
+    pair = Pair(sender, "small")
+    sender.out.set_room_capacity(16)  # -> at most 360p
+    got: list[tuple[float, Any]] = []
+    try:
+        await pair.connect()
+        reader = asyncio.ensure_future(drain(pair.tracks["video"], got))
+        await until(lambda: len(got) >= 3)
+        hub = sender.out.video_encoder
+        assert hub is not None and hub.quality is not None and hub.quality.quality.height == 360
+        before, seen = _native_threads(), set()
+        for _ in range(50):  # about 15 frames
+            seen |= _native_threads()
+            await asyncio.sleep(0.02)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        assert got[-1][1].height == 360
+        assert seen - before == set(), f"{len(seen - before)} threads started while scaling"
+    finally:
+        await pair.close()
+        await sender.close()
+
+
+async def test_a_link_closed_before_it_connected_stops_its_tracks() -> None:
+    """aiortc stops a sender's track only if the sender ever ran: a peer gone before its
+    connection came up (or a rebuild that never connected) left its tracks in the shared
+    encoders for the rest of the call, counted as participants by the quality choice."""
+    sender = Sender()
+    pair = Pair(sender, "never")
+    hubs = [sender.out.audio_encoder, sender.out.video_encoder]
+    assert all(hub is not None and len(hub.tracks) == 1 for hub in hubs)
+    await pair.a.make_offer()
+    await pair.close()
+    try:
+        assert all(hub is not None and hub.tracks == [] for hub in hubs)
+    finally:
         await sender.close()
 
 

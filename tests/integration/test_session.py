@@ -8,6 +8,7 @@ import dataclasses
 import gc
 import os
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -331,6 +332,31 @@ async def test_people_coming_and_going_leave_nothing_behind(server: RendezvousSe
         assert threads[-1] <= threads[0], threads  # no thread per past peer
     finally:
         await host.close()
+
+
+async def test_a_rebuilt_connection_is_released(
+    server: RendezvousServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection a rebuild replaced is freed at once, not kept by the once-a-second watch
+    (its loop variable held the last dead link until the next rebuild or the call's end)."""
+    async with two_in_a_room(server) as (_link, host, guest):
+        gid, hid = guest.session.my_id, host.session.my_id
+        await until(lambda: host.media.video_frames(gid) > 5 and guest.media.video_frames(hid) > 5)
+        old = host.session._links[gid]
+        dead = weakref.ref(old.pc)
+        due = [(gid, old, "stalled")]  # the watch finds the link stalled, once
+        roster = host.session._roster
+        monkeypatch.setattr(roster, "needing_rebuild", lambda: [due.pop()] if due else [])
+        del old
+        links = host.session._links
+        await until(lambda: gid in links and links[gid].pc is not dead())  # a new one
+        await until(lambda: links[gid].pc.connectionState == "connected")
+        frames = host.media.video_frames(gid)
+        await until(lambda: host.media.video_frames(gid) > frames + 5)  # the new link carries on
+        await asyncio.sleep(2 * host.session._watch_interval)  # a few quiet looks
+        gc.collect()
+        assert dead() is None, "the replaced connection is still alive"
+        assert _alive(RTCPeerConnection) == 2  # ours and the guest's, nothing else
 
 
 async def test_a_host_gone_without_a_word_is_dropped_and_a_lone_guest_is_told(

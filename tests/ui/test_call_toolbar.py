@@ -33,7 +33,8 @@ def test_call_toolbar_cuts_nothing_off_down_to_the_minimum_window_width(
     assert bar.width() == width
     assert bar.compact == (width < 1000)
     assert bar.cam_button.text() == ("Start cam" if bar.compact else "Start video")
-    for widget in (bar.info, *bar._tools(), bar.leave_button):
+    for widget in (bar.info, *bar._tools(), bar.mic_more, bar.cam_more, bar.leave_button):
+        assert widget.isVisible()  # the device arrows too (shown unless nothing to choose)
         assert widget.width() >= widget.sizeHint().width(), (widget, widget.text())
     assert "a-long-meeting-name-42" in bar.info.toolTip()
 
