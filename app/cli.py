@@ -32,7 +32,7 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--synthetic", action="store_true", help="test pattern instead of the camera")
     p.add_argument("--display-name", help="your name as others see it")
     p.add_argument("--res", default="640x480", help="video size, e.g. 320x240")
-    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--fps", type=positive, default=30)
     p.add_argument("--seconds", type=float, help="leave after this many seconds")
     p.add_argument("--stats-json", metavar="PATH", help="write call statistics here on leaving")
     p.add_argument("--chat", action="append", default=[], help="say this to each peer on connect")

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 
+from app.errors import PeerMeetError
 from app.meeting.links import Link, new_secret, slugify
 from app.net.addresses import advertised_host
 from app.net.rendezvous import RendezvousServer
@@ -60,7 +61,14 @@ class HostedRoom:
             self.link = Link(base.host, base.port, self.room, secret, secure=base.secure)
             return self.link
         self.server = RendezvousServer(host=self._bind, port=self._port)
-        port = await self.server.start()
+        try:
+            port = await self.server.start()
+        except OSError as exc:  # port taken, an address this computer does not have, a bad name
+            self.server = None
+            why = os.strerror(exc.errno) if isinstance(exc.errno, int) and exc.errno > 0 else exc
+            raise PeerMeetError(
+                f"cannot listen on {self._bind}:{self._port or 'any port'}: {why}"
+            ) from None
         host = self._advertise or advertised_host(self._bind)
         self.link = Link(host, port, self.room, secret)
         log.info("embedded rendezvous on %s:%d", self._bind, port)

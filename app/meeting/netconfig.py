@@ -16,6 +16,7 @@ from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError
 from app.meeting.links import Link
 from app.net import iceservers
+from app.net.peers import PeerLink
 from app.net.signaling import SignalingClient
 
 
@@ -70,3 +71,21 @@ def silent_helpers_notice(silent: list[str], waited_s: float) -> str:
         f"The connection helper {', '.join(silent)} did not answer, so connecting waited "
         f"{waited_s:.0f} s for it. Check its address, or remove it (Settings, Connection helpers)."
     )
+
+
+def no_relay_notice(turn_urls: list[str]) -> str:
+    """What to say when relay-only is on and no TURN server gave us a relay address."""
+    servers = ", ".join(turn_urls) or "none"
+    return (
+        f"Hide my IP address is on, but your TURN server ({servers}) gave no relay address, "
+        "so nobody can connect to you. Check its address, user and password in Settings "
+        "(Connection helpers), or turn Hide my IP address off."
+    )
+
+
+def helpers_notice(link: PeerLink) -> str:
+    """What to say about ``link``'s STUN/TURN servers once it gathered ("" if nothing): none
+    gave a relay address in relay-only mode (nothing can connect), or some kept it waiting."""
+    if link.relay_missing():
+        return no_relay_notice([s.urls for s in link.ice_servers if s.urls.startswith("turn")])
+    return silent_helpers_notice(link.silent_helpers(), link.gather_s)

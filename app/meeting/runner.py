@@ -94,8 +94,19 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
             await session.create(link, args.size, lifetime)
             print(link, flush=True)  # the contract: the share link is stdout's first line
             lan_host = await host_lan(args, room, link, name)
-        else:
-            await session.join(link)
+        else:  # Ctrl-C / SIGTERM while still connecting: stop now, not at the connect timeout
+            joining = asyncio.ensure_future(session.join(link))
+            stopped = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait((joining, stopped), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+            if not joining.done():
+                joining.cancel()
+                await asyncio.gather(joining, return_exceptions=True)
+                print("stopped before the call started", file=sys.stderr, flush=True)
+                raise KeyboardInterrupt
+            joining.result()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.seconds)
     finally:

@@ -19,7 +19,7 @@ from app.meeting import events as ev
 from app.meeting import rejoin
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
-from app.meeting.netconfig import silent_helpers_notice, with_turn
+from app.meeting.netconfig import helpers_notice, with_turn
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
@@ -229,8 +229,8 @@ class Session:
         await self._relay(peer_id, offer)
 
     def _check_helpers(self, link: PeerLink) -> None:
-        """Say once per call if a STUN/TURN server kept a connection waiting."""
-        text = silent_helpers_notice(link.silent_helpers(), link.gather_s)
+        """Say once per call if a STUN/TURN server failed us (app.meeting.netconfig)."""
+        text = helpers_notice(link)
         if text and not self._told_silent:
             self._told_silent = True
             self._emit(ev.Notice(text))

@@ -213,6 +213,11 @@ class PeerLink:
         missing = {"stun": " typ srflx" not in sdp, "turn": " typ relay" not in sdp}
         return [s.urls for s in self.ice_servers if missing[s.urls[:4]]]
 
+    def relay_missing(self) -> bool:
+        """Relay-only, but our TURN servers gave us no relay address: nobody can reach us."""
+        sdp = self.pc.localDescription.sdp if self.pc.localDescription else ""
+        return self.policy.relay_only and " typ relay" not in sdp
+
     async def accept_answer(self, sdp: str) -> None:
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=self._clean(sdp), type="answer")

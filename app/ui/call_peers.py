@@ -72,12 +72,9 @@ class PeerViews:
         if state == "connected":
             self._was_connected.add(peer_id)
             tile.set_state("")
-        elif state == "reconnecting" or (
-            state in ("new", "connecting") and peer_id in self._was_connected
-        ):
-            tile.set_state("reconnecting…")
-        elif state in ("new", "connecting"):
-            tile.set_state("connecting…")
+        elif state in ("reconnecting", "new", "connecting"):  # (a first try again: connecting)
+            was = peer_id in self._was_connected
+            tile.set_state("reconnecting…" if was else "connecting…")
         elif state == "failed":
             tile.set_state("connection failed")
         self.people.set_state(peer_id, state)

@@ -59,12 +59,14 @@ class HostKnockPrompt(QDialog):
         code: str,
         on_decision: Callable[[bool], None],
         parent: QWidget | None = None,
+        room: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Someone is knocking")
         self._on_decision: Callable[[bool], None] | None = on_decision
         # the name isolated (FSI … PDI): a right-to-left name cannot reorder the sentence
-        self.headline = QLabel(f"<b>\u2068{_escape(name)}\u2069</b> wants to join — code")
+        where = f" “\u2068{_escape(room)}\u2069”" if room else ""  # which of your meetings
+        self.headline = QLabel(f"<b>\u2068{_escape(name)}\u2069</b> wants to join{where} — code")
         self.headline.setWordWrap(True)
         self.setMinimumWidth(MIN_WIDTH)
         self.code = _code_label(code)
@@ -104,7 +106,7 @@ async def ask_host(parent: QWidget | None, request: KnockRequest) -> bool:
         if not answer.done():
             answer.set_result(admit)
 
-    prompt = HostKnockPrompt(request.name, request.code, decided, parent)
+    prompt = HostKnockPrompt(request.name, request.code, decided, parent, room=request.room)
     prompt.show()
     others = [p for p in _open_prompts if p.isVisible()]
     if others:  # several knocks at once: a cascade, not a pile where only the top one shows

@@ -93,6 +93,8 @@ class PeerCard(QFrame):
         text = STATES.get(state, state.capitalize())
         if state in ("new", "connecting") and was_connected:
             text = "Reconnecting…"
+        elif state == "reconnecting" and not was_connected:  # a first try again
+            text = STATES["connecting"]
         colour = style.SPEAKING if state == "connected" else style.WARNING
         self.state.setText(text)
         self.state.setStyleSheet(f"color: {colour}; font-weight: 600;")

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.helpers import MEDIA, finish, first_line, peermeet, rendezvous, stats
+
+SECRET = "AAECAwQFBgcICQoLDA0ODw"
 
 
 def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
@@ -144,3 +150,41 @@ def test_join_without_a_display_says_to_add_headless() -> None:
     assert code == 1 and "--headless" in err and "demo" not in err, err
     code, err = finish(peermeet("join", "peermeet://127.0.0.1:1/room", env=env))
     assert code == 2 and "secret" in err, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_while_connecting_stops_at_once(sig: signal.Signals) -> None:
+    """A host that takes the connection but never answers: Ctrl-C (or SIGTERM) stops the join
+    now, with a word and no traceback, instead of at the connect timeout with its message."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel accepts the connections; nobody ever answers them
+        port = silent.getsockname()[1]
+        proc = peermeet("join", f"peermeet://127.0.0.1:{port}/room#k={SECRET}", "--headless")
+        time.sleep(2.0)  # connected, waiting for the answer to "join"
+        stopped = time.monotonic()
+        proc.send_signal(sig)
+        code, err = finish(proc, timeout=10)
+    assert time.monotonic() - stopped < 3, err
+    assert code == 130, err
+    assert "stopped before the call started" in err and "Traceback" not in err, err
+    assert "Cannot reach" not in err, err
+
+
+def test_a_port_that_is_taken_is_said_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, err = finish(
+            peermeet("host", "--headless", "--name", "x", "--bind", "127.0.0.1", "--port", port)
+        )
+    assert code == 1, err
+    assert "Traceback" not in err and f"cannot listen on 127.0.0.1:{port}" in err, err
+    assert "Address already in use" in err, err
+
+
+@pytest.mark.parametrize("bad", [["--fps", "0"], ["--fps", "-3"]])
+def test_bad_media_options_are_refused_before_anything_starts(bad: list[str]) -> None:
+    code, err = finish(peermeet("host", "--headless", "--name", "x", *bad))
+    assert code == 2 and "--fps" in err and "Traceback" not in err, err

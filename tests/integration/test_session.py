@@ -460,6 +460,32 @@ async def test_a_stun_server_that_does_not_answer_is_named_once(server: Rendezvo
         await host.close()
 
 
+async def test_relay_only_without_a_working_turn_server_says_why_nobody_connects(
+    server: RendezvousServer,
+) -> None:
+    """Hide my IP address with a TURN server that gives no relay address: the call cannot
+    connect, and the person is told so (it used to say "reconnecting…" for ever)."""
+    link = room_link(server)
+    host, gus = Peer("Hana"), Peer("Gus")
+    turn = IceServer("turn:127.0.0.1:9?transport=udp", "u", "p")  # nothing listens there
+    host.session.config = dataclasses.replace(
+        host.session.config, ice_servers=(turn,), relay_only=True
+    )
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+
+        def said() -> list[str]:
+            return [e.text for e in host.of(ev.Notice) if "gave no relay address" in e.text]  # type: ignore[attr-defined]
+
+        await until(lambda: bool(said()), limit=20)
+        assert len(said()) == 1 and "turn:127.0.0.1:9" in said()[0], said()
+        assert "Hide my IP address" in said()[0]
+    finally:
+        await gus.close()
+        await host.close()
+
+
 async def test_a_guest_that_lost_the_rendezvous_gets_back_into_the_call(
     server: RendezvousServer,
 ) -> None:

@@ -118,6 +118,7 @@ def test_host_prompt_admit_deny_and_withdraw(qtbot: QtBot, loop: qasync.QEventLo
         assert prompt is not None
         assert prompt.code.text() == "4 8 2 1" and "Bob &lt;b&gt;" in prompt.headline.text()
         assert "\u2068Bob &lt;b&gt;\u2069" in prompt.headline.text()  # isolated from the text
+        assert "join “\u2068team-sync\u2069”" in prompt.headline.text()  # which meeting
         second = asyncio.ensure_future(ask_host(None, request))  # another knock meanwhile
         await until(lambda: len(prompts()) == 2)
         first, other = prompts()
