@@ -25,3 +25,31 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port: give 1..65535 (0: any free one)")
     return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a time in seconds, more than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a time: give more than 0 seconds")
+    return value
+
+
+MAX_SIDE = 4096  # px: the largest picture side we capture or send
+
+
+def video_size(text: str) -> tuple[int, int]:
+    """argparse type: WIDTHxHEIGHT, even, from 160x120 to 4096x4096."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must look like 640x480, not {text!r}") from None
+    if not (160 <= width <= MAX_SIDE and 120 <= height <= MAX_SIDE) or width % 2 or height % 2:
+        raise argparse.ArgumentTypeError(
+            f"{width}x{height} is not a size we send: give even sides from 160x120 to "
+            f"{MAX_SIDE}x{MAX_SIDE}"
+        )
+    return width, height

@@ -20,7 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from app.argtypes import port, positive
+from app.argtypes import port, positive, seconds, video_size
 from app.errors import LinkError, PeerMeetError
 from app.meeting.links import parse_link
 
@@ -31,7 +31,7 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="no window: synthetic tone, no speaker")
     p.add_argument("--synthetic", action="store_true", help="test pattern instead of the camera")
     p.add_argument("--display-name", help="your name as others see it")
-    p.add_argument("--res", default="640x480", help="video size, e.g. 320x240")
+    p.add_argument("--res", type=video_size, default=(640, 480), help="video size, e.g. 320x240")
     p.add_argument("--fps", type=positive, default=30)
     p.add_argument("--seconds", type=float, help="leave after this many seconds")
     p.add_argument("--stats-json", metavar="PATH", help="write call statistics here on leaving")
@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="announce the room on the LAN (default: when bound to a LAN address)",
     )
     host.add_argument("--auto-admit", action="store_true", help="let in everyone who knocks")
-    host.add_argument("--knock-timeout", type=float, default=60.0, help="seconds to answer a knock")
+    host.add_argument(
+        "--knock-timeout", type=seconds, default=60.0, help="seconds to answer a knock"
+    )
     host.add_argument("--identity", metavar="PATH", help="host key file (default: user data dir)")
     _media_args(host)
     join = sub.add_parser("join", help="join a meeting by its link")

@@ -114,3 +114,10 @@ ENDED_TEXT = {
     "nor anyone in it could be reached (the host may have closed PeerMeet, or this computer "
     "or theirs is offline).",
 }
+
+
+def others_here(count: int) -> str:
+    """How many others were in the room when we joined, in words."""
+    if count == 0:
+        return "nobody else here yet"
+    return "1 other here" if count == 1 else f"{count} others here"

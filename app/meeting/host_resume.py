@@ -9,6 +9,7 @@ late joiner hears that it ended rather than that it never existed.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 
 from app.errors import PeerMeetError
@@ -31,12 +32,16 @@ async def reopen(
         rid, lifetime = room_id(record), int(record.expires_at - clock())
         seat = server.rooms.create(rid, record.room, record.size, lifetime)
         server.rooms.leave(rid, seat.peer_id)
-    except OSError as exc:
-        record.state, record.note = UNAVAILABLE, (
-            f"Could not reopen: port {record.port} on this computer is taken "
-            f"({exc.strerror or exc}), probably by another program. Close it and restart "
-            "PeerMeet, or start a new meeting and send its link."
-        )  # fmt: skip
+    except OSError as exc:  # (asyncio's bind error has errno but no strerror)
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        record.state, record.note = (
+            UNAVAILABLE,
+            (
+                f"Could not reopen: port {record.port} on this computer is taken ({why}), "
+                "probably by another program. Close it and restart PeerMeet, or start a new "
+                "meeting and send its link."
+            ),
+        )
         return False
     except PeerMeetError as exc:
         record.state, record.note = UNAVAILABLE, f"Could not reopen: {exc}"

@@ -28,10 +28,7 @@ from app.net.peers import set_loopback_only
 
 
 def _media_options(args: argparse.Namespace, label: str) -> MediaOptions:
-    try:
-        width, height = (int(v) for v in args.res.lower().split("x"))
-    except ValueError:
-        raise SystemExit(f"peermeet: --res must look like 640x480, not {args.res!r}") from None
+    width, height = args.res  # (app.argtypes.video_size)
     return MediaOptions(
         args.synthetic,
         width,

@@ -153,8 +153,8 @@ class Session:
         self.my_id, self.expires_at = joined.peer_id, joined.expires_at
         self.owner_token = joined.owner_token or self.owner_token  # (a rejoin gets none)
         self._sealer = Sealer(RoomKeys.from_secret(self._link.secret), self.my_id)
-        others = len(joined.peers)
-        self._emit(ev.Progress(2, f"room “{self._link.room}” joined ({others} others here)"))
+        others = ev.others_here(len(joined.peers))
+        self._emit(ev.Progress(2, f"room “{self._link.room}” joined ({others})"))
         self._emit(ev.RoomInfo(joined.expires_at, joined.capacity))
         self.media.set_room_capacity(joined.capacity)  # the room's size caps video quality
         self._signaling_ok = True

@@ -184,7 +184,18 @@ def test_a_port_that_is_taken_is_said_in_one_line() -> None:
     assert "Address already in use" in err, err
 
 
-@pytest.mark.parametrize("bad", [["--fps", "0"], ["--fps", "-3"]])
-def test_bad_media_options_are_refused_before_anything_starts(bad: list[str]) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--fps", "0"],
+        ["--fps", "-3"],
+        ["--res", "100000x100000"],
+        ["--res", "640x"],
+        ["--res", "641x480"],
+        ["--knock-timeout", "-5"],
+        ["--knock-timeout", "nan"],
+    ],
+)
+def test_bad_options_are_refused_before_anything_starts(bad: list[str]) -> None:
     code, err = finish(peermeet("host", "--headless", "--name", "x", *bad))
-    assert code == 2 and "--fps" in err and "Traceback" not in err, err
+    assert code == 2 and bad[0] in err and "Traceback" not in err, err

@@ -155,6 +155,7 @@ async def test_resume_says_why_when_the_port_is_taken(tmp_path: Path, clock: Clo
             again = second.store.find(record.link)
             assert again is not None and again.state == UNAVAILABLE
             assert f"port {record.port}" in again.note and "taken" in again.note
+            assert "(Address already in use)" in again.note  # not asyncio's raw text
             assert second.participants(record.link) == 0
             await second.end(record.link)  # the user can still clear it
             assert second.store.find(record.link).state == ENDED  # type: ignore[union-attr]

@@ -73,3 +73,13 @@ def test_timeline_is_bounded_and_lands_in_the_stats_file(tmp_path: Path) -> None
     data = json.loads(stats.read_text())
     assert data["timeline"]["events"] == [[1006.25, "ConnectionChanged", "p1", "connected"]]
     assert data["timeline"]["frames"]["p1"][-1] == [1006.25, 25, 75]
+
+
+def test_how_many_others_are_said_in_words() -> None:
+    from app.meeting.events import others_here
+
+    assert [others_here(n) for n in (0, 1, 3)] == [
+        "nobody else here yet",
+        "1 other here",
+        "3 others here",
+    ]
