@@ -2,7 +2,7 @@
 
 A ``knock`` as a connection's first message hands the connection to ``serve_knock``:
 
-    guest → knock {hint, name, commit}         (rate-limited per IP; at most ``max_pending``)
+    guest → knock {hint, name, commit}         (rate-limited per IP; pending: limited, per IP too)
     host  → knock_wait {pub, nonce, timeout_s}
     guest → knock_reveal {pub}                 (must match the commitment)
           … the host app's ``decide`` hook shows "name wants to join — code 4 8 2 1" …
@@ -19,7 +19,7 @@ import hmac
 import logging
 import os
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -78,8 +78,9 @@ class KnockDesk:
         *,
         timeout: float = KNOCK_TIMEOUT_S,
         reveal_timeout: float = 10.0,
-        max_pending: int = 3,
+        max_pending: int = 6,
         per_ip: tuple[float, float] = (0.1, 6.0),  # a knock per 10 s, bursts of 6
+        pending_per_ip: int = 2,  # one device cannot keep every place taken
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pub, self._decide = host_pub, decide
@@ -87,19 +88,26 @@ class KnockDesk:
         self.max_pending, self._per_ip, self._clock = max_pending, per_ip, clock
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self.pending = 0
+        self.pending_per_ip = pending_per_ip
+        self._waiting: Counter[str] = Counter()  # pending knocks by address
 
     async def serve(self, line: KnockLine, msg: protocol.Knock) -> None:
-        if not self._allow(line.conn.remote):
+        ip = line.conn.remote
+        if not self._allow(ip) or self._waiting[ip] >= self.pending_per_ip:
             return line.fail("knock_limited")
         if self.pending >= self.max_pending:
             return line.fail("knock_busy")
         self.pending += 1
+        self._waiting[ip] += 1
         try:
             request = await self._handshake(line, msg)
             if request is not None:
                 await self._answer(line, request)
         finally:
             self.pending -= 1
+            self._waiting[ip] -= 1
+            if not self._waiting[ip]:
+                del self._waiting[ip]
 
     async def _handshake(self, line: KnockLine, msg: protocol.Knock) -> KnockRequest | None:
         name = clean_name(msg.name) or "someone"

@@ -277,7 +277,7 @@ async def test_busy_and_rate_limited(host: Host) -> None:
         await asyncio.Event().wait()
         return False
 
-    desk = host.desk(hang, max_pending=2, per_ip=(0.0, 4.0))
+    desk = host.desk(hang, max_pending=2, per_ip=(0.0, 4.0), pending_per_ip=3)
     pending = [asyncio.create_task(knock(host.found(), f"g{i}", lambda c, t: None)) for i in (1, 2)]
     await wait_for(lambda: waiting == 2, 5)
     with pytest.raises(RoomRefused) as info:
@@ -293,6 +293,34 @@ async def test_busy_and_rate_limited(host: Host) -> None:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     await wait_for(lambda: desk.pending == 0)  # guests hanging up free their places
+
+
+async def test_one_address_cannot_keep_every_place(host: Host) -> None:
+    """Knocks waiting at once from one address are limited (2), below the desk's places:
+    one device re-knocking cannot keep everyone else out."""
+    waiting = 0
+
+    async def hang(request: KnockRequest) -> bool:
+        nonlocal waiting
+        waiting += 1
+        await asyncio.Event().wait()
+        return False
+
+    desk = host.desk(hang, max_pending=6)
+    pending = [asyncio.create_task(knock(host.found(), f"g{i}", lambda c, t: None)) for i in (1, 2)]
+    await wait_for(lambda: waiting == 2, 5)
+    with pytest.raises(RoomRefused) as info:
+        await knock(host.found(), "g3", lambda c, t: None)
+    assert info.value.code == "knock_limited"
+    assert desk.pending == 2  # places left for other addresses
+    pending.pop().cancel()  # one of them gives up: this address may knock again
+    await wait_for(lambda: desk.pending == 1)
+    again = asyncio.create_task(knock(host.found(), "g4", lambda c, t: None))
+    await wait_for(lambda: waiting == 3, 5)
+    for task in (*pending, again):
+        task.cancel()
+    await asyncio.gather(*pending, again, return_exceptions=True)
+    await wait_for(lambda: desk.pending == 0)
 
 
 async def test_no_hook_means_no_knock(host: Host) -> None:
