@@ -76,8 +76,9 @@ class Settings:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> Settings:
-        """Whatever is valid in ``data``; anything else keeps its default (with a warning)."""
+    def from_dict(cls, data: Any, dropped: list[str] | None = None) -> Settings:
+        """Whatever is valid in ``data``; anything else keeps its default (with a warning).
+        ``dropped`` gets the STUN/TURN servers that could not be read."""
         settings = cls()
         if not isinstance(data, dict):
             raise ValueError("settings must be a JSON object")
@@ -111,27 +112,48 @@ class Settings:
                 settings.ice_servers.append(parse_ice_server(**text))
             except ValueError as exc:
                 log.warning("ignoring a STUN/TURN server in the settings: %s", exc)
+                if dropped is not None:
+                    dropped.append(str(item.get("urls") if isinstance(item, dict) else item))
         return settings
 
 
 class SettingsStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or data_dir() / SETTINGS_FILE
+        #: what went wrong reading the file, for the Settings dialog to say ("" if nothing);
+        #: it stays until settings are saved again (a damaged file is set aside at once)
+        self.problem = ""
 
     def load(self) -> Settings:
+        existed = self.path.exists()
         data = read_json(self.path)
+        damaged = (
+            f"Your settings file was damaged, so PeerMeet started from the defaults (a copy "
+            f"is kept beside it: {self.path.name}.bad). Check your name, devices and "
+            "connection helpers, then save."
+        )
         if data is None:
+            self.problem = damaged if existed else self.problem
             return Settings()
+        dropped: list[str] = []
         try:
-            return Settings.from_dict(data)
+            settings = Settings.from_dict(data, dropped)
         except ValueError as exc:
             set_aside(self.path, f"not a PeerMeet settings file ({exc})")
+            self.problem = damaged
             return Settings()
+        if dropped:
+            self.problem = (
+                f"These connection helpers in your settings could not be read and are not "
+                f"used: {', '.join(dropped)[:300]}. Add them again below, then save."
+            )
+        return settings
 
     def save(self, settings: Settings) -> None:
         """Write ``settings``; StorageError says why not (the old file is left as it was)."""
         try:
             write_json(self.path, settings.to_dict())
+            self.problem = ""
         except OSError as exc:
             log.warning("could not save settings to %s: %s", self.path, exc)
             raise StorageError(

@@ -41,6 +41,9 @@ def check_url(url: str) -> str:
             "turn:turn.example.org:3478 (add ?transport=tcp for TCP) or "
             "turns:turn.example.org:5349 (for an IPv6 address, use a host name)"
         )
+    host = match["host"]
+    if ".." in host or host.endswith((".", "-")) or any(p.startswith("-") for p in host.split(".")):
+        raise ValueError(f"“{url}”: {host} is not a host name or IPv4 address")
     port = match["port"]
     if port is not None and not 0 < int(port) < 65536:
         raise ValueError(f"“{url}”: the port must be 1..65535")

@@ -166,6 +166,8 @@ class SettingsDialog(QDialog):
         self.mic.currentIndexChanged.connect(self._switch_mic)
         if live_meter:
             self.meter.start(self.mic.currentData() or None)
+        if store.problem:  # the file was damaged: say so, rather than show defaults as if saved
+            self._say(store.problem)
 
     # --- STUN/TURN list -------------------------------------------------------------------
     def _add_item(self, server: IceServer) -> None:
@@ -178,6 +180,10 @@ class SettingsDialog(QDialog):
             server = parse_ice_server(self.url.text(), self.user.text(), self.password.text())
         except ValueError as exc:
             self._say(str(exc))
+            return False
+        listed = [self.servers.item(i).data(256) for i in range(self.servers.count())]
+        if any(s.urls == server.urls for s in listed):
+            self._say(f"{server.urls} is in the list already (remove it first to change it).")
             return False
         self.error.hide()
         self._add_item(server)

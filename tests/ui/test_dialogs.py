@@ -321,6 +321,13 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     dialog.user.setText("ada")
     dialog.password.setText("secret")
     assert dialog.add_server() and dialog.servers.count() == 1 and not dialog.url.text()
+    dialog.url.setText("turn:turn.example.org:3478")  # the same one again
+    dialog.user.setText("ada")
+    dialog.password.setText("secret")
+    assert not dialog.add_server() and "already" in dialog.error.text()
+    assert dialog.servers.count() == 1
+    for field in (dialog.url, dialog.user, dialog.password):
+        field.clear()
     dialog.url.setText("stun:stun.example.org:3478")  # typed, not added: Save adds it
     dialog.save()
     loaded = settings.load()
@@ -341,6 +348,21 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     qtbot.addWidget(third)
     third.save()
     assert not settings.load().join_mic
+
+
+def test_a_damaged_settings_file_is_said_in_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"display_name": "Ada", "ice_servers": [{"urls": "http://x"}]}')
+    store = SettingsStore(path)
+    dialog = SettingsDialog(store, live_meter=False)
+    qtbot.addWidget(dialog)
+    assert dialog.name.text() == "Ada"  # what could be read is there
+    assert dialog.error.isVisibleTo(dialog) and "http://x" in dialog.error.text()
+    dialog.save()
+    assert store.problem == ""
+    again = SettingsDialog(store, live_meter=False)
+    qtbot.addWidget(again)
+    assert not again.error.isVisibleTo(again)
 
 
 def test_settings_that_cannot_be_written_keep_the_dialog_open(qtbot: QtBot, tmp_path: Path) -> None:

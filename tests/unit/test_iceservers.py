@@ -52,6 +52,9 @@ def test_good_urls(url: str) -> None:
         ("stun:host?transport=tcp", "STUN is always UDP"),
         ("turns:host:443?transport=udp", "TLS runs on TCP"),
         ("turn:host:3478?transport=sctp", "not a STUN/TURN address"),
+        ("stun:a..b", "not a host name"),
+        ("stun:example.org.", "not a host name"),
+        ("stun:a.-b.org", "not a host name"),
     ],
 )
 def test_bad_urls_say_how_to_write_them(url: str, needle: str) -> None:

@@ -117,8 +117,13 @@ def test_settings_round_trip_and_engine_config(tmp_path: Path) -> None:
 def test_settings_survive_garbage(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     path.write_text("][")
-    assert SettingsStore(path).load() == Settings()
+    store = SettingsStore(path)
+    assert store.load() == Settings()
     assert (tmp_path / "settings.json.bad").read_text() == "]["
+    assert "damaged" in store.problem and "settings.json.bad" in store.problem
+    assert store.load() == Settings() and "damaged" in store.problem  # said until saved
+    store.save(Settings())
+    assert store.problem == "" and SettingsStore(path).problem == ""
     path.write_text('"a string"')
     assert SettingsStore(path).load() == Settings()
     path.write_text("[" * 100_000 + "]" * 100_000)  # too deep for json: set aside, not a crash
@@ -129,8 +134,10 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     mixed = {"display_name": 7, "camera": "/dev/video0", "ice_servers": [{"urls": "http://x"}, 3]}
     mixed |= {"join_mic": "no", "join_camera": False, "relay_only": 1}
     path.write_text(json.dumps(mixed))
-    loaded = SettingsStore(path).load()
+    store = SettingsStore(path)
+    loaded = store.load()
     assert loaded.camera == "/dev/video0" and loaded.ice_servers == []
+    assert "http://x" in store.problem and "could not be read" in store.problem
     assert (loaded.join_mic, loaded.join_camera, loaded.relay_only) == (True, False, False)
     assert loaded.display_name == Settings().display_name
 
