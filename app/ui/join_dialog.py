@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -32,6 +33,7 @@ from app.ui.bridge import Bridge
 from app.ui.meetings_view import TaskSet, form_row, named
 from app.ui.preview import MediaPreview
 
+log = logging.getLogger(__name__)
 STEPS = (
     "Reach the meeting point",
     "Enter the room",
@@ -50,6 +52,7 @@ HEADLINES = {
     "room_ended": "This meeting has ended",
     "room_full": "This meeting is full",
     "unreachable": "Can't reach the meeting host",
+    "window": "Joined, but the call could not be shown",
 }
 #: the step a failure belongs to (others: the step under way)
 FAILED_STEP = {"malformed_link": 0, "unreachable": 1} | {
@@ -233,7 +236,13 @@ class JoinDialog(QDialog):
             settings.display_name, settings.join_mic, settings.join_camera = joined
             with contextlib.suppress(StorageError):  # a convenience for next time: join anyway
                 self._settings.save(settings)
-        self._open_call()
+        try:
+            self._open_call()
+        except Exception as exc:  # a bug: say it, and leave the call nobody could see
+            log.exception("could not open the call window")
+            self._on_failed("window", f"Could not open the call window ({exc}). Try again.")
+            self.tasks.spawn(self.bridge.leave())
+            return
         self.accept()
 
     def _paint_steps(self, current: int, failed: bool = False) -> None:

@@ -145,6 +145,32 @@ def test_start_share_list_countdown_end(
     view.close_view()
 
 
+def test_a_call_window_that_cannot_open_is_said_and_the_call_left(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, bridge: Bridge,
+    settings: SettingsStore,
+) -> None:  # fmt: skip
+    """A bug while opening the call window (seen after an upgrade under a running app) left
+    the join dialog on step 2 for good, in a call nobody could see."""
+
+    def broken() -> None:
+        raise AttributeError("'Bridge' object has no attribute 'devices'")
+
+    async def scenario() -> None:
+        record = await host.start("Broken Window")
+        join = JoinDialog(bridge, settings, broken, record.link)
+        qtbot.addWidget(join)
+        join.show()
+        join.start_join()
+        await until(lambda: join.failure is not None, what="the failure said")
+        assert join.failure is not None and join.failure[0] == "window"
+        assert "could not be shown" in join.error.text() and join.isVisible()
+        await until(lambda: not bridge.in_call and not join.joining, what="the call left")
+        assert join.join_button.isEnabled()  # may try again
+        join.reject()
+
+    run(qloop, scenario(), 30)
+
+
 def test_my_meetings_keeps_its_buttons_in_view_with_a_long_name(
     qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService
 ) -> None:
