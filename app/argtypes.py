@@ -53,3 +53,28 @@ def video_size(text: str) -> tuple[int, int]:
             f"{MAX_SIDE}x{MAX_SIDE}"
         )
     return width, height
+
+
+def parse_duration(text: str) -> int:
+    """``"3h"``, ``"90m"``, ``"1h30m"``, ``"45s"`` or plain seconds -> seconds."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    total, number = 0, ""
+    for ch in text.strip().lower():
+        if ch.isascii() and ch.isdigit():
+            number += ch
+        elif ch in units and number:
+            total, number = total + int(number) * units[ch], ""
+        else:
+            raise ValueError(f"“{text}” is not a duration like 3h, 90m or 1h30m")
+    total += int(number) if number else 0
+    if total <= 0:
+        raise ValueError(f"“{text}” is not a positive duration")
+    return total
+
+
+def duration(text: str) -> int:
+    """argparse type: a duration (3h, 90m, 1h30m, 45s or seconds) in seconds."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

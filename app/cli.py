@@ -20,7 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from app.argtypes import port, positive, seconds, video_size
+from app.argtypes import duration, port, positive, seconds, video_size
 from app.errors import LinkError, PeerMeetError
 from app.meeting.links import parse_link
 
@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     host = sub.add_parser("host", help="start a meeting")
     host.add_argument("--name", required=True, help="meeting name, e.g. team-sync")
     host.add_argument("--size", choices=("small", "mid", "large"), default="small")
-    host.add_argument("--lifetime", default="3h", help="how long the room lives (3h, 90m …)")
+    host.add_argument(
+        "--lifetime", type=duration, default=3 * 3600, help="how long the room lives (3h, 90m …)"
+    )
     host.add_argument("--port", type=port, default=0, help="rendezvous port (0: any free port)")
     host.add_argument("--bind", default="0.0.0.0", help="address the rendezvous listens on")
     host.add_argument("--advertise", help="host name or address to put in the link")

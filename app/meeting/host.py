@@ -16,23 +16,6 @@ SIZES = ("small", "mid", "large")
 DEFAULT_LIFETIME_S = 3 * 3600
 
 
-def parse_duration(text: str) -> int:
-    """``"3h"``, ``"90m"``, ``"1h30m"``, ``"45s"`` or plain seconds -> seconds."""
-    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-    total, number = 0, ""
-    for ch in text.strip().lower():
-        if ch.isascii() and ch.isdigit():
-            number += ch
-        elif ch in units and number:
-            total, number = total + int(number) * units[ch], ""
-        else:
-            raise ValueError(f"“{text}” is not a duration like 3h, 90m or 1h30m")
-    total += int(number) if number else 0
-    if total <= 0:
-        raise ValueError(f"“{text}” is not a positive duration")
-    return total
-
-
 class HostedRoom:
     """Starts the embedded rendezvous (unless ``rendezvous`` names an outside one) and makes the
     share link. The Session then creates the room on it. Owns the embedded server."""

@@ -19,7 +19,7 @@ from app.meeting.headless import (
     engine_mode,
     measure,
 )
-from app.meeting.host import HostedRoom, parse_duration
+from app.meeting.host import HostedRoom
 from app.meeting.lan_cli import host_lan, knock_link
 from app.meeting.links import parse_link, parse_rendezvous
 from app.meeting.session import Session
@@ -47,7 +47,7 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
     name = args.display_name or getattr(args, "display_name_alias", None)
     room: HostedRoom | None = None
     if args.command == "host":
-        lifetime = _duration(args.lifetime)
+        lifetime = args.lifetime  # seconds (app.argtypes.duration)
         outside = parse_rendezvous(args.rendezvous) if args.rendezvous else None
         room = HostedRoom(
             args.name, bind=args.bind, port=args.port, advertise=args.advertise, rendezvous=outside
@@ -119,10 +119,3 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
         if room is not None:
             await room.close()
     return 0
-
-
-def _duration(text: str) -> int:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise SystemExit(f"peermeet: --lifetime: {exc}") from None

@@ -34,6 +34,7 @@ from app.ui import style
 T = TypeVar("T")
 OnCode = Callable[[str, int], None]
 MIN_WIDTH = 380  # px: room for the hints on two or three lines
+NAME_SHOWN = 32  # characters of a knocker's name in the headline (a name may have no spaces)
 CASCADE = 32  # px between knock prompts open at once
 _open_prompts: list[HostKnockPrompt] = []
 
@@ -66,7 +67,10 @@ class HostKnockPrompt(QDialog):
         self._on_decision: Callable[[bool], None] | None = on_decision
         # the name isolated (FSI … PDI): a right-to-left name cannot reorder the sentence
         where = f" “\u2068{_escape(room)}\u2069”" if room else ""  # which of your meetings
-        self.headline = QLabel(f"<b>\u2068{_escape(name)}\u2069</b> wants to join{where} — code")
+        shown = name if len(name) <= NAME_SHOWN else name[: NAME_SHOWN - 1] + "…"
+        self.headline = QLabel(f"<b>\u2068{_escape(shown)}\u2069</b> wants to join{where} — code")
+        if shown != name:  # the whole name on hover
+            self.headline.setToolTip(style.plain_tip(name))
         self.headline.setWordWrap(True)
         self.setMinimumWidth(MIN_WIDTH)
         self.code = _code_label(code)

@@ -194,6 +194,7 @@ def test_a_port_that_is_taken_is_said_in_one_line() -> None:
         ["--res", "641x480"],
         ["--knock-timeout", "-5"],
         ["--knock-timeout", "nan"],
+        ["--lifetime", "bogus"],
     ],
 )
 def test_bad_options_are_refused_before_anything_starts(bad: list[str]) -> None:

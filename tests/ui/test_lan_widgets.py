@@ -144,6 +144,11 @@ def test_host_prompt_admit_deny_and_withdraw(qtbot: QtBot, loop: qasync.QEventLo
     prompt.reject()  # closing the window denies
     prompt.deny_button.click()  # only once
     assert decisions == [False]
+    long = "W" * 64  # no spaces: it cannot wrap, and made the prompt 665 px wide
+    wide = HostKnockPrompt(long, "1 2 3 4", decisions.append, room="team-sync")
+    qtbot.addWidget(wide)
+    assert long not in wide.headline.text() and "W" * 31 + "…" in wide.headline.text()
+    assert long in wide.headline.toolTip() and wide.sizeHint().width() < 600
     late = HostKnockPrompt("Eve", "1 2 3 4", decisions.append)
     qtbot.addWidget(late)
     late.withdraw()

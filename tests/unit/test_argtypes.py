@@ -31,3 +31,19 @@ def test_rendezvous_help_gives_every_default(capsys: pytest.CaptureFixture[str])
     text = " ".join(capsys.readouterr().out.split())
     for default in ("default 0.0.0.0", "default 8765", "default 1000", "default 64", "default 20"):
         assert default in text
+
+
+def test_durations_in_words() -> None:
+    from app.argtypes import parse_duration
+
+    assert [parse_duration(t) for t in ("3h", "90m", "1h30m", "45s", "600", " 1D ")] == [
+        10800,
+        5400,
+        5400,
+        45,
+        600,
+        86400,
+    ]
+    for bad in ("", "bogus", "0", "3x", "h3", "1h-5m", "३h"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
