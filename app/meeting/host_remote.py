@@ -47,7 +47,7 @@ class RemoteRooms:
         room = RoomKeys.from_secret(link.secret).room_id
         client = await self._connect(link.rendezvous_url, self._timeout)
         try:
-            reply = await client.manage(room, record.owner_token, extend_s or 0)
+            reply = await client.manage(room, record.owner_token, extend_s)
         except RoomRefused as exc:
             if exc.code != "bad_message":
                 raise

@@ -169,12 +169,13 @@ class Extend(Message):
 @dataclasses.dataclass(frozen=True)
 class Manage(Message):
     """Owner control from outside the room, taking no seat (so a full room still answers):
-    ``seconds`` 0 ends the room, more extends it. Sent instead of create/join; the answer is
+    ``action`` "end", or "extend" by ``seconds``. Sent instead of create/join; the answer is
     ``room_ended`` or ``extended`` (or ``error``), then the server closes the connection."""
 
     room: str
     owner_token: str
-    seconds: int
+    action: str  # end | extend
+    seconds: int  # extend only (0 with end)
 
 
 @_message("rv", "ping")

@@ -246,16 +246,20 @@ class RendezvousServer:
         return room
 
     def _manage(self, session: Session, msg: protocol.Manage) -> None:
-        """End or extend a room for its owner, who is not in it; answer, then hang up."""
-        if msg.seconds == 0:
-            self.end_room(msg.room, msg.owner_token)
-            session.send(protocol.RoomEnded("ended"))
-        else:
-            room = self.extend_room(msg.room, msg.owner_token, msg.seconds)
-            session.send(protocol.Extended(room.expires_at))
-        log.info(
-            "%s room %s… from outside", "ended" if msg.seconds == 0 else "extended", msg.room[:6]
-        )
+        """End or extend a room for its owner, who is not in it; answer, then hang up (a
+        refusal too: one try per connection, so owner tokens cannot be guessed at speed)."""
+        try:
+            if msg.action == "end":
+                self.end_room(msg.room, msg.owner_token)
+                session.send(protocol.RoomEnded("ended"))
+            elif msg.action == "extend":
+                room = self.extend_room(msg.room, msg.owner_token, msg.seconds)
+                session.send(protocol.Extended(room.expires_at))
+            else:
+                raise refusal("bad_request", f"no such action {msg.action[:20]!r}")
+            log.info("%s room %s… from outside", msg.action, msg.room[:6])
+        except RoomRefused as exc:
+            session.send(protocol.Error(exc.code, str(exc)))
         session.finish()
 
     def _admit(self, session: Session, msg: protocol.Create | protocol.Join) -> None:

@@ -79,11 +79,16 @@ class SignalingClient:
     async def join(self, room_id: str, hint: str) -> protocol.Joined:
         return await self._enter(protocol.Join(room_id, hint))
 
-    async def manage(self, room_id: str, owner_token: str, seconds: int) -> protocol.Message:
-        """End (``seconds`` 0) or extend a room from outside it, as its owner; the answer
+    async def manage(
+        self, room_id: str, owner_token: str, extend_s: int | None = None
+    ) -> protocol.Message:
+        """End (``extend_s`` None) or extend a room from outside it, as its owner; the answer
         (RoomEnded or Extended). Raise RoomRefused if refused (``bad_message`` from a
         rendezvous too old to know this request)."""
-        msg = protocol.Manage(room_id, owner_token, seconds)
+        if extend_s is None:
+            msg = protocol.Manage(room_id, owner_token, "end", 0)
+        else:
+            msg = protocol.Manage(room_id, owner_token, "extend", extend_s)
         return await self._answer(msg, (protocol.RoomEnded, protocol.Extended))
 
     async def relay(self, to: str | None, blob: str) -> None:

@@ -232,7 +232,7 @@ async def test_the_owner_ends_and_extends_a_full_room_from_outside(
     for member in members[1:]:
         await member.join("room-1", HINT)  # the room is full: 4 of 4
     with pytest.raises(RoomRefused) as info:
-        await (await connect()).manage("room-1", "not-the-token", 0)
+        await (await connect()).manage("room-1", "not-the-token")
     assert info.value.code == "not_owner"
     outside = await connect()
     extended = await outside.manage("room-1", token, 300)
@@ -242,7 +242,7 @@ async def test_the_owner_ends_and_extends_a_full_room_from_outside(
         while isinstance(msg := await next_msg(member), protocol.PeerJoined):
             pass  # the others arriving
         assert msg == extended
-    ended = await (await connect()).manage("room-1", token, 0)
+    ended = await (await connect()).manage("room-1", token)
     assert ended == protocol.RoomEnded("ended")
     for member in members:
         assert await expect(member, protocol.RoomEnded) == protocol.RoomEnded("ended")
@@ -250,6 +250,27 @@ async def test_the_owner_ends_and_extends_a_full_room_from_outside(
     with pytest.raises(RoomRefused) as info:
         await (await connect()).manage("room-1", token, 300)
     assert info.value.code == "room_ended"
+
+
+async def test_a_refused_manage_hangs_up(server: RendezvousServer, connect: Connect) -> None:
+    """One try per connection: owner tokens (and room ids) cannot be guessed at speed."""
+    owner = await connect()
+    token = (await owner.create("room-1", HINT, "small", 600)).owner_token
+    assert token is not None
+    guesser = await connect()
+    with pytest.raises(RoomRefused) as info:
+        await guesser.manage("room-1", "guess-1")
+    assert info.value.code == "not_owner"
+    assert await next_msg(guesser) is None  # closed: no second guess on this connection
+    for bad in (
+        protocol.Manage("room-1", token, "extend", 0),
+        protocol.Manage("room-1", token, "x", 1),
+    ):
+        client = await connect()
+        with pytest.raises(RoomRefused) as info:
+            await client._answer(bad, (protocol.Extended,))
+        assert info.value.code == "bad_request"
+    assert server.room_count == 1
 
 
 async def test_manage_is_refused_from_inside_a_room(connect: Connect) -> None:

@@ -210,6 +210,9 @@ async def test_outside_meeting_ends_and_extends_while_full(
             await members.pop().close()
         extended = await host.extend(record.link, 600)
         assert extended.expires_at == pytest.approx(before + 600, abs=1)
+        with pytest.raises(RoomRefused):  # extending by nothing is refused, never an end
+            await host.extend(record.link, 0)
+        assert outside.room_count == 1
         await host.end(record.link)
         assert host.store.find(record.link).state == ENDED  # type: ignore[union-attr]
         for member in members:

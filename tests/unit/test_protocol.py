@@ -20,7 +20,7 @@ SAMPLES: list[p.Message] = [
     p.Leave(),
     p.End(owner_token="b3duZXI"),
     p.Extend(owner_token="b3duZXI", seconds=3600),
-    p.Manage(room="Zm9vYmFyYmF6cXV4cXV1", owner_token="b3duZXI", seconds=0),
+    p.Manage(room="Zm9vYmFyYmF6cXV4cXV1", owner_token="b3duZXI", action="end", seconds=0),
     p.Ping(),
     p.Pong(),
     p.Joined(
