@@ -54,6 +54,9 @@ class Settings:
     join_camera: bool = True
     #: keys this version does not know (a newer one wrote them): written back as they were
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: STUN/TURN entries of the file that could not be read: written back as they were, until
+    #: the person saves the Settings dialog (which says so) without them
+    unreadable: list[Any] = field(default_factory=list, repr=False)
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         name = self.display_name.strip()[:64] or "Guest"
@@ -69,16 +72,17 @@ class Settings:
             "ice_servers": [
                 {"urls": s.urls, "username": s.username or "", "credential": s.credential or ""}
                 for s in self.ice_servers
-            ],
+            ]
+            + self.unreadable,
             "relay_only": self.relay_only,
             "join_mic": self.join_mic,
             "join_camera": self.join_camera,
         }
 
     @classmethod
-    def from_dict(cls, data: Any, dropped: list[str] | None = None) -> Settings:
+    def from_dict(cls, data: Any) -> Settings:
         """Whatever is valid in ``data``; anything else keeps its default (with a warning).
-        ``dropped`` gets the STUN/TURN servers that could not be read."""
+        STUN/TURN servers that cannot be read are kept in ``unreadable``."""
         settings = cls()
         if not isinstance(data, dict):
             raise ValueError("settings must be a JSON object")
@@ -112,8 +116,7 @@ class Settings:
                 settings.ice_servers.append(parse_ice_server(**text))
             except ValueError as exc:
                 log.warning("ignoring a STUN/TURN server in the settings: %s", exc)
-                if dropped is not None:
-                    dropped.append(str(item.get("urls") if isinstance(item, dict) else item))
+                settings.unreadable.append(item)
         return settings
 
 
@@ -135,25 +138,26 @@ class SettingsStore:
         if data is None:
             self.problem = damaged if existed else self.problem
             return Settings()
-        dropped: list[str] = []
         try:
-            settings = Settings.from_dict(data, dropped)
+            settings = Settings.from_dict(data)
         except ValueError as exc:
             set_aside(self.path, f"not a PeerMeet settings file ({exc})")
             self.problem = damaged
             return Settings()
-        if dropped:
+        if settings.unreadable:
+            shown = [str(i.get("urls") if isinstance(i, dict) else i) for i in settings.unreadable]
             self.problem = (
                 f"These connection helpers in your settings could not be read and are not "
-                f"used: {', '.join(dropped)[:300]}. Add them again below, then save."
+                f"used: {', '.join(shown)[:300]}. Add them again below, then save."
             )
         return settings
 
-    def save(self, settings: Settings) -> None:
-        """Write ``settings``; StorageError says why not (the old file is left as it was)."""
+    def save(self, settings: Settings, *, reviewed: bool = False) -> None:
+        """Write ``settings``; StorageError says why not (the old file is left as it was).
+        ``reviewed``: the person saw them all (the Settings dialog): what it said is done."""
         try:
             write_json(self.path, settings.to_dict())
-            self.problem = ""
+            self.problem = "" if reviewed else self.problem
         except OSError as exc:
             log.warning("could not save settings to %s: %s", self.path, exc)
             raise StorageError(

@@ -219,6 +219,7 @@ class SettingsDialog(QDialog):
             speaker=str(self.speaker.currentData()),
             ice_servers=self.ice_servers(),
             relay_only=self.relay_only.isChecked(),
+            unreadable=[],  # said when the dialog opened: saving lets them go
         )
 
     def save(self) -> None:
@@ -232,7 +233,7 @@ class SettingsDialog(QDialog):
             )
             return
         try:
-            self.store.save(settings)
+            self.store.save(settings, reviewed=True)
         except StorageError as exc:  # stay open: nothing typed is lost
             self._say(str(exc))
             return

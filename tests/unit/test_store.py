@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import stat
@@ -122,7 +123,7 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     assert (tmp_path / "settings.json.bad").read_text() == "]["
     assert "damaged" in store.problem and "settings.json.bad" in store.problem
     assert store.load() == Settings() and "damaged" in store.problem  # said until saved
-    store.save(Settings())
+    store.save(Settings(), reviewed=True)  # (the Settings dialog's save)
     assert store.problem == "" and SettingsStore(path).problem == ""
     path.write_text('"a string"')
     assert SettingsStore(path).load() == Settings()
@@ -138,6 +139,13 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     loaded = store.load()
     assert loaded.camera == "/dev/video0" and loaded.ice_servers == []
     assert "http://x" in store.problem and "could not be read" in store.problem
+    loaded.camera = "/dev/video1"  # a save from elsewhere (a device picked in a call) ...
+    store.save(loaded)
+    assert "http://x" in store.problem  # ... keeps the notice
+    again = SettingsStore(path)
+    assert again.load().camera == "/dev/video1" and "http://x" in again.problem  # and entries
+    again.save(dataclasses.replace(again.load(), unreadable=[]), reviewed=True)
+    assert SettingsStore(path).load().unreadable == [] and again.problem == ""
     assert (loaded.join_mic, loaded.join_camera, loaded.relay_only) == (True, False, False)
     assert loaded.display_name == Settings().display_name
 
