@@ -129,7 +129,7 @@ class CallWindow(QWidget):
         QShortcut(QKeySequence("Escape"), self, self._escape)
         QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.toggle_full_screen)
         self.chat.entry.installEventFilter(self)  # (it would take Ctrl+D and Ctrl+E itself)
-        self.device_menus = DeviceMenus(bar, self.bridge, self)
+        self.device_menus = DeviceMenus(bar, self.bridge, self, self.toggle_camera)
         return bar
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -37,7 +37,7 @@ class CallDevices(Protocol):
 
     def choices(self, media: LocalMedia) -> Choices: ...
 
-    def use(self, media: LocalMedia, kind: str, device_id: str) -> None: ...
+    def use(self, media: LocalMedia, kind: str, device_id: str) -> bool: ...
 
 
 class DesktopMedia:
@@ -101,22 +101,25 @@ class DesktopMedia:
             found["out"] = ([("", DEFAULT_AUDIO), *io.output_devices()], io.wanted("out"))
         return found
 
-    def use(self, media: LocalMedia, kind: str, device_id: str) -> None:
+    def use(self, media: LocalMedia, kind: str, device_id: str) -> bool:
         """Switch this call's ``kind`` device ("in", "out", "camera"; "" for the default) and
         keep it as the Settings choice. A device that cannot be opened is said (notice), and
-        the call goes on with what it can get (the default device; no camera: video off)."""
+        the call goes on with what it can get (the default device). False: no camera found
+        (the caller turns the video off)."""
+        found = True
         settings = self._settings.load()
         if kind == "camera":
             self._camera[id(media)] = device_id
             source = camera_source(dataclasses.replace(settings, camera=device_id), *VIDEO)
-            if isinstance(source, NoCamera) and self._notice is not None:
+            found = not isinstance(source, NoCamera)
+            if not found and self._notice is not None:
                 self._notice(NO_CAMERA)
             media.video.set_source(source)
             settings = dataclasses.replace(settings, camera=device_id)
         elif kind in ("in", "out"):
             audio = self._audio.get(id(media))
             if audio is None:
-                return
+                return True
             thread, io = audio
             thread.set_device(io, "in" if kind == "in" else "out", device_id or None)
             if kind == "in":
@@ -130,6 +133,7 @@ class DesktopMedia:
         except StorageError as exc:  # the switch itself worked: only the choice is not kept
             if self._notice is not None:
                 self._notice(str(exc))
+        return found
 
     def camera_ready(self, media: LocalMedia) -> bool:
         """Before the video starts: a call that has no camera looks again (one may have been

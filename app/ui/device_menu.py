@@ -23,8 +23,15 @@ MIC_KINDS, CAMERA_KINDS = ("in", "out"), ("camera",)
 
 
 class DeviceMenus:
-    def __init__(self, toolbar: CallToolbar, bridge: Bridge, parent: QWidget) -> None:
-        self.bridge = bridge
+    def __init__(
+        self,
+        toolbar: CallToolbar,
+        bridge: Bridge,
+        parent: QWidget,
+        camera_off: Callable[[], None] = lambda: None,
+    ) -> None:
+        """``camera_off``: turns the video off, as the toolbar does (no camera was found)."""
+        self.bridge, self._camera_off = bridge, camera_off
         self.menu = QMenu(parent)
         self.menu.setObjectName("DeviceMenu")
         for button, kinds in ((toolbar.mic_more, MIC_KINDS), (toolbar.cam_more, CAMERA_KINDS)):
@@ -44,7 +51,9 @@ class DeviceMenus:
     def use(self, kind: str, device_id: str) -> None:
         session, devices = self.bridge.session, self.bridge.devices
         if session is not None and devices is not None:
-            devices.use(session.media, kind, device_id)
+            found = devices.use(session.media, kind, device_id)
+            if not found and self.bridge.camera_on:  # else the others see a "no camera" pattern
+                self._camera_off()
 
 
 def fill(

@@ -592,6 +592,14 @@ def test_the_device_menus_switch_the_camera_in_the_call_and_keep_the_choice(
         window.toggle_camera()  # now there is something to show
         assert me.camera_on
         await until(lambda: isinstance(me.session.media.video.source, SyntheticCamera))
+        bar.cam_more.click()  # back to "Automatic": no camera here, so the video goes off
+        await until(lambda: menus.menu.isVisible(), what="camera menu again")
+        {a.data(): a for a in menus.menu.actions()}["camera:"].trigger()
+        menus.menu.hide()
+        assert not me.camera_on and bar.cam_button.text() == "Start video"
+        menus.use("camera", TEST_PATTERN)
+        window.toggle_camera()
+        assert me.camera_on
         bar.mic_more.click()
         await until(lambda: menus.menu.isVisible(), what="sound menu")
         texts = [a.text() for a in menus.menu.actions()]
