@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
+
 
 def positive(text: str) -> int:
     """argparse type: a whole number of at least 1."""
@@ -73,8 +75,11 @@ def parse_duration(text: str) -> int:
 
 
 def duration(text: str) -> int:
-    """argparse type: a duration (3h, 90m, 1h30m, 45s or seconds) in seconds."""
+    """argparse type: a room's lifetime (3h, 90m, 1h30m, 45s or seconds) in seconds."""
     try:
-        return parse_duration(text)
+        value = parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not MIN_LIFETIME_S <= value <= MAX_LIFETIME_S:
+        raise argparse.ArgumentTypeError(f"“{text}”: a room lives from 1 minute to 24 hours")
+    return value

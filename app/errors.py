@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class PeerMeetError(Exception):
     """Base of every error PeerMeet raises on purpose."""
@@ -104,3 +106,11 @@ REFUSAL_TEXT = {
 def refusal(code: str, detail: str = "") -> RoomRefused:
     text = REFUSAL_TEXT.get(code, f"The rendezvous server refused: {code}.")
     return RoomRefused(code, f"{text} ({detail})" if detail else text)
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in words ("Address already in use"): asyncio's bind error carries an errno
+    but no strerror, and its text names the address tuple."""
+    if exc.strerror:
+        return exc.strerror
+    return os.strerror(exc.errno) if isinstance(exc.errno, int) and exc.errno > 0 else str(exc)

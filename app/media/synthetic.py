@@ -88,7 +88,7 @@ def read_stamp(frame: av.VideoFrame) -> tuple[int, int] | None:
     detected. The guards must be exact: they reject frames that carry no stamp at all.
     """
     if frame.format.name not in ("yuv420p", "yuvj420p", "nv12", "gray"):
-        frame = frame.reformat(format="yuv420p")
+        frame = frame.reformat(format="yuv420p", threads=1)
     bh, bw = block_size(frame.width)
     h, w = STAMP_ROWS * bh, STAMP_COLS * bw
     if frame.height < h or frame.width < w:

@@ -277,8 +277,8 @@ def _contiguous(frame: av.VideoFrame) -> npt.NDArray[np.uint8]:
     pict_type on the frame they are given: one shared frame would leak one peer's keyframe
     request into the others' encoders, which run concurrently in executor threads.
     """
-    if frame.format.name != "yuv420p":
-        frame = frame.reformat(format="yuv420p")
+    if frame.format.name != "yuv420p":  # (threads=1: no thread per CPU core per frame)
+        frame = frame.reformat(format="yuv420p", threads=1)
     return cast(npt.NDArray[np.uint8], frame.to_ndarray())
 
 

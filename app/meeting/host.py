@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 
-from app.errors import PeerMeetError
+from app.errors import PeerMeetError, os_reason
 from app.meeting.links import Link, new_secret, slugify
 from app.net.addresses import advertised_host
 from app.net.rendezvous import RendezvousServer
@@ -48,7 +48,7 @@ class HostedRoom:
             port = await self.server.start()
         except OSError as exc:  # port taken, an address this computer does not have, a bad name
             self.server = None
-            why = os.strerror(exc.errno) if isinstance(exc.errno, int) and exc.errno > 0 else exc
+            why = os_reason(exc)
             raise PeerMeetError(
                 f"cannot listen on {self._bind}:{self._port or 'any port'}: {why}"
             ) from None

@@ -9,10 +9,9 @@ late joiner hears that it ended rather than that it never existed.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 
-from app.errors import PeerMeetError
+from app.errors import PeerMeetError, os_reason
 from app.meeting.host_servers import ServerPool, room_id
 from app.meeting.links import Link, parse_link
 from app.meeting.store import LIVE, UNAVAILABLE, MeetingRecord
@@ -32,8 +31,8 @@ async def reopen(
         rid, lifetime = room_id(record), int(record.expires_at - clock())
         seat = server.rooms.create(rid, record.room, record.size, lifetime)
         server.rooms.leave(rid, seat.peer_id)
-    except OSError as exc:  # (asyncio's bind error has errno but no strerror)
-        why = os.strerror(exc.errno) if exc.errno else str(exc)
+    except OSError as exc:
+        why = os_reason(exc)
         record.state, record.note = (
             UNAVAILABLE,
             (

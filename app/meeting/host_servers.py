@@ -12,7 +12,7 @@ import logging
 import socket
 from collections.abc import Callable
 
-from app.errors import PeerMeetError
+from app.errors import PeerMeetError, os_reason
 from app.meeting.links import parse_link
 from app.meeting.store import MeetingRecord
 from app.net.rendezvous import RendezvousServer
@@ -63,7 +63,7 @@ class ServerPool:
             try:
                 return await self.open(port, ipv6)
             except OSError as exc:
-                why = exc.strerror or str(exc)
+                why = os_reason(exc)
         raise PeerMeetError(
             f"Could not open a network port for the meeting ({why}). "
             + ("Try again with IPv6 off." if ipv6 else "Check the firewall, then try again.")

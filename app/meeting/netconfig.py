@@ -77,9 +77,9 @@ def no_relay_notice(turn_urls: list[str]) -> str:
     """What to say when relay-only is on and no TURN server gave us a relay address."""
     servers = ", ".join(turn_urls) or "none"
     return (
-        f"Hide my IP address is on, but your TURN server ({servers}) gave no relay address, "
-        "so nobody can connect to you. Check its address, user and password in Settings "
-        "(Connection helpers), or turn Hide my IP address off."
+        f"Relay only (Hide my IP address) is on, but the TURN server ({servers}) gave no "
+        "relay address, so nobody can connect to you. Check its address, user and password "
+        "(Settings, Connection helpers; --turn on the command line), or turn relay only off."
     )
 
 

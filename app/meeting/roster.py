@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 #: swallowed them (recovery takes a few seconds to see a link is dead); receivers drop repeats
 RESEND_CHAT_S = 30.0
 SEEN_CHAT_IDS = 512  # per peer: message ids remembered to drop repeats
+MAX_CHAT_ID = 64  # characters: a longer id is refused (512 of 60 KB each were 31 MB a peer)
 
 
 @dataclass
@@ -132,6 +133,8 @@ class Roster:
     def _first_time(self, peer_id: str, msg_id: str) -> bool:
         """False for a chat line already received from ``peer_id`` (sent again after a rebuild)."""
         seen = self._seen_chat.setdefault(peer_id, OrderedDict())
+        if len(msg_id) > MAX_CHAT_ID:  # ours are 32 (uuid hex): not kept, not shown
+            return False
         if msg_id in seen:
             return False
         seen[msg_id] = None

@@ -65,7 +65,7 @@ class Session:
         self._sealer: Sealer | None = None
         self._watch_interval = watch_interval
         self._signaling_ok = False
-        self._told_silent = False  # about a STUN/TURN server that did not answer
+        self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
         self._link: Link | None = None  # the room's link, once entered
         self._created: str | None = None  # the size, if we created the room
         self._wall = wall  # unix time, for the room's expiry
@@ -230,9 +230,9 @@ class Session:
 
     def _check_helpers(self, link: PeerLink) -> None:
         """Say once per call if a STUN/TURN server failed us (app.meeting.netconfig)."""
-        text = helpers_notice(link)
-        if text and not self._told_silent:
-            self._told_silent = True
+        text, kind = helpers_notice(link), "relay" if link.relay_missing() else "slow"
+        if text and kind not in self._told:  # (a slow STUN server hides no relay notice)
+            self._told.add(kind)
             self._emit(ev.Notice(text))
 
     # --- signaling ---------------------------------------------------------------------------

@@ -42,7 +42,8 @@ def check_url(url: str) -> str:
             "turns:turn.example.org:5349 (for an IPv6 address, use a host name)"
         )
     host = match["host"]
-    if ".." in host or host.endswith((".", "-")) or any(p.startswith("-") for p in host.split(".")):
+    labels = host.removesuffix(".").split(".")  # (a trailing dot: an absolute name)
+    if any(not label or label.startswith("-") or label.endswith("-") for label in labels):
         raise ValueError(f"“{url}”: {host} is not a host name or IPv4 address")
     port = match["port"]
     if port is not None and not 0 < int(port) < 65536:

@@ -241,12 +241,12 @@ class CallWindow(QWidget):
             bridge = self.bridge
             self.grid.me.set_media(bridge.mic_on and bridge.mic_found, bridge.camera_on)
 
-    def toggle_full_screen(self) -> None:
-        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+    def toggle_full_screen(self) -> None:  # (a maximized window comes back maximized)
+        self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
 
     def _escape(self) -> None:
         """Out of full screen first, else close the side panel."""
-        self.showNormal() if self.isFullScreen() else self._show_side(None)
+        self.toggle_full_screen() if self.isFullScreen() else self._show_side(None)
 
     def _toggle_share(self, on: bool) -> None:
         self.toolbar.share_button.setEnabled(False)

@@ -195,6 +195,8 @@ def test_a_port_that_is_taken_is_said_in_one_line() -> None:
         ["--knock-timeout", "-5"],
         ["--knock-timeout", "nan"],
         ["--lifetime", "bogus"],
+        ["--lifetime", "2d"],
+        ["--lifetime", "10s"],
     ],
 )
 def test_bad_options_are_refused_before_anything_starts(bad: list[str]) -> None:

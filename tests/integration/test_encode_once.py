@@ -187,8 +187,8 @@ async def test_slow_video_encoding_stays_off_the_loop(monkeypatch: pytest.Monkey
 
 def _native_threads() -> set[int]:
     """Thread ids of this process that are not Python threads (codec and swscale workers)."""
-    python = {thread.native_id for thread in threading.enumerate()}
-    return {int(tid) for tid in os.listdir("/proc/self/task")} - python
+    tasks = {int(tid) for tid in os.listdir("/proc/self/task")}  # first: a Python thread
+    return tasks - {thread.native_id for thread in threading.enumerate()}  # started now is one
 
 
 async def test_scaling_the_picture_down_starts_no_threads() -> None:

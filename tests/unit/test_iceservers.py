@@ -53,7 +53,8 @@ def test_good_urls(url: str) -> None:
         ("turns:host:443?transport=udp", "TLS runs on TCP"),
         ("turn:host:3478?transport=sctp", "not a STUN/TURN address"),
         ("stun:a..b", "not a host name"),
-        ("stun:example.org.", "not a host name"),
+        ("stun:example.org..", "not a host name"),
+        ("stun:a-.org", "not a host name"),
         ("stun:a.-b.org", "not a host name"),
     ],
 )
