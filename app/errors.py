@@ -109,8 +109,8 @@ def refusal(code: str, detail: str = "") -> RoomRefused:
 
 
 def os_reason(exc: OSError) -> str:
-    """An OSError in words ("Address already in use"): asyncio's bind error carries an errno
-    but no strerror, and its text names the address tuple."""
-    if exc.strerror:
-        return exc.strerror
-    return os.strerror(exc.errno) if isinstance(exc.errno, int) and exc.errno > 0 else str(exc)
+    """An OSError in words ("Address already in use"), from its errno where it has one:
+    asyncio's bind error puts the address tuple into its strerror."""
+    if isinstance(exc.errno, int) and exc.errno > 0:
+        return os.strerror(exc.errno)
+    return exc.strerror or str(exc)

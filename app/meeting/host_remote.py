@@ -55,19 +55,20 @@ class RemoteRooms:
         finally:
             await client.close()
         if reply is None:
-            return await self._control_as_member(record, extend_s)
+            return await self._control_as_member(link, room, record.owner_token, extend_s)
         return reply.expires_at if isinstance(reply, protocol.Extended) else None
 
-    async def _control_as_member(self, record: MeetingRecord, extend_s: int | None) -> float | None:
+    async def _control_as_member(
+        self, link: Link, room: str, owner_token: str, extend_s: int | None
+    ) -> float | None:
         """The same by joining the room first (refused when the room is full)."""
-        link = parse_link(record.link)
         client = await self._connect(link.rendezvous_url, self._timeout)
         try:
-            await client.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+            await client.join(room, link.room)
             if extend_s is None:
-                await client.end(record.owner_token)
+                await client.end(owner_token)
             else:
-                await client.extend(record.owner_token, extend_s)
+                await client.extend(owner_token, extend_s)
             async with asyncio.timeout(self._timeout):
                 while (msg := await client.recv()) is not None:
                     if isinstance(msg, protocol.Error):
