@@ -147,16 +147,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"peermeet: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        return 130
+        return 128 + (_SIGNALS[-1] if _SIGNALS else signal.SIGINT)  # 130 Ctrl-C, 143 SIGTERM
 
 
 def _stop_event() -> asyncio.Event:
     """An event set by Ctrl-C or SIGTERM, so the call is left cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stop_for(sig: signal.Signals) -> None:
+        _SIGNALS.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop_for, sig)
     return stop
+
+
+_SIGNALS: list[signal.Signals] = []  # what stopped us (the exit status says which)
 
 
 def _desktop(args: argparse.Namespace) -> int:

@@ -152,21 +152,29 @@ def test_join_without_a_display_says_to_add_headless() -> None:
     assert code == 2 and "secret" in err, err
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_while_connecting_stops_at_once(sig: signal.Signals) -> None:
-    """A host that takes the connection but never answers: Ctrl-C (or SIGTERM) stops the join
-    now, with a word and no traceback, instead of at the connect timeout with its message."""
+@pytest.mark.parametrize(
+    ("command", "sig"),
+    [("join", signal.SIGINT), ("join", signal.SIGTERM), ("host", signal.SIGINT)],
+)
+def test_ctrl_c_while_connecting_stops_at_once(command: str, sig: signal.Signals) -> None:
+    """A rendezvous that takes the connection but never answers: Ctrl-C (or SIGTERM) stops the
+    join (or the host's create) now, with a word and no traceback, instead of at the connect
+    timeout with its message."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()  # the kernel accepts the connections; nobody ever answers them
         port = silent.getsockname()[1]
-        proc = peermeet("join", f"peermeet://127.0.0.1:{port}/room#k={SECRET}", "--headless")
+        if command == "join":
+            proc = peermeet("join", f"peermeet://127.0.0.1:{port}/room#k={SECRET}", "--headless")
+        else:
+            rv = f"peermeet://127.0.0.1:{port}"
+            proc = peermeet("host", "--headless", "--name", "x", "--rendezvous", rv)
         time.sleep(2.0)  # connected, waiting for the answer to "join"
         stopped = time.monotonic()
         proc.send_signal(sig)
         code, err = finish(proc, timeout=10)
     assert time.monotonic() - stopped < 3, err
-    assert code == 130, err
+    assert code == 128 + sig, err  # 130 for Ctrl-C, 143 for SIGTERM
     assert "stopped before the call started" in err and "Traceback" not in err, err
     assert "Cannot reach" not in err, err
 
