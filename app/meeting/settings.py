@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 SETTINGS_FILE = "settings.json"
 #: aiortc uses only the first STUN and the first TURN server; a few spares are plenty
 MAX_ICE_SERVERS = 20
+MAX_WINDOWS, MAX_GEOMETRY = 8, 512  # windows remembered; characters of one saved geometry
 
 
 def default_name() -> str:
@@ -52,6 +53,8 @@ class Settings:
     #: how the join dialog's "Join with" boxes start: as the person last joined
     join_mic: bool = True
     join_camera: bool = True
+    #: where each window was last (name -> Qt's saved geometry, base64), to open it there again
+    windows: dict[str, str] = field(default_factory=dict)
     #: keys this version does not know (a newer one wrote them): written back as they were
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
     #: STUN/TURN entries of the file that could not be read: written back as they were, until
@@ -77,6 +80,7 @@ class Settings:
             "relay_only": self.relay_only,
             "join_mic": self.join_mic,
             "join_camera": self.join_camera,
+            "windows": dict(self.windows),
         }
 
     @classmethod
@@ -98,6 +102,13 @@ class Settings:
                 setattr(settings, key, value)
             else:
                 log.warning("ignoring setting %s=%r (not true/false)", key, value)
+        windows = data.get("windows", {})
+        if isinstance(windows, dict):
+            settings.windows = {
+                k: v
+                for k, v in list(windows.items())[:MAX_WINDOWS]
+                if isinstance(k, str) and isinstance(v, str) and len(v) <= MAX_GEOMETRY
+            }
         known = set(settings.to_dict())
         settings.unknown = {k: v for k, v in data.items() if k not in known}
         servers = data.get("ice_servers", [])

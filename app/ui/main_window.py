@@ -26,7 +26,7 @@ from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
-from app.ui import host_controls
+from app.ui import geometry, host_controls
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
 from app.ui.lan_card import LanCard
@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(root)
         self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])  # below it, rows and tables get cut
         self.resize(1080, 700)
+        geometry.restore(self, settings, "main")  # where it was last, if it was
 
     def show_lan_rooms(self, rooms: list[tuple[str, str]]) -> None:
         """(name, link) rows for the placeholder list, shown only when LAN discovery is off."""
@@ -264,10 +265,12 @@ class MainWindow(QMainWindow):
             end_meeting=host_controls.ending(self.host, self.bridge),
             join_again=lambda link: self.open_join(link, auto=True),
         )
+        geometry.restore(window, self.settings, "call")
         window.closed.connect(lambda: self._call_closed(window))
         window.show()
 
     def _call_closed(self, window: QWidget) -> None:
+        geometry.keep(window, self.settings, "call")
         if self.call_window is window:
             self.call_window = None
         self._dispose(window)
@@ -293,6 +296,7 @@ class MainWindow(QMainWindow):
         self.meetings.open_view()  # (ticking again after the window was closed, then shown)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        geometry.keep(self, self.settings, "main")
         self.meetings.close_view()
         for dialog in list(self.dialogs):
             dialog.close()

@@ -115,6 +115,7 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         stay.trigger()
         await until(lambda: closed(call) and not bridge.in_call, 10, "left")
         assert host.records()[0].state == LIVE
+        assert "call" in window.settings.load().windows  # the next call opens where this was
         # nothing of the call or its dialogs is kept (each join kept a window and a dialog)
         await until(lambda: not shiboken6.isValid(call), 5, "the call window deleted")
         assert window.call_window is None and not shiboken6.isValid(start)
@@ -122,6 +123,7 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         answers: list[bool] = []
         window.close()  # the last window: the app would quit now
         assert not window.meetings._timer.isActive()
+        assert "main" in window.settings.load().windows
         QTimer.singleShot(0, lambda: answers.append(window.may_quit()))
         await until(lambda: window.quit_box is not None, 5, "Quit PeerMeet?")
         assert "“Flow Test”: 1 person" in window.quit_box.text()  # type: ignore[union-attr]

@@ -1,0 +1,32 @@
+"""Windows open where they were last: their size, place and maximized state, kept in Settings
+(``Settings.windows``: Qt's saved geometry, base64). A screen that is gone is Qt's to handle:
+``restoreGeometry`` moves a window back onto a screen that exists."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtWidgets import QWidget
+
+from app.errors import StorageError
+from app.meeting.settings import SettingsStore
+
+
+def restore(window: QWidget, settings: SettingsStore, name: str) -> bool:
+    """Put ``window`` where the window ``name`` was last; False if it never was (kept as is)."""
+    saved = settings.load().windows.get(name)
+    if not saved:
+        return False
+    return bool(window.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii", "replace"))))
+
+
+def keep(window: QWidget, settings: SettingsStore, name: str) -> None:
+    """Remember where ``window`` is, as ``name`` (not saved: it opens at its default next time)."""
+    geometry = bytes(window.saveGeometry().toBase64().data()).decode("ascii")
+    now = settings.load()
+    if now.windows.get(name) == geometry:
+        return
+    with contextlib.suppress(StorageError):
+        settings.save(dataclasses.replace(now, windows={**now.windows, name: geometry}))

@@ -1,0 +1,37 @@
+"""Windows open where they were last (app.ui.geometry): size, place, maximized."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from app.meeting.settings import Settings, SettingsStore
+from app.ui import geometry
+
+
+def test_a_window_opens_where_it_was_last(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = SettingsStore(tmp_path / "settings.json")
+    first = QWidget()
+    qtbot.addWidget(first)
+    assert not geometry.restore(first, settings, "call")  # never kept: left as it is
+    first.setGeometry(120, 90, 900, 640)
+    first.show()
+    qtbot.waitExposed(first)
+    geometry.keep(first, settings, "call")
+    assert set(SettingsStore(settings.path).load().windows) == {"call"}
+    second = QWidget()
+    qtbot.addWidget(second)
+    assert geometry.restore(second, settings, "call")
+    assert (second.width(), second.height()) == (900, 640)
+
+
+def test_a_damaged_saved_geometry_is_ignored(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.save(Settings(windows={"call": "not base64 at all ✗"}))
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(700, 500)
+    assert not geometry.restore(window, settings, "call")
+    assert (window.width(), window.height()) == (700, 500)
