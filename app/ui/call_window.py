@@ -77,7 +77,7 @@ class CallWindow(QWidget):
         self._started = time.monotonic()
         self.grid = VideoGrid(bridge.audio_level)
         self.chat = ChatPanel()
-        self.people = PeerPanel(bridge.peer_stats)
+        self.people = PeerPanel(bridge.peer_stats, link=lambda: str(bridge.link or ""))
         for panel in (self.chat, self.people):
             panel.setFixedWidth(SIDE_WIDTH)
             panel.hide()

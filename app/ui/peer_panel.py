@@ -12,13 +12,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -140,7 +141,14 @@ class PeerCard(QFrame):
 
 
 class PeerPanel(QWidget):
-    def __init__(self, stats: StatsSource, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        stats: StatsSource,
+        parent: QWidget | None = None,
+        *,
+        link: Callable[[], str] = lambda: "",
+    ) -> None:
+        """``link``: the meeting's share link now ("" for none), for Copy invite link."""
         super().__init__(parent)
         self.setObjectName("SidePanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
@@ -171,7 +179,16 @@ class PeerPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 12, 16)
         layout.setSpacing(8)
-        for widget in (self.title, self.me, hint, self.addresses):
+        self._link = link
+        self.invite = QPushButton("Copy invite link")
+        self.invite.setToolTip("Copy this meeting's link to send to someone else")
+        self.invite.clicked.connect(self._copy_link)
+        self.invite.setVisible(bool(link()))
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.invite)
+        layout.addLayout(title_row)
+        for widget in (self.me, hint, self.addresses):
             layout.addWidget(widget)
         layout.addWidget(scroll, 1)
         self.polls = 0  # rounds of figures asked for so far
@@ -183,6 +200,13 @@ class PeerPanel(QWidget):
     # --- participants ----------------------------------------------------------------------------
     def set_me(self, name: str) -> None:
         self.me.say(f"You: {name}")
+        self.invite.setVisible(bool(self._link()))  # (known once joined)
+
+    def _copy_link(self) -> None:
+        if link := self._link():
+            QGuiApplication.clipboard().setText(link)
+            self.invite.setText("Copied")
+            QTimer.singleShot(1500, self.invite, lambda: self.invite.setText("Copy invite link"))
 
     def add_peer(self, peer_id: str, name: str) -> None:
         card = self.cards.get(peer_id)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -372,6 +372,10 @@ def test_people_panel_shows_live_connection_figures(
         window.show()
         window.toolbar.people_button.click()
         await until(lambda: bool(window.people.cards), what="host card")
+        assert window.people.invite.isVisible()  # the link, to invite someone else
+        window.people.invite.click()
+        assert QGuiApplication.clipboard().text() == link and "#k=" in link
+        assert window.people.invite.text() == "Copied"
         (card,) = window.people.cards.values()
         try:
             await until(lambda: "kbit/s" in card.values["In / out"].text(), 6, "bit rates")
