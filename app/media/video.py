@@ -66,12 +66,18 @@ class VideoFeed:
         label: str = "",
         loop: asyncio.AbstractEventLoop | None = None,
         enabled: bool = True,
+        blank_on_failure: bool = False,
     ) -> None:
-        """``enabled=False``: start with the camera off (the device is not even opened)."""
+        """``enabled=False``: start with the camera off (the device is not even opened).
+        ``blank_on_failure``: a camera that fails is followed by black, not the test pattern
+        (the desktop app then turns the video off and says why)."""
         self.fps = float(fps or source.fps)
         self.label = label  # shown by the test pattern we fall back to
         self.frames_captured = 0  # frames sent on from a source (not the camera-off black ones)
+        #: why the source failed (what replaced it since: the pattern, or black); None once
+        #: another source is chosen
         self.last_error: str | None = None
+        self._blank_on_failure = blank_on_failure
         self._loop = loop or asyncio.get_running_loop()
         self._source = source
         self._next_source: FrameSource | None = None
@@ -116,6 +122,7 @@ class VideoFeed:
             return
         with self._lock:
             replaced, self._next_source = self._next_source, source
+        self.last_error = None  # a fresh choice: whatever failed before is not it
         if replaced is not None:
             replaced.close()  # never handed to the thread, so closing it here is safe
         self._wake.set()
@@ -234,6 +241,9 @@ class VideoFeed:
             self.last_error = message
             self._stop.wait(1.0)
             return failed
+        if self._blank_on_failure:
+            self.last_error = message
+            return Blank(failed.width, failed.height, self.fps)
         if "test pattern" not in message:
             message += " PeerMeet is sending a test pattern instead."
         self.last_error = message
@@ -290,6 +300,21 @@ def _wrap(picture: npt.NDArray[np.uint8], pts: int) -> av.VideoFrame:
     frame.pts = pts
     frame.time_base = TIME_BASE
     return frame
+
+
+class Blank:
+    """A FrameSource of black pictures: what follows a failed camera in the desktop app."""
+
+    paced = False
+
+    def __init__(self, width: int, height: int, fps: float) -> None:
+        self.width, self.height, self.fps = width, height, fps
+
+    def next_frame(self) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(_black(self.width, self.height), format="yuv420p")
+
+    def close(self) -> None:
+        pass
 
 
 _black_cache: dict[tuple[int, int], npt.NDArray[np.uint8]] = {}

@@ -286,6 +286,11 @@ class Bridge(QObject):
         return self._camera_on if self.session else True
 
     @property
+    def camera_failed(self) -> str:
+        """Why the camera stopped working in this call ("" if it did not)."""
+        return (self.session.media.video.last_error or "") if self.session else ""
+
+    @property
     def sharing_screen(self) -> bool:
         return self._screen is not None and self._screen.active
 

@@ -1,8 +1,26 @@
-"""What the call window says about the meeting's time running out (pure: tested without Qt)."""
+"""What the call window says: the meeting's time running out, the end of the call, a camera
+that stopped (pure: no Qt)."""
 
 from __future__ import annotations
 
+from app.meeting.events import ENDED_TEXT
+
 END_WARNINGS_S = (300, 60)  # before the room's end
+CAMERA_OFF = "Your video is off: plug the camera in again, then press Start video."
+
+
+def ended_text(reason: str, *, host: bool, rejoin: bool) -> str:
+    """What a call window says when the call ended for ``reason``; ``host``: this window's
+    person hosts the meeting (only they can end it); ``rejoin``: Join again is offered."""
+    text = ENDED_TEXT.get(reason, f"The call ended: {reason}.")
+    if reason == "ended" and host:
+        return "You ended the meeting."
+    if rejoin:
+        return text + " Press Join again to try, or close this window."
+    if reason != "left":
+        again = "the same link" if reason == "disconnected" else "a new link"
+        text += f" Close this window, or join again with {again}."
+    return text
 
 
 def end_warning(expires_at: float, now: float, warned: set[tuple[float, int]]) -> str | None:

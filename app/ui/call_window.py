@@ -19,10 +19,9 @@ from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QS
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.errors import PeerMeetError
-from app.meeting.events import ENDED_TEXT
 from app.ui import style
 from app.ui.bridge import Bridge
-from app.ui.call_notes import end_warning
+from app.ui.call_notes import CAMERA_OFF, end_warning, ended_text
 from app.ui.call_peers import PeerViews
 from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_panel import ChatPanel
@@ -185,14 +184,7 @@ class CallWindow(QWidget):
 
     def _on_ended(self, reason: str) -> None:
         rejoin = reason == "disconnected" and self._join_again is not None and bool(self._link)
-        text = ENDED_TEXT.get(reason, f"The call ended: {reason}.")
-        if reason == "ended" and self._end_meeting is not None:  # only its host can end it
-            text = "You ended the meeting."
-        elif rejoin:
-            text += " Press Join again to try, or close this window."
-        elif reason != "left":
-            again = "the same link" if reason == "disconnected" else "a new link"
-            text += f" Close this window, or join again with {again}."
+        text = ended_text(reason, host=self._end_meeting is not None, rejoin=rejoin)
         if reason != "left":
             self.banner.show_message(text, "ended", 0)
         for key in list(self.grid.tiles):
@@ -233,6 +225,13 @@ class CallWindow(QWidget):
     def _show_my_media(self) -> None:
         self.toolbar.show_media(self.bridge.mic_on, self.bridge.camera_on)
         self._show_my_tile()
+
+    def _check_camera(self) -> None:
+        """A camera that stopped working in the call (unplugged): video off, and why."""
+        failed = self.bridge.camera_failed
+        if failed and self.bridge.camera_on and not self._over:
+            self.toggle_camera()
+            self.banner.show_message(f"{failed} {CAMERA_OFF}", seconds=0)
 
     def _show_my_tile(self) -> None:
         """Our own tile's microphone and camera; no microphone at all shows as off (nobody
@@ -283,6 +282,7 @@ class CallWindow(QWidget):
         room = self.bridge.room_name or "Meeting"
         self.toolbar.show_info(room, count, time.monotonic() - self._started)
         self._show_my_tile()  # (a microphone plugged in or out)
+        self._check_camera()
         self._warn_of_the_end()
         heard = self.bridge.muted_speech()
         if heard > self._muted_speech:

@@ -61,7 +61,12 @@ class DesktopMedia:
         if missing and camera and self._notice is not None:
             self._notice(NO_CAMERA)
         video = VideoFeed(
-            source, VIDEO[2], label=settings.display_name, loop=loop, enabled=camera and not missing
+            source,
+            VIDEO[2],
+            label=settings.display_name,
+            loop=loop,
+            enabled=camera and not missing,
+            blank_on_failure=True,  # a camera unplugged in the call: black, then video off
         )
         audio = AudioThread(self._notice)  # device news: no microphone, unplugged, switched
         try:
@@ -138,8 +143,8 @@ class DesktopMedia:
     def camera_ready(self, media: LocalMedia) -> bool:
         """Before the video starts: a call that has no camera looks again (one may have been
         plugged in since) and switches to it; False, and said, if there is still none."""
-        if not isinstance(media.video.source, NoCamera):
-            return True
+        if not isinstance(media.video.source, NoCamera) and not media.video.last_error:
+            return True  # (a camera that failed in the call: look again too)
         source = camera_source(self._settings.load(), *VIDEO)
         if isinstance(source, NoCamera):
             if self._notice is not None:

@@ -34,7 +34,7 @@ from app.meeting import rejoin
 from app.meeting import session as session_module
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
-from app.meeting.settings import SettingsStore
+from app.meeting.settings import Settings, SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.call_window import MUTED_HINT, SIDE_NARROW, SIDE_WIDTH, CallWindow
 from app.ui.desktop_media import NO_CAMERA, DesktopMedia
@@ -619,6 +619,54 @@ def test_the_device_menus_switch_the_camera_in_the_call_and_keep_the_choice(
     rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
     (mine,) = [row for row in rows if row["name"] == "Me"]
     assert mine["cam"] is True and mine["video_frames"] > 20, mine
+
+
+class UnpluggedCamera:
+    """A camera that works for a few frames, then is pulled out."""
+
+    paced, width, height, fps = False, 320, 240, 15.0
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def next_frame(self) -> Any:
+        self.frames += 1
+        if self.frames > 10:
+            raise MediaError("The camera at /dev/video7 stopped working (No such device).")
+        return SyntheticCamera(320, 240).render(self.frames, 0)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_camera_unplugged_in_the_call_turns_the_video_off_and_says_why(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """The others see your initials, not a test pattern; Start video looks for a camera
+    again (here the test pattern chosen in Settings)."""
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.save(Settings(display_name="Me", camera=TEST_PATTERN))
+    desktop = DesktopMedia(settings)
+    me = Bridge(EngineConfig(display_name="Me"), desktop.build, desktop.release)
+    me.camera_ready = desktop.camera_ready
+
+    async def scenario(_: Bridge, link: str) -> None:
+        assert await me.join(link, "Me") and me.session is not None and me.camera_on
+        window = CallWindow(me)
+        window.show()
+        me.session.media.video.set_source(UnpluggedCamera())
+        await until(lambda: not me.camera_on, 5, "video off")
+        assert window.toolbar.cam_button.text() == "Start video"
+        text = window.banner.text.text()
+        assert "/dev/video7 stopped working" in text and "Start video" in text, text
+        assert "test pattern" not in text
+        window.toggle_camera()  # looks again: the pattern chosen in Settings is there
+        assert me.camera_on and not me.camera_failed
+        await asyncio.sleep(1.5)  # (a tick of the window's clock: it stays on)
+        assert me.camera_on
+        await window.leave()
+
+    in_call_with_host(qloop, tmp_path, scenario)
 
 
 def test_losing_the_meeting_says_so_in_the_call_window(
