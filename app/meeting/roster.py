@@ -71,6 +71,7 @@ class Roster:
         #: (sent at, line, the peers it went to) for RESEND_CHAT_S
         self._sent_chat: deque[tuple[float, p.Chat, frozenset[str]]] = deque()
         self._seen_chat: dict[str, OrderedDict[str, None]] = {}
+        self._flowing: set[str] = set()  # peers whose media was said to flow
 
     def _ms_since(self, info: PeerInfo | None) -> float:
         """Milliseconds since we began to join, or since ``info``'s peer came, if later."""
@@ -158,6 +159,7 @@ class Roster:
         if announce:
             self._recovery.forget(peer_id)
             self._seen_chat.pop(peer_id, None)
+            self._flowing.discard(peer_id)
             self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
 
     async def close(self, reason: str) -> None:
@@ -230,7 +232,8 @@ class Roster:
             name = info.name if info else peer_id
             after = self._ms_since(info)
             self._emit(ev.FirstFrame(peer_id, name, kind, after))
-            if kind == "video":
+            if kind == "video" and peer_id not in self._flowing:  # (not again after a rebuild)
+                self._flowing.add(peer_id)
                 self._emit(ev.Progress(5, f"media flowing from {name} ({after:.0f} ms)"))
 
         self.media.attach(peer_id, kind, track, first)

@@ -111,10 +111,9 @@ def fallback_note(kind: Kind, want: bytes | None, dev: QAudioDevice | None) -> s
     """What to say when the device asked for (``want``) is not the one in use, else None."""
     if want is None or dev is None or bytes(dev.id().data()) == want:
         return None
-    return (
-        f"{WHAT[kind]} {want.decode(errors='replace')!r} is not available; "
-        f"using '{dev.description()}' instead."
-    )
+    # (the id is the sound system's, e.g. alsa_input.usb-…: no name a person would know)
+    what = WHAT[kind].lower()
+    return f"The {what} chosen in Settings is not connected; using '{dev.description()}' instead."
 
 
 def switch_note(

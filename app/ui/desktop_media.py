@@ -20,6 +20,7 @@ from app.media.mixer import SpeakerMixer
 from app.media.video import VideoFeed
 from app.meeting.media import LocalMedia
 from app.meeting.settings import SettingsStore
+from app.ui.audio_devices import Kind
 from app.ui.audio_io import QtAudioIO
 from app.ui.audio_thread import AudioThread
 from app.ui.preview import TEST_PATTERN, VIDEO, NoCamera, camera_source
@@ -102,8 +103,15 @@ class DesktopMedia:
         audio = self._audio.get(id(media))
         if audio is not None:
             io = audio[1]
-            found["in"] = ([("", DEFAULT_AUDIO), *io.input_devices()], io.wanted("in"))
-            found["out"] = ([("", DEFAULT_AUDIO), *io.output_devices()], io.wanted("out"))
+            kinds: tuple[tuple[Kind, list[tuple[str, str]]], ...] = (
+                ("in", io.input_devices()),
+                ("out", io.output_devices()),
+            )
+            for kind, listed in kinds:
+                want, dev = io.wanted(kind), io.device(kind)
+                # the one in use is checked (a wanted device that is gone fell back to another)
+                current = want if not want or (dev and dev[0] == want) else (dev[0] if dev else "")
+                found[kind] = ([("", DEFAULT_AUDIO), *listed], current)
         return found
 
     def use(self, media: LocalMedia, kind: str, device_id: str) -> bool:

@@ -54,6 +54,10 @@ HEADLINES = {
     "unreachable": "Can't reach the meeting host",
     "window": "Joined, but the call could not be shown",
 }
+OWN_ROOM_FULL = (
+    "Everyone your meeting has room for is in it. End it in My meetings and start a larger "
+    "one, or wait for a free seat."
+)
 #: the step a failure belongs to (others: the step under way)
 FAILED_STEP = {"malformed_link": 0, "unreachable": 1} | {
     code: 2 for code in HEADLINES if code.startswith(("room_", "wrong_", "no_such"))
@@ -80,10 +84,13 @@ class JoinDialog(QDialog):
         *,
         preview: bool = True,
         muted: bool = False,
+        hosted: Callable[[str], bool] = lambda link: False,
     ) -> None:
+        """``hosted(link)``: this computer hosts that meeting (a full one is then theirs)."""
         super().__init__(parent)
         self.setWindowTitle("Join a meeting")
         self.bridge, self._settings, self._open_call = bridge, settings, open_call
+        self._hosted = hosted
         self.tasks = TaskSet()
         self.failure: tuple[str, str] | None = None  # (code, text) of the last failure
         self._step = 0
@@ -214,6 +221,8 @@ class JoinDialog(QDialog):
         if not self.joining:
             return
         self.failure = (code, text)
+        if code == "room_full" and self._hosted(self.link.text().strip()):
+            text = OWN_ROOM_FULL  # (not "ask the host": they are the host)
         headline = HEADLINES.get(code, "Could not join")
         if _same_start(text, headline):  # say it once
             text = text[len(_plain(headline)) :].lstrip(" :.—-")

@@ -226,7 +226,10 @@ class MainWindow(QMainWindow):
             if answer == QMessageBox.StandardButton.Yes:  # leave first, then join the other
                 self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted))
             return None
-        dialog = JoinDialog(self.bridge, self.settings, self._open_call, link, self, muted=muted)
+        dialog = JoinDialog(
+            self.bridge, self.settings, self._open_call, link, self, muted=muted,
+            hosted=lambda text: self.host.store.find(text) is not None,
+        )  # fmt: skip
         self._keep(dialog)
         if auto and link:
             dialog.start_join()

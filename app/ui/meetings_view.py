@@ -250,8 +250,8 @@ class MeetingsView(QWidget):
     def end(self, record: MeetingRecord) -> None:
         """End Now, asking first if people are in it (it cannot be undone)."""
         n = self.host.participants(record.link)
-        if n:
-            who = "1 person is" if n == 1 else f"{n} people are"
+        if n != 0:  # None: an outside rendezvous does not say who is in (it may be full)
+            who = {None: "People may be", 1: "1 person is"}.get(n, f"{n} people are")
             box = QMessageBox(
                 QMessageBox.Icon.Question,
                 "End the meeting?",

@@ -89,6 +89,9 @@ class VideoGrid(QWidget):
             if key[1] == "screen":
                 tile.caption = "your screen" if key == MY_SCREEN else "screen"
             self.tiles[key] = tile
+            if key[1] == "screen" and key != MY_SCREEN and self.spotlight is not None:
+                # a new share takes the stage (the spotlight's own screen, if theirs)
+                self.spotlight = key if self.spotlight == (key[0], "video") else None
             tile.doubleClicked.connect(partial(self.toggle_spotlight, key))
             tile.show()
             self.relayout()
@@ -147,6 +150,8 @@ class VideoGrid(QWidget):
             stage = [self.spotlight]
         screens = [self.tiles[k] for k in stage]
         people = [t for k, t in self.tiles.items() if k not in stage]
+        for key, tile in self.tiles.items():  # on the stage, a face is shown whole too
+            tile.set_fit(key[1] == "screen" or key in stage)
         me = self.me
         # one other person: me small over their picture; more: me a tile like the others
         # (floating in a corner of the grid, it covered whoever sat there)

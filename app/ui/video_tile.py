@@ -101,6 +101,13 @@ class VideoTile(QWidget):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.doubleClicked.emit()
 
+    def set_fit(self, fit: bool) -> None:
+        """Show the whole picture, letterboxed (a screen; a picture on the stage), or cover
+        the tile with it, cropped (a face in the grid)."""
+        if fit != self._fit:
+            self._fit, self._last = fit, None  # (converted again for the new way)
+            self.update()
+
     # --- state from the window -------------------------------------------------------------------
     def keep_clear(self, right: int) -> None:
         """The name plate stays out of the ``right`` px at the right of the bottom edge (where

@@ -213,6 +213,8 @@ async def test_dead_media_path_is_rebuilt(server: RendezvousServer) -> None:
         assert "reconnecting" in states
         assert host.of(ev.PeerLeft) == [] and guest.of(ev.PeerLeft) == []
         assert any("reconnected" in e.text for e in guest.of(ev.Notice) + host.of(ev.Notice))
+        flowing = [e for e in host.of(ev.Progress) if e.step == 5]  # type: ignore[attr-defined]
+        assert len(flowing) == 1  # "media flowing" is said once, not again after the rebuild
         # the rebuilt connection has a safety code of its own: both sides show the new one
         await until(lambda: len(host.of(ev.PeerConnected)) == len(guest.of(ev.PeerConnected)) == 2)
         codes = [x.of(ev.PeerConnected)[-1].safety_code for x in (host, guest)]  # type: ignore[attr-defined]

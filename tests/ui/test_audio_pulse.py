@@ -261,8 +261,8 @@ def test_missing_devices_at_start_use_the_defaults(
     status = child.quit()
     assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers"
     assert status["messages"][:2] == [
-        "Microphone 'gone_mic' is not available; using 'builtin_mic' instead.",
-        "Speaker 'gone_speaker' is not available; using 'speakers' instead.",
+        "The microphone chosen in Settings is not connected; using 'builtin_mic' instead.",
+        "The speaker chosen in Settings is not connected; using 'speakers' instead.",
     ]  # (a loaded machine may add a watchdog restart: no sound for a second)
 
 

@@ -21,6 +21,7 @@ from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
 from app.meeting.settings import SettingsStore
 from app.meeting.store import ENDED, MeetingStore
+from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from app.ui.bridge import Bridge
@@ -231,6 +232,18 @@ def test_my_meetings_asks_before_ending_a_meeting_with_people_and_caps_extend(
         monkeypatch.setattr(QMessageBox, "exec", answer(QMessageBox.StandardButton.Yes))
         row.end.click()
         run(qloop, until(lambda: not host.store.find(busy.link).is_live(clock()), what="ended"), 5)  # type: ignore[union-attr]
+        # on an outside rendezvous nobody can say who is in (it may be full): asked all the same
+        outside = RendezvousServer("127.0.0.1", 0)
+        port = run(qloop, outside.start(), 5)
+        try:
+            away = run(qloop, host.start("Away one", rendezvous=f"127.0.0.1:{port}"), 10)
+            view.refresh()
+            monkeypatch.setattr(QMessageBox, "exec", answer(QMessageBox.StandardButton.No))
+            view.rows[away.link].end.click()
+            assert "People may be in “Away one”" in asked[-1]
+            assert host.store.find(away.link).is_live(clock())  # type: ignore[union-attr]
+        finally:
+            run(qloop, outside.close(), 5)
     finally:
         for client in clients:
             run(qloop, client.close(), 5)
@@ -264,6 +277,27 @@ async def fill(link_text: str, n: int) -> list[SignalingClient]:
         await client.join(RoomKeys.from_secret(link.secret).room_id, link.room)
         clients.append(client)
     return clients
+
+
+def test_the_host_entering_their_own_full_meeting_is_not_told_to_ask_the_host(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, bridge: Bridge,
+    settings: SettingsStore,
+) -> None:  # fmt: skip
+    record = run(qloop, host.start("Packed", size="small"), 10)
+    clients = run(qloop, fill(record.link, 4), 10)
+    hosted = {record.link}
+    join = JoinDialog(bridge, settings, lambda: None, record.link, hosted=hosted.__contains__)
+    qtbot.addWidget(join)
+    try:
+        join.start_join()
+        run(qloop, until(lambda: join.failure is not None, what="full"), 10)
+        assert join.failure is not None and join.failure[0] == "room_full"
+        assert "Everyone your meeting has room for" in join.error.text()
+        assert "Ask the host" not in join.error.text()
+    finally:
+        join.reject()
+        for client in clients:
+            run(qloop, client.close(), 5)
 
 
 def test_join_dialog_says_every_failure_and_stays_open(

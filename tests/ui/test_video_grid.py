@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF, Qt
 from pytestqt.qtbot import QtBot
 
 from app.media.synthetic import SyntheticCamera
-from app.ui.video_grid import VideoGrid
+from app.ui.video_grid import MY_SCREEN, VideoGrid
 from app.ui.video_tile import VideoTile
 
 LONG = "Maximiliane Wolkenstein-Rodenegg (Marketing, Innsbruck office)"
@@ -86,12 +86,23 @@ def test_a_double_clicked_tile_takes_the_stage_and_goes_back(qtbot: QtBot) -> No
         qtbot.mouseDClick(tiles[2], Qt.MouseButton.LeftButton)
         assert grid.spotlight == ("p2", "video")
         qtbot.waitUntil(lambda: tiles[2].width() > 2 * tiles[0].width(), timeout=2000)
+        assert tiles[2]._fit and not tiles[0]._fit  # the stage shows the whole picture
         assert tiles[0].width() == tiles[1].width() == grid.me.width()  # type: ignore[union-attr]
         boxes = [t.geometry() for t in (*tiles, grid.me)]  # nobody covers anybody
         for i, a in enumerate(boxes):
             assert all(not a.intersects(b) for b in boxes[i + 1 :]), boxes
         qtbot.mouseDClick(tiles[2], Qt.MouseButton.LeftButton)  # back to the grid
         qtbot.waitUntil(lambda: tiles[2].width() == tiles[0].width(), timeout=2000)
+        grid.toggle_spotlight(("p1", "video"))
+        grid.add(MY_SCREEN, "me", lambda: None)  # our own preview: the stage is kept
+        assert grid.spotlight == ("p1", "video")
+        grid.add(("p1", "screen"), "Bob", lambda: None)  # the one on the stage shares
+        assert grid.spotlight == ("p1", "screen")  # their screen takes the stage
+        grid.add(("p0", "screen"), "Ann", lambda: None)  # someone else shares: theirs too
+        assert grid.spotlight is None  # (screens share the stage)
+        grid.toggle_spotlight(("p1", "screen"))
+        grid.remove(("p1", "screen"))
+        assert grid.spotlight is None
         grid.toggle_spotlight(("p1", "video"))
         grid.remove(("p1", "video"))  # whoever is on the stage leaves: back to the grid
         assert grid.spotlight is None
