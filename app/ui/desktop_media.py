@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 NO_CAMERA = "No camera found: the others see your initials. Connect one, then press Start video."
 #: the device lists' first entry: the system's default device, or the first camera found
 DEFAULT_AUDIO, AUTO_CAMERA = "System default", "Automatic (first camera found)"
+NONE_FOUND, PATTERN = "No camera found", "Test pattern (a moving picture)"  # (as in Settings)
 #: what ``choices`` gives: kind ("in", "out", "camera") -> ([(id, name)], the id chosen now)
 Choices = dict[str, tuple[list[tuple[str, str]], str]]
 
@@ -96,7 +97,7 @@ class DesktopMedia:
         cameras = [(path, camera_name(path)) for path in list_cameras()]
         found: Choices = {
             "camera": (
-                [("", AUTO_CAMERA), *cameras, (TEST_PATTERN, "Test pattern")],
+                [("", AUTO_CAMERA if cameras else NONE_FOUND), *cameras, (TEST_PATTERN, PATTERN)],
                 self._camera.get(id(media), ""),
             )
         }
