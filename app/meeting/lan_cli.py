@@ -16,6 +16,7 @@ from app.errors import PeerMeetError
 from app.meeting.host import HostedRoom
 from app.meeting.lan import HostLan, choose_room, knock_room, lan_scope
 from app.meeting.links import Link
+from app.meeting.stopping import unless_stopped
 from app.net.discovery import Discovery
 from app.net.knock import HostIdentity, pretty_fingerprint
 from app.net.knockdesk import KnockRequest
@@ -83,21 +84,9 @@ async def find_rooms(discovery: Discovery, name: str, seconds: float) -> list[Fo
 async def knock_link(args: argparse.Namespace, stop: asyncio.Event | None = None) -> Link:
     """Find the room, knock, show the code; the link once the host admits us. Setting ``stop``
     (Ctrl-C) withdraws the knock and raises KeyboardInterrupt."""
-    work = asyncio.ensure_future(_find_and_knock(args))
     if stop is None:
-        return await work
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((work, stopped), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-        if not work.done():
-            work.cancel()
-            await asyncio.gather(work, return_exceptions=True)
-    if work.cancelled():
-        say("stopped knocking")
-        raise KeyboardInterrupt
-    return work.result()
+        return await _find_and_knock(args)
+    return await unless_stopped(_find_and_knock(args), stop, lambda: say("stopped knocking"))
 
 
 async def _find_and_knock(args: argparse.Namespace) -> Link:

@@ -6,8 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
 
 from app.config import EngineConfig
 from app.meeting import events as ev
@@ -24,10 +23,9 @@ from app.meeting.host import HostedRoom
 from app.meeting.lan_cli import host_lan, knock_link
 from app.meeting.links import parse_link, parse_rendezvous
 from app.meeting.session import Session
+from app.meeting.stopping import unless_stopped
 from app.meeting.timeline import FrameTimeline
 from app.net.peers import set_loopback_only
-
-T = TypeVar("T")
 
 
 def _media_options(args: argparse.Namespace, label: str) -> MediaOptions:
@@ -91,11 +89,11 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
     try:
         metrics.start()
         if room is not None:
-            await _unless_stopped(session.create(link, args.size, lifetime), stop)
+            await unless_stopped(session.create(link, args.size, lifetime), stop, _stopped)
             print(link, flush=True)  # the contract: the share link is stdout's first line
             lan_host = await host_lan(args, room, link, name)
         else:
-            await _unless_stopped(session.join(link), stop)
+            await unless_stopped(session.join(link), stop, _stopped)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.seconds)
     finally:
@@ -113,17 +111,5 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
     return 0
 
 
-async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
-    """``work``'s result, unless Ctrl-C or SIGTERM comes first: then it is cancelled and
-    KeyboardInterrupt raised (a host that never answers is not waited for until the timeout)."""
-    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-    if not task.done():
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        print("stopped before the call started", file=sys.stderr, flush=True)
-        raise KeyboardInterrupt
-    return task.result()
+def _stopped() -> None:
+    print("stopped before the call started", file=sys.stderr, flush=True)

@@ -86,6 +86,13 @@ def in_call_with_host(
         host.communicate(timeout=15)
 
 
+def host_saw(tmp_path: Path, name: str) -> dict[str, Any]:
+    """What the headless host's statistics say of the peer called ``name``."""
+    rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
+    (row,) = [row for row in rows if row["name"] == name]
+    return dict(row)
+
+
 def tile_named(window: CallWindow, name: str, kind: str = "video") -> VideoTile | None:
     for (_, k), tile in window.grid.tiles.items():
         if tile.name == name and k == kind:
@@ -561,8 +568,7 @@ def test_without_a_camera_the_call_starts_with_video_off(
         await window.leave()
 
     in_call_with_host(qloop, tmp_path, scenario)
-    rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
-    (mine,) = [row for row in rows if row["name"] == "Me"]
+    mine = host_saw(tmp_path, "Me")
     assert mine["cam"] is False and mine["video_frames"] < 6, mine  # black, one a second
 
 
@@ -616,8 +622,7 @@ def test_the_device_menus_switch_the_camera_in_the_call_and_keep_the_choice(
         await window.leave()
 
     in_call_with_host(qloop, tmp_path, scenario)
-    rows = json.loads((tmp_path / "host.json").read_text())["peers"].values()
-    (mine,) = [row for row in rows if row["name"] == "Me"]
+    mine = host_saw(tmp_path, "Me")
     assert mine["cam"] is True and mine["video_frames"] > 20, mine
 
 
