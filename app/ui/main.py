@@ -29,7 +29,7 @@ from app.ui.desktop_media import DesktopMedia
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow
-from app.ui.qt_loop import run_in_qt_loop
+from app.ui.qt_loop import LoopStopped, run_in_qt_loop
 from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -140,4 +140,8 @@ def run_app(args: argparse.Namespace) -> int:
         return 0
     app.setQuitOnLastWindowClosed(False)  # _main decides when to stop, after cleaning up
     apply_theme(app)
-    return int(run_in_qt_loop(app, _main(app, args)))
+    try:
+        return int(run_in_qt_loop(app, _main(app, args)))
+    except LoopStopped:  # (Qt has already said why, e.g. "The X11 connection broke")
+        print("peermeet: the window system went away, so PeerMeet stopped.", file=sys.stderr)
+        return 1

@@ -21,6 +21,7 @@ packet or a timer while the GUI thread runs Python it waits for the GIL up to on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -74,8 +75,28 @@ def qt_loop(app: QCoreApplication) -> Iterator[qasync.QEventLoop]:
         _destroy(gc_guard)
 
 
+CLEANUP_S = 3.0  # s given to the clean-up after Qt stopped the loop by itself
+
+
+class LoopStopped(RuntimeError):
+    """Qt stopped its loop before the program was done: the window system went away (the
+    X server died, the session ended)."""
+
+
 def run_in_qt_loop(app: QCoreApplication, coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion on a fresh Qt loop, then tear the loop down safely."""
+    """Run ``coro`` to completion on a fresh Qt loop, then tear the loop down safely.
+    LoopStopped if Qt stopped the loop first (``coro`` is then closed, unfinished)."""
     with qt_loop(app) as loop:
-        result: T = loop.run_until_complete(coro)
+        task = loop.create_task(coro)
+        try:
+            result: T = loop.run_until_complete(task)
+        except RuntimeError as exc:
+            if task.done():
+                raise
+            task.cancel()  # its clean-up (rooms closed, goodbyes said) gets a last chance
+            with contextlib.suppress(RuntimeError):
+                loop.run_until_complete(asyncio.wait([task], timeout=CLEANUP_S))
+            for left in asyncio.all_tasks(loop):  # what could not finish: dropped quietly
+                left._log_destroy_pending = False  # type: ignore[attr-defined]
+            raise LoopStopped(str(exc)) from None
         return result
