@@ -17,6 +17,7 @@ from typing import TypeVar
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -112,6 +113,7 @@ async def ask_host(parent: QWidget | None, request: KnockRequest) -> bool:
 
     prompt = HostKnockPrompt(request.name, request.code, decided, parent, room=request.room)
     prompt.show()
+    QApplication.alert(prompt)  # PeerMeet in the background: its taskbar entry asks for attention
     others = [p for p in _open_prompts if p.isVisible()]
     if others:  # several knocks at once: a cascade, not a pile where only the top one shows
         prompt.move(others[-1].pos() + QPoint(CASCADE, CASCADE))
