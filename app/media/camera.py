@@ -20,9 +20,8 @@ import av
 
 from app.errors import MediaError
 
-_PICK_ANOTHER = (
-    "PeerMeet will send a test pattern instead; plug in a camera and pick it in Settings."
-)
+#: (what is sent instead, the test pattern or nothing, is the feed's to say: app.media.video)
+_PICK_ANOTHER = "Plug in a camera, or pick another one in Settings."
 
 
 def list_cameras(dev_dir: str = "/dev") -> list[str]:

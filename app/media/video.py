@@ -122,7 +122,7 @@ class VideoFeed:
             return
         with self._lock:
             replaced, self._next_source = self._next_source, source
-        self.last_error = None  # a fresh choice: whatever failed before is not it
+            self.last_error = None  # a fresh choice: whatever failed before is not it
         if replaced is not None:
             replaced.close()  # never handed to the thread, so closing it here is safe
         self._wake.set()
@@ -233,20 +233,26 @@ class VideoFeed:
         except RuntimeError:  # the loop is closed: nobody is listening any more
             self._stop.set()
 
+    def _failed(self, message: str) -> None:
+        """Say why the source failed, unless a newer choice already waits (not its failure)."""
+        with self._lock:
+            if self._next_source is None:
+                self.last_error = message
+
     def _fall_back(self, failed: FrameSource, exc: Exception) -> FrameSource:
         message = str(exc) if isinstance(exc, MediaError) else f"The video source failed: {exc!r}"
-        log.warning("video source failed, using the test pattern: %s", message)
+        log.warning("video source failed: %s", message)
         failed.close()
         if isinstance(failed, SyntheticCamera):  # the pattern itself broke: a bug, don't spin
-            self.last_error = message
+            self._failed(message)
             self._stop.wait(1.0)
             return failed
         if self._blank_on_failure:
-            self.last_error = message
+            self._failed(message)
             return Blank(failed.width, failed.height, self.fps)
         if "test pattern" not in message:
             message += " PeerMeet is sending a test pattern instead."
-        self.last_error = message
+        self._failed(message)
         try:
             return SyntheticCamera(failed.width, failed.height, self.fps, self.label)
         except ValueError:  # odd camera size the pattern cannot draw

@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.meeting.events import ENDED_TEXT
 
 END_WARNINGS_S = (300, 60)  # before the room's end
-CAMERA_OFF = "Your video is off: plug the camera in again, then press Start video."
+CAMERA_OFF = "Your video is off: check the camera, then press Start video."
 
 
 def ended_text(reason: str, *, host: bool, rejoin: bool) -> str:

@@ -220,6 +220,8 @@ class CallWindow(QWidget):
         if self._over:
             return
         self.bridge.set_camera(not self.bridge.camera_on)
+        if self.bridge.camera_on and CAMERA_OFF in self.banner.text.text():
+            self.banner.hide()  # the camera is back: "Your video is off" is done
         self._show_my_media()
 
     def _show_my_media(self) -> None:

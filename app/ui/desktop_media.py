@@ -15,7 +15,7 @@ from typing import Protocol
 from app.errors import MediaError, StorageError
 from app.media.audio import NullSink, PcmRing
 from app.media.audio_tracks import AudioFeed
-from app.media.camera import camera_name, list_cameras
+from app.media.camera import CameraCapture, camera_name, list_cameras
 from app.media.mixer import SpeakerMixer
 from app.media.video import VideoFeed
 from app.meeting.media import LocalMedia
@@ -98,7 +98,7 @@ class DesktopMedia:
         found: Choices = {
             "camera": (
                 [("", AUTO_CAMERA if cameras else NONE_FOUND), *cameras, (TEST_PATTERN, PATTERN)],
-                self._camera.get(id(media), ""),
+                self._camera_in_use(media),
             )
         }
         audio = self._audio.get(id(media))
@@ -114,6 +114,16 @@ class DesktopMedia:
                 current = want if not want or (dev and dev[0] == want) else (dev[0] if dev else "")
                 found[kind] = ([("", DEFAULT_AUDIO), *listed], current)
         return found
+
+    def _camera_in_use(self, media: LocalMedia) -> str:
+        """The camera menu's checked entry: the camera chosen, unless another is in use (the
+        chosen one was not there: the first one found), or none is (it failed: nothing)."""
+        chosen, source = self._camera.get(id(media), ""), media.video.source
+        if media.video.last_error:
+            return "\0"  # (no entry)
+        if isinstance(source, CameraCapture) and source.device != chosen:
+            return source.device
+        return chosen
 
     def use(self, media: LocalMedia, kind: str, device_id: str) -> bool:
         """Switch this call's ``kind`` device ("in", "out", "camera"; "" for the default) and
@@ -152,8 +162,10 @@ class DesktopMedia:
     def camera_ready(self, media: LocalMedia) -> bool:
         """Before the video starts: a call that has no camera looks again (one may have been
         plugged in since) and switches to it; False, and said, if there is still none."""
-        if not isinstance(media.video.source, NoCamera) and not media.video.last_error:
-            return True  # (a camera that failed in the call: look again too)
+        source = media.video.source
+        gone = isinstance(source, CameraCapture) and source.device not in list_cameras()
+        if not isinstance(source, NoCamera) and not media.video.last_error and not gone:
+            return True  # (a camera that failed in the call, or was unplugged: look again too)
         source = camera_source(self._settings.load(), *VIDEO)
         if isinstance(source, NoCamera):
             if self._notice is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QWidget
 
 from app.errors import StorageError
@@ -19,7 +19,10 @@ def restore(window: QWidget, settings: SettingsStore, name: str) -> bool:
     saved = settings.load().windows.get(name)
     if not saved:
         return False
-    return bool(window.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii", "replace"))))
+    done = window.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii", "replace")))
+    full = Qt.WindowState.WindowFullScreen  # (left in full screen: opens in a window again)
+    window.setWindowState(window.windowState() & ~full)
+    return bool(done)
 
 
 def keep(window: QWidget, settings: SettingsStore, name: str) -> None:

@@ -20,7 +20,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from app.errors import MediaError
 from app.media.camera import CameraCapture, list_cameras
 from app.media.synthetic import SyntheticCamera, plane_view, read_stamp
-from app.media.video import TIME_BASE, VideoFeed
+from app.media.video import TIME_BASE, Blank, VideoFeed
 
 # -- the stamp through real encoders ---------------------------------------------------------
 
@@ -180,7 +180,7 @@ def test_missing_camera_raises_helpful_media_error() -> None:
     cam = CameraCapture("/dev/video-peermeet-missing", 320, 240, 15)
     with pytest.raises(MediaError, match="No camera found at /dev/video-peermeet-missing"):
         cam.open()
-    with pytest.raises(MediaError, match="test pattern"):
+    with pytest.raises(MediaError, match="Plug in a camera"):
         cam.next_frame()
     cam.close()
     cam.close()
@@ -270,3 +270,52 @@ async def test_camera_off_releases_source_and_switching_closes_the_old_one() -> 
     finally:
         feed.close()
     assert second.closed >= 1
+
+
+class HangingCamera:
+    """A camera whose read hangs (it froze, or is being pulled out), then fails."""
+
+    paced, width, height, fps = True, 320, 240, 15.0
+
+    def __init__(self) -> None:
+        self.inside, self.release = threading.Event(), threading.Event()
+
+    def next_frame(self) -> av.VideoFrame:
+        self.inside.set()
+        self.release.wait(5)
+        raise MediaError("The camera at /dev/video7 stopped working (No such device).")
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_camera_picked_while_the_old_one_hangs_is_not_blamed_for_its_failure() -> None:
+    """The old camera's read fails after another was picked: that failure is not said (it
+    would turn the new camera's video off)."""
+    old = HangingCamera()
+    feed = VideoFeed(old, 15, blank_on_failure=True)
+    try:
+        assert await asyncio.to_thread(old.inside.wait, 5)
+        feed.set_source(SyntheticCamera(320, 240, 15))
+        old.release.set()
+        await asyncio.sleep(0.5)
+        assert isinstance(feed.source, SyntheticCamera)
+        assert feed.last_error is None, feed.last_error
+    finally:
+        feed.close()
+
+
+async def test_with_blank_on_failure_a_camera_that_cannot_open_gives_black_and_why() -> None:
+    feed = VideoFeed(
+        CameraCapture("/dev/video-peermeet-missing", 320, 240, 15), 15, blank_on_failure=True
+    )
+    try:
+        for _ in range(100):
+            if feed.last_error:
+                break
+            await asyncio.sleep(0.05)
+        assert feed.last_error and "No camera found" in feed.last_error
+        assert "test pattern" not in feed.last_error  # (nothing is sent in its place)
+        assert isinstance(feed.source, Blank)
+    finally:
+        feed.close()

@@ -665,10 +665,14 @@ def test_a_camera_unplugged_in_the_call_turns_the_video_off_and_says_why(
         text = window.banner.text.text()
         assert "/dev/video7 stopped working" in text and "Start video" in text, text
         assert "test pattern" not in text
+        _, checked = desktop.choices(me.session.media)["camera"]
+        assert checked not in ("", TEST_PATTERN)  # the menu checks no camera: none works
         window.toggle_camera()  # looks again: the pattern chosen in Settings is there
         assert me.camera_on and not me.camera_failed
+        assert not window.banner.isVisible()  # "your video is off" is over
         await asyncio.sleep(1.5)  # (a tick of the window's clock: it stays on)
         assert me.camera_on
+        assert desktop.choices(me.session.media)["camera"][1] == TEST_PATTERN
         await window.leave()
 
     in_call_with_host(qloop, tmp_path, scenario)

@@ -35,3 +35,16 @@ def test_a_damaged_saved_geometry_is_ignored(qtbot: QtBot, tmp_path: Path) -> No
     window.resize(700, 500)
     assert not geometry.restore(window, settings, "call")
     assert (window.width(), window.height()) == (700, 500)
+
+
+def test_a_window_left_in_full_screen_opens_in_a_window(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = SettingsStore(tmp_path / "settings.json")
+    first = QWidget()
+    qtbot.addWidget(first)
+    first.showFullScreen()
+    qtbot.waitExposed(first)
+    geometry.keep(first, settings, "call")
+    second = QWidget()
+    qtbot.addWidget(second)
+    assert geometry.restore(second, settings, "call")
+    assert not second.isFullScreen()
