@@ -169,10 +169,13 @@ def test_ctrl_c_while_connecting_stops_at_once(command: str, sig: signal.Signals
         else:
             rv = f"peermeet://127.0.0.1:{port}"
             proc = peermeet("host", "--headless", "--name", "x", "--rendezvous", rv)
-        time.sleep(2.0)  # connected, waiting for the answer to "join"
-        stopped = time.monotonic()
-        proc.send_signal(sig)
-        code, err = finish(proc, timeout=10)
+        silent.settimeout(30)
+        conn, _ = silent.accept()  # it connected: its Ctrl-C handling is in place
+        with conn:
+            time.sleep(0.5)  # (waiting for the answer to "join" / "create")
+            stopped = time.monotonic()
+            proc.send_signal(sig)
+            code, err = finish(proc, timeout=10)
     assert time.monotonic() - stopped < 3, err
     assert code == 128 + sig, err  # 130 for Ctrl-C, 143 for SIGTERM
     assert "stopped before the call started" in err and "Traceback" not in err, err
