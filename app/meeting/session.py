@@ -48,13 +48,12 @@ class Session:
         watch_interval: float = 1.0,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        self.config = config
-        self.media = media
+        self.config, self.media = config, media
         self.my_id = ""
         self.owner_token: str | None = None
-        self.expires_at = 0.0
-        self.dropped_messages = 0
+        self.expires_at, self.dropped_messages = 0.0, 0
         self.ended: str | None = None
+        self._leaving: asyncio.Future[None] | None = None
         self._clock, self._connect = clock, connect
         self._listeners: list[Listener] = []
         self._tasks = TaskOwner(on_error=self._task_failed)
@@ -63,13 +62,12 @@ class Session:
         self._links = self._roster.links  # read here; the roster opens and drops links
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
-        self._watch_interval = watch_interval
-        self._signaling_ok = False
+        self._watch_interval, self._signaling_ok = watch_interval, False
         self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
         self._link: Link | None = None  # the room's link, once entered
         self._created: str | None = None  # the size, if we created the room
-        self._wall = wall  # unix time, for the room's expiry
-        self._room_over = False  # the rendezvous said the room ended
+        #: unix time (for the room's expiry); the rendezvous said the room ended
+        self._wall, self._room_over = wall, False
         self._alone_since: float | None = None  # without the rendezvous, nobody connected
 
     # --- public API --------------------------------------------------------------------------
@@ -105,10 +103,13 @@ class Session:
         await self._client.end(token)
 
     async def leave(self, reason: str = "left") -> None:
-        """Leave the call; idempotent. Tells peers directly so they drop us at once."""
-        if self.ended is not None:
-            return
-        self.ended = reason
+        """Leave, telling peers directly; idempotent (a later call waits for the first)."""
+        if self._leaving is None:
+            self.ended = reason
+            self._leaving = asyncio.ensure_future(self._leave(reason))  # (not cut short)
+        await asyncio.shield(self._leaving)
+
+    async def _leave(self, reason: str) -> None:
         self._roster.send(p.Goodbye(reason=reason))
         await asyncio.sleep(0.05)  # let the goodbyes reach the SCTP queue
         await self._tasks.close()

@@ -175,6 +175,19 @@ async def test_room_end_by_host_ends_everyones_call(server: RendezvousServer) ->
         await host.session.end_room()
         await until(lambda: bool(guest.of(ev.SessionEnded)))
         assert guest.of(ev.SessionEnded)[0].reason == "ended"  # type: ignore[attr-defined]
+        await until(lambda: bool(host.of(ev.SessionEnded)))
+
+
+async def test_a_second_leave_waits_for_the_first(server: RendezvousServer) -> None:
+    """The room's end starts a leave; the window's own leave, right after, must wait for it:
+    the engine stops once it returns, and the rendezvous connection was left open."""
+    async with two_in_a_room(server) as (_link, host, _guest):
+        first = asyncio.ensure_future(host.session.leave("ended"))
+        await asyncio.sleep(0)  # the first leave has begun
+        await host.session.leave()
+        assert host.session._client is not None and host.session._client.closed
+        assert [e.reason for e in host.of(ev.SessionEnded)] == ["ended"]  # type: ignore[attr-defined]
+        await first
 
 
 def _blackhole(session: Session, peer_id: str) -> list[tuple[object, object]]:
