@@ -80,8 +80,8 @@ class CallWindow(QWidget):
         for panel in (self.chat, self.people):
             panel.setFixedWidth(SIDE_WIDTH)
             panel.hide()
-        middle = QHBoxLayout()
-        middle.setContentsMargins(0, 12, 12, 0)
+        middle = self._middle = QHBoxLayout()
+        middle.setContentsMargins(0, 12, 0, 0)  # (12 at the right with a side panel open)
         middle.setSpacing(0)
         middle.addWidget(self.grid, 1)
         middle.addWidget(self.chat)
@@ -272,6 +272,7 @@ class CallWindow(QWidget):
         for other, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
             other.setVisible(other is panel)
             button.setChecked(other is panel)
+        self._middle.setContentsMargins(0, 12, 12 if panel is not None else 0, 0)
         if self.banner.isVisible():  # the grid's new width is known once the layout has run
             QTimer.singleShot(0, self.banner.place)
         if panel is self.chat:

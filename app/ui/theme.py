@@ -49,7 +49,7 @@ QLabel#RowTitle {{ font-size: 11pt; font-weight: 600; }}
 QLabel#RowStatus {{ color: {style.TEXT_DIM}; }}
 QLabel#RowStatus[role="warning"] {{ color: {style.WARNING}; }}
 QLabel#Countdown {{ font-family: "DejaVu Sans Mono"; font-size: 13pt; font-weight: 600;
-    padding: 0 10px; }}
+    padding-left: 10px; }}
 #MeetingRow[state="ended"] QLabel#Countdown, #MeetingRow[state="expired"] QLabel#Countdown,
 #MeetingRow[state="ended"] QLabel#RowTitle, #MeetingRow[state="expired"] QLabel#RowTitle {{
     color: {style.TEXT_DIM}; }}

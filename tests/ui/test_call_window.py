@@ -299,6 +299,9 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             assert window.chat.isVisible()
             QTest.keyClick(window.chat.entry, Qt.Key.Key_Escape)  # then puts the panel away
             assert not window.chat.isVisible()
+            await asyncio.sleep(0.1)  # (layout) the pictures are centred: no margin kept
+            grid = window.grid.geometry()  # for a panel that is not there
+            assert grid.left() == 0 and grid.right() == window.width() - 1, grid
             window.resize(720, 480)  # a small window: narrower side panels, the video keeps room
             window.toolbar.people_button.click()
             await until(lambda: window.people.width() == SIDE_NARROW[1], what="narrow panel")
