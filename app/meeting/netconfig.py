@@ -83,9 +83,11 @@ def no_relay_notice(turn_urls: list[str]) -> str:
     )
 
 
-def helpers_notice(link: PeerLink) -> str:
-    """What to say about ``link``'s STUN/TURN servers once it gathered ("" if nothing): none
-    gave a relay address in relay-only mode (nothing can connect), or some kept it waiting."""
+def helpers_notice(link: PeerLink) -> tuple[str, str]:
+    """(kind, what to say) about ``link``'s STUN/TURN servers once it gathered (text "" if
+    nothing): "relay", none gave a relay address in relay-only mode (nothing can connect), or
+    "slow", some kept it waiting."""
     if link.relay_missing():
-        return no_relay_notice([s.urls for s in link.ice_servers if s.urls.startswith("turn")])
-    return silent_helpers_notice(link.silent_helpers(), link.gather_s)
+        turn = [s.urls for s in link.ice_servers if s.urls.startswith("turn")]
+        return "relay", no_relay_notice(turn)
+    return "slow", silent_helpers_notice(link.silent_helpers(), link.gather_s)

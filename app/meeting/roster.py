@@ -133,9 +133,9 @@ class Roster:
 
     def _first_time(self, peer_id: str, msg_id: str) -> bool:
         """False for a chat line already received from ``peer_id`` (sent again after a rebuild)."""
-        seen = self._seen_chat.setdefault(peer_id, OrderedDict())
         if len(msg_id) > MAX_CHAT_ID:  # ours are 32 (uuid hex): not kept, not shown
             return False
+        seen = self._seen_chat.setdefault(peer_id, OrderedDict())
         if msg_id in seen:
             return False
         seen[msg_id] = None

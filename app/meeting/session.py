@@ -231,7 +231,7 @@ class Session:
 
     def _check_helpers(self, link: PeerLink) -> None:
         """Say once per call if a STUN/TURN server failed us (app.meeting.netconfig)."""
-        text, kind = helpers_notice(link), "relay" if link.relay_missing() else "slow"
+        kind, text = helpers_notice(link)
         if text and kind not in self._told:  # (a slow STUN server hides no relay notice)
             self._told.add(kind)
             self._emit(ev.Notice(text))

@@ -134,12 +134,12 @@ class DesktopMedia:
         settings = self._settings.load()
         if kind == "camera":
             self._camera[id(media)] = device_id
-            source = camera_source(dataclasses.replace(settings, camera=device_id), *VIDEO)
+            settings = dataclasses.replace(settings, camera=device_id)
+            source = camera_source(settings, *VIDEO)
             found = not isinstance(source, NoCamera)
             if not found and self._notice is not None:
                 self._notice(NO_CAMERA)
             media.video.set_source(source)
-            settings = dataclasses.replace(settings, camera=device_id)
         elif kind in ("in", "out"):
             audio = self._audio.get(id(media))
             if audio is None:

@@ -85,7 +85,8 @@ class LoopStopped(RuntimeError):
 
 def run_in_qt_loop(app: QCoreApplication, coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion on a fresh Qt loop, then tear the loop down safely.
-    LoopStopped if Qt stopped the loop first (``coro`` is then closed, unfinished)."""
+    LoopStopped if Qt stopped the loop first (``coro`` is then cancelled, with a few seconds
+    for its clean-up)."""
     with qt_loop(app) as loop:
         task = loop.create_task(coro)
         try:
