@@ -116,12 +116,13 @@ class DesktopMedia:
         return found
 
     def _camera_in_use(self, media: LocalMedia) -> str:
-        """The camera menu's checked entry: the camera chosen, unless another is in use (the
-        chosen one was not there: the first one found), or none is (it failed: nothing)."""
+        """The camera menu's checked entry: the camera chosen ("" Automatic, as "" is the
+        system default for sound), unless another is in use (the chosen one was not there: the
+        first one found), or none is (it failed: nothing)."""
         chosen, source = self._camera.get(id(media), ""), media.video.source
         if media.video.last_error:
             return "\0"  # (no entry)
-        if isinstance(source, CameraCapture) and source.device != chosen:
+        if chosen and isinstance(source, CameraCapture) and source.device != chosen:
             return source.device
         return chosen
 

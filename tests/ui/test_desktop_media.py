@@ -7,11 +7,14 @@ import asyncio
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.media.camera import CameraCapture
 from app.meeting.engine import EngineThread
 from app.meeting.headless import close_media
 from app.meeting.settings import Settings, SettingsStore
@@ -100,3 +103,22 @@ def test_joining_with_the_camera_off_never_opens_it(qapp: QApplication, tmp_path
         desktop.release(media)
     finally:
         engine.close()
+
+
+def test_the_camera_menu_checks_what_was_chosen_or_what_stands_in_for_it(
+    tmp_path: Path,
+) -> None:
+    """Automatic stays checked when it found a camera (as the system default does for sound);
+    a chosen camera that was not there shows the one in use instead; none after a failure."""
+    desktop = DesktopMedia(SettingsStore(tmp_path / "settings.json"))
+    video = SimpleNamespace(source=CameraCapture("/dev/video0", 320, 240, 15), last_error=None)
+    media: Any = SimpleNamespace(video=video)
+    for chosen, checked in (
+        ("", ""),
+        ("/dev/video3", "/dev/video0"),
+        ("/dev/video0", "/dev/video0"),
+    ):
+        desktop._camera[id(media)] = chosen
+        assert desktop.choices(media)["camera"][1] == checked, chosen
+    video.last_error = "The camera at /dev/video0 stopped working."
+    assert desktop.choices(media)["camera"][1] not in ("", "/dev/video0")
