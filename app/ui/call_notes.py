@@ -1,5 +1,5 @@
 """What the call window says: the meeting's time running out, the end of the call, a camera
-that stopped (pure: no Qt)."""
+that stopped or is missing, a reminder that you are muted (pure: no Qt)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from app.meeting.events import ENDED_TEXT
 
 END_WARNINGS_S = (300, 60)  # before the room's end
 CAMERA_OFF = "Your video is off: check the camera, then press Start video."
+MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
+NO_MIC = "No microphone is connected, so the others hear silence. Plug one in to talk."
 
 
 def ended_text(reason: str, *, host: bool, rejoin: bool) -> str:

@@ -7,10 +7,11 @@ It only shows state; CallWindow connects the buttons' ``clicked`` signals and ac
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
 from app.ui import style
 
@@ -40,6 +41,7 @@ COMPACT_BELOW = 1000
 _LABELS = {  # what: (full, compact)
     "mute": ("Mute", "Mute"),
     "unmute": ("Unmute", "Unmute"),
+    "no mic": ("No microphone", "No mic"),
     "stop video": ("Stop video", "Stop cam"),
     "start video": ("Start video", "Start cam"),
     "share": ("Share screen", "Share"),
@@ -152,18 +154,29 @@ class CallToolbar(QWidget):
         # room for all of it, the buttons taking the squeeze (a long name is elided: see the tip)
         self.info.setMinimumWidth(min(max(200, self.info.sizeHint().width()), INFO_MAX_WIDTH))
 
-    def show_media(self, mic: bool, cam: bool) -> None:
+    def show_media(self, mic: bool, cam: bool, mic_found: bool = True) -> None:
+        """``mic``/``cam``: switched on; ``mic_found``: False while the call has no microphone
+        at all (the button then says so, and what to do; muting is kept for when one comes)."""
         self._state["mic"] = "mute" if mic else "unmute"
+        mic_tip = "Turn your microphone off (Ctrl+D)" if mic else "Turn your microphone on (Ctrl+D)"
+        if not mic_found:
+            self._state["mic"] = "no mic"
+            mic_tip = "No microphone is connected: the others hear silence. Plug one in" + (
+                ", or choose one here" if self.mic_more.isVisibleTo(self) else ""
+            )
         self._state["cam"] = "stop video" if cam else "start video"
-        self.mic_button.setToolTip(
-            "Turn your microphone off (Ctrl+D)" if mic else "Turn your microphone on (Ctrl+D)"
-        )
+        self.mic_button.setToolTip(mic_tip)
         self.cam_button.setToolTip(
             "Turn your camera off (Ctrl+E)" if cam else "Turn your camera on (Ctrl+E)"
         )
         self._relabel()
-        style.restyle(self.mic_button, "off", not mic)
-        style.restyle(self.cam_button, "off", not cam)
+        self._restyle(self.mic_button, "off", not (mic and mic_found))
+        self._restyle(self.cam_button, "off", not cam)
+
+    @staticmethod
+    def _restyle(button: QPushButton, prop: str, value: bool) -> None:
+        if button.property(prop) != value:  # (shown again every second: no needless repolish)
+            style.restyle(button, prop, value)
 
     def show_sharing(self, on: bool) -> None:
         self.share_button.setChecked(on)
@@ -190,3 +203,17 @@ class CallToolbar(QWidget):
     def show_leaving(self) -> None:
         self.leave_button.setEnabled(False)
         self.leave_button.setText("Leaving…")
+
+
+def leave_menu(parent: QWidget, leave: Callable[[], object], end: Callable[[], None]) -> QMenu:
+    """The host's Leave: leave (the meeting stays open) or end it for everyone."""
+    menu = QMenu(parent)
+    menu.setObjectName("LeaveMenu")
+    stay = menu.addAction("Leave meeting")
+    stay.setToolTip("The meeting stays open: enter it again from My meetings.")
+    stay.triggered.connect(leave)
+    ending = menu.addAction("End meeting for everyone")
+    ending.setToolTip("Everyone is told the meeting has ended, and its link stops working.")
+    ending.triggered.connect(end)
+    menu.setToolTipsVisible(True)
+    return menu

@@ -21,18 +21,17 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWi
 from app.errors import PeerMeetError
 from app.ui import style
 from app.ui.bridge import Bridge
-from app.ui.call_notes import CAMERA_OFF, end_warning, ended_text
+from app.ui.call_notes import CAMERA_OFF, MUTED_HINT, NO_MIC, end_warning, ended_text
 from app.ui.call_peers import PeerViews
-from app.ui.call_toolbar import CallToolbar
+from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
-from app.ui.device_menu import DeviceMenus
+from app.ui.device_menu import MIC_KINDS, DeviceMenus
 from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import MY_SCREEN, VideoGrid
 
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
 SIDE_NARROW = (1000, 290)  # below this window width, the side panels are this wide
-MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 
 
 _CALL_KEYS = {
@@ -211,6 +210,10 @@ class CallWindow(QWidget):
     def toggle_mic(self) -> None:
         if self._over:
             return
+        if not self.bridge.mic_found:  # nothing to switch: where to find a microphone instead
+            if not self.device_menus.open_for(MIC_KINDS):
+                self.banner.show_message(NO_MIC, seconds=8)
+            return
         self.bridge.set_mic(not self.bridge.mic_on)
         self._show_my_media()
         if self.bridge.mic_on and self.banner.text.text() == MUTED_HINT:
@@ -225,7 +228,8 @@ class CallWindow(QWidget):
         self._show_my_media()
 
     def _show_my_media(self) -> None:
-        self.toolbar.show_media(self.bridge.mic_on, self.bridge.camera_on)
+        bridge = self.bridge
+        self.toolbar.show_media(bridge.mic_on, bridge.camera_on, bridge.mic_found)
         self._show_my_tile()
 
     def _check_camera(self) -> None:
@@ -284,7 +288,7 @@ class CallWindow(QWidget):
         count = len([k for k in self.grid.tiles if k[1] == "video"]) + 1
         room = self.bridge.room_name or "Meeting"
         self.toolbar.show_info(room, count, time.monotonic() - self._started)
-        self._show_my_tile()  # (a microphone plugged in or out)
+        self._show_my_media()  # (a microphone plugged in or out)
         self._check_camera()
         self._warn_of_the_end()
         heard = self.bridge.muted_speech()
@@ -311,15 +315,7 @@ class CallWindow(QWidget):
             self.close()
             return
         if self.leave_menu is None:
-            menu = self.leave_menu = QMenu(self)
-            menu.setObjectName("LeaveMenu")
-            stay = menu.addAction("Leave meeting")
-            stay.setToolTip("The meeting stays open: enter it again from My meetings.")
-            stay.triggered.connect(self.close)
-            end = menu.addAction("End meeting for everyone")
-            end.setToolTip("Everyone is told the meeting has ended, and its link stops working.")
-            end.triggered.connect(self.end_for_everyone)
-            menu.setToolTipsVisible(True)
+            self.leave_menu = leave_menu(self, self.close, self.end_for_everyone)
         button = self.toolbar.leave_button
         size = self.leave_menu.sizeHint()
         corner = button.mapToGlobal(button.rect().topRight())

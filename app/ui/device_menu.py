@@ -34,6 +34,7 @@ class DeviceMenus:
         self.bridge, self._camera_off = bridge, camera_off
         self.menu = QMenu(parent)
         self.menu.setObjectName("DeviceMenu")
+        self._buttons = {MIC_KINDS: toolbar.mic_more, CAMERA_KINDS: toolbar.cam_more}
         for button, kinds in ((toolbar.mic_more, MIC_KINDS), (toolbar.cam_more, CAMERA_KINDS)):
             button.clicked.connect(partial(self.open, button, kinds))
             button.setVisible(bridge.devices is not None)
@@ -47,6 +48,15 @@ class DeviceMenus:
         size = self.menu.sizeHint()
         spot = button.mapToGlobal(QPoint(0, -size.height() - 4))
         self.menu.popup(spot)
+
+    def open_for(self, kinds: tuple[str, ...]) -> bool:
+        """Show the menu of ``kinds`` (MIC_KINDS or CAMERA_KINDS) above its arrow; False if
+        there is none (a call without device choices)."""
+        button = self._buttons[kinds]
+        if button.isHidden() or self.bridge.devices is None:
+            return False
+        self.open(button, kinds)
+        return True
 
     def use(self, kind: str, device_id: str) -> None:
         session, devices = self.bridge.session, self.bridge.devices

@@ -36,7 +36,8 @@ from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.bridge import Bridge
-from app.ui.call_window import MUTED_HINT, SIDE_NARROW, SIDE_WIDTH, CallWindow
+from app.ui.call_notes import MUTED_HINT, NO_MIC
+from app.ui.call_window import SIDE_NARROW, SIDE_WIDTH, CallWindow
 from app.ui.desktop_media import NO_CAMERA, DesktopMedia
 from app.ui.frames import FrameConverter, convert
 from app.ui.join_dialog import JoinDialog
@@ -285,7 +286,15 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             assert me.session is not None
             me.session.media.audio.present = lambda: False  # ...that is unplugged
             await until(lambda: not window.grid.me.mic_on, what="own tile: no microphone")  # type: ignore[union-attr]
-            assert me.mic_on and window.toolbar.mic_button.text() == "Mute"  # not muted by it
+            bar = window.toolbar
+            await until(lambda: bar.mic_button.text() == "No microphone", what="no-mic button")
+            assert "No microphone is connected" in bar.mic_button.toolTip()
+            bar.mic_button.click()  # nothing to mute: says where a microphone would come from
+            assert me.mic_on, "muted by a press that had nothing to mute"
+            assert window.banner.text.text() == NO_MIC
+            me.session.media.audio.present = lambda: True  # plugged in again
+            await until(lambda: bar.mic_button.text() == "Mute", what="the Mute button back")
+            assert window.grid.me.mic_on  # type: ignore[union-attr]
             window.toolbar.chat_button.click()  # typing in the chat: the call's keys still work
             assert window.chat.isVisible()
             window.activateWindow()
@@ -620,6 +629,14 @@ def test_the_device_menus_switch_the_camera_in_the_call_and_keep_the_choice(
         checked = [a.data() for a in menus.menu.actions() if a.isChecked()]
         assert checked == ["in:", "out:"]  # the system's default devices
         menus.menu.hide()
+        if not me.mic_found:  # (no sound server here) the button itself offers the menu
+            await until(lambda: bar.mic_button.text() == "No microphone", what="no-mic button")
+            assert "choose one here" in bar.mic_button.toolTip()
+            bar.mic_button.click()
+            await until(lambda: menus.menu.isVisible(), what="sound menu from the button")
+            assert "Microphone" in [a.text() for a in menus.menu.actions()]
+            assert me.mic_on and not window.banner.isVisible()
+            menus.menu.hide()
         await until(lambda: len(me.peers()) == 1, what="the host")
         await asyncio.sleep(2)
         await window.leave()
