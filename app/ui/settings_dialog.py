@@ -185,7 +185,7 @@ class SettingsDialog(QDialog):
         if any(s.urls == server.urls for s in listed):
             self._say(f"{server.urls} is in the list already (remove it first to change it).")
             return False
-        self.error.hide()
+        style.hide_note(self, self.error)
         self._add_item(server)
         for field in (self.url, self.user, self.password):
             field.clear()
@@ -197,9 +197,7 @@ class SettingsDialog(QDialog):
 
     def _say(self, text: str) -> None:
         """Show what is wrong, growing the dialog for it (instead of squeezing the form)."""
-        self.error.setText(text)
-        self.error.show()
-        style.grow_to_fit(self)
+        style.show_note(self, self.error, text)
 
     def _remove_server(self) -> None:
         for item in self.servers.selectedItems():

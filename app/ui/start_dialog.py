@@ -136,7 +136,7 @@ class StartDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.name.returnPressed.connect(self.start)  # Enter starts it, wherever the focus is
         self.server.returnPressed.connect(self.start)
-        self.server.textChanged.connect(lambda _: self.error.hide())
+        self.server.textChanged.connect(lambda _: style.hide_note(self, self.error))
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self.reject)
         form = QFormLayout()
@@ -173,7 +173,7 @@ class StartDialog(QDialog):
         return page
 
     def _show_slug(self, text: str) -> None:
-        self.error.hide()  # what it said was about what was typed before
+        style.hide_note(self, self.error)  # what it said was about what was typed before
         try:
             self.slug.setText(f"In the link as: {slugify(text)}")
         except PeerMeetError:
@@ -186,7 +186,7 @@ class StartDialog(QDialog):
             self._fail("Type the rendezvous server's address, or choose “This computer”.")
             self.server.setFocus()
             return
-        self.error.hide()
+        style.hide_note(self, self.error)
         self.start_button.setEnabled(False)
         self.start_button.setText("Starting…")
         self.tasks.spawn(self._start())
@@ -210,9 +210,7 @@ class StartDialog(QDialog):
         self.show_record(record)
 
     def _fail(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
-        style.grow_to_fit(self)
+        style.show_note(self, self.error, text)
 
     # --- page 2: the link -------------------------------------------------------------------
     def _share_page(self) -> QWidget:

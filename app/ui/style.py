@@ -107,6 +107,9 @@ def apply(app: QApplication) -> None:
     app.setStyleSheet(QSS)
 
 
+_GROWN = "peermeetGrownFrom"  # (height before, height after) of show_note
+
+
 def grow_to_fit(window: QWidget, *, wider: bool = False) -> None:
     """Grow ``window`` (never shrink it) to its size hint after its text changed, instead of
     squeezing what it shows; only in height unless ``wider``."""
@@ -116,6 +119,34 @@ def grow_to_fit(window: QWidget, *, wider: bool = False) -> None:
     hint = window.sizeHint()
     width = max(window.width(), hint.width()) if wider else window.width()
     window.resize(width, max(window.height(), hint.height()))
+
+
+def show_note(window: QWidget, note: QLabel, text: str) -> None:
+    """Show ``text`` in ``note`` (an error under a form), growing ``window`` for it; hide_note
+    gives the height back."""
+    first, before = note.isHidden() and window.property(_GROWN) is None, window.height()
+    note.setText(text)
+    note.show()
+    grow_to_fit(window)
+    if first:
+        window.setProperty(_GROWN, (before, window.height()))
+
+
+def hide_note(window: QWidget, note: QWidget) -> None:
+    """Hide ``note`` (shown with show_note) and give back the height the window grew for
+    it, unless the person has resized the window since."""
+    note.hide()
+    grown = window.property(_GROWN)
+    window.setProperty(_GROWN, None)
+    if isinstance(grown, tuple) and window.height() == grown[1]:
+        widget: QWidget | None = note.parentWidget()
+        while widget is not None:  # (a note in a page of a stack: each level's hint is cached)
+            layout = widget.layout()
+            if layout is not None:
+                layout.invalidate()
+                layout.activate()
+            widget = None if widget is window else widget.parentWidget()
+        window.resize(window.width(), max(grown[0], window.minimumSizeHint().height()))
 
 
 def restyle(widget: QWidget, prop: str, value: object) -> None:

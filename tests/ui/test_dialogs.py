@@ -257,12 +257,14 @@ def test_start_dialog_enter_starts_and_an_old_error_goes_when_the_name_changes(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    height = dialog.height()
     dialog.name.setText("!!!")
     QTest.keyClick(dialog.name, Qt.Key.Key_Return)
     run(qloop, until(lambda: dialog.error.isVisible(), what="the error"), 5)
     assert "letter or digit" in dialog.error.text()
     dialog.name.setText("Weekly design review")
     assert not dialog.error.isVisible()  # it was about the old name
+    assert dialog.height() == height  # and the room made for it is given back
     QTest.keyClick(dialog.name, Qt.Key.Key_Return)
     run(qloop, until(lambda: dialog.pages.currentIndex() == 1, what="the share page"), 10)
     assert dialog.room_name.full == "weekly-design-review"
@@ -408,6 +410,28 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     qtbot.addWidget(third)
     third.save()
     assert not settings.load().join_mic
+
+
+def test_an_error_in_settings_grows_the_dialog_and_gives_the_height_back(
+    qtbot: QtBot, settings: SettingsStore
+) -> None:
+    dialog = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    height = dialog.height()
+    dialog.url.setText("stun.example.org:3478")  # no scheme: refused, and why
+    assert not dialog.add_server() and dialog.error.isVisible()
+    assert dialog.height() > height  # the form is not squeezed for the message
+    dialog.url.setText("stun:stun.example.org:3478")
+    assert dialog.add_server() and not dialog.error.isVisible()
+    assert dialog.height() == height  # the empty space is given back
+    dialog.url.setText("nonsense")
+    assert not dialog.add_server()
+    dialog.resize(dialog.width(), dialog.height() + 40)  # the person made it taller
+    tall = dialog.height()
+    dialog.url.setText("stun:stun2.example.org:3478")
+    assert dialog.add_server() and dialog.height() == tall  # their size is kept
 
 
 def test_a_damaged_settings_file_is_said_in_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:
