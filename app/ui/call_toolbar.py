@@ -35,9 +35,9 @@ def _more(tip: str) -> QPushButton:
     return button
 
 
-#: below this width the bar is compact: short labels, narrower buttons, no room name (its tip
-#: has everything), so that nothing is cut off down to the window's minimum width
-COMPACT_BELOW = 1000
+#: where the full labels do not fit (arrows, Join again and all), the bar is compact: short
+#: labels, narrower buttons, no room name (its tip has everything), so that nothing is cut off
+#: down to the window's minimum width
 _LABELS = {  # what: (full, compact)
     "mute": ("Mute", "Mute"),
     "unmute": ("Unmute", "Unmute"),
@@ -68,6 +68,7 @@ class CallToolbar(QWidget):
         self.again_button = _tool("Join again", "Join this meeting again (same link)", role="again")
         self.again_button.hide()  # (a call that was cut off)
         self.compact = False
+        self._full_needs = 0  # px the full bar needed when it last went compact
         self._state = {"mic": "mute", "cam": "stop video", "share": "share"}
         self._info: tuple[str, int, float] | None = None
         self._row = row = QHBoxLayout(self)
@@ -93,17 +94,32 @@ class CallToolbar(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        compact = self.width() < COMPACT_BELOW
-        if compact != self.compact:
-            self.compact = compact
-            for button in self._tools():
-                style.restyle(button, "compact", compact)
-            margin = 12 if compact else 20
-            self._row.setContentsMargins(margin, 10, margin, 14)
-            self._row.setSpacing(6 if compact else 10)
-            self._gap.setFixedWidth(0 if compact else 14)
-            self._relabel()
-            self._refresh_info()
+        self._fit()
+
+    def _fit(self) -> None:
+        """Compact if the full bar does not fit its width; full again once it would."""
+        if self.compact and self.width() >= self._full_needs:
+            self._set_compact(False)
+        if not self.compact and self._needs() > self.width():
+            self._full_needs = self._needs()
+            self._set_compact(True)
+
+    def _needs(self) -> int:
+        """The width every label needs whole (the style sheet's min-width would let a button
+        shrink below its text, so the layout's minimum is not it)."""
+        self._row.invalidate()
+        return self._row.sizeHint().width()
+
+    def _set_compact(self, compact: bool) -> None:
+        self.compact = compact
+        for button in self._tools():
+            style.restyle(button, "compact", compact)
+        margin = 12 if compact else 20
+        self._row.setContentsMargins(margin, 10, margin, 14)
+        self._row.setSpacing(6 if compact else 10)
+        self._gap.setFixedWidth(0 if compact else 14)
+        self._relabel()
+        self._refresh_info()
 
     def _tools(self) -> tuple[QPushButton, ...]:
         return (
@@ -134,6 +150,7 @@ class CallToolbar(QWidget):
         """The room's name, how many are in the call (us included) and for how long."""
         self._info = (room, count, elapsed_s)
         self._show_info(room, count, elapsed_s)
+        self._fit()
 
     def _show_info(self, room: str, count: int, elapsed_s: float) -> None:
         minutes, seconds = divmod(int(elapsed_s), 60)
@@ -172,6 +189,7 @@ class CallToolbar(QWidget):
         self._relabel()
         self._restyle(self.mic_button, "off", not (mic and mic_found))
         self._restyle(self.cam_button, "off", not cam)
+        self._fit()
 
     @staticmethod
     def _restyle(button: QPushButton, prop: str, value: bool) -> None:
@@ -185,20 +203,25 @@ class CallToolbar(QWidget):
         )
         self._state["share"] = "stop sharing" if on else "share"
         self._relabel()
+        self._fit()
 
     def show_unread(self, count: int) -> None:
         """Chat messages that arrived while the chat was hidden (0: none)."""
         self.chat_button.setText(f"Chat  {count}" if count else "Chat")
+        self._fit()
 
     def show_ended(self, again: bool = False) -> None:
         """The call is over: nothing left to switch, Leave just closes the window; ``again``:
         it was cut off, and may be joined again with the same link."""
         for button in (self.mic_button, self.cam_button, self.share_button):
             button.setEnabled(False)
+            button.hide()  # (room for Join again; the chat and people stay to read)
         for button in (self.mic_more, self.cam_more):
             button.setEnabled(False)
+            button.hide()
         self.leave_button.setText("Close")
         self.again_button.setVisible(again)
+        self._fit()
 
     def show_leaving(self) -> None:
         self.leave_button.setEnabled(False)

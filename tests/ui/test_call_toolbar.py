@@ -1,4 +1,4 @@
-"""The call toolbar fits the window: compact below COMPACT_BELOW, nothing cut off."""
+"""The call toolbar fits the window: compact where the full labels do not fit, nothing cut off."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from app.ui import style
 from app.ui.call_toolbar import CallToolbar
 
 
-@pytest.mark.parametrize("width", [720, 900, 1280])
+@pytest.mark.parametrize("width", [720, 900, 1000, 1060, 1120, 1280])
+@pytest.mark.parametrize("ended", [False, True])
 def test_call_toolbar_cuts_nothing_off_down_to_the_minimum_window_width(
-    qtbot: QtBot, width: int
+    qtbot: QtBot, width: int, ended: bool
 ) -> None:
+    """Every label whole, with the device arrows and the longest labels (muted, video off,
+    sharing, unread chat; after a cut-off call, Join again too): compact only where the full
+    bar does not fit."""
     window = QWidget()  # as in the call window: the bar gets the window's width, no more
     window.setStyleSheet(style.QSS)
     window.setFixedSize(width, 64)
@@ -29,14 +33,30 @@ def test_call_toolbar_cuts_nothing_off_down_to_the_minimum_window_width(
     bar.show_media(mic=False, cam=False)
     bar.show_sharing(True)
     bar.show_unread(12)
+    if ended:
+        bar.show_ended(again=True)
     qtbot.wait(50)  # layout
     assert bar.width() == width
-    assert bar.compact == (width < 1000)
+    assert bar.compact == (width < bar._full_needs)  # compact only where the full bar needs more
+    assert bar.compact if width <= 900 and not ended else True
+    assert not bar.compact or width < 1280
     assert bar.cam_button.text() == ("Start cam" if bar.compact else "Start video")
-    for widget in (bar.info, *bar._tools(), bar.mic_more, bar.cam_more, bar.leave_button):
+    shown = (bar.info, *bar._tools(), bar.mic_more, bar.cam_more, bar.leave_button)
+    if ended:  # nothing left to switch: the media buttons go, Join again comes
+        assert not bar.mic_button.isVisible() and not bar.cam_more.isVisible()
+        shown = (bar.info, bar.chat_button, bar.people_button, bar.again_button, bar.leave_button)
+    for widget in shown:
         assert widget.isVisible()  # the device arrows too (shown unless nothing to choose)
         assert widget.width() >= widget.sizeHint().width(), (widget, widget.text())
     assert "a-long-meeting-name-42" in bar.info.toolTip()
+    bar.show_sharing(False)  # shorter labels: full again where they fit
+    bar.show_media(mic=True, cam=True)
+    bar.show_unread(0)
+    qtbot.wait(50)
+    if width >= 1280:
+        assert not bar.compact
+    for widget in shown:
+        assert widget.width() >= widget.sizeHint().width(), (widget, widget.text())
 
 
 def test_call_toolbar_is_reachable_with_tab_but_clicks_keep_the_focus(qtbot: QtBot) -> None:
