@@ -19,16 +19,20 @@ def ended_text(reason: str, *, host: bool, rejoin: bool) -> str:
         return "You ended the meeting."
     if rejoin:
         return text + " Press Join again to try, or close this window."
+    if reason == "expired" and host:
+        return text + " Close this window; Start meeting gives you a new link."
     if reason != "left":
         again = "the same link" if reason == "disconnected" else "a new link"
         text += f" Close this window, or join again with {again}."
     return text
 
 
-def end_warning(expires_at: float, now: float, warned: set[tuple[float, int]]) -> str | None:
+def end_warning(
+    expires_at: float, now: float, warned: set[tuple[float, int]], host: bool = False
+) -> str | None:
     """The warning due now, 5 minutes and 1 minute before the room's time runs out, once each
     (again after an extension brings the end back within reach); None if none is due.
-    ``warned`` holds what was said already, and is updated."""
+    ``warned`` holds what was said already, and is updated; ``host``: said to the host."""
     if not expires_at:
         return None
     left = expires_at - now
@@ -37,7 +41,8 @@ def end_warning(expires_at: float, now: float, warned: set[tuple[float, int]]) -
         return None
     warned.add((expires_at, min(due)))
     minutes = max(1, round(left / 60))
+    who = "Give it" if host else "The host can give it"
     return (
-        f"This meeting ends in {minutes} minute{'s' if minutes > 1 else ''}. The host can "
-        "give it more time in My meetings (+1 hour)."
+        f"This meeting ends in {minutes} minute{'s' if minutes > 1 else ''}. {who} more time "
+        "in My meetings (+1 hour)."
     )

@@ -16,6 +16,7 @@ from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import VideoGrid
 
 UNNAMED = "Someone"  # a peer whose name has not arrived yet
+ENDINGS = ("ended", "expired")  # a peer "leaves" for these when the whole meeting ends
 SCREEN_GRACE_MS = 600  # a screen tile outlives "screen off" this long (it may come straight back)
 
 
@@ -32,13 +33,31 @@ class PeerViews:
         self._changed = changed
         self._was_connected: set[str] = set()
         self._announced: set[str] = set()  # peers whose arrival the chat has mentioned
+        self._labels: dict[str, tuple[str, str]] = {}  # peer id: (name, name as shown)
 
     def name(self, peer_id: str) -> str:
         info = self.bridge.peers().get(peer_id)
-        return info.name if info and info.name else UNNAMED
+        return self.label(peer_id, info.name if info and info.name else UNNAMED)
+
+    def label(self, peer_id: str, name: str) -> str:
+        """``name`` as shown for this peer: a name someone else in the call has too gets a
+        number ("Olga (2)"), kept while this peer stays."""
+        if not name or name == UNNAMED:
+            return UNNAMED
+        known, shown = self._labels.get(peer_id, ("", ""))
+        if known == name:
+            return shown
+        taken = {s for p, (_, s) in self._labels.items() if p != peer_id}
+        taken.add(self.bridge.display_name)
+        shown, number = name, 1
+        while shown in taken:
+            number += 1
+            shown = f"{name} ({number})"
+        self._labels[peer_id] = (name, shown)
+        return shown
 
     def joined(self, peer_id: str, name: str) -> None:
-        name = name or self.name(peer_id)
+        name = self.label(peer_id, name) if name else self.name(peer_id)
         known = self.grid.tile(peer_id) is not None
         tile = self.grid.add((peer_id, "video"), name, lambda: self.bridge.remote_frame(peer_id))
         tile.set_name(name)
@@ -56,8 +75,10 @@ class PeerViews:
         self.people.remove_peer(peer_id)
         self._was_connected.discard(peer_id)
         self._announced.discard(peer_id)
-        why = "" if reason in ("left", "") else f" ({reason})"
-        self.chat.add_notice(f"{name or UNNAMED} left{why}")
+        known = self._labels.pop(peer_id, None)
+        if reason not in ENDINGS:  # (the meeting's end is said once, by the window)
+            why = "" if reason in ("left", "") else f" ({reason})"
+            self.chat.add_notice(f"{known[1] if known else name or UNNAMED} left{why}")
         self._changed()
 
     def connected(self, peer_id: str, name: str, path: str, code: str, ms: float) -> None:

@@ -22,7 +22,7 @@ from app.errors import PeerMeetError
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.call_notes import CAMERA_OFF, MUTED_HINT, NO_MIC, end_warning, ended_text
-from app.ui.call_peers import PeerViews
+from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
@@ -174,7 +174,7 @@ class CallWindow(QWidget):
             self.banner.show_message("Back in touch with the meeting.", seconds=6)
 
     def _on_chat(self, peer_id: str, name: str, text: str) -> None:
-        self.chat.add_message(name, text)
+        self.chat.add_message(self.peer_views.label(peer_id, name), text, sender=peer_id)
         if not self.isActiveWindow():
             QApplication.alert(self)  # the taskbar entry asks for attention
         if not self.chat.isVisible():
@@ -190,6 +190,8 @@ class CallWindow(QWidget):
             self.grid.remove(key)
         self.grid.clear_me()
         self.chat.close_entry("The call has ended")
+        if reason in ENDINGS:  # its link no longer works
+            self.people.invite.hide()
         self._clock.stop()
         self._over = True
         if self.leave_menu is not None:
@@ -299,7 +301,8 @@ class CallWindow(QWidget):
                 self.banner.show_message(MUTED_HINT, seconds=6)
 
     def _warn_of_the_end(self) -> None:
-        warning = end_warning(self.bridge.expires_at, time.time(), self._warned)
+        host = self._end_meeting is not None
+        warning = end_warning(self.bridge.expires_at, time.time(), self._warned, host)
         if warning is not None:
             self.banner.show_message(warning, seconds=20)
 

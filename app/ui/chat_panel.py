@@ -25,12 +25,15 @@ def linkify(text: str) -> str:
     """``text`` as HTML: escaped, with its http(s) and www. addresses as links."""
     out, at = [], 0
     for found in _WEB.finditer(text):
-        url = shown = found.group(0)
+        url, end = found.group(0), found.end()
+        while text[end : end + 1] == ")" and url.count("(") > url.count(")"):
+            url, end = url + ")", end + 1  # ...wiki/Python_(language): its own bracket
+        shown = url
         if url[:4].lower() == "www.":
             url = "https://" + url
         out += [html.escape(text[at : found.start()]), f'<a href="{html.escape(url)}"']
         out.append(f' style="color:{style.ACCENT}">{html.escape(shown)}</a>')
-        at = found.end()
+        at = end
     return "".join(out) + html.escape(text[at:])
 
 
@@ -57,9 +60,13 @@ class ChatPanel(QWidget):
         self.view.setOpenLinks(False)  # web links go to the browser (below), nothing else
         self.view.anchorClicked.connect(_open_web_link)
         self.view.document().setDocumentMargin(2)
+        bar = self.view.verticalScrollBar()
+        self._following = True  # at the end: stay there as messages come and the panel resizes
+        bar.valueChanged.connect(self._scrolled)
+        bar.rangeChanged.connect(lambda _low, high: bar.setValue(high) if self._following else None)
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Message everyone  (Enter to send)")
-        self.entry.setMaxLength(2 * MAX_LEN)  # (Qt counts UTF-16 units: an emoji is two)
+        self.entry.setMaxLength(4 * MAX_LEN)  # (UTF-16 units, an emoji is two; sent in parts)
         self.entry.returnPressed.connect(self._submit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 16)
@@ -70,19 +77,21 @@ class ChatPanel(QWidget):
         layout.addWidget(self.entry)
         self._last_sender: tuple[str, bool] | None = None
 
-    def add_message(self, name: str, text: str, mine: bool = False) -> None:
+    def add_message(self, name: str, text: str, mine: bool = False, sender: str = "") -> None:
+        """``sender``: who sent it (a peer id), so that two people of one name are not taken
+        for one; "" groups by the name."""
         self.messages.append((name, text, mine))
         who = "You" if mine else name
         body = linkify(text).replace("\n", "<br>")
         colour = style.ACCENT if mine else style.SPEAKING
         head = ""
-        if self._last_sender != (name, mine):  # group consecutive messages from one person
+        if self._last_sender != (sender or name, mine):  # group one person's messages in a row
             stamp = time.strftime("%H:%M")
             head = (
                 f'<div style="margin-top:10px"><b style="color:{colour}">{html.escape(who)}</b>'
                 f'&nbsp;<span style="color:{style.TEXT_DIM}; font-size:8pt">{stamp}</span></div>'
             )
-        self._last_sender = (name, mine)
+        self._last_sender = (sender or name, mine)
         self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine)
 
     def add_notice(self, text: str) -> None:
@@ -95,10 +104,14 @@ class ChatPanel(QWidget):
         """Add to the end; follow it if the person was reading the end (or wrote it), else
         leave them where they are, reading older messages."""
         bar = self.view.verticalScrollBar()
-        following = mine or bar.value() >= bar.maximum() - 4
+        self._following = self._following or mine
         self.view.append(html_text)
-        if following:
+        if self._following:
             bar.setValue(bar.maximum())
+
+    def _scrolled(self, value: int) -> None:
+        """The person scrolled (or the end moved): following while at the end."""
+        self._following = value >= self.view.verticalScrollBar().maximum() - 4
 
     def close_entry(self, why: str) -> None:
         """No more sending (the call is over); ``why`` shows in the entry."""
@@ -107,7 +120,20 @@ class ChatPanel(QWidget):
         self.entry.setEnabled(False)
 
     def _submit(self) -> None:
-        text = self.entry.text().strip()[:MAX_LEN]  # (what the others get, emoji or not)
+        text = self.entry.text().strip()
         if text:
             self.entry.clear()
-            self.send.emit(text)
+            for part in split_message(text):  # (what the others take, emoji or not)
+                self.send.emit(part)
+
+
+def split_message(text: str, limit: int = MAX_LEN) -> list[str]:
+    """``text`` in messages of at most ``limit`` characters, cut at a space where one is near
+    the limit (nothing is lost)."""
+    parts = []
+    while len(text) > limit:
+        cut = text.rfind(" ", limit // 2, limit + 1)
+        cut = cut if cut > 0 else limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*parts, text] if text else parts

@@ -39,3 +39,35 @@ def test_a_peer_never_connected_is_connecting_not_reconnecting(qtbot: QtBot) -> 
             assert tile.state == "reconnecting…" and card.state.text() == "Reconnecting…", state
     finally:
         grid.stop()
+
+
+def test_two_people_of_one_name_are_told_apart(qtbot: QtBot) -> None:
+    """A second "Olga" (or someone named like me) is "Olga (2)" on the tile, the card and in
+    the chat, and each one's messages are headed by their own name."""
+    grid, people, chat = VideoGrid(lambda _: 0.0), PeerPanel(_no_stats), ChatPanel()
+    for widget in (grid, people, chat):
+        qtbot.addWidget(widget)
+    views = PeerViews(
+        Bridge(EngineConfig("Me"), lambda loop: None), grid, people, chat, lambda: None
+    )
+    try:
+        views.joined("p1", "Olga")
+        views.joined("p2", "Olga")
+        views.joined("p3", "Me")
+        views.joined("p2", "Olga")  # (announced again: the same label)
+        shown = {p: grid.tile(p).name for p in ("p1", "p2", "p3")}  # type: ignore[union-attr]
+        assert shown == {"p1": "Olga", "p2": "Olga (2)", "p3": "Me (2)"}
+        assert people.cards["p2"].name.full == "Olga (2)"
+        chat.add_message(views.label("p1", "Olga"), "I am the first", sender="p1")
+        chat.add_message(views.label("p2", "Olga"), "I am the other", sender="p2")
+        page = chat.view.toPlainText()
+        assert "Olga (2) joined" in page and page.count("Olga ") >= 2
+        assert "Olga (2) " in page.split("I am the first")[1]  # a heading of its own
+        views.left("p1", "Olga", "left")
+        views.left("p2", "Olga", "ended")  # the meeting's end: the window says it, once
+        assert "Olga left" in chat.view.toPlainText()
+        assert "(ended)" not in chat.view.toPlainText()
+        views.joined("p4", "Olga")  # the first Olga is gone: the name is free again
+        assert grid.tile("p4").name == "Olga"  # type: ignore[union-attr]
+    finally:
+        grid.stop()

@@ -7,7 +7,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from pytestqt.qtbot import QtBot
 
-from app.ui.chat_panel import ChatPanel, linkify
+from app.ui.chat_panel import MAX_LEN, ChatPanel, linkify, split_message
 
 
 def test_chat_links_web_addresses_and_only_those(
@@ -49,11 +49,54 @@ def test_reading_older_messages_is_not_interrupted(qtbot: QtBot) -> None:
     assert bar.value() == bar.maximum()
 
 
-def test_a_message_is_cut_at_what_the_others_get_emoji_or_not(qtbot: QtBot) -> None:
+def test_a_message_is_split_at_what_the_others_take_emoji_or_not(qtbot: QtBot) -> None:
     panel = ChatPanel()
     qtbot.addWidget(panel)
     sent: list[str] = []
     panel.send.connect(sent.append)
     panel.entry.setText("🙂" * 4100)  # two UTF-16 units each: Qt's limit counts those
     panel.entry.returnPressed.emit()
-    assert sent == ["🙂" * 4000]
+    assert sent == ["🙂" * 4000, "🙂" * 100]  # in two: what the others take, nothing lost
+
+
+def test_the_chat_stays_at_the_end_when_the_panel_resizes(qtbot: QtBot) -> None:
+    """Following the end survives a resize (the window made smaller, the panel narrowed):
+    the next messages still come into view."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    bar = panel.view.verticalScrollBar()
+    for i in range(40):
+        panel.add_message("Ada", f"message {i} " + "words " * 8)
+    assert bar.value() == bar.maximum() > 0
+    panel.resize(290, 300)  # narrower: the text wraps into more lines
+    qtbot.wait(20)
+    for i in range(5):
+        panel.add_message("Bo", f"later {i}")
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    bar.setValue(bar.maximum() // 2)  # reading back: a resize does not pull them down
+    panel.resize(340, 300)
+    panel.add_message("Bo", "one more")
+    qtbot.wait(20)
+    assert bar.value() < bar.maximum()
+
+
+def test_a_long_message_goes_whole_in_parts(qtbot: QtBot) -> None:
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    sent: list[str] = []
+    panel.send.connect(sent.append)
+    text = " ".join(f"word{i}" for i in range(1000))  # 6889 characters
+    panel.entry.setText(text)
+    panel.entry.returnPressed.emit()
+    assert len(sent) == 2 and all(len(part) <= MAX_LEN for part in sent)
+    assert " ".join(sent) == text  # cut at a space, nothing lost
+    assert split_message("x" * (MAX_LEN + 5)) == ["x" * MAX_LEN, "xxxxx"]  # no space: cut
+
+
+def test_a_link_keeps_its_own_closing_bracket() -> None:
+    html = linkify("see https://en.wikipedia.org/wiki/Python_(language) (or not)")
+    assert 'href="https://en.wikipedia.org/wiki/Python_(language)"' in html
+    assert linkify("(https://example.org/a)").endswith("/a</a>)")  # a bracket around it stays out
