@@ -23,6 +23,7 @@ MY_SCREEN: TileKey = ("", "screen")  # the preview of what we share
 ASPECT = 16 / 9
 WIDEST, TALLEST = 16 / 9, 4 / 3
 GAP, MARGIN = 10, 12  # MARGIN: left and right (the window spaces top and bottom)
+STRIP_BESIDE_FROM = 640  # px of width from which the people sit beside the stage, not under it
 DISPLAY_MS = 16  # look for new frames at display rate (~60 Hz); frames are never queued
 LEVEL_EVERY = 6  # ticks between speaking-level polls (~10 Hz)
 PLATE_BAND = 48  # px at the bottom of a tile where its name plate is drawn
@@ -159,12 +160,18 @@ class VideoGrid(QWidget):
         if me is not None and not floating:
             people.append(me)
         if screens:
-            strip = max(180, area.width() // 5) if len(people) + len(screens) > 1 else 0
-            main = area.adjusted(0, 0, -(strip + GAP if strip else 0), 0)
+            if people and area.width() < STRIP_BESIDE_FROM:  # a small window: people under it
+                strip = max(72, area.height() // 4)
+                main = area.adjusted(0, 0, 0, -(strip + GAP))
+                below = QRect(area.x(), main.bottom() + GAP, area.width(), strip)
+                rects = grid_rects(len(people), below)
+            else:
+                strip = max(180, area.width() // 5) if len(people) + len(screens) > 1 else 0
+                main = area.adjusted(0, 0, -(strip + GAP if strip else 0), 0)
+                side = QRect(main.right() + GAP, area.y(), strip, area.height())
+                rects = _column(len(people), side)
             for tile, rect in zip(screens, grid_rects(len(screens), main, 16 / 10), strict=True):
                 tile.setGeometry(rect)
-            side = QRect(main.right() + GAP, area.y(), strip, area.height())
-            rects = _column(len(people), side)
         else:
             rects = grid_rects(len(people), area)
         for tile, rect in zip(people, rects, strict=True):

@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF, Qt
 from pytestqt.qtbot import QtBot
 
 from app.media.synthetic import SyntheticCamera
-from app.ui.video_grid import MY_SCREEN, VideoGrid
+from app.ui.video_grid import MARGIN, MY_SCREEN, VideoGrid
 from app.ui.video_tile import VideoTile
 
 LONG = "Maximiliane Wolkenstein-Rodenegg (Marketing, Innsbruck office)"
@@ -106,5 +106,32 @@ def test_a_double_clicked_tile_takes_the_stage_and_goes_back(qtbot: QtBot) -> No
         grid.toggle_spotlight(("p1", "video"))
         grid.remove(("p1", "video"))  # whoever is on the stage leaves: back to the grid
         assert grid.spotlight is None
+    finally:
+        grid.stop()
+
+
+def test_in_a_small_window_the_people_sit_under_a_shared_screen(qtbot: QtBot) -> None:
+    """A narrow grid (a small window with a side panel open) puts the people in a row under
+    the shared screen, which keeps the width (beside it, a 180 px strip left the screen about
+    as small as a face); a wide grid keeps them in a column beside it."""
+    frame = SyntheticCamera(320, 240).render(0, 0)
+    grid = VideoGrid(lambda _peer: 0.0)
+    qtbot.addWidget(grid)
+    grid.resize(406, 420)
+    grid.set_me("me", lambda: frame)
+    grid.add(("p0", "video"), "Ann", lambda: frame)
+    grid.add(("p1", "video"), "Bob", lambda: frame)
+    screen = grid.add(("p1", "screen"), "Bob", lambda: frame)
+    try:
+        grid.show()
+        qtbot.waitExposed(grid)
+        qtbot.waitUntil(lambda: screen.width() > 100, timeout=2000)
+        assert screen.width() >= 0.9 * (406 - 2 * MARGIN), screen.geometry()
+        faces = [t for k, t in grid.tiles.items() if k[1] == "video"] + [grid.me]
+        for face in faces:
+            assert face is not None and face.isVisible()
+            assert face.y() > screen.geometry().bottom(), (face.geometry(), screen.geometry())
+        grid.resize(1200, 700)
+        qtbot.waitUntil(lambda: faces[0].x() > screen.geometry().right(), timeout=2000)  # type: ignore[union-attr]
     finally:
         grid.stop()
