@@ -221,6 +221,7 @@ class CallToolbar(QWidget):
             button.hide()
         self.leave_button.setText("Close")
         self.again_button.setVisible(again)
+        (self.again_button if again else self.leave_button).setFocus()  # what is left to do
         self._fit()
 
     def show_leaving(self) -> None:

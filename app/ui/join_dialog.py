@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import StorageError
 from app.meeting.settings import SettingsStore
+from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.meetings_view import TaskSet, form_row, named
 from app.ui.preview import MediaPreview
@@ -186,6 +187,7 @@ class JoinDialog(QDialog):
             return
         self.failure = None
         self.error.hide()
+        self.link.setAccessibleDescription("")
         self._step = 0
         self._paint_steps(0)
         self.join_button.setEnabled(False)
@@ -208,6 +210,8 @@ class JoinDialog(QDialog):
             self.join_button.setText("Join")
             for box in (self.mic_box, self.cam_box):
                 box.setEnabled(True)
+            if self.failure is not None:  # (Join takes the focus only once enabled again)
+                self._focus_after_failure(self.failure[0])
             if self._live_preview and self.failure is not None and self.isVisible():
                 self.preview.start()  # still here to fix the link: check yourself again
 
@@ -229,9 +233,14 @@ class JoinDialog(QDialog):
             text = text[:1].upper() + text[1:]
         self.error.setText(f"<b>{html.escape(headline)}</b><br>{html.escape(text)}")
         self.error.show()
+        style.announce(self.error)
+        self.link.setAccessibleDescription(f"{headline}. {text}")
         self.resize(self.width(), max(self.height(), self.sizeHint().height()))
         step = FAILED_STEP.get(code, self._step)
         self._paint_steps(step, failed=step > 0)
+
+    def _focus_after_failure(self, code: str) -> None:
+        """To fix the link, or (unreachable) to press Join again once the host is back."""
         target = self.link if code != "unreachable" or not self.link.text() else self.join_button
         target.setFocus()
 

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,6 +37,7 @@ OnCode = Callable[[str, int], None]
 MIN_WIDTH = 380  # px: room for the hints on two or three lines
 NAME_SHOWN = 32  # characters of a knocker's name in the headline (a name may have no spaces)
 CASCADE = 32  # px between knock prompts open at once
+KEYS_AFTER_MS = 1000  # a knock prompt ignores keys this long (they were meant for elsewhere)
 _open_prompts: list[HostKnockPrompt] = []
 
 
@@ -79,6 +80,13 @@ class HostKnockPrompt(QDialog):
         self.admit_button, self.deny_button = QPushButton("Admit"), QPushButton("Deny")
         self.admit_button.clicked.connect(lambda: self._decide(True))
         self.deny_button.clicked.connect(lambda: self._decide(False))
+        # it opens while the host may be typing (in the chat, say): it does not take the
+        # keyboard, and for its first second no key presses a button (a click does)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        for button in (self.admit_button, self.deny_button):
+            button.setAutoDefault(False)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        QTimer.singleShot(KEYS_AFTER_MS, self, self._take_keys)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.deny_button)
@@ -87,6 +95,12 @@ class HostKnockPrompt(QDialog):
         for widget in (self.headline, self.code, hint):
             layout.addWidget(widget)
         layout.addLayout(buttons)
+
+    def _take_keys(self) -> None:
+        """Tab reaches the buttons and Enter denies, from now on."""
+        for button in (self.admit_button, self.deny_button):
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.deny_button.setDefault(True)
 
     def withdraw(self) -> None:
         """The guest gave up or time ran out: close without a decision."""

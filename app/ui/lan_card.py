@@ -55,7 +55,6 @@ class LanCard(QWidget):
         table = self.rooms.table
         table.setObjectName("LanTable")  # styled with the home window (app.ui.main_window)
         table.setShowGrid(False)
-        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         table.verticalHeader().setDefaultSectionSize(44)
         header = table.horizontalHeader()

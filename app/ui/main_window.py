@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -53,6 +53,8 @@ def _action(glyph: str, title: str, text: str, accent: bool = False) -> QPushBut
     button.setProperty("accent", accent)
     button.setCursor(Qt.CursorShape.PointingHandCursor)
     button.setMinimumHeight(88)
+    button.setAccessibleName(title)  # (its words are child labels a screen reader misses)
+    button.setAccessibleDescription(text)
     layout = QHBoxLayout(button)
     layout.setContentsMargins(22, 14, 22, 14)
     layout.setSpacing(18)
@@ -161,6 +163,17 @@ class MainWindow(QMainWindow):
         layout.addLayout(body, 1)
         self.setCentralWidget(root)
         self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])  # below it, rows and tables get cut
+        for keys, slot, button in (
+            ("Ctrl+N", self.open_start, self.start_button),
+            ("Ctrl+J", self.open_join, self.join_button),
+            ("Ctrl+,", self.open_settings, settings_button),
+            (QKeySequence.StandardKey.Quit, self.close, None),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self, lambda slot=slot: slot())
+            if button is not None:  # the shortcut in its tip
+                text = shortcut.key().toString(QKeySequence.SequenceFormat.NativeText)
+                button.setToolTip(f"{button.accessibleName() or button.text()} ({text})")
+        self.start_button.setFocus()  # the first thing most people do
         self.resize(1080, 700)
         geometry.restore(self, settings, "main")  # where it was last, if it was
 

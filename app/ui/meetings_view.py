@@ -45,15 +45,24 @@ def named(widget: W, name: str) -> W:
 
 
 def form_row(
-    form: QFormLayout, text: str, field: QWidget | QLayout, like: QWidget | None = None
+    form: QFormLayout,
+    text: str,
+    field: QWidget | QLayout,
+    like: QWidget | None = None,
+    names: QWidget | None = None,
 ) -> None:
-    """A form row whose label sits level with the first line of its field (``like``)."""
+    """A form row whose label sits level with the first line of its field (``like``) and
+    names ``names`` (default: the field) for screen readers."""
     label = QLabel(text)
     first = like or (field if isinstance(field, QWidget) else None)
     if first is not None:
         first.ensurePolished()  # so the style sheet's padding counts
         label.setMinimumHeight(first.sizeHint().height())
     label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    named_field = names or (field if isinstance(field, QWidget) else None)
+    if named_field is not None:  # a screen reader names the field by its label
+        label.setBuddy(named_field)
+        named_field.setAccessibleName(text)
     form.addRow(label, field)
 
 
@@ -214,6 +223,7 @@ class MeetingsView(QWidget):
         box.addWidget(self.empty)
         box.addStretch()
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (Tab goes to the rows' buttons)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
@@ -261,6 +271,7 @@ class MeetingsView(QWidget):
                 self,
             )
             box.setTextFormat(Qt.TextFormat.PlainText)  # the title as typed, never markup
+            box.setDefaultButton(QMessageBox.StandardButton.No)  # (it cannot be undone)
             if box.exec() != QMessageBox.StandardButton.Yes:
                 return
         self.run(f"end “{record.room}”", self.host.end(record.link))

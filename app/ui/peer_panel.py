@@ -173,6 +173,7 @@ class PeerPanel(QWidget):
         self._cards.setSpacing(10)
         self._cards.addStretch(1)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (nothing to do there with keys)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -95,6 +96,21 @@ class SettingsDialog(QDialog):
         self.user = QLineEdit(placeholderText="user (TURN)")
         self.password = QLineEdit(placeholderText="password (TURN)")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        for widget, name in (
+            (self.servers, "STUN and TURN servers"),
+            (self.url, "Server address"),
+            (self.user, "TURN user name"),
+            (self.password, "TURN password"),
+        ):
+            widget.setAccessibleName(name)
+        for field in (self.url, self.user, self.password):
+            field.installEventFilter(self)  # Enter adds the server typed (Save is a click away)
+        QShortcut(
+            QKeySequence.StandardKey.Delete,
+            self.servers,
+            self._remove_server,
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
         add, remove = QPushButton("Add"), QPushButton("Remove")
         add.clicked.connect(self.add_server)
         remove.clicked.connect(self._remove_server)
@@ -130,7 +146,7 @@ class SettingsDialog(QDialog):
         speaker_row.setSpacing(10)
         speaker_row.addWidget(self.speaker, 1)
         speaker_row.addWidget(self.test_speaker)
-        form_row(form, "Speaker", speaker_row, like=self.speaker)
+        form_row(form, "Speaker", speaker_row, like=self.speaker, names=self.speaker)
         save, cancel = QPushButton("Save", default=True), QPushButton("Cancel")
         save.setProperty("role", "primary")
         save.clicked.connect(self.save)
@@ -190,6 +206,15 @@ class SettingsDialog(QDialog):
         for field in (self.url, self.user, self.password):
             field.clear()
         return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in a server's fields adds the server typed, and the dialog stays open."""
+        key = event.key() if isinstance(event, QKeyEvent) else None
+        enter = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and event.type() == QEvent.Type.KeyPress and self.url.text().strip():
+            self.add_server()
+            return True
+        return super().eventFilter(watched, event)
 
     @staticmethod
     def _chosen(combo: QComboBox) -> str:

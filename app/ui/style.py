@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QColor, QFont
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 BG = "#0f1115"  # window
@@ -21,6 +21,7 @@ BORDER = "#2c313a"
 TEXT = "#e9ecf1"
 TEXT_DIM = "#9aa3af"
 ACCENT = "#4c8dff"
+FOCUS_ON_ACCENT = "#ffffff"  # the keyboard focus ring on a button that is accent-blue itself
 SPEAKING = "#3ecf8e"
 WARNING = "#f5a524"
 DANGER = "#e5484d"
@@ -91,7 +92,11 @@ QLineEdit {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius
     padding: 8px 10px; selection-background-color: {ACCENT}; }}
 QLineEdit:focus {{ border-color: {ACCENT}; }}
 QLineEdit:disabled {{ color: {TEXT_DIM}; background: {SURFACE}; }}
+QPushButton:focus {{ border: 2px solid {ACCENT}; }}
 QPushButton[role="tool"]:focus, QPushButton[role="leave"]:focus {{ border: 2px solid {ACCENT}; }}
+QPushButton[role="tool"]:checked:focus, QPushButton[role="again"]:focus {{
+    border: 2px solid {FOCUS_ON_ACCENT}; }}
+QTextBrowser:focus {{ border: 1px solid {ACCENT}; border-radius: 6px; }}
 QTextBrowser, QScrollArea {{ background: transparent; border: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 QCheckBox {{ color: {TEXT_DIM}; spacing: 6px; }}
@@ -121,12 +126,18 @@ def grow_to_fit(window: QWidget, *, wider: bool = False) -> None:
     window.resize(width, max(window.height(), hint.height()))
 
 
+def announce(widget: QWidget) -> None:
+    """Tell a screen reader that ``widget`` (a notice or an error just shown) wants reading."""
+    QAccessible.updateAccessibility(QAccessibleEvent(widget, QAccessible.Event.Alert))
+
+
 def show_note(window: QWidget, note: QLabel, text: str) -> None:
     """Show ``text`` in ``note`` (an error under a form), growing ``window`` for it; hide_note
     gives the height back."""
     first, before = note.isHidden() and window.property(_GROWN) is None, window.height()
     note.setText(text)
     note.show()
+    announce(note)
     grow_to_fit(window)
     if first:
         window.setProperty(_GROWN, (before, window.height()))
@@ -172,6 +183,7 @@ class Banner(QFrame):
         close = QPushButton("✕")
         close.setProperty("role", "flat")
         close.setToolTip("Dismiss")
+        close.setAccessibleName("Dismiss notice")
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 6, 8)
@@ -191,6 +203,7 @@ class Banner(QFrame):
         self.show()
         self.raise_()
         self.place()
+        announce(self.text)
 
     def place(self) -> None:
         parent = self.parentWidget()

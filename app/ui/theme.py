@@ -89,6 +89,12 @@ QTableWidget#LanTable QPushButton {{ margin: 6px 2px; padding: 4px 14px;
     border-color: {style.ACCENT}; color: #9cc0ff; font-weight: 600; }}
 QProgressBar#MicMeter {{ background: {style.SURFACE_HI}; border: none; border-radius: 4px; }}
 QProgressBar#MicMeter::chunk {{ background: {style.SPEAKING}; border-radius: 4px; }}
+QPushButton:focus {{ border: 2px solid {style.ACCENT}; }}
+QPushButton[role="primary"]:focus, QPushButton[role="segment"]:checked:focus,
+QPushButton#RowEnter:focus {{ border: 2px solid {style.FOCUS_ON_ACCENT}; }}
+#ActionCard:focus {{ border: 2px solid {style.ACCENT}; }}
+#ActionCard[accent="true"]:focus {{ border: 2px solid {style.FOCUS_ON_ACCENT}; }}
+QListWidget:focus {{ border-color: {style.ACCENT}; }}
 """
 
 

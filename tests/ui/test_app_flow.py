@@ -32,6 +32,7 @@ from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
 from app.ui.main_window import MainWindow
+from app.ui.start_dialog import StartDialog
 from tests.ui.conftest import closed, run, until
 
 
@@ -233,6 +234,8 @@ def test_a_call_ended_from_my_meetings_looks_over_in_its_window(
         bar = call.toolbar
         assert not any(b.isEnabled() for b in (bar.mic_button, bar.cam_button, bar.share_button))
         assert not call.chat.entry.isEnabled() and call.grid.me is None
+        assert call.focusWidget() is bar.leave_button  # ("Close": what is left to do)
+        assert not bar.mic_button.isVisible()  # nothing left to switch
         call.toggle_mic()  # Ctrl+D: nothing to mute any more, and the label stays
         assert bar.mic_button.text() == "Mute"
         shown = bar.info.text()
@@ -351,3 +354,34 @@ def test_the_host_ends_a_meeting_on_an_outside_rendezvous_from_the_call(
         window.close()
         run(qloop, host.close(), 10)
         run(qloop, server.close(), 10)
+
+
+def test_the_main_window_by_keyboard_and_screen_reader(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """Start meeting has the focus at first; Ctrl+N, Ctrl+J and Ctrl+, open what their cards
+    and buttons do (their tips say so); the cards' words reach a screen reader."""
+    bridge = Bridge(EngineConfig("Ada"), lambda loop: None)
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    assert QApplication.focusWidget() is window.start_button
+    assert window.start_button.accessibleName() == "Start meeting"
+    assert "Paste a link" in window.join_button.accessibleDescription()
+    assert window.join_button.toolTip() == "Join meeting (Ctrl+J)"
+    for key, kind in ((Qt.Key.Key_N, StartDialog), (Qt.Key.Key_J, JoinDialog)):
+        QTest.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
+        dialog = window.dialogs[-1]
+        assert isinstance(dialog, kind)
+        if isinstance(dialog, JoinDialog):
+            assert dialog.link.accessibleName() == "Meeting link"
+        dialog.reject()
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    QTest.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert any(type(d).__name__ == "SettingsDialog" for d in window.dialogs)
+    for dialog in list(window.dialogs):
+        dialog.reject()

@@ -218,6 +218,7 @@ def test_my_meetings_asks_before_ending_a_meeting_with_people_and_caps_extend(
     def answer(reply: QMessageBox.StandardButton) -> object:
         def exec_(box: QMessageBox) -> QMessageBox.StandardButton:
             assert box.textFormat() == Qt.TextFormat.PlainText  # the title as typed
+            assert box.defaultButton() == box.button(QMessageBox.StandardButton.No)  # Enter: no
             asked.append(box.text())
             return reply
 
@@ -314,6 +315,7 @@ def test_join_dialog_says_every_failure_and_stays_open(
     dialog = JoinDialog(bridge, settings, lambda: calls.append(1))
     qtbot.addWidget(dialog)
     dialog.show()
+    dialog.activateWindow()
 
     async def attempt(link: str, code: str, words: str) -> None:
         dialog.link.setText(link)
@@ -353,6 +355,8 @@ def test_join_dialog_says_every_failure_and_stays_open(
         assert dialog.error.text().lower().count("reach the meeting host") == 1  # said once
         assert dialog.icons[0].property("state") == "failed"
         assert dialog.texts[0].text() == "Reach the meeting point"  # not "reaching … …"
+        assert dialog.focusWidget() is dialog.join_button  # to try again once the host is back
+        assert "reach" in dialog.link.accessibleDescription()  # what a screen reader says
 
         # fixed: the https form of the link, pasted with words around it, now works
         https = live.link.replace("peermeet://", "https://")
@@ -410,6 +414,29 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     qtbot.addWidget(third)
     third.save()
     assert not settings.load().join_mic
+
+
+def test_settings_keys_enter_adds_a_server_and_delete_removes_it(
+    qtbot: QtBot, settings: SettingsStore
+) -> None:
+    dialog = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.url.setText("stun:stun.example.org:3478")
+    QTest.keyClick(dialog.url, Qt.Key.Key_Return)
+    assert dialog.servers.count() == 1 and dialog.isVisible()  # added, not saved and closed
+    assert settings.load().ice_servers == []
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    dialog.servers.setFocus()
+    dialog.servers.setCurrentRow(0)
+    QTest.keyClick(dialog.servers, Qt.Key.Key_Delete)
+    assert dialog.servers.count() == 0
+    names = {w.accessibleName() for w in (dialog.name, dialog.url, dialog.password)}
+    assert names == {"Your name", "Server address", "TURN password"}  # for screen readers
+    QTest.keyClick(dialog.name, Qt.Key.Key_Return)  # nothing typed for a server: Save
+    assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Accepted
 
 
 def test_an_error_in_settings_grows_the_dialog_and_gives_the_height_back(

@@ -12,7 +12,9 @@ if not os.environ.get("DISPLAY"):
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication, QTableWidgetItem, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.errors import refusal
@@ -149,11 +151,22 @@ def test_host_prompt_admit_deny_and_withdraw(qtbot: QtBot, loop: qasync.QEventLo
     qtbot.addWidget(wide)
     assert long not in wide.headline.text() and "W" * 31 + "…" in wide.headline.text()
     assert long in wide.headline.toolTip() and wide.sizeHint().width() < 600
+    typing = HostKnockPrompt("Eve", "1 2 3 4", decisions.append)  # while the host types
+    qtbot.addWidget(typing)
+    assert typing.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    typing.show()
+    qtbot.waitExposed(typing)
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Tab, Qt.Key.Key_Space):
+        QTest.keyClick(typing, key)
+    assert decisions == [False]  # no key meant for the chat admitted or denied anyone
+    qtbot.waitUntil(lambda: typing.deny_button.isDefault(), timeout=3000)
+    QTest.keyClick(typing, Qt.Key.Key_Return)  # a second later, Enter denies
+    assert decisions == [False, False]
     late = HostKnockPrompt("Eve", "1 2 3 4", decisions.append)
     qtbot.addWidget(late)
     late.withdraw()
     late.admit_button.click()
-    assert decisions == [False]
+    assert decisions == [False, False]
 
 
 def test_guest_dialog_shows_code_then_result(loop: qasync.QEventLoop) -> None:
@@ -209,3 +222,27 @@ def test_guest_cancel_stops_the_knock(loop: qasync.QEventLoop) -> None:
         return result
 
     assert run(loop, cancel(), 5) is None
+
+
+def test_tab_goes_through_the_knock_buttons_and_out_of_the_list(qtbot: QtBot) -> None:
+    """The list's table took Tab for moving between its cells: the keyboard never left it."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    before = QPushButton("before")
+    widget = LanRoomsWidget(lambda room: None, pins, clock=lambda: NOW)
+    widget.set_rooms([found("team-sync"), found("design")])
+    after = QPushButton("after")  # (the knock buttons come in the order they were made)
+    layout = QVBoxLayout(window)
+    for part in (before, widget, after):
+        layout.addWidget(part)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    before.setFocus()
+    stops = []
+    for _ in range(4):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        stops.append(QApplication.focusWidget())
+    names = [w.text() if isinstance(w, QPushButton) else type(w).__name__ for w in stops]
+    assert stops[:3] == [widget.knock_button(0), widget.knock_button(1), after], names
