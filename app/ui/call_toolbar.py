@@ -62,9 +62,11 @@ class CallToolbar(QWidget):
         self.mic_more = _more("Choose the microphone and speaker")
         self.cam_more = _more("Choose the camera")
         self.share_button = _tool("Share screen", "Show your screen to everyone", True)
-        self.chat_button = _tool("Chat", "Show the chat", True)
-        self.people_button = _tool("People", "Participants, connections, safety codes", True)
-        self.leave_button = _tool("Leave", "Leave the meeting", role="leave")
+        self.chat_button = _tool("Chat", "Show the chat (Ctrl+Alt+C)", True)
+        self.people_button = _tool(
+            "People", "Participants, connections, safety codes (Ctrl+Alt+P)", True
+        )
+        self.leave_button = _tool("Leave", "Leave the meeting (Ctrl+W)", role="leave")
         self.again_button = _tool("Join again", "Join this meeting again (same link)", role="again")
         self.again_button.hide()  # (a call that was cut off)
         self.compact = False

@@ -14,13 +14,14 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QEvent, QKeyCombination, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.errors import PeerMeetError
 from app.ui import style
 from app.ui.bridge import Bridge
+from app.ui.call_keys import CallKeys
 from app.ui.call_notes import CAMERA_OFF, MUTED_HINT, NO_MIC, end_warning, ended_text
 from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
@@ -32,12 +33,6 @@ from app.ui.video_grid import MY_SCREEN, VideoGrid
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
 SIDE_NARROW = (1000, 290)  # below this window width, the side panels are this wide
-
-
-_CALL_KEYS = {
-    QKeyCombination(Qt.KeyboardModifier.ControlModifier, key)
-    for key in (Qt.Key.Key_D, Qt.Key.Key_E)
-}
 
 
 class CallWindow(QWidget):
@@ -122,21 +117,13 @@ class CallWindow(QWidget):
         bar.people_button.clicked.connect(lambda on: self._show_side(self.people if on else None))
         bar.leave_button.clicked.connect(self._leave_clicked)
         bar.again_button.clicked.connect(self._again_clicked)
-        QShortcut(QKeySequence("Ctrl+D"), self, self.toggle_mic)
-        QShortcut(QKeySequence("Ctrl+E"), self, self.toggle_camera)
-        QShortcut(QKeySequence("Escape"), self, self._escape)
-        QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.toggle_full_screen)
-        self.chat.entry.installEventFilter(self)  # (it would take Ctrl+D and Ctrl+E itself)
+        self.keys = CallKeys(self, self.chat.entry, {
+            "Ctrl+D": self.toggle_mic, "Ctrl+E": self.toggle_camera,
+            "Ctrl+Alt+C": bar.chat_button.click, "Ctrl+Alt+P": bar.people_button.click,
+            "Ctrl+W": self.close, "Escape": self._escape, "F11": self.toggle_full_screen,
+        })  # fmt: skip
         self.device_menus = DeviceMenus(bar, self.bridge, self, self.toggle_camera)
         return bar
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The call's shortcuts win over the chat entry's own (Ctrl+E: end of line)."""
-        override = event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-        if override and event.keyCombination() in _CALL_KEYS:  # type: ignore[attr-defined]
-            event.ignore()  # not the entry's: the window's shortcut gets it
-            return True
-        return super().eventFilter(watched, event)
 
     def _wire(self, b: Bridge) -> list[tuple[Any, Any]]:
         peers = self.peer_views
