@@ -257,7 +257,8 @@ class MediaPreview(QWidget):
         feed.set_enabled(video)
         self._camera_note(self._what_they_see())
         self.tile = VideoTile(self.name, lambda: feed.latest, mirror=True, parent=self.box)
-        self.tile.caption = "you"
+        self.tile.set_caption("you")
+        self.tile.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (nothing to do with it here)
         self.tile.set_media(self.mic_on, video)
         self.placeholder.hide()
         self._box_layout.addWidget(self.tile)

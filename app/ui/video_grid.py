@@ -78,7 +78,7 @@ class VideoGrid(QWidget):
     def set_me(self, name: str, source: FrameSource) -> VideoTile:
         if self.me is None:
             self.me = VideoTile(name, source, mirror=True, parent=self)
-            self.me.caption = "you"
+            self.me.set_caption("you")
             self.me.show()
         self.relayout()
         return self.me
@@ -88,7 +88,7 @@ class VideoGrid(QWidget):
         if tile is None:
             tile = VideoTile(name, source, fit=key[1] == "screen", parent=self)
             if key[1] == "screen":
-                tile.caption = "your screen" if key == MY_SCREEN else "screen"
+                tile.set_caption("your screen" if key == MY_SCREEN else "screen")
             self.tiles[key] = tile
             if key[1] == "screen" and key != MY_SCREEN and self.spotlight is not None:
                 # a new share takes the stage (the spotlight's own screen, if theirs)

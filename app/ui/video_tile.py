@@ -13,8 +13,10 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QFocusEvent,
     QFontMetrics,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -97,6 +99,9 @@ class VideoTile(QWidget):
         self._speaking_until = 0.0
         self._closed = False
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Enter: on the stage (as a double click)
+        self.setAccessibleDescription("Enter shows it large, and back")
+        self._describe()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.doubleClicked.emit()
@@ -116,13 +121,20 @@ class VideoTile(QWidget):
             self._plate_clear = right
             self.update()
 
+    def set_caption(self, text: str) -> None:
+        self.caption = text
+        self._describe()
+        self.update()
+
     def set_name(self, name: str) -> None:
         self.name = name
+        self._describe()
         self.update()
 
     def set_media(self, mic: bool, cam: bool) -> None:
         if (mic, cam) != (self.mic_on, self.cam_on):
             self.mic_on, self.cam_on = mic, cam
+            self._describe()
             self.update()
 
     def set_framed(self, on: bool) -> None:
@@ -136,6 +148,7 @@ class VideoTile(QWidget):
     def set_state(self, text: str) -> None:
         if text != self.state:
             self.state = text
+            self._describe()
             self.update()
 
     def set_level(self, level: float) -> None:
@@ -214,11 +227,34 @@ class VideoTile(QWidget):
             p.setPen(QPen(style.color("#ffffff", 90), 1.5))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(rect.adjusted(0.75, 0.75, -0.75, -0.75), style.RADIUS, style.RADIUS)
-        if self.speaking:
-            p.setPen(QPen(style.color(style.SPEAKING), 3))
+        ring = style.ACCENT if self.hasFocus() else style.SPEAKING if self.speaking else ""
+        if ring:  # (the keyboard's focus, else who is speaking)
+            p.setPen(QPen(style.color(ring), 3))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), style.RADIUS, style.RADIUS)
         p.end()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter or Space does what a double click does (the stage, or back)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.doubleClicked.emit()
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def _describe(self) -> None:
+        """What a screen reader says of the tile: the name, then what is off or going on."""
+        said = [self.caption] if self.caption else []
+        said += [] if self.mic_on or self.caption else ["muted"]
+        said += [] if self.cam_on else ["camera off"]
+        self.setAccessibleName(", ".join([self.name, *said, *([self.state] if self.state else [])]))
 
     def _paint_image(self, p: QPainter, image: QImage) -> None:
         dpr = image.devicePixelRatio()

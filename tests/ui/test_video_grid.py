@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app.media.synthetic import SyntheticCamera
@@ -133,5 +134,32 @@ def test_in_a_small_window_the_people_sit_under_a_shared_screen(qtbot: QtBot) ->
             assert face.y() > screen.geometry().bottom(), (face.geometry(), screen.geometry())
         grid.resize(1200, 700)
         qtbot.waitUntil(lambda: faces[0].x() > screen.geometry().right(), timeout=2000)  # type: ignore[union-attr]
+    finally:
+        grid.stop()
+
+
+def test_a_tile_by_keyboard_and_screen_reader(qtbot: QtBot) -> None:
+    """Tab reaches a picture and Enter puts it on the stage (as a double click); a screen
+    reader hears whose it is and what is off."""
+    frame = SyntheticCamera(320, 240).render(0, 0)
+    grid = VideoGrid(lambda _peer: 0.0)
+    qtbot.addWidget(grid)
+    grid.resize(1000, 600)
+    grid.set_me("Me", lambda: frame)
+    tile = grid.add(("p1", "video"), "Hana", lambda: frame)
+    grid.add(("p2", "video"), "Olga", lambda: frame)
+    try:
+        grid.show()
+        qtbot.waitExposed(grid)
+        assert tile.accessibleName() == "Hana"
+        tile.set_media(False, False)
+        tile.set_state("reconnecting…")
+        assert tile.accessibleName() == "Hana, muted, camera off, reconnecting…"
+        assert grid.me is not None and grid.me.accessibleName() == "Me, you"
+        assert tile.focusPolicy() == Qt.FocusPolicy.TabFocus
+        QTest.keyClick(tile, Qt.Key.Key_Return)
+        assert grid.spotlight == ("p1", "video")
+        QTest.keyClick(tile, Qt.Key.Key_Space)  # and back
+        assert grid.spotlight is None
     finally:
         grid.stop()
