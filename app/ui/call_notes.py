@@ -7,6 +7,8 @@ from app.meeting.events import ENDED_TEXT
 
 END_WARNINGS_S = (300, 60)  # before the room's end
 CAMERA_OFF = "Your video is off: check the camera, then press Start video."
+SHARING = "You are sharing your screen with everyone in the call."
+SHARING_ALONE = "You are sharing your screen: whoever joins will see it."
 MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
 NO_MIC = "No microphone is connected, so the others hear silence. Plug one in to talk."
 

@@ -22,7 +22,15 @@ from app.errors import PeerMeetError
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.call_keys import CallKeys
-from app.ui.call_notes import CAMERA_OFF, MUTED_HINT, NO_MIC, end_warning, ended_text
+from app.ui.call_notes import (
+    CAMERA_OFF,
+    MUTED_HINT,
+    NO_MIC,
+    SHARING,
+    SHARING_ALONE,
+    end_warning,
+    ended_text,
+)
 from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
@@ -191,9 +199,8 @@ class CallWindow(QWidget):
             self.grid.remove(MY_SCREEN)
         elif not self._over:
             self.grid.add(MY_SCREEN, self.bridge.display_name, self.bridge.local_screen_frame)
-            self.banner.show_message(
-                "You are sharing your screen with everyone in the call.", seconds=5
-            )
+            alone = not self.bridge.peers()
+            self.banner.show_message(SHARING_ALONE if alone else SHARING, seconds=5)
 
     # --- actions -----------------------------------------------------------------------------
     def toggle_mic(self) -> None:
@@ -261,8 +268,10 @@ class CallWindow(QWidget):
             self.chat.add_notice("Nobody else is in the call right now: no one got this message.")
 
     def _show_side(self, panel: QWidget | None) -> None:
-        bar = self.toolbar
+        bar, focus = self.toolbar, self.focusWidget()
         for other, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
+            if other is not panel and focus is not None and other.isAncestorOf(focus):
+                button.setFocus()  # (Esc in the panel: back to the button that opened it)
             other.setVisible(other is panel)
             button.setChecked(other is panel)
         self._middle.setContentsMargins(0, 12, 12 if panel is not None else 0, 0)

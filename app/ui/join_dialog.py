@@ -171,6 +171,8 @@ class JoinDialog(QDialog):
         self.setMinimumWidth(580)
         self._paint_steps(0)
         self.resize(self.sizeHint())  # not squeezed to 2/3 of a small screen
+        if link.strip():  # the link is in already: on to the name, or straight to Join
+            (self.join_button if self.name.text().strip() else self.name).setFocus()
         bridge.progress.connect(self._on_progress)
         bridge.failed.connect(self._on_failed)
         bridge.joined.connect(self._on_joined)

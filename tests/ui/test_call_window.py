@@ -36,7 +36,7 @@ from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.bridge import Bridge
-from app.ui.call_notes import MUTED_HINT, NO_MIC
+from app.ui.call_notes import MUTED_HINT, NO_MIC, SHARING
 from app.ui.call_window import SIDE_NARROW, SIDE_WIDTH, CallWindow
 from app.ui.desktop_media import NO_CAMERA, DesktopMedia
 from app.ui.frames import FrameConverter, convert
@@ -314,6 +314,7 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             assert window.chat.isVisible()
             QTest.keyClick(window.chat.entry, Qt.Key.Key_Escape)  # then puts the panel away
             assert not window.chat.isVisible()
+            assert window.focusWidget() is window.toolbar.chat_button  # where it came from
             await asyncio.sleep(0.1)  # (layout) the pictures are centred: no margin kept
             grid = window.grid.geometry()  # for a panel that is not there
             assert grid.left() == 0 and grid.right() == window.width() - 1, grid
@@ -432,7 +433,10 @@ def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_pat
         mine.show()
         my_id = me.session.my_id
         try:
+            await until(lambda: len(me.peers()) >= 1, what="the others, for me")
             assert await me.share_screen(True), "could not capture the Xvfb screen"
+            await until(lambda: mine.banner.isVisible(), what="the sharing notice")
+            assert mine.banner.text.text() == SHARING  # (alone, it says whoever joins sees it)
             await until(lambda: window.grid.tile(my_id, "screen") is not None, what="screen tile")
             tile = window.grid.tile(my_id, "screen")
             assert tile is not None and tile.name == "Me"

@@ -133,6 +133,8 @@ def test_start_share_list_countdown_end(
         join = JoinDialog(bridge, settings, lambda: None, dialog.link.text())
         qtbot.addWidget(join)
         join.show()
+        assert join.focusWidget() in (join.name, join.join_button)  # the link is in already
+        assert join.focusWidget() is (join.join_button if join.name.text() else join.name)
         join.start_join()
         await until(lambda: join.failure is not None, what="a refusal")
         assert join.failure is not None and join.failure[0] == "room_ended"
