@@ -16,15 +16,20 @@ async def _no_stats(peer_id: str) -> None:
     return None
 
 
-def test_a_peer_never_connected_is_connecting_not_reconnecting(qtbot: QtBot) -> None:
-    """A rebuild of a link that never came up (e.g. relay-only with a broken TURN server) is a
-    first try again: "connecting…"; once it was connected, a rebuild is "reconnecting…"."""
+def peer_views(qtbot: QtBot) -> PeerViews:
+    """What a call window shows of its peers, for a call window whose name is "Me"."""
     grid, people, chat = VideoGrid(lambda _: 0.0), PeerPanel(_no_stats), ChatPanel()
     for widget in (grid, people, chat):
         qtbot.addWidget(widget)
-    views = PeerViews(
-        Bridge(EngineConfig("Me"), lambda loop: None), grid, people, chat, lambda: None
-    )
+    bridge = Bridge(EngineConfig("Me"), lambda loop: None)
+    return PeerViews(bridge, grid, people, chat, lambda: None)
+
+
+def test_a_peer_never_connected_is_connecting_not_reconnecting(qtbot: QtBot) -> None:
+    """A rebuild of a link that never came up (e.g. relay-only with a broken TURN server) is a
+    first try again: "connecting…"; once it was connected, a rebuild is "reconnecting…"."""
+    views = peer_views(qtbot)
+    grid, people = views.grid, views.people
     try:
         views.joined("p1", "Olga")
         tile, card = grid.tile("p1"), people.cards["p1"]
@@ -44,12 +49,8 @@ def test_a_peer_never_connected_is_connecting_not_reconnecting(qtbot: QtBot) -> 
 def test_two_people_of_one_name_are_told_apart(qtbot: QtBot) -> None:
     """A second "Olga" (or someone named like me) is "Olga (2)" on the tile, the card and in
     the chat, and each one's messages are headed by their own name."""
-    grid, people, chat = VideoGrid(lambda _: 0.0), PeerPanel(_no_stats), ChatPanel()
-    for widget in (grid, people, chat):
-        qtbot.addWidget(widget)
-    views = PeerViews(
-        Bridge(EngineConfig("Me"), lambda loop: None), grid, people, chat, lambda: None
-    )
+    views = peer_views(qtbot)
+    grid, people, chat = views.grid, views.people, views.chat
     try:
         views.joined("p1", "Olga")
         views.joined("p2", "Olga")

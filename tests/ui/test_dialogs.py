@@ -418,13 +418,18 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     assert not settings.load().join_mic
 
 
-def test_settings_keys_enter_adds_a_server_and_delete_removes_it(
-    qtbot: QtBot, settings: SettingsStore
-) -> None:
+def shown_settings(qtbot: QtBot, settings: SettingsStore) -> SettingsDialog:
     dialog = SettingsDialog(settings, live_meter=False)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_settings_keys_enter_adds_a_server_and_delete_removes_it(
+    qtbot: QtBot, settings: SettingsStore
+) -> None:
+    dialog = shown_settings(qtbot, settings)
     dialog.url.setText("stun:stun.example.org:3478")
     QTest.keyClick(dialog.url, Qt.Key.Key_Return)
     assert dialog.servers.count() == 1 and dialog.isVisible()  # added, not saved and closed
@@ -444,10 +449,7 @@ def test_settings_keys_enter_adds_a_server_and_delete_removes_it(
 def test_an_error_in_settings_grows_the_dialog_and_gives_the_height_back(
     qtbot: QtBot, settings: SettingsStore
 ) -> None:
-    dialog = SettingsDialog(settings, live_meter=False)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    dialog = shown_settings(qtbot, settings)
     height = dialog.height()
     dialog.url.setText("stun.example.org:3478")  # no scheme: refused, and why
     assert not dialog.add_server() and dialog.error.isVisible()
@@ -481,10 +483,7 @@ def test_a_damaged_settings_file_is_said_in_the_dialog(qtbot: QtBot, tmp_path: P
 def test_settings_that_cannot_be_written_keep_the_dialog_open(qtbot: QtBot, tmp_path: Path) -> None:
     (tmp_path / "peermeet").write_text("")  # a file where the folder should be (fails as root)
     settings = SettingsStore(tmp_path / "peermeet" / "settings.json")
-    dialog = SettingsDialog(settings, live_meter=False)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    dialog = shown_settings(qtbot, settings)
     saved: list[object] = []
     dialog.saved.connect(saved.append)
     dialog.name.setText("Grace")
