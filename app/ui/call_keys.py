@@ -1,9 +1,9 @@
 """The call window's keyboard shortcuts, and what makes them work while typing in the chat.
 
-Ctrl+D microphone, Ctrl+E camera (as in other meeting apps), Ctrl+Alt+C chat, Ctrl+Alt+P
-people, Ctrl+W leave, F11 full screen, Esc (leaves full screen, then closes a side panel).
-The chat entry would take Ctrl+D and Ctrl+E for itself (delete, end of line): ``CallKeys``
-hands those to the window instead.
+Ctrl+D microphone, Ctrl+E camera (as in other meeting apps), Ctrl+Shift+C chat, Ctrl+Shift+P
+people, Ctrl+W leave, F11 full screen, Esc (leaves full screen, then closes a side panel). Not
+Ctrl+Alt: Windows reports AltGr, which types letters (ć, &), as Ctrl+Alt. The chat entry would
+take Ctrl+D and Ctrl+E for itself (delete, end of line): ``CallKeys`` hands those to the window.
 """
 
 from __future__ import annotations

@@ -62,15 +62,16 @@ class CallToolbar(QWidget):
         self.mic_more = _more("Choose the microphone and speaker")
         self.cam_more = _more("Choose the camera")
         self.share_button = _tool("Share screen", "Show your screen to everyone", True)
-        self.chat_button = _tool("Chat", "Show the chat (Ctrl+Alt+C)", True)
+        self.chat_button = _tool("Chat", "Show the chat (Ctrl+Shift+C)", True)
         self.people_button = _tool(
-            "People", "Participants, connections, safety codes (Ctrl+Alt+P)", True
+            "People", "Participants, connections, safety codes (Ctrl+Shift+P)", True
         )
         self.leave_button = _tool("Leave", "Leave the meeting (Ctrl+W)", role="leave")
         self.again_button = _tool("Join again", "Join this meeting again (same link)", role="again")
         self.again_button.hide()  # (a call that was cut off)
         self.compact = False
-        self._full_needs = 0  # px the full bar needed when it last went compact
+        self._full_needs = 0  # px the full bar needed when it last went compact...
+        self._measured: tuple[object, ...] = ()  # ...with these labels
         self._state = {"mic": "mute", "cam": "stop video", "share": "share"}
         self._info: tuple[str, int, float] | None = None
         self._row = row = QHBoxLayout(self)
@@ -99,11 +100,14 @@ class CallToolbar(QWidget):
         self._fit()
 
     def _fit(self) -> None:
-        """Compact if the full bar does not fit its width; full again once it would."""
-        if self.compact and self.width() >= self._full_needs:
+        """Compact if the full bar does not fit its width; full again once it would (tried
+        again when the labels changed since it was measured)."""
+        labels = (*self._state.values(), self.chat_button.text(), self.again_button.isHidden())
+        room = self._info[0] if self._info else ""
+        if self.compact and (self.width() >= self._full_needs or (*labels, room) != self._measured):
             self._set_compact(False)
         if not self.compact and self._needs() > self.width():
-            self._full_needs = self._needs()
+            self._full_needs, self._measured = self._needs(), (*labels, room)
             self._set_compact(True)
 
     def _needs(self) -> int:

@@ -127,7 +127,7 @@ class CallWindow(QWidget):
         bar.again_button.clicked.connect(self._again_clicked)
         self.keys = CallKeys(self, self.chat.entry, {
             "Ctrl+D": self.toggle_mic, "Ctrl+E": self.toggle_camera,
-            "Ctrl+Alt+C": bar.chat_button.click, "Ctrl+Alt+P": bar.people_button.click,
+            "Ctrl+Shift+C": bar.chat_button.click, "Ctrl+Shift+P": bar.people_button.click,
             "Ctrl+W": self.close, "Escape": self._escape, "F11": self.toggle_full_screen,
         })  # fmt: skip
         self.device_menus = DeviceMenus(bar, self.bridge, self, self.toggle_camera)
@@ -136,18 +136,14 @@ class CallWindow(QWidget):
     def _wire(self, b: Bridge) -> list[tuple[Any, Any]]:
         peers = self.peer_views
         pairs: list[tuple[Any, Any]] = [
-            (b.joined, self._on_room_joined),
-            (b.peerJoined, peers.joined),
-            (b.peerLeft, peers.left),
-            (b.peerConnected, peers.connected),
-            (b.peerState, peers.state),
-            (b.peerMedia, peers.media),
+            (b.joined, self._on_room_joined), (b.peerJoined, peers.joined),
+            (b.peerLeft, peers.left), (b.peerConnected, peers.connected),
+            (b.peerState, peers.state), (b.peerMedia, peers.media),
             (b.chatReceived, self._on_chat),
             (b.notice, lambda text: self.banner.show_message(text)),
-            (b.reconnecting, self._on_reconnecting),
-            (b.ended, self._on_ended),
+            (b.reconnecting, self._on_reconnecting), (b.ended, self._on_ended),
             (b.screenShared, self._on_screen_shared),
-        ]
+        ]  # fmt: skip
         for signal, slot in pairs:
             signal.connect(slot)
         return pairs
@@ -189,8 +185,9 @@ class CallWindow(QWidget):
             self.people.invite.hide()
         self._clock.stop()
         self._over = True
-        if self.leave_menu is not None:
-            self.leave_menu.close()
+        for menu in (self.leave_menu, self.device_menus.menu):
+            if menu is not None:
+                menu.close()
         self.toolbar.show_ended(rejoin)
 
     def _on_screen_shared(self, on: bool) -> None:
@@ -246,8 +243,16 @@ class CallWindow(QWidget):
         self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
 
     def _escape(self) -> None:
-        """Out of full screen first, else close the side panel."""
-        self.toggle_full_screen() if self.isFullScreen() else self._show_side(None)
+        """Out of full screen first, else close the side panel (the focus goes back to the
+        button that opened it)."""
+        if self.isFullScreen():
+            self.toggle_full_screen()
+            return
+        focus, bar = self.focusWidget(), self.toolbar
+        for panel, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
+            if focus is not None and panel.isAncestorOf(focus):
+                button.setFocus()
+        self._show_side(None)
 
     def _toggle_share(self, on: bool) -> None:
         self.toolbar.share_button.setEnabled(False)
@@ -260,18 +265,17 @@ class CallWindow(QWidget):
             self.toolbar.share_button.setEnabled(True)
             self.toolbar.show_sharing(self.bridge.sharing_screen)
 
-    def _send_chat(self, text: str) -> None:
+    def _send_chat(self, parts: list[str]) -> None:
         alone = not self.bridge.peers()  # (waiting for others, or getting back in)
-        self.bridge.send_chat(text)
-        self.chat.add_message(self.bridge.display_name, text, mine=True)
+        for text in parts:
+            self.bridge.send_chat(text)
+            self.chat.add_message(self.bridge.display_name, text, mine=True)
         if alone:
             self.chat.add_notice("Nobody else is in the call right now: no one got this message.")
 
     def _show_side(self, panel: QWidget | None) -> None:
-        bar, focus = self.toolbar, self.focusWidget()
+        bar = self.toolbar
         for other, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
-            if other is not panel and focus is not None and other.isAncestorOf(focus):
-                button.setFocus()  # (Esc in the panel: back to the button that opened it)
             other.setVisible(other is panel)
             button.setChecked(other is panel)
         self._middle.setContentsMargins(0, 12, 12 if panel is not None else 0, 0)

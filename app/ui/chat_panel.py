@@ -43,7 +43,7 @@ def _open_web_link(url: QUrl) -> None:
 
 
 class ChatPanel(QWidget):
-    send = Signal(str)  # text the user entered (already stripped, never empty)
+    send = Signal(list)  # what the user entered, in messages (stripped, never empty)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,8 +123,7 @@ class ChatPanel(QWidget):
         text = self.entry.text().strip()
         if text:
             self.entry.clear()
-            for part in split_message(text):  # (what the others take, emoji or not)
-                self.send.emit(part)
+            self.send.emit(split_message(text))  # (what the others take, emoji or not)
 
 
 def split_message(text: str, limit: int = MAX_LEN) -> list[str]:

@@ -142,7 +142,7 @@ class JoinDialog(QDialog):
         form = QFormLayout()
         form.setVerticalSpacing(12)
         form.setHorizontalSpacing(18)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         form_row(form, "Meeting link", self.link)
         form_row(form, "Your name", self.name)
         form_row(form, "Camera and mic", self.preview, like=self.name)

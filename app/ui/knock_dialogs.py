@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -96,8 +96,12 @@ class HostKnockPrompt(QDialog):
             layout.addWidget(widget)
         layout.addLayout(buttons)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.deny_button.isDefault():  # (its first second over: keys count)
+            super().keyPressEvent(event)
+
     def _take_keys(self) -> None:
-        """Tab reaches the buttons and Enter denies, from now on."""
+        """Tab reaches the buttons, Enter and Esc deny, from now on."""
         for button in (self.admit_button, self.deny_button):
             button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.deny_button.setDefault(True)

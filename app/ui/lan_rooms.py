@@ -26,16 +26,18 @@ from PySide6.QtWidgets import (
 from app.net.knock import pretty_fingerprint
 from app.net.lanroom import FoundRoom
 from app.net.pins import PinCheck
+from app.ui import style
 from app.ui.style import plain_tip
 
 COLUMNS = ("Meeting", "Host", "People", "Time left", "Host key", "")
 HOST_MAX_PX, MEETING_MIN_PX = 120, 90
+TIME_COLUMN, TIME_SHOWN_FROM = 3, 500  # a narrower list leaves the time to the name's tooltip
 HOST_CHARS = 24  # a longer announced name is cut (wrapped, it would make a tall row)
 EMPTY = (
     "No meetings announced on this network yet.\n"
     "Ask the host to start one here, or paste the link they sent you."
 )
-WARN = QColor("#b3261e")
+WARN = QColor(style.DANGER_HI)  # (4.5:1 or more on the card: legible)
 
 
 def time_left(seconds: float) -> str:
@@ -76,6 +78,7 @@ class LanRoomsWidget(QWidget):
         # the host's name as long as it is, up to HOST_MAX_PX (anyone on the LAN picks it)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # whole in the tooltip
+        self.table.setWordWrap(False)  # (wrapped, each line was cut short on its own)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.table)
@@ -114,7 +117,8 @@ class LanRoomsWidget(QWidget):
             )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(plain_tip((info.room, info.host)[col]) if col < 2 else "")
+                tip = (f"{info.room} ({cells[3]} left)", info.host)[col] if col < 2 else ""
+                item.setToolTip(plain_tip(tip))  # (the time left too: narrow, it has no column)
                 self.table.setItem(row, col, item)
             self.table.setItem(row, 4, self._key_item(room))
             button = QPushButton("Knock")
@@ -132,7 +136,9 @@ class LanRoomsWidget(QWidget):
     def _fit_host_column(self) -> None:
         """The host's name as long as it is, but never more than HOST_MAX_PX nor so wide that
         the meeting's name gets less than MEETING_MIN_PX (both elide; tooltips have them)."""
-        rest = sum(self.table.columnWidth(c) for c in range(2, len(COLUMNS)))
+        self.table.setColumnHidden(TIME_COLUMN, self.table.viewport().width() < TIME_SHOWN_FROM)
+        shown = [c for c in range(2, len(COLUMNS)) if not self.table.isColumnHidden(c)]
+        rest = sum(self.table.columnWidth(c) for c in shown)
         room = self.table.viewport().width() - rest - MEETING_MIN_PX
         wanted = min(self.table.sizeHintForColumn(1), HOST_MAX_PX)
         self.table.setColumnWidth(1, max(40, min(wanted, room)))

@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+N", self.open_start, self.start_button),
             ("Ctrl+J", self.open_join, self.join_button),
             ("Ctrl+,", self.open_settings, settings_button),
-            (QKeySequence.StandardKey.Quit, self.close, None),
+            ("Ctrl+Q", self.close, None),
         ):
             shortcut = QShortcut(QKeySequence(keys), self, lambda slot=slot: slot())
             if button is not None:  # the shortcut in its tip

@@ -142,7 +142,7 @@ class StartDialog(QDialog):
         form = QFormLayout()
         form.setVerticalSpacing(14)
         form.setHorizontalSpacing(18)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         name_box = QVBoxLayout()
         name_box.setSpacing(4)
         name_box.addWidget(self.name)

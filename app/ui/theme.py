@@ -87,6 +87,8 @@ QTableWidget#LanTable QHeaderView, QTableWidget#LanTable QHeaderView::section {{
     background: transparent; color: {style.TEXT_DIM}; border: none; padding: 0 2px; }}
 QTableWidget#LanTable QPushButton {{ margin: 6px 2px; padding: 4px 14px;
     border-color: {style.ACCENT}; color: #9cc0ff; font-weight: 600; }}
+QTableWidget#LanTable QPushButton:disabled {{ border-color: {style.BORDER};
+    color: {style.TEXT_DIM}; }}
 QProgressBar#MicMeter {{ background: {style.SURFACE_HI}; border: none; border-radius: 4px; }}
 QProgressBar#MicMeter::chunk {{ background: {style.SPEAKING}; border-radius: 4px; }}
 QPushButton:focus {{ border: 2px solid {style.ACCENT}; }}
@@ -95,6 +97,8 @@ QPushButton#RowEnter:focus {{ border: 2px solid {style.FOCUS_ON_ACCENT}; }}
 #ActionCard:focus {{ border: 2px solid {style.ACCENT}; }}
 #ActionCard[accent="true"]:focus {{ border: 2px solid {style.FOCUS_ON_ACCENT}; }}
 QListWidget:focus {{ border-color: {style.ACCENT}; }}
+QTableWidget#LanTable QPushButton:focus, QPushButton[role="outline"]:focus {{
+    border: 2px solid {style.FOCUS_ON_ACCENT}; }}
 """
 
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QRect, QTimer
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
 
@@ -79,6 +79,8 @@ class VideoGrid(QWidget):
         if self.me is None:
             self.me = VideoTile(name, source, mirror=True, parent=self)
             self.me.set_caption("you")
+            self.me.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (it never takes the stage)
+            self.me.setAccessibleDescription("")
             self.me.show()
         self.relayout()
         return self.me

@@ -252,7 +252,7 @@ class VideoTile(QWidget):
     def _describe(self) -> None:
         """What a screen reader says of the tile: the name, then what is off or going on."""
         said = [self.caption] if self.caption else []
-        said += [] if self.mic_on or self.caption else ["muted"]
+        said += [] if self.mic_on or self.caption.endswith("screen") else ["muted"]
         said += [] if self.cam_on else ["camera off"]
         self.setAccessibleName(", ".join([self.name, *said, *([self.state] if self.state else [])]))
 

@@ -301,10 +301,10 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
             await until(lambda: window.chat.entry.hasFocus(), what="the chat entry's focus")
             QTest.keyClick(window.chat.entry, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
             assert not me.camera_on, "Ctrl+E in the chat entry did not stop the video"
-            ctrl_alt = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-            QTest.keyClick(window.chat.entry, Qt.Key.Key_P, ctrl_alt)  # the people instead
+            ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+            QTest.keyClick(window.chat.entry, Qt.Key.Key_P, ctrl_shift)  # the people instead
             assert window.people.isVisible() and not window.chat.isVisible()
-            QTest.keyClick(window, Qt.Key.Key_C, ctrl_alt)  # and the chat again
+            QTest.keyClick(window, Qt.Key.Key_C, ctrl_shift)  # and the chat again
             assert window.chat.isVisible() and window.toolbar.chat_button.isChecked()
             await until(lambda: window.chat.entry.hasFocus(), what="the chat entry again")
             QTest.keyClick(window.chat.entry, Qt.Key.Key_F11)  # full screen...

@@ -53,7 +53,7 @@ def test_a_message_is_split_at_what_the_others_take_emoji_or_not(qtbot: QtBot) -
     panel = ChatPanel()
     qtbot.addWidget(panel)
     sent: list[str] = []
-    panel.send.connect(sent.append)
+    panel.send.connect(sent.extend)
     panel.entry.setText("🙂" * 4100)  # two UTF-16 units each: Qt's limit counts those
     panel.entry.returnPressed.emit()
     assert sent == ["🙂" * 4000, "🙂" * 100]  # in two: what the others take, nothing lost
@@ -87,7 +87,7 @@ def test_a_long_message_goes_whole_in_parts(qtbot: QtBot) -> None:
     panel = ChatPanel()
     qtbot.addWidget(panel)
     sent: list[str] = []
-    panel.send.connect(sent.append)
+    panel.send.connect(sent.extend)
     text = " ".join(f"word{i}" for i in range(1000))  # 6889 characters
     panel.entry.setText(text)
     panel.entry.returnPressed.emit()

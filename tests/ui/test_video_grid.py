@@ -156,6 +156,9 @@ def test_a_tile_by_keyboard_and_screen_reader(qtbot: QtBot) -> None:
         tile.set_state("reconnecting…")
         assert tile.accessibleName() == "Hana, muted, camera off, reconnecting…"
         assert grid.me is not None and grid.me.accessibleName() == "Me, you"
+        grid.me.set_media(False, True)
+        assert grid.me.accessibleName() == "Me, you, muted"
+        assert grid.me.focusPolicy() == Qt.FocusPolicy.NoFocus  # (it never takes the stage)
         assert tile.focusPolicy() == Qt.FocusPolicy.TabFocus
         QTest.keyClick(tile, Qt.Key.Key_Return)
         assert grid.spotlight == ("p1", "video")
