@@ -75,15 +75,18 @@ class CallToolbar(QWidget):
         self._state = {"mic": "mute", "cam": "stop video", "share": "share"}
         self._info: tuple[str, int, float] | None = None
         self._row = row = QHBoxLayout(self)
+        self._pairs: list[QHBoxLayout] = []
         row.setContentsMargins(20, 10, 20, 14)
         row.setSpacing(10)
         row.addWidget(self.info, 1)
         for button in (self.mic_button, self.cam_button, self.share_button):
-            row.addWidget(button)
             more = {self.mic_button: self.mic_more, self.cam_button: self.cam_more}.get(button)
-            if more is not None:  # snug against its button
-                row.addSpacing(-8)
-                row.addWidget(more)
+            pair = QHBoxLayout()  # the arrow snug against its button (hidden: no gap left)
+            pair.setSpacing(0)
+            for widget in (button, more) if more is not None else (button,):
+                pair.addWidget(widget)
+            row.addLayout(pair)
+            self._pairs.append(pair)
         self._gap = QWidget()  # between the media buttons and the panels' buttons
         self._gap.setFixedWidth(14)
         row.addWidget(self._gap)
@@ -113,14 +116,15 @@ class CallToolbar(QWidget):
     def _needs(self) -> int:
         """The width every label needs whole (the style sheet's min-width would let a button
         shrink below its text, so the layout's minimum is not it)."""
-        self._row.invalidate()
+        for layout in (*self._pairs, self._row):  # (each caches its hint)
+            layout.invalidate()
         return self._row.sizeHint().width()
 
     def _set_compact(self, compact: bool) -> None:
         self.compact = compact
         for button in self._tools():
             style.restyle(button, "compact", compact)
-        margin = 12 if compact else 20
+        margin = 10 if compact else 20
         self._row.setContentsMargins(margin, 10, margin, 14)
         self._row.setSpacing(6 if compact else 10)
         self._gap.setFixedWidth(0 if compact else 14)

@@ -45,10 +45,15 @@ def size_label(size: str) -> str:
     return f"{word} — up to {CAPACITY[size]} people, {quality}"
 
 
-def qr_image(text: str, scale: int = 8) -> QImage:
-    """The link as a QR code (dark on white, with a quiet zone phones need)."""
+def qr_image(text: str, scale: int = 8, fit: int = 0) -> QImage:
+    """The link as a QR code (dark on white, with a quiet zone phones need); ``fit``: the
+    largest whole number of pixels per module that fits in that many pixels, instead of
+    ``scale`` (scaled afterwards, the modules come out uneven and blurred)."""
+    code = segno.make(text, error="m")
+    if fit:
+        scale = max(1, fit // int(code.symbol_size(border=3)[0]))
     buf = io.BytesIO()
-    segno.make(text, error="m").save(buf, kind="png", scale=scale, border=3, dark="#111318")
+    code.save(buf, kind="png", scale=scale, border=3, dark="#111318")
     return QImage.fromData(buf.getvalue())
 
 
@@ -280,13 +285,10 @@ class StartDialog(QDialog):
         ends = time.strftime("%H:%M", time.localtime(record.expires_at))
         hours = max(0.0, record.expires_at - self.host.now()) / 3600
         self.expiry.setText(f"Open until {ends} ({hours:.2g} h). Extend it in My meetings.")
-        pixmap = QPixmap.fromImage(qr_image(record.link))
-        self.qr.setPixmap(
-            pixmap.scaled(
-                QR_PX, QR_PX, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-        )  # fmt: skip
+        ratio = self.devicePixelRatioF()  # (sharp on a scaled display too)
+        pixmap = QPixmap.fromImage(qr_image(record.link, fit=round(QR_PX * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        self.qr.setPixmap(pixmap)
         self._show_page(1)
         self.enter.setFocus()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import qasync
+import segno
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
@@ -30,7 +31,7 @@ from app.ui.main import hand_over, listen_for_links
 from app.ui.main_window import MainWindow
 from app.ui.meetings_view import MeetingsView
 from app.ui.settings_dialog import SettingsDialog
-from app.ui.start_dialog import StartDialog, qr_image
+from app.ui.start_dialog import QR_PX, StartDialog, qr_image
 from app.ui.style import plain_tip
 from tests.ui.conftest import run, until
 
@@ -111,6 +112,9 @@ def test_start_share_list_countdown_end(
         assert not pixmap.isNull() and pixmap.width() >= 150
         image = qr_image(dialog.link.text())
         assert not image.isNull() and image.width() == image.height()
+        modules = int(segno.make(dialog.link.text(), error="m").symbol_size(border=3)[0])
+        px = pixmap.width()  # whole pixels per module, nothing scaled: sharp, even squares
+        assert px % modules == 0 and px <= QR_PX * pixmap.devicePixelRatio() < px + modules
         dialog.copy.click()
         assert QGuiApplication.clipboard().text() == dialog.link.text()
 
