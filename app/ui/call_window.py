@@ -14,12 +14,12 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.errors import PeerMeetError
-from app.ui import style
+from app.ui import geometry, style
 from app.ui.bridge import Bridge
 from app.ui.call_keys import CallKeys
 from app.ui.call_notes import (
@@ -70,7 +70,7 @@ class CallWindow(QWidget):
         self.setStyleSheet(style.QSS)
         self.setWindowTitle(f"{bridge.room_name or 'Meeting'} — PeerMeet")
         self.setMinimumSize(720, 480)
-        self.resize(1280, 800)
+        geometry.fit_screen(self, QSize(1280, 800))  # (a small or scaled screen: less)
         self.unread = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._leaving: asyncio.Task[None] | None = None

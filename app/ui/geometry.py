@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtWidgets import QWidget
 
 from app.errors import StorageError
@@ -33,3 +33,20 @@ def keep(window: QWidget, settings: SettingsStore, name: str) -> None:
         return
     with contextlib.suppress(StorageError):
         settings.save(dataclasses.replace(now, windows={**now.windows, name: geometry}))
+
+
+FRAME_PX = 48  # what a window manager's title bar and borders take, about
+
+
+def fit_screen(window: QWidget, hint: QSize | None = None) -> None:
+    """Open ``window`` at ``hint`` (default: its size now), but no larger than the free part of
+    its screen (a laptop's 1366x768 at 125 % has room for about 1090x580), its minimum too."""
+    screen = window.screen()
+    wanted = hint or window.size()
+    if screen is None:
+        window.resize(wanted)
+        return
+    free = screen.availableGeometry().size() - QSize(0, FRAME_PX)
+    least = window.minimumSize()
+    window.setMinimumSize(least.boundedTo(free))
+    window.resize(wanted.boundedTo(free))

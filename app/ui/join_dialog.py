@@ -12,7 +12,7 @@ import html
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -31,6 +32,7 @@ from app.errors import StorageError
 from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
+from app.ui.geometry import fit_screen
 from app.ui.meetings_view import TaskSet, form_row, named
 from app.ui.preview import MediaPreview
 
@@ -155,8 +157,9 @@ class JoinDialog(QDialog):
         title.setProperty("role", "hero")
         hint = QLabel("Paste the link the host sent you.")
         hint.setProperty("role", "dim")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 24)
+        body = QWidget()  # all but the buttons: it scrolls on a screen too short for it
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(28, 24, 28, 8)
         layout.setSpacing(14)
         layout.addWidget(title)
         layout.addWidget(hint)
@@ -167,15 +170,34 @@ class JoinDialog(QDialog):
         layout.addWidget(panel)
         layout.addWidget(self.error)
         layout.addStretch()
-        layout.addLayout(buttons)
+        self._body, self._body_layout, self._buttons = body, layout, buttons
+        self._scroll = scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        buttons.setContentsMargins(28, 8, 28, 24)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(scroll, 1)
+        outer.addLayout(buttons)
         self.setMinimumWidth(580)
         self._paint_steps(0)
-        self.resize(self.sizeHint())  # not squeezed to 2/3 of a small screen
+        self._fit()  # not squeezed to 2/3 of a small screen, nor off it
         if link.strip():  # the link is in already: on to the name, or straight to Join
             (self.join_button if self.name.text().strip() else self.name).setFocus()
         bridge.progress.connect(self._on_progress)
         bridge.failed.connect(self._on_failed)
         bridge.joined.connect(self._on_joined)
+
+    def _fit(self) -> None:
+        """As large as what it shows needs (it grows for an error, never shrinks), within the
+        screen's free part: beyond that, all but the buttons scrolls."""
+        body, buttons = self._body, self._buttons
+        self._body_layout.activate()  # (its hint is stale right after a change)
+        need = body.sizeHint() + QSize(0, buttons.sizeHint().height())
+        self._scroll.setMinimumWidth(body.minimumSizeHint().width())
+        fit_screen(self, need.expandedTo(self.size() if self.isVisible() else QSize()))
 
     def _show_join_with(self) -> None:
         self.preview.set_media(self.mic_box.isChecked(), self.cam_box.isChecked())
@@ -237,7 +259,8 @@ class JoinDialog(QDialog):
         self.error.show()
         style.announce(self.error)
         self.link.setAccessibleDescription(f"{headline}. {text}")
-        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+        self._fit()  # (a short screen: the error is scrolled into view)
+        QTimer.singleShot(0, self, lambda: self._scroll.ensureWidgetVisible(self.error))
         step = FAILED_STEP.get(code, self._step)
         self._paint_steps(step, failed=step > 0)
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
                 text = shortcut.key().toString(QKeySequence.SequenceFormat.NativeText)
                 button.setToolTip(f"{button.accessibleName() or button.text()} ({text})")
         self.start_button.setFocus()  # the first thing most people do
-        self.resize(1080, 700)
+        geometry.fit_screen(self, QSize(1080, 700))  # (a small or scaled screen: less)
         geometry.restore(self, settings, "main")  # where it was last, if it was
 
     def show_lan_rooms(self, rooms: list[tuple[str, str]]) -> None:

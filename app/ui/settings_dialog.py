@@ -28,6 +28,7 @@ from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui import style
 from app.ui.audio_io import QtAudioIO
+from app.ui.geometry import fit_screen
 from app.ui.meetings_view import form_row, named
 from app.ui.preview import TEST_PATTERN, MicMeter
 
@@ -178,7 +179,7 @@ class SettingsDialog(QDialog):
         layout.addStretch()
         layout.addLayout(buttons)
         self.setMinimumWidth(620)
-        self.resize(self.sizeHint())  # not squeezed to 2/3 of a small screen
+        fit_screen(self, self.sizeHint())  # not squeezed to 2/3 of a small screen, nor off it
         self.mic.currentIndexChanged.connect(self._switch_mic)
         if live_meter:
             self.meter.start(self.mic.currentData() or None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -48,3 +49,18 @@ def test_a_window_left_in_full_screen_opens_in_a_window(qtbot: QtBot, tmp_path: 
     qtbot.addWidget(second)
     assert geometry.restore(second, settings, "call")
     assert not second.isFullScreen()
+
+
+def test_a_window_opens_no_larger_than_the_free_part_of_its_screen(qtbot: QtBot) -> None:
+    """A laptop's 1366x768 at 125 % has room for about 1090x580: a window (and its minimum)
+    wanting more opens within it, so its buttons are not off the screen."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.setMinimumSize(5000, 4000)
+    geometry.fit_screen(window, QSize(6000, 5000))
+    free = window.screen().availableGeometry()
+    assert window.width() <= free.width() and window.height() <= free.height() - 40
+    assert window.minimumWidth() <= free.width()
+    window.setMinimumSize(200, 100)
+    geometry.fit_screen(window, QSize(400, 300))  # what fits is kept as asked
+    assert (window.width(), window.height()) == (400, 300)
