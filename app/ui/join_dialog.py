@@ -131,6 +131,7 @@ class JoinDialog(QDialog):
         for i, text in enumerate(STEPS):
             icon, label = named(QLabel(), "StepIcon"), named(QLabel(text), "StepText")
             icon.setFixedWidth(18)
+            label.setWordWrap(True)  # (a step's text names the room and the address: long)
             steps.addWidget(icon, i, 0)
             steps.addWidget(label, i, 1)
             self.icons.append(icon)

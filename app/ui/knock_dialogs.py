@@ -91,7 +91,9 @@ class HostKnockPrompt(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.deny_button)
         buttons.addWidget(self.admit_button)
+        self.admit_button.setProperty("role", "primary")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)  # (as the app's other dialogs)
         for widget in (self.headline, self.code, hint):
             layout.addWidget(widget)
         layout.addLayout(buttons)
