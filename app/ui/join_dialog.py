@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -175,6 +176,7 @@ class JoinDialog(QDialog):
         self._scroll = scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons.setContentsMargins(28, 8, 28, 24)
         outer = QVBoxLayout(self)
@@ -194,9 +196,14 @@ class JoinDialog(QDialog):
     def _fit(self) -> None:
         """As large as what it shows needs (it grows for an error, never shrinks), within the
         screen's free part: beyond that, all but the buttons scrolls."""
-        body, buttons = self._body, self._buttons
-        self._body_layout.activate()  # (its hint is stale right after a change)
-        need = body.sizeHint() + QSize(0, buttons.sizeHint().height())
+        body, layout = self._body, self._body_layout
+        layout.activate()  # (its hint is stale right after a change)
+        width = max(self.width() if self.isVisible() else 0, self.minimumWidth())
+        width = max(width, body.sizeHint().width())
+        high = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else 0
+        high = max(high, body.sizeHint().height(), body.minimumSizeHint().height())
+        high += self._buttons.sizeHint().height() + 4
+        need = QSize(width, high)  # (4: what the layout puts between them, rounded up)
         self._scroll.setMinimumWidth(body.minimumSizeHint().width())
         fit_screen(self, need.expandedTo(self.size() if self.isVisible() else QSize()))
 
