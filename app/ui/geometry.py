@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 
 from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QFrame, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 from app.errors import StorageError
 from app.meeting.settings import SettingsStore
@@ -50,3 +50,36 @@ def fit_screen(window: QWidget, hint: QSize | None = None) -> None:
     least = window.minimumSize()
     window.setMinimumSize(least.boundedTo(free))
     window.resize(wanted.boundedTo(free))
+
+
+class ScrollingBody:
+    """``window`` laid out as a body (``layout``) over a row of buttons: on a screen too short
+    for all of it, the body scrolls and the buttons stay in view. ``fit()`` sizes the window
+    for what the body shows now (it grows, never shrinks), within the screen."""
+
+    def __init__(self, window: QWidget, layout: QVBoxLayout, buttons: QLayout) -> None:
+        self.window, self.layout, self.buttons = window, layout, buttons
+        self.body = QWidget()
+        self.body.setLayout(layout)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(window)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.scroll, 1)
+        buttons.setSpacing(10)  # (else it takes the outer layout's 0)
+        outer.addLayout(buttons)
+
+    def fit(self) -> None:
+        window, body, layout = self.window, self.body, self.layout
+        layout.activate()  # (its hint is stale right after a change)
+        shown = window.size() if window.isVisible() else QSize()
+        width = max(shown.width(), window.minimumWidth(), body.sizeHint().width())
+        high = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else 0
+        high = max(high, body.sizeHint().height(), body.minimumSizeHint().height())
+        high += self.buttons.sizeHint().height() + 4  # (4: between them, rounded up)
+        self.scroll.setMinimumWidth(body.minimumSizeHint().width())
+        fit_screen(window, QSize(width, high).expandedTo(shown))

@@ -12,18 +12,16 @@ import html
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -33,7 +31,7 @@ from app.errors import StorageError
 from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
-from app.ui.geometry import fit_screen
+from app.ui.geometry import ScrollingBody
 from app.ui.meetings_view import TaskSet, form_row, named
 from app.ui.preview import MediaPreview
 
@@ -159,8 +157,7 @@ class JoinDialog(QDialog):
         title.setProperty("role", "hero")
         hint = QLabel("Paste the link the host sent you.")
         hint.setProperty("role", "dim")
-        body = QWidget()  # all but the buttons: it scrolls on a screen too short for it
-        layout = QVBoxLayout(body)
+        layout = QVBoxLayout()  # all but the buttons: it scrolls on a screen too short for it
         layout.setContentsMargins(28, 24, 28, 8)
         layout.setSpacing(14)
         layout.addWidget(title)
@@ -172,18 +169,8 @@ class JoinDialog(QDialog):
         layout.addWidget(panel)
         layout.addWidget(self.error)
         layout.addStretch()
-        self._body, self._body_layout, self._buttons = body, layout, buttons
-        self._scroll = scroll = QScrollArea()
-        scroll.setWidget(body)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons.setContentsMargins(28, 8, 28, 24)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        outer.addWidget(scroll, 1)
-        outer.addLayout(buttons)
+        self._body = ScrollingBody(self, layout, buttons)
         self.setMinimumWidth(580)
         self._paint_steps(0)
         self._fit()  # not squeezed to 2/3 of a small screen, nor off it
@@ -196,16 +183,7 @@ class JoinDialog(QDialog):
     def _fit(self) -> None:
         """As large as what it shows needs (it grows for an error, never shrinks), within the
         screen's free part: beyond that, all but the buttons scrolls."""
-        body, layout = self._body, self._body_layout
-        layout.activate()  # (its hint is stale right after a change)
-        width = max(self.width() if self.isVisible() else 0, self.minimumWidth())
-        width = max(width, body.sizeHint().width())
-        high = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else 0
-        high = max(high, body.sizeHint().height(), body.minimumSizeHint().height())
-        high += self._buttons.sizeHint().height() + 4
-        need = QSize(width, high)  # (4: what the layout puts between them, rounded up)
-        self._scroll.setMinimumWidth(body.minimumSizeHint().width())
-        fit_screen(self, need.expandedTo(self.size() if self.isVisible() else QSize()))
+        self._body.fit()
 
     def _show_join_with(self) -> None:
         self.preview.set_media(self.mic_box.isChecked(), self.cam_box.isChecked())
@@ -268,7 +246,7 @@ class JoinDialog(QDialog):
         style.announce(self.error)
         self.link.setAccessibleDescription(f"{headline}. {text}")
         self._fit()  # (a short screen: the error is scrolled into view)
-        QTimer.singleShot(0, self, lambda: self._scroll.ensureWidgetVisible(self.error))
+        QTimer.singleShot(0, self, lambda: self._body.scroll.ensureWidgetVisible(self.error))
         step = FAILED_STEP.get(code, self._step)
         self._paint_steps(step, failed=step > 0)
 

@@ -28,7 +28,7 @@ from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui import style
 from app.ui.audio_io import QtAudioIO
-from app.ui.geometry import fit_screen
+from app.ui.geometry import ScrollingBody
 from app.ui.meetings_view import form_row, named
 from app.ui.preview import TEST_PATTERN, MicMeter
 
@@ -164,8 +164,8 @@ class SettingsDialog(QDialog):
         self.relay_only.setChecked(settings.relay_only)
         ice_title = QLabel("Connection helpers (STUN / TURN)")
         ice_title.setProperty("role", "heading")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 24)
+        layout = QVBoxLayout()  # all but the buttons: it scrolls on a screen too short for it
+        layout.setContentsMargins(28, 24, 28, 8)
         layout.setSpacing(12)
         layout.addWidget(title)
         layout.addLayout(form)
@@ -177,9 +177,10 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.relay_only)
         layout.addWidget(self.error)
         layout.addStretch()
-        layout.addLayout(buttons)
+        buttons.setContentsMargins(28, 8, 28, 24)
+        self._body = ScrollingBody(self, layout, buttons)
         self.setMinimumWidth(620)
-        fit_screen(self, self.sizeHint())  # not squeezed to 2/3 of a small screen, nor off it
+        self._body.fit()  # not squeezed to 2/3 of a small screen, nor off it
         self.mic.currentIndexChanged.connect(self._switch_mic)
         if live_meter:
             self.meter.start(self.mic.currentData() or None)
@@ -223,7 +224,7 @@ class SettingsDialog(QDialog):
 
     def _say(self, text: str) -> None:
         """Show what is wrong, growing the dialog for it (instead of squeezing the form)."""
-        style.show_note(self, self.error, text)
+        style.show_note(self, self.error, text, grow=self._body.fit)
 
     def _remove_server(self) -> None:
         for item in self.servers.selectedItems():

@@ -131,14 +131,16 @@ def announce(widget: QWidget) -> None:
     QAccessible.updateAccessibility(QAccessibleEvent(widget, QAccessible.Event.Alert))
 
 
-def show_note(window: QWidget, note: QLabel, text: str) -> None:
-    """Show ``text`` in ``note`` (an error under a form), growing ``window`` for it; hide_note
-    gives the height back."""
+def show_note(
+    window: QWidget, note: QLabel, text: str, grow: Callable[[], None] | None = None
+) -> None:
+    """Show ``text`` in ``note`` (an error under a form), growing ``window`` for it (``grow``:
+    how, default grow_to_fit); hide_note gives the height back."""
     first, before = note.isHidden() and window.property(_GROWN) is None, window.height()
     note.setText(text)
     note.show()
     announce(note)
-    grow_to_fit(window)
+    grow() if grow is not None else grow_to_fit(window)
     if first:
         window.setProperty(_GROWN, (before, window.height()))
 

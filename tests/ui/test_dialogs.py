@@ -344,7 +344,7 @@ def test_join_dialog_says_every_failure_and_stays_open(
         assert dialog.icons[0].property("state") == "done"
         assert dialog.icons[1].property("state") == "failed"
         await asyncio.sleep(0.05)  # (layout) a tall enough screen: all of it, no scrolling
-        assert not dialog._scroll.verticalScrollBar().isVisible()
+        assert not dialog._body.scroll.verticalScrollBar().isVisible()
         short = await host.start("short one", "small", 60)
         clock.t += 61
         await attempt(short.link, "room_expired", "expired")

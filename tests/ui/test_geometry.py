@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.meeting.settings import Settings, SettingsStore
@@ -64,3 +64,22 @@ def test_a_window_opens_no_larger_than_the_free_part_of_its_screen(qtbot: QtBot)
     window.setMinimumSize(200, 100)
     geometry.fit_screen(window, QSize(400, 300))  # what fits is kept as asked
     assert (window.width(), window.height()) == (400, 300)
+
+
+def test_a_body_taller_than_the_screen_scrolls_and_the_buttons_stay(qtbot: QtBot) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    body, buttons = QVBoxLayout(), QHBoxLayout()
+    tall = QWidget()
+    tall.setMinimumHeight(3000)
+    body.addWidget(tall)
+    button = QPushButton("Save")
+    buttons.addWidget(button)
+    scrolling = geometry.ScrollingBody(window, body, buttons)
+    scrolling.fit()
+    window.show()
+    qtbot.waitExposed(window)
+    free = window.screen().availableGeometry()
+    assert window.height() <= free.height()
+    assert window.rect().contains(button.geometry())  # in view, not below the screen
+    assert scrolling.scroll.verticalScrollBar().maximum() > 0
