@@ -6,8 +6,8 @@ import io
 import time
 
 import segno
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -82,6 +82,11 @@ class StartDialog(QDialog):
         self._show_page(0)
         self.name.setFocus()
         self.name.selectAll()
+        # made the default before it was in the dialog, Start did not count as its default:
+        # showing the dialog then made the first button in the Tab order, "1 hour", the one
+        # Enter presses
+        self.start_button.setDefault(False)  # (setting it again is a no-op: off, then on)
+        self.start_button.setDefault(True)
 
     def _show_page(self, index: int) -> None:
         """Size the dialog for the page shown (a stack is otherwise as big as its largest)."""
@@ -109,6 +114,7 @@ class StartDialog(QDialog):
             button.setCheckable(True)
             button.setChecked(seconds == 3 * 3600)
             button.setProperty("role", "segment")
+            button.installEventFilter(self)  # Enter starts, arrows pick (see eventFilter)
             self.lifetime.addButton(button, seconds)
             lifetimes.addWidget(button)
             button.setProperty("pos", ("first", "mid", "last")[min(i, 2)])
@@ -139,8 +145,9 @@ class StartDialog(QDialog):
         self.start_button = QPushButton("Start meeting", default=True)
         self.start_button.setProperty("role", "primary")
         self.start_button.clicked.connect(self.start)
-        self.name.returnPressed.connect(self.start)  # Enter starts it, wherever the focus is
-        self.server.returnPressed.connect(self.start)
+        # Enter in a field presses Start meeting, the default button, once. (Also starting on
+        # the field's returnPressed had the dialog press another button after Start turned
+        # itself off: "1 hour", so every meeting started with Enter lasted an hour.)
         self.server.textChanged.connect(lambda _: style.hide_note(self, self.error))
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self.reject)
@@ -176,6 +183,25 @@ class StartDialog(QDialog):
         layout.addLayout(buttons)
         self._show_slug(self.name.text())
         return page
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On a Lifetime button, Enter starts the meeting (as everywhere in the form) and the
+        arrow keys pick the next or previous lifetime, as radio buttons do."""
+        buttons = sorted(self.lifetime.buttons(), key=self.lifetime.id)  # shortest first
+        key = Qt.Key(event.key()) if isinstance(event, QKeyEvent) else None
+        if event.type() != QEvent.Type.KeyPress or watched not in buttons or key is None:
+            return super().eventFilter(watched, event)
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.start()
+            return True
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1}
+        if key in step:
+            at = buttons.index(watched) + step[key]
+            if 0 <= at < len(buttons):
+                buttons[at].setChecked(True)
+                buttons[at].setFocus()
+            return True
+        return super().eventFilter(watched, event)
 
     def _show_slug(self, text: str) -> None:
         style.hide_note(self, self.error)  # what it said was about what was typed before

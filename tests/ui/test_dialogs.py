@@ -269,12 +269,19 @@ def test_start_dialog_enter_starts_and_an_old_error_goes_when_the_name_changes(
     QTest.keyClick(dialog.name, Qt.Key.Key_Return)
     run(qloop, until(lambda: dialog.error.isVisible(), what="the error"), 5)
     assert "letter or digit" in dialog.error.text()
+    assert dialog.lifetime.checkedId() == 3 * 3600  # Enter pressed Start, not "1 hour" too
     dialog.name.setText("Weekly design review")
     assert not dialog.error.isVisible()  # it was about the old name
     assert dialog.height() == height  # and the room made for it is given back
-    QTest.keyClick(dialog.name, Qt.Key.Key_Return)
+    three, eight = dialog.lifetime.button(3 * 3600), dialog.lifetime.button(8 * 3600)
+    assert three.isChecked()
+    QTest.keyClick(three, Qt.Key.Key_Right)  # the arrows pick a lifetime, as radio buttons
+    assert eight.isChecked() and dialog.lifetime.checkedId() == 8 * 3600
+    QTest.keyClick(eight, Qt.Key.Key_Return)  # and Enter on one starts, as in the name
     run(qloop, until(lambda: dialog.pages.currentIndex() == 1, what="the share page"), 10)
     assert dialog.room_name.full == "weekly-design-review"
+    assert dialog.record is not None
+    assert abs(dialog.record.expires_at - host.now() - 8 * 3600) < 60  # the lifetime picked
     dialog.reject()
 
 
