@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -36,6 +37,7 @@ LEFT = (
 )
 SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
 EXTEND_TIP = "Give this meeting one more hour"
+ROW_BUTTONS = ("end", "forget", "extend", "copy", "enter")  # MeetingRow's, in Tab order
 
 
 def named(widget: W, name: str) -> W:
@@ -165,10 +167,16 @@ class MeetingRow(QFrame):
         live = r.is_live(now)
         if live:
             self.countdown.setText(f"{countdown(r.time_left(now))}{LEFT}")
-            longest = r.time_left(now) > MAX_LIFETIME_S - EXTEND_S  # one more hour is too many
+            left = r.time_left(now)
+            longest = left > MAX_LIFETIME_S - 60  # (the rendezvous caps what it adds at 24 h)
             self.extend.setEnabled(not longest)
+            tip = "up to 24 hours from now" if left > MAX_LIFETIME_S - EXTEND_S else ""
             self.extend.setToolTip(
-                "A meeting lasts at most 24 hours from now." if longest else EXTEND_TIP
+                "A meeting lasts at most 24 hours from now."
+                if longest
+                else f"Give this meeting more time: {tip}"
+                if tip
+                else EXTEND_TIP
             )
             size = f"{SIZE_WORDS.get(r.size, r.size)} meeting"
             where = "hosted on this computer" if r.embedded else f"via {r.rendezvous}"
@@ -238,6 +246,7 @@ class MeetingsView(QWidget):
         self.rebuild()
 
     def rebuild(self) -> None:
+        focus = self._focused()  # (rows are made afresh: the keyboard's place is put back)
         for row in self.rows.values():
             row.hide()
             self._list.removeWidget(row)
@@ -249,8 +258,29 @@ class MeetingsView(QWidget):
             self.rows[record.link] = row
             self._list.addWidget(row)
         self.empty.setVisible(not self.rows)
+        self._refocus(focus)
         if self.host.store.problem:  # damaged on load, or cannot be saved
             self.show_error(self.host.store.problem)
+
+    def _focused(self) -> tuple[str, str] | None:
+        """(link, button) of the row button that has the keyboard's focus, if one has."""
+        focus = QApplication.focusWidget()
+        for link, row in self.rows.items():
+            for name in ROW_BUTTONS:
+                if getattr(row, name) is focus:
+                    return link, name
+        return None
+
+    def _refocus(self, focused: tuple[str, str] | None) -> None:
+        """The same button of the same row again; its row's first button if that one is gone
+        (an ended meeting has Remove instead); nothing if the row is gone."""
+        row = self.rows.get(focused[0]) if focused is not None else None
+        if row is None or focused is None:
+            return
+        buttons = [getattr(row, name) for name in (focused[1], *ROW_BUTTONS)]
+        shown = [b for b in buttons if not b.isHidden() and b.isEnabled()]
+        if shown:
+            shown[0].setFocus()
 
     def refresh(self) -> None:
         """Tick the countdowns and participant counts."""

@@ -200,6 +200,32 @@ def test_my_meetings_keeps_its_buttons_in_view_with_a_long_name(
     view.close_view()
 
 
+def test_my_meetings_keeps_the_keyboard_on_its_button_and_extends_up_to_the_cap(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService
+) -> None:
+    """Rows are made afresh on every change (a meeting extended, another one ending): the
+    focused button keeps the focus (it fell to the window's first button, and the next Space
+    opened Settings). +1 hour reaches the 24-hour cap (it stopped an hour short of it)."""
+    record = run(qloop, host.start("Long one", lifetime_s=23 * 3600 + 1800), 10)
+    run(qloop, host.start("Other one"), 10)
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow, timeout=3000)
+    row = view.rows[record.link]
+    assert row.extend.isEnabled() and "up to 24 hours" in row.extend.toolTip()
+    row.extend.setFocus()
+    QTest.keyClick(row.extend, Qt.Key.Key_Space)
+    run(qloop, until(lambda: view.rows[record.link] is not row, what="the rows made again"), 5)
+    again = view.rows[record.link]
+    assert QApplication.focusWidget() is again.extend or not again.extend.isEnabled()
+    assert not again.extend.isEnabled()  # at 24 h now
+    assert QApplication.focusWidget() in (again.end, again.extend, again.copy, again.enter)
+    view.close_view()
+
+
 def test_my_meetings_asks_before_ending_a_meeting_with_people_and_caps_extend(
     qloop: qasync.QEventLoop,
     qtbot: QtBot,
