@@ -62,6 +62,7 @@ class LanHosting:
         self._on_error, self._knock_timeout, self._poll_s = on_error, knock_timeout, poll_s
         self._hosted: dict[str, _Hosted] = {}  # link -> its announcement
         self._skipped: set[str] = set()  # links not to retry (loopback, or it failed once)
+        self._waiting: set[str] = set()  # links whose room name another shown meeting has
         self._discoveries: dict[tuple[str, ...] | None, Discovery] = {}
         self._desks: dict[int, tuple[RendezvousServer, KnockDesk]] = {}  # port -> router
         self._dirty = asyncio.Event()
@@ -125,9 +126,9 @@ class LanHosting:
                 continue
             if self._host.embedded_server(record) is None:
                 continue  # not reopened yet (app start): HostService tells us when it is
-            self._skipped.add(link)  # until it is announced: one try per meeting
-            if await self._announce(record):
-                self._skipped.discard(link)
+            self._skipped.add(link)  # until it is announced: one try per meeting...
+            if await self._announce(record) or link in self._waiting:
+                self._skipped.discard(link)  # ...except while its name is taken
 
     async def _announce(self, record: MeetingRecord) -> bool:
         found = self._host.embedded_server(record)
@@ -144,8 +145,13 @@ class LanHosting:
         link = parse_link(record.link)
         if not addresses:
             return self._fail(record, "this computer has no network address right now")
-        if self._find(server, link.room) is not None:
-            return self._fail(record, f"another meeting named “{link.room}” is already shown")
+        if self._find(server, link.room) is not None:  # shown once that one ends
+            if record.link in self._waiting:
+                return False  # (said already)
+            self._waiting.add(record.link)
+            why = f"another meeting named “{link.room}” is shown; this one will be when it ends"
+            return self._fail(record, why)
+        self._waiting.discard(record.link)
         try:
             if self._identity is None:
                 self._identity = HostIdentity.load_or_create(self._identity_path)

@@ -417,3 +417,38 @@ async def test_a_knock_waiting_when_the_host_app_quits_is_told_so(tmp_path: Path
     finally:
         await hosting.close()
         await service.close()
+
+
+async def test_a_meeting_named_like_a_shown_one_is_shown_once_that_one_ends(
+    tmp_path: Path,
+) -> None:
+    """Two meetings of one name: the second waits (said once), and is shown when the first
+    ends (it stayed hidden until the app restarted)."""
+    from app.meeting.hosting import HostService
+    from app.meeting.lan_hosting import LanHosting
+    from app.meeting.store import MeetingStore
+
+    store = MeetingStore(tmp_path / "meetings.json")
+    service = HostService(store, bind="127.0.0.1", advertise="127.0.0.1", preferred_port=0)
+    errors: list[str] = []
+    hosting = LanHosting(
+        service, admit, lambda: "Alice", identity_path=tmp_path / "host.key",
+        interfaces=LOOPBACK, on_error=errors.append, poll_s=0.2,
+    )  # fmt: skip
+    try:
+        hosting.start()
+        name = f"dup-{os.getpid()}"
+        first = await service.start(name)
+        await wait_for(lambda: hosting.announced == [first.link], within=5)
+        second = await service.start(name)
+        await wait_for(lambda: len(errors) == 1, within=5)
+        assert "will be when it ends" in errors[0]
+        await service.extend(first.link)  # another change: not said again, still waiting
+        await asyncio.sleep(0.3)
+        assert hosting.announced == [first.link] and len(errors) == 1
+        await service.end(first.link)
+        await wait_for(lambda: hosting.announced == [second.link], within=5)
+        assert len(errors) == 1
+    finally:
+        await hosting.close()
+        await service.close()
