@@ -30,6 +30,12 @@ from app.net.rooms import CAPACITY, DEFAULT_LIFETIME_S, MIN_LIFETIME_S
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 
+GONE = ("room_expired", "room_ended", "no_such_room")  # refusals that mean the room is over
+LOST_NOTE = (
+    "The rendezvous server no longer has this meeting (restarted without its rooms?): "
+    "its link does not work. Start a new meeting."
+)
+
 EXTEND_S = 3600
 
 
@@ -138,7 +144,7 @@ class HostService:
                     server = entry[0]
                     server.end_room(room_id(record), record.owner_token)
             except RoomRefused as exc:
-                if exc.code not in ("room_expired", "room_ended", "no_such_room"):
+                if exc.code not in GONE:
                     raise
         record.state, record.note = ENDED, ""
         self._save()
@@ -157,7 +163,13 @@ class HostService:
             room = server.extend_room(room_id(record), record.owner_token, seconds)
             record.expires_at = room.expires_at
         else:
-            record.expires_at = await self._remote.extend(record, seconds) or record.expires_at
+            try:
+                record.expires_at = await self._remote.extend(record, seconds) or record.expires_at
+            except RoomRefused as exc:  # the rendezvous no longer has it: so be it here too
+                if exc.code not in GONE:
+                    raise
+                record.state = ENDED if exc.code == "room_ended" else EXPIRED
+                record.note = "" if exc.code != "no_such_room" else LOST_NOTE
         self._save()
         return record
 

@@ -225,6 +225,26 @@ async def test_outside_meeting_ends_and_extends_while_full(
         await outside.close()
 
 
+async def test_an_outside_meeting_the_rendezvous_lost_is_over_here_too(
+    host: HostService,
+) -> None:
+    """Its rendezvous restarted without its rooms: +1 hour finds out, and My meetings stops
+    showing it as live (it offered Enter and Copy link for a link that no longer works)."""
+    outside = RendezvousServer("127.0.0.1", 0)
+    port = await outside.start()
+    record = await host.start("remote", rendezvous=f"peermeet://127.0.0.1:{port}")
+    await outside.close()
+    again = RendezvousServer("127.0.0.1", port)  # the same server, started afresh
+    await again.start()
+    try:
+        await host.extend(record.link)
+        found = host.store.find(record.link)
+        assert found is not None and not found.is_live(host.now())
+        assert found.state == EXPIRED and "no longer has this meeting" in found.note
+    finally:
+        await again.close()
+
+
 async def test_resume_leaves_outside_meetings_alone(tmp_path: Path, clock: Clock) -> None:
     outside = RendezvousServer("127.0.0.1", 0)
     port = await outside.start()
