@@ -200,7 +200,9 @@ def parse_rendezvous(text: str) -> Link:
     """An outside rendezvous address (``https://meet.example`` or ``peermeet://host:port``) as a
     Link template without room or secret. A bare ``host[:port]`` is taken as https: the client
     falls back to a plain websocket when the server speaks no TLS (app.net.wsio)."""
-    cleaned = "".join(text.split()).strip("<>\"'").rstrip("/")
+    if len(text.split()) > 1:
+        raise LinkError("A rendezvous address has no spaces: like https://meet.example.org.")
+    cleaned = text.strip().strip("<>\"'").rstrip("/")
     if cleaned and "://" not in cleaned:
         cleaned = "https://" + cleaned
     scheme, sep, rest = cleaned.partition("://")

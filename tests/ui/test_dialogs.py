@@ -311,6 +311,26 @@ def test_start_dialog_enter_starts_and_an_old_error_goes_when_the_name_changes(
     dialog.reject()
 
 
+def test_start_on_a_rendezvous_that_cannot_be_reached_is_said_to_the_host(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService
+) -> None:
+    dialog = StartDialog(host)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.outside.setChecked(True)
+    dialog.server.setText("127.0.0.1:1")
+    dialog.start()
+    run(qloop, until(lambda: dialog.error.isVisible(), what="the error"), 15)
+    text = dialog.error.text()
+    assert text.startswith("Cannot reach the rendezvous server at 127.0.0.1:1"), text
+    assert "meeting host" not in text and "server runs" in text
+    dialog.server.setText("not a url at all")  # (spaces were squeezed out, silently)
+    dialog.start()
+    run(qloop, until(lambda: dialog.error.isVisible(), what="the error"), 15)
+    assert "no spaces" in dialog.error.text()
+    dialog.reject()
+
+
 async def fill(link_text: str, n: int) -> list[SignalingClient]:
     link = parse_link(link_text)
     clients = []

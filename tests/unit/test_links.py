@@ -157,6 +157,6 @@ def test_parse_rendezvous() -> None:
     # no scheme: https (a server without TLS is then reached over a plain websocket)
     assert parse_rendezvous(" meet.example ").rendezvous_url == "wss://meet.example:443/ws"
     assert parse_rendezvous("10.0.0.1:9000").rendezvous_url == "wss://10.0.0.1:9000/ws"
-    for bad in ("ftp://x", "", "meet.example:99999", "http://meet.example"):
+    for bad in ("ftp://x", "", "meet.example:99999", "http://meet.example", "not a url at all"):
         with pytest.raises(LinkError):
             parse_rendezvous(bad)
