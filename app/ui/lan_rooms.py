@@ -122,6 +122,7 @@ class LanRoomsWidget(QWidget):
                 self.table.setItem(row, col, item)
             self.table.setItem(row, 4, self._key_item(room))
             button = QPushButton("Knock")
+            button.setAutoDefault(True)  # (Enter presses it when it has the focus)
             full = info.people >= info.capacity
             button.setEnabled(not full)
             button.setToolTip("This meeting is full." if full else f"Ask {info.host} to let you in")

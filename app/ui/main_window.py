@@ -53,6 +53,7 @@ def _action(glyph: str, title: str, text: str, accent: bool = False) -> QPushBut
     button.setProperty("accent", accent)
     button.setCursor(Qt.CursorShape.PointingHandCursor)
     button.setMinimumHeight(88)
+    button.setAutoDefault(True)  # Enter presses it when it has the focus, as Space does
     button.setAccessibleName(title)  # (its words are child labels a screen reader misses)
     button.setAccessibleDescription(text)
     layout = QHBoxLayout(button)

@@ -137,6 +137,8 @@ class MeetingRow(QFrame):
         self.end.setToolTip("Close the meeting for everyone in it")
         self.forget = QPushButton("Remove")
         self.forget.setToolTip("Remove it from this list")
+        for name in ROW_BUTTONS:  # Enter presses the one with the keyboard's focus, as Space
+            getattr(self, name).setAutoDefault(True)
         link = record.link
         self.copy.clicked.connect(lambda: copy_text(link, self.copy))
         self.enter.clicked.connect(lambda: view.enterRequested.emit(link))

@@ -119,6 +119,8 @@ class StartDialog(QDialog):
             lifetimes.addWidget(button)
             button.setProperty("pos", ("first", "mid", "last")[min(i, 2)])
         lifetimes.addStretch()
+        self.lifetime.idToggled.connect(self._tab_to_picked)
+        self._tab_to_picked()
         self.here = QRadioButton("This computer")
         self.here.setChecked(True)
         self.here.setToolTip("Others on your network join you directly. Keep PeerMeet open.")
@@ -183,6 +185,15 @@ class StartDialog(QDialog):
         layout.addLayout(buttons)
         self._show_slug(self.name.text())
         return page
+
+    def _tab_to_picked(self, *_: object) -> None:
+        """Tab reaches the lifetime picked, not "1 hour" (the arrows pick another), as with
+        radio buttons."""
+        for button in self.lifetime.buttons():
+            picked = button.isChecked()
+            button.setFocusPolicy(
+                Qt.FocusPolicy.StrongFocus if picked else Qt.FocusPolicy.ClickFocus
+            )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """On a Lifetime button, Enter starts the meeting (as everywhere in the form) and the

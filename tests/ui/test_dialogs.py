@@ -217,7 +217,7 @@ def test_my_meetings_keeps_the_keyboard_on_its_button_and_extends_up_to_the_cap(
     row = view.rows[record.link]
     assert row.extend.isEnabled() and "up to 24 hours" in row.extend.toolTip()
     row.extend.setFocus()
-    QTest.keyClick(row.extend, Qt.Key.Key_Space)
+    QTest.keyClick(row.extend, Qt.Key.Key_Return)  # (Enter presses it, as Space does)
     run(qloop, until(lambda: view.rows[record.link] is not row, what="the rows made again"), 5)
     again = view.rows[record.link]
     assert QApplication.focusWidget() is again.extend or not again.extend.isEnabled()
@@ -301,8 +301,11 @@ def test_start_dialog_enter_starts_and_an_old_error_goes_when_the_name_changes(
     assert dialog.height() == height  # and the room made for it is given back
     three, eight = dialog.lifetime.button(3 * 3600), dialog.lifetime.button(8 * 3600)
     assert three.isChecked()
+    assert three.focusPolicy() == Qt.FocusPolicy.StrongFocus  # Tab lands on the one picked
+    assert dialog.lifetime.button(3600).focusPolicy() == Qt.FocusPolicy.ClickFocus
     QTest.keyClick(three, Qt.Key.Key_Right)  # the arrows pick a lifetime, as radio buttons
     assert eight.isChecked() and dialog.lifetime.checkedId() == 8 * 3600
+    assert eight.focusPolicy() == Qt.FocusPolicy.StrongFocus
     QTest.keyClick(eight, Qt.Key.Key_Return)  # and Enter on one starts, as in the name
     run(qloop, until(lambda: dialog.pages.currentIndex() == 1, what="the share page"), 10)
     assert dialog.room_name.full == "weekly-design-review"
