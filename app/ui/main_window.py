@@ -111,7 +111,9 @@ class MainWindow(QMainWindow):
         self.join_button.clicked.connect(lambda: self.open_join())
         settings_button = QPushButton("Settings")
         settings_button.clicked.connect(self.open_settings)
-        self.meetings = MeetingsView(host)
+        self.meetings = MeetingsView(
+            host, in_it=lambda link: self.bridge.in_call and self._same_meeting(link)
+        )
         self.meetings.enterRequested.connect(lambda link: self.open_join(link, auto=True))
         self.lan_list = QListWidget()
         self.lan_list.itemActivated.connect(lambda item: self.open_join(item.data(256)))

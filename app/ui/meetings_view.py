@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -99,9 +99,12 @@ def countdown(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def people(n: int | None) -> str:
+def people(n: int | None, me: bool = False) -> str:
+    """Who is in a meeting, ``n`` with the person using the app when ``me``."""
     if n is None:
         return ""
+    if me and n:
+        return "only you in it now" if n == 1 else f"you and {n - 1} more in it now"
     return "nobody in it yet" if n == 0 else f"{n} {'person' if n == 1 else 'people'} in it now"
 
 
@@ -123,6 +126,7 @@ class MeetingRow(QFrame):
         super().__init__()
         self.setObjectName("MeetingRow")
         self.record = record
+        self._in_it = view.in_it
         self._state = ""
         self.title = named(ElidedLabel(record.title or record.room), "RowTitle")  # (64 chars)
         self.status = named(QLabel(), "RowStatus")
@@ -182,7 +186,7 @@ class MeetingRow(QFrame):
             )
             size = f"{SIZE_WORDS.get(r.size, r.size)} meeting"
             where = "hosted on this computer" if r.embedded else f"via {r.rendezvous}"
-            parts = (size, people(host.participants(r.link)), where)
+            parts = (size, people(host.participants(r.link), self._in_it(r.link)), where)
             self.status.setText(r.note or " · ".join(p for p in parts if p))
         else:
             state = {ENDED: "Ended", UNAVAILABLE: "Not reopened"}.get(r.state, "Expired")
@@ -209,9 +213,17 @@ class MeetingsView(QWidget):
 
     enterRequested = Signal(str)  # link
 
-    def __init__(self, host: HostService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        host: HostService,
+        parent: QWidget | None = None,
+        *,
+        in_it: Callable[[str], bool] = lambda link: False,
+    ) -> None:
+        """``in_it(link)``: the person using the app is in that meeting's call now (then they
+        are not counted among the people End now asks about)."""
         super().__init__(parent)
-        self.host = host
+        self.host, self.in_it = host, in_it
         self.tasks = TaskSet()
         self.rows: dict[str, MeetingRow] = {}
         self.message = named(QLabel(), "ErrorBox")
@@ -292,6 +304,8 @@ class MeetingsView(QWidget):
     def end(self, record: MeetingRecord) -> None:
         """End Now, asking first if people are in it (it cannot be undone)."""
         n = self.host.participants(record.link)
+        if n and self.in_it(record.link):
+            n -= 1  # (ending it ends your own call too: nobody else to ask about)
         if n != 0:  # None: an outside rendezvous does not say who is in (it may be full)
             who = {None: "People may be", 1: "1 person is"}.get(n, f"{n} people are")
             box = QMessageBox(

@@ -228,6 +228,8 @@ def test_a_call_ended_from_my_meetings_looks_over_in_its_window(
         await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
         call = window.call_window
         assert isinstance(call, CallWindow) and call.grid.me is not None
+        row = window.meetings.rows[link]
+        await until(lambda: "only you in it now" in row.status.text(), 10, "you, counted")
         await window.meetings.guard("end", host.end(link))  # what End now does, once confirmed
         await until(lambda: call.toolbar.leave_button.text() == "Close", 10, "the end")
         assert call.banner.text.text().startswith("You ended the meeting.")
