@@ -264,6 +264,7 @@ class StartDialog(QDialog):
     # --- page 2: the link -------------------------------------------------------------------
     def _share_page(self) -> QWidget:
         self.room_name = named(ElidedLabel(), "RoomName")  # (up to 48 characters, large)
+        self.room_slug = named(ElidedLabel(), "Hint")  # the link's form of the name, if other
         self.link = named(QLabel(wordWrap=True), "ShareLink")
         self.link.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.link.setMinimumWidth(LINK_PX)
@@ -288,6 +289,7 @@ class StartDialog(QDialog):
         left.setSpacing(8)
         left.addWidget(_heading("Your meeting is ready", "dim"))
         left.addWidget(self.room_name)
+        left.addWidget(self.room_slug)
         left.addSpacing(14)
         left.addWidget(_heading("Share this link", "heading"))
         left.addWidget(self.link)
@@ -324,7 +326,9 @@ class StartDialog(QDialog):
 
     def show_record(self, record: MeetingRecord) -> None:
         self.record = record
-        self.room_name.say(record.room)
+        self.room_name.say(record.title or record.room)  # as typed (週次ミーティング too)
+        self.room_slug.say(f"In the link as {record.room}")
+        self.room_slug.setVisible(bool(record.title) and record.title != record.room)
         self.link.setText(record.link)
         ends = time.strftime("%H:%M", time.localtime(record.expires_at))
         hours = max(0.0, record.expires_at - self.host.now()) / 3600

@@ -107,7 +107,8 @@ def test_start_share_list_countdown_end(
         dialog.start_button.click()
         await until(lambda: dialog.pages.currentIndex() == 1, what="the share page")
         link = parse_link(dialog.link.text())  # the link shown is one parse_link accepts
-        assert (link.room, dialog.room_name.text()) == ("team-sync", "team-sync")
+        assert (link.room, dialog.room_name.text()) == ("team-sync", "Team Sync")  # as typed
+        assert dialog.room_slug.isVisible() and "team-sync" in dialog.room_slug.text()
         pixmap = dialog.qr.pixmap()
         assert not pixmap.isNull() and pixmap.width() >= 150
         image = qr_image(dialog.link.text())
@@ -308,7 +309,8 @@ def test_start_dialog_enter_starts_and_an_old_error_goes_when_the_name_changes(
     assert eight.focusPolicy() == Qt.FocusPolicy.StrongFocus
     QTest.keyClick(eight, Qt.Key.Key_Return)  # and Enter on one starts, as in the name
     run(qloop, until(lambda: dialog.pages.currentIndex() == 1, what="the share page"), 10)
-    assert dialog.room_name.full == "weekly-design-review"
+    assert dialog.room_name.full == "Weekly design review"
+    assert dialog.room_slug.full == "In the link as weekly-design-review"
     assert dialog.record is not None
     assert abs(dialog.record.expires_at - host.now() - 8 * 3600) < 60  # the lifetime picked
     dialog.reject()
