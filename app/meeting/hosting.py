@@ -173,6 +173,17 @@ class HostService:
         self._save()
         return record
 
+    async def reopen(self, link: str) -> MeetingRecord:
+        """Try again to reopen a meeting that could not be at start (its port was taken)."""
+        record = self._find(link)
+        if record.state == UNAVAILABLE and record.embedded:
+            if record.expires_at - self._clock() < MIN_LIFETIME_S:
+                record.state, record.note = EXPIRED, ""
+            elif await reopen(record, self._servers, self._clock, self._address):
+                self._ensure_sweeper()
+            self._save()
+        return record
+
     def sweep(self) -> list[MeetingRecord]:
         """Mark meetings past their time as expired; return them."""
         now = self._clock()

@@ -37,7 +37,7 @@ LEFT = (
 )
 SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
 EXTEND_TIP = "Give this meeting one more hour"
-ROW_BUTTONS = ("end", "forget", "extend", "copy", "enter")  # MeetingRow's, in Tab order
+ROW_BUTTONS = ("end", "forget", "retry", "extend", "copy", "enter")  # a row's, in Tab order
 
 
 def named(widget: W, name: str) -> W:
@@ -141,6 +141,8 @@ class MeetingRow(QFrame):
         self.end.setToolTip("Close the meeting for everyone in it")
         self.forget = QPushButton("Remove")
         self.forget.setToolTip("Remove it from this list")
+        self.retry = QPushButton("Try again")
+        self.retry.setToolTip("Reopen it on its port, once the program that took it is closed")
         for name in ROW_BUTTONS:  # Enter presses the one with the keyboard's focus, as Space
             getattr(self, name).setAutoDefault(True)
         link = record.link
@@ -149,6 +151,7 @@ class MeetingRow(QFrame):
         self.extend.clicked.connect(lambda: view.run(f"extend “{record.room}”", view.extend(link)))
         self.end.clicked.connect(lambda: view.end(record))
         self.forget.clicked.connect(lambda: view.host.forget(link))
+        self.retry.clicked.connect(lambda: view.run(f"reopen “{record.room}”", view.reopen(link)))
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.countdown)
@@ -157,7 +160,7 @@ class MeetingRow(QFrame):
         for button in (self.end, self.forget):
             buttons.addWidget(button)
         buttons.addStretch()
-        for button in (self.extend, self.copy, self.enter):
+        for button in (self.retry, self.extend, self.copy, self.enter):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 14, 12)
@@ -205,6 +208,7 @@ class MeetingRow(QFrame):
         for button in (self.enter, self.extend, self.copy):
             button.setVisible(live)
         self.end.setVisible(live or r.state == UNAVAILABLE)
+        self.retry.setVisible(r.state == UNAVAILABLE and r.embedded)
         self.forget.setVisible(not live)
 
 
@@ -324,6 +328,9 @@ class MeetingsView(QWidget):
 
     async def extend(self, link: str) -> None:
         await self.host.extend(link)
+
+    async def reopen(self, link: str) -> None:
+        await self.host.reopen(link)
 
     def run(self, what: str, coro: Coroutine[Any, Any, Any]) -> None:
         self.message.hide()

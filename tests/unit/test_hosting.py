@@ -225,6 +225,30 @@ async def test_outside_meeting_ends_and_extends_while_full(
         await outside.close()
 
 
+async def test_a_meeting_whose_port_was_taken_reopens_when_tried_again(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """My meetings' Try again: once the program holding the port is gone, the same link
+    works again (it stayed unavailable until the next restart)."""
+    path = tmp_path / "meetings.json"
+    first = service(path, clock)
+    record = await first.start("blocked")
+    await first.close()
+    second = service(path, clock)
+    try:
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", record.port))
+            squatter.listen()
+            await second.resume()
+            again = await second.reopen(record.link)  # still taken: still unavailable
+            assert again.state == UNAVAILABLE and "taken" in again.note
+        again = await second.reopen(record.link)
+        assert again.state == LIVE and again.note == "" and again.link == record.link
+        assert second.participants(record.link) == 0  # its room is there again
+    finally:
+        await second.close()
+
+
 async def test_an_outside_meeting_the_rendezvous_lost_is_over_here_too(
     host: HostService,
 ) -> None:
