@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -189,7 +190,12 @@ class MeetingRow(QFrame):
             )
             size = f"{SIZE_WORDS.get(r.size, r.size)} meeting"
             where = "hosted on this computer" if r.embedded else f"via {r.rendezvous}"
-            parts = (size, people(host.participants(r.link), self._in_it(r.link)), where)
+            twins = [x for x in host.records() if x.title == r.title and x.is_live(now)]
+            started = time.strftime("started %H:%M", time.localtime(r.created_at))
+            parts = (  # (two of one name: told apart by when they started)
+                size, people(host.participants(r.link), self._in_it(r.link)), where,
+                started if len(twins) > 1 else "",
+            )  # fmt: skip
             self.status.setText(r.note or " · ".join(p for p in parts if p))
         else:
             state = {ENDED: "Ended", UNAVAILABLE: "Not reopened"}.get(r.state, "Expired")

@@ -227,6 +227,21 @@ def test_my_meetings_keeps_the_keyboard_on_its_button_and_extends_up_to_the_cap(
     view.close_view()
 
 
+def test_two_meetings_of_one_name_are_told_apart_by_their_start(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, clock: Clock
+) -> None:
+    first = run(qloop, host.start("Standup"), 10)
+    clock.t += 600
+    second = run(qloop, host.start("Standup"), 10)
+    lone = run(qloop, host.start("Retro"), 10)
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    texts = [view.rows[r.link].status.text() for r in (first, second, lone)]
+    assert "started" in texts[0] and "started" in texts[1] and texts[0] != texts[1]
+    assert "started" not in texts[2]  # (a name of its own needs no more)
+    view.close_view()
+
+
 def test_my_meetings_asks_before_ending_a_meeting_with_people_and_caps_extend(
     qloop: qasync.QEventLoop,
     qtbot: QtBot,
