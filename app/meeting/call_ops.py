@@ -29,6 +29,7 @@ class PeerStats:
     frames: int  # camera frames received
     at: float  # time.monotonic() of the measurement
     measured: bool = True  # False: the connection gave no figures (only path and address)
+    screen_fps: float | None = None  # their shared screen's frames per second; None: no share
 
 
 async def end_call(screen: ScreenShare | None, session: Session | None, media: LocalMedia) -> None:
@@ -53,7 +54,10 @@ async def peer_stats(session: Session, peer_id: str) -> PeerStats | None:
     except Exception:  # closed while we asked, or aiortc lacks a figure
         log.debug("no connection figures for %s", peer_id, exc_info=True)
         raw, measured = {"rtt_ms": 0.0, "packets_lost": 0, "bytes_in": 0, "bytes_out": 0}, False
-    remote = session.media.remote_video(peer_id)
+    remote, screen = (
+        session.media.remote_video(peer_id),
+        session.media.remote_video(peer_id, "screen"),
+    )
     return PeerStats(
         path=link.path(),
         address=link.remote_address(),
@@ -65,4 +69,5 @@ async def peer_stats(session: Session, peer_id: str) -> PeerStats | None:
         frames=session.media.video_frames(peer_id),
         at=time.monotonic(),
         measured=measured,
+        screen_fps=screen.fps if screen else None,
     )

@@ -127,7 +127,10 @@ class PeerCard(QFrame):
     def update_stats(self, st: PeerStats) -> None:
         self.values["Path"].setText(PATHS.get(st.path, st.path or "—"))
         self.values["Address"].setText(st.address or "unknown")
-        self.values["Video"].setText(f"{st.fps:.0f} fps" if self._cam else "camera off")
+        video = f"{st.fps:.0f} fps" if self._cam else "camera off"
+        if st.screen_fps is not None:  # (sharing their screen: its rate too)
+            video += f" · screen {st.screen_fps:.0f} fps"
+        self.values["Video"].setText(video)
         if not st.measured:
             return
         self.values["Round trip"].setText(f"{st.rtt_ms:.0f} ms" if st.rtt_ms else "measuring…")

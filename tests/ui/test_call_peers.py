@@ -5,10 +5,11 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
+from app.meeting.call_ops import PeerStats
 from app.ui.bridge import Bridge
 from app.ui.call_peers import PeerViews
 from app.ui.chat_panel import ChatPanel
-from app.ui.peer_panel import PeerPanel
+from app.ui.peer_panel import PeerCard, PeerPanel
 from app.ui.video_grid import VideoGrid
 
 
@@ -72,3 +73,15 @@ def test_two_people_of_one_name_are_told_apart(qtbot: QtBot) -> None:
         assert grid.tile("p4").name == "Olga"  # type: ignore[union-attr]
     finally:
         grid.stop()
+
+
+def test_a_peer_sharing_their_screen_shows_its_frame_rate_too(qtbot: QtBot) -> None:
+    card = PeerCard("Olga")
+    qtbot.addWidget(card)
+    figures = dict(path="host", address="", rtt_ms=3.0, packets_lost=0, bytes_in=0)
+    card.update_stats(PeerStats(**figures, bytes_out=0, fps=30.0, frames=9, at=1.0))
+    assert card.values["Video"].text() == "30 fps"
+    card.set_media(True, False, True)  # camera off, sharing
+    sharing = PeerStats(**figures, bytes_out=0, fps=0.0, frames=9, at=2.0, screen_fps=5.0)
+    card.update_stats(sharing)
+    assert card.values["Video"].text() == "camera off · screen 5 fps"
