@@ -110,13 +110,13 @@ class Bridge(QObject):
     ) -> bool:
         """Join by link, with the microphone and camera on or off from the start (nothing is
         sent before). Emits progress, then joined or failed(code, text). Never raises."""
-        if self.session is not None:
-            await self.leave()
-        try:
+        try:  # (a link that cannot work leaves the call we are in alone)
             link = parse_link(link_text)
         except PeerMeetError as exc:  # LinkError; any other is a bug, but still said, not lost
             self.failed.emit(exc.code, str(exc))
             return False
+        if self.session is not None:
+            await self.leave()
         set_loopback_only(link.is_loopback)
         config = replace(  # keeps every setting (TURN, relay-only ...) and adds this call's
             self.config,

@@ -87,12 +87,15 @@ class JoinDialog(QDialog):
         preview: bool = True,
         muted: bool = False,
         hosted: Callable[[str], bool] = lambda link: False,
+        in_a_call: Callable[[str], bool | None] = lambda link: None,
     ) -> None:
-        """``hosted(link)``: this computer hosts that meeting (a full one is then theirs)."""
+        """``hosted(link)``: this computer hosts that meeting (a full one is then theirs).
+        ``in_a_call(link)``: while in a call, what joining ``link`` means for it (the main
+        window asks, and leaves it first): True done, False stay, None not in a call."""
         super().__init__(parent)
         self.setWindowTitle("Join a meeting")
         self.bridge, self._settings, self._open_call = bridge, settings, open_call
-        self._hosted = hosted
+        self._hosted, self._in_a_call = hosted, in_a_call
         self.tasks = TaskSet()
         self.failure: tuple[str, str] | None = None  # (code, text) of the last failure
         self._step = 0
@@ -195,6 +198,12 @@ class JoinDialog(QDialog):
     def start_join(self) -> None:
         if self.joining:
             return
+        if self.bridge.in_call:  # (joining would leave that call without a word)
+            switched = self._in_a_call(self.link.text())
+            if switched:
+                self.accept()  # the main window leaves the call, then joins in a new dialog
+            if switched is not None:
+                return
         self.failure = None
         self.error.hide()
         self.link.setAccessibleDescription("")

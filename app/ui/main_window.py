@@ -73,6 +73,22 @@ def _action(glyph: str, title: str, text: str, accent: bool = False) -> QPushBut
     return button
 
 
+def leave_to_join(parent: QWidget, here: str, link: str) -> bool:
+    """Ask before leaving the call in ``here`` to join ``link``'s meeting."""
+    try:
+        there = f"“{parse_link(link).room}”"
+    except PeerMeetError:
+        there = "the other meeting"
+    box = QMessageBox(QMessageBox.Icon.Question, "Leave this call?", "", parent=parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(f"You are in “{here}”. Leave it to join {there}?")
+    go = box.addButton("Leave and join", QMessageBox.ButtonRole.AcceptRole)
+    stay = box.addButton("Stay", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(stay)
+    box.exec()
+    return box.clickedButton() is go
+
+
 def _card(title: str, subtitle: str, body: QWidget) -> QFrame:
     card = named(QFrame(), "Card")
     layout = QVBoxLayout(card)
@@ -227,29 +243,38 @@ class MainWindow(QMainWindow):
     ) -> JoinDialog | None:
         """The join dialog for ``link``; None when that is the call already open (it comes to
         the front) or the person would rather stay in the call they are in."""
-        call = self.call_window
-        if link and self.bridge.in_call and call is not None and call.isVisible():
-            if self._same_meeting(link):
-                call.showNormal()
-                call.raise_()
-                call.activateWindow()
-                return None
-            answer = QMessageBox.question(
-                self,
-                "Leave this call?",
-                f"You are in “{self.bridge.room_name}”. Leave it to join the other meeting?",
-            )
-            if answer == QMessageBox.StandardButton.Yes:  # leave first, then join the other
-                self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted))
+        if link and self._in_a_call_first(link, auto, muted) is not None:
             return None
         dialog = JoinDialog(
             self.bridge, self.settings, self._open_call, link, self, muted=muted,
             hosted=lambda text: self.host.store.find(text) is not None,
+            in_a_call=lambda text: self._in_a_call_first(text, True, False),
         )  # fmt: skip
         self._keep(dialog)
         if auto and link:
             dialog.start_join()
         return dialog
+
+    def _in_a_call_first(self, link: str, auto: bool, muted: bool) -> bool | None:
+        """Joining ``link`` while in a call: that call to the front if it is the same one, or
+        ask, and leave it first (True: taken care of; False: the person stays where they are);
+        None: not in a call, go ahead."""
+        call = self.call_window
+        if not (self.bridge.in_call and call is not None and call.isVisible()):
+            return None
+        try:
+            parse_link(link)
+        except PeerMeetError:
+            return None  # (the join dialog says what is wrong with it; the call goes on)
+        if self._same_meeting(link):
+            call.showNormal()
+            call.raise_()
+            call.activateWindow()
+            return True
+        if not leave_to_join(self, self.bridge.room_name, link):
+            return False
+        self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted))
+        return True
 
     async def _switch(self, call: QWidget, link: str, auto: bool, muted: bool) -> None:
         await call.leave()  # type: ignore[attr-defined]  # (CallWindow: leaves, then closes)

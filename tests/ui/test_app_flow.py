@@ -28,6 +28,7 @@ from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
 from app.meeting.store import ENDED, LIVE, MeetingStore
 from app.net.rendezvous import RendezvousServer
+from app.ui import main_window
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
@@ -387,3 +388,57 @@ def test_the_main_window_by_keyboard_and_screen_reader(
     assert any(type(d).__name__ == "SettingsDialog" for d in window.dialogs)
     for dialog in list(window.dialogs):
         dialog.reject()
+
+
+def test_joining_another_meeting_from_the_join_dialog_asks_and_leaves_first(
+    loopback: None,
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A link pasted into Join while in a call: asked first, as a link passed in is (the call
+    was left without a word, and its old window then ended the new call when closed)."""
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+    answers: list[bool] = []
+    monkeypatch.setattr(main_window, "leave_to_join", lambda parent, here, link: answers.pop())
+
+    async def scenario() -> None:
+        first, second = await host.start("Alpha"), await host.start("Beta")
+        window.open_join(first.link, auto=True)
+        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
+        call = window.call_window
+        assert isinstance(call, CallWindow)
+        await until(lambda: bridge.in_call and call.isVisible(), 15, "in Alpha")
+        dialog = window.open_join()
+        assert dialog is not None
+        dialog.link.setText("not a link")  # wrong: said, and the call goes on
+        dialog.start_join()
+        await until(lambda: dialog.failure is not None, 5, "the link refused")
+        assert bridge.in_call and str(bridge.link) == first.link
+        answers.append(False)  # "Stay"
+        dialog.link.setText(second.link)
+        dialog.start_join()
+        assert not answers and dialog.isVisible() and not dialog.joining
+        assert bridge.in_call and str(bridge.link) == first.link
+        answers.append(True)  # "Leave and join"
+        dialog.start_join()
+        await until(lambda: closed(call), 15, "the first call's window closed")
+        await until(lambda: bridge.in_call and str(bridge.link) == second.link, 15, "in Beta")
+        await until(lambda: window.call_window is not call, 15, "the second call's window")
+        await until(lambda: host.participants(second.link) == 1, 10, "in Beta's room")
+        assert host.participants(first.link) == 0
+        await asyncio.sleep(0.5)  # (the old window closing must not end the new call)
+        assert bridge.in_call and host.participants(second.link) == 1
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
