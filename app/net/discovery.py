@@ -87,16 +87,21 @@ class Announcement:
         self.room = room
         self._instance = f"{room.room[:50]}-{room.fingerprint[:8]}.{SERVICE_TYPE}"
         self._server = f"peermeet-{room.fingerprint[:8]}-{secrets.token_hex(3)}.local."
+        self._serial = 0  # in the TXT, so no update repeats an earlier one (see _make_info)
         self._info = self._make_info(room)
         self._broadcasts: set[asyncio.Future[Any]] = set()
         self._state = "new"  # new | live | withdrawn
 
     def _make_info(self, room: LanRoom) -> AsyncServiceInfo:
+        """The TXT carries a serial that each update raises: an update equal to an earlier
+        record (people 1 -> 2 -> 1) was not news to a browser's cache, which dropped both and
+        then the room (browsers ignore keys they do not know)."""
+        self._serial += 1
         return AsyncServiceInfo(
             SERVICE_TYPE,
             self._instance,
             port=self._port,
-            properties=dict(room.to_txt()),
+            properties={**room.to_txt(), "s": str(self._serial)},
             server=self._server,
             parsed_addresses=self._addresses,
             host_ttl=TTL_S,

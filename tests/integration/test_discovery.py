@@ -6,6 +6,7 @@ Multicast stays on 127.0.0.1 (``interfaces=["127.0.0.1"]``): nothing leaves this
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -195,6 +196,28 @@ async def test_a_crashed_hosts_room_leaves_the_list(
         start = time.monotonic()
         await wait_for(lambda: seen[-1] == [], within=10)
         print(f"\nLAN: a crashed host's room left the list after {time.monotonic() - start:.1f} s")
+    finally:
+        await browser.close()
+        await guest_side.close()
+        await host_side.close()
+
+
+async def test_a_count_going_back_down_is_seen_and_the_room_stays() -> None:
+    """People 0 -> 1 -> 2 -> 1 -> 0: each change reaches the list (an update equal to an
+    earlier one was not, and a few seconds later the live room fell off the list for good)."""
+    host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    seen: list[list[FoundRoom]] = [[]]
+    browser = guest_side.browse(keep_ours(seen))
+    room = LanRoom("crasher", "Alice", "small", 0, 4, int(time.time()) + 600, "d" * 32)
+    live = await host_side.announce(room, 9, LOOPBACK)
+    try:
+        await wait_for(lambda: len(seen[-1]) == 1)
+        for people in (1, 2, 1, 0):
+            await asyncio.sleep(1.2)
+            await live.update(dataclasses.replace(room, people=people))
+            await wait_for(lambda: [r.info.people for r in seen[-1]] == [people], within=5)
+        await asyncio.sleep(8)  # (it fell off about 6 s after the last update)
+        assert [r.info.people for r in seen[-1]] == [0]
     finally:
         await browser.close()
         await guest_side.close()
