@@ -215,7 +215,8 @@ async def test_a_count_going_back_down_is_seen_and_the_room_stays() -> None:
         for people in (1, 2, 1, 0):
             await asyncio.sleep(1.2)
             await live.update(dataclasses.replace(room, people=people))
-            await wait_for(lambda: [r.info.people for r in seen[-1]] == [people], within=5)
+            shown = lambda n=people: [r.info.people for r in seen[-1]] == [n]  # noqa: E731
+            await wait_for(shown, within=5)
         await asyncio.sleep(8)  # (it fell off about 6 s after the last update)
         assert [r.info.people for r in seen[-1]] == [0]
     finally:
