@@ -28,6 +28,8 @@ _SCHEME_RE = re.compile(r"(?i)(?:peermeet|https?)://")
 _SECRET_TAIL_RE = re.compile(r"#(?:.*&)?k=([A-Za-z0-9_-]*)")
 _ESCAPED_HASH_RE = re.compile(r"(?i)%23k(?:=|%3D)")
 _AROUND = "<>\"'“”‘’«»‹›"  # quotes and brackets a link may be pasted in
+#: a link wrapped in another one, encoded (Outlook's safelinks ?url=…, Google's /url?q=…)
+_WRAPPED_RE = re.compile(r"(?i)(?:peermeet|https)%3A%2F%2F[^&\s]+")
 #: zero-width characters that chat apps and editors slip into text
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -104,6 +106,8 @@ def extract_link(text: str) -> str:
     a secret of full length (SECRET_CHARS); a piece after that is prose ("…#k=SECRET. Thanks").
     """
     text = text.translate(_INVISIBLE)
+    if (wrapped := _WRAPPED_RE.search(text)) is not None:  # the link inside the wrapper
+        text = urllib.parse.unquote(wrapped.group(0))
     found = _SCHEME_RE.search(text)
     if found is None:  # no link in it: judged whole, so the message names what is wrong
         return "".join(text.split()).strip(_AROUND)
@@ -128,8 +132,15 @@ def parse_link(text: str) -> Link:
     cleaned = extract_link(text)
     if not cleaned:
         raise LinkError("The link is empty. Paste the whole link the host sent you.")
+    if "://" not in cleaned and re.match(r"^[^/]+:[0-9]{1,5}/[^/]", cleaned):
+        cleaned = "peermeet://" + cleaned  # host:port/room#k=…, its scheme lost on the way
     scheme, sep, rest = cleaned.partition("://")
     scheme = scheme.lower()
+    if not sep and re.fullmatch(r"[A-Za-z0-9-]{1,64}", cleaned):
+        raise LinkError(
+            "That is only the meeting's name. Ask the host for the whole link (it starts "
+            "with peermeet://), or find the meeting under Rooms on this network and knock."
+        )
     if not sep or scheme not in ("peermeet", "https"):
         raise LinkError(
             "This is not a PeerMeet link: it should start with peermeet:// or https://."

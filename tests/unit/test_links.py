@@ -71,6 +71,11 @@ def test_pasted_forms_tolerated(text: str) -> None:
         f"peermeet://10.0.0.5:8765/team-\nsync#k={SECRET[:7]}\n{SECRET[7:]} Thanks, Ann",
         f"“peermeet://10.0.0.5:8765/team-sync#k={SECRET}”",
         f"peermeet://10.0.0.5:8765/team-sync%23k%3D{SECRET} bye",  # through a URL encoder
+        # wrapped by a mail or search service's redirect
+        "https://eur01.safelinks.protection.outlook.com/?url=peermeet%3A%2F%2F10.0.0.5%3A8765"
+        f"%2Fteam-sync%23k%3D{SECRET}&data=05%7C01%7Cx&reserved=0",
+        "https://www.google.com/url?q=peermeet%3A%2F%2F10.0.0.5%3A8765%2Fteam-sync%23k%3D"
+        f"{SECRET}&sa=D&ust=1",
     ],
 )
 def test_link_is_picked_out_of_the_text_around_it(text: str) -> None:
@@ -91,6 +96,11 @@ def test_question_mark_for_hash_is_explained_without_showing_the_secret() -> Non
     assert SECRET.lower() not in str(caught.value).lower()
 
 
+def test_a_link_that_lost_its_scheme_still_works() -> None:
+    link = parse_link(f"10.0.0.5:8765/team-sync#k={SECRET}")
+    assert link == Link("10.0.0.5", 8765, "team-sync", SECRET)
+
+
 def test_default_ports() -> None:
     assert parse_link(f"peermeet://h/r#k={SECRET}").port == 8765
     assert parse_link(f"https://h/r#k={SECRET}").port == 443
@@ -101,6 +111,7 @@ def test_default_ports() -> None:
     [
         ("", "empty"),
         ("zoom.us/j/123", "not a PeerMeet link"),
+        ("team-sync", "only the meeting's name"),  # the room part alone
         (f"http://h/r#k={SECRET}", "not a PeerMeet link"),
         ("peermeet://h:1/team-sync", "no secret part"),
         ("peermeet://h:1/team-sync#", "no secret part"),
