@@ -77,7 +77,7 @@ REFUSAL_TEXT = {
     "wrong_secret": "Wrong or outdated link: the secret part does not match this meeting. "
     "Ask the host to send the link again.",
     "room_expired": "This meeting has expired. Ask the host to start a new one.",
-    "room_ended": "The host has ended this meeting.",
+    "room_ended": "The host has ended this meeting. Ask them for a new link to meet again.",
     "room_full": "This meeting is full. "
     "Ask the host to pick a larger size, or wait for a free seat.",
     "room_exists": "A meeting with this secret is already running.",

@@ -160,9 +160,14 @@ class GuestWaitDialog(QDialog):
         self.hint.setWordWrap(True)
         self.button = QPushButton("Cancel")
         self.button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.button)  # (not stretched across the whole dialog)
         layout = QVBoxLayout(self)
-        for widget in (self.status, self.code, self.hint, self.button):
+        layout.setContentsMargins(24, 20, 24, 20)  # (as the app's other dialogs)
+        for widget in (self.status, self.code, self.hint):
             layout.addWidget(widget)
+        layout.addLayout(buttons)
         self.setMinimumWidth(MIN_WIDTH)
 
     def show_code(self, code: str, timeout_s: int) -> None:
@@ -178,6 +183,8 @@ class GuestWaitDialog(QDialog):
         self._on_cancel = None
         self.status.setText(text)
         self.hint.setText("")
+        self.hint.hide()
+        self.code.hide()  # (the code was for the knock that is over)
         self.button.setText("Close")
         style.grow_to_fit(self, wider=True)  # (wrapped lines need more height)
 
