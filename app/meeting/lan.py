@@ -126,6 +126,11 @@ class HostLan:
             return KnockDecision(False, refusal="room_full")
         if not await self._ask(request):
             return KnockDecision(False)
+        room = self._lan_room()  # as it is now: it may have filled up, or ended, meanwhile
+        if room is None:
+            return KnockDecision(False, refusal="no_such_room")
+        if room.people >= room.capacity:
+            return KnockDecision(False, refusal="room_full")
         box = self.identity.seal_secret(
             request.guest_pub, request.nonce, self.link.room, self.link.secret
         )

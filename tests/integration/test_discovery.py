@@ -245,6 +245,40 @@ async def test_knock_admit_gives_the_secret_and_equal_codes(host: Host) -> None:
     assert request.name == "Bob" and request.room == "lan-test" and request.remote == "127.0.0.1"
 
 
+async def test_a_room_that_fills_while_the_host_decides_is_said_full(host: Host) -> None:
+    """Admitted into a room that filled up meanwhile: "full" at the knock, not a Join dialog
+    that says so after the host let you in."""
+    host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    seen: list[list[FoundRoom]] = [[]]
+    browser = guest_side.browse(keep_ours(seen))
+    members: list[SignalingClient] = []
+
+    async def fill_then_admit(request: KnockRequest) -> bool:
+        for _ in range(3):  # with the host's own seat, the small room's 4 are taken
+            member = await SignalingClient.connect(host.link.rendezvous_url, 2.0)
+            await member.join(RoomKeys.from_secret(host.link.secret).room_id, host.link.room)
+            members.append(member)
+        return True
+
+    lan = HostLan(
+        host.server, host.link, "Alice", "small", identity=host.identity, ask=fill_then_admit,
+        discovery=host_side, addresses=LOOPBACK, poll_s=0.2,
+    )  # fmt: skip
+    try:
+        await lan.start()
+        await wait_for(lambda: len(seen[-1]) == 1)
+        with pytest.raises(RoomRefused) as info:
+            await knock_room(seen[-1][0], "Bob", lambda code, t: None)
+        assert info.value.code == "room_full"
+    finally:
+        for member in members:
+            await member.close()
+        await lan.close()
+        await browser.close()
+        await guest_side.close()
+        await host_side.close()
+
+
 async def test_deny(host: Host) -> None:
     async def deny(request: KnockRequest) -> bool:
         return False
