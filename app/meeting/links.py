@@ -117,7 +117,7 @@ def extract_link(text: str) -> str:
         secret = _SECRET_TAIL_RE.search(link)
         if secret is not None and len(secret.group(1)) >= SECRET_CHARS:
             break
-    return link.rstrip(_AROUND + ".,;:!?)]}…")
+    return link.partition("|")[0].rstrip(_AROUND + ".,;:!?)]}…")  # (Slack: <link|its text>)
 
 
 def _unescaped(link: str) -> str:
@@ -151,6 +151,8 @@ def parse_link(text: str) -> Link:
             "The link's secret follows a “?” where PeerMeet links have a “#” (…#k=…). "
             "Copy the link again exactly as the host sent it."
         )
+    if hash_sep:
+        rest = rest.partition("?")[0]  # a tracking query a link picked up (?utm_source=…)
     authority, slash, path = rest.partition("/")
     host, port = _parse_authority(authority, secure=scheme == "https")
     room = path.strip("/").lower()

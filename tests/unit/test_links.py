@@ -71,6 +71,8 @@ def test_pasted_forms_tolerated(text: str) -> None:
         f"peermeet://10.0.0.5:8765/team-\nsync#k={SECRET[:7]}\n{SECRET[7:]} Thanks, Ann",
         f"“peermeet://10.0.0.5:8765/team-sync#k={SECRET}”",
         f"peermeet://10.0.0.5:8765/team-sync%23k%3D{SECRET} bye",  # through a URL encoder
+        f"<peermeet://10.0.0.5:8765/team-sync#k={SECRET}|join us>",  # Slack's form
+        f"peermeet://10.0.0.5:8765/team-sync?utm_source=mail#k={SECRET}",
         # wrapped by a mail or search service's redirect
         "https://eur01.safelinks.protection.outlook.com/?url=peermeet%3A%2F%2F10.0.0.5%3A8765"
         f"%2Fteam-sync%23k%3D{SECRET}&data=05%7C01%7Cx&reserved=0",
