@@ -106,16 +106,38 @@ def extract_link(text: str) -> str:
     a secret of full length (SECRET_CHARS); a piece after that is prose ("…#k=SECRET. Thanks").
     """
     text = text.translate(_INVISIBLE)
-    if (wrapped := _WRAPPED_RE.search(text)) is not None:  # the link inside the wrapper
-        text = urllib.parse.unquote(wrapped.group(0))
-    found = _SCHEME_RE.search(text)
-    if found is None:  # no link in it: judged whole, so the message names what is wrong
+    for wrapped in _WRAPPED_RE.finditer(text):  # a meeting link inside a mail or search
+        inner = urllib.parse.unquote(wrapped.group(0))  # service's redirect (other wrapped
+        if "#k=" in inner:  # links, to an agenda say, are not it)
+            return _from_scheme(inner)
+    return _from_scheme(text)
+
+
+def _has_full_secret(link: str) -> bool:
+    secret = _SECRET_TAIL_RE.search(link)
+    return secret is not None and len(secret.group(1)) >= SECRET_CHARS
+
+
+def _from_scheme(text: str) -> str:
+    """The link from its scheme on (see extract_link): the first that makes a whole link by
+    itself (other links may come first, to an agenda say), else the first there is."""
+    starts = [found.start() for found in _SCHEME_RE.finditer(text)]
+    if not starts:  # no link in it: judged whole, so the message names what is wrong
         return "".join(text.split()).strip(_AROUND)
+    for start in starts:
+        link = _collect(text[start:])
+        if _has_full_secret(link) and len(_SCHEME_RE.findall(link)) == 1:
+            return link
+    return _collect(text[starts[0] :])
+
+
+def _collect(text: str) -> str:
+    """Whitespace-separated pieces from the start of ``text`` until the link has a whole
+    secret; what is around it is dropped."""
     link = ""
-    for piece in text[found.start() :].split():
+    for piece in text.split():
         link = _unescaped(link + piece)
-        secret = _SECRET_TAIL_RE.search(link)
-        if secret is not None and len(secret.group(1)) >= SECRET_CHARS:
+        if _has_full_secret(link):
             break
     return link.partition("|")[0].rstrip(_AROUND + ".,;:!?)]}…")  # (Slack: <link|its text>)
 
@@ -132,11 +154,12 @@ def parse_link(text: str) -> Link:
     cleaned = extract_link(text)
     if not cleaned:
         raise LinkError("The link is empty. Paste the whole link the host sent you.")
-    if "://" not in cleaned and re.match(r"^[^/]+:[0-9]{1,5}/[^/]", cleaned):
+    one_piece = len(text.split()) == 1  # (not words squeezed together)
+    if one_piece and "://" not in cleaned and re.match(r"^[^/]+:[0-9]{1,5}/[^/]", cleaned):
         cleaned = "peermeet://" + cleaned  # host:port/room#k=…, its scheme lost on the way
     scheme, sep, rest = cleaned.partition("://")
     scheme = scheme.lower()
-    if not sep and re.fullmatch(r"[A-Za-z0-9-]{1,64}", cleaned):
+    if not sep and one_piece and re.fullmatch(r"[A-Za-z0-9-]{1,64}", cleaned):
         raise LinkError(
             "That is only the meeting's name. Ask the host for the whole link (it starts "
             "with peermeet://), or find the meeting under Rooms on this network and knock."
@@ -151,7 +174,12 @@ def parse_link(text: str) -> Link:
             "The link's secret follows a “?” where PeerMeet links have a “#” (…#k=…). "
             "Copy the link again exactly as the host sent it."
         )
-    if hash_sep:
+    if hash_sep and "?" in rest:
+        if "://" in rest or "%3a%2f%2f" in rest.lower():
+            raise LinkError(
+                "This is another site's link with the meeting's link inside it (a redirect). "
+                "Open it in the browser, or ask the host for the PeerMeet link itself."
+            )
         rest = rest.partition("?")[0]  # a tracking query a link picked up (?utm_source=…)
     authority, slash, path = rest.partition("/")
     host, port = _parse_authority(authority, secure=scheme == "https")

@@ -75,6 +75,9 @@ def _same_start(text: str, headline: str) -> bool:
     return text.lower().startswith(_plain(headline).lower())
 
 
+Choice = tuple[str, bool, bool]  # name, microphone on, camera on: what a join starts with
+
+
 class JoinDialog(QDialog):
     def __init__(
         self,
@@ -87,11 +90,13 @@ class JoinDialog(QDialog):
         preview: bool = True,
         muted: bool = False,
         hosted: Callable[[str], bool] = lambda link: False,
-        in_a_call: Callable[[str], bool | None] = lambda link: None,
+        in_a_call: Callable[[str, Choice], bool | None] = lambda link, choice: None,
+        choice: Choice | None = None,
     ) -> None:
         """``hosted(link)``: this computer hosts that meeting (a full one is then theirs).
         ``in_a_call(link)``: while in a call, what joining ``link`` means for it (the main
-        window asks, and leaves it first): True done, False stay, None not in a call."""
+        window asks, and leaves it first): True done, False stay, None not in a call; it gets
+        what this dialog was set to, and gives it as ``choice`` to the dialog that joins."""
         super().__init__(parent)
         self.setWindowTitle("Join a meeting")
         self.bridge, self._settings, self._open_call = bridge, settings, open_call
@@ -111,6 +116,10 @@ class JoinDialog(QDialog):
         self._asked_muted = muted  # this once (--muted): not remembered for the next join
         self.mic_box.setChecked(saved.join_mic and not muted)
         self.cam_box.setChecked(saved.join_camera)
+        if choice is not None:  # (name, microphone, camera) as set in an earlier dialog
+            self.name.setText(choice[0])
+            self.mic_box.setChecked(choice[1])
+            self.cam_box.setChecked(choice[2])
         self.mic_box.setToolTip("Off: you join muted, and nothing you say is sent until you unmute")
         self.cam_box.setToolTip("Off: you join with your video stopped")
         join_with = QHBoxLayout()
@@ -199,7 +208,8 @@ class JoinDialog(QDialog):
         if self.joining:
             return
         if self.bridge.in_call:  # (joining would leave that call without a word)
-            switched = self._in_a_call(self.link.text())
+            choice = (self.name.text(), self.mic_box.isChecked(), self.cam_box.isChecked())
+            switched = self._in_a_call(self.link.text(), choice)
             if switched:
                 self.accept()  # the main window leaves the call, then joins in a new dialog
             if switched is not None:

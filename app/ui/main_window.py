@@ -28,7 +28,7 @@ from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.ui import geometry, host_controls
 from app.ui.bridge import Bridge
-from app.ui.join_dialog import JoinDialog
+from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
 from app.ui.meetings_view import MeetingsView, TaskSet, named
 from app.ui.settings_dialog import SettingsDialog
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_join(
-        self, link: str = "", auto: bool = False, muted: bool = False
+        self, link: str = "", auto: bool = False, muted: bool = False, choice: Choice | None = None
     ) -> JoinDialog | None:
         """The join dialog for ``link``; None when that is the call already open (it comes to
         the front) or the person would rather stay in the call they are in."""
@@ -248,14 +248,17 @@ class MainWindow(QMainWindow):
         dialog = JoinDialog(
             self.bridge, self.settings, self._open_call, link, self, muted=muted,
             hosted=lambda text: self.host.store.find(text) is not None,
-            in_a_call=lambda text: self._in_a_call_first(text, True, False),
+            in_a_call=lambda text, set_to: self._in_a_call_first(text, True, False, set_to),
+            choice=choice,
         )  # fmt: skip
         self._keep(dialog)
         if auto and link:
             dialog.start_join()
         return dialog
 
-    def _in_a_call_first(self, link: str, auto: bool, muted: bool) -> bool | None:
+    def _in_a_call_first(
+        self, link: str, auto: bool, muted: bool, choice: Choice | None = None
+    ) -> bool | None:
         """Joining ``link`` while in a call: that call to the front if it is the same one, or
         ask, and leave it first (True: taken care of; False: the person stays where they are);
         None: not in a call, go ahead."""
@@ -273,12 +276,14 @@ class MainWindow(QMainWindow):
             return True
         if not leave_to_join(self, self.bridge.room_name, link):
             return False
-        self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted))
+        self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted, choice))
         return True
 
-    async def _switch(self, call: QWidget, link: str, auto: bool, muted: bool) -> None:
+    async def _switch(
+        self, call: QWidget, link: str, auto: bool, muted: bool, choice: Choice | None = None
+    ) -> None:
         await call.leave()  # type: ignore[attr-defined]  # (CallWindow: leaves, then closes)
-        self.open_join(link, auto, muted)
+        self.open_join(link, auto, muted, choice)  # (as the join dialog was set, if it was)
 
     def _same_meeting(self, link: str) -> bool:
         current = self.bridge.link

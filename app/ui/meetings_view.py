@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QApplication,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -39,6 +38,7 @@ LEFT = (
 SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
 EXTEND_TIP = "Give this meeting one more hour"
 ROW_BUTTONS = ("end", "forget", "retry", "extend", "copy", "enter")  # a row's, in Tab order
+SAFE_BUTTONS = ("copy", "enter", "extend", "retry")  # what the focus may fall back to
 
 
 def named(widget: W, name: str) -> W:
@@ -288,7 +288,7 @@ class MeetingsView(QWidget):
 
     def _focused(self) -> tuple[str, str] | None:
         """(link, button) of the row button that has the keyboard's focus, if one has."""
-        focus = QApplication.focusWidget()
+        focus = self.window().focusWidget()  # (also while another window is the active one)
         for link, row in self.rows.items():
             for name in ROW_BUTTONS:
                 if getattr(row, name) is focus:
@@ -296,12 +296,14 @@ class MeetingsView(QWidget):
         return None
 
     def _refocus(self, focused: tuple[str, str] | None) -> None:
-        """The same button of the same row again; its row's first button if that one is gone
-        (an ended meeting has Remove instead); nothing if the row is gone."""
+        """The same button of the same row again, else one beside it that does no harm (never
+        End now or Remove: the next Space would end or drop the meeting); nothing if the row
+        is gone."""
         row = self.rows.get(focused[0]) if focused is not None else None
         if row is None or focused is None:
             return
-        buttons = [getattr(row, name) for name in (focused[1], *ROW_BUTTONS)]
+        names = (focused[1], *SAFE_BUTTONS) if focused[1] in SAFE_BUTTONS else SAFE_BUTTONS
+        buttons = [getattr(row, name) for name in names]
         shown = [b for b in buttons if not b.isHidden() and b.isEnabled()]
         if shown:
             shown[0].setFocus()

@@ -64,7 +64,7 @@ class PeerCard(QFrame):
         self.state = _label("Waiting…", "dim")
         self.media = _label("", "dim")  # muted, camera off, sharing: what their tile shows
         self.media.hide()
-        self._cam = True
+        self._cam, self._screen = True, False  # what their tile shows (set_media)
         self.code = _label("—", "safety")
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.values = {row: _label("—") for row in ROWS}
@@ -108,7 +108,7 @@ class PeerCard(QFrame):
         ]
         self.media.setText(" · ".join(said))
         self.media.setVisible(bool(said))
-        self._cam = cam
+        self._cam, self._screen = cam, screen
         if not cam:
             self.values["Video"].setText("camera off")
 
@@ -128,7 +128,7 @@ class PeerCard(QFrame):
         self.values["Path"].setText(PATHS.get(st.path, st.path or "—"))
         self.values["Address"].setText(st.address or "unknown")
         video = f"{st.fps:.0f} fps" if self._cam else "camera off"
-        if st.screen_fps is not None:  # (sharing their screen: its rate too)
+        if st.screen_fps is not None and self._screen:  # (sharing their screen: its rate too)
             video += f" · screen {st.screen_fps:.0f} fps"
         self.values["Video"].setText(video)
         if not st.measured:

@@ -243,8 +243,12 @@ class StartDialog(QDialog):
                 self.ipv6.isChecked(),
                 lan=self.show_lan.isChecked() and self.here.isChecked(),
             )
-        except RendezvousUnreachable as exc:  # (its words are for a guest and a host)
-            why = str(exc).partition("(")[2].partition(")")[0]
+        except RendezvousUnreachable as exc:  # a connection that failed: its words are a guest's
+            text, (_, _, why) = str(exc), str(exc).partition(" (")
+            if not text.startswith("Cannot reach the meeting host"):  # (it answered, but…)
+                self._fail(text)
+                return
+            why = why.rpartition(")")[0]
             self._fail(
                 f"Cannot reach the rendezvous server at {self.server.text().strip()}"
                 f"{f' ({why})' if why else ''}. Check the address, and that the server runs."

@@ -427,11 +427,14 @@ def test_joining_another_meeting_from_the_join_dialog_asks_and_leaves_first(
         dialog.start_join()
         assert not answers and dialog.isVisible() and not dialog.joining
         assert bridge.in_call and str(bridge.link) == first.link
-        answers.append(True)  # "Leave and join"
+        answers.append(True)  # "Leave and join", as this dialog is set: camera off
+        dialog.cam_box.setChecked(False)
+        dialog.name.setText("Ada B")
         dialog.start_join()
         await until(lambda: closed(call), 15, "the first call's window closed")
         await until(lambda: bridge.in_call and str(bridge.link) == second.link, 15, "in Beta")
         await until(lambda: window.call_window is not call, 15, "the second call's window")
+        assert not bridge.camera_on and bridge.display_name == "Ada B"  # (as it was set)
         await until(lambda: host.participants(second.link) == 1, 10, "in Beta's room")
         assert host.participants(first.link) == 0
         await asyncio.sleep(0.5)  # (the old window closing must not end the new call)

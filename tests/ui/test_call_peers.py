@@ -79,7 +79,8 @@ def test_a_peer_sharing_their_screen_shows_its_frame_rate_too(qtbot: QtBot) -> N
     card = PeerCard("Olga")
     qtbot.addWidget(card)
     figures = dict(path="host", address="", rtt_ms=3.0, packets_lost=0, bytes_in=0)
-    card.update_stats(PeerStats(**figures, bytes_out=0, fps=30.0, frames=9, at=1.0))
+    idle = PeerStats(**figures, bytes_out=0, fps=30.0, frames=9, at=1.0, screen_fps=0.0)
+    card.update_stats(idle)  # (every link has a screen track, idle until they share)
     assert card.values["Video"].text() == "30 fps"
     card.set_media(True, False, True)  # camera off, sharing
     sharing = PeerStats(**figures, bytes_out=0, fps=0.0, frames=9, at=2.0, screen_fps=5.0)

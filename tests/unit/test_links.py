@@ -101,6 +101,21 @@ def test_question_mark_for_hash_is_explained_without_showing_the_secret() -> Non
 def test_a_link_that_lost_its_scheme_still_works() -> None:
     link = parse_link(f"10.0.0.5:8765/team-sync#k={SECRET}")
     assert link == Link("10.0.0.5", 8765, "team-sync", SECRET)
+    with pytest.raises(LinkError):  # words around it are not squeezed into its host
+        parse_link(f"Join at\n10.0.0.5:8765/team-sync#k={SECRET}")
+
+
+def test_a_plain_link_wins_over_other_wrapped_links_and_redirects_are_refused() -> None:
+    mail = (
+        "Agenda https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fdocs.example"
+        f".com%2Fagenda&data=1 and join peermeet://10.0.0.5:8765/team-sync#k={SECRET} thanks"
+    )
+    assert parse_link(mail) == Link("10.0.0.5", 8765, "team-sync", SECRET)
+    redirect = f"https://www.google.com/url?q=https://meet.example.org/team-sync%23k%3D{SECRET}"
+    inner = parse_link(redirect + "&sa=D")  # the link inside, not www.google.com as the host
+    assert inner == Link("meet.example.org", 443, "team-sync", SECRET, secure=True)
+    with pytest.raises(LinkError):  # what is inside is no meeting link: refused, not google's
+        parse_link(f"https://www.google.com/url?q=https://x#k={SECRET}")
 
 
 def test_default_ports() -> None:
