@@ -62,6 +62,7 @@ class LanRoomsWidget(QWidget):
         super().__init__(parent)
         self._on_knock, self._pin_check, self._clock = on_knock, pin_check, clock
         self._rooms: list[FoundRoom] = []
+        self._shown: list[FoundRoom] = []  # the rows, in order
         self.empty = QLabel(EMPTY)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -103,7 +104,14 @@ class LanRoomsWidget(QWidget):
 
     def _render(self) -> None:
         now = self._clock()
+        focus = self.window().focusWidget()  # (the Knock buttons are made afresh: see below)
+        shown = [
+            self.table.cellWidget(row, len(COLUMNS) - 1) for row in range(self.table.rowCount())
+        ]
+        had = shown.index(focus) if focus in shown else -1
+        knocking_on = self._shown[had].instance if 0 <= had < len(self._shown) else None
         rooms = [r for r in self._rooms if r.info.expires_at > now]
+        self._shown = rooms
         self.empty.setVisible(not rooms)
         self.table.setVisible(bool(rooms))
         self.table.setRowCount(len(rooms))
@@ -128,6 +136,8 @@ class LanRoomsWidget(QWidget):
             button.setToolTip("This meeting is full." if full else f"Ask {info.host} to let you in")
             button.clicked.connect(lambda _=False, r=room: self._on_knock(r))
             self.table.setCellWidget(row, len(COLUMNS) - 1, button)
+            if room.instance == knocking_on:  # the keyboard stays on that room's Knock
+                button.setFocus()
         QTimer.singleShot(0, self, self._fit_host_column)  # once the other columns are sized
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -247,3 +247,16 @@ def test_tab_goes_through_the_knock_buttons_and_out_of_the_list(qtbot: QtBot) ->
         stops.append(QApplication.focusWidget())
     names = [w.text() if isinstance(w, QPushButton) else type(w).__name__ for w in stops]
     assert stops[:3] == [widget.knock_button(0), widget.knock_button(1), after], names
+
+
+def test_the_keyboard_stays_on_a_knock_button_when_the_list_is_redrawn(qtbot: QtBot) -> None:
+    """The list is redrawn every 15 s and on every announcement: the Knock button with the
+    focus is made afresh, and the focus goes to the new one for the same room."""
+    widget = LanRoomsWidget(lambda room: None, pins, clock=lambda: NOW)
+    qtbot.addWidget(widget)
+    widget.set_rooms([found("team-sync"), found("design")])
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.knock_button(1).setFocus()
+    widget.set_rooms([found("alpha"), found("team-sync"), found("design")])  # one more above
+    assert widget.focusWidget() is widget.knock_button(2)  # still "design"'s
