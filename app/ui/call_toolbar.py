@@ -105,12 +105,13 @@ class CallToolbar(QWidget):
     def _fit(self) -> None:
         """Compact if the full bar does not fit its width; full again once it would (tried
         again when the labels changed since it was measured)."""
-        labels = (*self._state.values(), self.chat_button.text(), self.again_button.isHidden())
         room = self._info[0] if self._info else ""
-        if self.compact and (self.width() >= self._full_needs or (*labels, room) != self._measured):
+        again = self.again_button.isHidden()
+        labels = (*self._state.values(), self.chat_button.text(), again, room)
+        if self.compact and (self.width() >= self._full_needs or labels != self._measured):
             self._set_compact(False)
-        if not self.compact and self._needs() > self.width():
-            self._full_needs, self._measured = self._needs(), (*labels, room)
+        if not self.compact and (needs := self._needs()) > self.width():
+            self._full_needs, self._measured = needs, labels
             self._set_compact(True)
 
     def _needs(self) -> int:

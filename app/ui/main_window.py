@@ -73,15 +73,11 @@ def _action(glyph: str, title: str, text: str, accent: bool = False) -> QPushBut
     return button
 
 
-def leave_to_join(parent: QWidget, here: str, link: str) -> bool:
-    """Ask before leaving the call in ``here`` to join ``link``'s meeting."""
-    try:
-        there = f"“{parse_link(link).room}”"
-    except PeerMeetError:
-        there = "the other meeting"
+def leave_to_join(parent: QWidget, here: str, there: str) -> bool:
+    """Ask before leaving the call in the meeting ``here`` to join the meeting ``there``."""
     box = QMessageBox(QMessageBox.Icon.Question, "Leave this call?", "", parent=parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(f"You are in “{here}”. Leave it to join {there}?")
+    box.setText(f"You are in “{here}”. Leave it to join “{there}”?")
     go = box.addButton("Leave and join", QMessageBox.ButtonRole.AcceptRole)
     stay = box.addButton("Stay", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(stay)
@@ -266,7 +262,7 @@ class MainWindow(QMainWindow):
         if not (self.bridge.in_call and call is not None and call.isVisible()):
             return None
         try:
-            parse_link(link)
+            there = parse_link(link).room
         except PeerMeetError:
             return None  # (the join dialog says what is wrong with it; the call goes on)
         if self._same_meeting(link):
@@ -274,7 +270,7 @@ class MainWindow(QMainWindow):
             call.raise_()
             call.activateWindow()
             return True
-        if not leave_to_join(self, self.bridge.room_name, link):
+        if not leave_to_join(self, self.bridge.room_name, there):
             return False
         self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted, choice))
         return True

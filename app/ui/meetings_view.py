@@ -176,18 +176,17 @@ class MeetingRow(QFrame):
         r, now = self.record, host.now()
         live = r.is_live(now)
         if live:
-            self.countdown.setText(f"{countdown(r.time_left(now))}{LEFT}")
             left = r.time_left(now)
+            self.countdown.setText(f"{countdown(left)}{LEFT}")
             longest = left > MAX_LIFETIME_S - 60  # (the rendezvous caps what it adds at 24 h)
             self.extend.setEnabled(not longest)
-            tip = "up to 24 hours from now" if left > MAX_LIFETIME_S - EXTEND_S else ""
-            self.extend.setToolTip(
-                "A meeting lasts at most 24 hours from now."
-                if longest
-                else f"Give this meeting more time: {tip}"
-                if tip
-                else EXTEND_TIP
-            )
+            if longest:
+                tip = "A meeting lasts at most 24 hours from now."
+            elif left > MAX_LIFETIME_S - EXTEND_S:  # less than an hour to the cap
+                tip = "Give this meeting more time: up to 24 hours from now"
+            else:
+                tip = EXTEND_TIP
+            self.extend.setToolTip(tip)
             size = f"{SIZE_WORDS.get(r.size, r.size)} meeting"
             where = "hosted on this computer" if r.embedded else f"via {r.rendezvous}"
             twins = [x for x in host.records() if x.title == r.title and x.is_live(now)]

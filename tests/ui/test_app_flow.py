@@ -407,7 +407,7 @@ def test_joining_another_meeting_from_the_join_dialog_asks_and_leaves_first(
     qtbot.addWidget(window)
     window.show()
     answers: list[bool] = []
-    monkeypatch.setattr(main_window, "leave_to_join", lambda parent, here, link: answers.pop())
+    monkeypatch.setattr(main_window, "leave_to_join", lambda parent, here, there: answers.pop())
 
     async def scenario() -> None:
         first, second = await host.start("Alpha"), await host.start("Beta")
