@@ -8,6 +8,7 @@ Everything runs on 127.0.0.1 with throw-away meetings and settings files.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -141,7 +142,7 @@ def run() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
-    apply_theme(app)
+    apply_theme(app, int(os.environ.get("PEERMEET_TEXT_SIZE", "100")))  # (Settings' text size)
     run_in_qt_loop(app, main(out))
     return 0
 

@@ -24,6 +24,17 @@ SETTINGS_FILE = "settings.json"
 #: aiortc uses only the first STUN and the first TURN server; a few spares are plenty
 MAX_ICE_SERVERS = 20
 MAX_WINDOWS, MAX_GEOMETRY = 8, 512  # windows remembered; characters of one saved geometry
+TEXT_SIZE_RANGE = (100, 200)  # per cent of the design's text size (Settings offers 100..150)
+
+
+DESIGN_PT = 10.0  # the app's body text; a system font larger than this makes all of it larger
+
+
+def text_scale(percent: int, system_pt: float) -> float:
+    """How much larger than designed the app draws text: the ``percent`` picked in Settings,
+    times how much the system's font (``system_pt``, e.g. 12 pt set in the desktop's settings)
+    is larger than the design's 10 pt; never smaller than designed."""
+    return percent / 100 * max(1.0, min(system_pt, 3 * DESIGN_PT) / DESIGN_PT)
 
 
 def default_name() -> str:
@@ -53,6 +64,8 @@ class Settings:
     #: how the join dialog's "Join with" boxes start: as the person last joined
     join_mic: bool = True
     join_camera: bool = True
+    #: text size in per cent of the app's design (over a larger system font; see app.ui.theme)
+    text_size: int = 100
     #: where each window was last (name -> Qt's saved geometry, base64), to open it there again
     windows: dict[str, str] = field(default_factory=dict)
     #: keys this version does not know (a newer one wrote them): written back as they were
@@ -80,6 +93,7 @@ class Settings:
             "relay_only": self.relay_only,
             "join_mic": self.join_mic,
             "join_camera": self.join_camera,
+            "text_size": self.text_size,
             "windows": dict(self.windows),
         }
 
@@ -102,6 +116,12 @@ class Settings:
                 setattr(settings, key, value)
             else:
                 log.warning("ignoring setting %s=%r (not true/false)", key, value)
+        size = data.get("text_size", settings.text_size)
+        low, high = TEXT_SIZE_RANGE
+        if isinstance(size, int) and not isinstance(size, bool) and low <= size <= high:
+            settings.text_size = size
+        else:
+            log.warning("ignoring setting text_size=%r (not %d to %d)", size, low, high)
         windows = data.get("windows", {})
         if isinstance(windows, dict):
             settings.windows = {

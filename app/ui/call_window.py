@@ -67,10 +67,11 @@ class CallWindow(QWidget):
         self._over = False  # the call has ended (Leave reads "Close")
         self.setObjectName("CallWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.setStyleSheet(style.QSS)
+        style.own_sheet(self)
         self.setWindowTitle(f"{bridge.room_name or 'Meeting'} — PeerMeet")
         self.setMinimumSize(720, 480)
-        geometry.fit_screen(self, QSize(1280, 800))  # (a small or scaled screen: less)
+        # (a small or scaled screen: less; larger text: more)
+        geometry.fit_screen(self, QSize(1280, 800) * max(1.0, style.text_scale()))
         self.unread = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._leaving: asyncio.Task[None] | None = None

@@ -87,9 +87,10 @@ class ChatPanel(QWidget):
         head = ""
         if self._last_sender != (sender or name, mine):  # group one person's messages in a row
             stamp = time.strftime("%H:%M")
+            small = f"color:{style.TEXT_DIM}; font-size:{style.pt(8)}"
             head = (
                 f'<div style="margin-top:10px"><b style="color:{colour}">{html.escape(who)}</b>'
-                f'&nbsp;<span style="color:{style.TEXT_DIM}; font-size:8pt">{stamp}</span></div>'
+                f'&nbsp;<span style="{small}">{stamp}</span></div>'
             )
         self._last_sender = (sender or name, mine)
         self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine)

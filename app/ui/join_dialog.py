@@ -183,7 +183,7 @@ class JoinDialog(QDialog):
         layout.addStretch()
         buttons.setContentsMargins(28, 8, 28, 24)
         self._body = ScrollingBody(self, layout, buttons)
-        self.setMinimumWidth(580)
+        self.setMinimumWidth(style.by_text(580))
         self._paint_steps(0)
         self._fit()  # not squeezed to 2/3 of a small screen, nor off it
         if link.strip():  # the link is in already: on to the name, or straight to Join

@@ -45,7 +45,7 @@ def _code_label(code: str) -> QLabel:
     label = QLabel(code)
     label.setProperty("role", "safety")  # the app stylesheet sets font sizes; this role is large
     font = QFont()
-    font.setPointSize(28)
+    font.setPointSizeF(28 * style.text_scale())
     font.setBold(True)
     label.setFont(font)  # used where no app stylesheet is applied
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -30,7 +30,7 @@ from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow
 from app.ui.qt_loop import LoopStopped, run_in_qt_loop
-from app.ui.theme import apply_theme
+from app.ui.theme import apply_theme, set_text_size
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def listen_for_links(window: MainWindow, name: str | None = None) -> QLocalServe
 
 async def _main(app: QApplication, args: argparse.Namespace) -> int:
     settings = SettingsStore()
+    set_text_size(app, settings.load().text_size)
     media = DesktopMedia(settings, notice=lambda text: bridge.notice.emit(text))
     host = HostService(MeetingStore())
     bridge = Bridge(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFrame,
     QHBoxLayout,
@@ -26,14 +27,13 @@ from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
-from app.ui import geometry, host_controls
+from app.ui import geometry, host_controls, style, theme
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
 from app.ui.meetings_view import MeetingsView, TaskSet, named
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import StartDialog
-from app.ui.theme import ICON
 
 log = logging.getLogger(__name__)
 DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted after it
@@ -48,8 +48,21 @@ def _label(text: str, name: str = "", role: str = "") -> QLabel:
     return label
 
 
+class _Card(QPushButton):
+    """A button laid out as a card: as large as its words need (a plain button's size comes
+    from its own text, which a card has none of), so large text is not cut off."""
+
+    def sizeHint(self) -> QSize:
+        layout = self.layout()
+        return super().sizeHint() if layout is None else layout.totalSizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        layout = self.layout()
+        return super().minimumSizeHint() if layout is None else layout.totalMinimumSize()
+
+
 def _action(glyph: str, title: str, text: str, accent: bool = False) -> QPushButton:
-    button = named(QPushButton(), "ActionCard")
+    button = named(_Card(), "ActionCard")
     button.setProperty("accent", accent)
     button.setCursor(Qt.CursorShape.PointingHandCursor)
     button.setMinimumHeight(88)
@@ -110,6 +123,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("Home")
         self.setWindowTitle("PeerMeet")
         self.host, self.bridge, self.settings = host, bridge, settings
+        self._text_size = settings.load().text_size  # (as app.ui.main drew it at start)
         self._open_call = open_call or self._show_call_window
         self.dialogs: list[QDialog] = []  # kept alive while open
         self.call_window: QWidget | None = None
@@ -148,7 +162,7 @@ class MainWindow(QMainWindow):
             lan_layout.addStretch()
         self.show_lan_rooms([])
         icon = QLabel()
-        icon.setPixmap(QIcon(str(ICON)).pixmap(48, 48))
+        icon.setPixmap(QIcon(str(theme.ICON)).pixmap(48, 48))
         header = QHBoxLayout()
         header.setSpacing(14)
         header.addWidget(icon)
@@ -177,7 +191,8 @@ class MainWindow(QMainWindow):
         layout.addLayout(actions)
         layout.addLayout(body, 1)
         self.setCentralWidget(root)
-        self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])  # below it, rows and tables get cut
+        # below it, rows and tables get cut (more of them with larger text)
+        self.setMinimumSize(QSize(*MIN_SIZE) * max(1.0, style.text_scale()))
         for keys, slot, button in (
             ("Ctrl+N", self.open_start, self.start_button),
             ("Ctrl+J", self.open_join, self.join_button),
@@ -189,7 +204,8 @@ class MainWindow(QMainWindow):
                 text = shortcut.key().toString(QKeySequence.SequenceFormat.NativeText)
                 button.setToolTip(f"{button.accessibleName() or button.text()} ({text})")
         self.start_button.setFocus()  # the first thing most people do
-        geometry.fit_screen(self, QSize(1080, 700))  # (a small or scaled screen: less)
+        # (a small or scaled screen: less; larger text: more)
+        geometry.fit_screen(self, QSize(1080, 700) * max(1.0, style.text_scale()))
         geometry.restore(self, settings, "main")  # where it was last, if it was
 
     def show_lan_rooms(self, rooms: list[tuple[str, str]]) -> None:
@@ -298,6 +314,10 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, settings: Settings) -> None:
         timeout = self.bridge.config.connect_timeout_s
         self.bridge.config = settings.engine_config(connect_timeout_s=timeout)
+        app = QApplication.instance()
+        if isinstance(app, QApplication) and settings.text_size != self._text_size:
+            self._text_size = settings.text_size
+            theme.set_text_size(app, settings.text_size)
 
     def _show_call_window(self) -> None:
         try:

@@ -32,13 +32,16 @@ from app.ui.elided import ElidedLabel
 
 log = logging.getLogger(__name__)
 W = TypeVar("W", bound=QObject)
-LEFT = (
-    f'<span style="font-size: 9pt; color: {style.TEXT_DIM}; font-family: sans-serif"> left</span>'
-)
 SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
 EXTEND_TIP = "Give this meeting one more hour"
 ROW_BUTTONS = ("end", "forget", "retry", "extend", "copy", "enter")  # a row's, in Tab order
 SAFE_BUTTONS = ("copy", "enter", "extend", "retry")  # what the focus may fall back to
+
+
+def _left() -> str:
+    """ " left", small and dim after a countdown (at the current text size)."""
+    dim = f"font-size: {style.pt(9)}; color: {style.TEXT_DIM}; font-family: sans-serif"
+    return f'<span style="{dim}"> left</span>'
 
 
 def named(widget: W, name: str) -> W:
@@ -177,7 +180,7 @@ class MeetingRow(QFrame):
         live = r.is_live(now)
         if live:
             left = r.time_left(now)
-            self.countdown.setText(f"{countdown(left)}{LEFT}")
+            self.countdown.setText(f"{countdown(left)}{_left()}")
             longest = left > MAX_LIFETIME_S - 60  # (the rendezvous caps what it adds at 24 h)
             self.extend.setEnabled(not longest)
             if longest:

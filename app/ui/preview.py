@@ -23,6 +23,7 @@ from app.media.pcm import FRAME_MS
 from app.media.synthetic import SyntheticCamera
 from app.media.video import FrameSource, VideoFeed
 from app.meeting.settings import Settings, SettingsStore
+from app.ui import style
 from app.ui.audio_io import QtAudioIO
 from app.ui.elided import ElidedLabel
 from app.ui.meetings_view import named
@@ -181,7 +182,7 @@ class MediaPreview(QWidget):
         self._no_camera = False  # no camera at all: the call starts with video off
         self.tile: VideoTile | None = None
         self.box = named(QWidget(), "PreviewBox")
-        self.box.setFixedSize(*PREVIEW_SIZE)
+        self.box.setFixedSize(style.by_text(PREVIEW_SIZE[0]), style.by_text(PREVIEW_SIZE[1]))
         self._box_layout = QVBoxLayout(self.box)
         self._box_layout.setContentsMargins(0, 0, 0, 0)
         self.placeholder = QLabel("Preview off", alignment=Qt.AlignmentFlag.AlignCenter)
@@ -189,7 +190,7 @@ class MediaPreview(QWidget):
         self._box_layout.addWidget(self.placeholder)
         self.camera_note = Note()
         self.camera_note.hide()
-        self.meter = MicMeter(elide=True, bar_width=PREVIEW_SIZE[0])
+        self.meter = MicMeter(elide=True, bar_width=style.by_text(PREVIEW_SIZE[0]))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)

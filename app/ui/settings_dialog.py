@@ -1,4 +1,5 @@
-"""Settings: your name, camera / microphone / speaker (with a live mic level), STUN/TURN servers."""
+"""Settings: your name, camera / microphone / speaker (with a live mic level), text size,
+STUN/TURN servers."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from app.ui.audio_io import QtAudioIO
 from app.ui.geometry import ScrollingBody
 from app.ui.meetings_view import form_row, named
 from app.ui.preview import TEST_PATTERN, MicMeter
+from app.ui.theme import TEXT_SIZES
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,16 @@ def _fill(combo: QComboBox, default: str, devices: list[tuple[str, str]], curren
         combo.addItem(f"{name or current}{gone}", current)
     combo.setCurrentIndex(max(0, combo.findData(current)))
     combo.blockSignals(blocked)
+
+
+def _text_sizes(current: int) -> QComboBox:
+    """Text size: Normal, Large… (and a size set by hand in the file, as it is)."""
+    combo = QComboBox()
+    for percent, word in sorted({current: f"{current} %", **TEXT_SIZES}.items()):
+        combo.addItem(word if percent == 100 else f"{word} ({percent} %)", percent)
+    combo.setCurrentIndex(combo.findData(current))
+    combo.setToolTip("How large PeerMeet draws its text (over your system's font size)")
+    return combo
 
 
 def _ice_text(server: IceServer) -> str:
@@ -148,6 +160,8 @@ class SettingsDialog(QDialog):
         speaker_row.addWidget(self.speaker, 1)
         speaker_row.addWidget(self.test_speaker)
         form_row(form, "Speaker", speaker_row, like=self.speaker, names=self.speaker)
+        self.text_size = _text_sizes(settings.text_size)
+        form_row(form, "Text size", self.text_size)
         save, cancel = QPushButton("Save", default=True), QPushButton("Cancel")
         save.setProperty("role", "primary")
         save.clicked.connect(self.save)
@@ -179,7 +193,7 @@ class SettingsDialog(QDialog):
         layout.addStretch()
         buttons.setContentsMargins(28, 8, 28, 24)
         self._body = ScrollingBody(self, layout, buttons)
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(style.by_text(620))
         self._body.fit()  # not squeezed to 2/3 of a small screen, nor off it
         self.mic.currentIndexChanged.connect(self._switch_mic)
         if live_meter:
@@ -244,6 +258,7 @@ class SettingsDialog(QDialog):
             speaker=str(self.speaker.currentData()),
             ice_servers=self.ice_servers(),
             relay_only=self.relay_only.isChecked(),
+            text_size=int(self.text_size.currentData()),
             unreadable=[],  # said when the dialog opened: saving lets them go
         )
 

@@ -172,7 +172,7 @@ class StartDialog(QDialog):
         buttons.addWidget(cancel)
         buttons.addWidget(self.start_button)
         page = QWidget()
-        page.setMinimumWidth(580)
+        page.setMinimumWidth(style.by_text(580))
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)

@@ -29,6 +29,30 @@ DANGER_HI = "#f0666a"
 RADIUS = 12  # tiles and panels
 
 _FAMILIES = ["Inter", "Cantarell", "Noto Sans", "Ubuntu", "DejaVu Sans", "Sans Serif"]
+#: every font size of the style sheets and of painted text is multiplied by this: the text size
+#: the person picked, over the system's (app.ui.theme.set_text_size); 1.0 is the design size
+_text_scale = [1.0]
+_OWN_SHEET = "peermeetOwnSheet"  # a window that carries the shared sheet itself (own_sheet)
+
+
+def text_scale() -> float:
+    return _text_scale[0]
+
+
+def set_text_scale(scale: float) -> None:
+    """Set the text size (see app.ui.theme.set_text_size, which also restyles what is open)."""
+    _text_scale[0] = min(max(scale, 0.5), 3.0)
+
+
+def by_text(px: int) -> int:
+    """A width in pixels that holds text (designed at the design's text size), grown with the
+    text size."""
+    return round(px * max(1.0, _text_scale[0]))
+
+
+def pt(size: float) -> str:
+    """A style sheet's font size of ``size`` points at the design text size."""
+    return f"{size * _text_scale[0]:.2f}pt"
 
 
 def color(name: str, alpha: int = 255) -> QColor:
@@ -40,7 +64,7 @@ def color(name: str, alpha: int = 255) -> QColor:
 def font(point_size: float = 10.0, bold: bool = False, mono: bool = False) -> QFont:
     f = QFont()
     f.setFamilies(["DejaVu Sans Mono", "Monospace"] if mono else _FAMILIES)
-    f.setPointSizeF(point_size)
+    f.setPointSizeF(point_size * _text_scale[0])
     f.setBold(bold)
     return f
 
@@ -51,8 +75,10 @@ def plain_tip(text: str) -> str:
     return f"<p>{html.escape(text)}</p>" if text else ""
 
 
-QSS = f"""
-QWidget {{ color: {TEXT}; font-size: 10pt; }}
+def sheet() -> str:
+    """The call window's style sheet (shared with the home window), at the current text size."""
+    return f"""
+QWidget {{ color: {TEXT}; font-size: {pt(10)}; }}
 #CallWindow {{ background: {BG}; }}
 QToolTip {{ background: {SURFACE_HI}; color: {TEXT}; border: 1px solid {BORDER}; padding: 4px; }}
 QMenu {{ background: {SURFACE_HI}; color: {TEXT}; border: 1px solid {BORDER}; padding: 4px; }}
@@ -61,8 +87,8 @@ QMenu::item:selected {{ background: #343b47; }}
 QMenu::item:disabled {{ color: {TEXT_DIM}; }}
 QMenu::separator {{ height: 1px; background: {BORDER}; margin: 4px 6px; }}
 QLabel[role="dim"] {{ color: {TEXT_DIM}; }}
-QLabel[role="title"] {{ font-size: 12pt; font-weight: 600; }}
-QLabel[role="safety"] {{ font-family: "DejaVu Sans Mono"; font-size: 18pt; font-weight: 700;
+QLabel[role="title"] {{ font-size: {pt(12)}; font-weight: 600; }}
+QLabel[role="safety"] {{ font-family: "DejaVu Sans Mono"; font-size: {pt(18)}; font-weight: 700;
     color: {TEXT}; letter-spacing: 2px; }}
 QPushButton {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius: 8px;
     padding: 7px 14px; }}
@@ -106,10 +132,21 @@ QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}
 """
 
 
-def apply(app: QApplication) -> None:
-    """Install the font and style sheet on the whole application (call once at start)."""
+def apply(app: QApplication, more: str = "") -> None:
+    """Install the font and style sheet (plus ``more``) on the whole application; again after
+    the text size changed (windows that carry the sheet themselves, see own_sheet, too)."""
     app.setFont(font(10))
-    app.setStyleSheet(QSS)
+    app.setStyleSheet(sheet() + more)
+    for window in app.topLevelWidgets():
+        if window.property(_OWN_SHEET):
+            window.setStyleSheet(sheet())
+
+
+def own_sheet(window: QWidget) -> None:
+    """Give ``window`` the shared sheet itself (it works without the app's), kept in step
+    with the text size by apply."""
+    window.setProperty(_OWN_SHEET, True)
+    window.setStyleSheet(sheet())
 
 
 _GROWN = "peermeetGrownFrom"  # (height before, height after) of show_note

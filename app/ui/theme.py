@@ -8,19 +8,28 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.meeting.settings import text_scale
 from app.ui import style
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ICON, CHEVRON = RESOURCES / "peermeet.svg", RESOURCES / "chevron-down.svg"
 
-#: The home window and dialogs, on top of the call window's shared look (app.ui.style).
-HOME_QSS = f"""
+#: text sizes offered in Settings, in per cent of the design size (over the system's; see
+#: set_text_size)
+TEXT_SIZES = {100: "Normal", 115: "Large", 130: "Larger", 150: "Largest"}
+_system_pt: list[float] = []  # the system's font size, read before ours replaced it
+
+
+def home_sheet() -> str:
+    """The home window and dialogs, on top of the call window's shared look (app.ui.style)."""
+    pt = style.pt
+    return f"""
 #Home, QDialog {{ background: {style.BG}; }}
 #Card {{ background: {style.SURFACE}; border: 1px solid {style.BORDER};
     border-radius: {style.RADIUS}px; }}
 #Card QLabel, #ActionCard QLabel {{ background: transparent; }}
-QLabel[role="hero"] {{ font-size: 20pt; font-weight: 700; }}
-QLabel[role="heading"] {{ font-size: 12pt; font-weight: 600; }}
+QLabel[role="hero"] {{ font-size: {pt(20)}; font-weight: 700; }}
+QLabel[role="heading"] {{ font-size: {pt(12)}; font-weight: 600; }}
 QLabel[role="warning"] {{ color: {style.WARNING}; }}
 QLabel#Hint, QLabel#EmptyState {{ color: {style.TEXT_DIM}; }}
 QLabel#EmptyState {{ padding: 28px 12px; }}
@@ -37,18 +46,18 @@ QPushButton[role="segment"]:checked {{ background: {style.ACCENT}; border-color:
 #ActionCard:hover {{ border-color: {style.ACCENT}; background: #1f242c; }}
 #ActionCard[accent="true"] {{ background: #1d3157; border-color: #2f5db0; }}
 #ActionCard[accent="true"]:hover {{ background: #22396a; border-color: {style.ACCENT}; }}
-QLabel#ActionTitle {{ font-size: 14pt; font-weight: 700; }}
-QLabel#ActionGlyph {{ font-size: 22pt; font-weight: 700; color: {style.ACCENT};
+QLabel#ActionTitle {{ font-size: {pt(14)}; font-weight: 700; }}
+QLabel#ActionGlyph {{ font-size: {pt(22)}; font-weight: 700; color: {style.ACCENT};
     background: {style.BG}; border-radius: 20px; }}
 #ActionCard[accent="true"] QLabel#ActionGlyph {{ background: {style.ACCENT}; color: white; }}
 #MeetingRow {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
     border-radius: 10px; }}
 #MeetingRow[state="ended"], #MeetingRow[state="expired"] {{ background: {style.SURFACE}; }}
 #MeetingRow QLabel {{ background: transparent; }}
-QLabel#RowTitle {{ font-size: 11pt; font-weight: 600; }}
+QLabel#RowTitle {{ font-size: {pt(11)}; font-weight: 600; }}
 QLabel#RowStatus {{ color: {style.TEXT_DIM}; }}
 QLabel#RowStatus[role="warning"] {{ color: {style.WARNING}; }}
-QLabel#Countdown {{ font-family: "DejaVu Sans Mono"; font-size: 13pt; font-weight: 600;
+QLabel#Countdown {{ font-family: "DejaVu Sans Mono"; font-size: {pt(13)}; font-weight: 600;
     padding-left: 10px; }}
 #MeetingRow[state="ended"] QLabel#Countdown, #MeetingRow[state="expired"] QLabel#Countdown,
 #MeetingRow[state="ended"] QLabel#RowTitle, #MeetingRow[state="expired"] QLabel#RowTitle {{
@@ -57,8 +66,8 @@ QLabel#Countdown {{ font-family: "DejaVu Sans Mono"; font-size: 13pt; font-weigh
 QPushButton#RowEnd {{ color: {style.DANGER_HI}; }}
 QPushButton#RowEnter {{ background: {style.ACCENT}; border-color: {style.ACCENT}; color: white;
     font-weight: 600; }}
-QLabel#RoomName {{ font-size: 24pt; font-weight: 700; }}
-QLabel#ShareLink {{ font-family: "DejaVu Sans Mono"; font-size: 11pt; background: {style.BG};
+QLabel#RoomName {{ font-size: {pt(24)}; font-weight: 700; }}
+QLabel#ShareLink {{ font-family: "DejaVu Sans Mono"; font-size: {pt(11)}; background: {style.BG};
     border: 1px solid {style.BORDER}; border-radius: 8px; padding: 12px 14px; }}
 QLabel#QrCode {{ background: white; border-radius: 10px; }}
 QLabel#ErrorBox {{ background: #3b1719; border: 1px solid {style.DANGER}; border-radius: 8px;
@@ -102,8 +111,18 @@ QTableWidget#LanTable QPushButton:focus, QPushButton[role="outline"]:focus {{
 """
 
 
-def apply_theme(app: QApplication) -> None:
-    """The shared look plus the home window's, on a dark Fusion palette. Call once."""
+def set_text_size(app: QApplication, percent: int) -> None:
+    """Draw every window's text at ``percent`` (Settings' text size) of the design size, over
+    the system's; windows already open follow at once."""
+    if not _system_pt:
+        _system_pt.append(app.font().pointSizeF())
+    style.set_text_scale(text_scale(percent, _system_pt[0]))
+    style.apply(app, home_sheet())
+
+
+def apply_theme(app: QApplication, text_percent: int = 100) -> None:
+    """The shared look plus the home window's, on a dark Fusion palette, with text at
+    ``text_percent`` (set_text_size)."""
     app.setStyle("Fusion")
     palette = QPalette()
     for role, colour in (
@@ -122,7 +141,6 @@ def apply_theme(app: QApplication) -> None:
     ):
         palette.setColor(role, QColor(colour))
     app.setPalette(palette)
-    style.apply(app)
-    app.setStyleSheet(style.QSS + HOME_QSS)
+    set_text_size(app, text_percent)
     if ICON.exists():
         app.setWindowIcon(QIcon(str(ICON)))

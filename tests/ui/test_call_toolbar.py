@@ -20,7 +20,7 @@ def test_call_toolbar_cuts_nothing_off_down_to_the_minimum_window_width(
     sharing, unread chat; after a cut-off call, Join again too): compact only where the full
     bar does not fit."""
     window = QWidget()  # as in the call window: the bar gets the window's width, no more
-    window.setStyleSheet(style.QSS)
+    window.setStyleSheet(style.sheet())
     window.setFixedSize(width, 64)
     qtbot.addWidget(window)
     bar = CallToolbar(window)
@@ -70,7 +70,7 @@ def test_call_toolbar_is_reachable_with_tab_but_clicks_keep_the_focus(qtbot: QtB
 
 def test_a_long_room_name_is_elided_and_the_count_and_time_stay(qtbot: QtBot) -> None:
     window = QWidget()
-    window.setStyleSheet(style.QSS)
+    window.setStyleSheet(style.sheet())
     window.setFixedSize(1280, 64)
     qtbot.addWidget(window)
     bar = CallToolbar(window)

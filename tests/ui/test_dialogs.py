@@ -12,7 +12,7 @@ import segno
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -25,6 +25,7 @@ from app.meeting.store import ENDED, MeetingStore
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
+from app.ui import style, theme
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
 from app.ui.main import hand_over, listen_for_links
@@ -636,3 +637,33 @@ def test_main_window_and_links_from_a_second_start(
     server.close()
     window.close()
     assert not window.dialogs
+
+
+def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
+    qtbot: QtBot, qapp: QApplication, host: HostService, bridge: Bridge, settings: SettingsStore
+) -> None:
+    font = qapp.font()
+    window = MainWindow(host, bridge, settings, open_call=lambda: None)
+    qtbot.addWidget(window)
+    theme.set_text_size(qapp, settings.load().text_size)  # as the app draws it at start
+    try:
+        window.show()
+        qtbot.waitExposed(window)
+        hero = next(w for w in window.findChildren(QLabel) if w.property("role") == "hero")
+        before = hero.fontInfo().pointSizeF()
+        dialog = window.open_settings()
+        assert dialog.text_size.currentText() == "Normal"
+        dialog.text_size.setCurrentIndex(dialog.text_size.findData(150))
+        dialog.save()
+        assert settings.load().text_size == 150
+        assert hero.fontInfo().pointSizeF() == pytest.approx(before * 1.5, abs=0.5)
+        card = window.start_button
+        qtbot.waitUntil(lambda: card.height() >= card.layout().totalSizeHint().height())
+        again = SettingsDialog(settings, live_meter=False)  # a new window: larger to begin with
+        qtbot.addWidget(again)
+        assert again.text_size.currentText() == "Largest (150 %)"
+        assert again.minimumWidth() == 930 and again.name.fontInfo().pointSizeF() > 14
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)

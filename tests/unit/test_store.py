@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.config import IceServer
-from app.meeting.settings import Settings, SettingsStore, parse_ice_server
+from app.meeting.settings import Settings, SettingsStore, parse_ice_server, text_scale
 from app.meeting.store import ENDED, LIVE, MeetingRecord, MeetingStore
 
 LINK = "peermeet://127.0.0.1:8765/team-sync#k=AAAAAAAAAAAAAAAAAAAAAA"
@@ -106,6 +106,7 @@ def test_settings_round_trip_and_engine_config(tmp_path: Path) -> None:
         microphone="alsa_input.usb",
         ice_servers=[IceServer("stun:stun.example.org:3478"), IceServer("turn:t:3478", "u", "p")],
         join_mic=False,
+        text_size=130,
     )
     store.save(settings)
     loaded = store.load()
@@ -133,7 +134,7 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     assert kept == ["settings.json.bad", "settings.json.bad2", "settings.json.bad3"]  # none lost
     assert (tmp_path / "settings.json.bad3").read_text().startswith("[[[")
     mixed = {"display_name": 7, "camera": "/dev/video0", "ice_servers": [{"urls": "http://x"}, 3]}
-    mixed |= {"join_mic": "no", "join_camera": False, "relay_only": 1}
+    mixed |= {"join_mic": "no", "join_camera": False, "relay_only": 1, "text_size": True}
     path.write_text(json.dumps(mixed))
     store = SettingsStore(path)
     loaded = store.load()
@@ -147,7 +148,18 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     again.save(dataclasses.replace(again.load(), unreadable=[]), reviewed=True)
     assert SettingsStore(path).load().unreadable == [] and again.problem == ""
     assert (loaded.join_mic, loaded.join_camera, loaded.relay_only) == (True, False, False)
-    assert loaded.display_name == Settings().display_name
+    assert loaded.display_name == Settings().display_name and loaded.text_size == 100
+    for size, kept in ((150, 150), (200, 200), (30, 100), (999, 100), ("large", 100), (1.5, 100)):
+        path.write_text(json.dumps({"text_size": size}))
+        assert SettingsStore(path).load().text_size == kept
+
+
+def test_text_grows_with_the_choice_and_a_larger_system_font_never_shrinks() -> None:
+    assert text_scale(100, 9.0) == 1.0  # (a 9 pt desktop font: the design's size)
+    assert text_scale(100, 12.0) == pytest.approx(1.2)
+    assert text_scale(130, 10.0) == pytest.approx(1.3)
+    assert text_scale(150, 12.0) == pytest.approx(1.8)
+    assert text_scale(100, 400.0) == pytest.approx(3.0)  # a silly system size is capped
 
 
 def test_parse_ice_server_explains_mistakes() -> None:
