@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,6 +25,8 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.rtcdtlstransport import certificate_digest
+from cryptography import x509
 
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
@@ -87,17 +88,35 @@ class IdleVideoTrack(MediaStreamTrack):
         await asyncio.Event().wait()  # until the sender is stopped (cancelled)
 
 
-def _fingerprints(sdp: str) -> list[str]:
-    return sorted({m.upper() for m in re.findall(r"a=fingerprint:\S+ ([0-9A-Fa-f:]+)", sdp)})
+#: the fingerprints aiortc gives of a certificate in its SDP (the code's input; see safety_code)
+_DIGESTS = ("sha-256", "sha-384", "sha-512")
 
 
-def safety_code(local_sdp: str, remote_sdp: str) -> str:
-    """8 digits from both DTLS fingerprints, equal on both ends unless someone is in between."""
-    digest = hashlib.sha256(
-        "|".join(sorted(_fingerprints(local_sdp) + _fingerprints(remote_sdp))).encode()
-    )
+def safety_code(local: x509.Certificate, remote: x509.Certificate) -> str:
+    """8 digits from the two certificates of a DTLS handshake, equal on both ends unless
+    someone is in between (who then has a handshake, and a certificate, with each end).
+
+    From the certificates the handshake used, never from the SDP: someone relaying the
+    signaling could add the far end's fingerprints to it under a hash name that nobody checks.
+    (The value is the one earlier versions computed from the SDP's fingerprints, when honest.)"""
+    prints = [certificate_digest(cert, name) for cert in (local, remote) for name in _DIGESTS]
+    digest = hashlib.sha256("|".join(sorted(prints)).encode())
     number = int.from_bytes(digest.digest()[:5], "big") % 100_000_000
     return f"{number // 10_000:04d} {number % 10_000:04d}"
+
+
+def handshake_safety_code(pc: RTCPeerConnection) -> str:
+    """``pc``'s safety code once its DTLS handshake is done, else "" (aiortc internals)."""
+    dtls: list[Any] = [t.receiver.transport for t in pc.getTransceivers()]
+    dtls += [pc.sctp.transport] if pc.sctp is not None else []  # (a connection with data only)
+    tls: Any = next((t._ssl for t in dtls if getattr(t, "_ssl", None) is not None), None)
+    try:
+        local, remote = tls.get_certificate(), tls.get_peer_certificate(as_cryptography=True)
+    except AttributeError:  # (no handshake yet, or over)
+        return ""
+    if local is None or remote is None:
+        return ""
+    return safety_code(local.to_cryptography(), remote)
 
 
 #: gathering longer than this means a STUN/TURN server kept us waiting (aioice gives up at 5 s)
@@ -272,8 +291,7 @@ class PeerLink:
     # --- inspection --------------------------------------------------------------------------
     @property
     def safety_code(self) -> str:
-        local, remote = self.pc.localDescription, self.pc.remoteDescription
-        return safety_code(local.sdp, remote.sdp) if local and remote else ""
+        return handshake_safety_code(self.pc)
 
     def _pair(self) -> Any:
         """The nominated ICE candidate pair (aioice internals; best effort) or None."""
