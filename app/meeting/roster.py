@@ -19,10 +19,12 @@ from aiortc import MediaStreamTrack
 from app.config import EngineConfig
 from app.meeting import events as ev
 from app.meeting.media import LocalMedia
+from app.meeting.netconfig import helpers_notice
 from app.meeting.recovery import Recovery
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import LinkPolicy, PeerLink
+from app.net.sas import CodeNonce
 from app.net.text import MAX_CHAT_CHARS, clean_chat, clean_name
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,8 @@ class Roster:
         #: (sent at, line, the peers it went to) for RESEND_CHAT_S
         self._sent_chat: deque[tuple[float, p.Chat, frozenset[str]]] = deque()
         self._seen_chat: dict[str, OrderedDict[str, None]] = {}
+        self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
+        self._commits: dict[tuple[str, int], str] = {}  # (peer, offer attempt) -> app.net.sas
         self._flowing: set[str] = set()  # peers whose media was said to flow
 
     def _ms_since(self, info: PeerInfo | None) -> float:
@@ -208,8 +212,43 @@ class Roster:
         info = self.peers[link.peer_id]
         info.state, info.stalled = state, False
         self._emit(ev.ConnectionChanged(link.peer_id, state))
-        if state != "connected":
-            return
+        if state == "connected" and not link.sas.pending:  # (an answerer: once it has the code)
+            self._connected(link, info)
+
+    def check_helpers(self, link: PeerLink) -> None:
+        """Say once per call if a STUN/TURN server failed us (app.meeting.netconfig)."""
+        kind, text = helpers_notice(link)
+        if text and kind not in self._told:  # (a slow STUN server hides no relay notice)
+            self._told.add(kind)
+            self._emit(ev.Notice(text))
+
+    def committed(self, peer_id: str, commit: p.Commit) -> None:
+        """The commitment ``peer_id`` sent before its offer, kept for the answer (a few)."""
+        kept = list(self._commits.items())[-15:]
+        self._commits = {**dict(kept), (peer_id, commit.attempt): commit.digest}
+
+    def commitment(self, peer_id: str, attempt: int) -> CodeNonce:
+        """For the link that answers ``peer_id``'s offer ``attempt``: the nonce committed to
+        (none from a peer too old to send one)."""
+        return CodeNonce(attempt, commit=self._commits.pop((peer_id, attempt), None))
+
+    def why_gone(self, peer_id: str) -> str:
+        """A peer that leaves says goodbye over the data channel first (and is dropped then);
+        one still connected when the rendezvous reports it gone quit without a word: its app
+        was killed, or its computer went offline or to sleep."""
+        info = self.peers.get(peer_id)
+        never_connected = info is None or info.connect_ms is None  # (no channel to say bye on)
+        return "left" if never_connected else "connection lost"
+
+    def revealed(self, peer_id: str, attempt: int, nonce: str) -> None:
+        """The offerer revealed the nonce of its safety code (app.net.sas)."""
+        link = self.links.get(peer_id)
+        if link is None or link.offerer or not link.sas.reveal(attempt, nonce):
+            log.warning("dropped a safety code nonce from %s: not the one committed to", peer_id)
+        elif link.pc.connectionState == "connected":
+            self._connected(link, self.peers[peer_id])
+
+    def _connected(self, link: PeerLink, info: PeerInfo) -> None:
         first, code = info.connect_ms is None, link.safety_code
         if first or code != info.safety_code:  # (a rebuilt link has a safety code of its own)
             info.connect_ms = self._ms_since(info) if first else info.connect_ms

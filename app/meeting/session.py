@@ -19,12 +19,13 @@ from app.meeting import events as ev
 from app.meeting import rejoin
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
-from app.meeting.netconfig import helpers_notice, with_turn
+from app.meeting.netconfig import with_turn
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import PeerLink
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
+from app.net.sas import CodeNonce, commitment
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 
@@ -63,7 +64,6 @@ class Session:
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
         self._watch_interval, self._signaling_ok = watch_interval, False
-        self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
         self._link: Link | None = None  # the room's link, once entered
         self._created: str | None = None  # the size, if we created the room
         #: unix time (for the room's expiry); the rendezvous said the room ended
@@ -224,17 +224,13 @@ class Session:
         info = self._roster.info(peer_id)
         info.offers += 1
         link = self._roster.open(peer_id, offerer=True, config=self.config)
+        link.sas = nonce = CodeNonce.fresh(info.offers)
         sdp = await link.make_offer()
-        self._check_helpers(link)
+        self._roster.check_helpers(link)
+        assert nonce.nonce is not None
+        await self._relay(peer_id, p.Commit(info.offers, commitment(nonce.nonce)))
         offer = p.Offer(sdp=sdp, name=self.config.display_name, attempt=info.offers)
         await self._relay(peer_id, offer)
-
-    def _check_helpers(self, link: PeerLink) -> None:
-        """Say once per call if a STUN/TURN server failed us (app.meeting.netconfig)."""
-        kind, text = helpers_notice(link)
-        if text and kind not in self._told:  # (a slow STUN server hides no relay notice)
-            self._told.add(kind)
-            self._emit(ev.Notice(text))
 
     # --- signaling ---------------------------------------------------------------------------
     async def _signal_loop(self, client: SignalingClient) -> None:
@@ -254,7 +250,8 @@ class Session:
         if isinstance(msg, p.PeerJoined):
             self._peer_arrived(msg.peer_id, self._clock())
         elif isinstance(msg, p.PeerLeft):
-            self._tasks.for_peer(msg.peer_id, self._roster.drop(msg.peer_id, self._why_gone(msg)))
+            why = self._roster.why_gone(msg.peer_id)
+            self._tasks.for_peer(msg.peer_id, self._roster.drop(msg.peer_id, why))
         elif isinstance(msg, p.Relayed):
             self._relayed(msg.sender, msg.blob)
         elif isinstance(msg, p.RoomEnded):
@@ -268,14 +265,6 @@ class Session:
         elif isinstance(msg, p.Error):
             log.info("rendezvous: %s", msg.message)
 
-    def _why_gone(self, msg: p.PeerLeft) -> str:
-        """A peer that leaves says goodbye over the data channel first (and is dropped then);
-        one still connected when the rendezvous reports it gone quit without a word: its app
-        was killed, or its computer went offline or to sleep."""
-        info = self.peers.get(msg.peer_id)
-        never_connected = info is None or info.connect_ms is None  # (no channel to say bye on)
-        return "left" if never_connected else "connection lost"
-
     def _relayed(self, sender: str, blob: str) -> None:
         assert self._sealer is not None
         try:
@@ -288,6 +277,10 @@ class Session:
             self._tasks.for_peer(sender, self._answer(sender, msg))
         elif isinstance(msg, p.Answer):
             self._tasks.for_peer(sender, self._accept(sender, msg))
+        elif isinstance(msg, p.Commit):  # (just before its offer: kept for the answer)
+            self._roster.committed(sender, msg)
+        elif isinstance(msg, p.Reveal):
+            self._roster.revealed(sender, msg.attempt, msg.nonce)
         elif isinstance(msg, p.Bye) and msg.reason == "reconnect" and self.my_id < sender:
             self._tasks.for_peer(sender, self._rebuild(sender, "asked by peer"))
         elif isinstance(msg, p.Bye):
@@ -302,8 +295,9 @@ class Session:
         self._roster.info(peer_id)
         link = self._roster.open(peer_id, offerer=False, config=self.config)
         self._roster.named(peer_id, offer.name)
+        link.sas = self._roster.commitment(peer_id, offer.attempt)
         sdp = await link.accept_offer(offer.sdp)
-        self._check_helpers(link)
+        self._roster.check_helpers(link)
         answer = p.Answer(sdp=sdp, name=self.config.display_name, attempt=offer.attempt)
         await self._relay(peer_id, answer)
 
@@ -318,6 +312,8 @@ class Session:
             return
         self._roster.named(peer_id, answer.name)
         await link.accept_answer(answer.sdp)
+        if link.sas.nonce is not None:  # the answer is in: our part of its safety code
+            await self._relay(peer_id, p.Reveal(answer.attempt, link.sas.nonce.hex()))
 
     async def _relay(self, peer_id: str, msg: p.Message) -> None:
         if self._client is None or self._sealer is None or not self._signaling_ok:

@@ -33,6 +33,7 @@ from app.errors import PeerMeetError, ProtocolError
 from app.net import codec_prefs, fastpath, protocol, receive
 from app.net.candidates import CandidatePolicy
 from app.net.iceservers import check_url
+from app.net.sas import CodeNonce
 
 log = logging.getLogger(__name__)
 KINDS = ("audio", "video", "screen")  # by transceiver index
@@ -92,20 +93,25 @@ class IdleVideoTrack(MediaStreamTrack):
 _DIGESTS = ("sha-256", "sha-384", "sha-512")
 
 
-def safety_code(local: x509.Certificate, remote: x509.Certificate) -> str:
+def safety_code(
+    local: x509.Certificate, remote: x509.Certificate, nonce: bytes | None = None
+) -> str:
     """8 digits from the two certificates of a DTLS handshake, equal on both ends unless
     someone is in between (who then has a handshake, and a certificate, with each end).
 
     From the certificates the handshake used, never from the SDP: someone relaying the
     signaling could add the far end's fingerprints to it under a hash name that nobody checks.
-    (The value is the one earlier versions computed from the SDP's fingerprints, when honest.)"""
+    ``nonce``: the offerer's (app.net.sas), so that nobody in between can choose certificates
+    that make the codes match. Without one the value is what versions before it computed from
+    the SDP's fingerprints (when honest)."""
     prints = [certificate_digest(cert, name) for cert in (local, remote) for name in _DIGESTS]
-    digest = hashlib.sha256("|".join(sorted(prints)).encode())
+    salt = f"|{nonce.hex()}" if nonce is not None else ""
+    digest = hashlib.sha256(("|".join(sorted(prints)) + salt).encode())
     number = int.from_bytes(digest.digest()[:5], "big") % 100_000_000
     return f"{number // 10_000:04d} {number % 10_000:04d}"
 
 
-def handshake_safety_code(pc: RTCPeerConnection) -> str:
+def handshake_safety_code(pc: RTCPeerConnection, nonce: bytes | None = None) -> str:
     """``pc``'s safety code once its DTLS handshake is done, else "" (aiortc internals)."""
     dtls: list[Any] = [t.receiver.transport for t in pc.getTransceivers()]
     dtls += [pc.sctp.transport] if pc.sctp is not None else []  # (a connection with data only)
@@ -116,7 +122,7 @@ def handshake_safety_code(pc: RTCPeerConnection) -> str:
         return ""
     if local is None or remote is None:
         return ""
-    return safety_code(local.to_cryptography(), remote)
+    return safety_code(local.to_cryptography(), remote, nonce)
 
 
 #: gathering longer than this means a STUN/TURN server kept us waiting (aioice gives up at 5 s)
@@ -157,6 +163,7 @@ class PeerLink:
         self.policy = _effective(policy)
         self.offerer = offerer
         self.name = ""
+        self.sas = CodeNonce()  # the offerer's nonce in the safety code (set by the session)
         self._on_state, self._on_track, self._on_data = on_state, on_track, on_data
         ice_servers = self.ice_servers = _usable(ice_servers)
         self.gather_s = 0.0  # how long gathering our candidates took (the last time)
@@ -291,7 +298,9 @@ class PeerLink:
     # --- inspection --------------------------------------------------------------------------
     @property
     def safety_code(self) -> str:
-        return handshake_safety_code(self.pc)
+        """Empty until known: before the handshake, and for an answerer until the offerer's
+        nonce is revealed (app.net.sas)."""
+        return "" if self.sas.pending else handshake_safety_code(self.pc, self.sas.nonce)
 
     def _pair(self) -> Any:
         """The nominated ICE candidate pair (aioice internals; best effort) or None."""

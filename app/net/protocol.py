@@ -302,6 +302,25 @@ class Answer(Message):
     attempt: int  # the offer's, echoed: an answer to a superseded offer is recognised and dropped
 
 
+@_message("signal", "commit")
+@dataclasses.dataclass(frozen=True)
+class Commit(Message):
+    """Sent just before an offer: the hash of a nonce that goes into the safety code
+    (app.net.sas)."""
+
+    attempt: int  # the offer's
+    digest: str  # hex SHA-256
+
+
+@_message("signal", "reveal")
+@dataclasses.dataclass(frozen=True)
+class Reveal(Message):
+    """Sent once the answer came: the nonce committed to (hex)."""
+
+    attempt: int
+    nonce: str
+
+
 @_message("signal", "candidate")
 @dataclasses.dataclass(frozen=True)
 class Candidate(Message):

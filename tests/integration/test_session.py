@@ -25,6 +25,7 @@ from app.meeting.headless import MediaOptions, build_media, close_media
 from app.meeting.links import Link, new_secret
 from app.meeting.session import Session
 from app.net import protocol as p
+from app.net.peers import handshake_safety_code
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys, b64d
 from app.net.signaling import SignalingClient
@@ -106,6 +107,9 @@ async def test_two_peers_call_chat_mute_and_leave(server: RendezvousServer) -> N
     assert hc.name == "Gus" and gc.name == "Hana"  # type: ignore[attr-defined]
     assert hc.safety_code == gc.safety_code  # type: ignore[attr-defined]
     assert hc.path == "host"  # type: ignore[attr-defined]
+    # with the offerer's nonce in it (app.net.sas), committed to before its offer
+    pc = host.session._links[guest.session.my_id].pc
+    assert handshake_safety_code(pc) not in ("", hc.safety_code)  # type: ignore[attr-defined]
 
     host.session.send_chat("hello Gus")
     guest.session.send_chat("hi Hana")
@@ -279,12 +283,14 @@ async def test_an_answer_to_a_superseded_offer_is_dropped(server: RendezvousServ
 
         s._relay = hold  # type: ignore[method-assign]
         await s._rebuild(oid, "test")  # a second attempt, its offer held back for now
-        (offer,) = held
+        commit, offer = held  # (the commitment to its safety code's nonce goes first)
+        assert isinstance(commit, p.Commit) and commit.attempt == 2
         assert isinstance(offer, p.Offer) and offer.attempt == 2
         new = s._links[oid]
         await s._accept(oid, p.Answer(sdp="v=0\r\n", name="Gus", attempt=1))  # a late answer
         assert s._links[oid] is new and new.pc.signalingState == "have-local-offer"
         s._relay = relay  # type: ignore[method-assign]
+        await relay(oid, commit)
         await relay(oid, offer)  # the real offer goes out: its answer is taken, media is back
         frames = offerer.media.video_frames(oid)
         await until(lambda: offerer.media.video_frames(oid) > frames + 15)

@@ -44,6 +44,8 @@ SAMPLES: list[p.Message] = [
     p.Admitted(pub="aG9zdC1rZXk", box="c2VhbGVk"),
     p.Offer(sdp="v=0\r\n", name="Alice", attempt=1),
     p.Answer(sdp="v=0\r\n", name="Bob", attempt=1),
+    p.Commit(attempt=1, digest="9f" * 32),
+    p.Reveal(attempt=1, nonce="a5" * 16),
     p.Candidate(
         candidate="candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdp_mid="0", sdp_mline_index=0
     ),
