@@ -43,6 +43,9 @@ def read_json(path: Path) -> Any:
     return data
 
 
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+
+
 def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
     """Keep a damaged file as ``<name>.bad`` for the curious, and say so in the log."""
     bad = path.with_name(path.name + ".bad")
@@ -51,7 +54,11 @@ def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
         n += 1
         bad = path.with_name(f"{path.name}.bad{n}")
     try:
-        (shutil.copyfile if copy else os.replace)(path, bad)
+        if copy:  # readable by this user only, as the file was (it may hold links, tokens)
+            with path.open("rb") as src, os.fdopen(os.open(bad, _NEW, 0o600), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            os.replace(path, bad)
     except OSError as exc:
         log.warning("%s is %s and could not be moved aside: %s", path, why, exc)
         return
@@ -72,7 +79,7 @@ def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
         raw = text.encode()
     except (ValueError, TypeError) as exc:  # (UnicodeEncodeError: a lone surrogate)
         raise OSError(f"cannot write {path.name}: {exc}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # (this user's data only)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:  # (mkstemp makes it 0600: this user only)
         with os.fdopen(fd, "wb") as f:

@@ -32,9 +32,9 @@ _AROUND = "<>\"'“”‘’«»‹›"  # quotes and brackets a link may be pas
 _WRAPPED_RE = re.compile(r"(?i)(?:peermeet|https)%3A%2F%2F[^&\s]+")
 #: zero-width characters that chat apps and editors slip into text
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$")
+_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")
+_HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})\Z")
 
 
 @dataclass(frozen=True)

@@ -140,10 +140,11 @@ class Settings:
         for item in servers[:MAX_ICE_SERVERS]:
             try:
                 if not isinstance(item, dict):
-                    raise ValueError(f"{item!r} is not an object")
+                    raise ValueError(f"a {type(item).__name__} is not a server")
                 text = {k: item.get(k) or "" for k in ("urls", "username", "credential")}
                 if not all(isinstance(v, str) for v in text.values()):
-                    raise ValueError(f"{item!r} has non-text fields")
+                    # (named by its address only: the entry may hold a TURN password)
+                    raise ValueError(f"{str(item.get('urls'))[:100]!r} has non-text fields")
                 settings.ice_servers.append(parse_ice_server(**text))
             except ValueError as exc:
                 log.warning("ignoring a STUN/TURN server in the settings: %s", exc)

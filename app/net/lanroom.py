@@ -18,9 +18,9 @@ from app.net.text import clean_name
 
 SIZES = ("small", "mid", "large")
 MAX_CAPACITY = 64
-_ROOM_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-_FP_RE = re.compile(rf"^[0-9a-f]{{{FINGERPRINT_HEX}}}$")
-_INT_RE = re.compile(r"^[0-9]{1,12}$")
+_ROOM_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
+_FP_RE = re.compile(rf"^[0-9a-f]{{{FINGERPRINT_HEX}}}\Z")
+_INT_RE = re.compile(r"^[0-9]{1,12}\Z")
 
 
 @dataclass(frozen=True)

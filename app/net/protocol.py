@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -70,6 +71,8 @@ def _check(name: str, value: Any, hint: Any) -> Any:
     if hint is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):  # (1e999, Infinity, NaN: json reads them)
+            raise ProtocolError(f"field {name!r} is not a finite number")
         return float(value)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):

@@ -145,6 +145,9 @@ def test_txt_round_trip(lan_room: LanRoom) -> None:
         ({"v": None}, "protocol"),
         ({"room": "Bad Room!"}, "room name"),
         ({"room": None}, "room name"),
+        ({"room": "team-sync\n"}, "room name"),  # ($ matched before it: no pin warning)
+        ({"fp": "ab" * 16 + "\n"}, "fingerprint"),
+        ({"n": "1\n"}, "not a number"),
         ({"fp": "zz" * 16}, "fingerprint"),
         ({"fp": "ab"}, "fingerprint"),
         ({"size": "huge"}, "size"),

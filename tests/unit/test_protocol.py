@@ -102,6 +102,13 @@ def test_every_message_type_has_a_golden_sample() -> None:
             '"expires_at":1,"owner_token":null}',
             "'peers' has the wrong type",
         ),
+        (
+            '{"v":1,"type":"joined","peer_id":"a","peers":[],"capacity":4,'
+            '"expires_at":1e999,"owner_token":null}',
+            "'expires_at' is not a finite number",  # (a stored infinity: a damaged file later)
+        ),
+        ('{"v":1,"type":"extended","expires_at":NaN}', "not a finite number"),
+        ('{"v":1,"type":"extended","expires_at":-Infinity}', "not a finite number"),
         (b"\xff\xfe", "not valid JSON"),
         ("[" * 60000, "nested too deeply"),  # json.loads raises RecursionError
     ],

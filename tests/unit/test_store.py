@@ -213,3 +213,15 @@ def test_meetings_that_cannot_be_saved_are_reported(tmp_path: Path) -> None:
     store.put(record())
     assert store.problem.startswith("Could not save My meetings")
     assert store.records == [record()]  # kept while the app runs
+
+
+def test_a_damaged_server_entry_is_logged_without_its_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "settings.json"
+    entry = {"urls": "turn:t.example:3478", "username": "u", "credential": ["hunter2-secret"]}
+    path.write_text(json.dumps({"ice_servers": [entry, "turn:x:1?password=hunter2-secret"]}))
+    with caplog.at_level(logging.WARNING):
+        loaded = SettingsStore(path).load()
+    assert loaded.ice_servers == [] and len(loaded.unreadable) == 2
+    assert "turn:t.example:3478" in caplog.text and "hunter2" not in caplog.text
