@@ -73,6 +73,13 @@ class Settings:
     #: STUN/TURN entries of the file that could not be read: written back as they were, until
     #: the person saves the Settings dialog (which says so) without them
     unreadable: list[Any] = field(default_factory=list, repr=False)
+    #: settings of the file that could not be read (so at their defaults), for saying so
+    ignored: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    def ignore(self, key: str, why: str) -> None:
+        """The file's ``key`` cannot be read (``why``): it stays at its default, said once."""
+        log.warning("ignoring the setting %s (%s)", key, why)
+        self.ignored.append(key)
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         name = self.display_name.strip()[:64] or "Guest"
@@ -109,19 +116,21 @@ class Settings:
             if isinstance(value, str):
                 setattr(settings, key, value[:256])
             elif value is not None:
-                log.warning("ignoring setting %s=%r (not text)", key, value)
+                settings.ignore(key, "not text")
         for key in ("relay_only", "join_mic", "join_camera"):
             value = data.get(key, getattr(settings, key))
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                value = value.strip().lower() == "true"  # (as a person may type it)
             if isinstance(value, bool):
                 setattr(settings, key, value)
             else:
-                log.warning("ignoring setting %s=%r (not true/false)", key, value)
+                settings.ignore(key, "not true or false")
         size = data.get("text_size", settings.text_size)
         low, high = TEXT_SIZE_RANGE
         if isinstance(size, int) and not isinstance(size, bool) and low <= size <= high:
             settings.text_size = size
         else:
-            log.warning("ignoring setting text_size=%r (not %d to %d)", size, low, high)
+            settings.ignore("text_size", f"not {low} to {high}")
         windows = data.get("windows", {})
         if isinstance(windows, dict):
             settings.windows = {
@@ -132,11 +141,12 @@ class Settings:
         known = set(settings.to_dict())
         settings.unknown = {k: v for k, v in data.items() if k not in known}
         servers = data.get("ice_servers", [])
-        servers = servers if isinstance(servers, list) else []
+        servers = [servers] if isinstance(servers, dict) else servers  # (one, not in a list)
+        if not isinstance(servers, list):
+            settings.ignore("ice_servers", "not a list")
+            servers = []
         if len(servers) > MAX_ICE_SERVERS:
-            log.warning(
-                "keeping the first %d of %d STUN/TURN servers", MAX_ICE_SERVERS, len(servers)
-            )
+            settings.ignore("ice_servers", f"more than {MAX_ICE_SERVERS}")
         for item in servers[:MAX_ICE_SERVERS]:
             try:
                 if not isinstance(item, dict):
@@ -152,12 +162,24 @@ class Settings:
         return settings
 
 
+#: settings as the Settings dialog names them
+_WORDS = {
+    "display_name": "your name",
+    "relay_only": "hide my IP address (relay only)",
+    "ice_servers": "connection helpers (STUN/TURN)",
+    "join_mic": "join with microphone",
+    "join_camera": "join with camera",
+    "text_size": "text size",
+}
+
+
 class SettingsStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or data_dir() / SETTINGS_FILE
         #: what went wrong reading the file, for the Settings dialog to say ("" if nothing);
         #: it stays until settings are saved again (a damaged file is set aside at once)
         self.problem = ""
+        self._kept_aside = False  # a copy of a file with unreadable settings is kept (once)
 
     def load(self) -> Settings:
         existed = self.path.exists()
@@ -182,7 +204,22 @@ class SettingsStore:
                 f"These connection helpers in your settings could not be read and are not "
                 f"used: {', '.join(shown)[:300]}. Add them again below, then save."
             )
+        if settings.ignored:
+            self._unreadable(settings.ignored)
         return settings
+
+    def _unreadable(self, keys: list[str]) -> None:
+        """Some settings of the file could not be read: keep the file as it was (once) and
+        say which ones are at their defaults now (a privacy setting may be among them)."""
+        if not self._kept_aside:
+            set_aside(self.path, f"partly unreadable ({', '.join(keys)})", copy=True)
+            self._kept_aside = True
+        words = ", ".join(dict.fromkeys(_WORDS.get(key, key) for key in keys))
+        self.problem = (
+            f"Some of your settings could not be read, so these are at their defaults now: "
+            f"{words}. The file as it was is kept beside it ({self.path.name}.bad). Check "
+            f"them below, then save. {self.problem}"
+        ).strip()
 
     def save(self, settings: Settings, *, reviewed: bool = False) -> None:
         """Write ``settings``; StorageError says why not (the old file is left as it was).

@@ -111,6 +111,7 @@ async def _main(app: QApplication, args: argparse.Namespace) -> int:
     with contextlib.suppress(NotImplementedError, RuntimeError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, closed.set)
     window.show()
+    window.say_settings_problem()
     try:
         lan.start()  # announces what resume() reopens, and every meeting started from now on
         card.start()

@@ -306,10 +306,33 @@ class MainWindow(QMainWindow):
         return current is not None and wanted.secret == current.secret
 
     def open_settings(self) -> SettingsDialog:
+        for open_already in self.dialogs:  # one at a time: each opens the microphone
+            if isinstance(open_already, SettingsDialog):
+                open_already.raise_()
+                open_already.activateWindow()
+                return open_already
         dialog = SettingsDialog(self.settings, self)
         dialog.saved.connect(self._settings_saved)
         self._keep(dialog)
         return dialog
+
+    def say_settings_problem(self) -> QMessageBox | None:
+        """At start: settings that could not be read are said at once, not only in Settings
+        (relay only, which hides this computer's address, may be off because of it)."""
+        self.settings.load()
+        if not self.settings.problem:
+            return None
+        box = QMessageBox(QMessageBox.Icon.Warning, "Your settings", "", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(self.settings.problem)
+        review = box.addButton("Open Settings", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(review)
+        box.finished.connect(
+            lambda _: self.open_settings() if box.clickedButton() is review else None
+        )
+        box.open()
+        return box
 
     def _settings_saved(self, settings: Settings) -> None:
         timeout = self.bridge.config.connect_timeout_s

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -239,6 +239,8 @@ class SettingsDialog(QDialog):
     def _say(self, text: str) -> None:
         """Show what is wrong, growing the dialog for it (instead of squeezing the form)."""
         style.show_note(self, self.error, text, grow=self._body.fit)
+        scroll = self._body.scroll  # (on a short screen it is below the fold: brought up)
+        QTimer.singleShot(0, self, lambda: scroll.ensureWidgetVisible(self.error))
 
     def _remove_server(self) -> None:
         for item in self.servers.selectedItems():

@@ -667,3 +667,21 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
         style.set_text_scale(1.0)
         qapp.setStyleSheet("")
         qapp.setFont(font)
+
+
+def test_unreadable_settings_are_said_at_start_and_settings_opens_once(
+    qtbot: QtBot, host: HostService, bridge: Bridge, tmp_path: Path
+) -> None:
+    store = SettingsStore(tmp_path / "settings.json")
+    window = MainWindow(host, bridge, store, open_call=lambda: None)
+    qtbot.addWidget(window)
+    assert window.say_settings_problem() is None  # nothing to say
+    store.path.write_text('{"relay_only": "yes please"}')
+    box = window.say_settings_problem()
+    assert box is not None and box.isVisible() and "hide my IP address" in box.text()
+    box.defaultButton().click()  # Open Settings
+    qtbot.waitUntil(lambda: any(isinstance(d, SettingsDialog) for d in window.dialogs))
+    (dialog,) = [d for d in window.dialogs if isinstance(d, SettingsDialog)]
+    assert "hide my IP address" in dialog.error.text() and dialog.error.isVisible()
+    assert window.open_settings() is dialog  # raised, not a second one (each opens the mic)
+    dialog.reject()

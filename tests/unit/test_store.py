@@ -225,3 +225,27 @@ def test_a_damaged_server_entry_is_logged_without_its_password(
         loaded = SettingsStore(path).load()
     assert loaded.ice_servers == [] and len(loaded.unreadable) == 2
     assert "turn:t.example:3478" in caplog.text and "hunter2" not in caplog.text
+
+
+def test_settings_typed_by_hand_are_read_as_meant_or_said_not_silently_dropped(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "settings.json"
+    turn = {"urls": "turn:t.example:3478", "username": "u", "credential": "p"}
+    path.write_text(json.dumps({"relay_only": "true", "ice_servers": turn}))  # (no list)
+    store = SettingsStore(path)
+    loaded = store.load()
+    assert loaded.relay_only and [s.urls for s in loaded.ice_servers] == [turn["urls"]]
+    assert store.problem == "" and not (tmp_path / "settings.json.bad").exists()
+    path.write_text(json.dumps({"relay_only": 1, "join_mic": "no", "ice_servers": "turn:x"}))
+    store = SettingsStore(path)
+    loaded = store.load()
+    assert not loaded.relay_only and loaded.join_mic  # defaults ...
+    assert "hide my IP address" in store.problem and "connection helpers" in store.problem
+    assert "join with microphone" in store.problem  # ... said, with the file kept as it was
+    assert json.loads((tmp_path / "settings.json.bad").read_text())["relay_only"] == 1
+    store.save(loaded)  # (a window's place saved: not the person's review)
+    store.load()
+    assert "hide my IP address" in store.problem and len(list(tmp_path.glob("*.bad*"))) == 1
+    store.save(loaded, reviewed=True)
+    assert store.problem == ""
