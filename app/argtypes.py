@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 
@@ -38,6 +39,19 @@ def seconds(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text} is not a time: give more than 0 seconds")
     return value
+
+
+def out_file(text: str) -> str:
+    """argparse type: a file to write: not empty, not a folder, in a folder that exists (said at
+    the start, not after a call or at the first save)."""
+    path = Path(text).expanduser()
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a file name")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: give a file in it")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {path.parent} does not exist")
+    return str(path)
 
 
 MAX_SIDE = 4096  # px: the largest picture side we capture or send

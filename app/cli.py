@@ -20,7 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from app.argtypes import duration, port, positive, seconds, video_size
+from app.argtypes import duration, out_file, port, positive, seconds, video_size
 from app.errors import LinkError, PeerMeetError
 from app.meeting.links import parse_link
 
@@ -33,8 +33,10 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--display-name", help="your name as others see it")
     p.add_argument("--res", type=video_size, default=(640, 480), help="video size, e.g. 320x240")
     p.add_argument("--fps", type=positive, default=30)
-    p.add_argument("--seconds", type=float, help="leave after this many seconds")
-    p.add_argument("--stats-json", metavar="PATH", help="write call statistics here on leaving")
+    p.add_argument("--seconds", type=seconds, help="leave after this many seconds")
+    p.add_argument(
+        "--stats-json", metavar="PATH", type=out_file, help="write call statistics here on leaving"
+    )
     p.add_argument("--chat", action="append", default=[], help="say this to each peer on connect")
     p.add_argument("--muted", action="store_true", help="join with the microphone muted")
     p.add_argument("--stun", action="append", default=[], help="STUN server, e.g. stun:host:3478")
@@ -79,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument(
         "--knock-timeout", type=seconds, default=60.0, help="seconds to answer a knock"
     )
-    host.add_argument("--identity", metavar="PATH", help="host key file (default: user data dir)")
+    host.add_argument(
+        "--identity", metavar="PATH", type=out_file, help="host key file (default: user data dir)"
+    )
     _media_args(host)
     join = sub.add_parser("join", help="join a meeting by its link")
     join.add_argument("link")
@@ -88,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     lan = sub.add_parser("lan", help="meetings on this network, without a link")
     lan_sub = lan.add_subparsers(dest="lan_command")
     lan_list = lan_sub.add_parser("list", help="print rooms announced on the LAN as JSON lines")
-    lan_list.add_argument("--seconds", type=float, default=3.0, help="how long to listen")
+    lan_list.add_argument("--seconds", type=seconds, default=3.0, help="how long to listen")
     lan_list.add_argument("-v", "--verbose", action="store_true")
     knock = lan_sub.add_parser("knock", help="knock on a LAN room; join once the host admits you")
     knock.add_argument("room", help="the room name, as `peermeet lan list` shows it")
@@ -98,10 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="knock even though the room's host key changed since last time",
     )
     knock.add_argument("--fingerprint", help="knock only on the host whose key starts like this")
-    knock.add_argument("--find-seconds", type=float, default=5.0, help="how long to look")
+    knock.add_argument("--find-seconds", type=seconds, default=5.0, help="how long to look")
     _media_args(knock)
     for p in (lan_list, knock):
-        p.add_argument("--pins", metavar="PATH", help="host key pin file (default: user data dir)")
+        p.add_argument(
+            "--pins",
+            metavar="PATH",
+            type=out_file,
+            help="host key pin file (default: user data dir)",
+        )
         p.add_argument(
             "--interface",
             action="append",
@@ -110,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="use only this local address for discovery (default: all)",
         )
     demo = sub.add_parser("demo", help="a host and two synthetic guests on this machine")
-    demo.add_argument("--seconds", type=float, default=10.0)
+    demo.add_argument("--seconds", type=seconds, default=10.0)
     return parser
 
 

@@ -28,7 +28,10 @@ def read_json(path: Path) -> Any:
     except (FileNotFoundError, NotADirectoryError):  # (no file yet: nothing to set aside)
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        set_aside(path, f"unreadable ({exc})")
+        if path.is_file():  # (a folder or a device named by mistake is left as it is)
+            set_aside(path, f"unreadable ({exc})")
+        else:
+            log.warning("%s is not a file (%s): it is left as it is", path, exc)
         return None
     try:
         data = json.loads(text)

@@ -4,13 +4,14 @@ statistics as JSON. Used by ``peermeet host/join --headless`` and ``peermeet dem
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from app.config import EngineConfig
 from app.errors import MediaError
+from app.jsonfile import write_json
 from app.media import encoders
 from app.media.audio import NullSink, ToneSource
 from app.media.audio_tracks import AudioFeed
@@ -172,8 +173,8 @@ class Reporter:
         return out
 
     def write_stats(self, path: str) -> None:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(self.stats(), fh, indent=2)
+        """OSError if it cannot be written (owner-only: it names the peers and addresses)."""
+        write_json(Path(path), self.stats())
 
 
 def engine_config(

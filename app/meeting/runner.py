@@ -101,8 +101,11 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
             await lan_host.close()
         await timeline.close()
         if args.stats_json:
-            reporter.write_stats(args.stats_json)
-            timeline.merge_into(args.stats_json)
+            try:
+                reporter.write_stats(args.stats_json)
+                timeline.merge_into(args.stats_json)
+            except OSError as exc:  # (leaving goes on: the others must not see us drop)
+                print(f"could not write {args.stats_json}: {exc}", file=sys.stderr, flush=True)
         await session.leave()
         await close_media(media)
         await metrics.aclose()

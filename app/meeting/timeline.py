@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.jsonfile import write_json
 from app.meeting import events as ev
 from app.meeting.session import Session
 
@@ -84,4 +85,4 @@ class FrameTimeline:
         with contextlib.suppress(OSError, ValueError, RecursionError):
             data = json.loads(target.read_text(encoding="utf-8"))
             data["timeline"] = self.to_json()
-            target.write_text(json.dumps(data, indent=1), encoding="utf-8")
+            write_json(target, data)

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from app.argtypes import positive
+from app.argtypes import out_file, positive
 from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state",
         metavar="FILE",
-        type=Path,
+        type=lambda text: Path(out_file(text)),
         help="keep rooms in this file across restarts (participants get back in by "
         "themselves); without it a restart forgets every room",
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from app.cli import rendezvous_main
+from app.cli import main, rendezvous_main
+from app.jsonfile import read_json
 
 
 @pytest.mark.parametrize(
@@ -47,3 +50,37 @@ def test_durations_in_words() -> None:
     for bad in ("", "bogus", "0", "3x", "h3", "1h-5m", "३h"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_files_and_times_are_checked_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder given as --state was renamed to .bad and replaced by a file; an unwritable
+    --stats-json failed only after the call, with a traceback; --seconds -5 left at once."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "x").write_text("kept")
+    cases = [
+        (rendezvous_main, ["--state", str(folder)], "is a folder"),
+        (rendezvous_main, ["--state", ""], "give a file name"),
+        (
+            main,
+            ["join", "peermeet://h:1/r#k=x", "--stats-json", "/nonexistent/s.json"],
+            "does not exist",
+        ),
+        (main, ["join", "peermeet://h:1/r#k=x", "--seconds", "-5"], "give more than 0 seconds"),
+        (main, ["join", "peermeet://h:1/r#k=x", "--seconds", "nan"], "is not a time"),
+        (main, ["demo", "--seconds", "-1"], "give more than 0 seconds"),
+        (main, ["lan", "list", "--pins", str(folder)], "is a folder"),
+    ]
+    for entry, argv, said in cases:
+        with pytest.raises(SystemExit) as exited:
+            entry(argv)
+        assert exited.value.code == 2 and said in capsys.readouterr().err, argv
+    assert (folder / "x").read_text() == "kept" and not (tmp_path / "d.bad").exists()
+
+
+def test_a_folder_where_a_data_file_should_be_is_left_as_it_is(tmp_path: Path) -> None:
+    (tmp_path / "settings.json").mkdir()
+    assert read_json(tmp_path / "settings.json") is None
+    assert (tmp_path / "settings.json").is_dir() and not (tmp_path / "settings.json.bad").exists()
