@@ -112,15 +112,17 @@ class RendezvousServer:
         if self.state_path is not None:
             restored = roomstate.load(self.rooms, self.state_path)
             log.info("%d rooms restored from %s", restored, self.state_path)
+        self.port = await self._ws.start()  # (a second server on a taken port stops here,
+        if self.state_path is not None:  # before it rewrites the first one's state file)
             try:  # now, not at the first room: a server that cannot keep its rooms says so
                 roomstate.save(self.rooms, self.state_path)
             except OSError as exc:
+                await self._ws.close()
                 raise StorageError(
                     f"Cannot write the room state file {self.state_path} ({exc}). Pick a "
                     "folder this user may write to, or run without --state."
                 ) from None
             self._saved_revision = self.rooms.revision
-        self.port = await self._ws.start()
         self._sweeper.start()
         log.info("rendezvous listening on port %d", self.port)
         return self.port
@@ -206,6 +208,7 @@ class RendezvousServer:
             try:
                 self._dispatch(session, msg)
             except RoomRefused as exc:
+                log.info("refused %s: %s", session.conn.remote, exc.code)
                 session.send(protocol.Error(exc.code, str(exc)))
 
     def _dispatch(self, session: Session, msg: protocol.Message) -> None:

@@ -48,7 +48,8 @@ class Session:
         return False
 
     def fail(self, code: str, detail: str = "") -> None:
-        """Tell the client why, then close."""
+        """Tell the client why, then close (logged for the operator: -v shows it)."""
+        log.info("refused %s: %s%s", self.conn.remote, code, f" ({detail})" if detail else "")
         self.send(protocol.Error(code, str(refusal(code, detail))))
         self.finish()
 
@@ -70,7 +71,7 @@ class Session:
                 async with asyncio.timeout(self._send_timeout):
                     await self.conn.send_text(text)
         except (TimeoutError, PeerMeetError) as exc:
-            log.info("cannot send to %s: %r", self.conn.remote, exc)
+            log.info("cannot send to %s: %s", self.conn.remote, exc)
             grace = 0.0  # it stopped reading: no polite close handshake
         finally:
             self.closing = True
