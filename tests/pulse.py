@@ -55,9 +55,11 @@ class PulseServer:
         self._children: list[subprocess.Popen[bytes]] = []
         self._keepers: dict[str, subprocess.Popen[bytes]] = {}  # sink name -> its keeper
         self._closed = False
-        daemon_env = {k: v for k, v in os.environ.items() if not k.startswith(("PULSE_", "DBUS"))}
-        daemon_env.pop("DISPLAY", None)  # no X11 dbus autolaunch, no X11 bell/cookie modules
-        daemon_env.update(
+        self._daemon_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("PULSE_", "DBUS"))
+        }
+        self._daemon_env.pop("DISPLAY", None)  # no X11 dbus autolaunch, no X11 bell/cookie
+        self._daemon_env.update(
             HOME=str(self.root),
             XDG_RUNTIME_DIR=str(self.root),
             XDG_CONFIG_HOME=str(self.root / "config"),
@@ -65,7 +67,7 @@ class PulseServer:
             PULSE_STATE_PATH=str(self.root / "state"),
         )
         self.log_path = self.root / "pulseaudio.log"
-        args = [
+        self._args = [
             "pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "-n",
             "--use-pid-file=no", "--system=no", "--realtime=no", "--high-priority=no",
             "--log-target=stderr", "--log-level=warning",
@@ -73,16 +75,34 @@ class PulseServer:
             "--load", f"module-cli-protocol-unix socket={self.root / 'cli'}",
         ]  # fmt: skip
         if shutil.which("setpriv"):  # the server ends with us, even if pytest is killed
-            args = ["setpriv", "--pdeathsig", "TERM", *args]
-        with open(self.log_path, "wb") as log:
+            self._args = ["setpriv", "--pdeathsig", "TERM", *self._args]
+        self._start()
+
+    def _start(self) -> None:
+        with open(self.log_path, "ab") as log:
             self._daemon = subprocess.Popen(
-                args, env=daemon_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                self._args, env=self._daemon_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
         try:
             self._wait_ready()
         except BaseException:
             self.close()
             raise
+
+    def crash(self) -> None:
+        """Kill the server (SIGKILL: a crash); its devices are gone with it."""
+        self._daemon.kill()
+        self._daemon.wait()
+        for keeper in self._keepers.values():
+            stop_process(keeper)
+        self._keepers.clear()
+        self._modules.clear()
+
+    def restart(self) -> None:
+        """Start the server again after ``crash()``, on the same socket, with no devices."""
+        for leftover in (self.socket, self.root / "cli"):
+            leftover.unlink(missing_ok=True)  # a killed server leaves its sockets behind
+        self._start()
 
     def _wait_ready(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

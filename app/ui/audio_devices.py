@@ -25,7 +25,14 @@ from PySide6.QtMultimedia import (
 from app.errors import MediaError
 from app.media.audio import PcmConverter
 from app.media.pcm import SAMPLE_RATE
+from app.ui import sound_server
 
+SERVER_GONE = "The sound system stopped: no microphone or speaker until it is back."
+SERVER_BACK = "The sound system is back: sound is on again."
+SERVER_LOST = (
+    "The sound system restarted, but PeerMeet cannot reconnect to it: "
+    "restart PeerMeet to get sound back."
+)
 DeviceId = bytes | str
 Kind = Literal["in", "out"]
 WHAT: dict[Kind, str] = {"in": "Microphone", "out": "Speaker"}
@@ -55,8 +62,12 @@ class Stream:
 
 
 def open_stream(kind: Kind, dev: QAudioDevice, parent: QObject) -> Stream | str:
-    """Start ``dev`` (push mode for a speaker); a message saying why not if that fails."""
+    """Start ``dev`` (push mode for a speaker); a message saying why not if that fails.
+
+    Nothing is started while the sound server is gone: Qt would abort the process."""
     what = WHAT[kind].lower()
+    if (server := sound_server.state()) != "ok":
+        return SERVER_GONE if server == "down" else SERVER_LOST
     fmt = pcm_format()
     if not dev.isFormatSupported(fmt):
         fmt = dev.preferredFormat()

@@ -12,7 +12,9 @@ emits ``deviceChanged``. What Qt 6.12 (PulseAudio backend) does and does not tel
   system default (e.g. unplugging the headset in use); otherwise PulseAudio silently moves our
   stream to the default device, so sound goes on but ``device()`` still names the old one;
 - a stream killed by the sound server stays "ActiveState/NoError": a watchdog restarts a
-  microphone that delivers nothing, or a speaker that takes nothing, for STALL_S.
+  microphone that delivers nothing, or a speaker that takes nothing, for STALL_S;
+- when the sound server itself goes away, opening a device aborts the process: then both
+  devices stay closed until app.ui.sound_server says it is back (and Qt reconnected to it).
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ from PySide6.QtMultimedia import QAudioDevice, QAudioSink, QAudioSource, QMediaD
 
 from app.errors import MediaError
 from app.media.audio import PcmConverter, PcmRing
+from app.ui import sound_server
 from app.ui.audio_devices import (
+    SERVER_BACK,
+    SERVER_GONE,
+    SERVER_LOST,
     WHAT,
     DeviceId,
     Kind,
@@ -44,6 +50,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESTARTS, FAILURE_WINDOW_S = 3, 10.0  # a device failing more often than this is dropped
 WATCH_MS, STALL_S = 250, 1.0  # a device silent/stuck for STALL_S is restarted
+SERVER_CHECK_TICKS = 4  # while the sound server is gone, look for it every 4 WATCH_MS
 _FINE = (QtAudio.Error.NoError, QtAudio.Error.UnderrunError)  # underrun: push mode ran dry
 
 
@@ -82,6 +89,8 @@ class QtAudioIO(QObject):
         self._failures: dict[Kind, list[float]] = {"in": [], "out": []}
         self._failed: dict[Kind, bool] = {"in": False, "out": False}
         self._mic_alive = 0.0  # when the microphone last delivered (the speaker keeps its own)
+        self._server: sound_server.State = "ok"
+        self._ticks = 0
         self._pcm.connect(self._write_here, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCH_MS)
@@ -90,6 +99,8 @@ class QtAudioIO(QObject):
         self._media = QMediaDevices(self)
         self._media.audioInputsChanged.connect(lambda: self._reconcile("in"))
         self._media.audioOutputsChanged.connect(lambda: self._reconcile("out"))
+        if not self._server_ok():
+            return
         for kind in ("in", "out"):
             note = self._switch(kind, self._pick(kind))
             note = note or fallback_note(kind, self._want[kind], self._dev[kind])
@@ -145,7 +156,7 @@ class QtAudioIO(QObject):
 
     def _reconcile(self, kind: Kind) -> None:
         """Devices changed (or a device failed): move to the right one and say why."""
-        if self._closed:
+        if self._closed or not self._server_ok():
             return
         old, new = self._dev[kind], self._pick(kind)
         same = old is not None and new is not None and old.id() == new.id()
@@ -214,6 +225,11 @@ class QtAudioIO(QObject):
     def _watch(self) -> None:
         """Qt 6.12 reports nothing when PulseAudio kills a stream: the microphone just stops
         delivering and the speaker stops taking data. Treat a second of that as a failure."""
+        if self._server != "ok":
+            self._ticks += 1
+            if self._ticks % SERVER_CHECK_TICKS == 0:
+                self._server_ok()
+            return
         now = time.monotonic()
         if self._source is not None and now - self._mic_alive > STALL_S:
             self._device_failed("in", "no sound from the device")
@@ -221,7 +237,7 @@ class QtAudioIO(QObject):
             self._device_failed("out", "the device takes no sound")
 
     def _device_failed(self, kind: Kind, why: str) -> None:
-        if self._failed[kind]:
+        if self._failed[kind] or not self._server_ok():
             return
         log.warning("audio %s device failed: %s", kind, why)
         now = time.monotonic()
@@ -235,6 +251,24 @@ class QtAudioIO(QObject):
             return
         self._failed[kind] = True
         QTimer.singleShot(0, self, lambda: self._reconcile(kind))  # not from inside Qt
+
+    def _server_ok(self) -> bool:
+        """Whether the sound server is there for Qt (see app.ui.sound_server). When that
+        changes, say so: devices are closed while it is gone, reopened when it is back."""
+        old, self._server = self._server, sound_server.state()
+        if self._server == old:
+            return old == "ok"
+        if self._server == "ok":
+            self._failures, self._failed = {"in": [], "out": []}, {"in": False, "out": False}
+            notes = [self._switch(kind, self._pick(kind)) for kind in ("in", "out")]
+            self._say(" ".join([SERVER_BACK, *(note for note in notes if note)]))
+            return True
+        log.warning("sound server %s", self._server)
+        self._stop("in")
+        self._stop("out")
+        note = SERVER_GONE if self._server == "down" else SERVER_LOST
+        QTimer.singleShot(0, self, lambda: self._say(note))  # from __init__: after connecting
+        return False
 
     def _say(self, message: str) -> None:
         if not self._closed:

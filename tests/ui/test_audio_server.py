@@ -1,0 +1,87 @@
+"""PeerMeet's audio when the sound server itself goes away (crashes, is restarted).
+
+Qt 6.11 aborts the process when a device is opened while its PulseAudio connection is gone;
+QtAudioIO must keep the program (and the call) going without sound and say so. The Qt side
+runs in a child process, as in test_audio_pulse.py (an abort there fails the test, not pytest).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app.ui.audio_devices import SERVER_BACK, SERVER_GONE, SERVER_LOST
+from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
+from tests.ui.test_audio_pulse import child_factory, devices_mode, playing  # noqa: F401
+
+pytestmark = [pytest.mark.audio, pytest.mark.timeout(90)]
+
+
+def plug_devices(pulse: PulseServer) -> None:
+    pulse.add_sink("headset")
+    pulse.add_source("usb_mic", master="headset.monitor")
+    pulse.set_default_sink("headset")
+    pulse.set_default_source("usb_mic")
+
+
+def wait_for(child: Any, message: str, limit: float) -> dict[str, Any]:
+    """The child's status once it said a message starting with ``message``."""
+    return wait_until(child, lambda s: any(m.startswith(message) for m in s["messages"]), limit)
+
+
+def wait_until(child: Any, done: Callable[[dict[str, Any]], bool], limit: float) -> dict[str, Any]:
+    deadline = time.monotonic() + limit
+    while not done(status := child.status()):
+        assert child.proc.poll() is None, f"the child died: {child.stderr()}"
+        assert time.monotonic() < deadline, f"still waiting after {limit} s: {status}"
+        time.sleep(0.2)
+    return status
+
+
+def test_a_sound_server_restarted_at_once_brings_the_sound_back(
+    pulse: PulseServer,
+    child_factory: Any,
+    devices_mode: str,  # noqa: F811
+) -> None:
+    plug_devices(pulse)
+    child = child_factory(devices_mode, "usb_mic", "headset")
+    child.expect("READY", timeout=20)
+    pulse.crash()
+    status = wait_for(child, SERVER_GONE, 5)  # the watchdog sees both devices stall
+    assert status["mic"] is None and status["speaker"] is None
+    pulse.restart()  # within Qt's 3 s: Qt reconnects by itself
+    plug_devices(pulse)
+    wait_for(child, SERVER_BACK, 10)
+    status = wait_until(
+        child,
+        lambda s: (s["mic"] or [""])[0] == "usb_mic" and (s["speaker"] or [""])[0] == "headset",
+        5,
+    )
+    assert status["messages"].count(SERVER_GONE) == 1, status
+    frames = status["mic_frames"]
+    assert playing(pulse, "headset.monitor")  # the child's tone
+    assert child.status()["mic_frames"] > frames + 5  # the microphone delivers again
+    child.quit()
+
+
+def test_a_sound_server_back_too_late_for_qt_needs_a_restart_of_peermeet(
+    pulse: PulseServer,
+    child_factory: Any,  # noqa: F811
+) -> None:
+    plug_devices(pulse)
+    child = child_factory("devices-on-thread", "", "")
+    child.expect("READY", timeout=20)
+    pulse.crash()
+    wait_for(child, SERVER_GONE, 5)
+    time.sleep(4)  # Qt tried to reconnect 3 s after the crash, found nothing, and gave up
+    pulse.restart()
+    plug_devices(pulse)
+    status = wait_for(child, SERVER_LOST, 10)  # opening a device now would abort
+    assert status["mic"] is None and status["speaker"] is None
+    child.send("use out headset")  # picking a device meanwhile opens nothing either
+    child.expect("OK use out headset")
+    assert child.status()["speaker"] is None
+    child.quit()
