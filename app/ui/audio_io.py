@@ -10,7 +10,9 @@ Devices come and go: when the active one disappears (or fails) it switches to th
 emits ``deviceChanged``. What Qt 6.12 (PulseAudio backend) does and does not tell us:
 - removing a device emits audioInputsChanged/audioOutputsChanged only if that changes the
   system default (e.g. unplugging the headset in use); otherwise PulseAudio silently moves our
-  stream to the default device, so sound goes on but ``device()`` still names the old one;
+  stream to the default device while ``device()`` still names the old one (and Qt still lists
+  it); plugging it back in does emit the signal, but nothing tells whether our stream went
+  elsewhere meanwhile: so a device chosen in Settings is reopened whenever the list changes;
 - a stream killed by the sound server stays "ActiveState/NoError": a watchdog restarts a
   microphone that delivers nothing, or a speaker that takes nothing, for STALL_S;
 - when the sound server itself goes away, opening a device aborts the process: then both
@@ -97,8 +99,8 @@ class QtAudioIO(QObject):
         self._watchdog.timeout.connect(self._watch)
         self._watchdog.start()
         self._media = QMediaDevices(self)
-        self._media.audioInputsChanged.connect(lambda: self._reconcile("in"))
-        self._media.audioOutputsChanged.connect(lambda: self._reconcile("out"))
+        self._media.audioInputsChanged.connect(lambda: self._reconcile("in", listed=True))
+        self._media.audioOutputsChanged.connect(lambda: self._reconcile("out", listed=True))
         if not self._server_ok():
             return
         for kind in ("in", "out"):
@@ -154,12 +156,20 @@ class QtAudioIO(QObject):
                 return dev
         return default(kind)
 
-    def _reconcile(self, kind: Kind) -> None:
-        """Devices changed (or a device failed): move to the right one and say why."""
+    def _reconcile(self, kind: Kind, listed: bool = False) -> None:
+        """Devices changed (``listed``: Qt says so) or a device failed: move to the right one
+        and say why."""
         if self._closed or not self._server_ok():
             return
         old, new = self._dev[kind], self._pick(kind)
         same = old is not None and new is not None and old.id() == new.id()
+        if same and listed and self._want[kind] is not None and self._running(kind):
+            # the chosen device may have been unplugged (our stream moved to the default
+            # without a word from Qt) and plugged back in: open it again, to be sure
+            failure = self._switch(kind, new)
+            if failure:
+                self._say(switch_note(kind, old, new, failure))
+            return
         if (same and self._running(kind)) or (old is None and new is None):
             return
         failure = self._switch(kind, new)
@@ -225,8 +235,8 @@ class QtAudioIO(QObject):
     def _watch(self) -> None:
         """Qt 6.12 reports nothing when PulseAudio kills a stream: the microphone just stops
         delivering and the speaker stops taking data. Treat a second of that as a failure."""
+        self._ticks += 1
         if self._server != "ok":
-            self._ticks += 1
             if self._ticks % SERVER_CHECK_TICKS == 0:
                 self._server_ok()
             return

@@ -1,8 +1,9 @@
-"""PeerMeet's audio when the sound server itself goes away (crashes, is restarted).
+"""PeerMeet's audio getting back after a device or the sound server itself went away.
 
 Qt 6.11 aborts the process when a device is opened while its PulseAudio connection is gone;
-QtAudioIO must keep the program (and the call) going without sound and say so. The Qt side
-runs in a child process, as in test_audio_pulse.py (an abort there fails the test, not pytest).
+QtAudioIO must keep the program (and the call) going without sound and say so. A device chosen
+in Settings and plugged back in must be used again. The Qt side runs in a child process, as in
+test_audio_pulse.py (an abort there fails the test, not pytest).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import pytest
 
 from app.ui.audio_devices import SERVER_BACK, SERVER_GONE, SERVER_LOST
 from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
-from tests.ui.test_audio_pulse import child_factory, devices_mode, playing  # noqa: F401
+from tests.ui import test_audio_pulse as base
+
+child_factory, devices_mode, playing = base.child_factory, base.devices_mode, base.playing
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(90)]
 
@@ -44,7 +47,7 @@ def wait_until(child: Any, done: Callable[[dict[str, Any]], bool], limit: float)
 def test_a_sound_server_restarted_at_once_brings_the_sound_back(
     pulse: PulseServer,
     child_factory: Any,
-    devices_mode: str,  # noqa: F811
+    devices_mode: str,
 ) -> None:
     plug_devices(pulse)
     child = child_factory(devices_mode, "usb_mic", "headset")
@@ -69,7 +72,7 @@ def test_a_sound_server_restarted_at_once_brings_the_sound_back(
 
 def test_a_sound_server_back_too_late_for_qt_needs_a_restart_of_peermeet(
     pulse: PulseServer,
-    child_factory: Any,  # noqa: F811
+    child_factory: Any,
 ) -> None:
     plug_devices(pulse)
     child = child_factory("devices-on-thread", "", "")
@@ -84,4 +87,57 @@ def test_a_sound_server_back_too_late_for_qt_needs_a_restart_of_peermeet(
     child.send("use out headset")  # picking a device meanwhile opens nothing either
     child.expect("OK use out headset")
     assert child.status()["speaker"] is None
+    child.quit()
+
+
+def streams_on(pulse: PulseServer, device: str) -> int:
+    """How many streams of the child play to sink / record from source ``device``."""
+    clients = pulse.pactl("list", "clients").split("Client #")[1:]
+    keepers = {c.split()[0] for c in clients if 'application.name = "pm-keeper"' in c}
+    count = 0
+    for kind, streams in (("sinks", "sink-inputs"), ("sources", "source-outputs")):
+        rows = [line.split("\t") for line in pulse.pactl("list", "short", kind).splitlines()]
+        index = next((row[0] for row in rows if row[1] == device), None)
+        for row in pulse.pactl("list", "short", streams).splitlines():
+            _, on, client = row.split("\t")[:3]
+            count += on == index and client not in keepers
+    return count
+
+
+def test_a_chosen_device_unplugged_and_plugged_back_in_is_used_again(
+    pulse: PulseServer,
+    child_factory: Any,
+    devices_mode: str,
+) -> None:
+    # Qt says nothing when a device that is not the default goes (PulseAudio moves our stream
+    # to the default); it does say when it comes back, with the same id as before.
+    pulse.add_sink("speakers")
+    pulse.add_source("builtin_mic", master="speakers.monitor")
+    pulse.set_default_sink("speakers")
+    pulse.set_default_source("builtin_mic")
+
+    def plug() -> None:
+        pulse.add_sink("headset")
+        pulse.add_source("usb_mic", master="headset.monitor")
+
+    plug()
+    child = child_factory(devices_mode, "usb_mic", "headset")
+    child.expect("READY", timeout=20)
+    assert streams_on(pulse, "headset") == 1 and streams_on(pulse, "usb_mic") == 1
+    pulse.remove("usb_mic")
+    pulse.remove("headset")
+    deadline = time.monotonic() + 5
+    while streams_on(pulse, "speakers") + streams_on(pulse, "builtin_mic") < 2:
+        assert time.monotonic() < deadline, "PulseAudio did not move the streams"
+        time.sleep(0.1)
+    plug()
+    while streams_on(pulse, "headset") + streams_on(pulse, "usb_mic") < 2:
+        assert time.monotonic() < deadline + 5, "the replugged devices are not used again"
+        time.sleep(0.1)
+    assert streams_on(pulse, "speakers") + streams_on(pulse, "builtin_mic") == 0
+    status = child.status()
+    assert status["mic"][0] == "usb_mic" and status["speaker"][0] == "headset"
+    frames = status["mic_frames"]
+    assert playing(pulse, "headset.monitor")  # the child's tone
+    assert child.status()["mic_frames"] > frames + 5
     child.quit()
