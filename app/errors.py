@@ -98,6 +98,8 @@ REFUSAL_TEXT = {
     "Knock again, or ask the host for the link.",
     "knock_busy": "The host is busy answering other knocks. Wait a moment and knock again.",
     "knock_limited": "Too many knocks from your address. Wait a minute, then knock again.",
+    "knock_outdated": "Update PeerMeet to knock on this room: the host's app is newer and does "
+    "not take knocks from this version. Or ask the host for the link.",
     "host_leaving": "The host closed PeerMeet before answering your knock. The meeting comes "
     "back when they open it again: knock then, or ask them for the link.",
 }

@@ -1,9 +1,11 @@
 """Knock-to-join crypto (pure, no I/O but the identity file). See docs/security.md.
 
 * The host has a long-term X25519 *identity* key; its fingerprint goes into the LAN announcement.
-* A guest knocks with a commitment to a fresh X25519 key, gets the host's key and a fresh nonce,
-  then reveals its key. Both screens show ``knock_code(host, guest, nonce)`` ("4 8 2 1"). The
-  commitment stops a man in the middle from grinding a key whose code matches the guest's.
+* A guest knocks with a commitment to a fresh X25519 key, gets the host's key and a commitment
+  to a fresh nonce, then reveals its key; the host then puts the knock to its user and reveals
+  the nonce. Both screens show ``knock_code(host, guest, nonce)`` ("4 8 2 1"). Neither side can
+  know the code before both have committed, so a man in the middle cannot grind a key whose code
+  matches the guest's, nor learn a host-side code without the host seeing a prompt for it.
 * On admit the host seals the link secret with AES-256-GCM under
   ``HKDF(X25519(host identity, guest key))``: only the holder of the announced identity key can
   produce an answer the guest can open.
@@ -50,6 +52,11 @@ def pretty_fingerprint(fp: str) -> str:
 
 def commitment(guest_pub: bytes) -> bytes:
     return hashlib.sha256(b"peermeet/knock-commit/1|" + guest_pub).digest()
+
+
+def nonce_commitment(nonce: bytes) -> bytes:
+    """What ``knock_wait`` carries instead of the host's nonce."""
+    return hashlib.sha256(b"peermeet/knock-nonce/1|" + nonce).digest()
 
 
 def knock_code(host_pub: bytes, guest_pub: bytes, nonce: bytes) -> str:

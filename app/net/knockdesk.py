@@ -1,15 +1,19 @@
 """Server side of knock-to-join, for the host's embedded rendezvous (see app/net/knock.py).
 
-A ``knock`` as a connection's first message hands the connection to ``serve_knock``:
+A ``knock2`` as a connection's first message hands the connection to ``serve_knock``:
 
-    guest → knock {hint, name, commit}         (rate-limited per IP; pending: limited, per IP too)
-    host  → knock_wait {pub, nonce, timeout_s}
-    guest → knock_reveal {pub}                 (must match the commitment)
+    guest → knock2 {hint, name, commit}        (rate-limited per address; pending: limited too)
+    host  → knock_wait {pub, commit, timeout_s}  (commit: the hash of the host's nonce)
+    guest → knock_reveal {pub}                 (must match the guest's commitment)
           … the host app's ``decide`` hook shows "name wants to join — code 4 8 2 1" …
+    host  → knock_nonce {nonce}                (sent as the hook starts: now the guest knows it)
     host  → admitted {pub, box} | error {denied | knock_timeout | no_such_room | …}
 
 The hook runs in the host's process and is cancelled if the guest hangs up or time runs out.
-Without a desk the server answers ``no_knock``.
+Nobody learns the code of a knock the hook has not been asked about, and a knock that fails
+before that (gone, too slow or malformed) costs its address a whole burst of the rate limit.
+An old-style ``knock`` (the nonce came before the guest's key) is refused: ``knock_outdated``.
+Without a desk the server answers ``no_knock``. Limits count ``limits.normalise(address)``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from typing import Protocol
 
 from app.errors import ProtocolError, SealError
 from app.net import protocol
-from app.net.knock import NONCE_BYTES, commitment, decode_key, knock_code
+from app.net.knock import NONCE_BYTES, commitment, decode_key, knock_code, nonce_commitment
+from app.net.limits import normalise
 from app.net.rooms import TokenBucket
 from app.net.seal import b64d, b64e
 from app.net.text import clean_name
@@ -81,6 +86,7 @@ class KnockDesk:
         max_pending: int = 6,
         per_ip: tuple[float, float] = (0.1, 6.0),  # a knock per 10 s, bursts of 6
         pending_per_ip: int = 2,  # one device cannot keep every place taken
+        failure_cost: float | None = None,  # tokens a knock failing before the prompt costs
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pub, self._decide = host_pub, decide
@@ -90,9 +96,13 @@ class KnockDesk:
         self.pending = 0
         self.pending_per_ip = pending_per_ip
         self._waiting: Counter[str] = Counter()  # pending knocks by address
+        #: default: the whole burst, so a source that gives up after knock_wait waits
+        #: burst / rate (60 s) before its next knock
+        self.failure_cost = per_ip[1] if failure_cost is None else failure_cost
+        self.failures = 0  # knocks that ended before the prompt (for logs and tests)
 
     async def serve(self, line: KnockLine, msg: protocol.Knock) -> None:
-        ip = line.conn.remote
+        ip = normalise(line.conn.remote)
         if not self._allow(ip) or self._waiting[ip] >= self.pending_per_ip:
             return line.fail("knock_limited")
         if self.pending >= self.max_pending:
@@ -101,7 +111,9 @@ class KnockDesk:
         self._waiting[ip] += 1
         try:
             request = await self._handshake(line, msg)
-            if request is not None:
+            if request is None:
+                self._failed(ip)
+            else:
                 await self._answer(line, request)
         finally:
             self.pending -= 1
@@ -119,7 +131,8 @@ class KnockDesk:
             line.fail("bad_message", "malformed knock")
             return None
         nonce = os.urandom(NONCE_BYTES)
-        line.send(protocol.KnockWait(b64e(self._pub), b64e(nonce), round(self.timeout)))
+        sealed_nonce = b64e(nonce_commitment(nonce))
+        line.send(protocol.KnockWait(b64e(self._pub), sealed_nonce, round(self.timeout)))
         try:
             text = await line.conn.recv_text(self._reveal_timeout)
             reveal = protocol.decode("rv", text) if text is not None else None
@@ -142,6 +155,7 @@ class KnockDesk:
 
     async def _answer(self, line: KnockLine, request: KnockRequest) -> None:
         decide = asyncio.ensure_future(self._decide(request))
+        line.send(protocol.KnockNonce(b64e(request.nonce)))  # the prompt is on its way
         hangup = asyncio.create_task(line.conn.recv_text(None), name="knock-hangup")
         try:
             done, _ = await asyncio.wait(
@@ -167,18 +181,29 @@ class KnockDesk:
             return line.finish()
         line.fail(decision.refusal)
 
-    def _allow(self, ip: str) -> bool:
+    def _bucket(self, ip: str) -> TokenBucket:
         bucket = self._buckets.pop(ip, None) or TokenBucket(*self._per_ip, clock=self._clock)
         self._buckets[ip] = bucket
         while len(self._buckets) > MAX_IPS:
             self._buckets.popitem(last=False)
-        return bucket.allow()
+        return bucket
+
+    def _allow(self, ip: str) -> bool:
+        return self._bucket(ip).allow()
+
+    def _failed(self, ip: str) -> None:
+        """A knock that ended before its prompt: no host saw it, so it costs its source more."""
+        self.failures += 1
+        self._bucket(ip).charge(self.failure_cost)
+        log.info("a knock from %s ended before it was put to the host", ip)
 
 
 async def serve_knock(desk: KnockDesk | None, line: KnockLine, msg: protocol.Message) -> None:
     """Run one knock on a fresh connection, then close it (the rendezvous calls this)."""
-    if line.peer_id or not isinstance(msg, protocol.Knock):
+    if line.peer_id or not isinstance(msg, protocol.Knock | protocol.KnockV1):
         return line.fail("bad_message", "a knock must be the first message")
     if desk is None:
         return line.fail("no_knock")
+    if isinstance(msg, protocol.KnockV1):  # its guest would show a code before fixing its key
+        return line.fail("knock_outdated")
     await desk.serve(line, msg)

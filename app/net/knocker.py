@@ -1,9 +1,13 @@
 """Guest side of knock-to-join: knock on a LAN room's rendezvous and, once admitted, get the
-link secret. See app/net/knockdesk.py for the exchange and app/net/knock.py for the crypto."""
+link secret. See app/net/knockdesk.py for the exchange and app/net/knock.py for the crypto.
+
+The guest speaks only ``knock2`` (the host commits to its nonce first): it never shows a code
+for a nonce that came before its own key was fixed, so nobody can talk it down to the old way."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,11 +18,12 @@ from app.errors import (
     HostKeyChanged,
     ProtocolError,
     RendezvousUnreachable,
+    RoomRefused,
     SealError,
     refusal,
 )
 from app.net import protocol
-from app.net.knock import GuestKey, decode_key, fingerprint, knock_code
+from app.net.knock import GuestKey, decode_key, fingerprint, knock_code, nonce_commitment
 from app.net.lanroom import FoundRoom
 from app.net.seal import b64d, b64e
 from app.net.wsio import WsConnection, ws_connect
@@ -30,6 +35,12 @@ HOST_GONE = (
     "The host went away before answering your knock. "
     "Look for the room again, or ask the host for the link."
 )
+OLD_HOST = (
+    "The host's PeerMeet is older than yours and cannot take this knock. "
+    "Ask the host to update PeerMeet, or for the meeting link."
+)
+#: the longest a guest waits for the host's decision, whatever the host says (it says 60 s)
+MAX_DECIDE_S = 120
 
 
 @dataclass(frozen=True)
@@ -94,16 +105,26 @@ async def knock(
         await conn.send_text(
             protocol.Knock(room.info.room, display_name, b64e(key.commitment)).encode()
         )
-        wait = await _reply(conn, protocol.KnockWait, connect_timeout)
-        host_pub, nonce = decode_key(wait.pub), b64d(wait.nonce)
+        try:
+            wait = await _reply(conn, protocol.KnockWait, connect_timeout)
+        except RoomRefused as exc:  # an older host does not know knock2
+            if exc.code != "bad_message":
+                raise
+            raise RoomRefused(exc.code, OLD_HOST) from None
+        host_pub = decode_key(wait.pub)
         if fingerprint(host_pub) != room.info.fingerprint:
             raise HostKeyChanged(
                 f"The host of “{room.info.room}” answered with another key than it announces. "
                 "Someone may be impersonating it: do not knock again; ask the host for the link."
             )
-        on_code(knock_code(host_pub, key.public, nonce), wait.timeout_s)
+        decide_s = min(max(wait.timeout_s, 0), MAX_DECIDE_S)
         await conn.send_text(protocol.KnockReveal(b64e(key.public)).encode())
-        admitted = await _reply(conn, protocol.Admitted, wait.timeout_s + 10.0)
+        opened = await _reply(conn, protocol.KnockNonce, connect_timeout)
+        nonce = b64d(opened.nonce)
+        if not hmac.compare_digest(nonce_commitment(nonce), b64d(wait.commit)):
+            raise SealError("the host's nonce is not the one it committed to")
+        on_code(knock_code(host_pub, key.public, nonce), decide_s)
+        admitted = await _reply(conn, protocol.Admitted, decide_s + 10.0)
         if admitted.pub != wait.pub:
             raise SealError("the admit came with another host key")
         secret = key.open_secret(host_pub, nonce, room.info.room, admitted.box)

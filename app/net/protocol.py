@@ -257,19 +257,33 @@ class TurnCredentials(Message):
 # knocks on the host's embedded rendezvous; the host admits by sending the secret, sealed.
 
 
-@_message("rv", "knock")
+@_message("rv", "knock2")
 @dataclasses.dataclass(frozen=True)
 class Knock(Message):
+    """A knock where the host commits to its nonce (``knock_wait``) and reveals it only once the
+    guest's key is fixed (``knock_nonce``). Replaces ``knock`` (``KnockV1``)."""
+
     hint: str  # the room name from the LAN announcement
     name: str  # the guest's display name, shown to the host
     commit: str  # base64url SHA-256 commitment to the guest's ephemeral X25519 key
+
+
+@_message("rv", "knock")
+@dataclasses.dataclass(frozen=True)
+class KnockV1(Message):
+    """The knock of PeerMeet before ``knock2`` (its host sent the nonce before the guest's key
+    was revealed). Only decoded to tell such a guest ``knock_outdated``."""
+
+    hint: str
+    name: str
+    commit: str
 
 
 @_message("rv", "knock_wait")
 @dataclasses.dataclass(frozen=True)
 class KnockWait(Message):
     pub: str  # the host's identity X25519 public key (base64url)
-    nonce: str  # fresh from the host, base64url; part of the short code
+    commit: str  # base64url SHA-256 commitment to the host's fresh nonce (knock.nonce_commitment)
     timeout_s: int  # how long the host has to decide
 
 
@@ -277,6 +291,15 @@ class KnockWait(Message):
 @dataclasses.dataclass(frozen=True)
 class KnockReveal(Message):
     pub: str  # the guest's ephemeral X25519 public key (must match the commitment)
+
+
+@_message("rv", "knock_nonce")
+@dataclasses.dataclass(frozen=True)
+class KnockNonce(Message):
+    """The host's nonce (base64url), sent when the knock is put to the host; the guest checks it
+    against ``knock_wait``'s commitment, then shows the code."""
+
+    nonce: str
 
 
 @_message("rv", "admitted")

@@ -47,6 +47,7 @@ _TO_SERVER = (
     protocol.Manage,
     protocol.Ping,
     protocol.Knock,
+    protocol.KnockV1,
     protocol.KnockReveal,
 )
 
@@ -203,7 +204,7 @@ class RendezvousServer:
                 return session.fail("bad_message", str(exc))
             if not isinstance(msg, _TO_SERVER):
                 return session.fail("bad_message", f"{msg.TYPE} is not sent to the server")
-            if isinstance(msg, protocol.Knock | protocol.KnockReveal):
+            if isinstance(msg, protocol.Knock | protocol.KnockV1 | protocol.KnockReveal):
                 return await serve_knock(self.knocks, session, msg)
             try:
                 self._dispatch(session, msg)

@@ -265,11 +265,20 @@ class TokenBucket:
         self._tokens = burst
         self._last = clock()
 
-    def allow(self, cost: float = 1.0) -> bool:
+    def _refill(self) -> None:
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + max(0.0, now - self._last) * self.rate)
         self._last = now
+
+    def allow(self, cost: float = 1.0) -> bool:
+        self._refill()
         if self._tokens < cost:
             return False
         self._tokens -= cost
         return True
+
+    def charge(self, cost: float) -> None:
+        """Take ``cost`` tokens even if fewer are left: a debt (down to ``-burst``) paid off at
+        ``rate`` before anything is allowed again."""
+        self._refill()
+        self._tokens = max(-self.burst, self._tokens - cost)

@@ -46,7 +46,7 @@ def test_code_is_four_spaced_digits_and_equal_on_both_sides() -> None:
     host, guest = HostIdentity.generate(), GuestKey()
     code = knock_code(host.public, guest.public, NONCE)
     assert re.fullmatch(r"\d \d \d \d", code)
-    # the guest computes it from what knock_wait carries; the host from what knock_reveal carries
+    # the guest computes it from knock_wait and knock_nonce; the host from what knock_reveal carries
     assert knock_code(decode_key(host.public_b64), guest.public, NONCE) == code
 
 

@@ -208,6 +208,23 @@ def test_token_bucket_ignores_clock_going_backwards(clock: FakeClock) -> None:
     assert not bucket.allow()
 
 
+def test_token_bucket_charge_can_run_into_debt_paid_off_at_the_rate(clock: FakeClock) -> None:
+    bucket = TokenBucket(rate=0.1, burst=6.0, clock=clock)
+    assert bucket.allow()
+    bucket.charge(6.0)  # 5 left: one token of debt
+    assert not bucket.allow()
+    clock.now += 19  # 1.9 tokens back: 0.9
+    assert not bucket.allow()
+    clock.now += 2
+    assert bucket.allow()
+    for _ in range(5):
+        bucket.charge(6.0)  # the debt stops at one burst
+    clock.now += 69  # -6 + 6.9
+    assert not bucket.allow()
+    clock.now += 2
+    assert bucket.allow()
+
+
 def test_rooms_and_tombstones_survive_a_snapshot_and_restore(
     rooms: Rooms, clock: FakeClock, tmp_path: Any
 ) -> None:
