@@ -125,7 +125,8 @@ async def test_two_peers_call_chat_mute_and_leave(server: RendezvousServer) -> N
     assert relayed
     for blob in relayed:
         raw = b64d(blob)
-        for needle in (b"v=0", b"fingerprint", b"Hana", b"Gus", b"candidate"):
+        # (needles long enough that random ciphertext never holds one: b"Gus" did, 1 in ~400)
+        for needle in (b'"sdp":"v=0', b"fingerprint", b'"Hana"', b'"Gus"', b"candidate:"):
             assert needle not in raw
 
     await guest.close()
