@@ -116,10 +116,9 @@ def handshake_safety_code(pc: RTCPeerConnection, nonce: bytes | None = None) -> 
     dtls: list[Any] = [t.receiver.transport for t in pc.getTransceivers()]
     dtls += [pc.sctp.transport] if pc.sctp is not None else []  # (a connection with data only)
     tls: Any = next((t._ssl for t in dtls if getattr(t, "_ssl", None) is not None), None)
-    try:
-        local, remote = tls.get_certificate(), tls.get_peer_certificate(as_cryptography=True)
-    except AttributeError:  # (no handshake yet, or over)
+    if tls is None:  # (no handshake yet)
         return ""
+    local, remote = tls.get_certificate(), tls.get_peer_certificate(as_cryptography=True)
     if local is None or remote is None:
         return ""
     return safety_code(local.to_cryptography(), remote, nonce)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
@@ -71,7 +71,7 @@ class CallWindow(QWidget):
         self.setWindowTitle(f"{bridge.room_name or 'Meeting'} — PeerMeet")
         self.setMinimumSize(720, 480)
         # (a small or scaled screen: less; larger text: more)
-        geometry.fit_screen(self, QSize(1280, 800) * max(1.0, style.text_scale()))
+        geometry.fit_screen(self, style.by_text_size(1280, 800))
         self.unread = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._leaving: asyncio.Task[None] | None = None

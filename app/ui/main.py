@@ -30,7 +30,7 @@ from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow
 from app.ui.qt_loop import LoopStopped, run_in_qt_loop
-from app.ui.theme import apply_theme, set_text_size
+from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,7 @@ def listen_for_links(window: MainWindow, name: str | None = None) -> QLocalServe
     return server
 
 
-async def _main(app: QApplication, args: argparse.Namespace) -> int:
-    settings = SettingsStore()
-    set_text_size(app, settings.load().text_size)
+async def _main(app: QApplication, args: argparse.Namespace, settings: SettingsStore) -> int:
     media = DesktopMedia(settings, notice=lambda text: bridge.notice.emit(text))
     host = HostService(MeetingStore())
     bridge = Bridge(
@@ -141,9 +139,10 @@ def run_app(args: argparse.Namespace) -> int:
         print("PeerMeet is already open: the link was passed to it.", file=sys.stderr)
         return 0
     app.setQuitOnLastWindowClosed(False)  # _main decides when to stop, after cleaning up
-    apply_theme(app)
+    settings = SettingsStore()  # (its one store: what it found wrong is said once, in _main)
+    apply_theme(app, settings.load().text_size)
     try:
-        return int(run_in_qt_loop(app, _main(app, args)))
+        return int(run_in_qt_loop(app, _main(app, args, settings)))
     except LoopStopped:  # (Qt has already said why, e.g. "The X11 connection broke")
         print("peermeet: the window system went away, so PeerMeet stopped.", file=sys.stderr)
         return 1

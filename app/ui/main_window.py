@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(body, 1)
         self.setCentralWidget(root)
         # below it, rows and tables get cut (more of them with larger text)
-        self.setMinimumSize(QSize(*MIN_SIZE) * max(1.0, style.text_scale()))
+        self.setMinimumSize(style.by_text_size(*MIN_SIZE))
         for keys, slot, button in (
             ("Ctrl+N", self.open_start, self.start_button),
             ("Ctrl+J", self.open_join, self.join_button),
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
                 button.setToolTip(f"{button.accessibleName() or button.text()} ({text})")
         self.start_button.setFocus()  # the first thing most people do
         # (a small or scaled screen: less; larger text: more)
-        geometry.fit_screen(self, QSize(1080, 700) * max(1.0, style.text_scale()))
+        geometry.fit_screen(self, style.by_text_size(1080, 700))
         geometry.restore(self, settings, "main")  # where it was last, if it was
 
     def show_lan_rooms(self, rooms: list[tuple[str, str]]) -> None:

@@ -182,7 +182,7 @@ class MediaPreview(QWidget):
         self._no_camera = False  # no camera at all: the call starts with video off
         self.tile: VideoTile | None = None
         self.box = named(QWidget(), "PreviewBox")
-        self.box.setFixedSize(style.by_text(PREVIEW_SIZE[0]), style.by_text(PREVIEW_SIZE[1]))
+        self.box.setFixedSize(style.by_text_size(*PREVIEW_SIZE))
         self._box_layout = QVBoxLayout(self.box)
         self._box_layout.setContentsMargins(0, 0, 0, 0)
         self.placeholder = QLabel("Preview off", alignment=Qt.AlignmentFlag.AlignCenter)

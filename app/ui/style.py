@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QColor, QFont
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -48,6 +48,11 @@ def by_text(px: int) -> int:
     """A width in pixels that holds text (designed at the design's text size), grown with the
     text size."""
     return round(px * max(1.0, _text_scale[0]))
+
+
+def by_text_size(width: int, height: int) -> QSize:
+    """A size that holds text, grown with the text size (see by_text)."""
+    return QSize(by_text(width), by_text(height))
 
 
 def pt(size: float) -> str:
