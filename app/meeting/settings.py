@@ -77,7 +77,8 @@ class Settings:
     ignored: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def ignore(self, key: str, why: str) -> None:
-        """The file's ``key`` cannot be read (``why``): it stays at its default, said once."""
+        """The file's ``key`` cannot be read (``why``): it stays at its default (logged, and
+        said by SettingsStore.load)."""
         log.warning("ignoring the setting %s (%s)", key, why)
         self.ignored.append(key)
 
@@ -198,28 +199,29 @@ class SettingsStore:
             set_aside(self.path, f"not a PeerMeet settings file ({exc})")
             self.problem = damaged
             return Settings()
+        notes = [self._unreadable(settings.ignored)] if settings.ignored else []
         if settings.unreadable:
             shown = [str(i.get("urls") if isinstance(i, dict) else i) for i in settings.unreadable]
-            self.problem = (
+            notes.append(
                 f"These connection helpers in your settings could not be read and are not "
                 f"used: {', '.join(shown)[:300]}. Add them again below, then save."
             )
-        if settings.ignored:
-            self._unreadable(settings.ignored)
+        if notes:  # (else what was said stays: it goes when the person saves Settings)
+            self.problem = " ".join(notes)
         return settings
 
-    def _unreadable(self, keys: list[str]) -> None:
+    def _unreadable(self, keys: list[str]) -> str:
         """Some settings of the file could not be read: keep the file as it was (once) and
         say which ones are at their defaults now (a privacy setting may be among them)."""
         if not self._kept_aside:
             set_aside(self.path, f"partly unreadable ({', '.join(keys)})", copy=True)
             self._kept_aside = True
         words = ", ".join(dict.fromkeys(_WORDS.get(key, key) for key in keys))
-        self.problem = (
+        return (
             f"Some of your settings could not be read, so these are at their defaults now: "
             f"{words}. The file as it was is kept beside it ({self.path.name}.bad). Check "
-            f"them below, then save. {self.problem}"
-        ).strip()
+            f"them below, then save."
+        )
 
     def save(self, settings: Settings, *, reviewed: bool = False) -> None:
         """Write ``settings``; StorageError says why not (the old file is left as it was).

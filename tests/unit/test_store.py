@@ -243,6 +243,8 @@ def test_settings_typed_by_hand_are_read_as_meant_or_said_not_silently_dropped(
     assert not loaded.relay_only and loaded.join_mic  # defaults ...
     assert "hide my IP address" in store.problem and "connection helpers" in store.problem
     assert "join with microphone" in store.problem  # ... said, with the file kept as it was
+    store.load()
+    assert store.problem.count("could not be read") == 1  # (said once, however often read)
     assert json.loads((tmp_path / "settings.json.bad").read_text())["relay_only"] == 1
     store.save(loaded)  # (a window's place saved: not the person's review)
     store.load()
