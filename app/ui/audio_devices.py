@@ -101,10 +101,11 @@ def opt_id(device_id: DeviceId | None) -> bytes | None:
 
 def describe(devices: list[QAudioDevice]) -> list[tuple[str, str]]:
     """(id, description) of each device."""
-    return [(_id_str(d), d.description()) for d in devices]
+    return [(id_str(d), d.description()) for d in devices]
 
 
-def _id_str(dev: QAudioDevice) -> str:
+def id_str(dev: QAudioDevice) -> str:
+    """The device's id as text (for PulseAudio: its sound-server name)."""
     return bytes(dev.id().data()).decode("utf-8", "surrogateescape")
 
 
@@ -125,6 +126,18 @@ def fallback_note(kind: Kind, want: bytes | None, dev: QAudioDevice | None) -> s
     # (the id is the sound system's, e.g. alsa_input.usb-…: no name a person would know)
     what = WHAT[kind].lower()
     return f"The {what} chosen in Settings is not connected; using '{dev.description()}' instead."
+
+
+def gone_note(kind: Kind, old: QAudioDevice, new: QAudioDevice | None) -> str:
+    """What to say when the sound server moved our stream off ``old``, which is gone, to
+    ``new`` (None: to no microphone, only the speakers' monitor, so it was stopped)."""
+    if new is not None:
+        now = new.description()
+        return f"{WHAT[kind]} '{old.description()}' was disconnected. Now using '{now}'."
+    return (
+        f"Microphone '{old.description()}' was disconnected and no other microphone is "
+        "connected: the others hear silence until you connect one."
+    )
 
 
 def switch_note(

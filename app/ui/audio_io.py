@@ -13,6 +13,11 @@ emits ``deviceChanged``. What Qt 6.12 (PulseAudio backend) does and does not tel
   stream to the default device while ``device()`` still names the old one (and Qt still lists
   it); plugging it back in does emit the signal, but nothing tells whether our stream went
   elsewhere meanwhile: so a device chosen in Settings is reopened whenever the list changes;
+- so the sound server itself is asked (app.ui.pulse_streams): which devices it really has
+  (``_pick`` passes over the ones Qt still lists after they went) and where our streams are
+  (``_check_moved``: follow a move and say it; the only microphone unplugged leaves the
+  speakers' monitor, which would send the others their own voices back: the microphone is
+  stopped until one is connected);
 - a stream killed by the sound server stays "ActiveState/NoError": a watchdog restarts a
   microphone that delivers nothing, or a speaker that takes nothing, for STALL_S;
 - when the sound server itself goes away, opening a device aborts the process: then both
@@ -21,6 +26,7 @@ emits ``deviceChanged``. What Qt 6.12 (PulseAudio backend) does and does not tel
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -42,17 +48,21 @@ from app.ui.audio_devices import (
     describe,
     devices,
     fallback_note,
+    gone_note,
+    id_str,
     open_stream,
     opt_id,
     switch_note,
 )
 from app.ui.audio_speaker import SpeakerQueue
+from app.ui.pulse_streams import StreamWatch
 
 log = logging.getLogger(__name__)
 
 MAX_RESTARTS, FAILURE_WINDOW_S = 3, 10.0  # a device failing more often than this is dropped
 WATCH_MS, STALL_S = 250, 1.0  # a device silent/stuck for STALL_S is restarted
 SERVER_CHECK_TICKS = 4  # while the sound server is gone, look for it every 4 WATCH_MS
+MOVED_CHECK_TICKS = 4  # ask the sound server where our streams are every 4 WATCH_MS
 _FINE = (QtAudio.Error.NoError, QtAudio.Error.UnderrunError)  # underrun: push mode ran dry
 
 
@@ -93,6 +103,8 @@ class QtAudioIO(QObject):
         self._mic_alive = 0.0  # when the microphone last delivered (the speaker keeps its own)
         self._server: sound_server.State = "ok"
         self._ticks = 0
+        self._streams = StreamWatch()  # where PulseAudio really has our streams
+        self._moved: dict[Kind, str | None] = {"in": None, "out": None}  # seen once there
         self._pcm.connect(self._write_here, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCH_MS)
@@ -150,11 +162,38 @@ class QtAudioIO(QObject):
         self._reconcile(kind)
 
     def _pick(self, kind: Kind) -> QAudioDevice | None:
-        want = self._want[kind]
-        for dev in devices(kind):
+        """The device asked for if connected, else the default (Qt still lists unplugged
+        devices: those the sound server says it does not have are passed over)."""
+        want, present = self._want[kind], self._streams.present(kind)
+        there = [dev for dev in devices(kind) if present is None or id_str(dev) in present]
+        for dev in there:
             if want is not None and bytes(dev.id().data()) == want:
                 return dev
-        return default(kind)
+        fallback = default(kind)
+        if fallback is not None and (present is None or id_str(fallback) in present):
+            return fallback
+        return there[0] if there else None
+
+    def _check_moved(self, kind: Kind) -> None:
+        """PulseAudio moves our stream off an unplugged device without a word from Qt: follow
+        it, and stop recording when all that is left is the speakers' monitor (an echo)."""
+        old, where = self._dev[kind], self._streams.where(kind)
+        if old is None or not where or any(d.name == id_str(old) for d in where):
+            self._moved[kind] = None
+            return  # cannot tell, our stream is not there (yet), or it is where we think
+        if self._moved[kind] != where[0].name:  # twice in a row: not a stream being replaced
+            self._moved[kind] = where[0].name
+            return
+        self._moved[kind] = None
+        log.info("our %s stream was moved from %s to %s", kind, id_str(old), where[0].name)
+        if where[0].monitor:
+            self._stop(kind)
+            self._say(gone_note(kind, old, None))
+            return
+        new = next((dev for dev in devices(kind) if id_str(dev) == where[0].name), None)
+        if new is not None:
+            self._dev[kind] = new
+            self._say(gone_note(kind, old, new))
 
     def _reconcile(self, kind: Kind, listed: bool = False) -> None:
         """Devices changed (``listed``: Qt says so) or a device failed: move to the right one
@@ -204,7 +243,8 @@ class QtAudioIO(QObject):
         self._failed[kind] = False
 
         def on_state() -> None:  # no parameter: PySide cannot convert QAudio::State (6.12)
-            self._state_changed(kind, qt)
+            with contextlib.suppress(RuntimeError):  # at exit: Qt deleted it, we did not close
+                self._state_changed(kind, qt)
 
         qt.stateChanged.connect(on_state)
         if isinstance(qt, QAudioSource):
@@ -240,6 +280,9 @@ class QtAudioIO(QObject):
             if self._ticks % SERVER_CHECK_TICKS == 0:
                 self._server_ok()
             return
+        if self._ticks % MOVED_CHECK_TICKS == 0:
+            self._check_moved("in")
+            self._check_moved("out")
         now = time.monotonic()
         if self._source is not None and now - self._mic_alive > STALL_S:
             self._device_failed("in", "no sound from the device")
@@ -332,4 +375,5 @@ class QtAudioIO(QObject):
         self._watchdog.stop()
         self._stop("in")
         self._stop("out")
+        self._streams.close()
         self.mic.close()

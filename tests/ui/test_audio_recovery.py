@@ -130,6 +130,11 @@ def test_a_chosen_device_unplugged_and_plugged_back_in_is_used_again(
     while streams_on(pulse, "speakers") + streams_on(pulse, "builtin_mic") < 2:
         assert time.monotonic() < deadline, "PulseAudio did not move the streams"
         time.sleep(0.1)
+    # Qt still names (and lists) the unplugged devices: PeerMeet asks the sound server
+    wait_for(child, "Microphone 'usb_mic' was disconnected. Now using 'builtin_mic'", 5)
+    status = wait_for(child, "Speaker 'headset' was disconnected. Now using 'speakers'", 5)
+    assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers"
+    deadline = time.monotonic() + 5
     plug()
     while streams_on(pulse, "headset") + streams_on(pulse, "usb_mic") < 2:
         assert time.monotonic() < deadline + 5, "the replugged devices are not used again"
@@ -140,4 +145,36 @@ def test_a_chosen_device_unplugged_and_plugged_back_in_is_used_again(
     frames = status["mic_frames"]
     assert playing(pulse, "headset.monitor")  # the child's tone
     assert child.status()["mic_frames"] > frames + 5
+    child.quit()
+
+
+def test_the_only_microphone_unplugged_is_said_and_the_speakers_are_not_sent_instead(
+    pulse: PulseServer,
+    child_factory: Any,
+    devices_mode: str,
+) -> None:
+    # PulseAudio moves a recording whose source went to the default source, and with no
+    # microphone left that is the speakers' monitor: the others would hear themselves.
+    pulse.add_sink("speakers")
+    pulse.add_source("builtin_mic", master="speakers.monitor")
+    pulse.set_default_sink("speakers")
+    pulse.set_default_source("builtin_mic")
+    child = child_factory(devices_mode, "", "")
+    child.expect("READY", timeout=20)
+    assert streams_on(pulse, "builtin_mic") == 1
+    pulse.remove("builtin_mic")
+    status = wait_for(child, "Microphone 'builtin_mic' was disconnected and no other", 5)
+    assert status["mic"] is None and status["speaker"][0] == "speakers"
+    assert streams_on(pulse, "speakers.monitor") == 0  # nothing records the speakers
+    assert playing(pulse, "speakers.monitor")  # the speaker goes on
+    pulse.add_sink("headset")
+    pulse.add_source("usb_mic", master="headset.monitor")
+    pulse.set_default_source("usb_mic")
+    status = wait_until(child, lambda s: (s["mic"] or [""])[0] == "usb_mic", 5)
+    assert streams_on(pulse, "usb_mic") == 1 and streams_on(pulse, "speakers.monitor") == 0
+    frames = status["mic_frames"]
+    time.sleep(0.5)
+    assert child.status()["mic_frames"] > frames + 5  # the new microphone delivers
+    messages = child.status()["messages"]
+    assert sum("no other microphone" in m for m in messages) == 1, messages
     child.quit()
