@@ -19,7 +19,7 @@ from app.media.camera import CameraCapture, camera_name, list_cameras
 from app.media.mixer import SpeakerMixer
 from app.media.video import VideoFeed
 from app.meeting.media import LocalMedia
-from app.meeting.settings import SettingsStore
+from app.meeting.settings import Settings, SettingsStore
 from app.ui.audio_devices import Kind
 from app.ui.audio_io import QtAudioIO
 from app.ui.audio_thread import AudioThread
@@ -40,6 +40,8 @@ class CallDevices(Protocol):
     def choices(self, media: LocalMedia) -> Choices: ...
 
     def use(self, media: LocalMedia, kind: str, device_id: str) -> bool: ...
+
+    def follow(self, media: LocalMedia, settings: Settings) -> bool: ...
 
 
 class DesktopMedia:
@@ -159,6 +161,22 @@ class DesktopMedia:
             if self._notice is not None:
                 self._notice(str(exc))
         return found
+
+    def follow(self, media: LocalMedia, settings: Settings) -> bool:
+        """Settings were saved during the call: switch each device chosen there that is not
+        this call's choice (as if picked in the call's menus). False: no camera found."""
+        audio = self._audio.get(id(media))
+        if audio is not None:
+            kinds: tuple[tuple[Kind, str], ...] = (
+                ("in", settings.microphone),
+                ("out", settings.speaker),
+            )
+            for kind, chosen in kinds:
+                if audio[1].wanted(kind) != chosen:
+                    self.use(media, kind, chosen)
+        if settings.camera != self._camera.get(id(media), ""):
+            return self.use(media, "camera", settings.camera)
+        return True
 
     def camera_ready(self, media: LocalMedia) -> bool:
         """Before the video starts: a call that has no camera looks again (one may have been

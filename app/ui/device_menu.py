@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu, QPushButton, QWidget
 
+from app.meeting.settings import Settings
 from app.ui.bridge import Bridge
 from app.ui.call_toolbar import CallToolbar
 from app.ui.desktop_media import Choices
@@ -61,9 +62,17 @@ class DeviceMenus:
     def use(self, kind: str, device_id: str) -> None:
         session, devices = self.bridge.session, self.bridge.devices
         if session is not None and devices is not None:
-            found = devices.use(session.media, kind, device_id)
-            if not found and self.bridge.camera_on:  # else the others see a "no camera" pattern
-                self._camera_off()
+            self._found(devices.use(session.media, kind, device_id))
+
+    def follow(self, settings: Settings) -> None:
+        """Settings were saved during the call: the devices chosen there are used at once."""
+        session, devices = self.bridge.session, self.bridge.devices
+        if session is not None and devices is not None:
+            self._found(devices.follow(session.media, settings))
+
+    def _found(self, camera: bool) -> None:
+        if not camera and self.bridge.camera_on:  # else the others see a "no camera" pattern
+            self._camera_off()
 
 
 def fill(

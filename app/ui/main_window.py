@@ -341,6 +341,9 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication) and settings.text_size != self._text_size:
             self._text_size = settings.text_size
             theme.set_text_size(app, settings.text_size)
+        menus = getattr(self.call_window, "device_menus", None)  # in a call: switch its devices
+        if menus is not None:
+            menus.follow(settings)
 
     def _show_call_window(self) -> None:
         try:

@@ -7,6 +7,7 @@ Set PEERMEET_SCREENSHOTS=DIR to also save the window as DIR/call.png once all th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -629,9 +630,18 @@ def test_the_device_menus_switch_the_camera_in_the_call_and_keep_the_choice(
         {a.data(): a for a in menus.menu.actions()}["camera:"].trigger()
         menus.menu.hide()
         assert not me.camera_on and bar.cam_button.text() == "Start video"
-        menus.use("camera", TEST_PATTERN)
+        # Settings saved during the call: what was chosen there is used at once
+        menus.follow(dataclasses.replace(settings.load(), camera=TEST_PATTERN, microphone="m2"))
         window.toggle_camera()
         assert me.camera_on
+        await until(lambda: isinstance(me.session.media.video.source, SyntheticCamera))
+        io = desktop._audio[id(me.session.media)][1]  # (the call's QtAudioIO)
+        await until(lambda: io.wanted("in") == "m2", what="the microphone from Settings")
+        assert settings.load().microphone == "m2"
+        source = me.session.media.video.source
+        menus.follow(settings.load())  # saved again unchanged: nothing is reopened
+        assert me.session.media.video.source is source and io.wanted("in") == "m2"
+        menus.use("in", "")
         bar.mic_more.click()
         await until(lambda: menus.menu.isVisible(), what="sound menu")
         texts = [a.text() for a in menus.menu.actions()]
