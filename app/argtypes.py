@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.errors import LinkError
+from app.meeting.links import slugify
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 
 
@@ -17,6 +19,15 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is too small: give at least 1")
     return value
+
+
+def meeting_name(text: str) -> str:
+    """argparse type: a meeting name that makes a room name (kept as typed: it is the title)."""
+    try:
+        slugify(text)
+    except LinkError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def port(text: str) -> int:

@@ -20,7 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from app.argtypes import duration, out_file, port, positive, seconds, video_size
+from app.argtypes import duration, meeting_name, out_file, port, positive, seconds, video_size
 from app.errors import LinkError, PeerMeetError
 from app.meeting.links import parse_link
 
@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="open the desktop app (default)")
     host = sub.add_parser("host", help="start a meeting")
-    host.add_argument("--name", required=True, help="meeting name, e.g. team-sync")
+    host.add_argument(
+        "--name", required=True, type=meeting_name, help="meeting name, e.g. team-sync"
+    )
     host.add_argument("--size", choices=("small", "mid", "large"), default="small")
     host.add_argument(
         "--lifetime", type=duration, default=3 * 3600, help="how long the room lives (3h, 90m …)"

@@ -72,6 +72,8 @@ def test_files_and_times_are_checked_before_anything_starts(
         (main, ["join", "peermeet://h:1/r#k=x", "--seconds", "nan"], "is not a time"),
         (main, ["demo", "--seconds", "-1"], "give more than 0 seconds"),
         (main, ["lan", "list", "--pins", str(folder)], "is a folder"),
+        (main, ["host", "--name", "", "--headless"], "--name: A meeting name needs at least"),
+        (main, ["host", "--name", "!?", "--headless"], "--name: A meeting name needs at least"),
     ]
     for entry, argv, said in cases:
         with pytest.raises(SystemExit) as exited:
