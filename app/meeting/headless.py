@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.config import EngineConfig
-from app.errors import MediaError
+from app.errors import MediaError, PeerMeetError
 from app.jsonfile import write_json
 from app.media import encoders
 from app.media.audio import NullSink, ToneSource
@@ -105,6 +105,9 @@ class Reporter:
     chats: list[dict[str, str]] = field(default_factory=list)
     metrics: CallMetrics | None = None
     in_room: bool = False  # past "room joined": before that, a failure is the whole story
+    #: how it went, for the stats: "left", "ended", "expired", "disconnected" (SessionEnded's
+    #: reason), or "failed" with "error" and "exit_status" (refused, unreachable, …)
+    outcome: dict[str, Any] = field(default_factory=lambda: {"outcome": "left"})
 
     def __post_init__(self) -> None:
         self.session.subscribe(self.on_event)
@@ -150,7 +153,9 @@ class Reporter:
             self.say("note: back in touch with the meeting")
         elif isinstance(event, ev.Notice):
             self.say(f"note: {event.text}")
-        elif isinstance(event, ev.SessionEnded) and self.in_room:  # (a refusal is said apart)
+        elif isinstance(event, ev.SessionEnded) and self.outcome["outcome"] != "failed":
+            self.outcome = {"outcome": event.reason}
+        if isinstance(event, ev.SessionEnded) and self.in_room:  # (a refusal is said apart)
             words = ev.ENDED_TEXT.get(event.reason)
             self.say(f"call ended ({event.reason})" + (f": {words}" if words else ""))
 
@@ -166,11 +171,15 @@ class Reporter:
             row["video_frames"] = media.video_frames(peer_id)
             row["audio_frames"] = media.audio_frames(peer_id)
             peers[peer_id] = row
-        out: dict[str, Any] = {"my_id": self.session.my_id, "peers": peers}
+        out: dict[str, Any] = {"my_id": self.session.my_id, **self.outcome, "peers": peers}
         out["chat_received"] = self.chats
         if self.metrics is not None:
             out["metrics"] = self.metrics.stats()
         return out
+
+    def failed(self, exc: PeerMeetError) -> None:
+        """The call did not happen (or broke off): the stats say why, as the exit status does."""
+        self.outcome = {"outcome": "failed", "error": str(exc), "exit_status": exc.exit_status}
 
     def write_stats(self, path: str) -> None:
         """OSError if it cannot be written (owner-only: it names the peers and addresses)."""

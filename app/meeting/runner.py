@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from app.config import EngineConfig
+from app.errors import PeerMeetError
 from app.meeting import events as ev
 from app.meeting import netconfig
 from app.meeting.headless import (
@@ -96,6 +97,9 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
             await unless_stopped(session.join(link), stop, _stopped)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.seconds)
+    except PeerMeetError as exc:
+        reporter.failed(exc)
+        raise
     finally:
         if lan_host is not None:
             await lan_host.close()

@@ -73,6 +73,7 @@ def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
             ), (me, others)
         chats = {c["text"] for c in data["chat_received"]}
         assert chats == {f"hi from {o}" for o in names if o != me}, data
+        assert data["outcome"] == "left" and "error" not in data
     # both ends of one connection show the same safety code
     host_view = {r["name"]: r for r in stats(tmp_path / "host.json")["peers"].values()}
     alice_view = {r["name"]: r for r in stats(tmp_path / "alice.json")["peers"].values()}
@@ -131,15 +132,18 @@ def test_bad_link_exits_2_with_one_line_reason() -> None:
     assert err.strip().count("\n") == 0 and "secret" in err
 
 
-def test_unreachable_host_exits_3_quickly() -> None:
+def test_unreachable_host_exits_3_quickly(tmp_path: Path) -> None:
     start = time.monotonic()
-    code, err = finish(
-        peermeet("join", "peermeet://127.0.0.1:1/room#k=AAECAwQFBgcICQoLDA0ODw", "--headless")
-    )
+    link = "peermeet://127.0.0.1:1/room#k=AAECAwQFBgcICQoLDA0ODw"
+    out = tmp_path / "stats.json"
+    code, err = finish(peermeet("join", link, "--headless", "--stats-json", str(out)))
     assert code == 3, err
     assert time.monotonic() - start <= 10
     assert "127.0.0.1:1" in err
     assert "call ended" not in err  # no call was ever under way
+    data = stats(out)  # the stats say why there was no call, as the exit status does
+    assert (data["outcome"], data["exit_status"], data["peers"]) == ("failed", 3, {})
+    assert "127.0.0.1:1" in data["error"]
 
 
 def test_join_without_a_display_says_to_add_headless() -> None:
