@@ -17,6 +17,8 @@ from app.net.rooms import TokenBucket
 
 MAX_TRACKED = 4096
 
+SERVER_FULL = "server at its connection limit"  # (the others: this address's limits)
+
 
 def normalise(remote: str) -> str:
     """The key limits are counted under: ``::ffff:1.2.3.4`` and ``1.2.3.4`` are one address,
@@ -69,7 +71,7 @@ class AddressLimits:
         if not bucket.allow():
             return "new connections too fast"
         if self.connections >= self.max_connections:
-            return "server at its connection limit"
+            return SERVER_FULL
         if self._open[ip] >= self.per_ip_connections:
             return f"more than {self.per_ip_connections} connections"
         self._open[ip] += 1

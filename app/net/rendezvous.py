@@ -29,7 +29,7 @@ from app.errors import ProtocolError, RoomRefused, StorageError, refusal
 from app.net import protocol, roomstate
 from app.net.iceservers import TurnIssuer
 from app.net.knockdesk import KnockDesk, serve_knock
-from app.net.limits import AddressLimits
+from app.net.limits import SERVER_FULL, AddressLimits
 from app.net.periodic import Periodic
 from app.net.rooms import Room, Rooms, TokenBucket
 from app.net.rvsession import Session
@@ -170,7 +170,7 @@ class RendezvousServer:
                 await self._converse(session)
             else:
                 log.info("refusing %s: %s", conn.remote, refused)
-                session.fail("address_limit", refused)
+                session.fail("server_full" if refused == SERVER_FULL else "address_limit", refused)
         except Exception:
             log.exception("connection from %s failed", conn.remote)
         finally:

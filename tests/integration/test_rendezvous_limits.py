@@ -78,6 +78,24 @@ async def test_connections_per_address_are_limited(server: RendezvousServer) -> 
             await client.close()
 
 
+async def test_a_full_server_says_so_not_that_your_address_did_too_much() -> None:
+    srv = RendezvousServer("127.0.0.1", 0, limits=AddressLimits(max_connections=1))
+    await srv.start()
+    first = await connect(srv)
+    try:
+        await first.create("room-0", "r0", "small", 600)
+        second = await connect(srv)
+        with pytest.raises(RoomRefused) as refused:
+            await second.join("room-0", "r0")
+        assert refused.value.code == "server_full"
+        assert "as many connections as it takes" in str(refused.value)
+        assert "your" not in str(refused.value)
+        await second.close()
+    finally:
+        await first.close()
+        await srv.close()
+
+
 async def test_rooms_per_address_are_limited(server: RendezvousServer) -> None:
     a, b, c = [await connect(server) for _ in range(3)]
     try:
