@@ -131,6 +131,7 @@ QTextBrowser:focus {{ border: 1px solid {ACCENT}; border-radius: 6px; }}
 QTextBrowser, QScrollArea {{ background: transparent; border: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 QCheckBox {{ color: {TEXT_DIM}; spacing: 6px; }}
+QCheckBox::indicator, QRadioButton::indicator {{ width: {by_text(16)}px; height: {by_text(16)}px; }}
 QScrollBar:vertical {{ background: transparent; width: 8px; margin: 2px; }}
 QScrollBar::handle:vertical {{ background: {BORDER}; border-radius: 3px; min-height: 24px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}

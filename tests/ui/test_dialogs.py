@@ -12,7 +12,14 @@ import segno
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QMessageBox,
+    QStyle,
+    QStyleOptionButton,
+)
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -663,6 +670,11 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
         qtbot.addWidget(again)
         assert again.text_size.currentText() == "Largest (150 %)"
         assert again.minimumWidth() == 930 and again.name.fontInfo().pointSizeF() > 14
+        box = again.relay_only  # a check box's square grows with its words (it stayed 13 px)
+        option = QStyleOptionButton()
+        box.initStyleOption(option)
+        square = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+        assert square.height() == 24
     finally:
         style.set_text_scale(1.0)
         qapp.setStyleSheet("")
