@@ -75,11 +75,13 @@ class Settings:
     unreadable: list[Any] = field(default_factory=list, repr=False)
     #: settings of the file that could not be read (so at their defaults), for saying so
     ignored: list[str] = field(default_factory=list, repr=False, compare=False)
+    #: what could not be read, for the log (SettingsStore.load logs each once)
+    problems: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def ignore(self, key: str, why: str) -> None:
         """The file's ``key`` cannot be read (``why``): it stays at its default (logged, and
         said by SettingsStore.load)."""
-        log.warning("ignoring the setting %s (%s)", key, why)
+        self.problems.append(f"ignoring the setting {key} ({why})")
         self.ignored.append(key)
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
@@ -158,7 +160,7 @@ class Settings:
                     raise ValueError(f"{str(item.get('urls'))[:100]!r} has non-text fields")
                 settings.ice_servers.append(parse_ice_server(**text))
             except ValueError as exc:
-                log.warning("ignoring a STUN/TURN server in the settings: %s", exc)
+                settings.problems.append(f"ignoring a STUN/TURN server in the settings: {exc}")
                 settings.unreadable.append(item)
         return settings
 
@@ -181,6 +183,7 @@ class SettingsStore:
         #: it stays until settings are saved again (a damaged file is set aside at once)
         self.problem = ""
         self._kept_aside = False  # a copy of a file with unreadable settings is kept (once)
+        self._logged: set[str] = set()  # settings are read at each use: log a problem once
 
     def load(self) -> Settings:
         existed = self.path.exists()
@@ -199,6 +202,10 @@ class SettingsStore:
             set_aside(self.path, f"not a PeerMeet settings file ({exc})")
             self.problem = damaged
             return Settings()
+        for problem in settings.problems:
+            if problem not in self._logged:
+                self._logged.add(problem)
+                log.warning("%s: %s", self.path, problem)
         notes = [self._unreadable(settings.ignored)] if settings.ignored else []
         if settings.unreadable:
             shown = [str(i.get("urls") if isinstance(i, dict) else i) for i in settings.unreadable]
