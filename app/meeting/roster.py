@@ -24,6 +24,7 @@ from app.meeting.recovery import Recovery
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import LinkPolicy, PeerLink
+from app.net.rooms import TokenBucket
 from app.net.sas import CodeNonce
 from app.net.text import MAX_CHAT_CHARS, clean_chat, clean_name
 
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 RESEND_CHAT_S = 30.0
 SEEN_CHAT_IDS = 512  # per peer: message ids remembered to drop repeats
 MAX_CHAT_ID = 64  # characters: a longer id is refused (512 of 60 KB each were 31 MB a peer)
+#: chat lines and media states a peer may send: per second, and at once (a long paste is cut
+#: into 4000-character lines; lines are sent again after a rebuild); more are dropped
+PEER_MSG_RATE, PEER_MSG_BURST = 10.0, 100.0
+FLOOD_TOLD_S = 60.0  # "sending faster than anyone can read" at most once a minute a peer
+MAX_CHAT_LOG = 5000  # lines kept in chat_log (the oldest go)
 
 
 @dataclass
@@ -76,6 +82,9 @@ class Roster:
         self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
         self._commits: dict[tuple[str, int], str] = {}  # (peer, offer attempt) -> app.net.sas
         self._flowing: set[str] = set()  # peers whose media was said to flow
+        self._inbound: dict[str, TokenBucket] = {}  # per peer: PEER_MSG_RATE
+        self._flood_told: dict[str, float] = {}  # per peer: when a flood was last said
+        self.dropped: dict[str, int] = {}  # per peer: messages dropped as one too many
 
     def _ms_since(self, info: PeerInfo | None) -> float:
         """Milliseconds since we began to join, or since ``info``'s peer came, if later."""
@@ -147,6 +156,28 @@ class Roster:
             seen.popitem(last=False)
         return True
 
+    def _flooded(self, info: PeerInfo) -> bool:
+        """Whether a message from ``info``'s peer is one too many (a broken or hostile app must
+        not bury the chat or hold up the call): dropped, and said once in a while."""
+        bucket = self._inbound.get(info.peer_id)
+        if bucket is None:
+            bucket = TokenBucket(PEER_MSG_RATE, PEER_MSG_BURST, clock=self._clock)
+            self._inbound[info.peer_id] = bucket
+        if bucket.allow():
+            return False
+        self.dropped[info.peer_id] = self.dropped.get(info.peer_id, 0) + 1
+        now, told = self._clock(), self._flood_told.get(info.peer_id)
+        if told is None or now - told >= FLOOD_TOLD_S:
+            self._flood_told[info.peer_id] = now
+            log.warning("dropping messages from %s: too many too fast", info.peer_id)
+            self._emit(
+                ev.Notice(
+                    f"{info.name or 'Someone'} is sending messages faster than anyone can "
+                    "read them: some of them are not shown."
+                )
+            )
+        return True
+
     def media_state(self) -> p.MediaState:
         return p.MediaState(mic=self.media.mic_on, cam=self.media.camera_on, screen=False)
 
@@ -164,6 +195,9 @@ class Roster:
             self._recovery.forget(peer_id)
             self._seen_chat.pop(peer_id, None)
             self._flowing.discard(peer_id)
+            self._inbound.pop(peer_id, None)
+            self._flood_told.pop(peer_id, None)
+            self.dropped.pop(peer_id, None)
             self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
 
     async def close(self, reason: str) -> None:
@@ -280,13 +314,14 @@ class Roster:
 
     def _on_data(self, link: PeerLink, msg: p.Message) -> None:
         info = self.peers.get(link.peer_id)
-        if info is None:
+        if info is None or (not isinstance(msg, p.Goodbye) and self._flooded(info)):
             return
         if isinstance(msg, p.Chat):
             if not self._first_time(link.peer_id, msg.msg_id):
                 return
             chat = ev.ChatReceived(link.peer_id, info.name, clean_chat(msg.text))
             self.chat_log.append(chat)
+            del self.chat_log[:-MAX_CHAT_LOG]
             self._emit(chat)
         elif isinstance(msg, p.MediaState):
             info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen

@@ -202,6 +202,7 @@ class PeerLink:
             fastpath.patch_ice()  # aioice: cheaper media datagrams (idempotent)
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
+        self._bad_data = 0  # data-channel messages that could not be read
         self._closed = False
         self._close_task: asyncio.Task[None] | None = None
         if offerer:
@@ -278,7 +279,14 @@ class PeerLink:
         try:
             msg = protocol.decode("data", data)
         except ProtocolError as exc:
-            log.warning("dropped bad data-channel message from %s: %s", self.peer_id, exc)
+            self._bad_data += 1  # (logged sparingly: a broken peer may send nothing else)
+            if self._bad_data <= 3 or self._bad_data % 1000 == 0:
+                log.warning(
+                    "dropped bad data-channel message from %s (%d so far): %s",
+                    self.peer_id,
+                    self._bad_data,
+                    exc,
+                )
             return
         self._on_data(self, msg)
 

@@ -450,6 +450,36 @@ async def test_names_and_chat_from_others_are_made_safe_to_show(server: Rendezvo
         await host.close()
 
 
+async def test_a_peer_flooding_the_chat_is_cut_short_and_said_once(
+    server: RendezvousServer,
+) -> None:
+    """A broken or hostile app sending chat lines without end must not bury the chat, grow
+    memory or hold up the call: past a burst, its lines are dropped and that is said once."""
+    async with two_in_a_room(server) as (_link, host, guest):
+        await until(lambda: bool(host.of(ev.PeerConnected)) and bool(guest.of(ev.PeerConnected)))
+        hid, gid = host.session.my_id, guest.session.my_id
+        guest.session.send_chat("hello")  # (the data channel is open)
+        await until(lambda: len(host.session.chat_log) == 1)
+        started = asyncio.get_running_loop().time()
+        for n in range(2000):
+            guest.session._links[hid].send(p.Chat(text=f"spam {n}", msg_id=f"m{n}"))
+        dropped = host.session._roster.dropped
+        await until(lambda: len(host.session.chat_log) - 1 + dropped.get(gid, 0) == 2000)
+        took = asyncio.get_running_loop().time() - started
+        got = len(host.session.chat_log) - 1
+        assert 100 <= got <= 100 + 10 * took + 1, (got, took)  # a burst, then 10 a second
+        notes = [e.text for e in host.of(ev.Notice) if "faster than anyone" in e.text]
+        assert len(notes) == 1 and notes[0].startswith("Gus is sending"), notes
+        await asyncio.sleep(0.3)  # (a flood's own lines take every token as it comes back)
+        frames = host.media.video_frames(guest.session.my_id)
+        await until(lambda: host.media.video_frames(guest.session.my_id) > frames + 10)
+        guest.session.send_chat("and now something worth reading")
+        await until(lambda: host.session.chat_log[-1].text == "and now something worth reading")
+        await guest.session.leave()  # a goodbye always gets through
+        await until(lambda: guest.session.my_id not in host.session.peers)
+        assert [e.reason for e in host.of(ev.PeerLeft)] == ["left"]
+
+
 async def test_a_guest_gone_without_a_goodbye_is_reported_as_lost(server: RendezvousServer) -> None:
     """Its app killed or its computer asleep: the rendezvous reports it gone while its link
     still looks connected, and nobody had a goodbye from it: "connection lost", not "left"."""
