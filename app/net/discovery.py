@@ -61,6 +61,11 @@ class Discovery:
                 f"LAN discovery is not available here ({exc}). Use a meeting link instead."
             ) from None
         self._closed = False
+        #: on loopback only (tests, demos) rooms are at 127.0.0.1; on a network an announced
+        #: loopback address would point the guest at a service of its own computer instead
+        self.loopback_ok = bool(interfaces) and all(
+            ipaddress.ip_address(i.split("%")[0]).is_loopback for i in interfaces or ()
+        )
 
     async def announce(self, room: LanRoom, port: int, addresses: Sequence[str]) -> Announcement:
         announcement = Announcement(self._zc, room, port, addresses)
@@ -68,7 +73,7 @@ class Discovery:
         return announcement
 
     def browse(self, on_change: OnChange, *, clock: Callable[[], float] = time.time) -> RoomBrowser:
-        return RoomBrowser(self._zc, on_change, clock)
+        return RoomBrowser(self._zc, on_change, clock, loopback_ok=self.loopback_ok)
 
     async def close(self) -> None:
         """Withdraw every announcement (goodbyes) and close the sockets. Idempotent."""
@@ -141,8 +146,15 @@ class Announcement:
 class RoomBrowser:
     """A live list of valid, unexpired rooms; ``on_change`` gets the whole list on each change."""
 
-    def __init__(self, zc: AsyncZeroconf, on_change: OnChange, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        zc: AsyncZeroconf,
+        on_change: OnChange,
+        clock: Callable[[], float],
+        loopback_ok: bool = False,
+    ) -> None:
         self._zc, self._on_change, self._clock = zc, on_change, clock
+        self._loopback_ok = loopback_ok
         self._found: dict[str, FoundRoom] = {}
         self._resolving: dict[str, asyncio.Task[None]] = {}
         self._shown: list[FoundRoom] = []
@@ -195,7 +207,7 @@ class RoomBrowser:
         finally:
             if self._resolving.get(name) is asyncio.current_task():
                 del self._resolving[name]
-        addresses = _usable(info.parsed_addresses())
+        addresses = usable(info.parsed_addresses(), loopback=self._loopback_ok)
         if info.port and addresses:
             self._found[name] = FoundRoom(name, room, addresses, int(info.port))
             self._notify()
@@ -225,13 +237,16 @@ class RoomBrowser:
         return bool(AsyncServiceInfo(SERVICE_TYPE, name).load_from_cache(self._zc.zeroconf))
 
 
-def _usable(addresses: Sequence[str]) -> tuple[str, ...]:
-    """Addresses worth dialing: unicast, no link-local (zone ids do not fit in URLs), IPv4 first."""
+def usable(addresses: Sequence[str], loopback: bool = False) -> tuple[str, ...]:
+    """Addresses worth dialing: unicast, no link-local (zone ids do not fit in URLs), no
+    loopback unless ``loopback``, IPv4 first."""
     found = []
     for text in addresses:
         try:
             addr = ipaddress.ip_address(text)
         except ValueError:
+            continue
+        if addr.is_loopback and not loopback:
             continue
         if not (addr.is_multicast or addr.is_unspecified or addr.is_link_local):
             found.append(addr)

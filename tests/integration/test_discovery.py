@@ -225,6 +225,36 @@ async def test_a_count_going_back_down_is_seen_and_the_room_stays() -> None:
         await host_side.close()
 
 
+async def test_a_room_announced_at_a_loopback_address_is_not_dialed_from_a_network() -> None:
+    """Anyone on a LAN can announce a room at 127.0.0.1:631: a guest browsing the network
+    would knock on a service of its own computer. Loopback counts only on loopback (tests)."""
+    assert Discovery(LOOPBACK).loopback_ok
+    host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    seen: list[list[FoundRoom]] = [[]]
+    on_network = discovery.RoomBrowser(guest_side._zc, keep_ours(seen), time.time)
+    on_loopback = guest_side.browse(lambda rooms: None)
+    fake = LanRoom("crasher", "Mallory", "small", 0, 4, int(time.time()) + 600, "e" * 32)
+    real = LanRoom("lan-test", "Alice", "small", 0, 4, int(time.time()) + 600, "f" * 32)
+    ads = [
+        await host_side.announce(fake, 631, ["127.0.0.1"]),
+        await host_side.announce(real, 8765, ["127.0.0.1", "192.0.2.7"]),
+    ]
+    try:
+        await wait_for(lambda: [r.info.room for r in seen[-1]] == ["lan-test"], within=5)
+        assert seen[-1][0].addresses == ("192.0.2.7",)
+        ours = lambda: [r for r in on_loopback.rooms if r.info.room in OURS]  # noqa: E731
+        await wait_for(lambda: len(ours()) == 2, within=5)  # on loopback: both, as announced
+        addresses = sorted(sorted(r.addresses) for r in ours())
+        assert addresses == [["127.0.0.1"], ["127.0.0.1", "192.0.2.7"]]
+    finally:
+        for ad in ads:
+            await ad.withdraw()
+        await on_network.close()
+        await on_loopback.close()
+        await guest_side.close()
+        await host_side.close()
+
+
 # --- knocking --------------------------------------------------------------------------------
 
 
