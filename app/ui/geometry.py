@@ -66,6 +66,9 @@ class ScrollingBody:
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # (it took the keyboard when the window opened, and it takes no text: a paste was
+        # lost; Tab to a field out of view still scrolls it into view)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         outer = QVBoxLayout(window)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)

@@ -188,6 +188,8 @@ class JoinDialog(QDialog):
         self._fit()  # not squeezed to 2/3 of a small screen, nor off it
         if link.strip():  # the link is in already: on to the name, or straight to Join
             (self.join_button if self.name.text().strip() else self.name).setFocus()
+        else:  # ready for the paste
+            self.link.setFocus()
         bridge.progress.connect(self._on_progress)
         bridge.failed.connect(self._on_failed)
         bridge.joined.connect(self._on_joined)

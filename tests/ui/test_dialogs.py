@@ -697,3 +697,19 @@ def test_unreadable_settings_are_said_at_start_and_settings_opens_once(
     assert "hide my IP address" in dialog.error.text() and dialog.error.isVisible()
     assert window.open_settings() is dialog  # raised, not a second one (each opens the mic)
     dialog.reject()
+
+
+def test_join_opened_empty_takes_a_paste_at_once(
+    qtbot: QtBot, bridge: Bridge, settings: SettingsStore
+) -> None:
+    """Join meeting (or Ctrl+J), then Ctrl+V: the link goes in. (The keyboard was on the
+    dialog's scrolling body, which takes no text: the paste, and anything typed, was lost.)"""
+    QGuiApplication.clipboard().setText("peermeet://127.0.0.1:8765/team-sync#k=x")
+    dialog = JoinDialog(bridge, settings, lambda: None, preview=False)
+    qtbot.addWidget(dialog)
+    with qtbot.waitActive(dialog):
+        dialog.show()
+        dialog.activateWindow()
+    assert QApplication.focusWidget() is dialog.link
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.link.text() == "peermeet://127.0.0.1:8765/team-sync#k=x"
