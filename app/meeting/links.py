@@ -136,10 +136,13 @@ def _collect(text: str) -> str:
     secret; what is around it is dropped."""
     link = ""
     for piece in text.split():
+        if link and not piece.strip(">"):  # a quoted mail's "> " where the link broke
+            continue
         link = _unescaped(link + piece)
         if _has_full_secret(link):
             break
-    return link.partition("|")[0].rstrip(_AROUND + ".,;:!?)]}…")  # (Slack: <link|its text>)
+    # (Slack: <link|its text>; `link` or *link*: marked up in a chat or a Markdown file)
+    return link.partition("|")[0].rstrip(_AROUND + ".,;:!?)]}…`*~")
 
 
 def _unescaped(link: str) -> str:

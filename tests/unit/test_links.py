@@ -72,6 +72,10 @@ def test_pasted_forms_tolerated(text: str) -> None:
         f"“peermeet://10.0.0.5:8765/team-sync#k={SECRET}”",
         f"peermeet://10.0.0.5:8765/team-sync%23k%3D{SECRET} bye",  # through a URL encoder
         f"<peermeet://10.0.0.5:8765/team-sync#k={SECRET}|join us>",  # Slack's form
+        f"Here: `peermeet://10.0.0.5:8765/team-sync#k={SECRET}`",  # Markdown code
+        f"*peermeet://10.0.0.5:8765/team-sync#k={SECRET}*",  # a chat's bold
+        # a reply quoting the mail the link came in, broken over its lines
+        f"> Join: peermeet://10.0.0.5:8765/team-\n> sync#k={SECRET[:9]}\n>> {SECRET[9:]}\n>",
         f"peermeet://10.0.0.5:8765/team-sync?utm_source=mail#k={SECRET}",
         # wrapped by a mail or search service's redirect
         "https://eur01.safelinks.protection.outlook.com/?url=peermeet%3A%2F%2F10.0.0.5%3A8765"
