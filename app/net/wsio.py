@@ -10,7 +10,9 @@ limit (plus a small margin so the server can still answer "too_large" politely).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 FRAME_LIMIT = protocol.MAX_MESSAGE_BYTES + 4096
 #: How long a close handshake may take before the socket is simply dropped.
 CLOSE_TIMEOUT = 2.0
+#: A connection that failed because no computer answered at the address (on a LAN: the
+#: host's computer is off or asleep; or the address is on a network this one cannot reach)
+_NOBODY_THERE = frozenset({errno.EHOSTUNREACH, errno.EHOSTDOWN, errno.ENETUNREACH})
 #: A TCP connection that has not completed an HTTP request by then is dropped (slowloris).
 HANDSHAKE_TIMEOUT = 10.0
 
@@ -116,6 +121,12 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientConnectorError):
         if isinstance(exc.os_error, ConnectionRefusedError):
             return "connection refused"
+        # (asyncio's own text is "Connect call failed ('192.0.2.9', 8765)": the errno says it)
+        number = exc.os_error.errno
+        if number in _NOBODY_THERE:
+            return "no computer answers there: it may be off, asleep or on another network"
+        if number is not None and number > 0:
+            return os.strerror(number).lower()
         return exc.strerror or type(exc.os_error).__name__
     if isinstance(exc, aiohttp.InvalidURL | ValueError):
         return "invalid address"
