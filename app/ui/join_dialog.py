@@ -105,6 +105,7 @@ class JoinDialog(QDialog):
         self.failure: tuple[str, str] | None = None  # (code, text) of the last failure
         self._step = 0
         self.link = QLineEdit(link, placeholderText="peermeet://…/meeting-name#k=…")
+        self.link.setCursorPosition(0)  # a link handed over shows where it goes: its host
         self.link.setClearButtonEnabled(True)
         saved = settings.load()  # the name, and the boxes as the person last joined
         self.name = QLineEdit(saved.display_name, maxLength=64)

@@ -713,3 +713,18 @@ def test_join_opened_empty_takes_a_paste_at_once(
     assert QApplication.focusWidget() is dialog.link
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert dialog.link.text() == "peermeet://127.0.0.1:8765/team-sync#k=x"
+
+
+def test_join_opened_with_a_link_shows_where_it_goes(
+    qtbot: QtBot, bridge: Bridge, settings: SettingsStore
+) -> None:
+    """A link handed over (a clicked peermeet:// link, Enter in My meetings) is shown from its
+    start, the host's address, not scrolled to the secret at its end."""
+    link = f"peermeet://192.168.100.200:48765/weekly-planning-and-review#k={new_secret()}"
+    dialog = JoinDialog(bridge, settings, lambda: None, link, preview=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    shown = dialog.link.fontMetrics().horizontalAdvance(link)
+    assert shown > dialog.link.width()  # (longer than the field: one end is out of view)
+    assert dialog.link.cursorPosition() == 0
