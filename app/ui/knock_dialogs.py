@@ -153,7 +153,8 @@ class GuestWaitDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Knocking")
         self._on_cancel: Callable[[], None] | None = on_cancel
-        self.status = QLabel(f"Knocking on “{_escape(room)}” …")
+        self.status = QLabel(f"Knocking on “{room}” …")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # (a host's words: never markup)
         self.status.setWordWrap(True)
         self.code = _code_label("· · · ·")
         self.hint = QLabel("")

@@ -239,6 +239,7 @@ class MeetingsView(QWidget):
         self.tasks = TaskSet()
         self.rows: dict[str, MeetingRow] = {}
         self.message = named(QLabel(), "ErrorBox")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # (a rendezvous' words in it)
         self.message.setWordWrap(True)
         self.message.hide()
         self.empty = named(

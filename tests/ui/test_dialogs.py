@@ -728,3 +728,12 @@ def test_join_opened_with_a_link_shows_where_it_goes(
     shown = dialog.link.fontMetrics().horizontalAdvance(link)
     assert shown > dialog.link.width()  # (longer than the field: one end is out of view)
     assert dialog.link.cursorPosition() == 0
+
+
+def test_my_meetings_shows_a_servers_words_as_written(qtbot: QtBot, host: HostService) -> None:
+    """A refusal's text can come from an outside rendezvous: never rendered as markup."""
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    view.show_error("Could not extend “x”: The rendezvous server refused: odd. (<h1>hi</h1>)")
+    assert view.message.textFormat() == Qt.TextFormat.PlainText
+    assert "<h1>hi</h1>" in view.message.text()

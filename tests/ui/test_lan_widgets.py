@@ -202,6 +202,26 @@ def test_guest_dialog_failure_stays_until_closed(loop: qasync.QEventLoop) -> Non
     assert run(loop, fail_then_close(), 5) is None
 
 
+def test_a_hosts_refusal_is_shown_as_written_never_as_markup(loop: qasync.QEventLoop) -> None:
+    """Anyone on the network can announce a room and answer a knock with their own words: they
+    are shown as written (they were rendered as HTML: a large "Admitted", a link, a picture)."""
+    said = '<h1 style="color:green">Admitted!</h1> Sign in at <a href="http://x">x</a>'
+
+    async def odd(on_code: Callable[[str, int], None]) -> str:
+        raise refusal("made_up", said)
+
+    async def fail() -> None:
+        task = asyncio.ensure_future(knock_with_dialog(None, "team-<b>sync</b>", odd))
+        await until(lambda: shown(GuestWaitDialog, "Close"))
+        await task
+        dialog = shown(GuestWaitDialog, "Close")
+        assert dialog is not None and said in dialog.status.text()
+        assert dialog.status.textFormat() == Qt.TextFormat.PlainText
+        dialog.button.click()
+
+    run(loop, fail(), 5)
+
+
 def test_guest_cancel_stops_the_knock(loop: qasync.QEventLoop) -> None:
     stopped = asyncio.Event()
 
