@@ -257,6 +257,12 @@ class MainWindow(QMainWindow):
         the front) or the person would rather stay in the call they are in."""
         if link and self._in_a_call_first(link, auto, muted) is not None:
             return None
+        for old in [d for d in self.dialogs if isinstance(d, JoinDialog) and not d.joining]:
+            if not link:  # one at a time: each one's preview holds the camera and microphone
+                old.raise_()
+                old.activateWindow()
+                return old
+            old.reject()  # a link handed over replaces it (and the camera is let go)
         dialog = JoinDialog(
             self.bridge, self.settings, self._open_call, link, self, muted=muted,
             hosted=lambda text: self.host.store.find(text) is not None,

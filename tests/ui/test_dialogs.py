@@ -633,14 +633,16 @@ def test_main_window_and_links_from_a_second_start(
     async def scenario() -> None:
         assert hand_over(link, name)
         await until(lambda: any(isinstance(d, JoinDialog) for d in window.dialogs))
+        (first,) = [d for d in window.dialogs if isinstance(d, JoinDialog)]
+        assert first.link.text() == link and not first.joining  # pre-filled, not started
+        assert first.mic_box.isChecked()
         assert hand_over(link, name, muted=True)  # peermeet LINK --muted, the app already open
-        await until(lambda: len([d for d in window.dialogs if isinstance(d, JoinDialog)]) == 2)
+        await until(lambda: first not in window.dialogs)  # replaced: one preview at a time
 
     run(qloop, scenario(), 10)
-    joins = [d for d in window.dialogs if isinstance(d, JoinDialog)]
-    assert joins[0].link.text() == link and not joins[0].joining  # pre-filled, not started
-    assert joins[0].mic_box.isChecked() and not joins[1].mic_box.isChecked()
-    assert joins[1].link.text() == link
+    (join,) = [d for d in window.dialogs if isinstance(d, JoinDialog)]
+    assert join.link.text() == link and not join.mic_box.isChecked()
+    assert window.open_join() is join  # Join meeting again: raised, not a second camera view
     server.close()
     window.close()
     assert not window.dialogs
