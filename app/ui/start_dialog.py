@@ -141,7 +141,8 @@ class StartDialog(QDialog):
         self.show_lan.setToolTip(
             "People nearby see the meeting's name in PeerMeet and can knock; you admit each one."
         )
-        self.outside.toggled.connect(lambda outside: self.show_lan.setEnabled(not outside))
+        self._show_lan_choice = True  # the box as the person left it (see _outside_toggled)
+        self.outside.toggled.connect(self._outside_toggled)
         self.error = named(QLabel(wordWrap=True), "ErrorBox")
         self.error.hide()
         self.start_button = QPushButton("Start meeting", default=True)
@@ -220,6 +221,14 @@ class StartDialog(QDialog):
             self.slug.setText(f"In the link as: {slugify(text)}")
         except PeerMeetError:
             self.slug.setText("Use at least one letter or digit.")
+
+    def _outside_toggled(self, outside: bool) -> None:
+        """Only a meeting on this computer is announced: on a server the box shows unticked
+        (and greyed); back here it shows the person's choice again."""
+        if outside:
+            self._show_lan_choice = self.show_lan.isChecked()
+        self.show_lan.setChecked(not outside and self._show_lan_choice)
+        self.show_lan.setEnabled(not outside)
 
     def start(self) -> None:
         if self.tasks.busy:

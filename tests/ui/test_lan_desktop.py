@@ -265,8 +265,13 @@ def test_start_dialog_show_on_this_network(
     assert dialog.show_lan.isChecked() and dialog.show_lan.isEnabled()  # on by default
     dialog.outside.setChecked(True)
     assert not dialog.show_lan.isEnabled()  # only a meeting on this computer is announced
+    assert not dialog.show_lan.isChecked()  # (it showed ticked, though nothing was shown)
     dialog.here.setChecked(True)
+    assert dialog.show_lan.isChecked() and dialog.show_lan.isEnabled()  # the choice is back
     dialog.show_lan.setChecked(False)
+    dialog.outside.setChecked(True)
+    dialog.here.setChecked(True)
+    assert not dialog.show_lan.isChecked()  # unticked by the person: stays so
 
     async def scenario() -> None:
         dialog.start_button.click()
