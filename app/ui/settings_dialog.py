@@ -107,7 +107,7 @@ class SettingsDialog(QDialog):
             self._add_item(server)
         self.url = QLineEdit(placeholderText="stun:stun.example.org:3478")
         self.user = QLineEdit(placeholderText="user (TURN)")
-        self.password = QLineEdit(placeholderText="password (TURN)")
+        self.password = QLineEdit(placeholderText="password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         for widget, name in (
             (self.servers, "STUN and TURN servers"),
