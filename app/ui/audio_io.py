@@ -103,7 +103,7 @@ class QtAudioIO(QObject):
         self._mic_alive = 0.0  # when the microphone last delivered (the speaker keeps its own)
         self._server: sound_server.State = "ok"
         self._ticks = 0
-        self._streams = StreamWatch()  # where PulseAudio really has our streams
+        self._streams = StreamWatch(sound_server.socket_path())  # where PulseAudio has them
         self._moved: dict[Kind, str | None] = {"in": None, "out": None}  # seen once there
         self._pcm.connect(self._write_here, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)

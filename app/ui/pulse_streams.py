@@ -46,7 +46,10 @@ class StreamWatch:
     """Asks the sound server where this process's streams are. One thread only; ``close()``
     (idempotent) drops the connection."""
 
-    def __init__(self, clock: Any = time.monotonic) -> None:
+    def __init__(self, socket: str | None, clock: Any = time.monotonic) -> None:
+        """``socket``: the server's unix socket (app.ui.sound_server.socket_path); None (a
+        network server, whose round trips would hold up the audio thread): nothing is asked."""
+        self._socket = socket
         self._pulse: Any = None
         self._clock = clock
         self._next_try = 0.0
@@ -97,13 +100,13 @@ class StreamWatch:
             return None
 
     def _connect(self) -> Any:
-        if self._pulse is not None or self._closed or pulsectl is None:
+        if self._pulse is not None or self._closed or pulsectl is None or self._socket is None:
             return self._pulse
         now = self._clock()
         if now < self._next_try:
             return None
         self._next_try = now + RETRY_S
-        pulse = pulsectl.Pulse("peermeet-watch", connect=False)
+        pulse = pulsectl.Pulse("peermeet-watch", server=f"unix:{self._socket}", connect=False)
         try:
             pulse.connect(autospawn=False, timeout=CONNECT_TIMEOUT_S)
         except pulsectl.PulseError as exc:
