@@ -81,6 +81,19 @@ class PeerViews:
             self.chat.add_notice(f"{known[1] if known else name or UNNAMED} left{why}")
         self._changed()
 
+    def clear(self) -> None:
+        """The call is over: nobody is shown any more, in the grid or the people panel (the
+        session closes its links without a word for each, and the end is said once, by the
+        window)."""
+        for key in list(self.grid.tiles):
+            self.grid.remove(key)
+        for peer_id in list(self.people.cards):
+            self.people.remove_peer(peer_id)
+        self._was_connected.clear()
+        self._announced.clear()
+        self._labels.clear()
+        self._changed()
+
     def connected(self, peer_id: str, name: str, path: str, code: str, ms: float) -> None:
         self.state(peer_id, "connected")
         self.people.set_connected(peer_id, path, code)

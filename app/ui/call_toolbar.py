@@ -74,6 +74,7 @@ class CallToolbar(QWidget):
         self._measured: tuple[object, ...] = ()  # ...with these labels
         self._state = {"mic": "mute", "cam": "stop video", "share": "share"}
         self._info: tuple[str, int, float] | None = None
+        self._over = False  # the call ended: the info says so, its time stops
         self._row = row = QHBoxLayout(self)
         self._pairs: list[QHBoxLayout] = []
         row.setContentsMargins(20, 10, 20, 14)
@@ -159,6 +160,8 @@ class CallToolbar(QWidget):
 
     def show_info(self, room: str, count: int, elapsed_s: float) -> None:
         """The room's name, how many are in the call (us included) and for how long."""
+        if self._over and self._info is not None:
+            elapsed_s = self._info[2]  # (how long it lasted)
         self._info = (room, count, elapsed_s)
         self._show_info(room, count, elapsed_s)
         self._fit()
@@ -166,6 +169,7 @@ class CallToolbar(QWidget):
     def _show_info(self, room: str, count: int, elapsed_s: float) -> None:
         minutes, seconds = divmod(int(elapsed_s), 60)
         people = "1 person" if count == 1 else f"{count} people"
+        people = "call ended" if self._over else people
         clock = f"{minutes}:{seconds:02d}"
         self.info.setToolTip(f"{room} · {people} · {clock}")
         self.info.setMinimumWidth(0)  # (a QLabel's size hint never goes below its minimum)
@@ -224,6 +228,7 @@ class CallToolbar(QWidget):
     def show_ended(self, again: bool = False) -> None:
         """The call is over: nothing left to switch, Leave just closes the window; ``again``:
         it was cut off, and may be joined again with the same link."""
+        self._over = True
         for button in (self.mic_button, self.cam_button, self.share_button):
             button.setEnabled(False)
             button.hide()  # (room for Join again; the chat and people stay to read)
@@ -233,6 +238,7 @@ class CallToolbar(QWidget):
         self.leave_button.setText("Close")
         self.again_button.setVisible(again)
         (self.again_button if again else self.leave_button).setFocus()  # what is left to do
+        self._refresh_info()
         self._fit()
 
     def show_leaving(self) -> None:

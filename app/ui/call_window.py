@@ -174,22 +174,21 @@ class CallWindow(QWidget):
             self.toolbar.show_unread(self.unread)
 
     def _on_ended(self, reason: str) -> None:
+        self._over = True
+        self._clock.stop()
         rejoin = reason == "disconnected" and self._join_again is not None and bool(self._link)
         text = ended_text(reason, host=self._end_meeting is not None, rejoin=rejoin)
         if reason != "left":
             self.banner.show_message(text, "ended", 0)
-        for key in list(self.grid.tiles):
-            self.grid.remove(key)
+        self.toolbar.show_ended(rejoin)  # (the head count then says the call ended)
+        self.peer_views.clear()
         self.grid.clear_me()
         self.chat.close_entry("The call has ended")
         if reason in ENDINGS:  # its link no longer works
             self.people.invite.hide()
-        self._clock.stop()
-        self._over = True
         for menu in (self.leave_menu, self.device_menus.menu):
             if menu is not None:
                 menu.close()
-        self.toolbar.show_ended(rejoin)
 
     def _on_screen_shared(self, on: bool) -> None:
         self.toolbar.show_sharing(on)
@@ -291,6 +290,8 @@ class CallWindow(QWidget):
         count = len([k for k in self.grid.tiles if k[1] == "video"]) + 1
         room = self.bridge.room_name or "Meeting"
         self.toolbar.show_info(room, count, time.monotonic() - self._started)
+        if self._over:
+            return
         self._show_my_media()  # (a microphone plugged in or out)
         self._check_camera()
         self._warn_of_the_end()

@@ -1,0 +1,86 @@
+"""The end of a call as a guest sees it: the host ends the meeting for everyone while others are
+in it. Real meeting (this computer's rendezvous), real calls over loopback, under Xvfb."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.meeting.hosting import HostService
+from app.meeting.store import MeetingStore
+from app.ui.call_window import CallWindow
+from app.ui.host_controls import ending
+from tests.ui.conftest import run, until
+from tests.ui.test_call_window import MEDIA, make_bridge, tile_named
+
+
+@pytest.fixture
+def hosting(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterator[HostService]:
+    host = HostService(
+        MeetingStore(tmp_path / "meetings.json"),
+        bind="127.0.0.1",
+        advertise="127.0.0.1",
+        preferred_port=0,
+    )
+    yield host
+    qloop.run_until_complete(host.close())
+
+
+def test_after_the_host_ends_the_meeting_nobody_is_left_on_the_guests_screen(
+    qloop: qasync.QEventLoop, hosting: HostService
+) -> None:
+    """The people panel and the head count are emptied with the grid: the session closes its
+    links without a 'left' for each, so someone whose goodbye did not come first (here a frozen
+    third person) stayed listed as Connected, and the bar said '3 people' under 'The host ended
+    the meeting'. The bar says the call ended, and how long it lasted."""
+    ada, olga = make_bridge("Ada"), make_bridge("Olga")
+    third: subprocess.Popen[str] | None = None
+
+    async def scenario() -> None:
+        nonlocal third
+        record = await hosting.start("Team sync", lifetime_s=3600)
+        assert await ada.join(record.link, "Ada")
+        hosts = CallWindow(ada, end_meeting=ending(hosting, ada))
+        assert await olga.join(record.link, "Olga")
+        window = CallWindow(olga)
+        window.show()
+        third = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
+            [sys.executable, "-m", "app", "join", record.link, "--headless", *MEDIA,
+             "--display-name", "Chidi"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        await until(lambda: (t := tile_named(window, "Chidi")) is not None and t.frames_shown, 20)
+        await until(lambda: (t := tile_named(window, "Ada")) is not None and t.frames_shown, 10)
+        assert window.people.title.text() == "People (3)"
+        assert "3 people" in window.toolbar.info.text()
+        os.kill(third.pid, signal.SIGSTOP)  # Chidi can say goodbye to nobody now
+        hosts.end_for_everyone()
+        await until(lambda: window._over, 10, "the end reached the guest")
+        assert window.people.cards == {} and window.people.title.text() == "People (1)"
+        assert not window.grid.tiles
+        info = window.toolbar.info.text()
+        assert "call ended" in info and "people" not in info, info
+        await asyncio.sleep(1.1)
+        window.peer_views.left("x", "Late", "ended")  # news after the end: the time stays
+        assert window.toolbar.info.text() == info
+        await window.leave()
+        await hosting.close()  # (here: its timers wake only while the loop runs)
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, olga.leave(), 10)
+        run(qloop, ada.leave(), 10)
+        if third is not None:
+            os.kill(third.pid, signal.SIGCONT)
+            third.terminate()
+            third.communicate(timeout=15)
