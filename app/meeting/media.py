@@ -43,6 +43,12 @@ class LocalMedia:
         return not self.audio.muted
 
     @property
+    def heard(self) -> bool:
+        """What the others are told of our microphone: on, and one is there (none plugged in:
+        they hear silence, so they see us muted)."""
+        return self.mic_on and self.audio.present()
+
+    @property
     def camera_on(self) -> bool:
         return self.video.enabled
 

@@ -179,7 +179,7 @@ class Roster:
         return True
 
     def media_state(self) -> p.MediaState:
-        return p.MediaState(mic=self.media.mic_on, cam=self.media.camera_on, screen=False)
+        return p.MediaState(mic=self.media.heard, cam=self.media.camera_on, screen=False)
 
     async def drop(self, peer_id: str, reason: str, announce: bool = True) -> None:
         """Close the link to ``peer_id``; with ``announce`` also forget the peer and say so."""

@@ -192,7 +192,7 @@ class ScreenShare:
     def announce(self, only: PeerLink | None = None) -> None:
         """Tell peers our mic/camera/screen state (the session's own message says screen off)."""
         media = self.session.media
-        state = p.MediaState(mic=media.mic_on, cam=media.camera_on, screen=self.active)
+        state = p.MediaState(mic=media.heard, cam=media.camera_on, screen=self.active)
         for link in [only] if only else links_of(self.session).values():
             link.send(state)
 

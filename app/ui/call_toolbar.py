@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
@@ -240,6 +240,12 @@ class CallToolbar(QWidget):
         (self.again_button if again else self.leave_button).setFocus()  # what is left to do
         self._refresh_info()
         self._fit()
+
+    def pop_up(self, menu: QMenu) -> None:
+        """``menu`` just above the Leave button, their right edges lined up."""
+        size, button = menu.sizeHint(), self.leave_button
+        corner = button.mapToGlobal(button.rect().topRight())
+        menu.popup(corner - QPoint(size.width(), size.height() + 6))
 
     def show_leaving(self) -> None:
         self.leave_button.setEnabled(False)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
@@ -97,6 +97,7 @@ class CallWindow(QWidget):
         layout.addLayout(middle, 1)
         layout.addWidget(self.toolbar)
         self.banner = style.Banner(self, area=self.grid.geometry)
+        self._mic_found = True  # a microphone, as far as the others know
         self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
         self._warned: set[tuple[float, int]] = set()  # (end, warning) already given
         self._clock = QTimer(self)
@@ -222,6 +223,9 @@ class CallWindow(QWidget):
 
     def _show_my_media(self) -> None:
         bridge = self.bridge
+        if bridge.mic_found != self._mic_found:  # plugged in or out: the others are told
+            self._mic_found = bridge.mic_found  # (without one they see us muted)
+            bridge.set_mic(bridge.mic_on)
         self.toolbar.show_media(bridge.mic_on, bridge.camera_on, bridge.mic_found)
         self._show_my_tile()
 
@@ -233,8 +237,7 @@ class CallWindow(QWidget):
             self.banner.show_message(f"{failed} {CAMERA_OFF}", seconds=0)
 
     def _show_my_tile(self) -> None:
-        """Our own tile's microphone and camera; no microphone at all shows as off (nobody
-        hears us)."""
+        """Our own tile's microphone and camera (none at all shows as off: nobody hears us)."""
         if self.grid.me is not None:
             bridge = self.bridge
             self.grid.me.set_media(bridge.mic_on and bridge.mic_found, bridge.camera_on)
@@ -321,10 +324,7 @@ class CallWindow(QWidget):
             return
         if self.leave_menu is None:
             self.leave_menu = leave_menu(self, self.close, self.end_for_everyone)
-        button = self.toolbar.leave_button
-        size = self.leave_menu.sizeHint()
-        corner = button.mapToGlobal(button.rect().topRight())
-        self.leave_menu.popup(corner - QPoint(size.width(), size.height() + 6))
+        self.toolbar.pop_up(self.leave_menu)
 
     def _again_clicked(self) -> None:
         self._again = True

@@ -333,6 +333,54 @@ def test_a_notice_given_while_joining_shows_when_the_call_window_opens(
     in_call_with_host(qloop, tmp_path, scenario)
 
 
+def test_someone_without_a_microphone_is_shown_muted_to_the_others(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """Olga's call has no microphone (none plugged in): the others hear silence, so they see
+    her muted on her tile and card (they saw her unmuted); she plugs one in mid-call and they
+    see her unmuted; unplugged again, muted again."""
+    unplugged = [True]
+
+    def media(loop: asyncio.AbstractEventLoop) -> LocalMedia:
+        built = build_media(MediaOptions(True, 320, 240, 15, label="Olga"), loop=loop)
+        built.audio.present = lambda: not unplugged[0]  # (as DesktopMedia's, no device)
+        return built
+
+    olga = Bridge(EngineConfig(display_name="Olga"), media)
+
+    async def scenario(me: Bridge, link: str) -> None:
+        assert await olga.join(link, "Olga")
+        hers = CallWindow(olga)
+        hers.show()
+        assert await me.join(link, "Me")
+        window = CallWindow(me)
+        window.show()
+        try:
+            await until(lambda: (t := tile_named(window, "Olga")) is not None and t.frames_shown)
+            tile = tile_named(window, "Olga")
+            assert tile is not None
+            await until(lambda: not tile.mic_on, what="Olga shown muted")
+            await until(lambda: len(window.people.cards) == 2)
+            (card,) = [c for c in window.people.cards.values() if c.name.full == "Olga"]
+            assert "Muted" in card.media.text()
+            assert olga.mic_on  # her switch stays on: a microphone plugged in is heard at once
+            assert hers.toolbar.mic_button.text() == "No microphone"
+            unplugged[0] = False
+            await until(lambda: tile.mic_on, 5, "Olga shown unmuted once she has a microphone")
+            assert hers.toolbar.mic_button.text() == "Mute"
+            assert "Muted" not in card.media.text()
+            unplugged[0] = True
+            await until(lambda: not tile.mic_on, 5, "Olga shown muted once it is gone")
+        finally:
+            await hers.leave()
+            await window.leave()
+
+    try:
+        in_call_with_host(qloop, tmp_path, scenario)
+    finally:
+        run(qloop, olga.leave(), 10)
+
+
 def test_joining_with_the_microphone_and_camera_off(
     qloop: qasync.QEventLoop, tmp_path: Path
 ) -> None:
