@@ -7,7 +7,7 @@ import re
 import time
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QTextCursor
 from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
 
 from app.net.text import MAX_CHAT_CHARS
@@ -89,24 +89,29 @@ class ChatPanel(QWidget):
             stamp = time.strftime("%H:%M")
             small = f"color:{style.TEXT_DIM}; font-size:{style.pt(8)}"
             head = (
-                f'<div style="margin-top:10px"><b style="color:{colour}">{html.escape(who)}</b>'
+                f'<div><b style="color:{colour}">{html.escape(who)}</b>'
                 f'&nbsp;<span style="{small}">{stamp}</span></div>'
             )
         self._last_sender = (sender or name, mine)
-        self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine)
+        # a new sender stands apart; one sender's messages in a row, each a paragraph
+        self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine, 10 if head else 4)
 
     def add_notice(self, text: str) -> None:
         self._last_sender = None
-        self._append(
-            f'<div style="color:{style.TEXT_DIM}; margin-top:8px"><i>{html.escape(text)}</i></div>'
-        )
+        self._append(f'<div style="color:{style.TEXT_DIM}"><i>{html.escape(text)}</i></div>', gap=8)
 
-    def _append(self, html_text: str, mine: bool = False) -> None:
-        """Add to the end; follow it if the person was reading the end (or wrote it), else
-        leave them where they are, reading older messages."""
+    def _append(self, html_text: str, mine: bool = False, gap: int = 0) -> None:
+        """Add to the end, ``gap`` px below what is there; follow the end if the person was
+        reading it (or wrote this), else leave them where they are, reading older messages."""
         bar = self.view.verticalScrollBar()
         self._following = self._following or mine
+        doc = self.view.document()
+        first = doc.blockCount() if not doc.isEmpty() else 0  # (append fills an empty one)
         self.view.append(html_text)
+        block = doc.findBlockByNumber(first)  # (append drops a CSS margin-top: set it here)
+        spaced = block.blockFormat()
+        spaced.setTopMargin(style.by_text(gap) if first else 0)  # (none above the first)
+        QTextCursor(block).setBlockFormat(spaced)
         if self._following:
             bar.setValue(bar.maximum())
 

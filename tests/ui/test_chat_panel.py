@@ -100,3 +100,27 @@ def test_a_link_keeps_its_own_closing_bracket() -> None:
     html = linkify("see https://en.wikipedia.org/wiki/Python_(language) (or not)")
     assert 'href="https://en.wikipedia.org/wiki/Python_(language)"' in html
     assert linkify("(https://example.org/a)").endswith("/a</a>)")  # a bracket around it stays out
+
+
+def test_messages_and_senders_are_spaced_apart(qtbot: QtBot) -> None:
+    """A new sender's heading stands apart from the message before it, and two messages of one
+    sender in a row are two paragraphs: the gaps were written as CSS margins, which
+    QTextBrowser.append drops, so 'You' sat under Olga's last line and 'yes' then 'I hear you'
+    read as one message."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.add_notice("Olga joined")
+    panel.add_message("Olga", "Hi! Is this thing on?", sender="p1")
+    panel.add_message("Olga", "see https://example.org/x", sender="p1")
+    panel.add_message("Me", "yes", mine=True)
+    panel.add_message("Me", "I hear you\nsecond line", mine=True)
+    doc, gaps = panel.view.document(), {}
+    block = doc.begin()
+    while block.isValid():
+        first_line = block.text().split("\u2028")[0].split("\xa0")[0]  # (a heading: no time)
+        gaps[first_line] = block.blockFormat().topMargin()
+        block = block.next()
+    assert gaps["Olga"] >= 8 and gaps["You"] >= 8, gaps  # a heading: a clear gap
+    assert 0 < gaps["see https://example.org/x"] < gaps["Olga"], gaps  # one sender: a small one
+    assert 0 < gaps["I hear you"] < gaps["You"], gaps
+    assert gaps["Hi! Is this thing on?"] == 0 and gaps["yes"] == 0  # (under its heading)
