@@ -309,7 +309,7 @@ class CallWindow(QWidget):
         host = self._end_meeting is not None
         warning = end_warning(self.bridge.expires_at, time.time(), self._warned, host)
         if warning is not None:
-            self.banner.show_message(warning, seconds=20)
+            self.banner.show_message(warning, "warning", 20)
 
     # --- leaving -----------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

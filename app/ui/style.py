@@ -240,6 +240,20 @@ class Banner(QFrame):
         self.hide()
 
     def show_message(self, text: str, level: str = "notice", seconds: float = 10.0) -> None:
+        """``level``: "notice", "warning" (looks like one) or "ended"; ``seconds``: 0 keeps it
+        until dismissed. A warning and a notice given while the other is still shown are shown
+        together, the warning first, so that neither goes unread (the meeting's end is near, and
+        no microphone was found, say); anything else takes the place of what was there."""
+        shown = self.text.text()
+        up = self.property("level") if not self.isHidden() else ""  # (in a window not shown yet)
+        if {level, up} == {"warning", "notice"}:
+            left = self._timer.remainingTime() / 1000 if self._timer.isActive() else 0.0
+            seconds = max(seconds, left) if seconds and left else 0.0  # (0: one stays)
+            if level == "notice" and text in shown.split("\n"):
+                text = shown  # (said already)
+            else:
+                text = f"{text}\n{shown}" if level == "warning" else f"{shown}\n{text}"
+            level = "warning"
         restyle(self, "level", level)
         self.text.setText(text)
         self._timer.stop()

@@ -1,5 +1,5 @@
-"""The end of a call as a guest sees it: the host ends the meeting for everyone while others are
-in it. Real meeting (this computer's rendezvous), real calls over loopback, under Xvfb."""
+"""The end of a call as a guest sees it: the meeting's time running out, the host ending it for
+everyone while others are in it. Real meetings and calls over loopback, under Xvfb."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from PySide6.QtWidgets import QApplication
 
 from app.meeting.hosting import HostService
 from app.meeting.store import MeetingStore
+from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.host_controls import ending
 from tests.ui.conftest import run, until
-from tests.ui.test_call_window import MEDIA, make_bridge, tile_named
+from tests.ui.test_call_window import MEDIA, in_call_with_host, make_bridge, tile_named
 
 
 @pytest.fixture
@@ -84,3 +85,37 @@ def test_after_the_host_ends_the_meeting_nobody_is_left_on_the_guests_screen(
             os.kill(third.pid, signal.SIGCONT)
             third.terminate()
             third.communicate(timeout=15)
+
+
+def test_the_meetings_end_coming_and_a_notice_are_both_shown(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """Joining a meeting with a minute left, without a microphone: 'No microphone found' and
+    'This meeting ends in 1 minute' are both on the banner (the warning took the notice's
+    place at once; a notice later took the warning's, and the end came unannounced)."""
+    no_mic = "No microphone found: the others hear silence."
+    no_speaker = "No speaker found: you will not hear the others."
+
+    async def scenario(me: Bridge, link: str) -> None:
+        assert await me.join(link, "Me")
+        me.notice.emit(no_mic)  # (the app's media says it while the call starts)
+        window = CallWindow(me)
+        window.show()
+        try:
+            banner = window.banner
+            assert banner.isVisible()
+            lines = banner.text.text().split("\n")
+            assert lines[0].startswith("This meeting ends in 1 minute.") and lines[1:] == [no_mic]
+            me.notice.emit(no_speaker)  # (news while the warning shows: added under it)
+            me.notice.emit(no_speaker)  # (said twice: shown once)
+            lines = banner.text.text().split("\n")
+            assert lines[0].startswith("This meeting ends in 1 minute.")
+            assert lines[1:] == [no_mic, no_speaker]
+            assert banner._timer.isActive()  # (it still goes after a while)
+            banner.hide()
+            me.notice.emit(no_mic)  # once it is gone, a notice is shown on its own
+            assert banner.text.text() == no_mic
+        finally:
+            await window.leave()
+
+    in_call_with_host(qloop, tmp_path, scenario, "--lifetime", "1m")
