@@ -140,7 +140,8 @@ class PeerCard(QFrame):
             rate_in = max(0, st.bytes_in - last.bytes_in) * 8 / 1000 / dt
             rate_out = max(0, st.bytes_out - last.bytes_out) * 8 / 1000 / dt
             self.values["In / out"].setText(f"{rate_in:.0f} / {rate_out:.0f} kbit/s")
-        self.values["Lost"].setText(f"{st.packets_lost} packets")
+        lost = st.packets_lost
+        self.values["Lost"].setText(f"{lost} packet{'' if lost == 1 else 's'}")
 
 
 class PeerPanel(QWidget):

@@ -86,3 +86,12 @@ def test_a_peer_sharing_their_screen_shows_its_frame_rate_too(qtbot: QtBot) -> N
     sharing = PeerStats(**figures, bytes_out=0, fps=0.0, frames=9, at=2.0, screen_fps=5.0)
     card.update_stats(sharing)
     assert card.values["Video"].text() == "camera off · screen 5 fps"
+
+
+def test_lost_packets_are_counted_in_words(qtbot: QtBot) -> None:
+    card = PeerCard("Olga")
+    qtbot.addWidget(card)
+    for lost, said in ((0, "0 packets"), (1, "1 packet"), (2, "2 packets")):
+        figures = dict(path="host", address="", rtt_ms=3.0, bytes_in=0, bytes_out=0)
+        card.update_stats(PeerStats(**figures, packets_lost=lost, fps=30.0, frames=9, at=1.0))
+        assert card.values["Lost"].text() == said
