@@ -14,6 +14,7 @@ from app.ui.bridge import Bridge
 from app.ui.chat_panel import ChatPanel
 from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import VideoGrid
+from app.ui.waiting_card import WaitingCard
 
 UNNAMED = "Someone"  # a peer whose name has not arrived yet
 ENDINGS = ("ended", "expired")  # a peer "leaves" for these when the whole meeting ends
@@ -34,6 +35,9 @@ class PeerViews:
         self._was_connected: set[str] = set()
         self._announced: set[str] = set()  # peers whose arrival the chat has mentioned
         self._labels: dict[str, tuple[str, str]] = {}  # peer id: (name, name as shown)
+        self.over = False  # the call ended: nobody is awaited any more
+        link = str(bridge.link) if bridge.link is not None else ""
+        self.waiting = WaitingCard(grid, lambda: bridge.in_call and not self.over, link)
 
     def name(self, peer_id: str) -> str:
         info = self.bridge.peers().get(peer_id)
@@ -85,6 +89,7 @@ class PeerViews:
         """The call is over: nobody is shown any more, in the grid or the people panel (the
         session closes its links without a word for each, and the end is said once, by the
         window)."""
+        self.over = True
         for key in list(self.grid.tiles):
             self.grid.remove(key)
         for peer_id in list(self.people.cards):

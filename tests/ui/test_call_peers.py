@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -10,7 +11,8 @@ from app.ui.bridge import Bridge
 from app.ui.call_peers import PeerViews
 from app.ui.chat_panel import ChatPanel
 from app.ui.peer_panel import PeerCard, PeerPanel
-from app.ui.video_grid import VideoGrid
+from app.ui.video_grid import MY_SCREEN, VideoGrid
+from app.ui.waiting_card import WaitingCard
 
 
 async def _no_stats(peer_id: str) -> None:
@@ -95,3 +97,32 @@ def test_lost_packets_are_counted_in_words(qtbot: QtBot) -> None:
         figures = dict(path="host", address="", rtt_ms=3.0, bytes_in=0, bytes_out=0)
         card.update_stats(PeerStats(**figures, packets_lost=lost, fps=30.0, frames=9, at=1.0))
         assert card.values["Lost"].text() == said
+
+
+def test_alone_in_the_call_a_card_says_so_and_offers_the_link(qtbot: QtBot) -> None:
+    """Nobody else is here: "Waiting for others to join" over the video, with the link to copy;
+    gone as soon as someone's tile arrives, back when they leave, never after the call ended."""
+    grid = VideoGrid(lambda _: 0.0)
+    qtbot.addWidget(grid)
+    grid.resize(900, 600)
+    grid.show()
+    on = [True]
+    link = "peermeet://10.0.0.2:8765/team-sync#k=AAECAwQFBgcICQoLDA0ODw"
+    card = WaitingCard(grid, lambda: on[0], link)
+    try:
+        qtbot.waitUntil(card.isVisible)
+        assert card.geometry().intersects(grid.rect()) and card.copy.isVisible()
+        card.copy.click()
+        assert QGuiApplication.clipboard().text() == link and card.copy.text() == "Copied"
+        grid.add(MY_SCREEN, "Me", lambda: None)  # sharing my screen: still nobody else
+        card.check()
+        assert card.isVisible()
+        grid.add(("p1", "video"), "Olga", lambda: None)
+        qtbot.waitUntil(card.isHidden, timeout=1000)
+        grid.remove(("p1", "video"))
+        qtbot.waitUntil(card.isVisible, timeout=1000)
+        on[0] = False  # the call ended
+        qtbot.waitUntil(card.isHidden, timeout=1000)
+        assert not WaitingCard(grid, lambda: True, "").copy.isVisibleTo(grid)  # no link: no button
+    finally:
+        grid.stop()

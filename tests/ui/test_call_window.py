@@ -133,6 +133,7 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         hana = tile_named(window, "Hana")
         assert hana is not None
         await until(lambda: hana.frames_shown > 3 and hana.state == "", what="host video")
+        await until(window.peer_views.waiting.isHidden, what="no 'waiting for others' card")
         first = snapshot(hana)
         await asyncio.sleep(0.4)
         assert snapshot(hana) != first, "the host's video did not move"
