@@ -79,7 +79,7 @@ class VideoTile(QWidget):
         super().__init__(parent)
         self.name = name
         self.mic_on, self.cam_on = True, True
-        self.state = ""  # "", "connecting…", "reconnecting…"
+        self.state = ""  # "", "connecting…", "reconnecting…" (yellow), "connection failed" (red)
         self.caption = ""  # e.g. "you", "screen", "your screen" (a screen has no mic badge)
         self.framed = False  # outlined, to stand out when floating over another picture
         self.frames_shown = 0
@@ -347,9 +347,10 @@ class VideoTile(QWidget):
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(self.state) + 24.0, fm.height() + 10.0
         pill = QRectF(rect.center().x() - w / 2, 12, w, h)
-        warn = self.state.startswith("re")
+        warn, failed = self.state.startswith("re"), "failed" in self.state
+        back = style.DANGER if failed else style.WARNING if warn else "#000000"
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(style.color(style.WARNING if warn else "#000000", 200 if warn else 150))
+        p.setBrush(style.color(back, 200 if warn or failed else 150))
         p.drawRoundedRect(pill, h / 2, h / 2)
         p.setPen(style.color("#1a1200" if warn else style.TEXT))
         p.drawText(pill, Qt.AlignmentFlag.AlignCenter, self.state)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from app.media.synthetic import SyntheticCamera
@@ -84,3 +84,25 @@ def test_one_picture_shown_by_several_tiles_at_once_converts_safely() -> None:
     )  # fmt: skip
     assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
     assert int(child.stdout.split()[-1]) > 300
+
+
+@pytest.mark.parametrize(
+    ("state", "colour"), [("reconnecting…", "WARNING"), ("connection failed", "DANGER")]
+)
+def test_a_connection_in_trouble_is_marked_in_colour(qtbot: QtBot, state: str, colour: str) -> None:
+    """ "reconnecting…" on yellow, "connection failed" on red (it was on black, like
+    "connecting…", which is no trouble)."""
+    from app.ui import style
+
+    tile = VideoTile("Olga", lambda: None)
+    qtbot.addWidget(tile)
+    tile.resize(400, 300)
+    tile.show()
+    qtbot.waitExposed(tile)
+    tile.set_state(state)
+    shown = _pixels(tile.grab().toImage())
+    band = shown[14:18, 100:300].reshape(-1, 4)  # the pill's top, above its words
+    want = QColor(getattr(style, colour))
+    close = np.abs(band[:, [2, 1, 0]].astype(int) - [want.red(), want.green(), want.blue()])
+    assert (close.max(axis=1) < 60).mean() > 0.3, (state, band[:5])
+    tile.close_tile()
