@@ -92,6 +92,8 @@ class Bridge(QObject):
         self.joining_with_camera = True
         #: asked before the video starts; False keeps it off (the desktop app: no camera found)
         self.camera_ready: Callable[[LocalMedia], bool] = lambda media: True
+        #: a meeting's title as its host typed it, by link ("" unknown: the link's room name)
+        self.title_of: Callable[[str], str] = lambda link: ""
         #: switches a call's devices (app.ui.desktop_media.DesktopMedia); None: nothing to pick
         self.devices: CallDevices | None = None
         self.notice.connect(self.call_notices.append)
@@ -300,7 +302,7 @@ class Bridge(QObject):
 
     @property
     def room_name(self) -> str:
-        return self.link.room if self.link else ""
+        return (self.title_of(str(self.link)) or self.link.room) if self.link else ""
 
     @property
     def expires_at(self) -> float:

@@ -6,12 +6,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -29,61 +28,16 @@ from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.ui import geometry, host_controls, style, theme
 from app.ui.bridge import Bridge
+from app.ui.home_parts import action, card, label
 from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
-from app.ui.meetings_view import MeetingsView, TaskSet, named
+from app.ui.meetings_view import MeetingsView, TaskSet
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import StartDialog
 
 log = logging.getLogger(__name__)
 DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted after it
 MIN_SIZE = (940, 580)
-
-
-def _label(text: str, name: str = "", role: str = "") -> QLabel:
-    label = named(QLabel(text, wordWrap=True), name)
-    if role:
-        label.setProperty("role", role)
-    label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-    return label
-
-
-class _Card(QPushButton):
-    """A button laid out as a card: as large as its words need (a plain button's size comes
-    from its own text, which a card has none of), so large text is not cut off."""
-
-    def sizeHint(self) -> QSize:
-        layout = self.layout()
-        return super().sizeHint() if layout is None else layout.totalSizeHint()
-
-    def minimumSizeHint(self) -> QSize:
-        layout = self.layout()
-        return super().minimumSizeHint() if layout is None else layout.totalMinimumSize()
-
-
-def _action(glyph: str, title: str, text: str, accent: bool = False) -> QPushButton:
-    button = named(_Card(), "ActionCard")
-    button.setProperty("accent", accent)
-    button.setCursor(Qt.CursorShape.PointingHandCursor)
-    button.setMinimumHeight(88)
-    button.setAutoDefault(True)  # Enter presses it when it has the focus, as Space does
-    button.setAccessibleName(title)  # (its words are child labels a screen reader misses)
-    button.setAccessibleDescription(text)
-    layout = QHBoxLayout(button)
-    layout.setContentsMargins(22, 14, 22, 14)
-    layout.setSpacing(18)
-    mark = _label(glyph, "ActionGlyph")
-    mark.setFixedSize(40, 40)
-    mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    layout.addWidget(mark)
-    words = QVBoxLayout()
-    words.setSpacing(2)
-    words.addStretch()
-    words.addWidget(_label(title, "ActionTitle"))
-    words.addWidget(_label(text, role="dim"))
-    words.addStretch()
-    layout.addLayout(words, 1)
-    return button
 
 
 def leave_to_join(parent: QWidget, here: str, there: str) -> bool:
@@ -96,18 +50,6 @@ def leave_to_join(parent: QWidget, here: str, there: str) -> bool:
     box.setDefaultButton(stay)
     box.exec()
     return box.clickedButton() is go
-
-
-def _card(title: str, subtitle: str, body: QWidget) -> QFrame:
-    card = named(QFrame(), "Card")
-    layout = QVBoxLayout(card)
-    layout.setContentsMargins(18, 16, 18, 16)
-    layout.setSpacing(4)
-    layout.addWidget(_label(title, role="heading"))
-    layout.addWidget(_label(subtitle, role="dim"))
-    layout.addSpacing(8)
-    layout.addWidget(body, 1)
-    return card
 
 
 class MainWindow(QMainWindow):
@@ -123,16 +65,18 @@ class MainWindow(QMainWindow):
         self.setObjectName("Home")
         self.setWindowTitle("PeerMeet")
         self.host, self.bridge, self.settings = host, bridge, settings
+        # our own meetings' calls are named as we typed them (the link has the room name)
+        bridge.title_of = lambda link: record.title if (record := host.store.find(link)) else ""
         self._text_size = settings.load().text_size  # (as app.ui.main drew it at start)
         self._open_call = open_call or self._show_call_window
         self.dialogs: list[QDialog] = []  # kept alive while open
         self.call_window: QWidget | None = None
         self.quit_box: QMessageBox | None = None  # "Quit PeerMeet?", while it asks
         self._switching: asyncio.Future[None] | None = None  # leaving one call for another
-        self.start_button = _action(
+        self.start_button = action(
             "+", "Start meeting", "Get a link to share. This computer hosts it.", accent=True
         )
-        self.join_button = _action("→", "Join meeting", "Paste a link someone sent you.")
+        self.join_button = action("→", "Join meeting", "Paste a link someone sent you.")
         self.start_button.clicked.connect(self.open_start)
         self.join_button.clicked.connect(lambda: self.open_join())
         settings_button = QPushButton("Settings")
@@ -143,7 +87,7 @@ class MainWindow(QMainWindow):
         self.meetings.enterRequested.connect(lambda link: self.open_join(link, auto=True))
         self.lan_list = QListWidget()
         self.lan_list.itemActivated.connect(lambda item: self.open_join(item.data(256)))
-        self.lan_empty = _label(
+        self.lan_empty = label(
             "No rooms found yet.\n\nMeetings started on this network will show up here, "
             "so you can join without a link.",
             "EmptyState",
@@ -168,9 +112,9 @@ class MainWindow(QMainWindow):
         header.addWidget(icon)
         titles = QVBoxLayout()
         titles.setSpacing(0)
-        titles.addWidget(_label("PeerMeet", role="hero"))
+        titles.addWidget(label("PeerMeet", role="hero"))
         tagline = "Private video meetings, straight from computer to computer."
-        titles.addWidget(_label(tagline, role="dim"))
+        titles.addWidget(label(tagline, role="dim"))
         header.addLayout(titles, 1)
         header.addWidget(settings_button, 0, Qt.AlignmentFlag.AlignTop)
         actions = QHBoxLayout()
@@ -179,10 +123,10 @@ class MainWindow(QMainWindow):
         actions.addWidget(self.join_button)
         body = QHBoxLayout()
         body.setSpacing(16)
-        mine = _card("My meetings", "Meetings you host, open while PeerMeet runs.", self.meetings)
+        mine = card("My meetings", "Meetings you host, open while PeerMeet runs.", self.meetings)
         body.addWidget(mine, 1)
         nearby = "Open meetings nearby: knock, and the host lets you in."
-        body.addWidget(_card("Rooms on this network", nearby, lan_box), 1)
+        body.addWidget(card("Rooms on this network", nearby, lan_box), 1)
         root = QWidget()
         layout = QVBoxLayout(root)
         layout.setContentsMargins(28, 24, 28, 28)

@@ -84,6 +84,7 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
         call = window.call_window
         assert isinstance(call, CallWindow)
+        assert call.windowTitle() == "Flow Test — PeerMeet"  # as typed, not "flow-test"
 
         def cleo_tile() -> object:
             return next((t for t in call.grid.tiles.values() if t.name == "Cleo"), None)
