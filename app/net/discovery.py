@@ -237,6 +237,9 @@ class RoomBrowser:
         return bool(AsyncServiceInfo(SERVICE_TYPE, name).load_from_cache(self._zc.zeroconf))
 
 
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host": 0.1.2.3 reaches 127.0.0.1 too
+
+
 def usable(addresses: Sequence[str], loopback: bool = False) -> tuple[str, ...]:
     """Addresses worth dialing: unicast, no link-local (zone ids do not fit in URLs), no
     loopback unless ``loopback``, IPv4 first."""
@@ -246,7 +249,9 @@ def usable(addresses: Sequence[str], loopback: bool = False) -> tuple[str, ...]:
             addr = ipaddress.ip_address(text)
         except ValueError:
             continue
-        if addr.is_loopback and not loopback:
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped  # (::ffff:127.0.0.1 is not is_loopback, but reaches it)
+        if (addr.is_loopback or addr in _THIS_NETWORK) and not loopback:
             continue
         if not (addr.is_multicast or addr.is_unspecified or addr.is_link_local):
             found.append(addr)

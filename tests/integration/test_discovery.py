@@ -228,8 +228,11 @@ async def test_a_count_going_back_down_is_seen_and_the_room_stays() -> None:
 async def test_a_room_announced_at_a_loopback_address_is_not_dialed_from_a_network() -> None:
     """Anyone on a LAN can announce a room at 127.0.0.1:631: a guest browsing the network
     would knock on a service of its own computer. Loopback counts only on loopback (tests)."""
-    assert Discovery(LOOPBACK).loopback_ok
+    mapped = ["::ffff:127.0.0.1", "::ffff:10.0.0.3", "0.1.2.3", "::1", "fe80::1", "10.0.0.2"]
+    assert discovery.usable(mapped) == ("10.0.0.3", "10.0.0.2")  # (mapped: said as IPv4)
+    assert discovery.usable(mapped, loopback=True)[0] == "127.0.0.1"
     host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    assert guest_side.loopback_ok
     seen: list[list[FoundRoom]] = [[]]
     on_network = discovery.RoomBrowser(guest_side._zc, keep_ours(seen), time.time)
     on_loopback = guest_side.browse(lambda rooms: None)
