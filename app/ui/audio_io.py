@@ -14,10 +14,12 @@ emits ``deviceChanged``. What Qt 6.12 (PulseAudio backend) does and does not tel
   it); plugging it back in does emit the signal, but nothing tells whether our stream went
   elsewhere meanwhile: so a device chosen in Settings is reopened whenever the list changes;
 - so the sound server itself is asked (app.ui.pulse_streams): which devices it really has
-  (``_pick`` passes over the ones Qt still lists after they went) and where our streams are
-  (``_check_moved``: follow a move and say it; the only microphone unplugged leaves the
-  speakers' monitor, which would send the others their own voices back: the microphone is
-  stopped until one is connected);
+  (``_pick`` passes over the ones Qt still lists after they went) and which device our own
+  stream is on (found at the server when opened, as the one stream that is new: another
+  QtAudioIO of this process, e.g. the Settings meter during a call, has its own): ``_check_moved``
+  follows a move and says it; the only microphone unplugged leaves the speakers' monitor,
+  which would send the others their own voices back: the microphone is stopped until one is
+  connected;
 - a stream killed by the sound server stays "ActiveState/NoError": a watchdog restarts a
   microphone that delivers nothing, or a speaker that takes nothing, for STALL_S;
 - when the sound server itself goes away, opening a device aborts the process: then both
@@ -55,7 +57,7 @@ from app.ui.audio_devices import (
     switch_note,
 )
 from app.ui.audio_speaker import SpeakerQueue
-from app.ui.pulse_streams import StreamWatch
+from app.ui.pulse_streams import WAIT_S, StreamWatch
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,8 @@ class QtAudioIO(QObject):
         self._server: sound_server.State = "ok"
         self._ticks = 0
         self._streams = StreamWatch(sound_server.socket_path())  # where PulseAudio has them
-        self._moved: dict[Kind, str | None] = {"in": None, "out": None}  # seen once there
+        self._stream: dict[Kind, int | None] = {"in": None, "out": None}  # ours, by its index
+        self._before: dict[Kind, set[int] | None] = {"in": None, "out": None}  # streams before
         self._pcm.connect(self._write_here, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCH_MS)
@@ -164,7 +167,8 @@ class QtAudioIO(QObject):
     def _pick(self, kind: Kind) -> QAudioDevice | None:
         """The device asked for if connected, else the default (Qt still lists unplugged
         devices: those the sound server says it does not have are passed over)."""
-        want, present = self._want[kind], self._streams.present(kind)
+        snapshot = self._streams.snapshot(WAIT_S)
+        want, present = self._want[kind], snapshot.present[kind] if snapshot else None
         there = [dev for dev in devices(kind) if present is None or id_str(dev) in present]
         for dev in there:
             if want is not None and bytes(dev.id().data()) == want:
@@ -177,20 +181,22 @@ class QtAudioIO(QObject):
     def _check_moved(self, kind: Kind) -> None:
         """PulseAudio moves our stream off an unplugged device without a word from Qt: follow
         it, and stop recording when all that is left is the speakers' monitor (an echo)."""
-        old, where = self._dev[kind], self._streams.where(kind)
-        if old is None or not where or any(d.name == id_str(old) for d in where):
-            self._moved[kind] = None
+        old, index, snapshot = self._dev[kind], self._stream[kind], self._streams.snapshot()
+        before = self._before[kind]
+        if index is None and before is not None and snapshot is not None:
+            fresh = set(snapshot.streams[kind]) - before
+            if fresh:  # (two: another QtAudioIO opened one meanwhile; which is ours is unknown)
+                self._before[kind] = None
+                index = self._stream[kind] = fresh.pop() if len(fresh) == 1 else None
+        on = snapshot.streams[kind].get(index) if snapshot and index is not None else None
+        if old is None or on is None or on.name == id_str(old):
             return  # cannot tell, our stream is not there (yet), or it is where we think
-        if self._moved[kind] != where[0].name:  # twice in a row: not a stream being replaced
-            self._moved[kind] = where[0].name
-            return
-        self._moved[kind] = None
-        log.info("our %s stream was moved from %s to %s", kind, id_str(old), where[0].name)
-        if where[0].monitor:
+        log.info("our %s stream was moved from %s to %s", kind, id_str(old), on.name)
+        if on.monitor:
             self._stop(kind)
             self._say(gone_note(kind, old, None))
             return
-        new = next((dev for dev in devices(kind) if id_str(dev) == where[0].name), None)
+        new = next((dev for dev in devices(kind) if id_str(dev) == on.name), None)
         if new is not None:
             self._dev[kind] = new
             self._say(gone_note(kind, old, new))
@@ -221,6 +227,7 @@ class QtAudioIO(QObject):
     def _switch(self, kind: Kind, dev: QAudioDevice | None) -> str | None:
         """Open ``dev`` for ``kind``; a message if that did not fully work, else None."""
         self._stop(kind)
+        before = self._streams.snapshot(WAIT_S) if dev is not None else None
         if dev is None:
             return f"No {WHAT[kind].lower()} found: " + (
                 "the others hear silence." if kind == "in" else "you will not hear the others."
@@ -252,6 +259,8 @@ class QtAudioIO(QObject):
             io.readyRead.connect(self._read_mic)
         else:
             self._speaker.attach(qt, io, stream.fmt)
+        # ours is the one stream that is new at the server (Qt may register it a moment later)
+        self._before[kind] = set(before.streams[kind]) if before is not None else None
         return note
 
     def _stop(self, kind: Kind) -> None:
@@ -260,6 +269,7 @@ class QtAudioIO(QObject):
             qt.blockSignals(True)
             qt.stop()
             qt.deleteLater()
+        self._stream[kind] = self._before[kind] = None
         if kind == "in":
             self._source, self._in_io = None, None
         else:

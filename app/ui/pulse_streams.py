@@ -4,27 +4,35 @@ Qt 6.11's PulseAudio backend keeps listing a device after it is unplugged, and s
 when PulseAudio moves our stream to another device because of it. Two things go wrong then:
 the device menus name a device that is gone, and, when the only microphone was unplugged,
 PulseAudio records the speakers' *monitor* instead: everyone hears themselves back (echo).
-``StreamWatch`` asks the server itself which devices this process's streams are on, so
-QtAudioIO (app.ui.audio_io) can say what happened and stop recording a monitor.
+``StreamWatch`` asks the server itself which devices it has and which device each of this
+process's streams is on, so QtAudioIO (app.ui.audio_io) can pass over devices that went, say
+what happened and stop recording a monitor.
 
-The only module that imports pulsectl. It has its own connection to the server (never Qt's),
-opened on first use from the thread that uses it; when there is no PulseAudio server (another
-sound system, a sandbox) or it goes away, ``where`` answers None: "cannot tell". No Qt here.
+The only module that imports pulsectl. Each watch has a thread of its own that holds its own
+connection to the server (never Qt's; claimed through app.ui.sound_server so that it is not
+taken for Qt's) and asks only when asked: a server that is slow or hung holds up that thread,
+never the GUI or audio thread, which wait at most ``WAIT_S`` for an answer. With no PulseAudio
+server on a local socket (another sound system, a network server, a sandbox) every answer is
+None: "cannot tell". No Qt here.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from app.ui import sound_server
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["in", "out"]
-RETRY_S = 5.0  # after a failed connection, do not try again for this long
-CONNECT_TIMEOUT_S = 0.5
+RETRY_S = 5.0  # after a failed or lost connection, do not try again for this long
+WAIT_S = 0.25  # the longest a caller waits for the server's answer
 
 try:
     import pulsectl
@@ -42,85 +50,137 @@ class Device:
     monitor: bool  # a speaker's monitor: records what is played, not a microphone
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What the server said when asked at ``at`` (the watch's clock)."""
+
+    at: float
+    present: dict[Kind, frozenset[str]]  # microphones (monitors left out) and speakers
+    streams: dict[Kind, dict[int, Device]]  # this process's streams: index -> device
+
+
 class StreamWatch:
-    """Asks the sound server where this process's streams are. One thread only; ``close()``
-    (idempotent) drops the connection."""
+    """See the module doc. ``snapshot()`` may be called from any thread; ``close()`` is
+    idempotent and does not wait for a hung server."""
 
-    def __init__(self, socket: str | None, clock: Any = time.monotonic) -> None:
-        """``socket``: the server's unix socket (app.ui.sound_server.socket_path); None (a
-        network server, whose round trips would hold up the audio thread): nothing is asked."""
-        self._socket = socket
-        self._pulse: Any = None
-        self._clock = clock
-        self._next_try = 0.0
+    def __init__(self, socket: str | None, clock: Callable[[], float] = time.monotonic) -> None:
+        """``socket``: the server's unix socket (app.ui.sound_server.socket_path); None: no
+        server to ask (a network one's round trips are not worth it)."""
+        self._socket, self._clock = socket, clock
+        self._cond = threading.Condition()
+        self._latest: Snapshot | None = None
+        self._asked = False  # a new snapshot is wanted
+        self._down = False  # the server cannot be asked now (callers do not wait)
         self._closed = False
-        self._pid = str(os.getpid())
+        self._thread: threading.Thread | None = None
 
-    def where(self, kind: Kind) -> list[Device] | None:
-        """The devices our recording ("in") or playing ("out") streams are on, or None when
-        the server cannot be asked."""
-        pulse = self._connect()
-        if pulse is None:
+    def snapshot(self, wait: float = 0.0) -> Snapshot | None:
+        """With ``wait``: an answer asked for now, waited for that long (None if none came).
+        Without: the newest answer so far (None if none), and a new one is asked for."""
+        if self._socket is None or pulsectl is None:
             return None
-        try:
-            if kind == "in":
-                streams, field, info = pulse.source_output_list(), "source", pulse.source_info
-            else:
-                streams, field, info = pulse.sink_input_list(), "sink", pulse.sink_info
-            found: dict[str, Device] = {}
-            for stream in streams:
-                if stream.proplist.get("application.process.id") != self._pid:
-                    continue
-                dev = info(getattr(stream, field))
-                monitor = kind == "in" and getattr(dev, "monitor_of_sink_name", None) is not None
-                found[dev.name] = Device(dev.name, dev.description or dev.name, monitor)
-            return list(found.values())
-        except pulsectl.PulseError as exc:  # gone, or a stream went while we asked
-            log.info("sound server query failed: %s", exc)
-            self._drop()
-            return None
+        with self._cond:
+            if self._closed:
+                return None
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="pulse-watch", daemon=True)
+                self._thread.start()
+            latest, self._asked, now = self._latest, True, self._clock()
+            self._cond.notify_all()
+            if wait <= 0:
+                return latest
+            if self._down:
+                return None
 
-    def present(self, kind: Kind) -> set[str] | None:
-        """Names of the microphones ("in", monitors left out) or speakers ("out") the server
-        has now, or None when it cannot be asked (Qt lists unplugged ones too)."""
-        pulse = self._connect()
-        if pulse is None:
-            return None
-        try:
-            if kind == "out":
-                return {dev.name for dev in pulse.sink_list()}
-            return {
-                dev.name
-                for dev in pulse.source_list()
-                if getattr(dev, "monitor_of_sink_name", None) is None
-            }
-        except pulsectl.PulseError as exc:
-            log.info("sound server query failed: %s", exc)
-            self._drop()
-            return None
+            def answered() -> bool:  # (asked before now: it may not have seen what is new)
+                return self._down or (self._latest is not None and self._latest.at >= now)
 
-    def _connect(self) -> Any:
-        if self._pulse is not None or self._closed or pulsectl is None or self._socket is None:
-            return self._pulse
-        now = self._clock()
-        if now < self._next_try:
-            return None
-        self._next_try = now + RETRY_S
-        pulse = pulsectl.Pulse("peermeet-watch", server=f"unix:{self._socket}", connect=False)
-        try:
-            pulse.connect(autospawn=False, timeout=CONNECT_TIMEOUT_S)
-        except pulsectl.PulseError as exc:
-            log.debug("no sound server to watch: %s", exc)
-            pulse.close()
-            return None
-        self._pulse = pulse
-        return pulse
-
-    def _drop(self) -> None:
-        pulse, self._pulse = self._pulse, None
-        if pulse is not None:
-            pulse.close()
+            self._cond.wait_for(answered, wait)
+            return self._latest if answered() and not self._down else None
 
     def close(self) -> None:
-        self._closed = True
-        self._drop()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    # --- the watch's thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        pulse: Any = None
+        claimed: set[str] = set()
+        next_try = 0.0
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._asked or self._closed)
+                if self._closed:
+                    break
+                self._asked = False
+            if pulse is None and self._clock() >= next_try:
+                pulse, claimed = self._connect()
+                next_try = self._clock() + RETRY_S
+            snapshot = None
+            if pulse is not None:
+                try:
+                    snapshot = self._ask(pulse)
+                except pulsectl.PulseError as exc:  # gone, or a stream went while we asked
+                    log.info("sound server query failed: %s", exc)
+                    self._drop(pulse, claimed)
+                    pulse, next_try = None, self._clock() + RETRY_S
+            with self._cond:
+                self._down = snapshot is None
+                self._latest = snapshot or self._latest
+                self._cond.notify_all()
+        if pulse is not None:
+            self._drop(pulse, claimed)
+
+    def _connect(self) -> tuple[Any, set[str]]:
+        """A connection of our own, made only while Qt has its own (app.ui.sound_server): a
+        server that is down, or back without Qt, is not asked (our connection could pass for
+        Qt's, and a device reopened then aborts the process)."""
+        if sound_server.state() != "ok":
+            return None, set()
+        path = str(self._socket)
+        pulse = pulsectl.Pulse("peermeet-watch", server=f"unix:{path}", connect=False)
+        claimed: set[str] = set()
+        ours = False
+        try:  # (pulsectl's connect timeout always waits it out: none; a refusal is at once)
+            claimed, ours = sound_server.connect_own(lambda: pulse.connect(autospawn=False), path)
+        except pulsectl.PulseError as exc:
+            log.debug("no sound server to watch: %s", exc)
+        if not ours:
+            self._drop(pulse, claimed)
+            return None, set()
+        return pulse, claimed
+
+    @staticmethod
+    def _drop(pulse: Any, claimed: set[str]) -> None:
+        pulse.close()
+        sound_server.release_own(claimed)
+
+    def _ask(self, pulse: Any) -> Snapshot:
+        at, pid = self._clock(), str(os.getpid())
+        sources = {dev.index: dev for dev in pulse.source_list()}
+        sinks = {dev.index: dev for dev in pulse.sink_list()}
+        monitors = {i for i, dev in sources.items() if _monitor(dev)}
+        streams: dict[Kind, dict[int, Device]] = {"in": {}, "out": {}}
+        asks: tuple[tuple[Kind, Any, str, dict[int, Any]], ...] = (
+            ("in", pulse.source_output_list(), "source", sources),
+            ("out", pulse.sink_input_list(), "sink", sinks),
+        )
+        for kind, listed, on, devices in asks:
+            for stream in listed:
+                dev = devices.get(getattr(stream, on))
+                if stream.proplist.get("application.process.id") == pid and dev is not None:
+                    monitor = kind == "in" and getattr(stream, on) in monitors
+                    streams[kind][stream.index] = Device(
+                        dev.name, dev.description or dev.name, monitor
+                    )
+        present: dict[Kind, frozenset[str]] = {
+            "in": frozenset(dev.name for i, dev in sources.items() if i not in monitors),
+            "out": frozenset(dev.name for dev in sinks.values()),
+        }
+        return Snapshot(at, present, streams)
+
+
+def _monitor(source: Any) -> bool:
+    return getattr(source, "monitor_of_sink_name", None) is not None

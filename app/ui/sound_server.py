@@ -13,15 +13,18 @@ anything once a device failed:
 - "lost": the server has been back for RECONNECT_S and Qt is still not connected: only a
   restart of the program brings sound back (we keep asking, in case Qt reconnects after all).
 
-Qt's connection is found among this process's sockets: one connected to the server's path.
-No Qt in here; the state is process-wide, as Qt's connection is.
+Qt's connection is found among this process's sockets: one connected to the server's path,
+other than our own (app.ui.pulse_streams makes one, through connect_own, to ask the server
+where our streams are). No Qt in here; the state is process-wide, as Qt's connection is.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
+from collections.abc import Callable
 from typing import Literal
 
 State = Literal["ok", "down", "lost"]
@@ -56,15 +59,17 @@ def answers(path: str) -> bool:
     return True
 
 
-def connected_here(path: str) -> bool:
-    """Whether this process holds a live connection to the unix socket ``path`` (Qt's)."""
+def connections(path: str) -> set[str]:
+    """This process's live connections to the unix socket ``path``, as "socket:[inode]"."""
     try:
         fds = os.listdir("/proc/self/fd")
     except OSError:
-        return False
+        return set()
+    found = set()
     for name in fds:
         try:
-            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+            link = os.readlink(f"/proc/self/fd/{name}")
+            if not link.startswith("socket:"):
                 continue
             with socket.socket(fileno=os.dup(int(name))) as sock:  # a copy: closing it is safe
                 if sock.family != socket.AF_UNIX or sock.getpeername() != path:
@@ -74,10 +79,47 @@ def connected_here(path: str) -> bool:
                 except BlockingIOError:
                     alive = True
                 if alive:
-                    return True
+                    found.add(link)
         except (OSError, ValueError):
             continue  # closed meanwhile, not a socket we can ask, …
-    return False
+    return found
+
+
+#: connections that are ours, not Qt's (app.ui.pulse_streams asks the server itself): they say
+#: nothing about Qt's. While one is being made, state() keeps its last answer (_busy), so
+#: none is ever seen unclaimed; _lock keeps the two apart.
+_ours: set[str] = set()
+_busy = [False]
+_lock = threading.RLock()
+
+
+def connect_own(connect: Callable[[], object], path: str) -> tuple[set[str], bool]:
+    """Run ``connect()``, which opens one connection of our own to ``path`` (it may raise), and
+    claim what is new: (claimed, whether that is one connection, ours). Not one (Qt
+    reconnecting at that very moment): close it, release_own(claimed), try another time."""
+    with _lock:
+        before = connections(path)
+        _busy[0] = True
+    try:
+        connect()
+    finally:
+        with _lock:
+            new = connections(path) - before
+            _ours.update(new)
+            _busy[0] = False
+    return new, len(new) == 1
+
+
+def release_own(claimed: set[str]) -> None:
+    """Our connections in ``claimed`` were closed."""
+    with _lock:
+        _ours.difference_update(claimed)
+
+
+def connected_here(path: str) -> bool:
+    """Whether Qt holds a live connection to the unix socket ``path`` (ours do not count)."""
+    with _lock:
+        return bool(connections(path) - _ours)
 
 
 class _Server:
@@ -85,8 +127,15 @@ class _Server:
         self.path = socket_path()
         self.qt_seen = False  # Qt was connected once: it uses this server
         self.back_since: float | None = None  # the server answers again since, Qt not connected
+        self.last: State = "ok"
 
     def state(self) -> State:
+        with _lock:
+            if not _busy[0]:  # (else one of ours is being made: it might pass for Qt's)
+                self.last = self._state()
+            return self.last
+
+    def _state(self) -> State:
         if self.path is None:
             return "ok"
         if connected_here(self.path) and answers(self.path):
@@ -103,11 +152,13 @@ class _Server:
 
 
 _server: _Server | None = None
+_making = threading.Lock()
 
 
 def state() -> State:
     """See the module doc. Call from any thread that uses Qt audio (cheap: a few syscalls)."""
     global _server
-    if _server is None:
-        _server = _Server()
+    with _making:
+        if _server is None:
+            _server = _Server()
     return _server.state()

@@ -70,6 +70,31 @@ def test_a_sound_server_restarted_at_once_brings_the_sound_back(
     child.quit()
 
 
+def test_a_sound_server_back_in_a_moment_is_not_taken_for_qt_being_back(
+    pulse: PulseServer,
+    child_factory: Any,
+) -> None:
+    """Our own connection to the sound server (app.ui.pulse_streams) must not pass for Qt's:
+    a server restarted within a second (systemd) made PeerMeet reopen a device before Qt had
+    reconnected, and Qt aborted the process."""
+    plug_devices(pulse)
+    child = child_factory("devices-on-thread", "usb_mic", "headset")
+    child.expect("READY", timeout=20)
+    time.sleep(5.5)  # past the stream watch's retry time: it may reconnect at once
+    pulse.crash()
+    pulse.restart()
+    plug_devices(pulse)
+    status = wait_for(child, SERVER_BACK, 10)  # when Qt itself reconnected (3 s)
+    assert status["messages"].count(SERVER_GONE) <= 1, status
+    status = wait_until(
+        child,
+        lambda s: (s["mic"] or [""])[0] == "usb_mic" and (s["speaker"] or [""])[0] == "headset",
+        5,
+    )
+    assert playing(pulse, "headset.monitor")
+    child.quit()
+
+
 def test_a_sound_server_back_too_late_for_qt_needs_a_restart_of_peermeet(
     pulse: PulseServer,
     child_factory: Any,
