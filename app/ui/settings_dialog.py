@@ -85,7 +85,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.store = store
-        settings = store.load()
+        settings = self._opened = store.load()
         self.name = QLineEdit(settings.display_name, maxLength=64)
         cameras = [(path, camera_name(path)) for path in list_cameras()]
         automatic = "Automatic (first camera found)" if cameras else NO_CAMERA
@@ -252,12 +252,20 @@ class SettingsDialog(QDialog):
     # --- saving ---------------------------------------------------------------------------
     def settings(self) -> Settings:
         """What the dialog shows, over what is saved (so settings it does not show are kept)."""
+        latest, opened = self.store.load(), self._opened
+
+        def picked(combo: QComboBox, was: str, now: str) -> str:
+            """The device picked here; left as it was: the one saved now (a call's device
+            menu may have picked another since this opened: that choice stands)."""
+            value = str(combo.currentData())
+            return now if value == was else value
+
         return dataclasses.replace(
-            self.store.load(),
+            latest,
             display_name=self.name.text().strip() or Settings().display_name,
-            camera=str(self.camera.currentData()),
-            microphone=str(self.mic.currentData()),
-            speaker=str(self.speaker.currentData()),
+            camera=picked(self.camera, opened.camera, latest.camera),
+            microphone=picked(self.mic, opened.microphone, latest.microphone),
+            speaker=picked(self.speaker, opened.speaker, latest.speaker),
             ice_servers=self.ice_servers(),
             relay_only=self.relay_only.isChecked(),
             text_size=int(self.text_size.currentData()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from app.media.camera import list_cameras
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
-from app.meeting.settings import SettingsStore
+from app.meeting.settings import Settings, SettingsStore
 from app.meeting.store import ENDED, MeetingStore
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
@@ -38,6 +39,7 @@ from app.ui.join_dialog import JoinDialog
 from app.ui.main import hand_over, listen_for_links
 from app.ui.main_window import MainWindow
 from app.ui.meetings_view import MeetingsView
+from app.ui.preview import TEST_PATTERN
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import QR_PX, StartDialog, qr_image
 from app.ui.style import plain_tip
@@ -514,6 +516,27 @@ def shown_settings(qtbot: QtBot, settings: SettingsStore) -> SettingsDialog:
     dialog.show()
     qtbot.waitExposed(dialog)
     return dialog
+
+
+def test_a_device_picked_in_a_call_while_settings_is_open_stands(
+    qtbot: QtBot, settings: SettingsStore
+) -> None:
+    """Settings open, the person picks another microphone in the call's menu (saved at once),
+    then changes only their name in Settings and saves: the call's pick stands (Settings
+    wrote back the microphone it had shown, and the call switched back to it)."""
+    settings.save(Settings(display_name="Ada", microphone="mic-a", camera=TEST_PATTERN))
+    dialog = SettingsDialog(settings, live_meter=False)
+    qtbot.addWidget(dialog)
+    settings.save(dataclasses.replace(settings.load(), microphone="mic-b"))  # the call's menu
+    dialog.name.setText("Ada L.")
+    dialog.save()
+    saved = settings.load()
+    assert (saved.display_name, saved.microphone, saved.camera) == ("Ada L.", "mic-b", TEST_PATTERN)
+    again = SettingsDialog(settings, live_meter=False)  # picked in Settings: that choice counts
+    qtbot.addWidget(again)
+    again.camera.setCurrentIndex(0)  # "Automatic"
+    again.save()
+    assert settings.load().camera == "" and settings.load().microphone == "mic-b"
 
 
 def test_settings_keys_enter_adds_a_server_and_delete_removes_it(
