@@ -201,11 +201,13 @@ class MainWindow(QMainWindow):
         the front) or the person would rather stay in the call they are in."""
         if link and self._in_a_call_first(link, auto, muted) is not None:
             return None
-        for old in [d for d in self.dialogs if isinstance(d, JoinDialog) and not d.joining]:
-            if not link:  # one at a time: each one's preview holds the camera and microphone
-                old.raise_()
+        typed = ""  # a name typed into the dialog a handed-over link replaces
+        for old in [d for d in self.dialogs if isinstance(d, JoinDialog)]:
+            if not link or old.joining:  # one at a time: each one's preview holds the camera
+                old.raise_()  # and microphone (and a join under way is not cut short)
                 old.activateWindow()
                 return old
+            typed = old.name.text() if old.name.isModified() else typed
             old.reject()  # a link handed over replaces it (and the camera is let go)
         dialog = JoinDialog(
             self.bridge, self.settings, self._open_call, link, self, muted=muted,
@@ -214,6 +216,8 @@ class MainWindow(QMainWindow):
             choice=choice,
         )  # fmt: skip
         self._keep(dialog)
+        if typed:
+            dialog.name.setText(typed)
         if auto and link:
             dialog.start_join()
         return dialog

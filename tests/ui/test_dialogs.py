@@ -659,8 +659,15 @@ def test_main_window_and_links_from_a_second_start(
         (first,) = [d for d in window.dialogs if isinstance(d, JoinDialog)]
         assert first.link.text() == link and not first.joining  # pre-filled, not started
         assert first.mic_box.isChecked()
+        first.name.setText("Ada typed this")
+        first.name.setModified(True)  # (as typing does)
         assert hand_over(link, name, muted=True)  # peermeet LINK --muted, the app already open
         await until(lambda: first not in window.dialogs)  # replaced: one preview at a time
+        (second,) = [d for d in window.dialogs if isinstance(d, JoinDialog)]
+        assert second.name.text() == "Ada typed this"  # what was typed is kept
+        waiting = second.tasks.spawn(asyncio.sleep(30))  # as if a join were under way:
+        assert window.open_join() is second and window.open_join(link) is second  # raised
+        waiting.cancel()
 
     run(qloop, scenario(), 10)
     (join,) = [d for d in window.dialogs if isinstance(d, JoinDialog)]
