@@ -93,7 +93,7 @@ REFUSAL_TEXT = {
     "address_limit": "The rendezvous server has too many connections or meetings from your "
     "network address. Leave other meetings, or try again in a minute.",
     "server_full": "The rendezvous server has as many connections as it takes. "
-    "Try again in a few minutes, or ask whoever runs it to raise --max-connections.",
+    "Try again in a few minutes.",
     "no_knock": "This host does not take knocks. Ask the host for the meeting link.",
     "denied": "The host did not let you in. Ask them directly if you think this is a mistake.",
     "knock_timeout": "The host did not answer your knock in time. "

@@ -7,9 +7,12 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from app.config import EngineConfig
 from app.errors import PeerMeetError
+from app.jsonfile import write_json
 from app.meeting import events as ev
 from app.meeting import netconfig
 from app.meeting.headless import (
@@ -45,6 +48,23 @@ def _media_options(args: argparse.Namespace, label: str) -> MediaOptions:
 
 
 async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event]) -> int:
+    """The call; its statistics go to ``--stats-json`` however it ends (or fails to begin)."""
+    written: list[str] = []  # the stats file, once the call's own are written
+    try:
+        return await _run(args, stop_event, written)
+    except (PeerMeetError, KeyboardInterrupt) as exc:
+        if args.stats_json and not written:  # (failed before the call's own stats existed)
+            outcome: dict[str, Any] = {"outcome": "stopped", "peers": {}}
+            if isinstance(exc, PeerMeetError):
+                outcome = {"outcome": "failed", "error": str(exc), "exit_status": exc.exit_status}
+            with contextlib.suppress(OSError):
+                write_json(Path(args.stats_json), {**outcome, "peers": {}})
+        raise
+
+
+async def _run(
+    args: argparse.Namespace, stop_event: Callable[[], asyncio.Event], written: list[str]
+) -> int:
     stop = stop_event()
     name = args.display_name or getattr(args, "display_name_alias", None)
     room: HostedRoom | None = None
@@ -100,6 +120,9 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
     except PeerMeetError as exc:
         reporter.failed(exc)
         raise
+    except KeyboardInterrupt:  # (stopped before the call started: app.meeting.stopping)
+        reporter.outcome = {"outcome": "stopped"}
+        raise
     finally:
         if lan_host is not None:
             await lan_host.close()
@@ -108,6 +131,7 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
             try:
                 reporter.write_stats(args.stats_json)
                 timeline.merge_into(args.stats_json)
+                written.append(args.stats_json)
             except OSError as exc:  # (leaving goes on: the others must not see us drop)
                 print(f"could not write {args.stats_json}: {exc}", file=sys.stderr, flush=True)
         await session.leave()

@@ -31,8 +31,8 @@ FRAME_LIMIT = protocol.MAX_MESSAGE_BYTES + 4096
 #: How long a close handshake may take before the socket is simply dropped.
 CLOSE_TIMEOUT = 2.0
 #: A connection that failed because no computer answered at the address (on a LAN: the
-#: host's computer is off or asleep; or the address is on a network this one cannot reach)
-_NOBODY_THERE = frozenset({errno.EHOSTUNREACH, errno.EHOSTDOWN, errno.ENETUNREACH})
+#: host's computer is off or asleep; a firewall that rejects says the same)
+_NOBODY_THERE = frozenset({errno.EHOSTUNREACH, errno.EHOSTDOWN})
 #: A TCP connection that has not completed an HTTP request by then is dropped (slowloris).
 HANDSHAKE_TIMEOUT = 10.0
 
@@ -124,7 +124,9 @@ def _describe(exc: BaseException) -> str:
         # (asyncio's own text is "Connect call failed ('192.0.2.9', 8765)": the errno says it)
         number = exc.os_error.errno
         if number in _NOBODY_THERE:
-            return "no computer answers there: it may be off, asleep or on another network"
+            return "no computer answers there: it may be off or asleep, or a firewall blocks it"
+        if number == errno.ENETUNREACH:  # (this computer has no way to that network)
+            return "this computer has no route to that network: is it online?"
         if number is not None and number > 0:
             return os.strerror(number).lower()
         return exc.strerror or type(exc.os_error).__name__

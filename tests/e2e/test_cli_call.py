@@ -144,6 +144,10 @@ def test_unreachable_host_exits_3_quickly(tmp_path: Path) -> None:
     data = stats(out)  # the stats say why there was no call, as the exit status does
     assert (data["outcome"], data["exit_status"], data["peers"]) == ("failed", 3, {})
     assert "127.0.0.1:1" in data["error"]
+    out.unlink()  # a host whose rendezvous is not there: it fails before its call exists
+    rv = ["--rendezvous", "peermeet://127.0.0.1:1", "--stats-json", str(out)]
+    code, err = finish(peermeet("host", "--headless", "--name", "x", *rv))
+    assert code == 3 and stats(out)["outcome"] == "failed", err
 
 
 def test_join_without_a_display_says_to_add_headless() -> None:
