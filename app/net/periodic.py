@@ -2,13 +2,13 @@
 
 A step that raises is logged and the next one still runs on time. ``start()`` needs a running
 event loop and does nothing if the task already runs; ``stop()`` cancels and awaits it and is
-idempotent. The rendezvous sweeps expired rooms with one, HostService its meetings.
+idempotent (a task that had died of an error is logged, not raised again). The rendezvous
+sweeps expired rooms with one, HostService its meetings.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -29,8 +29,9 @@ class Periodic:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            (ended,) = await asyncio.gather(task, return_exceptions=True)
+            if isinstance(ended, Exception):  # (it had stopped of itself: closing goes on)
+                log.warning("%s had stopped: %r", self.name, ended)
 
     async def _run(self) -> None:
         while True:
