@@ -213,7 +213,7 @@ class HostService:
             if record.state == ENDED and record.embedded and record.port in self._servers:
                 rebury(record, self._servers, now)
         self._save()
-        if self._servers:
+        if self._servers or reopened:  # (an outside meeting's end is marked by the sweeper too)
             self._ensure_sweeper()
         return reopened
 

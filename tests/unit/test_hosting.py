@@ -276,10 +276,14 @@ async def test_resume_leaves_outside_meetings_alone(tmp_path: Path, clock: Clock
     first = service(path, clock)
     record = await first.start("remote", rendezvous=f"peermeet://127.0.0.1:{port}")
     await first.close()
-    second = service(path, clock)
+    second = HostService(MeetingStore(path), clock=clock, bind="127.0.0.1", sweep_interval=0.02)
+    expired = asyncio.Event()
+    second.subscribe(lambda: expired.set() if second.records()[0].state == EXPIRED else None)
     try:
         assert [r.link for r in await second.resume()] == [record.link]
         assert second.store.find(record.link).state == LIVE  # type: ignore[union-attr]
+        clock.t = record.expires_at  # its time runs out with only outside meetings open:
+        await asyncio.wait_for(expired.wait(), 3)  # My meetings says so (nothing swept them)
     finally:
         await second.close()
         await outside.close()
