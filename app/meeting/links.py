@@ -30,8 +30,10 @@ _ESCAPED_HASH_RE = re.compile(r"(?i)%23k(?:=|%3D)")
 _AROUND = "<>\"'“”‘’«»‹›"  # quotes and brackets a link may be pasted in
 #: a link wrapped in another one, encoded (Outlook's safelinks ?url=…, Google's /url?q=…)
 _WRAPPED_RE = re.compile(r"(?i)(?:peermeet|https)%3A%2F%2F[^&\s]+")
-#: zero-width characters that chat apps and editors slip into text
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+#: zero-width characters that chat apps and editors slip into text (dropped), and …
+_MENDED: dict[int, int | None] = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+#: hyphens a word processor or mail program may put for "-" (a link has only the plain one)
+_MENDED.update(dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2212"), ord("-")))
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")
 _HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})\Z")
@@ -105,7 +107,7 @@ def extract_link(text: str) -> str:
     The link is taken from its scheme on, a whitespace-separated piece at a time, until it has
     a secret of full length (SECRET_CHARS); a piece after that is prose ("…#k=SECRET. Thanks").
     """
-    text = text.translate(_INVISIBLE)
+    text = text.translate(_MENDED)
     for wrapped in _WRAPPED_RE.finditer(text):  # a meeting link inside a mail or search
         inner = urllib.parse.unquote(wrapped.group(0))  # service's redirect (other wrapped
         if "#k=" in inner:  # links, to an agenda say, are not it)

@@ -67,6 +67,7 @@ def test_pasted_forms_tolerated(text: str) -> None:
         f"(link: peermeet://10.0.0.5:8765/team-sync#k={SECRET}), see you",
         f"peermeet://10.0.0.5:8765/team-sync#k={SECRET}\nThanks",
         f"peermeet://10.0.0.5:8765/team-sync#k={SECRET}\u200b",  # a chat app's zero-width space
+        f"peermeet://10.0.0.5:8765/team\u2011sync#k={SECRET}",  # a word processor's hyphen
         f"meeting:peermeet://10.0.0.5:8765/team-sync#k={SECRET}",
         f"peermeet://10.0.0.5:8765/team-\nsync#k={SECRET[:7]}\n{SECRET[7:]} Thanks, Ann",
         f"“peermeet://10.0.0.5:8765/team-sync#k={SECRET}”",
