@@ -46,6 +46,7 @@ from app.ui.audio_devices import (
     WHAT,
     DeviceId,
     Kind,
+    Stream,
     default,
     describe,
     devices,
@@ -57,7 +58,7 @@ from app.ui.audio_devices import (
     switch_note,
 )
 from app.ui.audio_speaker import SpeakerQueue
-from app.ui.pulse_streams import WAIT_S, StreamWatch
+from app.ui.pulse_streams import OwnStreams
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,7 @@ class QtAudioIO(QObject):
         self._mic_alive = 0.0  # when the microphone last delivered (the speaker keeps its own)
         self._server: sound_server.State = "ok"
         self._ticks = 0
-        self._streams = StreamWatch(sound_server.socket_path())  # where PulseAudio has them
-        self._stream: dict[Kind, int | None] = {"in": None, "out": None}  # ours, by its index
-        self._before: dict[Kind, set[int] | None] = {"in": None, "out": None}  # streams before
+        self._streams = OwnStreams(sound_server.socket_path())  # where PulseAudio has them
         self._pcm.connect(self._write_here, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCH_MS)
@@ -167,8 +166,7 @@ class QtAudioIO(QObject):
     def _pick(self, kind: Kind) -> QAudioDevice | None:
         """The device asked for if connected, else the default (Qt still lists unplugged
         devices: those the sound server says it does not have are passed over)."""
-        snapshot = self._streams.snapshot(WAIT_S)
-        want, present = self._want[kind], snapshot.present[kind] if snapshot else None
+        want, present = self._want[kind], self._streams.present(kind)
         there = [dev for dev in devices(kind) if present is None or id_str(dev) in present]
         for dev in there:
             if want is not None and bytes(dev.id().data()) == want:
@@ -181,14 +179,8 @@ class QtAudioIO(QObject):
     def _check_moved(self, kind: Kind) -> None:
         """PulseAudio moves our stream off an unplugged device without a word from Qt: follow
         it, and stop recording when all that is left is the speakers' monitor (an echo)."""
-        old, index, snapshot = self._dev[kind], self._stream[kind], self._streams.snapshot()
-        before = self._before[kind]
-        if index is None and before is not None and snapshot is not None:
-            fresh = set(snapshot.streams[kind]) - before
-            if fresh:  # (two: another QtAudioIO opened one meanwhile; which is ours is unknown)
-                self._before[kind] = None
-                index = self._stream[kind] = fresh.pop() if len(fresh) == 1 else None
-        on = snapshot.streams[kind].get(index) if snapshot and index is not None else None
+        old = self._dev[kind]
+        on = self._streams.where(kind, id_str(old)) if old is not None else None
         if old is None or on is None or on.name == id_str(old):
             return  # cannot tell, our stream is not there (yet), or it is where we think
         log.info("our %s stream was moved from %s to %s", kind, id_str(old), on.name)
@@ -227,22 +219,12 @@ class QtAudioIO(QObject):
     def _switch(self, kind: Kind, dev: QAudioDevice | None) -> str | None:
         """Open ``dev`` for ``kind``; a message if that did not fully work, else None."""
         self._stop(kind)
-        before = self._streams.snapshot(WAIT_S) if dev is not None else None
         if dev is None:
             return f"No {WHAT[kind].lower()} found: " + (
                 "the others hear silence." if kind == "in" else "you will not hear the others."
             )
-        stream = open_stream(kind, dev, self)
-        fallback = default(kind)
-        if isinstance(stream, str) and fallback is not None and fallback.id() != dev.id():
-            # Qt lists a device PulseAudio removed until the list changes for another reason
-            log.warning("%s", stream)
-            failed, dev = dev, fallback
-            stream = open_stream(kind, dev, self)
-            note = f"{WHAT[kind]} '{failed.description()}' could not be opened: "
-            note += f"using '{dev.description()}' instead."
-        else:
-            note = None
+        with self._streams.opening(kind):  # (our stream, told from others of this process)
+            stream, dev, note = self._open(kind, dev)
         if isinstance(stream, str):
             return stream
         qt, io = stream.qt, stream.io
@@ -259,9 +241,21 @@ class QtAudioIO(QObject):
             io.readyRead.connect(self._read_mic)
         else:
             self._speaker.attach(qt, io, stream.fmt)
-        # ours is the one stream that is new at the server (Qt may register it a moment later)
-        self._before[kind] = set(before.streams[kind]) if before is not None else None
         return note
+
+    def _open(self, kind: Kind, dev: QAudioDevice) -> tuple[Stream | str, QAudioDevice, str | None]:
+        """Start ``dev``, or the default if it will not (a message why not, or the device
+        opened, and what to say of it)."""
+        stream = open_stream(kind, dev, self)
+        fallback = default(kind)
+        if isinstance(stream, str) and fallback is not None and fallback.id() != dev.id():
+            # Qt lists a device PulseAudio removed until the list changes for another reason
+            log.warning("%s", stream)
+            failed, dev = dev, fallback
+            stream = open_stream(kind, dev, self)
+            note = f"{WHAT[kind]} '{failed.description()}' could not be opened: "
+            return stream, dev, note + f"using '{dev.description()}' instead."
+        return stream, dev, None
 
     def _stop(self, kind: Kind) -> None:
         qt: QAudioSource | QAudioSink | None = self._source if kind == "in" else self._speaker.sink
@@ -269,7 +263,7 @@ class QtAudioIO(QObject):
             qt.blockSignals(True)
             qt.stop()
             qt.deleteLater()
-        self._stream[kind] = self._before[kind] = None
+        self._streams.forget(kind)
         if kind == "in":
             self._source, self._in_io = None, None
         else:

@@ -18,11 +18,12 @@ None: "cannot tell". No Qt here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,7 +32,6 @@ from app.ui import sound_server
 log = logging.getLogger(__name__)
 
 Kind = Literal["in", "out"]
-RETRY_S = 5.0  # after a failed or lost connection, do not try again for this long
 WAIT_S = 0.25  # the longest a caller waits for the server's answer
 
 try:
@@ -69,8 +69,9 @@ class StreamWatch:
         self._socket, self._clock = socket, clock
         self._cond = threading.Condition()
         self._latest: Snapshot | None = None
-        self._asked = False  # a new snapshot is wanted
-        self._down = False  # the server cannot be asked now (callers do not wait)
+        self._asked = self._served = 0  # requests made, and the last one answered
+        self._down = False  # the last answer: the server could not be asked
+        self._connecting: float | None = None  # since when a connection is being made
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -85,18 +86,16 @@ class StreamWatch:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="pulse-watch", daemon=True)
                 self._thread.start()
-            latest, self._asked, now = self._latest, True, self._clock()
+            self._asked += 1
+            mine, latest = self._asked, self._latest
             self._cond.notify_all()
             if wait <= 0:
                 return latest
-            if self._down:
-                return None
-
-            def answered() -> bool:  # (asked before now: it may not have seen what is new)
-                return self._down or (self._latest is not None and self._latest.at >= now)
-
-            self._cond.wait_for(answered, wait)
-            return self._latest if answered() and not self._down else None
+            since = self._connecting
+            if since is not None and self._clock() - since > WAIT_S:
+                return None  # (a server that takes connections but does not answer)
+            self._cond.wait_for(lambda: self._served >= mine, wait)
+            return self._latest if self._served >= mine and not self._down else None
 
     def close(self) -> None:
         with self._cond:
@@ -108,26 +107,25 @@ class StreamWatch:
     def _run(self) -> None:
         pulse: Any = None
         claimed: set[str] = set()
-        next_try = 0.0
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._asked or self._closed)
+                self._cond.wait_for(lambda: self._asked > self._served or self._closed)
                 if self._closed:
                     break
-                self._asked = False
-            if pulse is None and self._clock() >= next_try:
-                pulse, claimed = self._connect()
-                next_try = self._clock() + RETRY_S
+                serving = self._asked
             snapshot = None
-            if pulse is not None:
-                try:
+            try:
+                if pulse is None:  # (again at each request: the server may be back)
+                    pulse, claimed = self._connect()
+                if pulse is not None:
                     snapshot = self._ask(pulse)
-                except pulsectl.PulseError as exc:  # gone, or a stream went while we asked
-                    log.info("sound server query failed: %s", exc)
+            except Exception as exc:  # gone, or a stream went while we asked, or a bug:
+                log.info("sound server query failed: %r", exc)  # ask afresh next time
+                if pulse is not None:
                     self._drop(pulse, claimed)
-                    pulse, next_try = None, self._clock() + RETRY_S
+                pulse, claimed = None, set()
             with self._cond:
-                self._down = snapshot is None
+                self._down, self._served = snapshot is None, serving
                 self._latest = snapshot or self._latest
                 self._cond.notify_all()
         if pulse is not None:
@@ -141,12 +139,22 @@ class StreamWatch:
             return None, set()
         path = str(self._socket)
         pulse = pulsectl.Pulse("peermeet-watch", server=f"unix:{path}", connect=False)
-        claimed: set[str] = set()
-        ours = False
-        try:  # (pulsectl's connect timeout always waits it out: none; a refusal is at once)
-            claimed, ours = sound_server.connect_own(lambda: pulse.connect(autospawn=False), path)
-        except pulsectl.PulseError as exc:
-            log.debug("no sound server to watch: %s", exc)
+
+        def connect() -> bool:  # (pulsectl's connect timeout always waits it out: none here)
+            try:
+                pulse.connect(autospawn=False)
+            except pulsectl.PulseError as exc:
+                log.debug("no sound server to watch: %s", exc)
+                return False
+            return True
+
+        with self._cond:
+            self._connecting = self._clock()
+        try:
+            claimed, ours = sound_server.connect_own(connect, path)
+        finally:
+            with self._cond:
+                self._connecting = None
         if not ours:
             self._drop(pulse, claimed)
             return None, set()
@@ -184,3 +192,78 @@ class StreamWatch:
 
 def _monitor(source: Any) -> bool:
     return getattr(source, "monitor_of_sink_name", None) is not None
+
+
+#: every QtAudioIO's streams, by (kind, index): a call's and the Settings meter's may be open
+#: together; streams are opened one at a time (_OPENING), so the one new one is the opener's
+_ADOPTED: set[tuple[Kind, int]] = set()
+_OPENING = threading.Lock()
+
+
+class OwnStreams:
+    """One QtAudioIO's own streams at the sound server, told apart from this process's others:
+    each is the one stream that is new when its owner opened it (``opening``); or, when the
+    server could not be asked then, the one new stream on the device opened that nobody else
+    has. Its StreamWatch answers everything else; ``close()`` is idempotent."""
+
+    def __init__(self, socket: str | None) -> None:
+        self.watch = StreamWatch(socket)
+        self._index: dict[Kind, int | None] = {"in": None, "out": None}
+        self._before: dict[Kind, set[int] | None] = {"in": None, "out": None}
+
+    def present(self, kind: Kind) -> frozenset[str] | None:
+        """The devices of ``kind`` the server has (None: cannot tell)."""
+        snapshot = self.watch.snapshot(WAIT_S)
+        return snapshot.present[kind] if snapshot is not None else None
+
+    @contextlib.contextmanager
+    def opening(self, kind: Kind) -> Iterator[None]:
+        """Around opening a stream of ``kind``: the stream new at the server is ours."""
+        self.forget(kind)
+        with _OPENING:
+            before = self.watch.snapshot(WAIT_S)
+            yield
+            after = self.watch.snapshot(WAIT_S) if before is not None else None
+        self._before[kind] = set(before.streams[kind]) if before is not None else None
+        if after is not None:
+            self._adopt(kind, after, None)
+
+    def where(self, kind: Kind, device: str) -> Device | None:
+        """The device our stream of ``kind``, opened on ``device``, is on now (None: cannot
+        tell); asks anew for next time, without waiting."""
+        snapshot = self.watch.snapshot()
+        if snapshot is None:
+            return None
+        index = self._index[kind]
+        if index is None:
+            index = self._adopt(kind, snapshot, device)
+        return snapshot.streams[kind].get(index) if index is not None else None
+
+    def _adopt(self, kind: Kind, snapshot: Snapshot, on: str | None) -> int | None:
+        before = self._before[kind]
+        with _OPENING:
+            fresh = [
+                i
+                for i, dev in snapshot.streams[kind].items()
+                if (before is None or i not in before)
+                and (on is None or dev.name == on)
+                and (kind, i) not in _ADOPTED
+            ]
+            if len(fresh) != 1:
+                return None
+            _ADOPTED.add((kind, fresh[0]))
+        self._index[kind], self._before[kind] = fresh[0], None
+        return fresh[0]
+
+    def forget(self, kind: Kind) -> None:
+        """Our stream of ``kind`` was closed."""
+        with _OPENING:
+            index = self._index[kind]
+            if index is not None:
+                _ADOPTED.discard((kind, index))
+        self._index[kind] = self._before[kind] = None
+
+    def close(self) -> None:
+        self.forget("in")
+        self.forget("out")
+        self.watch.close()

@@ -87,27 +87,30 @@ def connections(path: str) -> set[str]:
 
 #: connections that are ours, not Qt's (app.ui.pulse_streams asks the server itself): they say
 #: nothing about Qt's. While one is being made, state() keeps its last answer (_busy), so
-#: none is ever seen unclaimed; _lock keeps the two apart.
+#: none is ever seen unclaimed; _lock keeps the two apart, _one_at_a_time the makers.
 _ours: set[str] = set()
 _busy = [False]
 _lock = threading.RLock()
+_one_at_a_time = threading.Lock()
 
 
-def connect_own(connect: Callable[[], object], path: str) -> tuple[set[str], bool]:
-    """Run ``connect()``, which opens one connection of our own to ``path`` (it may raise), and
-    claim what is new: (claimed, whether that is one connection, ours). Not one (Qt
-    reconnecting at that very moment): close it, release_own(claimed), try another time."""
-    with _lock:
-        before = connections(path)
-        _busy[0] = True
-    try:
-        connect()
-    finally:
+def connect_own(connect: Callable[[], bool], path: str) -> tuple[set[str], bool]:
+    """Run ``connect()``, which opens one connection of our own to ``path`` (True if it did),
+    and claim what is new: (claimed, whether it connected and that is one connection, ours).
+    Not so (e.g. Qt reconnecting at that very moment): close it, then release_own(claimed)."""
+    with _one_at_a_time:
         with _lock:
-            new = connections(path) - before
-            _ours.update(new)
-            _busy[0] = False
-    return new, len(new) == 1
+            before = connections(path)
+            _busy[0] = True
+        connected = False
+        try:
+            connected = connect()
+        finally:
+            with _lock:
+                new = connections(path) - before
+                _ours.update(new)
+                _busy[0] = False
+    return new, connected and len(new) == 1
 
 
 def release_own(claimed: set[str]) -> None:

@@ -92,6 +92,11 @@ def test_a_sound_server_back_in_a_moment_is_not_taken_for_qt_being_back(
         5,
     )
     assert playing(pulse, "headset.monitor")
+    # and the watch follows the reopened streams: the microphone unplugged now is still said
+    # (after a restart it could not tell our new streams from nothing, and echoed for good)
+    pulse.remove("usb_mic")
+    status = wait_for(child, "Microphone 'usb_mic' was disconnected and no other", 5)
+    assert status["mic"] is None and streams_on(pulse, "headset.monitor") == 0
     child.quit()
 
 
