@@ -206,6 +206,15 @@ class CallToolbar(QWidget):
         self._restyle(self.cam_button, "off", not cam)
         self._fit()
 
+    def say_switched(self, what: str, on: bool) -> None:
+        """A screen reader says what Ctrl+D (``what`` "mic") or Ctrl+E ("cam") did: nothing
+        at all was said of it; on the button itself, its new label is read instead."""
+        button, name = (
+            (self.mic_button, "Microphone") if what == "mic" else (self.cam_button, "Camera")
+        )
+        if not button.hasFocus():
+            style.announce(button, f"{name} {'on' if on else 'off'}")
+
     @staticmethod
     def _restyle(button: QPushButton, prop: str, value: bool) -> None:
         if button.property(prop) != value:  # (shown again every second: no needless repolish)

@@ -70,8 +70,7 @@ class CallWindow(QWidget):
         style.own_sheet(self)
         self.setWindowTitle(f"{bridge.room_name or 'Meeting'} — PeerMeet")
         self.setMinimumSize(720, 480)
-        # (a small or scaled screen: less; larger text: more)
-        geometry.fit_screen(self, style.by_text_size(1280, 800))
+        geometry.fit_screen(self, style.by_text_size(1280, 800))  # (small screen, large text)
         self.unread = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._leaving: asyncio.Task[None] | None = None
@@ -197,8 +196,7 @@ class CallWindow(QWidget):
             self.grid.remove(MY_SCREEN)
         elif not self._over:
             self.grid.add(MY_SCREEN, self.bridge.display_name, self.bridge.local_screen_frame)
-            alone = not self.bridge.peers()
-            self.banner.show_message(SHARING_ALONE if alone else SHARING, seconds=5)
+            self.banner.show_message(SHARING if self.bridge.peers() else SHARING_ALONE, seconds=5)
 
     # --- actions -----------------------------------------------------------------------------
     def toggle_mic(self) -> None:
@@ -210,6 +208,7 @@ class CallWindow(QWidget):
             return
         self.bridge.set_mic(not self.bridge.mic_on)
         self._show_my_media()
+        self.toolbar.say_switched("mic", self.bridge.mic_on)
         if self.bridge.mic_on and self.banner.text.text() == MUTED_HINT:
             self.banner.hide()  # unmuted: the reminder is done
 
@@ -220,6 +219,7 @@ class CallWindow(QWidget):
         if self.bridge.camera_on and CAMERA_OFF in self.banner.text.text():
             self.banner.hide()  # the camera is back: "Your video is off" is done
         self._show_my_media()
+        self.toolbar.say_switched("cam", self.bridge.camera_on)
 
     def _show_my_media(self) -> None:
         bridge = self.bridge

@@ -60,12 +60,14 @@ class ChatPanel(QWidget):
         self.view.setOpenLinks(False)  # web links go to the browser (below), nothing else
         self.view.anchorClicked.connect(_open_web_link)
         self.view.document().setDocumentMargin(2)
+        self.view.setAccessibleName("Chat messages")
         bar = self.view.verticalScrollBar()
         self._following = True  # at the end: stay there as messages come and the panel resizes
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(lambda _low, high: bar.setValue(high) if self._following else None)
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Message everyone  (Enter to send)")
+        self.entry.setAccessibleName("Message everyone")
         self.entry.setMaxLength(4 * MAX_LEN)  # (UTF-16 units, an emoji is two; sent in parts)
         self.entry.returnPressed.connect(self._submit)
         layout = QVBoxLayout(self)
@@ -93,11 +95,14 @@ class ChatPanel(QWidget):
                 f'&nbsp;<span style="{small}">{stamp}</span></div>'
             )
         self._last_sender = (sender or name, mine)
+        if not mine:  # read out as it comes, where the keyboard is (the chat may be hidden)
+            style.announce(self, f"{name}: {text}")
         # a new sender stands apart; one sender's messages in a row, each a paragraph
         self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine, 10 if head else 4)
 
     def add_notice(self, text: str) -> None:
         self._last_sender = None
+        style.announce(self, text)  # ("Olga joined", "Olga left", "nobody got this message")
         self._append(f'<div style="color:{style.TEXT_DIM}"><i>{html.escape(text)}</i></div>', gap=8)
 
     def _append(self, html_text: str, mine: bool = False, gap: int = 0) -> None:

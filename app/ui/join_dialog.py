@@ -265,8 +265,9 @@ class JoinDialog(QDialog):
             text = text[:1].upper() + text[1:]
         self.error.setText(f"<b>{html.escape(headline)}</b><br>{html.escape(text)}")
         self.error.show()
-        style.announce(self.error)
-        self.link.setAccessibleDescription(f"{headline}. {text}")
+        said = f"{headline}. {text}"
+        style.announce(self.error, said, urgent=True)
+        self.link.setAccessibleDescription(said)
         self._fit()  # (a short screen: the error is scrolled into view)
         QTimer.singleShot(0, self, lambda: self._body.scroll.ensureWidgetVisible(self.error))
         step = FAILED_STEP.get(code, self._step)

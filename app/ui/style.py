@@ -11,7 +11,14 @@ import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QAccessible, QAccessibleEvent, QColor, QFont
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAccessibleEvent,
+    QColor,
+    QFont,
+    QTextDocumentFragment,
+)
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 BG = "#0f1115"  # window
@@ -169,8 +176,20 @@ def grow_to_fit(window: QWidget, *, wider: bool = False) -> None:
     window.resize(width, max(window.height(), hint.height()))
 
 
-def announce(widget: QWidget) -> None:
-    """Tell a screen reader that ``widget`` (a notice or an error just shown) wants reading."""
+def announce(widget: QWidget, text: str = "", *, urgent: bool = False) -> None:
+    """Have a screen reader say ``text`` (default: the words of ``widget``, a label: a notice
+    or an error just shown) without moving the keyboard; ``urgent``: at once, interrupting.
+    (An Alert event alone is dropped by Linux's AT-SPI bridge, so Orca said nothing; it still
+    sounds the system's alert on Windows.)"""
+    if not text and isinstance(widget, QLabel):
+        text = widget.text()
+        if widget.textFormat() != Qt.TextFormat.PlainText and "<" in text:  # (markup)
+            text = QTextDocumentFragment.fromHtml(text).toPlainText()
+    if text.strip():
+        event = QAccessibleAnnouncementEvent(widget, " ".join(text.split()))
+        if urgent:
+            event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive)
+        QAccessible.updateAccessibility(event)
     QAccessible.updateAccessibility(QAccessibleEvent(widget, QAccessible.Event.Alert))
 
 
@@ -182,7 +201,7 @@ def show_note(
     first, before = note.isHidden() and window.property(_GROWN) is None, window.height()
     note.setText(text)
     note.show()
-    announce(note)
+    announce(note, urgent=True)
     grow() if grow is not None else grow_to_fit(window)
     if first:
         window.setProperty(_GROWN, (before, window.height()))
@@ -262,7 +281,7 @@ class Banner(QFrame):
         self.show()
         self.raise_()
         self.place()
-        announce(self.text)
+        announce(self.text, urgent=level != "notice")
 
     def place(self) -> None:
         parent = self.parentWidget()
