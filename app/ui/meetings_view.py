@@ -35,6 +35,10 @@ W = TypeVar("W", bound=QObject)
 SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
 EXTEND_TIP = "Give this meeting one more hour"
 ROW_BUTTONS = ("end", "forget", "retry", "extend", "copy", "enter")  # a row's, in Tab order
+ROW_WORDS = {  # what each says (the copy button says "Copied ✓" for a moment)
+    "end": "End now", "forget": "Remove", "retry": "Try again", "extend": "+1 hour",
+    "copy": "Copy link", "enter": "Enter",
+}  # fmt: skip
 SAFE_BUTTONS = ("copy", "enter", "extend", "retry")  # what the focus may fall back to
 
 
@@ -115,6 +119,7 @@ def people(n: int | None, me: bool = False) -> str:
 def copy_text(text: str, button: QPushButton, label: str = "Copy link") -> None:
     QGuiApplication.clipboard().setText(text)
     button.setText("Copied ✓")
+    style.announce(button, "Link copied")  # (its name may be set: the new words go unsaid)
     timer = button.findChild(QTimer, "copied")
     if timer is None:  # owned by the button, so it dies with it
         timer = named(QTimer(button), "copied")
@@ -137,15 +142,15 @@ class MeetingRow(QFrame):
         self.status.setWordWrap(True)
         self.countdown = named(QLabel(), "Countdown")
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.copy = QPushButton("Copy link")
-        self.enter = named(QPushButton("Enter"), "RowEnter")
-        self.extend = QPushButton("+1 hour")
+        self.copy = QPushButton(ROW_WORDS["copy"])
+        self.enter = named(QPushButton(ROW_WORDS["enter"]), "RowEnter")
+        self.extend = QPushButton(ROW_WORDS["extend"])
         self.extend.setToolTip(EXTEND_TIP)
-        self.end = named(QPushButton("End now"), "RowEnd")
+        self.end = named(QPushButton(ROW_WORDS["end"]), "RowEnd")
         self.end.setToolTip("Close the meeting for everyone in it")
-        self.forget = QPushButton("Remove")
+        self.forget = QPushButton(ROW_WORDS["forget"])
         self.forget.setToolTip("Remove it from this list")
-        self.retry = QPushButton("Try again")
+        self.retry = QPushButton(ROW_WORDS["retry"])
         self.retry.setToolTip("Reopen it on its port, once the program that took it is closed")
         for name in ROW_BUTTONS:  # Enter presses the one with the keyboard's focus, as Space
             getattr(self, name).setAutoDefault(True)
@@ -199,11 +204,13 @@ class MeetingRow(QFrame):
                 started if len(twins) > 1 else "",
             )  # fmt: skip
             self.status.setText(r.note or " · ".join(p for p in parts if p))
+            self._name_buttons(started if len(twins) > 1 else "")
         else:
             state = {ENDED: "Ended", UNAVAILABLE: "Not reopened"}.get(r.state, "Expired")
             self.countdown.setText(state)
             why = "You ended it" if r.state == ENDED else "Its time ran out"
             self.status.setText(r.note or f"{why}: the link no longer works.")
+            self._name_buttons()
         state = "live" if live else r.state or EXPIRED
         if state == self._state:
             return
@@ -218,6 +225,16 @@ class MeetingRow(QFrame):
         self.end.setVisible(live or r.state == UNAVAILABLE)
         self.retry.setVisible(r.state == UNAVAILABLE and r.embedded)
         self.forget.setVisible(not live)
+
+    def _name_buttons(self, started: str = "") -> None:
+        """Each button says which meeting it acts on ("End now: Standup, started 09:30"), as
+        the row shows it: a screen reader's Tab from row to row heard only "End now"."""
+        title = ", ".join(p for p in (self.record.title or self.record.room, started) if p)
+        for name in ROW_BUTTONS:
+            button = getattr(self, name)
+            said = f"{ROW_WORDS[name]}: {title}"
+            if button.accessibleName() != said:
+                button.setAccessibleName(said)
 
 
 class MeetingsView(QWidget):

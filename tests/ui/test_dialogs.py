@@ -11,7 +11,7 @@ import pytest
 import qasync
 import segno
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAccessible, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QStyle,
     QStyleOptionButton,
+    QWidget,
 )
 from pytestqt.qtbot import QtBot
 
@@ -252,6 +253,35 @@ def test_two_meetings_of_one_name_are_told_apart_by_their_start(
     texts = [view.rows[r.link].status.text() for r in (first, second, lone)]
     assert "started" in texts[0] and "started" in texts[1] and texts[0] != texts[1]
     assert "started" not in texts[2]  # (a name of its own needs no more)
+    view.close_view()
+
+
+def test_my_meetings_buttons_say_which_meeting_they_act_on(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, clock: Clock
+) -> None:
+    """A screen reader tabbing through My meetings heard "End now", "+1 hour", "Copy link",
+    "Enter" for every row alike: nothing said which meeting."""
+    first = run(qloop, host.start("Standup"), 10)
+    clock.t += 600
+    second = run(qloop, host.start("Standup"), 10)
+    lone = run(qloop, host.start("Retro"), 10)
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    view.show()
+
+    def said(button: QWidget) -> str:
+        face = QAccessible.queryAccessibleInterface(button)
+        assert face is not None
+        return face.text(QAccessible.Text.Name)
+
+    row = view.rows[lone.link]
+    assert [said(b) for b in (row.end, row.extend, row.copy, row.enter)] == [
+        "End now: Retro", "+1 hour: Retro", "Copy link: Retro", "Enter: Retro",
+    ]  # fmt: skip
+    ends = {said(view.rows[r.link].end) for r in (first, second)}
+    assert len(ends) == 2 and all(e.startswith("End now: Standup, started ") for e in ends)
+    row.copy.click()  # its name stays; the words "Copied ✓" do not: it is said instead
+    assert row.copy.text() == "Copied ✓" and said(row.copy) == "Copy link: Retro"
     view.close_view()
 
 
