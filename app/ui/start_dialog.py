@@ -114,6 +114,7 @@ class StartDialog(QDialog):
             button.setCheckable(True)
             button.setChecked(seconds == 3 * 3600)
             button.setProperty("role", "segment")
+            button.setAccessibleName(f"Lifetime: {text}")  # (a screen reader heard "3 hours")
             button.installEventFilter(self)  # Enter starts, arrows pick (see eventFilter)
             self.lifetime.addButton(button, seconds)
             lifetimes.addWidget(button)
@@ -126,6 +127,7 @@ class StartDialog(QDialog):
         self.here.setToolTip("Others on your network join you directly. Keep PeerMeet open.")
         self.outside = QRadioButton("A rendezvous server:")
         self.server = QLineEdit(placeholderText="https://meet.example.org")
+        self.server.setAccessibleName("Rendezvous server address")  # (it had no name at all)
         self.server.setEnabled(False)
         self.outside.toggled.connect(self.server.setEnabled)
         where = QVBoxLayout()
@@ -221,6 +223,7 @@ class StartDialog(QDialog):
             self.slug.setText(f"In the link as: {slugify(text)}")
         except PeerMeetError:
             self.slug.setText("Use at least one letter or digit.")
+        self.name.setAccessibleDescription(self.slug.text())  # read with the field
 
     def _outside_toggled(self, outside: bool) -> None:
         """Only a meeting on this computer is announced: on a server the box shows unticked

@@ -374,6 +374,31 @@ def test_start_dialog_enter_starts_and_an_old_error_goes_when_the_name_changes(
     dialog.reject()
 
 
+def test_every_field_of_the_start_form_has_a_name_for_screen_readers(
+    qtbot: QtBot, host: HostService
+) -> None:
+    """The rendezvous server's field had no name at all (a screen reader said "edit text"),
+    the lifetimes were just "1 hour", "3 hours", and the link's form of the name under the
+    field was not read with it."""
+    dialog = StartDialog(host)
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    def said(widget: QWidget, what: QAccessible.Text = QAccessible.Text.Name) -> str:
+        face = QAccessible.queryAccessibleInterface(widget)
+        assert face is not None
+        return face.text(what)
+
+    dialog.outside.setChecked(True)
+    assert said(dialog.server) == "Rendezvous server address"
+    lifetimes = [said(b) for b in sorted(dialog.lifetime.buttons(), key=dialog.lifetime.id)]
+    assert lifetimes == ["Lifetime: 1 hour", "Lifetime: 3 hours", "Lifetime: 8 hours"]
+    dialog.name.setText("Weekly review")
+    assert said(dialog.name) == "Meeting name"
+    assert said(dialog.name, QAccessible.Text.Description) == "In the link as: weekly-review"
+    dialog.reject()
+
+
 def test_start_on_a_rendezvous_that_cannot_be_reached_is_said_to_the_host(
     qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService
 ) -> None:
