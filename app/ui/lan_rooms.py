@@ -128,12 +128,19 @@ class LanRoomsWidget(QWidget):
                 tip = (f"{info.room} ({cells[3]} left)", info.host)[col] if col < 2 else ""
                 item.setToolTip(plain_tip(tip))  # (the time left too: narrow, it has no column)
                 self.table.setItem(row, col, item)
-            self.table.setItem(row, 4, self._key_item(room))
+            key, said = self._key_item(room)
+            self.table.setItem(row, 4, key)
             button = QPushButton("Knock")
             button.setAutoDefault(True)  # (Enter presses it when it has the focus)
             full = info.people >= info.capacity
             button.setEnabled(not full)
             button.setToolTip("This meeting is full." if full else f"Ask {info.host} to let you in")
+            # a screen reader Tabs from Knock to Knock (the table takes no focus): each says
+            # its row, the host key's warning too (all it heard was "Knock", "Knock")
+            button.setAccessibleName(f"Knock: {info.room}")
+            button.setAccessibleDescription(
+                f"Host {info.host}, {info.people} of {info.capacity} in it, {cells[3]} left. {said}"
+            )
             button.clicked.connect(lambda _=False, r=room: self._on_knock(r))
             self.table.setCellWidget(row, len(COLUMNS) - 1, button)
             if room.instance == knocking_on:  # the keyboard stays on that room's Knock
@@ -154,17 +161,21 @@ class LanRoomsWidget(QWidget):
         wanted = min(self.table.sizeHintForColumn(1), HOST_MAX_PX)
         self.table.setColumnWidth(1, max(40, min(wanted, room)))
 
-    def _key_item(self, room: FoundRoom) -> QTableWidgetItem:
+    def _key_item(self, room: FoundRoom) -> tuple[QTableWidgetItem, str]:
+        """The host key's cell, and what it says in words."""
         short = pretty_fingerprint(room.info.fingerprint)[:9] + " …"
         check = self._pin_check(room.info.room, room.info.fingerprint) if self._pin_check else None
         if check is not None and check.status == "changed":
             item = QTableWidgetItem("⚠ changed")  # (which key: in the tooltip)
             item.setForeground(WARN)
-            item.setToolTip(plain_tip(check.warning))
+            said = check.warning or "The host key changed."
+            item.setToolTip(plain_tip(said))
         elif check is not None and check.status == "known":
             item = QTableWidgetItem(f"✓ {short}")
-            item.setToolTip("The same host you met before in this meeting.")
+            said = "The same host you met before in this meeting."
+            item.setToolTip(said)
         else:
             item = QTableWidgetItem(short)
-            item.setToolTip("First time you see this host: compare the knock code with them.")
-        return item
+            said = "First time you see this host: compare the knock code with them."
+            item.setToolTip(said)
+        return item, said

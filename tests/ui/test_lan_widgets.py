@@ -13,6 +13,7 @@ if not os.environ.get("DISPLAY"):
 import pytest
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
@@ -60,6 +61,27 @@ def test_room_list_rows_warning_and_knock(qtbot: QtBot) -> None:
     assert knocked == [rooms[1]]
     widget.set_rooms([])
     assert not widget.empty.isHidden()
+
+
+def test_each_knock_button_says_its_room_and_a_changed_host_key(qtbot: QtBot) -> None:
+    """Tab goes from Knock to Knock (the list takes no focus): a screen reader heard "Knock,
+    button" for every room, never which room, nor that its host key had changed."""
+    widget = LanRoomsWidget(lambda room: None, pins, clock=lambda: NOW)
+    qtbot.addWidget(widget)
+    widget.set_rooms([found("team-sync"), found("forged")])
+
+    def said(button: QWidget, what: QAccessible.Text) -> str:
+        face = QAccessible.queryAccessibleInterface(button)
+        assert face is not None
+        return face.text(what)
+
+    sync, forged = widget.knock_button(0), widget.knock_button(1)
+    assert said(sync, QAccessible.Text.Name) == "Knock: team-sync"
+    assert said(forged, QAccessible.Text.Name) == "Knock: forged"
+    assert said(sync, QAccessible.Text.Description).startswith(
+        "Host Alice, 1 of 4 in it, 1 h 05 min left. The same host you met before"
+    )
+    assert "another host key" in said(forged, QAccessible.Text.Description)
 
 
 def test_a_long_host_name_leaves_every_knock_button_in_view(qtbot: QtBot) -> None:
