@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import qasync
+from PySide6.QtGui import QAccessible
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -221,3 +222,11 @@ def test_without_a_camera_the_preview_shows_the_video_off(
     preview.set_media(mic=True, cam=True)  # "Camera" ticked: still none to turn on
     assert preview.camera_note.full == said and not feed.enabled and not tile.cam_on
     preview.stop()
+
+
+def test_the_microphone_meter_says_what_it_measures(qtbot: QtBot) -> None:
+    """A screen reader met a bare "progress bar" in Settings and the Join dialog."""
+    meter = MicMeter()
+    qtbot.addWidget(meter)
+    face = QAccessible.queryAccessibleInterface(meter.bar)
+    assert face is not None and face.text(QAccessible.Text.Name) == "Microphone level"
