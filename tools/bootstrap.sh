@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 DEBS="libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libpulse0 libxcb-icccm4 libxcb-keysyms1
       libxcb-shape0 libxcb-xkb1 libxcb-render-util0 libxcb-image0 libfontconfig1 libdbus-1-3
       xvfb xauth pulseaudio pulseaudio-utils fonts-dejavu-core fonts-noto-color-emoji
-      iproute2 iptables conntrack coturn"
+      iproute2 iptables conntrack coturn dbus-daemon at-spi2-core"
 missing=""
 for p in $DEBS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
