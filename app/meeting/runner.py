@@ -82,24 +82,29 @@ async def _run(
     else:
         link = parse_link(args.link)
         name = name or "guest"
-    set_loopback_only(link.is_loopback)
-    config = EngineConfig(
-        display_name=name,
-        loopback_only=link.is_loopback,
-        ice_servers=netconfig.user_servers(args),
-        connect_timeout_s=7.0,
-        relay_only=args.relay_only,
-        lan_only=args.command == "lan",  # found by LAN discovery: link-local/.local are fine
-        rendezvous_addresses=await netconfig.rendezvous_addresses(
-            link, outside=bool(getattr(args, "rendezvous", None))
-        ),
-    )
-    engine_mode(
-        getattr(args, "baseline", False),
-        getattr(args, "codec", None),
-        dtx=not getattr(args, "no_dtx", False),
-    )
-    media = build_media(_media_options(args, name), report=sys.stderr)
+    try:
+        set_loopback_only(link.is_loopback)
+        config = EngineConfig(
+            display_name=name,
+            loopback_only=link.is_loopback,
+            ice_servers=netconfig.user_servers(args),
+            connect_timeout_s=7.0,
+            relay_only=args.relay_only,
+            lan_only=args.command == "lan",  # found by LAN discovery: link-local/.local are fine
+            rendezvous_addresses=await netconfig.rendezvous_addresses(
+                link, outside=bool(getattr(args, "rendezvous", None))
+            ),
+        )
+        engine_mode(
+            getattr(args, "baseline", False),
+            getattr(args, "codec", None),
+            dtx=not getattr(args, "no_dtx", False),
+        )
+        media = build_media(_media_options(args, name), report=sys.stderr)
+    except BaseException:  # (a hosted room is not left open behind a failed start)
+        if room is not None:
+            await room.close()
+        raise
     session = Session(config, media)
     reporter = Reporter(session, chat_on_connect=list(args.chat))
     metrics = measure(media, reporter)

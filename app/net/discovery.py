@@ -253,7 +253,7 @@ def usable(addresses: Sequence[str], loopback: bool = False) -> tuple[str, ...]:
             addr = addr.ipv4_mapped  # (::ffff:127.0.0.1 is not is_loopback, but reaches it)
         if (addr.is_loopback or addr in _THIS_NETWORK) and not loopback:
             continue
-        if not (addr.is_multicast or addr.is_unspecified or addr.is_link_local):
+        if not (addr.is_multicast or addr.is_unspecified or addr.is_link_local or addr.is_reserved):
             found.append(addr)
     found.sort(key=lambda a: a.version)
     return tuple(str(a) for a in found[:8])

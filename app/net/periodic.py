@@ -2,7 +2,7 @@
 
 A step that raises is logged and the next one still runs on time. ``start()`` needs a running
 event loop and does nothing if the task already runs; ``stop()`` cancels and awaits it and is
-idempotent (a task that had died of an error is logged, not raised again). The rendezvous
+idempotent (a task that died of an error is logged when it did, not raised again). The rendezvous
 sweeps expired rooms with one, HostService its meetings.
 """
 
@@ -24,14 +24,17 @@ class Periodic:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
+            self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:  # (said when it happens)
+            log.error("%s stopped: %r", self.name, task.exception())
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            (ended,) = await asyncio.gather(task, return_exceptions=True)
-            if isinstance(ended, Exception):  # (it had stopped of itself: closing goes on)
-                log.warning("%s had stopped: %r", self.name, ended)
+            await asyncio.gather(task, return_exceptions=True)  # (an error was logged: _ended)
 
     async def _run(self) -> None:
         while True:

@@ -38,6 +38,7 @@ class PeerViews:
         self.over = False  # the call ended: nobody is awaited any more
         link = str(bridge.link) if bridge.link is not None else ""
         self.waiting = WaitingCard(grid, lambda: bridge.in_call and not self.over, link)
+        bridge.reconnecting.connect(self.waiting.lost)  # (gone with the card)
 
     def name(self, peer_id: str) -> str:
         info = self.bridge.peers().get(peer_id)

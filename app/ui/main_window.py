@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
         self._keep(dialog)
         if typed:
             dialog.name.setText(typed)
+            dialog.name.setModified(True)  # (typed still, should yet another link come)
         if auto and link:
             dialog.start_join()
         return dialog

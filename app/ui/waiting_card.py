@@ -30,6 +30,7 @@ class WaitingCard(QFrame):
             f"{style.BORDER}; border-radius: 12px; }}"
         )
         self._grid, self._in_call, self._link = grid, in_call, link
+        self._lost = False  # out of touch with the meeting: "getting back in" is said instead
         title = QLabel("Waiting for others to join")
         title.setProperty("role", "title")
         hint = QLabel(
@@ -57,8 +58,13 @@ class WaitingCard(QFrame):
         """Only your own tiles (camera, your screen) are in the grid."""
         return all(peer_id == "" for peer_id, _ in self._grid.tiles)
 
+    def lost(self, detail: str, _with_others: bool = False) -> None:
+        """Bridge.reconnecting: out of touch with the meeting (``detail``), or back ("")."""
+        self._lost = bool(detail)
+        self.check()
+
     def check(self) -> None:
-        show = self.alone() and self._in_call()
+        show = self.alone() and self._in_call() and not self._lost
         if show != self.isVisible():
             self.setVisible(show)
         if show:

@@ -121,6 +121,10 @@ def test_alone_in_the_call_a_card_says_so_and_offers_the_link(qtbot: QtBot) -> N
         qtbot.waitUntil(card.isHidden, timeout=1000)
         grid.remove(("p1", "video"))
         qtbot.waitUntil(card.isVisible, timeout=1000)
+        card.lost("Lost touch with the meeting; getting back in…", False)  # (said instead)
+        assert card.isHidden()
+        card.lost("", False)
+        assert card.isVisible()
         on[0] = False  # the call ended
         qtbot.waitUntil(card.isHidden, timeout=1000)
         assert not WaitingCard(grid, lambda: True, "").copy.isVisibleTo(grid)  # no link: no button

@@ -720,6 +720,10 @@ def test_main_window_and_links_from_a_second_start(
         await until(lambda: first not in window.dialogs)  # replaced: one preview at a time
         (second,) = [d for d in window.dialogs if isinstance(d, JoinDialog)]
         assert second.name.text() == "Ada typed this"  # what was typed is kept
+        assert hand_over(link, name, muted=True)  # and kept again by the next one
+        await until(lambda: second not in window.dialogs)
+        (second,) = [d for d in window.dialogs if isinstance(d, JoinDialog)]
+        assert second.name.text() == "Ada typed this"
         waiting = second.tasks.spawn(asyncio.sleep(30))  # as if a join were under way:
         assert window.open_join() is second and window.open_join(link) is second  # raised
         waiting.cancel()
