@@ -89,6 +89,18 @@ class PeerCard(QFrame):
         layout.addWidget(self.code)
         layout.addLayout(grid)
         self.show_address(False)
+        # a stop for Tab, and read whole by a screen reader: the safety code is to be read out
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._describe()
+
+    def _describe(self) -> None:
+        said = [self.state.text(), self.media.text() if self.media.isVisibleTo(self) else ""]
+        code = self.code.text()
+        said.append(f"safety code {code}" if code != "—" else "no safety code yet")
+        path = self.values["Path"].text()
+        said.append(f"path: {path}" if path != "—" else "")
+        self.setAccessibleName(self.name.full)
+        self.setAccessibleDescription(". ".join(w for w in said if w) + ".")
 
     def set_state(self, state: str, was_connected: bool) -> None:
         text = STATES.get(state, state.capitalize())
@@ -99,6 +111,7 @@ class PeerCard(QFrame):
         colour = style.SPEAKING if state == "connected" else style.WARNING
         self.state.setText(text)
         self.state.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        self._describe()
 
     def set_media(self, mic: bool, cam: bool, screen: bool) -> None:
         said = [
@@ -111,10 +124,12 @@ class PeerCard(QFrame):
         self._cam, self._screen = cam, screen
         if not cam:
             self.values["Video"].setText("camera off")
+        self._describe()
 
     def set_connected(self, path: str, code: str) -> None:
         self.values["Path"].setText(PATHS.get(path, path or "—"))
         self.code.setText(code or "—")
+        self._describe()
 
     def show_address(self, on: bool) -> None:
         self._keys["Address"].setVisible(on)
@@ -221,6 +236,7 @@ class PeerPanel(QWidget):
             self._cards.insertWidget(self._cards.count() - 1, card)
             self._retitle()
         card.name.say(name or peer_id)
+        card.setAccessibleName(card.name.full)
 
     def remove_peer(self, peer_id: str) -> None:
         card = self.cards.pop(peer_id, None)

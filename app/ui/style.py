@@ -123,6 +123,7 @@ QPushButton[role="flat"] {{ background: transparent; border: none; padding: 2px 
     color: {TEXT_DIM}; }}
 #SidePanel, #PeerCard {{ background: {SURFACE}; border-radius: {RADIUS}px; }}
 #PeerCard {{ border: 1px solid {BORDER}; }}
+#PeerCard:focus {{ border: 2px solid {ACCENT}; }}
 #Toolbar {{ background: {BG}; }}
 #Banner {{ background: #3a2d12; border: 1px solid {WARNING}; border-radius: 8px; }}
 #Banner[level="ended"] {{ background: #3b1719; border-color: {DANGER}; }}
@@ -255,8 +256,16 @@ class Banner(QFrame):
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.hide)
+        self._timer.timeout.connect(self._expire)
         self.hide()
+
+    def _expire(self) -> None:
+        """A notice's time is up; one the keyboard is on (its ✕) stays until the focus moves."""
+        focus = QApplication.focusWidget()
+        if focus is not None and self.isAncestorOf(focus):
+            self._timer.start(1000)
+        else:
+            self.hide()
 
     def show_message(self, text: str, level: str = "notice", seconds: float = 10.0) -> None:
         """``level``: "notice", "warning" (looks like one) or "ended"; ``seconds``: 0 keeps it

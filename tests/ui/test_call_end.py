@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
 from app.meeting.store import MeetingStore
+from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.host_controls import ending
@@ -119,3 +121,25 @@ def test_the_meetings_end_coming_and_a_notice_are_both_shown(
             await window.leave()
 
     in_call_with_host(qloop, tmp_path, scenario, "--lifetime", "1m")
+
+
+def test_a_notice_the_keyboard_is_on_stays_until_the_focus_moves(qtbot: QtBot) -> None:
+    """A keyboard user who tabbed to a notice's ✕ (to read it, or to dismiss it) does not have
+    it vanish under them when its time is up."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    elsewhere = QLineEdit(window)
+    QVBoxLayout(window).addWidget(elsewhere)
+    window.resize(600, 300)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    banner = style.Banner(window)
+    banner.show_message("No microphone found: the others hear silence.", seconds=0.2)
+    close = banner.findChild(QPushButton)
+    close.setFocus()
+    qtbot.waitUntil(close.hasFocus, timeout=2000)
+    qtbot.wait(600)
+    assert banner.isVisible()  # its time is up, but the keyboard is on it
+    elsewhere.setFocus()
+    qtbot.waitUntil(banner.isHidden, timeout=3000)

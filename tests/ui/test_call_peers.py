@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
@@ -88,6 +89,26 @@ def test_a_peer_sharing_their_screen_shows_its_frame_rate_too(qtbot: QtBot) -> N
     sharing = PeerStats(**figures, bytes_out=0, fps=0.0, frames=9, at=2.0, screen_fps=5.0)
     card.update_stats(sharing)
     assert card.values["Video"].text() == "camera off · screen 5 fps"
+
+
+def test_each_person_in_the_people_panel_is_a_tab_stop_that_reads_the_safety_code(
+    qtbot: QtBot,
+) -> None:
+    """Keyboard and screen-reader users reach each card with Tab and hear its name, state and
+    safety code (the code is there to be read aloud; the cards took no focus)."""
+    views = peer_views(qtbot)
+    people = views.people
+    try:
+        views.joined("p1", "Olga")
+        views.connected("p1", "Olga", "host", "1234 5678", 80.0)
+        views.media("p1", False, True, False)
+        card = people.cards["p1"]
+        assert card.focusPolicy() & Qt.FocusPolicy.TabFocus
+        assert card.accessibleName() == "Olga"
+        said = card.accessibleDescription()
+        assert "Connected" in said and "Muted" in said and "safety code 1234 5678" in said
+    finally:
+        views.grid.stop()
 
 
 def test_lost_packets_are_counted_in_words(qtbot: QtBot) -> None:
