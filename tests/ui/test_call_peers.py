@@ -107,6 +107,8 @@ def test_each_person_in_the_people_panel_is_a_tab_stop_that_reads_the_safety_cod
         assert card.accessibleName() == "Olga"
         said = card.accessibleDescription()
         assert "Connected" in said and "Muted" in said and "safety code 1234 5678" in said
+        people.show()  # opened (Ctrl+Shift+P): the keyboard goes to the first person
+        assert people.focusWidget() is card
     finally:
         views.grid.stop()
 
