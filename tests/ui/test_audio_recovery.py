@@ -30,6 +30,14 @@ def plug_devices(pulse: PulseServer) -> None:
     pulse.set_default_source("usb_mic")
 
 
+def plug_speakers(pulse: PulseServer) -> None:
+    """Built-in speakers and microphone, the system's defaults."""
+    pulse.add_sink("speakers")
+    pulse.add_source("builtin_mic", master="speakers.monitor")
+    pulse.set_default_sink("speakers")
+    pulse.set_default_source("builtin_mic")
+
+
 def wait_for(child: Any, message: str, limit: float) -> dict[str, Any]:
     """The child's status once it said a message starting with ``message``."""
     return wait_until(child, lambda s: any(m.startswith(message) for m in s["messages"]), limit)
@@ -141,10 +149,7 @@ def test_a_chosen_device_unplugged_and_plugged_back_in_is_used_again(
 ) -> None:
     # Qt says nothing when a device that is not the default goes (PulseAudio moves our stream
     # to the default); it does say when it comes back, with the same id as before.
-    pulse.add_sink("speakers")
-    pulse.add_source("builtin_mic", master="speakers.monitor")
-    pulse.set_default_sink("speakers")
-    pulse.set_default_source("builtin_mic")
+    plug_speakers(pulse)
 
     def plug() -> None:
         pulse.add_sink("headset")
@@ -185,10 +190,7 @@ def test_the_only_microphone_unplugged_is_said_and_the_speakers_are_not_sent_ins
 ) -> None:
     # PulseAudio moves a recording whose source went to the default source, and with no
     # microphone left that is the speakers' monitor: the others would hear themselves.
-    pulse.add_sink("speakers")
-    pulse.add_source("builtin_mic", master="speakers.monitor")
-    pulse.set_default_sink("speakers")
-    pulse.set_default_source("builtin_mic")
+    plug_speakers(pulse)
     child = child_factory(devices_mode, "", "")
     child.expect("READY", timeout=20)
     assert streams_on(pulse, "builtin_mic") == 1

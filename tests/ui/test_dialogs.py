@@ -30,7 +30,7 @@ from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
 from app.meeting.settings import Settings, SettingsStore
-from app.meeting.store import ENDED, MeetingStore
+from app.meeting.store import ENDED, MeetingRecord, MeetingStore
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
@@ -241,15 +241,23 @@ def test_my_meetings_keeps_the_keyboard_on_its_button_and_extends_up_to_the_cap(
     view.close_view()
 
 
-def test_two_meetings_of_one_name_are_told_apart_by_their_start(
+def standups(
     qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, clock: Clock
-) -> None:
+) -> tuple[MeetingRecord, MeetingRecord, MeetingRecord, MeetingsView]:
+    """Two meetings named "Standup" started 10 minutes apart, a "Retro", and My meetings."""
     first = run(qloop, host.start("Standup"), 10)
     clock.t += 600
     second = run(qloop, host.start("Standup"), 10)
     lone = run(qloop, host.start("Retro"), 10)
     view = MeetingsView(host)
     qtbot.addWidget(view)
+    return first, second, lone, view
+
+
+def test_two_meetings_of_one_name_are_told_apart_by_their_start(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, clock: Clock
+) -> None:
+    first, second, lone, view = standups(qloop, qtbot, host, clock)
     texts = [view.rows[r.link].status.text() for r in (first, second, lone)]
     assert "started" in texts[0] and "started" in texts[1] and texts[0] != texts[1]
     assert "started" not in texts[2]  # (a name of its own needs no more)
@@ -261,12 +269,7 @@ def test_my_meetings_buttons_say_which_meeting_they_act_on(
 ) -> None:
     """A screen reader tabbing through My meetings heard "End now", "+1 hour", "Copy link",
     "Enter" for every row alike: nothing said which meeting."""
-    first = run(qloop, host.start("Standup"), 10)
-    clock.t += 600
-    second = run(qloop, host.start("Standup"), 10)
-    lone = run(qloop, host.start("Retro"), 10)
-    view = MeetingsView(host)
-    qtbot.addWidget(view)
+    first, second, lone, view = standups(qloop, qtbot, host, clock)
     view.show()
 
     def said(button: QWidget) -> str:
