@@ -187,6 +187,10 @@ class GuestWaitDialog(QDialog):
         self.hint.hide()
         self.code.hide()  # (the code was for the knock that is over)
         self.button.setText("Close")
+        layout = self.layout()
+        if layout is not None:  # as high as what is left needs: no blank band for the code
+            layout.activate()
+            self.resize(self.width(), layout.totalHeightForWidth(self.width()))
         style.grow_to_fit(self, wider=True)  # (wrapped lines need more height)
 
     def reject(self) -> None:

@@ -302,3 +302,14 @@ def test_the_keyboard_stays_on_a_knock_button_when_the_list_is_redrawn(qtbot: Qt
     widget.knock_button(1).setFocus()
     widget.set_rooms([found("alpha"), found("team-sync"), found("design")])  # one more above
     assert widget.focusWidget() is widget.knock_button(2)  # still "design"'s
+
+
+def test_a_failed_knock_leaves_no_blank_band_where_the_code_was(qtbot: QtBot) -> None:
+    dialog = GuestWaitDialog("team-sync", lambda: None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.show_code("4 8 2 1", 60)
+    tall = dialog.height()
+    dialog.fail("The host did not let you in.")
+    assert dialog.height() < tall - 20  # (it kept the height of the code and its hint)
+    assert dialog.height() >= dialog.layout().totalHeightForWidth(dialog.width())
