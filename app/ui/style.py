@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -65,6 +66,11 @@ def by_text_size(width: int, height: int) -> QSize:
 def pt(size: float) -> str:
     """A style sheet's font size of ``size`` points at the design text size."""
     return f"{size * _text_scale[0]:.2f}pt"
+
+
+#: a ticked check box's mark (a file: style sheets take images by path)
+CHECK = (Path(__file__).resolve().parents[2] / "resources" / "check.svg").as_posix()
+BOX_EDGE = "#6b7483"  # a check box's or radio button's edge: seen on the dark background
 
 
 def color(name: str, alpha: int = 255) -> QColor:
@@ -140,6 +146,19 @@ QTextBrowser, QScrollArea {{ background: transparent; border: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 QCheckBox {{ color: {TEXT_DIM}; spacing: 6px; }}
 QCheckBox::indicator, QRadioButton::indicator {{ width: {by_text(16)}px; height: {by_text(16)}px; }}
+QCheckBox::indicator, QRadioButton::indicator {{ border: 1px solid {BOX_EDGE};
+    background: {SURFACE_HI}; }}
+QCheckBox::indicator {{ border-radius: 4px; }}
+QRadioButton::indicator {{ border-radius: {by_text(16) // 2}px; }}
+QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT};
+    image: url({CHECK}); }}
+QRadioButton::indicator:checked {{ border-color: {ACCENT}; background: qradialgradient(
+    cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5, stop: 0 #ffffff, stop: 0.4 #ffffff,
+    stop: 0.5 {ACCENT}, stop: 1 {ACCENT}); }}
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {{
+    border-color: {BORDER}; background: {SURFACE}; }}
+QCheckBox::indicator:checked:disabled {{ background: #3a4150; }}
 QScrollBar:vertical {{ background: transparent; width: 8px; margin: 2px; }}
 QScrollBar::handle:vertical {{ background: {BORDER}; border-radius: 3px; min-height: 24px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}

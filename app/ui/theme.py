@@ -14,6 +14,7 @@ from app.ui import style
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ICON, CHEVRON = RESOURCES / "peermeet.svg", RESOURCES / "chevron-down.svg"
 
+
 #: text sizes offered in Settings, in per cent of the design size (over the system's; see
 #: set_text_size)
 TEXT_SIZES = {100: "Normal", 115: "Large", 130: "Larger", 150: "Largest"}

@@ -768,7 +768,7 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
         option = QStyleOptionButton()
         box.initStyleOption(option)
         square = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
-        assert square.height() == 24
+        assert square.height() >= 24  # (16 px at normal size, and its edge)
     finally:
         style.set_text_scale(1.0)
         qapp.setStyleSheet("")
