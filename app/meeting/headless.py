@@ -177,13 +177,21 @@ class Reporter:
             out["metrics"] = self.metrics.stats()
         return out
 
-    def failed(self, exc: PeerMeetError) -> None:
-        """The call did not happen (or broke off): the stats say why, as the exit status does."""
-        self.outcome = {"outcome": "failed", "error": str(exc), "exit_status": exc.exit_status}
+    def failed(self, exc: PeerMeetError | KeyboardInterrupt) -> None:
+        """The call did not happen (or broke off): the stats say why (see ``outcome_of``)."""
+        self.outcome = outcome_of(exc)
 
     def write_stats(self, path: str) -> None:
         """OSError if it cannot be written (owner-only: it names the peers and addresses)."""
         write_json(Path(path), self.stats())
+
+
+def outcome_of(exc: PeerMeetError | KeyboardInterrupt) -> dict[str, Any]:
+    """How a call that did not happen went, for the stats: "failed" with the error and the exit
+    status it gives, or "stopped" (Ctrl+C or SIGTERM before the call started)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return {"outcome": "stopped"}
+    return {"outcome": "failed", "error": str(exc), "exit_status": exc.exit_status}
 
 
 def engine_config(

@@ -8,7 +8,6 @@ import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from app.config import EngineConfig
 from app.errors import PeerMeetError
@@ -22,6 +21,7 @@ from app.meeting.headless import (
     close_media,
     engine_mode,
     measure,
+    outcome_of,
 )
 from app.meeting.host import HostedRoom
 from app.meeting.lan_cli import host_lan, knock_link
@@ -54,11 +54,8 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
         return await _run(args, stop_event, written)
     except (PeerMeetError, KeyboardInterrupt) as exc:
         if args.stats_json and not written:  # (failed before the call's own stats existed)
-            outcome: dict[str, Any] = {"outcome": "stopped", "peers": {}}
-            if isinstance(exc, PeerMeetError):
-                outcome = {"outcome": "failed", "error": str(exc), "exit_status": exc.exit_status}
             with contextlib.suppress(OSError):
-                write_json(Path(args.stats_json), {**outcome, "peers": {}})
+                write_json(Path(args.stats_json), {**outcome_of(exc), "peers": {}})
         raise
 
 
@@ -122,11 +119,8 @@ async def _run(
             await unless_stopped(session.join(link), stop, _stopped)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.seconds)
-    except PeerMeetError as exc:
+    except (PeerMeetError, KeyboardInterrupt) as exc:  # (Ctrl+C: before the call started)
         reporter.failed(exc)
-        raise
-    except KeyboardInterrupt:  # (stopped before the call started: app.meeting.stopping)
-        reporter.outcome = {"outcome": "stopped"}
         raise
     finally:
         if lan_host is not None:
