@@ -153,6 +153,15 @@ class PulseServer:
         self.pactl("suspend-sink", name, "0")
         return name
 
+    def plug(self, speaker: str, mic: str, *, default: bool = False) -> None:
+        """A headset, say: the speaker ``speaker`` and a microphone ``mic`` that hears what it
+        plays; with ``default`` both become the system's default devices."""
+        self.add_sink(speaker)
+        self.add_source(mic, master=f"{speaker}.monitor")
+        if default:
+            self.set_default_sink(speaker)
+            self.set_default_source(mic)
+
     def add_source(self, name: str, master: str, description: str | None = None) -> str:
         """A virtual microphone remapped from ``master`` (e.g. ``"a_in.monitor"``)."""
         desc = (description or name).replace(" ", "_")

@@ -184,12 +184,8 @@ def test_unplugged_devices_fall_back_to_the_defaults(
 ) -> None:
     # A USB headset was plugged in and became the default; then it is unplugged. (Qt 6.12 only
     # notices removals that change the default device - see QtAudioIO's docstring.)
-    pulse.add_sink("speakers")
-    pulse.add_source("builtin_mic", master="speakers.monitor")
-    pulse.add_sink("headset")
-    pulse.add_source("usb_mic", master="headset.monitor")
-    pulse.set_default_sink("headset")
-    pulse.set_default_source("usb_mic")
+    pulse.plug("speakers", "builtin_mic")
+    pulse.plug("headset", "usb_mic", default=True)
     child = child_factory(devices_mode, "usb_mic", "headset")
     child.expect("READY", timeout=20)
     status = child.status()
@@ -220,12 +216,8 @@ def test_devices_picked_during_a_call_are_used_at_once(
 ) -> None:
     """What the call's device menu does (AudioThread.set_device): another microphone and
     speaker at once, and back to the system's default ones."""
-    pulse.add_sink("speakers")
-    pulse.add_source("builtin_mic", master="speakers.monitor")
-    pulse.add_sink("headset")
-    pulse.add_source("usb_mic", master="headset.monitor")
-    pulse.set_default_sink("speakers")
-    pulse.set_default_source("builtin_mic")
+    pulse.plug("speakers", "builtin_mic", default=True)
+    pulse.plug("headset", "usb_mic")
     child = child_factory(devices_mode, "", "")
     child.expect("READY", timeout=20)
     status = child.status()
@@ -251,8 +243,7 @@ def test_devices_picked_during_a_call_are_used_at_once(
 def test_missing_devices_at_start_use_the_defaults(
     pulse: PulseServer, child_factory: Any, devices_mode: str
 ) -> None:
-    pulse.add_sink("room")
-    pulse.add_source("builtin_mic", master="room.monitor")
+    pulse.plug("room", "builtin_mic")
     pulse.add_sink("speakers")
     pulse.set_default_source("builtin_mic")
     pulse.set_default_sink("speakers")
@@ -277,8 +268,7 @@ def test_no_devices_then_plugged_in(
     assert any(m.startswith("No microphone found") for m in status["messages"])
     assert any(m.startswith("No speaker found") for m in status["messages"])
 
-    pulse.add_sink("headset")
-    pulse.add_source("usb_mic", master="headset.monitor")
+    pulse.plug("headset", "usb_mic")
     deadline = time.monotonic() + 5
     while status["mic"] is None or status["speaker"] is None:
         assert time.monotonic() < deadline, f"new devices not picked up: {status}"
@@ -295,8 +285,7 @@ def test_streams_killed_under_us_are_restarted(
 ) -> None:
     # Qt 6.12 keeps reporting ActiveState/NoError when PulseAudio kills its streams: only
     # QtAudioIO's stall watchdog notices (no data in for 1 s / no room out for 1 s).
-    pulse.add_sink("headset")
-    pulse.add_source("usb_mic", master="headset.monitor")
+    pulse.plug("headset", "usb_mic")
     child = child_factory(devices_mode, "usb_mic", "headset")
     child.expect("READY", timeout=20)
     assert pulse.kill_streams("headset") == 1 and pulse.kill_streams("usb_mic") == 1

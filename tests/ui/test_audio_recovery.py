@@ -24,18 +24,13 @@ pytestmark = [pytest.mark.audio, pytest.mark.timeout(90)]
 
 
 def plug_devices(pulse: PulseServer) -> None:
-    pulse.add_sink("headset")
-    pulse.add_source("usb_mic", master="headset.monitor")
-    pulse.set_default_sink("headset")
-    pulse.set_default_source("usb_mic")
+    """A USB headset, the system's defaults."""
+    pulse.plug("headset", "usb_mic", default=True)
 
 
 def plug_speakers(pulse: PulseServer) -> None:
     """Built-in speakers and microphone, the system's defaults."""
-    pulse.add_sink("speakers")
-    pulse.add_source("builtin_mic", master="speakers.monitor")
-    pulse.set_default_sink("speakers")
-    pulse.set_default_source("builtin_mic")
+    pulse.plug("speakers", "builtin_mic", default=True)
 
 
 def wait_for(child: Any, message: str, limit: float) -> dict[str, Any]:
@@ -152,8 +147,7 @@ def test_a_chosen_device_unplugged_and_plugged_back_in_is_used_again(
     plug_speakers(pulse)
 
     def plug() -> None:
-        pulse.add_sink("headset")
-        pulse.add_source("usb_mic", master="headset.monitor")
+        pulse.plug("headset", "usb_mic")
 
     plug()
     child = child_factory(devices_mode, "usb_mic", "headset")
@@ -199,8 +193,7 @@ def test_the_only_microphone_unplugged_is_said_and_the_speakers_are_not_sent_ins
     assert status["mic"] is None and status["speaker"][0] == "speakers"
     assert streams_on(pulse, "speakers.monitor") == 0  # nothing records the speakers
     assert playing(pulse, "speakers.monitor")  # the speaker goes on
-    pulse.add_sink("headset")
-    pulse.add_source("usb_mic", master="headset.monitor")
+    pulse.plug("headset", "usb_mic")
     pulse.set_default_source("usb_mic")
     status = wait_until(child, lambda s: (s["mic"] or [""])[0] == "usb_mic", 5)
     assert streams_on(pulse, "usb_mic") == 1 and streams_on(pulse, "speakers.monitor") == 0
