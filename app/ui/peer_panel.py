@@ -91,6 +91,7 @@ class PeerCard(QFrame):
         self.show_address(False)
         # a stop for Tab, and read whole by a screen reader: the safety code is to be read out
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.setAccessibleName(name)
         self._describe()
 
     def _describe(self) -> None:
@@ -99,8 +100,11 @@ class PeerCard(QFrame):
         said.append(f"safety code {code}" if code != "—" else "no safety code yet")
         path = self.values["Path"].text()
         said.append(f"path: {path}" if path != "—" else "")
-        self.setAccessibleName(self.name.full)
         self.setAccessibleDescription(". ".join(w for w in said if w) + ".")
+
+    def set_name(self, name: str) -> None:
+        self.name.say(name)
+        self.setAccessibleName(name)
 
     def set_state(self, state: str, was_connected: bool) -> None:
         text = STATES.get(state, state.capitalize())
@@ -235,8 +239,7 @@ class PeerPanel(QWidget):
             card.show_address(self.addresses.isChecked())
             self._cards.insertWidget(self._cards.count() - 1, card)
             self._retitle()
-        card.name.say(name or peer_id)
-        card.setAccessibleName(card.name.full)
+        card.set_name(name or peer_id)
 
     def remove_peer(self, peer_id: str) -> None:
         card = self.cards.pop(peer_id, None)
