@@ -40,16 +40,41 @@ DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted afte
 MIN_SIZE = (940, 580)
 
 
-def leave_to_join(parent: QWidget, here: str, there: str) -> bool:
-    """Ask before leaving the call in the meeting ``here`` to join the meeting ``there``."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Leave this call?", "", parent=parent)
+def _ask(parent: QWidget, title: str, text: str, go_text: str, stay_text: str) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, title, "", parent=parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(f"You are in “{here}”. Leave it to join “{there}”?")
-    go = box.addButton("Leave and join", QMessageBox.ButtonRole.AcceptRole)
-    stay = box.addButton("Stay", QMessageBox.ButtonRole.RejectRole)
+    box.setText(text)
+    go = box.addButton(go_text, QMessageBox.ButtonRole.AcceptRole)
+    stay = box.addButton(stay_text, QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(stay)
     box.exec()
     return box.clickedButton() is go
+
+
+def leave_to_join(parent: QWidget, here: str, there: str) -> bool:
+    """Ask before leaving the call in the meeting ``here`` to join the meeting ``there``."""
+    text = f"You are in “{here}”. Leave it to join “{there}”?"
+    return _ask(parent, "Leave this call?", text, "Leave and join", "Stay")
+
+
+def stop_joining_to_join(parent: QWidget, here: str, there: str) -> bool:
+    """Ask, when a link arrives while joining ``here``, whether to join ``there`` instead."""
+    text = f"You are joining “{here}”. Stop that and join “{there}” instead?"
+    return _ask(parent, "Join another meeting?", text, "Join the other one", "Keep joining")
+
+
+def _room(link: str) -> str:
+    try:
+        return parse_link(link).room
+    except PeerMeetError:
+        return "the meeting of the link you opened"  # (the join dialog says what is wrong)
+
+
+def _same_secret(a: str, b: str) -> bool:
+    try:
+        return parse_link(a).secret == parse_link(b).secret
+    except PeerMeetError:
+        return a.strip() == b.strip()
 
 
 class MainWindow(QMainWindow):
@@ -203,6 +228,17 @@ class MainWindow(QMainWindow):
             return None
         typed = ""  # a name typed into the dialog a handed-over link replaces
         for old in [d for d in self.dialogs if isinstance(d, JoinDialog)]:
+            if link and old.joining and not _same_secret(old.link.text(), link):
+                was = (
+                    old.name.text(),
+                    old.mic_box.isChecked() and not muted,
+                    old.cam_box.isChecked(),
+                )
+                if stop_joining_to_join(old, _room(old.link.text()), _room(link)):
+                    if old in self.dialogs and old.joining:  # (not done while asked)
+                        self._switching = asyncio.ensure_future(self._rejoin(old, link, muted, was))
+                        return None
+                    return self.open_join(link, True, muted, was)
             if not link or old.joining:  # one at a time: each one's preview holds the camera
                 old.raise_()  # and microphone (and a join under way is not cut short)
                 old.activateWindow()
@@ -251,6 +287,13 @@ class MainWindow(QMainWindow):
     ) -> None:
         await call.leave()  # type: ignore[attr-defined]  # (CallWindow: leaves, then closes)
         self.open_join(link, auto, muted, choice)  # (as the join dialog was set, if it was)
+
+    async def _rejoin(self, old: JoinDialog, link: str, muted: bool, choice: Choice) -> None:
+        """Give up the join under way in ``old`` (what it opened is let go), then join
+        ``link`` with the name and camera and microphone choice ``old`` had."""
+        old.reject()
+        await old.tasks.wait()
+        self.open_join(link, True, muted, choice)
 
     def _same_meeting(self, link: str) -> bool:
         current = self.bridge.link

@@ -96,6 +96,11 @@ class TaskSet:
         for task in list(self._tasks):
             task.cancel()
 
+    async def wait(self) -> None:
+        """Until every task started here has ended (cancelled ones too)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

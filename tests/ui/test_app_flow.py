@@ -446,3 +446,59 @@ def test_joining_another_meeting_from_the_join_dialog_asks_and_leaves_first(
     finally:
         run(qloop, bridge.leave(), 10)
         window.close()
+
+
+def test_a_link_opened_while_joining_another_meeting_asks_and_switches(
+    loopback: None,
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A peermeet:// link clicked while a join is under way (its host slow to answer) was
+    dropped without a word: now the person is asked, and can join the new one instead."""
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+    asked: list[tuple[str, str]] = []
+    answers: list[bool] = []
+
+    def ask(parent: object, here: str, there: str) -> bool:
+        asked.append((here, there))
+        return answers.pop()
+
+    monkeypatch.setattr(main_window, "stop_joining_to_join", ask)
+
+    async def scenario() -> None:
+        silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)  # never answers
+        port = silent.sockets[0].getsockname()[1]
+        slow = f"peermeet://127.0.0.1:{port}/slow-room#k=AAAAAAAAAAAAAAAAAAAAAA"
+        beta = await host.start("Beta")
+        try:
+            joining = window.open_join(slow, auto=True)
+            assert joining is not None and joining.joining
+            joining.name.setText("Ada B")
+            joining.cam_box.setChecked(False)
+            answers.append(False)  # "Keep joining": the new link is not taken
+            assert window.open_join(beta.link) is joining and joining.joining
+            assert asked == [("slow-room", "beta")]
+            assert window.open_join(slow) is joining and len(asked) == 1  # the same: not asked
+            answers.append(True)  # "Join the other one"
+            assert window.open_join(beta.link) is None
+            await until(lambda: joining not in window.dialogs, 10, "the slow join given up")
+            await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
+            await until(lambda: bridge.in_call and str(bridge.link) == beta.link, 15, "in Beta")
+            assert bridge.display_name == "Ada B" and not bridge.camera_on  # as it was set
+            await until(lambda: host.participants(beta.link) == 1, 10, "in Beta's room")
+        finally:
+            silent.close()
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
