@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from collections.abc import Sequence
 from functools import partial
 
 import av
@@ -39,6 +41,7 @@ from app.media.pcm import (
 log = logging.getLogger(__name__)
 FAR_END_PEAK = 1000  # s16 peak (about -30 dBFS) above which the speaker plays someone's voice
 FAR_END_HOLD = 25  # ticks (0.5 s) after that during which the speaker counts as playing
+MAX_CUE_MS = 1500  # sounds of our own waiting to be played, at most
 
 
 def to_mono_s16(frame: av.AudioFrame, resampler: av.AudioResampler | None = None) -> bytes:
@@ -107,6 +110,7 @@ class SpeakerMixer:
         #: bytes of queued audio dropped to keep latency down (drained bursts, the hard cap)
         self.drained = 0
         self._quiet_ticks = FAR_END_HOLD  # mix steps since the speaker last played a voice
+        self._cue: deque[bytes] = deque()  # frames of a sound of our own still to play
 
     def playing(self) -> bool:
         """True while others' voices come out of the speaker (and for half a second after):
@@ -139,6 +143,15 @@ class SpeakerMixer:
         setattr(track, PCM_HOOK, partial(self._push, peer_id, peer))
         peer.task = loop.create_task(self._receive(peer_id, peer, track), name=f"mix-{peer_id}")
         self._own(peer.task)
+
+    def play(self, frames: Sequence[bytes]) -> None:
+        """Mix ``frames`` (FRAME_BYTES each: app.media.cues) into what the speaker plays,
+        after the sounds already waiting; dropped if that would be more than MAX_CUE_MS
+        (a flood of chat messages is not a second of ticks each)."""
+        if self._closed or (len(self._cue) + len(frames)) * FRAME_MS > MAX_CUE_MS:
+            return
+        self._cue.extend(frames)
+        self._start_clock()
 
     def _start_clock(self) -> None:
         """Start the 20 ms mix clock (once), half a frame after the first frame arrived: ticks
@@ -225,10 +238,12 @@ class SpeakerMixer:
         return chunk
 
     def _mix_step(self, _index: int) -> None:
-        if not self._peers:
+        if not self._peers and not self._cue:
             return
         mix = np.zeros(FRAME_SAMPLES, dtype=np.int32)
-        voiced = False
+        voiced = bool(self._cue)  # (a cue is not the person talking: no "you are muted")
+        if self._cue:
+            mix += np.frombuffer(self._cue.popleft(), dtype="<i2")
         for peer in self._peers.values():
             chunk = self._take(peer)
             peer.played = chunk or b""

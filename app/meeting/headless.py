@@ -18,6 +18,7 @@ from app.media.audio_tracks import AudioFeed
 from app.media.camera import CameraCapture, list_cameras
 from app.media.metrics import CallMetrics
 from app.media.mixer import SpeakerMixer
+from app.media.pcm import PcmSink
 from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
 from app.meeting import events as ev
@@ -44,10 +45,12 @@ def build_media(
     opts: MediaOptions,
     report: TextIO | None = None,
     loop: asyncio.AbstractEventLoop | None = None,
+    speaker: PcmSink | None = None,
 ) -> LocalMedia:
     """Synthetic tone + test pattern, or the first camera when asked for devices.
 
-    Video is delivered on ``loop`` (default: the running one)."""
+    Video is delivered on ``loop`` (default: the running one); what the others say goes to
+    ``speaker`` (default: nowhere)."""
     source: Any = None
     if not opts.synthetic and list_cameras():
         try:
@@ -65,7 +68,7 @@ def build_media(
     return LocalMedia(
         audio,
         video,
-        SpeakerMixer(NullSink()),
+        SpeakerMixer(speaker or NullSink()),
         encode_once=not opts.baseline,
         pin_quality=opts.pin_quality,
     )

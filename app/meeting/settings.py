@@ -64,6 +64,8 @@ class Settings:
     #: how the join dialog's "Join with" boxes start: as the person last joined
     join_mic: bool = True
     join_camera: bool = True
+    #: a short sound in a call when someone joins, leaves, knocks or writes (app.media.cues)
+    sounds: bool = True
     #: text size in per cent of the app's design (over a larger system font; see app.ui.theme)
     text_size: int = 100
     #: where each window was last (name -> Qt's saved geometry, base64), to open it there again
@@ -103,6 +105,7 @@ class Settings:
             "relay_only": self.relay_only,
             "join_mic": self.join_mic,
             "join_camera": self.join_camera,
+            "sounds": self.sounds,
             "text_size": self.text_size,
             "windows": dict(self.windows),
         }
@@ -120,7 +123,7 @@ class Settings:
                 setattr(settings, key, value[:256])
             elif value is not None:
                 settings.ignore(key, "not text")
-        for key in ("relay_only", "join_mic", "join_camera"):
+        for key in ("relay_only", "join_mic", "join_camera", "sounds"):
             value = data.get(key, getattr(settings, key))
             if isinstance(value, str) and value.strip().lower() in ("true", "false"):
                 value = value.strip().lower() == "true"  # (as a person may type it)
@@ -172,6 +175,7 @@ _WORDS = {
     "ice_servers": "connection helpers (STUN/TURN)",
     "join_mic": "join with microphone",
     "join_camera": "join with camera",
+    "sounds": "sounds in a call",
     "text_size": "text size",
 }
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.config import EngineConfig
 from app.errors import MediaError, PeerMeetError, RendezvousUnreachable
-from app.media import heap
+from app.media import cues, heap
 from app.media.screen import ScreenCapture
 from app.media.video import FrameSource
 from app.meeting import call_ops
@@ -38,6 +38,7 @@ from app.ui.desktop_media import CallDevices
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+SHARE_FAILED = "Screen sharing failed. Try again; if it keeps failing, restart PeerMeet."
 
 
 #: builds a call's media on the GUI thread; its video is delivered on the engine's loop (given)
@@ -96,6 +97,7 @@ class Bridge(QObject):
         self.title_of: Callable[[str], str] = lambda link: ""
         #: switches a call's devices (app.ui.desktop_media.DesktopMedia); None: nothing to pick
         self.devices: CallDevices | None = None
+        self.sounds = True  # a sound when someone joins, leaves, knocks or writes (Settings)
         self.notice.connect(self.call_notices.append)
         self._screen: ScreenShare | None = None
         #: what share_screen() captures (tests and other platforms may swap it)
@@ -257,13 +259,15 @@ class Bridge(QObject):
             return False
         except Exception:
             log.exception("screen sharing failed")
-            self.notice.emit(
-                "Screen sharing failed unexpectedly. Try again; if it keeps failing, "
-                "restart PeerMeet."
-            )
+            self.notice.emit(SHARE_FAILED)
         if screen is self._screen:
             self.screenShared.emit(screen.active)
         return screen.active
+
+    def cue(self, kind: str) -> None:
+        """Play the ``kind`` sound (app.media.cues) on this call's speaker, if sounds are on."""
+        if self.sounds and self.session is not None and self._engine is not None:
+            self._engine.call(self.session.media.speaker.play, cues.frames(kind))
 
     def _announce_screen(self) -> None:
         if self._screen is not None and self._screen.active and self._engine is not None:

@@ -71,6 +71,9 @@ class PeerViews:
         if name != UNNAMED and peer_id not in self._announced:
             self._announced.add(peer_id)
             self.chat.add_notice(f"{name} joined")
+            info = self.bridge.peers().get(peer_id)
+            if info is not None and info.since is not None:  # came after us (not as we came)
+                self.bridge.cue("joined")
         self.people.add_peer(peer_id, name)
         self._changed()
 
@@ -84,6 +87,7 @@ class PeerViews:
         if reason not in ENDINGS:  # (the meeting's end is said once, by the window)
             why = "" if reason in ("left", "") else f" ({reason})"
             self.chat.add_notice(f"{known[1] if known else name or UNNAMED} left{why}")
+            self.bridge.cue("left")
         self._changed()
 
     def clear(self) -> None:

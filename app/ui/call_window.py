@@ -8,10 +8,9 @@ peer (app.ui.call_peers) have modules of their own. Closing the window leaves th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -35,6 +34,7 @@ from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
+from app.ui.meetings_view import TaskSet
 from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import MY_SCREEN, VideoGrid
 
@@ -72,7 +72,7 @@ class CallWindow(QWidget):
         self.setMinimumSize(720, 480)
         geometry.fit_screen(self, style.by_text_size(1280, 800))  # (small screen, large text)
         self.unread = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tasks = TaskSet()  # (the main window deletes this one once they are done)
         self._leaving: asyncio.Task[None] | None = None
         self._done = False
         self._started = time.monotonic()
@@ -167,8 +167,10 @@ class CallWindow(QWidget):
 
     def _on_chat(self, peer_id: str, name: str, text: str) -> None:
         self.chat.add_message(self.peer_views.label(peer_id, name), text, sender=peer_id)
-        if not self.isActiveWindow():
-            QApplication.alert(self)  # the taskbar entry asks for attention
+        if not (self.isActiveWindow() and self.chat.isVisible()):  # not seen: a sound
+            self.bridge.cue("chat")
+            if not self.isActiveWindow():
+                QApplication.alert(self)  # the taskbar entry asks for attention
         if not self.chat.isVisible():
             self.unread += 1
             self.toolbar.show_unread(self.unread)
@@ -259,7 +261,7 @@ class CallWindow(QWidget):
 
     def _toggle_share(self, on: bool) -> None:
         self.toolbar.share_button.setEnabled(False)
-        self._spawn(self._share(on))
+        self.tasks.spawn(self._share(on))
 
     async def _share(self, on: bool) -> None:
         try:
@@ -312,11 +314,6 @@ class CallWindow(QWidget):
             self.banner.show_message(warning, "warning", 20)
 
     # --- leaving -----------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _leave_clicked(self) -> None:
         """Leave; the host chooses between leaving (the meeting stays open) and ending it."""
         if self._end_meeting is None or self._over:
@@ -336,7 +333,7 @@ class CallWindow(QWidget):
         if self._leaving is None and self._end_meeting is not None and not self._ending:
             self._ending = True
             self.toolbar.leave_button.setEnabled(False)
-            self._spawn(self._end_then_leave(self._end_meeting))
+            self.tasks.spawn(self._end_then_leave(self._end_meeting))
 
     async def _end_then_leave(self, end: Callable[[], Awaitable[object]]) -> None:
         try:
@@ -363,11 +360,8 @@ class CallWindow(QWidget):
         for signal, slot in self._connections:
             signal.disconnect(slot)
         self._clock.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self.tasks.cancel()
+        await self.tasks.wait()
         try:
             await self.people.aclose()
             await self.bridge.leave()

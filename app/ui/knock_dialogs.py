@@ -123,8 +123,11 @@ class HostKnockPrompt(QDialog):
         self._decide(False)
 
 
-async def ask_host(parent: QWidget | None, request: KnockRequest) -> bool:
-    """Show the prompt until the host decides; a cancelled knock closes it."""
+async def ask_host(
+    parent: QWidget | None, request: KnockRequest, cue: Callable[[str], None] = lambda kind: None
+) -> bool:
+    """Show the prompt until the host decides; a cancelled knock closes it. ``cue("knock")``
+    sounds it (Bridge.cue: in a call, on its speaker)."""
     answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def decided(admit: bool) -> None:
@@ -134,6 +137,7 @@ async def ask_host(parent: QWidget | None, request: KnockRequest) -> bool:
     prompt = HostKnockPrompt(request.name, request.code, decided, parent, room=request.room)
     prompt.show()
     QApplication.alert(prompt)  # PeerMeet in the background: its taskbar entry asks for attention
+    cue("knock")
     others = [p for p in _open_prompts if p.isVisible()]
     if others:  # several knocks at once: a cascade, not a pile where only the top one shows
         prompt.move(others[-1].pos() + QPoint(CASCADE, CASCADE))

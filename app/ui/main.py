@@ -91,10 +91,11 @@ async def _main(app: QApplication, args: argparse.Namespace, settings: SettingsS
         media.release,
     )
     bridge.camera_ready = media.camera_ready
+    bridge.sounds = settings.load().sounds
     bridge.devices = media
     lan = LanHosting(
         host,
-        lambda request: ask_host(window.knock_parent(), request),
+        lambda request: ask_host(window.knock_parent(), request, bridge.cue),
         lambda: settings.load().display_name,
         on_error=lambda text: window.meetings.show_error(text),
     )  # pin store and host key in the user data dir (app.net.pins, app.net.knock)

@@ -335,6 +335,7 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, settings: Settings) -> None:
         timeout = self.bridge.config.connect_timeout_s
         self.bridge.config = settings.engine_config(connect_timeout_s=timeout)
+        self.bridge.sounds = settings.sounds
         app = QApplication.instance()
         if isinstance(app, QApplication) and settings.text_size != self._text_size:
             self._text_size = settings.text_size

@@ -160,6 +160,10 @@ class SettingsDialog(QDialog):
         speaker_row.addWidget(self.speaker, 1)
         speaker_row.addWidget(self.test_speaker)
         form_row(form, "Speaker", speaker_row, like=self.speaker, names=self.speaker)
+        self.sounds = QCheckBox("Play a sound when someone joins, leaves, knocks or writes")
+        self.sounds.setChecked(settings.sounds)
+        self.sounds.setToolTip("Short, quiet sounds during a call, on this speaker only")
+        form.addRow("", self.sounds)
         self.text_size = _text_sizes(settings.text_size)
         form_row(form, "Text size", self.text_size)
         save, cancel = QPushButton("Save", default=True), QPushButton("Cancel")
@@ -268,6 +272,7 @@ class SettingsDialog(QDialog):
             speaker=picked(self.speaker, opened.speaker, latest.speaker),
             ice_servers=self.ice_servers(),
             relay_only=self.relay_only.isChecked(),
+            sounds=self.sounds.isChecked(),
             text_size=int(self.text_size.currentData()),
             unreadable=[],  # said when the dialog opened: saving lets them go
         )

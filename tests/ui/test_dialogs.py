@@ -755,8 +755,11 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
         dialog = window.open_settings()
         assert dialog.text_size.currentText() == "Normal"
         dialog.text_size.setCurrentIndex(dialog.text_size.findData(150))
+        assert dialog.sounds.isChecked() and bridge.sounds  # (on unless turned off)
+        dialog.sounds.setChecked(False)
         dialog.save()
         assert settings.load().text_size == 150
+        assert not settings.load().sounds and not bridge.sounds  # (a call going on too)
         assert hero.fontInfo().pointSizeF() == pytest.approx(before * 1.5, abs=0.5)
         card = window.start_button
         qtbot.waitUntil(lambda: card.height() >= card.layout().totalSizeHint().height())

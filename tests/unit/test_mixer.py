@@ -10,9 +10,11 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamTrack
 
+from app.media import cues
+from app.media.audio import tone_power
 from app.media.audio_tracks import PTIME, make_frame
-from app.media.mixer import SpeakerMixer, _Peer
-from app.media.pcm import FRAME_BYTES, FRAME_SAMPLES, PCM_HOOK
+from app.media.mixer import MAX_CUE_MS, SpeakerMixer, _Peer
+from app.media.pcm import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, PCM_HOOK
 from tests.unit.test_audio import ListSink
 
 RELAX_TICKS = 750  # 15 s of 20 ms ticks
@@ -206,3 +208,49 @@ async def test_pcm_handed_to_the_hook_is_mixed_and_a_stale_hook_is_ignored() -> 
         assert all(9 not in np.frombuffer(c, "<i2") for c in sink.chunks)
     finally:
         await mixer.aclose()
+
+
+async def test_a_cue_is_mixed_over_the_voices() -> None:
+    rig = Rig()
+    knock = cues.frames("knock")
+    rig.mixer.play(knock)
+    assert rig.mixer._task is not None
+    rig.mixer._task.cancel()  # (its clock started: the ticks here are the test's)
+    played = [rig.tick() for _ in range(len(knock) + 2)]  # a's frames 1, 2, … with the cue
+    voice = [np.full(FRAME_SAMPLES, n, "<i2") for n in range(1, len(knock) + 3)]
+    mixed = [np.frombuffer(c, "<i2") for c in rig.sink.chunks]
+    for got, frame, cue in zip(mixed, voice, knock, strict=False):
+        assert np.array_equal(got, frame + np.frombuffer(cue, "<i2"))
+    assert played[-2:] == [len(knock) + 1, len(knock) + 2]  # then the voice alone
+    assert rig.mixer.playing()  # (a cue is not the person talking while muted)
+
+
+async def test_a_cue_plays_in_a_call_with_nobody_to_hear_and_a_flood_is_capped() -> None:
+    sink = ListSink()
+    mixer = SpeakerMixer(sink)
+    try:
+        joined = cues.frames("joined")
+        mixer.play(joined)
+        for _ in range(100):  # a hundred chat messages at once: 1.5 s of ticks at most
+            mixer.play(cues.frames("chat"))
+        waiting = len(mixer._cue)
+        assert waiting * FRAME_MS <= MAX_CUE_MS and waiting > len(joined)
+        await asyncio.sleep(len(joined) * PTIME + 0.1)
+        played = b"".join(sink.chunks)
+        assert played[: len(joined) * FRAME_BYTES] == b"".join(joined)  # alone: as it is
+        assert tone_power(joined[2], 587.33) > 0.005 and tone_power(joined[-2], 880.0) > 0.005
+    finally:
+        await mixer.aclose()
+    mixer.play(joined)  # closed: nothing (no clock is started again)
+    assert mixer._task is not None and mixer._task.done()
+
+
+def test_each_cue_is_short_quiet_and_whole_frames() -> None:
+    for kind in cues.NOTES:
+        pcm = cues.frames(kind)
+        assert pcm and all(len(f) == FRAME_BYTES for f in pcm)
+        samples = np.frombuffer(b"".join(pcm), "<i2")
+        assert 2000 < np.abs(samples).max() <= cues.AMPLITUDE * 32767 + 1
+        assert len(pcm) * FRAME_MS <= 700
+        assert abs(int(samples[0])) < 100 and abs(int(samples[-1])) < 100  # no click
+    assert cues.frames("something new") == ()
