@@ -19,6 +19,7 @@ from app.ui.waiting_card import WaitingCard
 UNNAMED = "Someone"  # a peer whose name has not arrived yet
 ENDINGS = ("ended", "expired")  # a peer "leaves" for these when the whole meeting ends
 SCREEN_GRACE_MS = 600  # a screen tile outlives "screen off" this long (it may come straight back)
+QUIET_FROM = 8  # people in a call from which comings and goings make no sound (a busy one)
 
 
 class PeerViews:
@@ -71,9 +72,10 @@ class PeerViews:
         if name != UNNAMED and peer_id not in self._announced:
             self._announced.add(peer_id)
             self.chat.add_notice(f"{name} joined")
-            info = self.bridge.peers().get(peer_id)
-            if info is not None and info.since is not None:  # came after us (not as we came)
-                self.bridge.cue("joined")
+            peers = self.bridge.peers()
+            info = peers.get(peer_id)
+            if info is not None and info.since is not None and len(peers) + 1 < QUIET_FROM:
+                self.bridge.cue("joined")  # (came after us: not for those there as we came)
         self.people.add_peer(peer_id, name)
         self._changed()
 
@@ -87,7 +89,8 @@ class PeerViews:
         if reason not in ENDINGS:  # (the meeting's end is said once, by the window)
             why = "" if reason in ("left", "") else f" ({reason})"
             self.chat.add_notice(f"{known[1] if known else name or UNNAMED} left{why}")
-            self.bridge.cue("left")
+            if len(self.bridge.peers()) + 2 < QUIET_FROM:  # (with the one who left, and me)
+                self.bridge.cue("left")
         self._changed()
 
     def clear(self) -> None:

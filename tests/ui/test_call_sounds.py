@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import numpy as np
+import pytest
 import qasync
 
 from app.config import EngineConfig
@@ -15,6 +16,7 @@ from app.media import cues
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
 from app.net.knockdesk import KnockRequest
+from app.ui import call_peers
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.knock_dialogs import ask_host
@@ -34,7 +36,7 @@ def heard(sink: ListSink, kind: str) -> int:
 
 
 def test_sounds_for_who_comes_and_goes_and_for_chat(
-    qloop: qasync.QEventLoop, tmp_path: Path
+    qloop: qasync.QEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sink = ListSink()
 
@@ -70,6 +72,12 @@ def test_sounds_for_who_comes_and_goes_and_for_chat(
             await until(lambda: tile_named(window, "Olga") is not None, 10, "Olga back")
             await asyncio.sleep(1)
             assert heard(sink, "joined") == 1 and heard(sink, "left") == 1
+            me.sounds = True
+            monkeypatch.setattr(call_peers, "QUIET_FROM", 3)  # a busy call: Hana, Olga and me
+            await olga.leave()
+            await until(lambda: tile_named(window, "Olga") is None, 10, "Olga gone")
+            await asyncio.sleep(1)
+            assert heard(sink, "left") == 1  # (no sound in a busy call)
         finally:
             await window.leave()
 
