@@ -160,7 +160,9 @@ class SettingsDialog(QDialog):
         speaker_row.addWidget(self.speaker, 1)
         speaker_row.addWidget(self.test_speaker)
         form_row(form, "Speaker", speaker_row, like=self.speaker, names=self.speaker)
-        self.sounds = QCheckBox("Play a sound when someone joins, leaves, knocks or writes")
+        self.sounds = QCheckBox(
+            "Play a sound when someone joins, leaves, knocks or sends a message"
+        )
         self.sounds.setChecked(settings.sounds)
         self.sounds.setToolTip("Short, quiet sounds during a call, on this speaker only")
         form.addRow("", self.sounds)
