@@ -53,15 +53,24 @@ def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterat
 SERVER_TASKS = ("rendezvous", "rvsession", "aiohttp")
 
 
+def ada_at_home(
+    qtbot: QtBot, host: HostService, tmp: Path, video: tuple[int, int, int] = (160, 120, 10)
+) -> tuple[Bridge, MainWindow]:
+    """Ada's main window, shown, with a bridge whose calls send synthetic media of ``video``
+    (width, height, fps)."""
+    bridge = Bridge(
+        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, *video), loop=loop)
+    )
+    window = MainWindow(host, bridge, SettingsStore(tmp / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+    return bridge, window
+
+
 def test_start_in_the_app_and_a_headless_peer_joins(
     loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:
-    bridge = Bridge(
-        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 320, 240, 15), loop=loop)
-    )
-    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    bridge, window = ada_at_home(qtbot, host, tmp_path, (320, 240, 15))
     stats = tmp_path / "cli.json"
     cli: subprocess.Popen[str] | None = None
 
@@ -164,12 +173,7 @@ def test_start_in_the_app_and_a_headless_peer_joins(
 def test_the_host_ends_the_meeting_for_everyone_from_the_call(
     loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:
-    bridge = Bridge(
-        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
-    )
-    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
     cli: subprocess.Popen[str] | None = None
 
     async def scenario() -> None:
@@ -213,12 +217,7 @@ def test_a_call_ended_from_my_meetings_looks_over_in_its_window(
 ) -> None:
     """The host ends the meeting from My meetings while in its call: their own call window says
     they ended it, and nothing in it still looks live (buttons, chat entry, own picture, clock)."""
-    bridge = Bridge(
-        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
-    )
-    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
 
     async def scenario() -> None:
         start = window.open_start()
@@ -274,12 +273,7 @@ def test_a_call_that_was_cut_off_offers_to_join_again(
     )  # fmt: skip
     assert headless.stdout is not None
     link = headless.stdout.readline().strip()
-    bridge = Bridge(
-        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
-    )
-    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
 
     async def scenario() -> None:
         window.open_join(link, auto=True)
@@ -314,12 +308,7 @@ def test_the_host_ends_a_meeting_on_an_outside_rendezvous_from_the_call(
     rendezvous cannot be told, the window says so and stays."""
     server = RendezvousServer(host="127.0.0.1", port=0)
     port = run(qloop, server.start(), 10)
-    bridge = Bridge(
-        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
-    )
-    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
 
     async def enter(title: str) -> tuple[CallWindow, str]:
         record = await host.start(title, rendezvous=f"peermeet://127.0.0.1:{port}")
@@ -401,12 +390,7 @@ def test_joining_another_meeting_from_the_join_dialog_asks_and_leaves_first(
 ) -> None:
     """A link pasted into Join while in a call: asked first, as a link passed in is (the call
     was left without a word, and its old window then ended the new call when closed)."""
-    bridge = Bridge(
-        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
-    )
-    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
     answers: list[bool] = []
     monkeypatch.setattr(main_window, "leave_to_join", lambda parent, here, there: answers.pop())
 
@@ -458,12 +442,7 @@ def test_a_link_opened_while_joining_another_meeting_asks_and_switches(
 ) -> None:
     """A peermeet:// link clicked while a join is under way (its host slow to answer) was
     dropped without a word: now the person is asked, and can join the new one instead."""
-    bridge = Bridge(
-        EngineConfig("Ada"), lambda loop: build_media(MediaOptions(True, 160, 120, 10), loop=loop)
-    )
-    window = MainWindow(host, bridge, SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
     asked: list[tuple[str, str]] = []
     answers: list[bool] = []
 
