@@ -34,8 +34,8 @@ from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
-from app.ui.meetings_view import TaskSet
 from app.ui.peer_panel import PeerPanel
+from app.ui.task_set import TaskSet
 from app.ui.video_grid import MY_SCREEN, VideoGrid
 
 log = logging.getLogger(__name__)

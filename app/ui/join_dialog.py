@@ -32,8 +32,9 @@ from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.geometry import ScrollingBody
-from app.ui.meetings_view import TaskSet, form_row, named
+from app.ui.meetings_view import form_row, named
 from app.ui.preview import MediaPreview
+from app.ui.task_set import TaskSet
 
 log = logging.getLogger(__name__)
 STEPS = (

@@ -31,9 +31,10 @@ from app.ui.bridge import Bridge
 from app.ui.home_parts import action, card, label
 from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
-from app.ui.meetings_view import MeetingsView, TaskSet
+from app.ui.meetings_view import MeetingsView
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import StartDialog
+from app.ui.task_set import TaskSet
 
 log = logging.getLogger(__name__)
 DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted after it

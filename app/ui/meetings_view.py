@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -29,6 +28,7 @@ from app.meeting.store import ENDED, EXPIRED, UNAVAILABLE, MeetingRecord
 from app.net.rooms import MAX_LIFETIME_S
 from app.ui import style
 from app.ui.elided import ElidedLabel
+from app.ui.task_set import TaskSet
 
 log = logging.getLogger(__name__)
 W = TypeVar("W", bound=QObject)
@@ -74,37 +74,6 @@ def form_row(
         label.setBuddy(named_field)
         named_field.setAccessibleName(text)
     form.addRow(label, field)
-
-
-class TaskSet:
-    """The asyncio tasks one widget started; ``cancel()`` when it goes away (no orphans)."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._tasks)
-
-    def cancel(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-
-    async def wait(self) -> None:
-        """Until every task started here has ended (cancelled ones too)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("UI task failed", exc_info=task.exception())
 
 
 def countdown(seconds: float) -> str:
