@@ -34,8 +34,15 @@ class SealError(PeerMeetError):
 
 
 class RendezvousUnreachable(PeerMeetError):
+    """No connection to a rendezvous. ``where`` (``host:port``) and ``reason`` (in words), when
+    known, let the host's side say it in its own terms (it runs no PeerMeet to ask about)."""
+
     code = "unreachable"
     exit_status = 3
+
+    def __init__(self, message: str, *, where: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.where, self.reason = where, reason
 
 
 class RoomRefused(PeerMeetError):

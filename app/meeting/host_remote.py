@@ -19,14 +19,33 @@ from app.net.signaling import SignalingClient
 
 Connect = Callable[[str, float], Awaitable[SignalingClient]]
 
+#: what the host can do when its rendezvous cannot be reached (a guest's words, "ask the host
+#: whether PeerMeet is still running", are no use to the host: it runs on a server)
+CHECK_ADDRESS = "Check the address, and that the server runs."
+CHECK_SERVER = "Check that the server runs and that this computer is online, then try again."
+
 
 class RemoteRooms:
     def __init__(self, connect: Connect, timeout: float) -> None:
-        self._connect, self._timeout = connect, timeout
+        self._open, self._timeout = connect, timeout
+
+    async def _connect(self, url: str, what_to_do: str = CHECK_SERVER) -> SignalingClient:
+        """A connection to the rendezvous at ``url``; RendezvousUnreachable in the host's words."""
+        try:
+            return await self._open(url, self._timeout)
+        except RendezvousUnreachable as exc:
+            if not exc.where:  # (it answered, but…: its own words say it)
+                raise
+            why = f" ({exc.reason})" if exc.reason else ""
+            raise RendezvousUnreachable(
+                f"Cannot reach the rendezvous server at {exc.where}{why}. {what_to_do}",
+                where=exc.where,
+                reason=exc.reason,
+            ) from None
 
     async def create(self, link: Link, size: str, lifetime_s: int) -> tuple[str, float]:
         """Create the room ``link`` names, leaving it empty; its owner token and expiry."""
-        client = await self._connect(link.rendezvous_url, self._timeout)
+        client = await self._connect(link.rendezvous_url, CHECK_ADDRESS)
         try:
             keys = RoomKeys.from_secret(link.secret)
             joined = await client.create(keys.room_id, link.room, size, lifetime_s)
@@ -45,7 +64,7 @@ class RemoteRooms:
         """End (``extend_s`` None) or extend a room from outside it; the new expiry."""
         link = parse_link(record.link)
         room = RoomKeys.from_secret(link.secret).room_id
-        client = await self._connect(link.rendezvous_url, self._timeout)
+        client = await self._connect(link.rendezvous_url)
         try:
             reply = await client.manage(room, record.owner_token, extend_s)
         except RoomRefused as exc:
@@ -62,7 +81,7 @@ class RemoteRooms:
         self, link: Link, room: str, owner_token: str, extend_s: int | None
     ) -> float | None:
         """The same by joining the room first (refused when the room is full)."""
-        client = await self._connect(link.rendezvous_url, self._timeout)
+        client = await self._connect(link.rendezvous_url)
         try:
             await client.join(room, link.room)
             if extend_s is None:

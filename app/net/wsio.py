@@ -164,9 +164,12 @@ async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC10
             ws = await _open(session, urlunsplit(parts._replace(scheme="ws")), deadline)
     except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
         await session.close()
+        reason = _describe(exc)
         raise RendezvousUnreachable(
-            f"Cannot reach the meeting host at {where} ({_describe(exc)}). "
-            "Check the link, or ask the host whether PeerMeet is still running."
+            f"Cannot reach the meeting host at {where} ({reason}). "
+            "Check the link, or ask the host whether PeerMeet is still running.",
+            where=where,
+            reason=reason,
         ) from None
     except BaseException:
         await session.close()

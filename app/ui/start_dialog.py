@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import PeerMeetError, RendezvousUnreachable
+from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import generate_room_name, slugify
 from app.meeting.store import MeetingRecord
@@ -256,17 +256,6 @@ class StartDialog(QDialog):
                 self.ipv6.isChecked(),
                 lan=self.show_lan.isChecked() and self.here.isChecked(),
             )
-        except RendezvousUnreachable as exc:  # a connection that failed: its words are a guest's
-            text, (_, _, why) = str(exc), str(exc).partition(" (")
-            if not text.startswith("Cannot reach the meeting host"):  # (it answered, but…)
-                self._fail(text)
-                return
-            why = why.rpartition(")")[0]
-            self._fail(
-                f"Cannot reach the rendezvous server at {self.server.text().strip()}"
-                f"{f' ({why})' if why else ''}. Check the address, and that the server runs."
-            )
-            return
         except PeerMeetError as exc:
             self._fail(str(exc))
             return

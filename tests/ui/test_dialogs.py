@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -834,3 +835,36 @@ def test_my_meetings_shows_a_servers_words_as_written(qtbot: QtBot, host: HostSe
     view.show_error("Could not extend “x”: The rendezvous server refused: odd. (<h1>hi</h1>)")
     assert view.message.textFormat() == Qt.TextFormat.PlainText
     assert "<h1>hi</h1>" in view.message.text()
+
+
+def test_my_meetings_says_an_outside_rendezvous_that_is_down_in_the_hosts_words(
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Extend and End while the rendezvous server is down: the host is told about the server
+    (a guest's "ask the host whether PeerMeet is still running" is no use to the host)."""
+    clock.t = time.time()  # (the server's expiry is in real time: Extend is offered)
+    outside = RendezvousServer("127.0.0.1", 0)
+    port = run(qloop, outside.start(), 5)
+    record = run(qloop, host.start("Away one", rendezvous=f"127.0.0.1:{port}"), 10)
+    run(qloop, outside.close(), 5)
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Yes)
+    try:
+        for button in ("extend", "end"):
+            view.message.hide()
+            getattr(view.rows[record.link], button).click()
+            run(qloop, until(lambda: not view.message.isHidden(), what=button), 10)
+            text = view.message.text()
+            assert text.startswith(
+                f"Could not {button} “away-one”: Cannot reach the rendezvous server at "
+                f"127.0.0.1:{port} (connection refused)."
+            ), text
+            assert "ask the host" not in text and "server runs" in text, text
+        assert host.store.find(record.link).is_live(host.now())  # type: ignore[union-attr]
+    finally:
+        view.close_view()
