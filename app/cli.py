@@ -231,9 +231,14 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
 
     async def serve() -> int:
         serverproc.quiet_accept_errors(asyncio.get_running_loop())
-        server = rvoptions.build_server(args)
+        tls = rvoptions.load_tls(args)
+        server = rvoptions.build_server(args, tls)
         port = await server.start()
-        print(f"peermeet-rendezvous listening on {args.host}:{port}", flush=True)
+        https = " (https)" if tls is not None else ""
+        print(f"peermeet-rendezvous listening on {args.host}:{port}{https}", flush=True)
+        print(rvoptions.address_to_give(args.host, port, tls), flush=True)
+        if tls is not None and tls.warning:
+            print(f"peermeet-rendezvous: warning: {tls.warning}", file=sys.stderr, flush=True)
         try:
             await _stop_event().wait()
         finally:

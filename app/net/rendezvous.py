@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +74,7 @@ class RendezvousServer:
         trusted_proxies: frozenset[str] = frozenset(),
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
         state_path: Path | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.rooms = Rooms(clock=clock, max_rooms=max_rooms)
         #: where rooms are kept across restarts (app.net.roomstate); None: in memory only
@@ -97,6 +99,7 @@ class RendezvousServer:
             status=self._status,
             trusted_proxies=trusted_proxies,
             handshake_timeout=handshake_timeout,
+            ssl_context=ssl_context,  # wss:// (peermeet-rendezvous --tls-cert/--tls-key)
         )
         self._sweeper = Periodic(self._sweep, sweep_interval, "rv-sweeper")
         self._closed = False

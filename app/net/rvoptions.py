@@ -1,12 +1,15 @@
-"""Command-line options of ``peermeet-rendezvous`` beyond host and port: limits and TURN."""
+"""Command-line options of ``peermeet-rendezvous`` beyond host and port: limits, TURN, TLS."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from pathlib import Path
 
 from app.argtypes import out_file, positive
+from app.net import tlsfiles
+from app.net.addresses import advertised_host
 from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
@@ -60,6 +63,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "themselves); without it a restart forgets every room",
     )
     parser.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        type=Path,
+        help="serve https/wss with this certificate (PEM, full chain: certbot's fullchain.pem); "
+        "links then start with https://",
+    )
+    parser.add_argument(
+        "--tls-key",
+        metavar="FILE",
+        type=Path,
+        help="the certificate's private key (PEM, no passphrase: certbot's privkey.pem)",
+    )
+    parser.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -68,7 +84,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_server(args: argparse.Namespace) -> RendezvousServer:
+def load_tls(args: argparse.Namespace) -> tlsfiles.ServerTls | None:
+    """``--tls-cert``/``--tls-key`` read and checked (None without them); SystemExit with a
+    readable message if they are wrong."""
+    if args.tls_cert is None and args.tls_key is None:
+        return None
+    if args.tls_cert is None or args.tls_key is None:
+        given, missing = ("--tls-cert", "--tls-key")[:: 1 if args.tls_cert else -1]
+        raise SystemExit(f"peermeet-rendezvous: {given} needs {missing} too")
+    try:
+        return tlsfiles.load(args.tls_cert, args.tls_key)
+    except ValueError as exc:
+        raise SystemExit(f"peermeet-rendezvous: {exc}") from None
+
+
+def address_to_give(host: str, port: int, tls: tlsfiles.ServerTls | None) -> str:
+    """What to tell PeerMeet users, for a server listening on ``host``:``port``."""
+    names = [n for n in tls.names if not n.startswith("*")] if tls is not None else []
+    shown = names[0] if names else advertised_host(host)
+    where = f"[{shown}]" if ":" in shown else shown
+    if tls is not None:
+        address = f"https://{where}" + ("" if port == 443 else f":{port}")
+    else:
+        address = f"peermeet://{where}:{port}"
+    text = f"In PeerMeet: Start meeting, A rendezvous server: {address}"
+    try:
+        private = not ipaddress.ip_address(shown).is_global
+    except ValueError:
+        private = False
+    if private:
+        text += f" (from other networks: this server's public name or address for {shown})"
+    return text
+
+
+def build_server(
+    args: argparse.Namespace, tls: tlsfiles.ServerTls | None = None
+) -> RendezvousServer:
     """The server the options describe; SystemExit with a readable message if they are wrong."""
     secret = args.turn_secret or os.environ.get(SECRET_ENV, "")
     turn = None
@@ -97,4 +148,5 @@ def build_server(args: argparse.Namespace) -> RendezvousServer:
         turn=turn,
         trusted_proxies=frozenset(args.trusted_proxy),
         state_path=args.state,
+        ssl_context=tls.context if tls is not None else None,
     )

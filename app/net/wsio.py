@@ -207,8 +207,10 @@ class WsServer:
         status: Callable[[], dict[str, Any]] | None = None,
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
         trusted_proxies: frozenset[str] = frozenset(),
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._handler = handler
+        self._ssl = ssl_context  # https/wss (None: plain http/ws)
         self._handshake_timeout = handshake_timeout
         #: reverse proxies whose X-Forwarded-For names the real client (for per-IP limits)
         self._trusted_proxies = trusted_proxies
@@ -234,7 +236,7 @@ class WsServer:
         )
         await runner.setup()
         try:
-            await web.TCPSite(runner, self._host, self._port).start()
+            await web.TCPSite(runner, self._host, self._port, ssl_context=self._ssl).start()
         except BaseException:
             await runner.cleanup()
             raise
