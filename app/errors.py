@@ -45,6 +45,13 @@ class RendezvousUnreachable(PeerMeetError):
         self.where, self.reason = where, reason
 
 
+class UntrustedCertificate(RendezvousUnreachable):
+    """A rendezvous answered https with a certificate this computer does not trust (self-signed,
+    expired, for another name): never stepped around, and said as such, not as "unreachable"."""
+
+    code = "untrusted_certificate"
+
+
 class RoomRefused(PeerMeetError):
     """The rendezvous refused to let us in (expired, full, wrong secret, no such room ...)."""
 

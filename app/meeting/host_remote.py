@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from app.errors import RendezvousUnreachable, RoomRefused, refusal
+from app.errors import RendezvousUnreachable, RoomRefused, UntrustedCertificate, refusal
 from app.meeting.links import Link, parse_link
 from app.meeting.store import MeetingRecord
 from app.net import protocol
@@ -34,7 +34,7 @@ class RemoteRooms:
         try:
             return await self._open(url, self._timeout)
         except RendezvousUnreachable as exc:
-            if not exc.where:  # (it answered, but…: its own words say it)
+            if not exc.where or isinstance(exc, UntrustedCertificate):  # (its words say it)
                 raise
             why = f" ({exc.reason})" if exc.reason else ""
             raise RendezvousUnreachable(

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 from aiohttp import web
 
-from app.errors import ProtocolError, RendezvousUnreachable
+from app.errors import ProtocolError, RendezvousUnreachable, UntrustedCertificate
 from app.net import protocol
 
 log = logging.getLogger(__name__)
@@ -111,9 +111,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         return f"it answered, but not as a PeerMeet rendezvous: HTTP {exc.status}"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        cert_error = exc.certificate_error
-        reason = getattr(cert_error, "verify_message", "") or str(cert_error)
-        return f"its https certificate is not valid: {reason}"
+        return f"its https certificate is not valid: {_certificate_problem(exc)}"
     if isinstance(exc, aiohttp.ClientSSLError):
         return "the secure (https) connection failed"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
@@ -133,6 +131,12 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.InvalidURL | ValueError):
         return "invalid address"
     return str(exc) or type(exc).__name__
+
+
+def _certificate_problem(exc: aiohttp.ClientConnectorCertificateError) -> str:
+    """OpenSSL's reason ("self-signed certificate", "certificate has expired", …)."""
+    cert_error = exc.certificate_error
+    return str(getattr(cert_error, "verify_message", "") or cert_error)
 
 
 def _speaks_no_tls(exc: aiohttp.ClientSSLError) -> bool:
@@ -162,6 +166,17 @@ async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC10
                 raise
             log.info("%s speaks no TLS; trying its plain websocket", where)
             ws = await _open(session, urlunsplit(parts._replace(scheme="ws")), deadline)
+    except aiohttp.ClientConnectorCertificateError as exc:
+        await session.close()
+        reason = _certificate_problem(exc)
+        raise UntrustedCertificate(
+            f"The server at {where} showed a certificate this computer does not trust "
+            f"({reason}), so PeerMeet did not connect: it may not be the server it claims to "
+            "be. Check the link's address; if it is right, whoever runs that server must give "
+            "it a certificate from a public authority such as Let's Encrypt.",
+            where=where,
+            reason=reason,
+        ) from None
     except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
         await session.close()
         reason = _describe(exc)

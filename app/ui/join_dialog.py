@@ -55,6 +55,7 @@ HEADLINES = {
     "room_ended": "This meeting has ended",
     "room_full": "This meeting is full",
     "unreachable": "Can't reach the meeting host",
+    "untrusted_certificate": "The meeting server's certificate is not trusted",
     "window": "Joined, but the call could not be shown",
 }
 OWN_ROOM_FULL = (
@@ -62,7 +63,7 @@ OWN_ROOM_FULL = (
     "one, or wait for a free seat."
 )
 #: the step a failure belongs to (others: the step under way)
-FAILED_STEP = {"malformed_link": 0, "unreachable": 1} | {
+FAILED_STEP = {"malformed_link": 0, "unreachable": 1, "untrusted_certificate": 1} | {
     code: 2 for code in HEADLINES if code.startswith(("room_", "wrong_", "no_such"))
 }
 

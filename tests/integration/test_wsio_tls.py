@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from app.errors import RendezvousUnreachable
+from app.errors import RendezvousUnreachable, UntrustedCertificate
 from app.net import protocol
 from app.net.rendezvous import RendezvousServer
 from app.net.signaling import SignalingClient
@@ -92,8 +92,9 @@ async def test_a_bad_certificate_is_refused_not_stepped_around(
     await site.start()
     port = runner.addresses[0][1]
     try:
-        with pytest.raises(RendezvousUnreachable, match="certificate is not valid: self-signed"):
+        with pytest.raises(UntrustedCertificate, match="does not trust \\(self-signed") as e:
             await ws_connect(f"wss://127.0.0.1:{port}/ws", 5.0)
+        assert isinstance(e.value, RendezvousUnreachable) and e.value.exit_status == 3
     finally:
         await runner.cleanup()
     assert plain_requests == 0 and FALLBACK_LOG not in caplog.text

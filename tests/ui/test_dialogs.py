@@ -32,6 +32,7 @@ from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.meeting.store import ENDED, MeetingRecord, MeetingStore
+from app.net import tlsfiles
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
@@ -45,6 +46,7 @@ from app.ui.preview import TEST_PATTERN
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import QR_PX, StartDialog, qr_image
 from app.ui.style import plain_tip
+from tests import certs
 from tests.ui.conftest import run, until
 
 
@@ -868,3 +870,48 @@ def test_my_meetings_says_an_outside_rendezvous_that_is_down_in_the_hosts_words(
         assert host.store.find(record.link).is_live(host.now())  # type: ignore[union-attr]
     finally:
         view.close_view()
+
+
+def test_a_rendezvous_with_a_certificate_not_trusted_is_said_so_to_guest_and_host(
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    bridge: Bridge,
+    settings: SettingsStore,
+    tmp_path: Path,
+) -> None:
+    """A self-signed certificate is not "can't reach the host, is PeerMeet still running?": it
+    is said as what it is, with what to do, and never stepped around."""
+    cert, key, _ = certs.make(tmp_path, self_signed=True)
+    tls = tlsfiles.load(cert, key)
+    server = RendezvousServer("127.0.0.1", 0, ssl_context=tls.context)
+    port = run(qloop, server.start(), 5)
+    join = JoinDialog(bridge, settings, lambda: None)
+    qtbot.addWidget(join)
+    join.show()
+    start = StartDialog(host)
+    qtbot.addWidget(start)
+    start.show()
+    try:
+        join.link.setText(f"https://localhost:{port}/team-sync#k={new_secret()}")
+        join.join_button.click()
+        run(qloop, until(lambda: join.failure is not None, what="the failure"), 15)
+        assert join.failure is not None and join.failure[0] == "untrusted_certificate"
+        text = join.error.text()
+        assert "certificate is not trusted" in text and "(self-signed certificate)" in text, text
+        assert "Let&#x27;s Encrypt" in text and "PeerMeet is still running" not in text, text
+        assert join.icons[0].property("state") == "failed"  # (reaching the meeting point)
+        assert join.focusWidget() is join.link  # the link's address may be the thing to fix
+
+        start.outside.setChecked(True)
+        start.server.setText(f"localhost:{port}")
+        start.start()
+        run(qloop, until(lambda: start.error.isVisible(), what="the error"), 15)
+        text = start.error.text()
+        assert text.startswith(f"The server at localhost:{port} showed a certificate"), text
+        assert "Let's Encrypt" in text and not host.records(), text
+        assert server.room_count == 0
+    finally:
+        join.reject()
+        start.reject()
+        run(qloop, server.close(), 5)
