@@ -253,7 +253,6 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
         print(f"peermeet-rendezvous: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(
-            f"peermeet-rendezvous: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
-        )
+        problem = serverproc.listen_problem(args.host, args.port, exc)
+        print(f"peermeet-rendezvous: {problem}", file=sys.stderr)
         return 1

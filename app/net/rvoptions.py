@@ -109,10 +109,12 @@ def address_to_give(host: str, port: int, tls: tlsfiles.ServerTls | None) -> str
         address = f"peermeet://{where}:{port}"
     text = f"In PeerMeet: Start meeting, A rendezvous server: {address}"
     try:
-        private = not ipaddress.ip_address(shown).is_global
+        ip = ipaddress.ip_address(shown)
     except ValueError:
-        private = False
-    if private:
+        return text
+    if ip.is_loopback:
+        text += " (only this computer can reach it: give --host 0.0.0.0 for others)"
+    elif not ip.is_global:
         text += f" (from other networks: this server's public name or address for {shown})"
     return text
 

@@ -12,10 +12,14 @@ most once per ``QUIET_S``.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import resource
+import socket
 import time
 from typing import Any
+
+from app.errors import os_reason
 
 log = logging.getLogger(__name__)
 QUIET_S = 10.0
@@ -57,3 +61,20 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop, clock: Any = time.monot
         skipped[0] = 0
 
     loop.set_exception_handler(handler)
+
+
+def listen_problem(host: str, port: int, exc: OSError) -> str:
+    """Why the server cannot listen on ``host``:``port``, and what to do about it."""
+    why = os_reason(exc)
+    if exc.errno == errno.EADDRINUSE:
+        todo = f"Another program (another peermeet-rendezvous?) uses port {port}: stop it, or "
+        todo += "give another --port"
+    elif exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        todo = f"This computer has no address {host}: give one of its own with --host, or "
+        todo += "0.0.0.0 for every interface"
+    elif exc.errno == errno.EACCES and 0 < port < 1024:
+        todo = "Ports below 1024 need root (or setcap cap_net_bind_service=+ep on python): "
+        todo += "run it so, or give a --port from 1024 up"
+    else:
+        todo = ""
+    return f"cannot listen on {host}:{port}: {why}." + (f" {todo}." if todo else "")

@@ -7,9 +7,11 @@ import asyncio
 import errno
 import logging
 import resource
+import socket
 
 import pytest
 
+from app.cli import rendezvous_main
 from app.net import serverproc
 
 
@@ -45,3 +47,21 @@ def test_accept_failures_are_logged_once_per_quiet_period(caplog: pytest.LogCapt
         assert any("something else entirely" in s for s in said)  # others as before
     finally:
         loop.close()
+
+
+def test_a_port_that_is_taken_or_an_address_not_ours_is_said_with_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert rendezvous_main(["--host", "127.0.0.1", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"peermeet-rendezvous: cannot listen on 127.0.0.1:{port}: "), err
+    assert "Address already in use. Another program" in err and "another --port" in err, err
+    assert "Errno" not in err and "('127.0.0.1'" not in err, err
+    # (a documentation address: no computer has it, and nothing is sent)
+    assert rendezvous_main(["--host", "192.0.2.7", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "This computer has no address 192.0.2.7" in err and "0.0.0.0" in err, err

@@ -30,6 +30,7 @@ def test_without_tls_the_address_to_give_is_a_peermeet_one() -> None:
     assert "Start meeting, A rendezvous server: peermeet://192.168.1.20:8765" in text
     assert "public name or address" in text  # (a private address: not reachable from afar)
     assert rvoptions.address_to_give("93.184.216.34", 8765, None).endswith("//93.184.216.34:8765")
+    assert "only this computer" in rvoptions.address_to_give("127.0.0.1", 8765, None)
 
 
 def test_certificates_that_clients_refuse_are_warned_about(tmp_path: Path) -> None:
