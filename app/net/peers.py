@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -37,8 +38,9 @@ from app.net.sas import CodeNonce
 
 log = logging.getLogger(__name__)
 KINDS = ("audio", "video", "screen")  # by transceiver index
-#: How a path reads to a person: same network, straight through NATs, or via a TURN relay.
-PATH_LABELS = {"host": "LAN", "srflx": "direct", "relay": "relay", "unknown": "?"}
+#: How a path reads to a person: same network, straight across the internet (public
+#: addresses: "direct"; through NATs: "srflx"), or via a TURN relay.
+PATH_LABELS = {"host": "LAN", "direct": "direct", "srflx": "direct", "relay": "relay"}
 _original_host_addresses = aioice.ice.get_host_addresses
 _loopback_only = False
 
@@ -318,14 +320,21 @@ class PeerLink:
             return None
 
     def path(self) -> str:
-        """host (LAN/loopback), srflx (direct through NAT) or relay (TURN), from the chosen pair."""
+        """host (LAN/loopback), direct (public addresses, no NAT: IPv6 mostly), srflx (direct
+        through NAT) or relay (TURN), from the chosen pair."""
         pair = self._pair()
         if pair is None:
             return "unknown"
         types = {pair.local_candidate.type, pair.remote_candidate.type}
         if "relay" in types:
             return "relay"
-        return "srflx" if types & {"srflx", "prflx"} else "host"
+        if types & {"srflx", "prflx"}:
+            return "srflx"
+        try:  # two host candidates: the same network, unless the far one is a public address
+            public = ipaddress.ip_address(pair.remote_candidate.host).is_global
+        except ValueError:
+            public = False
+        return "direct" if public else "host"
 
     def remote_address(self) -> str:
         pair = self._pair()

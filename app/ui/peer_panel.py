@@ -34,6 +34,7 @@ StatsSource = Callable[[str], Awaitable[PeerStats | None]]
 POLL_MS = 1500
 PATHS = {
     "host": "Local network (direct)",
+    "direct": "Internet (direct)",
     "srflx": "Internet (direct, through NAT)",
     "relay": "Relayed (TURN server)",
 }

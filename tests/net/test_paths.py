@@ -6,15 +6,17 @@ lab's routers; the rendezvous in "srv" hands out short-lived TURN credentials fo
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
 from app.net.iceservers import rest_credentials
+from app.ui.peer_panel import PATHS
 from tests.net import calls
 from tests.net.conftest import Figure
-from tests.net.lab import skip_reason
+from tests.net.lab import Lab, skip_reason
 
 pytestmark = [
     pytest.mark.timeout(150),
@@ -74,3 +76,27 @@ def test_path_mtu_1280(tmp_path: Path, figure: Figure) -> None:
     assert call.guest.row["path"] == "srflx", call.guest.row
     fps = _check_media(call)
     figure(path=call.guest.row["path"], connect_ms=call.guest.row["connect_ms"], fps=round(fps, 1))
+
+
+def test_two_public_addresses_go_direct_and_say_internet_not_lan(tmp_path: Path) -> None:
+    """Peers with public addresses and no NAT between them (IPv6, a server, a university
+    network) connect host to host, and that is the internet, not "Local network"."""
+    with Lab(tmp_path) as lab:
+        lab._veth("a", "pub0", "b", "pub0")  # (a cable between the two, nothing else)
+        lab._addr("a", "pub0", "93.184.216.10/24")
+        lab._addr("b", "pub0", "93.184.216.20/24")
+        lab.spawn("a", [
+            calls.PY, "-m", "app", "host", "--headless", "--name", "public", "--bind",
+            "93.184.216.10", "--synthetic", "--res", "160x120", "--fps", "10", "--seconds", "40",
+        ], "host")  # fmt: skip
+        link = lab.wait_output("host", "#k=", 30).strip().splitlines()[0]
+        stats = tmp_path / "guest.json"
+        lab.spawn("b", [
+            calls.PY, "-m", "app", "join", link, "--headless", "--synthetic", "--res", "160x120",
+            "--fps", "10", "--seconds", "4", "--stats-json", str(stats),
+        ], "guest")  # fmt: skip
+        assert lab.proc("guest").wait(timeout=60) == 0, lab.output("guest", "err")
+    (row,) = json.loads(stats.read_text())["peers"].values()
+    assert row["video_frames"] > 10, row
+    assert row["path"] == "direct", row
+    assert PATHS[row["path"]] == "Internet (direct)"
