@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 class PeerStats:
     """One connection's figures; counters are cumulative (the panel turns them into rates)."""
 
-    path: str  # host (LAN) | srflx (direct through NAT) | relay (TURN) | unknown
+    path: str  # host (LAN) | direct (public IPs) | srflx (via NAT) | relay (TURN) | unknown
     address: str  # remote ip:port, "" if unknown; show it only when the user asks
     rtt_ms: float
     packets_lost: int

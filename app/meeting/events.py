@@ -42,7 +42,7 @@ class ConnectionChanged(Event):
 class PeerConnected(Event):
     peer_id: str
     name: str
-    path: str  # host | srflx | relay
+    path: str  # host | direct | srflx | relay (app.net.peers.PeerLink.path)
     safety_code: str
     connect_ms: float
 
