@@ -232,13 +232,13 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     async def serve() -> int:
         serverproc.quiet_accept_errors(asyncio.get_running_loop())
         tls = rvoptions.load_tls(args)
+        if tls is not None and tls.warning:  # (before "listening": said by then)
+            print(f"peermeet-rendezvous: warning: {tls.warning}", file=sys.stderr, flush=True)
         server = rvoptions.build_server(args, tls)
         port = await server.start()
         https = " (https)" if tls is not None else ""
         print(f"peermeet-rendezvous listening on {args.host}:{port}{https}", flush=True)
         print(rvoptions.address_to_give(args.host, port, tls), flush=True)
-        if tls is not None and tls.warning:
-            print(f"peermeet-rendezvous: warning: {tls.warning}", file=sys.stderr, flush=True)
         try:
             await _stop_event().wait()
         finally:
