@@ -47,9 +47,11 @@ def default_name() -> str:
 def parse_ice_server(urls: str, username: str = "", credential: str = "") -> IceServer:
     """A STUN/TURN server from what a person typed; ValueError says what is wrong."""
     urls = check_url(urls)  # as aiortc can use it, or ValueError
-    if urls.startswith("turn") and not (username and credential):
+    if not urls.startswith("turn"):
+        return IceServer(urls)  # (STUN takes no user name or password: none is kept)
+    if not (username and credential):
         raise ValueError(f"The TURN server {urls} needs a user name and a password.")
-    return IceServer(urls, username or None, credential or None)
+    return IceServer(urls, username, credential)
 
 
 @dataclass

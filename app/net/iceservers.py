@@ -31,9 +31,11 @@ DEFAULT_TTL_S = 24 * 3600 + 3600
 
 
 def check_url(url: str) -> str:
-    """``url`` as aiortc can use it (scheme in lower case); ValueError says how to write it."""
+    """``url`` as aiortc can use it (scheme and transport in lower case); ValueError says how
+    to write it."""
     scheme, colon, rest = url.strip().partition(":")
-    url = scheme.lower() + colon + rest
+    address, query, transport = rest.partition("?")
+    url = scheme.lower() + colon + address + query + transport.lower()
     match = _URL.match(url)
     if match is None:
         raise ValueError(

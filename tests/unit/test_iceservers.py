@@ -43,6 +43,13 @@ def test_good_urls(url: str) -> None:
     assert check_url(url) == url
 
 
+def test_scheme_and_transport_are_read_in_any_case() -> None:
+    """aiortc only knows them in lower case (it refused "TCP"); the host name stays as typed."""
+    assert check_url(" TURN:Turn.Example:3478?transport=TCP ") == (
+        "turn:Turn.Example:3478?transport=tcp"
+    )
+
+
 @pytest.mark.parametrize(
     ("url", "needle"),
     [

@@ -164,6 +164,8 @@ def test_text_grows_with_the_choice_and_a_larger_system_font_never_shrinks() -> 
 
 def test_parse_ice_server_explains_mistakes() -> None:
     assert parse_ice_server(" stun:s.example:3478 ") == IceServer("stun:s.example:3478")
+    # a user name typed for a STUN server is not kept (nor shown in the list) to no purpose
+    assert parse_ice_server("stun:s.example", "ada", "pw") == IceServer("stun:s.example")
     with pytest.raises(ValueError, match=r"stun:stun\.example\.org"):
         parse_ice_server("s.example:3478")
     with pytest.raises(ValueError, match="user name and a password"):
