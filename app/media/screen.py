@@ -132,7 +132,11 @@ class ScreenCapture:
                 self.frames += 1
                 self._first.set()
         except (OSError, av.FFmpegError, IndexError) as exc:
-            self._fail(f"Screen capture stopped ({exc}). Share your screen again.")
+            log.warning("screen capture of %s stopped: %s", self.display, exc)
+            self._fail(
+                f"Screen sharing stopped: the screen (display {self.display}) could no longer "
+                "be captured. Share your screen again."
+            )
         finally:
             container.close()
 

@@ -9,9 +9,11 @@ of falling behind, and one camera serves any number of peers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Protocol, cast
 
@@ -67,17 +69,20 @@ class VideoFeed:
         loop: asyncio.AbstractEventLoop | None = None,
         enabled: bool = True,
         blank_on_failure: bool = False,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         """``enabled=False``: start with the camera off (the device is not even opened).
         ``blank_on_failure``: a camera that fails is followed by black, not the test pattern
-        (the desktop app then turns the video off and says why)."""
+        (the desktop app then turns the video off and says why).
+        ``on_failure``: a source that fails ends the feed instead (nothing more is sent, not
+        even black: a shared screen); called on the loop with what went wrong."""
         self.fps = float(fps or source.fps)
         self.label = label  # shown by the test pattern we fall back to
         self.frames_captured = 0  # frames sent on from a source (not the camera-off black ones)
         #: why the source failed (what replaced it since: the pattern, or black); None once
         #: another source is chosen
         self.last_error: str | None = None
-        self._blank_on_failure = blank_on_failure
+        self._blank_on_failure, self._on_failure = blank_on_failure, on_failure
         self._loop = loop or asyncio.get_running_loop()
         self._source = source
         self._next_source: FrameSource | None = None
@@ -243,6 +248,12 @@ class VideoFeed:
         message = str(exc) if isinstance(exc, MediaError) else f"The video source failed: {exc!r}"
         log.warning("video source failed: %s", message)
         failed.close()
+        if self._on_failure is not None:
+            self._failed(message)
+            self._stop.set()  # (the thread ends; the loop is told)
+            with contextlib.suppress(RuntimeError):  # (the loop is closed: nobody listens)
+                self._loop.call_soon_threadsafe(self._on_failure, message)
+            return failed
         if isinstance(failed, SyntheticCamera):  # the pattern itself broke: a bug, don't spin
             self._failed(message)
             self._stop.wait(1.0)

@@ -101,6 +101,13 @@ class Notice(Event):
 
 
 @dataclass(frozen=True)
+class ScreenShareStopped(Event):
+    """Our screen share ended by itself (the screen could no longer be captured)."""
+
+    reason: str  # what happened and what to do, in words
+
+
+@dataclass(frozen=True)
 class SessionEnded(Event):
     reason: str  # left | ended | expired | disconnected | error text
 

@@ -12,6 +12,10 @@ every ScreenTrack relays that encoder's packets (its sender is bound to send pre
 packets); a peer that joins mid-share gets a keyframe. Frames are restamped before encoding, so
 the RTP clock keeps rising from one share to the next.
 
+If the screen can no longer be captured (the display went away), the share ends by itself:
+peers are told it stopped (they are not sent a test pattern or black instead), and listeners
+(``subscribe``) get ScreenShareStopped saying what happened and what to do.
+
 Create the ScreenShare right after the Session, before joining, so it sees every link.
 """
 
@@ -135,7 +139,13 @@ class ScreenShare:
         self._last_pts = 0  # where the previous share's frames ended
         self._tracks: dict[str, tuple[PeerLink, ScreenTrack]] = {}
         self._busy = asyncio.Lock()
+        self._listeners: list[Callable[[ev.Event], None]] = []
+        self._ending: set[asyncio.Task[None]] = set()  # shares ending because capture failed
         session.subscribe(self._on_event)
+
+    def subscribe(self, listener: Callable[[ev.Event], None]) -> None:
+        """``listener(ScreenShareStopped)`` when a share ends by itself (on the loop)."""
+        self._listeners.append(listener)
 
     @property
     def active(self) -> bool:
@@ -154,8 +164,10 @@ class ScreenShare:
             except BaseException:
                 source.close()
                 raise
-            self._feed = VideoFeed(source, self.fps)
-            frames = Restamped(self._feed.new_track(), self._last_pts)
+            feed = self._feed = VideoFeed(
+                source, self.fps, on_failure=lambda message: self._capture_failed(feed, message)
+            )
+            frames = Restamped(feed.new_track(), self._last_pts)
             self._encoder = SharedEncoder(frames, noisy=lambda: False)
             for peer_id, link in links_of(self.session).items():
                 self._attach(peer_id, link).set_source(self._encoder.new_track())
@@ -174,10 +186,26 @@ class ScreenShare:
 
     async def stop(self) -> None:
         async with self._busy:
-            feed, self._feed = self._feed, None
-            encoder, self._encoder = self._encoder, None
-            if feed is None:
-                return
+            await self._stop_sharing()
+
+    def _capture_failed(self, feed: VideoFeed, message: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._end_failed(feed, message))
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
+
+    async def _end_failed(self, feed: VideoFeed, message: str) -> None:
+        """The screen of ``feed`` could no longer be captured: end that share, say why."""
+        async with self._busy:
+            if feed is not self._feed:
+                return  # (that share was already stopped)
+            await self._stop_sharing()
+        for listener in list(self._listeners):
+            listener(ev.ScreenShareStopped(message))
+
+    async def _stop_sharing(self) -> None:
+        feed, self._feed = self._feed, None
+        encoder, self._encoder = self._encoder, None
+        if feed is not None:
             for _, track in self._tracks.values():
                 track.set_source(None)  # stops its encoded track; the sender stays alive
             if encoder is not None:

@@ -139,10 +139,10 @@ class Bridge(QObject):
         session = Session(config, media)  # a plain object until it joins (on the engine)
         self._engine = engine
         # engine events are handled on the GUI loop (dropped once it is closed)
-        session.subscribe(
-            partial(call_soon_on, asyncio.get_running_loop(), self._on_event, session)
-        )
+        on_event = partial(call_soon_on, asyncio.get_running_loop(), self._on_event, session)
+        session.subscribe(on_event)
         self._screen = ScreenShare(session)  # before joining, so it sees every connection
+        self._screen.subscribe(on_event)  # (a share that stopped by itself)
         self.session, self.link = session, link
         for on, switch in ((mic, session.set_mic), (camera, session.set_camera)):
             if not on:  # queued on the engine ahead of the join: no peer has a track yet
@@ -393,6 +393,9 @@ class Bridge(QObject):
             self.reconnecting.emit("", False)
         elif isinstance(e, ev.Notice):
             self.notice.emit(e.text)
+        elif isinstance(e, ev.ScreenShareStopped) and session is self.session:
+            self.notice.emit(e.reason)
+            self.screenShared.emit(self.sharing_screen)
         elif isinstance(e, ev.SessionEnded):
             if e.reason != "left" and session is self.session:  # by the host or expiry
                 # release the media too (a call left meanwhile, or replaced, is not touched)

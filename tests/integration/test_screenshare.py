@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.media.screen import ScreenCapture
 from app.media.synthetic import SyntheticCamera, read_stamp
 from app.meeting import events as ev
 from app.meeting.screenshare import ScreenShare, links_of
 from app.net.rendezvous import RendezvousServer
+from tests.conftest import SpareDisplay
 from tests.integration.test_session import Peer, room_link, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
@@ -74,4 +76,47 @@ async def test_one_encoder_sends_the_screen_to_every_peer_and_a_second_share_wor
     finally:
         await share.stop()
         for peer in (host, *guests):
+            await peer.close()
+
+
+async def test_a_screen_that_can_no_longer_be_captured_ends_the_share_and_says_why(
+    server: RendezvousServer, spare_display: SpareDisplay
+) -> None:
+    """The display going away in the middle of a share (a screen unplugged, a session gone)
+    ended nothing: the feed fell back to the test pattern, so everyone saw a rainbow under the
+    sharer's name, and the sharer was not told. Now the share ends and says so."""
+    link = room_link(server)
+    host, guest = Peer("Hana"), Peer("Gus")
+    share = ScreenShare(host.session, fps=10)
+    stopped: list[ev.Event] = []
+    share.subscribe(stopped.append)
+    try:
+        await host.session.create(link, "small", 3600)
+        await guest.session.join(link)
+        me = host.session.my_id
+        await share.start(lambda: ScreenCapture(display=spare_display.name))
+        await until(lambda: guest.media.video_frames(me, "screen") > 3)
+        assert guest.session.peers[me].screen
+
+        spare_display.take_away()
+        seen = []  # what the guest is shown meanwhile: never the test pattern
+        for _ in range(200):
+            remote = guest.media.remote_video(me, "screen")
+            seen.append(remote is not None and read_stamp(remote.latest) is not None)
+            if not share.active and not guest.session.peers[me].screen:
+                break
+            await asyncio.sleep(0.025)
+        assert not share.active, "the share went on without its screen"
+        assert not guest.session.peers[me].screen  # the guest was told it stopped
+        assert not any(seen), "the guest was sent the test pattern in place of the screen"
+        (said,) = stopped
+        assert isinstance(said, ev.ScreenShareStopped)
+        assert "could no longer be captured" in said.reason
+        assert said.reason.endswith("Share your screen again.")
+
+        await share.start(_screen)  # sharing again works
+        assert share.active
+    finally:
+        await share.stop()
+        for peer in (host, guest):
             await peer.close()
