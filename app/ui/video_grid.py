@@ -2,6 +2,7 @@
 the people beside it. In a 1:1 call your own picture floats small in a corner of the other's;
 with more people it is a tile like theirs (never over someone's face). Double-clicking a tile
 puts it on the stage (the spotlight), large, like a shared screen; again, and it goes back.
+A shared screen is on the stage already: double-clicked, it fills the grid alone (to read it).
 
 The grid owns the display timer: each tick, every visible tile looks for a newer frame.
 """
@@ -151,6 +152,10 @@ class VideoGrid(QWidget):
         stage = [k for k in self.tiles if k[1] == "screen" and k != MY_SCREEN]
         if self.spotlight in self.tiles:
             stage = [self.spotlight]
+        spot = self.spotlight
+        alone = (
+            spot in self.tiles and spot is not None and spot[1] == "screen" and spot != MY_SCREEN
+        )
         screens = [self.tiles[k] for k in stage]
         people = [t for k, t in self.tiles.items() if k not in stage]
         for key, tile in self.tiles.items():  # on the stage, a face is shown whole too
@@ -162,7 +167,9 @@ class VideoGrid(QWidget):
         if me is not None and not floating:
             people.append(me)
         if screens:
-            if people and area.width() < STRIP_BESIDE_FROM:  # a small window: people under it
+            if alone:  # the people out of the way (hidden: zero height)
+                main, rects = area, [QRect(area.x(), area.y(), 0, 0) for _ in people]
+            elif people and area.width() < STRIP_BESIDE_FROM:  # a small window: people under it
                 strip = max(72, area.height() // 4)
                 main = area.adjusted(0, 0, 0, -(strip + GAP))
                 below = QRect(area.x(), main.bottom() + GAP, area.width(), strip)
@@ -186,6 +193,7 @@ class VideoGrid(QWidget):
             w = max(160, min(280, corner.width() // 4))
             h = round(w / ASPECT)
             me.setGeometry(corner.right() - w - 12, corner.bottom() - h - 12, w, h)
+            me.show()  # (it may have been out of the way)
             me.raise_()
         over = me.geometry() if me is not None and floating else None
         for tile in people:

@@ -111,6 +111,40 @@ def test_a_double_clicked_tile_takes_the_stage_and_goes_back(qtbot: QtBot) -> No
         grid.stop()
 
 
+def test_a_double_clicked_shared_screen_fills_the_grid_and_goes_back(qtbot: QtBot) -> None:
+    """A shared screen is on the stage already: double-clicking it (to read it) changed
+    nothing. It now takes the whole grid, the people out of the way; again, and they are back."""
+    frame = SyntheticCamera(320, 240).render(0, 0)
+    grid = VideoGrid(lambda _peer: 0.0)
+    qtbot.addWidget(grid)
+    grid.resize(1000, 640)
+    grid.set_me("me", lambda: frame)
+    faces = [grid.add((f"p{i}", "video"), f"P{i}", lambda: frame) for i in range(2)]
+    screen = grid.add(("p1", "screen"), "P1", lambda: frame)
+    try:
+        grid.show()
+        qtbot.waitExposed(grid)
+        qtbot.waitUntil(lambda: screen.width() > 100, timeout=2000)
+        beside = screen.geometry()
+        everyone = [*faces, grid.me]
+        assert all(t is not None and t.isVisible() for t in everyone)
+        qtbot.mouseDClick(screen, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: screen.width() > beside.width(), timeout=2000)
+        assert screen.width() >= grid.width() - 2 * MARGIN - 1 or screen.height() == grid.height()
+        assert not any(t is not None and t.isVisible() for t in everyone)
+        qtbot.mouseDClick(screen, Qt.MouseButton.LeftButton)  # back
+        qtbot.waitUntil(lambda: screen.geometry() == beside, timeout=2000)
+        assert all(t is not None and t.isVisible() for t in everyone)
+        grid.toggle_spotlight(("p1", "screen"))
+        qtbot.waitUntil(lambda: not faces[0].isVisible(), timeout=2000)
+        grid.remove(("p1", "screen"))  # they stop sharing: everyone is back
+        grid.remove(("p0", "video"))  # (one other left: my picture floats over theirs)
+        qtbot.waitUntil(lambda: grid.me is not None and grid.me.framed, timeout=2000)
+        assert all(t.isVisible() for t in (faces[1], grid.me))
+    finally:
+        grid.stop()
+
+
 def test_in_a_small_window_the_people_sit_under_a_shared_screen(qtbot: QtBot) -> None:
     """A narrow grid (a small window with a side panel open) puts the people in a row under
     the shared screen, which keeps the width (beside it, a 180 px strip left the screen about
