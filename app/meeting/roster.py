@@ -325,6 +325,9 @@ class Roster:
             self._emit(chat)
         elif isinstance(msg, p.MediaState):
             info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen
+            shared = self.media.remote_video(link.peer_id, "screen")
+            if not msg.screen and shared is not None:  # (not to open their next share with)
+                shared.latest = None  # the last picture of the share they stopped
             self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
         elif isinstance(msg, p.Goodbye):
             self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, msg.reason))

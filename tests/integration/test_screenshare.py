@@ -62,6 +62,10 @@ async def test_one_encoder_sends_the_screen_to_every_peer_and_a_second_share_wor
 
         await share.stop()
         assert share.encoder is None and not share.active
+        await until(lambda: not any(g.session.peers[me].screen for g in guests))
+        for guest in guests:  # its last picture is not kept to be shown as the next share's
+            remote = guest.media.remote_video(me, "screen")
+            assert remote is not None and remote.latest is None
         before = [g.media.video_frames(me, "screen") for g in guests]
         await asyncio.sleep(0.5)
         stopped = [g.media.video_frames(me, "screen") for g in guests]
@@ -102,7 +106,8 @@ async def test_a_screen_that_can_no_longer_be_captured_ends_the_share_and_says_w
         seen = []  # what the guest is shown meanwhile: never the test pattern
         for _ in range(200):
             remote = guest.media.remote_video(me, "screen")
-            seen.append(remote is not None and read_stamp(remote.latest) is not None)
+            latest = remote.latest if remote is not None else None
+            seen.append(latest is not None and read_stamp(latest) is not None)
             if not share.active and not guest.session.peers[me].screen:
                 break
             await asyncio.sleep(0.025)
