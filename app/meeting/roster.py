@@ -324,10 +324,12 @@ class Roster:
             del self.chat_log[:-MAX_CHAT_LOG]
             self._emit(chat)
         elif isinstance(msg, p.MediaState):
+            camera_back = msg.cam and not info.cam
             info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen
-            shared = self.media.remote_video(link.peer_id, "screen")
-            if not msg.screen and shared is not None:  # (not to open their next share with)
-                shared.latest = None  # the last picture of the share they stopped
+            for kind, gone in (("video", camera_back), ("screen", not msg.screen)):
+                remote = self.media.remote_video(link.peer_id, kind)
+                if gone and remote is not None:  # not shown when their camera or screen is on
+                    remote.latest = None  # again: black (camera off), or the last share's
             self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
         elif isinstance(msg, p.Goodbye):
             self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, msg.reason))

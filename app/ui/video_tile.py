@@ -133,6 +133,8 @@ class VideoTile(QWidget):
 
     def set_media(self, mic: bool, cam: bool) -> None:
         if (mic, cam) != (self.mic_on, self.cam_on):
+            if not cam:  # its picture is not shown again when the camera comes back
+                self._image = self._converted = self._key = self._last = None
             self.mic_on, self.cam_on = mic, cam
             self._describe()
             self.update()
@@ -189,7 +191,7 @@ class VideoTile(QWidget):
 
     def _take(self) -> None:
         converted = self._converter.take()
-        if converted is None or self._closed:
+        if converted is None or self._closed or not self.cam_on:  # (one under way when it went off)
             return
         self._converted = converted  # keeps the image's buffer alive
         self._image = converted.image()
