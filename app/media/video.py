@@ -112,6 +112,8 @@ class VideoFeed:
 
     def set_enabled(self, enabled: bool) -> None:
         """Camera on/off. Off releases the camera and sends one black frame per second."""
+        if enabled and not self._enabled:
+            self._latest = None  # (black): the self-view's next frame is the camera's
         self._enabled = enabled
         self._wake.set()
 

@@ -323,8 +323,8 @@ class Bridge(QObject):
         remote = self.session.media.remote_video(peer_id, kind)
         return remote.latest if remote else None
 
-    def local_frame(self) -> Any:
-        return self.session.media.video.latest if self.session else None
+    def local_frame(self) -> Any:  # (None while the camera is off: what it sends then is black)
+        return v.latest if self.session and (v := self.session.media.video).enabled else None
 
     def local_screen_frame(self) -> Any:
         """Newest frame of our own screen share (its preview tile), or None."""

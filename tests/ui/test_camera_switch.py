@@ -8,9 +8,10 @@ from pathlib import Path
 import av
 import qasync
 
+from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from tests.ui.conftest import run, until
-from tests.ui.test_call_window import make_bridge, start_host
+from tests.ui.test_call_window import in_call_with_host, make_bridge, start_host
 
 
 def black(frame: av.VideoFrame | None) -> bool:
@@ -70,3 +71,31 @@ def test_a_camera_turned_back_on_shows_neither_its_old_picture_nor_black(
         run(qloop, other.leave(), 10)
         host.terminate()
         host.communicate(timeout=15)
+
+
+def test_my_own_picture_is_not_black_when_i_turn_my_camera_back_on(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    """My own tile showed black (sent to the others while the camera was off) from the moment
+    I turned the camera back on until the camera gave its first picture."""
+
+    async def scenario(me: Bridge, link: str) -> None:
+        assert await me.join(link, "Me")
+        window = CallWindow(me)
+        window.show()
+        mine = window.grid.me
+        assert mine is not None
+        try:
+            for _ in range(2):
+                await until(lambda: mine.frames_shown > 3 and mine.showing_video, what="video")
+                window.toggle_camera()
+                await until(lambda: not mine.cam_on, what="camera off")
+                await asyncio.sleep(1.5)  # (black is sent meanwhile)
+                assert not black(me.local_frame())
+                window.toggle_camera()
+                assert mine.cam_on and not black(me.local_frame()), "my picture was black"
+                await until(lambda: mine.showing_video, what="my new pictures")
+        finally:
+            await window.leave()
+
+    in_call_with_host(qloop, tmp_path, scenario)
