@@ -105,15 +105,11 @@ class Bridge(QObject):
 
     # --- actions -----------------------------------------------------------------------------
     async def join(
-        self,
-        link_text: str,
-        display_name: str | None = None,
-        *,
-        mic: bool = True,
-        camera: bool = True,
+        self, link_text: str, name: str | None = None, *, mic: bool = True, camera: bool = True
     ) -> bool:
-        """Join by link, with the microphone and camera on or off from the start (nothing is
-        sent before). Emits progress, then joined or failed(code, text). Never raises."""
+        """Join by link as ``name`` (default: the config's), with the microphone and camera on
+        or off from the start (nothing is sent before). Emits progress, then joined or
+        failed(code, text). Never raises."""
         try:  # (a link that cannot work leaves the call we are in alone)
             link = parse_link(link_text)
         except PeerMeetError as exc:  # LinkError; any other is a bug, but still said, not lost
@@ -124,7 +120,7 @@ class Bridge(QObject):
         set_loopback_only(link.is_loopback)
         config = replace(  # keeps every setting (TURN, relay-only ...) and adds this call's
             self.config,
-            display_name=(display_name or self.config.display_name).strip()[:64] or "Guest",
+            display_name=(name or self.config.display_name).strip()[:64] or "Guest",
             loopback_only=link.is_loopback,
         )
         self.call_notices.clear()
