@@ -19,6 +19,8 @@ from app.errors import MediaError
 
 log = logging.getLogger(__name__)
 OPEN_TIMEOUT_S = 5.0
+#: part of the X screen: x, y, width, height in pixels (one monitor of several)
+Region = tuple[int, int, int, int]
 
 
 def screen_available(display: str = "") -> str | None:
@@ -56,9 +58,16 @@ class ScreenCapture:
     paced = False  # next_frame() returns at once; the VideoFeed sets the sending rate
     noisy = False  # rendered pixels: no denoiser
 
-    def __init__(self, display: str | None = None, fps: float = 10, max_width: int = 1280) -> None:
+    def __init__(
+        self,
+        display: str | None = None,
+        fps: float = 10,
+        max_width: int = 1280,
+        region: Region | None = None,
+    ) -> None:
+        """``region``: only that part of the screen (a monitor); None: all of it."""
         self.display = display or ""  # "" means $DISPLAY, read when opening
-        self.fps, self.max_width = fps, max_width
+        self.fps, self.max_width, self.region = fps, max_width, region
         self.width, self.height = 0, 0  # known once open() returns
         self.frames = 0
         self._latest: av.VideoFrame | None = None
@@ -112,6 +121,9 @@ class ScreenCapture:
     # --- grab thread -----------------------------------------------------------------------------
     def _run(self) -> None:
         options = {"framerate": f"{self.fps:g}", "draw_mouse": "1"}
+        if self.region is not None:
+            x, y, width, height = self.region
+            options |= {"grab_x": str(x), "grab_y": str(y), "video_size": f"{width}x{height}"}
         try:
             container: Any = av.open(self.display, format="x11grab", options=options)
         except (OSError, av.FFmpegError) as exc:

@@ -250,9 +250,9 @@ class CallToolbar(QWidget):
         self._refresh_info()
         self._fit()
 
-    def pop_up(self, menu: QMenu) -> None:
-        """``menu`` just above the Leave button, their right edges lined up."""
-        size, button = menu.sizeHint(), self.leave_button
+    def pop_up(self, menu: QMenu, button: QWidget | None = None) -> None:
+        """``menu`` just above ``button`` (default: Leave), their right edges lined up."""
+        size, button = menu.sizeHint(), button or self.leave_button
         corner = button.mapToGlobal(button.rect().topRight())
         menu.popup(corner - QPoint(size.width(), size.height() + 6))
 

@@ -25,8 +25,6 @@ from app.ui.call_notes import (
     CAMERA_OFF,
     MUTED_HINT,
     NO_MIC,
-    SHARING,
-    SHARING_ALONE,
     end_warning,
     ended_text,
 )
@@ -35,8 +33,9 @@ from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
 from app.ui.peer_panel import PeerPanel
+from app.ui.share_control import ShareControl
 from app.ui.task_set import TaskSet
-from app.ui.video_grid import MY_SCREEN, VideoGrid
+from app.ui.video_grid import VideoGrid
 
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
@@ -96,6 +95,8 @@ class CallWindow(QWidget):
         layout.addLayout(middle, 1)
         layout.addWidget(self.toolbar)
         self.banner = style.Banner(self, area=self.grid.geometry)
+        bar, grid, tasks = self.toolbar, self.grid, self.tasks
+        self.share = ShareControl(self, bridge, bar, grid, self.banner, tasks, lambda: self._over)
         self._mic_found = True  # a microphone, as far as the others know
         self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
         self._warned: set[tuple[float, int]] = set()  # (end, warning) already given
@@ -121,7 +122,6 @@ class CallWindow(QWidget):
         bar = CallToolbar()
         bar.mic_button.clicked.connect(self.toggle_mic)
         bar.cam_button.clicked.connect(self.toggle_camera)
-        bar.share_button.clicked.connect(self._toggle_share)
         bar.chat_button.clicked.connect(lambda on: self._show_side(self.chat if on else None))
         bar.people_button.clicked.connect(lambda on: self._show_side(self.people if on else None))
         bar.leave_button.clicked.connect(self._leave_clicked)
@@ -143,7 +143,7 @@ class CallWindow(QWidget):
             (b.chatReceived, self._on_chat),
             (b.notice, lambda text: self.banner.show_message(text)),
             (b.reconnecting, self._on_reconnecting), (b.ended, self._on_ended),
-            (b.screenShared, self._on_screen_shared),
+            (b.screenShared, self.share.shared),
         ]  # fmt: skip
         for signal, slot in pairs:
             signal.connect(slot)
@@ -188,17 +188,9 @@ class CallWindow(QWidget):
         self.chat.close_entry("The call has ended")
         if reason in ENDINGS:  # its link no longer works
             self.people.invite.hide()
-        for menu in (self.leave_menu, self.device_menus.menu):
+        for menu in (self.leave_menu, self.device_menus.menu, self.share.menu):
             if menu is not None:
                 menu.close()
-
-    def _on_screen_shared(self, on: bool) -> None:
-        self.toolbar.show_sharing(on)
-        if not on:
-            self.grid.remove(MY_SCREEN)
-        elif not self._over:
-            self.grid.add(MY_SCREEN, self.bridge.display_name, self.bridge.local_screen_frame)
-            self.banner.show_message(SHARING if self.bridge.peers() else SHARING_ALONE, seconds=5)
 
     # --- actions -----------------------------------------------------------------------------
     def toggle_mic(self) -> None:
@@ -258,17 +250,6 @@ class CallWindow(QWidget):
             if focus is not None and panel.isAncestorOf(focus):
                 button.setFocus()
         self._show_side(None)
-
-    def _toggle_share(self, on: bool) -> None:
-        self.toolbar.share_button.setEnabled(False)
-        self.tasks.spawn(self._share(on))
-
-    async def _share(self, on: bool) -> None:
-        try:
-            await self.bridge.share_screen(on)
-        finally:
-            self.toolbar.share_button.setEnabled(True)
-            self.toolbar.show_sharing(self.bridge.sharing_screen)
 
     def _send_chat(self, parts: list[str]) -> None:
         alone = not self.bridge.peers()  # (waiting for others, or getting back in)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import qasync
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from app.media.screen import ScreenCapture
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
+from app.ui.share_control import ANY_SCREEN
 from app.ui.video_grid import MY_SCREEN
 from tests.conftest import SpareDisplay
 from tests.ui.conftest import until
@@ -41,6 +45,56 @@ def test_a_share_whose_screen_goes_away_ends_and_the_sharer_is_told(
             said = window.banner.text.text()
             assert window.banner.isVisible() and "could no longer be captured" in said, said
             assert "Share your screen again" in said
+        finally:
+            await window.leave()
+
+    in_call_with_host(qloop, tmp_path, scenario)
+
+
+def test_with_two_monitors_the_one_picked_is_shared(
+    qloop: qasync.QEventLoop, tmp_path: Path, qtbot: QtBot
+) -> None:
+    """Two monitors side by side were shared as one wide picture squeezed to 1280 px (too
+    small to read): the Share button asks which one. Xvfb has one screen, so its two halves
+    stand in for the monitors; a red square is on the right one."""
+    red = QWidget()
+    red.setStyleSheet("background: #ff0000")
+    red.setGeometry(1350, 200, 200, 300)  # (right of the call window)
+    qtbot.addWidget(red)
+    red.show()
+    halves = [("Screen 1: left (800×1000)", (0, 0, 800, 1000))]
+    halves.append(("Screen 2: right (800×1000)", (800, 0, 800, 1000)))
+
+    async def scenario(me: Bridge, link: str) -> None:
+        assert await me.join(link, "Me")
+        default = me.screen_source
+        window = CallWindow(me)
+        window.share.monitors = lambda: halves
+        window.show()
+        bar = window.toolbar
+        try:
+            await until(lambda: len(me.peers()) >= 1, what="the host")
+            bar.share_button.click()
+            menu = window.share.menu
+            assert menu is not None and menu.isVisible() and not me.sharing_screen
+            texts = [a.text() for a in menu.actions() if a.text()]
+            assert texts == ["Share which screen?", *(t for t, _ in halves), ANY_SCREEN]
+            assert not bar.share_button.isChecked()  # (nothing shared until one is picked)
+            menu.close()  # changed one's mind: nothing happens
+            await asyncio.sleep(0.3)
+            assert not me.sharing_screen and not bar.share_button.isChecked()
+            bar.share_button.click()
+            assert window.share.menu is not None
+            (right,) = [a for a in window.share.menu.actions() if "right" in a.text()]
+            right.trigger()
+            await until(lambda: me.sharing_screen and bar.share_button.isEnabled(), what="shared")
+            assert me.screen_source is default  # (for the next share: asked again)
+            await until(lambda: me.local_screen_frame() is not None, what="a picture")
+            frame = me.local_screen_frame()
+            assert (frame.width, frame.height) == (800, 1000)  # one monitor, at its own size
+            rgb = frame.to_ndarray(format="rgb24")
+            r, g, b = (int(v) for v in rgb[350, 650])  # (1450, 350) on the whole screen
+            assert r > 200 and g < 60 and b < 60, (r, g, b)  # the red square, on the right
         finally:
             await window.leave()
 
