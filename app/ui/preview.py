@@ -146,7 +146,7 @@ class MicMeter(QWidget):
         self.audio.write(self._chime.pop(0))
 
     def stop(self) -> None:
-        """Close the microphone. Idempotent."""
+        """Close the microphone and let its QtAudioIO go. Idempotent."""
         self._chime_timer.stop()
         self._chime.clear()
         self._timer.stop()
@@ -154,6 +154,9 @@ class MicMeter(QWidget):
         audio, self.audio = self.audio, None
         if audio is not None:
             audio.close()
+            # deleted by Qt, not by a collection: its device watchers' slots hold it, and Qt
+            # holds them while it lives (each Settings dialog and join kept one for good)
+            audio.deleteLater()
 
     def _device_note(self, text: str) -> None:
         if "microphone" in text.lower():  # the speaker opened alongside does not matter here

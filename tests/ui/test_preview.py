@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import qasync
+import shiboken6
 from PySide6.QtGui import QAccessible
 from pytestqt.qtbot import QtBot
 
@@ -17,9 +19,11 @@ from app.config import EngineConfig
 from app.media.camera import list_cameras
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.settings import Settings, SettingsStore
+from app.ui.audio_io import QtAudioIO
 from app.ui.bridge import Bridge
 from app.ui.join_dialog import JoinDialog
 from app.ui.preview import TEST_PATTERN, MediaPreview, MicMeter
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.style import plain_tip
 from tests.ui.conftest import run, until
 
@@ -230,3 +234,21 @@ def test_the_microphone_meter_says_what_it_measures(qtbot: QtBot) -> None:
     qtbot.addWidget(meter)
     face = QAccessible.queryAccessibleInterface(meter.bar)
     assert face is not None and face.text(QAccessible.Text.Name) == "Microphone level"
+
+
+def test_a_meter_opened_and_closed_again_and_again_keeps_no_audio_behind(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Each Settings dialog (and each join's preview) kept its closed QtAudioIO for good, with
+    its device watcher and timers: its device-list slots hold it, and Qt holds them while it
+    lives, so no collection frees it."""
+    opened: list[QtAudioIO] = []
+    for _ in range(3):
+        dialog = SettingsDialog(store(tmp_path))  # its live microphone meter starts
+        qtbot.addWidget(dialog)
+        assert dialog.meter.audio is not None
+        opened.append(dialog.meter.audio)
+        dialog.reject()
+        assert not dialog.meter.running
+    gc.collect()
+    qtbot.waitUntil(lambda: not any(shiboken6.isValid(audio) for audio in opened), timeout=2000)
