@@ -125,8 +125,12 @@ class MainWindow(QMainWindow):
         lan_layout.addWidget(self.lan_list)
         lan_layout.addWidget(self.lan_empty)
         self.lan = lan
-        if lan is not None:  # admitted after a knock: join as with a pasted link
-            lan.admitted.connect(lambda link: self.open_join(link, auto=True))
+        if lan is not None:  # admitted after a knock: join as with a pasted link, from Qt's
+            # loop: the knock's task emits it, and in a call "Leave this call?" runs a dialog
+            # loop, where no other task could wake while that one is running
+            lan.admitted.connect(
+                lambda link: QTimer.singleShot(0, self, lambda: self.open_join(link, auto=True))
+            )
             lan_layout.addWidget(lan, 1)
         else:
             lan_layout.addStretch()

@@ -20,7 +20,8 @@ if not os.environ.get("DISPLAY"):
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -284,3 +285,59 @@ def test_start_dialog_show_on_this_network(
     old = {k: v for k, v in saved.to_dict().items() if k != "lan"}  # a file from before
     assert MeetingRecord.from_dict(old).lan is True
     run(qloop, host.close(), 5)
+
+
+def test_admitted_while_in_a_call_asks_from_qts_loop_not_inside_the_knock(
+    qloop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path, loopback: None
+) -> None:
+    """The knock's task emits ``admitted``; in a call, the main window asks "Leave this call?"
+    in a dialog loop of its own. Asked inside the knock's task, that loop ran every other
+    task's wake-up as a failed re-entry ("Cannot enter into task"): lost, so whatever awaited
+    it hung for good (a leave, a reply from the rendezvous, the test itself)."""
+    host = host_service(tmp_path, "alice")
+    bridge = make_bridge("Alice")
+    card = LanCard(PinStore(tmp_path / "pins.json"), lambda: "Alice", interfaces=LO)
+    window = MainWindow(host, bridge, settings_for(tmp_path, "Alice"), lan=card)
+    qtbot.addWidget(window)
+    window.show()
+    in_knock = False
+    asked_in_knock: list[bool] = []  # per question: asked while the knock's task ran?
+
+    def stay() -> None:  # a Qt timer: it answers inside any dialog loop
+        for box in QApplication.topLevelWidgets():
+            if isinstance(box, QMessageBox) and box.isVisible():
+                asked_in_knock.append(in_knock)
+                next(b for b in box.buttons() if b.text() == "Stay").click()
+
+    answer = QTimer(interval=20)
+    answer.timeout.connect(stay)
+
+    async def scenario() -> None:
+        here = await host.start("here", "small", 600)
+        there = await host.start("there", "small", 600)
+        window.open_join(here.link, auto=True)
+        await until(lambda: window.call_window is not None and window.call_window.isVisible(), 15)
+
+        async def knocked() -> None:  # as LanCard._knock ends: admitted, inside its task
+            nonlocal in_knock
+            in_knock = True
+            card.admitted.emit(there.link)
+            in_knock = False
+
+        answer.start()
+        await asyncio.ensure_future(knocked())
+        await until(lambda: bool(asked_in_knock), 5, "Leave this call?")
+        assert asked_in_knock == [False], "asked inside the knock's task"
+        assert bridge.in_call and bridge.link == parse_link(here.link)  # stayed
+
+    try:
+        run(qloop, scenario(), 20)
+    finally:
+        answer.stop()
+        window.close()
+
+        async def cleanup() -> None:
+            await bridge.leave()
+            await host.close()
+
+        run(qloop, cleanup(), 15)
