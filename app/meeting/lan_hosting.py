@@ -124,6 +124,8 @@ class LanHosting:
         for link, record in wanted.items():
             if link in self._hosted or link in self._skipped:
                 continue
+            if not record.is_live(self._host.now()):
+                continue  # ended while those before it were withdrawn or announced
             if self._host.embedded_server(record) is None:
                 continue  # not reopened yet (app start): HostService tells us when it is
             self._skipped.add(link)  # until it is announced: one try per meeting...

@@ -543,3 +543,36 @@ async def test_a_meeting_named_like_a_shown_one_is_shown_once_that_one_ends(
     finally:
         await hosting.close()
         await service.close()
+
+
+async def test_a_meeting_ended_while_the_lan_catches_up_is_not_said_to_be_unshown(
+    tmp_path: Path,
+) -> None:
+    """One meeting ended, the next started and ended at once (a busy host): the LAN hosting
+    took the ended one for a meeting to show once it had withdrawn the one before, could not
+    announce it, and told My meetings it was "not shown on this network"."""
+    from app.meeting.hosting import HostService
+    from app.meeting.lan_hosting import LanHosting
+    from app.meeting.store import MeetingStore
+
+    store = MeetingStore(tmp_path / "meetings.json")
+    service = HostService(store, bind="127.0.0.1", advertise="127.0.0.1", preferred_port=0)
+    errors: list[str] = []
+    hosting = LanHosting(
+        service, admit, lambda: "Alice", identity_path=tmp_path / "host.key",
+        interfaces=LOOPBACK, on_error=errors.append, poll_s=0.2,
+    )  # fmt: skip
+    try:
+        hosting.start()
+        first = await service.start(f"first-{os.getpid()}")
+        await wait_for(lambda: hosting.announced == [first.link], within=5)
+        await service.end(first.link)
+        second = await service.start(f"second-{os.getpid()}")
+        # ended while the hosting withdraws the first one (its first step after waking up)
+        ending = asyncio.ensure_future(service.end(second.link))
+        third = await service.start(f"third-{os.getpid()}")  # shown after it saw the second
+        await wait_for(lambda: ending.done() and hosting.announced == [third.link], within=5)
+        assert errors == []
+    finally:
+        await hosting.close()
+        await service.close()
