@@ -239,7 +239,8 @@ class MainWindow(QMainWindow):
                     old.mic_box.isChecked() and not muted,
                     old.cam_box.isChecked(),
                 )
-                if stop_joining_to_join(old, _room(old.link.text()), _room(link)):
+                # asked over this window: ``old`` may finish joining meanwhile, and be deleted
+                if stop_joining_to_join(self, _room(old.link.text()), _room(link)):
                     if old in self.dialogs and old.joining:  # (not done while asked)
                         self._switching = asyncio.ensure_future(self._rejoin(old, link, muted, was))
                         return None

@@ -1,0 +1,91 @@
+"""A link opened while another join is under way: the question it asks, in a real dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.meeting.hosting import HostService
+from app.meeting.store import MeetingStore
+from app.ui.call_window import CallWindow
+from tests.ui.conftest import run, until
+from tests.ui.test_app_flow import ada_at_home
+
+
+@pytest.fixture
+def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterator[HostService]:
+    qapp.setQuitOnLastWindowClosed(False)
+    svc = HostService(
+        MeetingStore(tmp_path / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
+        preferred_port=0,
+    )  # fmt: skip
+    yield svc
+    qloop.run_until_complete(svc.close())
+    qapp.setQuitOnLastWindowClosed(True)
+
+
+def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """The join under way may finish while "Join another meeting?" is on screen: its dialog
+    is then closed and deleted, and the question went with it (a child of that dialog); the
+    link was dropped without a word and open_join raised "already deleted"."""
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
+    seen: list[str] = []  # the titles of the questions asked
+    errors: list[BaseException] = []
+    ticks: list[int] = []  # with the call open and the question still asked
+
+    def answer(title: str, button: str) -> bool:
+        for box in QApplication.topLevelWidgets():
+            if isinstance(box, QMessageBox) and box.isVisible() and box.windowTitle() == title:
+                next(b for b in box.buttons() if b.text() == button).click()
+                return True
+        return False
+
+    def watch() -> None:  # a Qt timer: it runs inside the questions' own dialog loops too
+        for box in QApplication.topLevelWidgets():
+            if isinstance(box, QMessageBox) and box.isVisible() and box.windowTitle() not in seen:
+                seen.append(box.windowTitle())
+        if answer("Leave this call?", "Leave and join"):
+            return
+        call = window.call_window
+        if not isinstance(call, CallWindow) or not call.isVisible():
+            return  # (Alpha's join still under way)
+        ticks.append(1)  # its dialog is deleted meanwhile (DISPOSE_RETRY_MS): then answered
+        if len(ticks) >= 20:
+            answer("Join another meeting?", "Join the other one")
+
+    poll = QTimer(interval=25)
+    poll.timeout.connect(watch)
+
+    def open_beta(link: str) -> None:  # as a link from another start comes: from Qt's loop
+        try:
+            window.open_join(link)
+        except BaseException as exc:
+            errors.append(exc)
+
+    async def scenario() -> None:
+        alpha, beta = await host.start("Alpha"), await host.start("Beta")
+        joining = window.open_join(alpha.link, auto=True)
+        assert joining is not None and joining.joining
+        poll.start()
+        QTimer.singleShot(0, window, lambda: open_beta(beta.link))
+        await until(lambda: "Join another meeting?" in seen, 5, "the question")
+        await until(lambda: isinstance(window.call_window, CallWindow), 15, "Alpha's call")
+        await until(lambda: len(ticks) >= 20 or bool(errors), 10, "answered")
+        await until(lambda: bool(errors) or str(bridge.link) == beta.link, 20, "Beta joined")
+        assert not errors, errors
+        await until(lambda: str(bridge.link) == beta.link and bridge.in_call, 20, "in Beta")
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        poll.stop()
+        run(qloop, bridge.leave(), 10)
+        window.close()
