@@ -319,3 +319,20 @@ async def test_with_blank_on_failure_a_camera_that_cannot_open_gives_black_and_w
         assert isinstance(feed.source, Blank)
     finally:
         feed.close()
+
+
+async def test_camera_back_on_keeps_no_black_picture_for_the_self_view() -> None:
+    """While the camera is off the feed's newest frame is black (sent to the peers); turned
+    back on, that black is not what the self-view shows until the camera's first picture.
+    (A real camera takes a moment to open: my own tile was black for that long.)"""
+    feed = VideoFeed(SyntheticCamera(160, 120, 15), fps=15, enabled=False)
+    track = feed.new_track()
+    try:
+        off = await _recv(track, 2)
+        assert read_stamp(off) is None and feed.latest is not None  # black
+        feed.set_enabled(True)
+        assert feed.latest is None, "the black picture is still the newest one"
+        await _stamped(track, 1)
+        assert feed.latest is not None and read_stamp(feed.latest) is not None
+    finally:
+        feed.close()
