@@ -31,3 +31,18 @@ def advertised_host(bind: str) -> str:
         addresses = lan_addresses()
         return addresses[0] if addresses else "127.0.0.1"
     return bind
+
+
+def same_network(local: str, remote: str) -> bool:
+    """Whether ``remote`` is in the network (address and prefix) of ``local``, an address of
+    this machine: the same LAN, public addresses or not (IPv6 at home: every one is public)."""
+    try:
+        mine, far = ipaddress.ip_address(local), ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            address = ip.ip if isinstance(ip.ip, str) else ip.ip[0]
+            if ipaddress.ip_address(address) == mine:
+                return far in ipaddress.ip_network(f"{address}/{ip.network_prefix}", strict=False)
+    return False

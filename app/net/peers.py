@@ -32,6 +32,7 @@ from cryptography import x509
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
 from app.net import codec_prefs, fastpath, protocol, receive
+from app.net.addresses import same_network
 from app.net.candidates import CandidatePolicy
 from app.net.iceservers import check_url
 from app.net.sas import CodeNonce
@@ -320,8 +321,8 @@ class PeerLink:
             return None
 
     def path(self) -> str:
-        """host (LAN/loopback), direct (public addresses, no NAT: IPv6 mostly), srflx (direct
-        through NAT) or relay (TURN), from the chosen pair."""
+        """host (LAN/loopback), direct (public addresses on different networks, no NAT: IPv6
+        mostly), srflx (direct through NAT) or relay (TURN), from the chosen pair."""
         pair = self._pair()
         if pair is None:
             return "unknown"
@@ -330,11 +331,12 @@ class PeerLink:
             return "relay"
         if types & {"srflx", "prflx"}:
             return "srflx"
-        try:  # two host candidates: the same network, unless the far one is a public address
-            public = ipaddress.ip_address(pair.remote_candidate.host).is_global
+        local, remote = pair.local_candidate.host, pair.remote_candidate.host
+        try:  # two host candidates: the LAN, unless the far one is public and on another network
+            public = ipaddress.ip_address(remote).is_global
         except ValueError:
             public = False
-        return "direct" if public else "host"
+        return "direct" if public and not same_network(local, remote) else "host"
 
     def remote_address(self) -> str:
         pair = self._pair()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -78,25 +79,51 @@ def test_path_mtu_1280(tmp_path: Path, figure: Figure) -> None:
     figure(path=call.guest.row["path"], connect_ms=call.guest.row["connect_ms"], fps=round(fps, 1))
 
 
-def test_two_public_addresses_go_direct_and_say_internet_not_lan(tmp_path: Path) -> None:
+def _public_call(lab: Lab, tmp_path: Path, host_ip: str) -> dict[str, Any]:
+    """A headless call, host in "a" bound to ``host_ip``, guest in "b": the guest's row."""
+    lab.spawn("a", [
+        calls.PY, "-m", "app", "host", "--headless", "--name", "public", "--bind", host_ip,
+        "--synthetic", "--res", "160x120", "--fps", "10", "--seconds", "40",
+    ], "host")  # fmt: skip
+    link = lab.wait_output("host", "#k=", 30).strip().splitlines()[0]
+    stats = tmp_path / "guest.json"
+    lab.spawn("b", [
+        calls.PY, "-m", "app", "join", link, "--headless", "--synthetic", "--res", "160x120",
+        "--fps", "10", "--seconds", "4", "--stats-json", str(stats),
+    ], "guest")  # fmt: skip
+    assert lab.proc("guest").wait(timeout=60) == 0, lab.output("guest", "err")
+    (row,) = json.loads(stats.read_text())["peers"].values()
+    assert row["video_frames"] > 10, row
+    return cast(dict[str, Any], row)
+
+
+def test_two_public_addresses_on_different_networks_say_internet_not_lan(
+    tmp_path: Path,
+) -> None:
     """Peers with public addresses and no NAT between them (IPv6, a server, a university
-    network) connect host to host, and that is the internet, not "Local network"."""
+    network), on different networks joined by a router, connect host to host, and that is the
+    internet, not "Local network"."""
+    with Lab(tmp_path) as lab:
+        for side, net, far in (
+            ("a", "93.184.216", "198.51.100"),
+            ("b", "198.51.100", "93.184.216"),
+        ):
+            lab._veth(side, "pub0", "ra", f"pub{side}")  # (the router: no NAT on these)
+            lab._addr("ra", f"pub{side}", f"{net}.1/24")
+            lab._addr(side, "pub0", f"{net}.{10 if side == 'a' else 20}/24")
+            lab.x(side, "ip", "route", "add", f"{far}.0/24", "via", f"{net}.1")
+        row = _public_call(lab, tmp_path, "93.184.216.10")
+    assert row["path"] == "direct", row
+    assert PATHS[row["path"]] == "Internet (direct)"
+
+
+def test_public_addresses_on_one_network_are_the_local_network(tmp_path: Path) -> None:
+    """Two computers on the same network with public addresses (IPv6 at home gives every one
+    a public address) talk over that network: "Local network", not "Internet"."""
     with Lab(tmp_path) as lab:
         lab._veth("a", "pub0", "b", "pub0")  # (a cable between the two, nothing else)
         lab._addr("a", "pub0", "93.184.216.10/24")
         lab._addr("b", "pub0", "93.184.216.20/24")
-        lab.spawn("a", [
-            calls.PY, "-m", "app", "host", "--headless", "--name", "public", "--bind",
-            "93.184.216.10", "--synthetic", "--res", "160x120", "--fps", "10", "--seconds", "40",
-        ], "host")  # fmt: skip
-        link = lab.wait_output("host", "#k=", 30).strip().splitlines()[0]
-        stats = tmp_path / "guest.json"
-        lab.spawn("b", [
-            calls.PY, "-m", "app", "join", link, "--headless", "--synthetic", "--res", "160x120",
-            "--fps", "10", "--seconds", "4", "--stats-json", str(stats),
-        ], "guest")  # fmt: skip
-        assert lab.proc("guest").wait(timeout=60) == 0, lab.output("guest", "err")
-    (row,) = json.loads(stats.read_text())["peers"].values()
-    assert row["video_frames"] > 10, row
-    assert row["path"] == "direct", row
-    assert PATHS[row["path"]] == "Internet (direct)"
+        row = _public_call(lab, tmp_path, "93.184.216.10")
+    assert row["path"] == "host", row
+    assert PATHS[row["path"]] == "Local network (direct)"
