@@ -25,11 +25,12 @@ Monitor = tuple[str, Region]
 
 
 def monitors() -> list[Monitor]:
-    """This desktop's monitors, as Qt knows them (in X's pixels: Qt's are scaled)."""
+    """This desktop's monitors, as Qt knows them, in X's pixels: a screen's position is in
+    them already (Qt scales only its size, by the device pixel ratio: HiDPI)."""
     found = []
     for number, screen in enumerate(QGuiApplication.screens(), start=1):
         g, scale = screen.geometry(), screen.devicePixelRatio()
-        x, y, w, h = (round(v * scale) for v in (g.x(), g.y(), g.width(), g.height()))
+        x, y, w, h = g.x(), g.y(), round(g.width() * scale), round(g.height() * scale)
         found.append((f"Screen {number}: {screen.name()} ({w}×{h})", (x, y, w, h)))
     return found
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import qasync
@@ -17,6 +21,7 @@ from app.ui.video_grid import MY_SCREEN
 from tests.conftest import SpareDisplay
 from tests.ui.conftest import until
 from tests.ui.test_call_window import in_call_with_host
+from tests.xmonitors import set_monitors
 
 
 def test_a_share_whose_screen_goes_away_ends_and_the_sharer_is_told(
@@ -99,3 +104,35 @@ def test_with_two_monitors_the_one_picked_is_shared(
             await window.leave()
 
     in_call_with_host(qloop, tmp_path, scenario)
+
+
+def test_a_monitor_of_a_scaled_desktop_is_grabbed_where_it_is(spare_display: SpareDisplay) -> None:
+    """On a scaled desktop (HiDPI: Qt's device pixel ratio 2) the monitor on the right was
+    asked of x11grab at twice its X position, off the screen: sharing it failed. Qt gives a
+    screen's position in X's pixels already, and only its size scaled."""
+    unset = set_monitors(
+        spare_display.name, [("LEFT", 0, 0, 320, 400), ("RIGHT", 320, 0, 320, 400)]
+    )
+    env = os.environ | {"DISPLAY": spare_display.name, "QT_SCALE_FACTOR": "2"}
+    env["QT_QPA_PLATFORM"] = "xcb"
+    code = (
+        "import json; from PySide6.QtWidgets import QApplication; app = QApplication([]); "
+        "from app.ui.share_control import monitors; print(json.dumps(monitors()))"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=Path(__file__).parents[2],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        found = {text.split()[2]: tuple(region) for text, region in json.loads(done.stdout)}
+        assert found.keys() >= {"LEFT", "RIGHT"}, found  # ("Screen 1: LEFT (320×400)")
+        assert found["LEFT"] == (0, 0, 320, 400) and found["RIGHT"] == (320, 0, 320, 400), found
+        capture = ScreenCapture(display=spare_display.name, region=found["RIGHT"])
+        try:
+            capture.open()  # (at the wrong place: "Could not capture the screen …")
+            assert (capture.width, capture.height) == (320, 400)
+        finally:
+            capture.close()
+    finally:
+        unset()
