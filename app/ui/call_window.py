@@ -32,6 +32,7 @@ from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
+from app.ui.knock_dialogs import keep_prompts_of
 from app.ui.peer_panel import PeerPanel
 from app.ui.share_control import ShareControl
 from app.ui.task_set import TaskSet
@@ -351,6 +352,7 @@ class CallWindow(QWidget):
         finally:
             self.grid.stop()
             self._done = True
+            keep_prompts_of(self)  # (a knock still waiting is answered from outside the call)
             self.close()
             self.closed.emit()
             if self._again and self._join_again is not None:

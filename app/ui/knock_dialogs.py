@@ -150,6 +150,18 @@ async def ask_host(
         prompt.deleteLater()
 
 
+def keep_prompts_of(window: QWidget) -> None:
+    """``window`` goes away (a call window closes, then is deleted): the knock prompts shown
+    over it stay on their own, still to be answered (as its children they would be deleted
+    with it, and the knock left without an answer)."""
+    for prompt in _open_prompts:
+        if prompt.parentWidget() is window:
+            where = prompt.pos()
+            prompt.setParent(None, prompt.windowFlags())
+            prompt.move(where)
+            prompt.show()
+
+
 class GuestWaitDialog(QDialog):
     """The guest's side while the host decides; ``on_cancel`` stops the knock."""
 
