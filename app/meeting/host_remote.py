@@ -16,6 +16,7 @@ from app.meeting.store import MeetingRecord
 from app.net import protocol
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
+from app.net.wsio import untrusted
 
 Connect = Callable[[str, float], Awaitable[SignalingClient]]
 
@@ -34,7 +35,9 @@ class RemoteRooms:
         try:
             return await self._open(url, self._timeout)
         except RendezvousUnreachable as exc:
-            if not exc.where or isinstance(exc, UntrustedCertificate):  # (its words say it)
+            if isinstance(exc, UntrustedCertificate):  # (a host checks the server, not a link)
+                raise untrusted(exc.where, exc.reason, "the server's address") from None
+            if not exc.where:  # (its words say it)
                 raise
             why = f" ({exc.reason})" if exc.reason else ""
             raise RendezvousUnreachable(

@@ -133,6 +133,19 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def untrusted(where: str, reason: str, address: str = "the link's address") -> UntrustedCertificate:
+    """The rendezvous at ``where`` showed a certificate not trusted, for ``reason``; what to
+    check first is ``address`` (a guest's link; the host's own, the server's)."""
+    return UntrustedCertificate(
+        f"The server at {where} showed a certificate this computer does not trust ({reason}), "
+        "so PeerMeet did not connect: it may not be the server it claims to be. Check "
+        f"{address}; if it is right, whoever runs that server must give it a certificate from "
+        "a public authority such as Let's Encrypt.",
+        where=where,
+        reason=reason,
+    )
+
+
 def _certificate_problem(exc: aiohttp.ClientConnectorCertificateError) -> str:
     """OpenSSL's reason ("self-signed certificate", "certificate has expired", …)."""
     cert_error = exc.certificate_error
@@ -168,15 +181,7 @@ async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC10
             ws = await _open(session, urlunsplit(parts._replace(scheme="ws")), deadline)
     except aiohttp.ClientConnectorCertificateError as exc:
         await session.close()
-        reason = _certificate_problem(exc)
-        raise UntrustedCertificate(
-            f"The server at {where} showed a certificate this computer does not trust "
-            f"({reason}), so PeerMeet did not connect: it may not be the server it claims to "
-            "be. Check the link's address; if it is right, whoever runs that server must give "
-            "it a certificate from a public authority such as Let's Encrypt.",
-            where=where,
-            reason=reason,
-        ) from None
+        raise untrusted(where, _certificate_problem(exc)) from None
     except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
         await session.close()
         reason = _describe(exc)

@@ -909,6 +909,7 @@ def test_a_rendezvous_with_a_certificate_not_trusted_is_said_so_to_guest_and_hos
         run(qloop, until(lambda: start.error.isVisible(), what="the error"), 15)
         text = start.error.text()
         assert text.startswith(f"The server at localhost:{port} showed a certificate"), text
+        assert "Check the server's address" in text and "link" not in text, text  # (none yet)
         assert "Let's Encrypt" in text and not host.records(), text
         assert server.room_count == 0
     finally:
