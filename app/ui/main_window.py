@@ -59,7 +59,7 @@ def leave_to_join(parent: QWidget, here: str, there: str) -> bool:
 
 
 def stop_joining_to_join(parent: QWidget, here: str, there: str) -> bool:
-    """Ask, when a link arrives while joining ``here``, whether to join ``there`` instead."""
+    """Ask, over the main window (the join's dialog may go), to join ``there``, not ``here``."""
     text = f"You are joining “{here}”. Stop that and join “{there}” instead?"
     return _ask(parent, "Join another meeting?", text, "Join the other one", "Keep joining")
 
@@ -239,12 +239,12 @@ class MainWindow(QMainWindow):
                     old.mic_box.isChecked() and not muted,
                     old.cam_box.isChecked(),
                 )
-                # asked over this window: ``old`` may finish joining meanwhile, and be deleted
-                if stop_joining_to_join(self, _room(old.link.text()), _room(link)):
-                    if old in self.dialogs and old.joining:  # (not done while asked)
-                        self._switching = asyncio.ensure_future(self._rejoin(old, link, muted, was))
-                        return None
-                    return self.open_join(link, True, muted, was)
+                if not stop_joining_to_join(self, _room(old.link.text()), _room(link)):
+                    return old if old in self.dialogs else None  # (kept: it may be done now)
+                if old in self.dialogs and old.joining:  # (not done while asked)
+                    self._switching = asyncio.ensure_future(self._rejoin(old, link, muted, was))
+                    return None
+                return self.open_join(link, True, muted, was)
             if not link or old.joining:  # one at a time: each one's preview holds the camera
                 old.raise_()  # and microphone (and a join under way is not cut short)
                 old.activateWindow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.meeting.hosting import HostService
 from app.meeting.store import MeetingStore
 from app.ui.call_window import CallWindow
+from app.ui.join_dialog import JoinDialog
 from tests.ui.conftest import run, until
 from tests.ui.test_app_flow import ada_at_home
 
@@ -30,6 +32,15 @@ def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterat
     qapp.setQuitOnLastWindowClosed(True)
 
 
+def answer(title: str, button: str) -> bool:
+    """Click ``button`` of the question ``title`` if it is on screen."""
+    for box in QApplication.topLevelWidgets():
+        if isinstance(box, QMessageBox) and box.isVisible() and box.windowTitle() == title:
+            next(b for b in box.buttons() if b.text() == button).click()
+            return True
+    return False
+
+
 def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
     loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:
@@ -40,13 +51,6 @@ def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
     seen: list[str] = []  # the titles of the questions asked
     errors: list[BaseException] = []
     ticks: list[int] = []  # with the call open and the question still asked
-
-    def answer(title: str, button: str) -> bool:
-        for box in QApplication.topLevelWidgets():
-            if isinstance(box, QMessageBox) and box.isVisible() and box.windowTitle() == title:
-                next(b for b in box.buttons() if b.text() == button).click()
-                return True
-        return False
 
     def watch() -> None:  # a Qt timer: it runs inside the questions' own dialog loops too
         for box in QApplication.topLevelWidgets():
@@ -82,6 +86,51 @@ def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
         await until(lambda: bool(errors) or str(bridge.link) == beta.link, 20, "Beta joined")
         assert not errors, errors
         await until(lambda: str(bridge.link) == beta.link and bridge.in_call, 20, "in Beta")
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        poll.stop()
+        run(qloop, bridge.leave(), 10)
+        window.close()
+
+
+def test_keep_joining_answered_after_that_join_is_done_opens_nothing_else(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """The person keeps the join under way, which finished while they were asked: the other
+    link is not opened anyway (and the dialog that joined, deleted by then, is not touched)."""
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
+    errors: list[BaseException] = []
+    ticks: list[int] = []
+
+    def watch() -> None:
+        call = window.call_window
+        if isinstance(call, CallWindow) and call.isVisible():
+            ticks.append(1)  # (the dialog that joined is deleted meanwhile)
+        if len(ticks) >= 20:
+            answer("Join another meeting?", "Keep joining")
+
+    poll = QTimer(interval=25)
+    poll.timeout.connect(watch)
+
+    def open_beta(link: str) -> None:
+        try:
+            window.open_join(link)
+        except BaseException as exc:
+            errors.append(exc)
+
+    async def scenario() -> None:
+        alpha, beta = await host.start("Alpha"), await host.start("Beta")
+        joining = window.open_join(alpha.link, auto=True)
+        assert joining is not None and joining.joining
+        poll.start()
+        QTimer.singleShot(0, window, lambda: open_beta(beta.link))
+        await until(lambda: len(ticks) >= 25, 20, "answered")
+        await asyncio.sleep(0.3)
+        assert not errors, errors
+        assert str(bridge.link) == alpha.link and bridge.in_call
+        assert not [d for d in window.dialogs if isinstance(d, JoinDialog)], "Beta opened"
 
     try:
         run(qloop, scenario(), 60)
