@@ -292,14 +292,14 @@ class MainWindow(QMainWindow):
         self, call: QWidget, link: str, auto: bool, muted: bool, choice: Choice | None = None
     ) -> None:
         await call.leave()  # type: ignore[attr-defined]  # (CallWindow: leaves, then closes)
-        self.open_join(link, auto, muted, choice)  # (as the join dialog was set, if it was)
+        QTimer.singleShot(0, self, lambda: self.open_join(link, auto, muted, choice))  # (below)
 
     async def _rejoin(self, old: JoinDialog, link: str, muted: bool, choice: Choice) -> None:
-        """Give up the join under way in ``old`` (what it opened is let go), then join
-        ``link`` with the name and camera and microphone choice ``old`` had."""
+        """Give up the join under way in ``old`` (what it opened is let go), then join ``link``
+        as ``old`` was set, from Qt's loop: that may ask, in a dialog loop where no task runs."""
         old.reject()
         await old.tasks.wait()
-        self.open_join(link, True, muted, choice)
+        QTimer.singleShot(0, self, lambda: self.open_join(link, True, muted, choice))
 
     def _same_meeting(self, link: str) -> bool:
         current = self.bridge.link

@@ -32,6 +32,17 @@ def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterat
     qapp.setQuitOnLastWindowClosed(True)
 
 
+#: the questions a new link asks, and the answer that keeps what is under way
+STAY = (("Join another meeting?", "Keep joining"), ("Leave this call?", "Stay"))
+
+
+def shown_question(title: str) -> bool:
+    return any(
+        isinstance(box, QMessageBox) and box.isVisible() and box.windowTitle() == title
+        for box in QApplication.topLevelWidgets()
+    )
+
+
 def answer(title: str, button: str) -> bool:
     """Click ``button`` of the question ``title`` if it is on screen."""
     for box in QApplication.topLevelWidgets():
@@ -131,6 +142,62 @@ def test_keep_joining_answered_after_that_join_is_done_opens_nothing_else(
         assert not errors, errors
         assert str(bridge.link) == alpha.link and bridge.in_call
         assert not [d for d in window.dialogs if isinstance(d, JoinDialog)], "Beta opened"
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        poll.stop()
+        run(qloop, bridge.leave(), 10)
+        window.close()
+
+
+def test_a_link_opened_while_the_switch_lets_the_first_join_go_is_asked_outside_a_task(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """Switching from a join under way to another link, a third link that starts joining
+    while the first is let go makes the switch ask again. Asked inside the switch's task, the
+    question's dialog loop lost every other task's wake-up (qasync: "Cannot enter into
+    task"), so the third join, and everything else awaiting, hung for good."""
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
+    third: list[str] = []
+    switched: list[bool] = []  # the first question answered: switch
+    kept: list[int] = []  # ticks the second question has been on screen, then answered
+
+    def watch() -> None:  # a Qt timer: it runs inside the questions' own dialog loops too
+        if not switched:
+            if answer("Join another meeting?", "Join the other one"):
+                switched.append(True)
+            return
+        first = window.dialogs[0] if window.dialogs else None
+        if third and not third[1:] and not isinstance(first, JoinDialog):
+            third.append("opened")  # the first join is let go: the third link comes now
+            window.open_join(third[0], auto=True)
+        asked = [(t, b) for t, b in STAY if shown_question(t)]
+        if asked and len(kept) < 40:  # (on screen a while: the third join goes on meanwhile)
+            kept.append(1)
+        elif asked:
+            answer(*asked[0])
+            kept.append(1)
+
+    poll = QTimer(interval=25)
+    poll.timeout.connect(watch)
+
+    async def scenario() -> None:
+        silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)  # never answers
+        port = silent.sockets[0].getsockname()[1]
+        slow = f"peermeet://127.0.0.1:{port}/slow-room#k=AAAAAAAAAAAAAAAAAAAAAA"
+        beta, gamma = await host.start("Beta"), await host.start("Gamma")
+        try:
+            joining = window.open_join(slow, auto=True)
+            assert joining is not None and joining.joining
+            third.append(gamma.link)
+            poll.start()
+            QTimer.singleShot(0, window, lambda: window.open_join(beta.link))
+            await until(lambda: len(kept) > 40, 15, "the second question answered")
+            await until(lambda: bridge.in_call and window.call_window is not None, 15, "a call")
+            assert str(bridge.link) == gamma.link  # (kept: the third one)
+        finally:
+            silent.close()
 
     try:
         run(qloop, scenario(), 60)
