@@ -101,6 +101,8 @@ class NativeVp8Decoder:
         self.codec.thread_count = 1
 
     def decode(self, encoded_frame: Any) -> list[Any]:
+        if not encoded_frame.data:  # (an empty packet is FFmpeg's end of stream: none after)
+            return []
         packet = av.Packet(encoded_frame.data)
         packet.pts, packet.time_base = encoded_frame.timestamp, VIDEO_TIME_BASE
         return list(self.codec.decode(packet))

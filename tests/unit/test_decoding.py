@@ -159,3 +159,14 @@ def test_vp8_is_decoded_by_ffmpeg_itself_to_the_same_pictures_without_delay() ->
         for bad in (bytes(data), frame.data[: len(frame.data) // 3], b""):
             with contextlib.suppress(av.FFmpegError):
                 native.decode(JitterFrame(data=bad, timestamp=frame.timestamp))
+    assert native.decode(JitterFrame(data=b"", timestamp=0)) == []  # nothing: no frame
+
+
+def test_an_empty_frame_does_not_end_the_vp8_stream() -> None:
+    """An empty packet is FFmpeg's end of stream: every frame after it failed (EOFError), and
+    that person's video froze for the rest of the call. It is no frame at all now."""
+    native = decoding.new_decoder(_vp8())
+    first, *rest = _vp8_frames(6)
+    assert len(native.decode(first)) == 1
+    native.decode(JitterFrame(data=b"", timestamp=first.timestamp + 1500))
+    assert [len(native.decode(frame)) for frame in rest] == [1] * len(rest)
