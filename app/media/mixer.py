@@ -146,10 +146,13 @@ class SpeakerMixer:
 
     def play(self, frames: Sequence[bytes]) -> None:
         """Mix ``frames`` (FRAME_BYTES each: app.media.cues) into what the speaker plays,
-        after the sounds already waiting; dropped if that would be more than MAX_CUE_MS
-        (a flood of chat messages is not a second of ticks each)."""
-        if self._closed or (len(self._cue) + len(frames)) * FRAME_MS > MAX_CUE_MS:
+        after the sounds already waiting; if that would be more than MAX_CUE_MS, instead of
+        them (a flood of chat messages is not a second of ticks each, and a knock after it
+        is heard)."""
+        if self._closed:
             return
+        if (len(self._cue) + len(frames)) * FRAME_MS > MAX_CUE_MS:
+            self._cue.clear()
         self._cue.extend(frames)
         self._start_clock()
 

@@ -231,13 +231,16 @@ async def test_a_cue_plays_in_a_call_with_nobody_to_hear_and_a_flood_is_capped()
     try:
         joined = cues.frames("joined")
         mixer.play(joined)
-        for _ in range(100):  # a hundred chat messages at once: 1.5 s of ticks at most
-            mixer.play(cues.frames("chat"))
-        waiting = len(mixer._cue)
-        assert waiting * FRAME_MS <= MAX_CUE_MS and waiting > len(joined)
+        assert list(mixer._cue) == list(joined)
         await asyncio.sleep(len(joined) * PTIME + 0.1)
         played = b"".join(sink.chunks)
         assert played[: len(joined) * FRAME_BYTES] == b"".join(joined)  # alone: as it is
+        for _ in range(100):  # a hundred chat messages at once: 1.5 s of ticks at most
+            mixer.play(cues.frames("chat"))
+            assert len(mixer._cue) * FRAME_MS <= MAX_CUE_MS
+        knock = cues.frames("knock")
+        mixer.play(knock)  # after the flood: heard all the same
+        assert list(mixer._cue)[-len(knock) :] == list(knock)
         assert tone_power(joined[2], 587.33) > 0.005 and tone_power(joined[-2], 880.0) > 0.005
     finally:
         await mixer.aclose()
