@@ -61,6 +61,8 @@ class ShareControl:
             self._share(on)
             return
         self.toolbar.share_button.setChecked(False)  # (not sharing until one is picked)
+        if self.menu is not None:
+            self.menu.deleteLater()  # (the one of the last share: not one kept per click)
         menu = self.menu = QMenu(self._parent)
         title = menu.addAction("Share which screen?")
         title.setEnabled(False)

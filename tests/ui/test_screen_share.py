@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import qasync
+import shiboken6
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -89,7 +90,8 @@ def test_with_two_monitors_the_one_picked_is_shared(
             await asyncio.sleep(0.3)
             assert not me.sharing_screen and not bar.share_button.isChecked()
             bar.share_button.click()
-            assert window.share.menu is not None
+            assert window.share.menu is not None and window.share.menu is not menu
+            await until(lambda: not shiboken6.isValid(menu), what="the first menu deleted")
             (right,) = [a for a in window.share.menu.actions() if "right" in a.text()]
             right.trigger()
             await until(lambda: me.sharing_screen and bar.share_button.isEnabled(), what="shared")
