@@ -33,7 +33,9 @@ class RemoteRooms:
     async def _connect(self, url: str, what_to_do: str = CHECK_SERVER) -> SignalingClient:
         """A connection to the rendezvous at ``url``; RendezvousUnreachable in the host's words."""
         try:
-            return await self._open(url, self._timeout)
+            client = await self._open(url, self._timeout)
+            client.who = "the rendezvous server"
+            return client
         except RendezvousUnreachable as exc:
             if isinstance(exc, UntrustedCertificate):  # (a host checks the server, not a link)
                 raise untrusted(exc.where, exc.reason, "the server's address") from None

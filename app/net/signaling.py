@@ -38,6 +38,9 @@ class SignalingClient:
         """``budget``: the whole wait a person is told of (``connect``'s timeout; default:
         ``reply_timeout``)."""
         self._conn = conn
+        #: who answers, in what a person reads: a guest reaches the host's app (the link's);
+        #: the host's My meetings reaches an outside rendezvous server
+        self.who = "the meeting host"
         self._reply_timeout = reply_timeout
         self._budget = reply_timeout if budget is None else budget
         self._read_lock = asyncio.Lock()
@@ -142,7 +145,7 @@ class SignalingClient:
                     reply = await self._read()
                     if reply is None:
                         raise RendezvousUnreachable(
-                            "The meeting host closed the connection before answering."
+                            f"{self.who.capitalize()} closed the connection before answering."
                         )
                     if isinstance(reply, wanted):
                         return reply
@@ -152,14 +155,14 @@ class SignalingClient:
                     log.debug("ignoring %s before the answer to %s", reply.TYPE, msg.TYPE)
         except TimeoutError:
             raise RendezvousUnreachable(
-                f"The meeting host took the connection but did not answer within "
+                f"{self.who.capitalize()} took the connection but did not answer within "
                 f"{self._budget:g} s. Try again in a moment; if it keeps happening, "
-                "check that the link is a PeerMeet link and its address is right."
+                "check that the address is a PeerMeet one and is right."
             ) from None
 
     async def _send(self, msg: protocol.Message) -> None:
         if self._closed:
-            raise RendezvousUnreachable("The connection to the meeting host is closed.")
+            raise RendezvousUnreachable(f"The connection to {self.who} is closed.")
         async with self._send_lock:
             await self._conn.send_text(msg.encode())
 

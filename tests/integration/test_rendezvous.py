@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from app.errors import RendezvousUnreachable, RoomRefused, StorageError
+from app.meeting.host_remote import RemoteRooms
+from app.meeting.store import MeetingRecord
 from app.net import protocol
 from app.net.rendezvous import RendezvousServer
 from app.net.signaling import SignalingClient
@@ -543,27 +545,28 @@ async def test_unreachable_silent_host_times_out() -> None:
         await tcp.wait_closed()
 
 
+async def _slow_then_mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A server that takes the websocket a second late, then says nothing."""
+    request = await reader.readuntil(b"\r\n\r\n")
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+    await asyncio.sleep(1.0)
+    writer.write(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+    await reader.read()  # then silence, until the client hangs up
+    writer.close()
+
+
 async def test_a_host_that_takes_the_connection_but_never_answers_is_reported_in_time() -> None:
     """Its upgrade comes late, then nothing: connecting and the answer to join share one
     budget (they took twice the time, one after the other: 14 s for the CLI's 7 s)."""
-
-    async def slow_then_mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        request = await reader.readuntil(b"\r\n\r\n")
-        key = next(
-            line.split(b":", 1)[1].strip()
-            for line in request.split(b"\r\n")
-            if line.lower().startswith(b"sec-websocket-key:")
-        )
-        accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
-        await asyncio.sleep(1.0)
-        writer.write(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
-        )
-        await reader.read()  # then silence, until the client hangs up
-        writer.close()
-
-    tcp = await asyncio.start_server(slow_then_mute, "127.0.0.1", 0)
+    tcp = await asyncio.start_server(_slow_then_mute, "127.0.0.1", 0)
     port = tcp.sockets[0].getsockname()[1]
     try:
         started = time.monotonic()
@@ -587,3 +590,21 @@ async def test_a_state_file_that_cannot_be_written_stops_the_start(tmp_path: Any
     with pytest.raises(StorageError, match="Cannot write the room state file"):
         await srv.start()
     await srv.close()
+
+
+async def test_my_meetings_are_told_a_silent_server_is_the_rendezvous_server() -> None:
+    """Extend or End of a meeting on an outside rendezvous that takes the connection and says
+    nothing: the host read "The meeting host took the connection …", about their own app."""
+    tcp = await asyncio.start_server(_slow_then_mute, "127.0.0.1", 0)
+    port = tcp.sockets[0].getsockname()[1]
+    link = f"peermeet://127.0.0.1:{port}/team-sync#k=AAAAAAAAAAAAAAAAAAAAAA"
+    record = MeetingRecord(link, "Team sync", "team-sync", "small", 0.0, 0.0, f"127.0.0.1:{port}")
+    try:
+        rooms = RemoteRooms(SignalingClient.connect, 2.5)
+        with pytest.raises(RendezvousUnreachable) as said:
+            await rooms.extend(record, 3600)
+        assert str(said.value).startswith("The rendezvous server took the connection"), said
+        assert "meeting host" not in str(said.value)
+    finally:
+        tcp.close()
+        await tcp.wait_closed()
