@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ import qasync
 import shiboken6
 from PySide6.QtWidgets import QApplication
 
+from app.meeting.hosting import HostService
+from app.meeting.store import MeetingStore
 from app.ui.qt_loop import qt_loop
 
 
@@ -37,3 +40,16 @@ def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], within:
 def closed(widget: Any) -> bool:
     """Closed, or already deleted (the app deletes a call window or dialog once closed)."""
     return not shiboken6.isValid(widget) or not widget.isVisible()
+
+
+@pytest.fixture
+def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterator[HostService]:
+    """Meetings hosted on this computer, on loopback (a test file may have its own)."""
+    qapp.setQuitOnLastWindowClosed(False)
+    svc = HostService(
+        MeetingStore(tmp_path / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
+        preferred_port=0,
+    )  # fmt: skip
+    yield svc
+    qloop.run_until_complete(svc.close())
+    qapp.setQuitOnLastWindowClosed(True)

@@ -8,7 +8,6 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
-from app.meeting.store import ENDED, LIVE, MeetingStore
+from app.meeting.store import ENDED, LIVE
 from app.net.rendezvous import RendezvousServer
 from app.ui import main_window
 from app.ui.bridge import Bridge
@@ -35,19 +34,6 @@ from app.ui.join_dialog import JoinDialog
 from app.ui.main_window import MainWindow
 from app.ui.start_dialog import StartDialog
 from tests.ui.conftest import closed, run, until
-
-
-@pytest.fixture
-def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterator[HostService]:
-    qapp.setQuitOnLastWindowClosed(False)
-    svc = HostService(
-        MeetingStore(tmp_path / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
-        preferred_port=0,
-    )  # fmt: skip
-    yield svc
-    qloop.run_until_complete(svc.close())
-    qapp.setQuitOnLastWindowClosed(True)
-
 
 #: the hosted room's rendezvous: its tasks outlive a call (the room lives while the app runs)
 SERVER_TASKS = ("rendezvous", "rvsession", "aiohttp")

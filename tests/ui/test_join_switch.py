@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
-from app.meeting.store import MeetingStore
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
 from tests.ui.conftest import run, until
 from tests.ui.test_app_flow import ada_at_home
-
-
-@pytest.fixture
-def host(tmp_path: Path, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterator[HostService]:
-    qapp.setQuitOnLastWindowClosed(False)
-    svc = HostService(
-        MeetingStore(tmp_path / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
-        preferred_port=0,
-    )  # fmt: skip
-    yield svc
-    qloop.run_until_complete(svc.close())
-    qapp.setQuitOnLastWindowClosed(True)
-
 
 #: the questions a new link asks, and the answer that keeps what is under way
 STAY = (("Join another meeting?", "Keep joining"), ("Leave this call?", "Stay"))
