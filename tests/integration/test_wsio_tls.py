@@ -3,23 +3,19 @@ does speak TLS but has a bad certificate is never stepped around."""
 
 from __future__ import annotations
 
-import datetime
 import logging
 import ssl
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from app.errors import RendezvousUnreachable, UntrustedCertificate
 from app.net import protocol
 from app.net.rendezvous import RendezvousServer
 from app.net.signaling import SignalingClient
 from app.net.wsio import ws_connect
+from tests import certs
 
 pytestmark = pytest.mark.timeout(10)
 FALLBACK_LOG = "speaks no TLS"
@@ -45,29 +41,9 @@ async def test_wss_to_a_plain_rendezvous_falls_back_to_ws(caplog: pytest.LogCapt
 
 
 def _self_signed(tmp: Path) -> ssl.SSLContext:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert, key, _ = certs.make(tmp, self_signed=True)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    ctx.load_cert_chain(cert, key)
     return ctx
 
 

@@ -78,12 +78,36 @@ def in_call_with_host(
     *host_args: str,
 ) -> None:
     """Run ``scenario(bridge, link)`` against a headless host; leave and stop the host after."""
-    host, link = start_host(tmp_path / "host.json", *host_args)
     me = make_bridge("Me")
+    _hosted(qloop, tmp_path, [me], lambda link: scenario(me, link), host_args, 30)
+
+
+def two_with_host(
+    qloop: qasync.QEventLoop,
+    tmp_path: Path,
+    scenario: Callable[[Bridge, Bridge, str], Coroutine[Any, Any, None]],
+    timeout: float = 40,
+) -> None:
+    """Run ``scenario(me, olga, link)`` with two bridges against a headless host; both leave
+    and the host stops after."""
+    me, other = make_bridge("Me"), make_bridge("Olga")
+    _hosted(qloop, tmp_path, [me, other], lambda link: scenario(me, other, link), (), timeout)
+
+
+def _hosted(
+    qloop: qasync.QEventLoop,
+    tmp_path: Path,
+    bridges: list[Bridge],
+    body: Callable[[str], Coroutine[Any, Any, None]],
+    host_args: tuple[str, ...],
+    timeout: float,
+) -> None:
+    host, link = start_host(tmp_path / "host.json", *host_args)
     try:
-        run(qloop, scenario(me, link), 30)
+        run(qloop, body(link), timeout)
     finally:
-        run(qloop, me.leave(), 10)
+        for bridge in bridges:
+            run(qloop, bridge.leave(), 10)
         host.terminate()
         host.communicate(timeout=15)
 
@@ -470,10 +494,7 @@ def test_people_panel_shows_live_connection_figures(
 
 
 def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_path: Path) -> None:
-    host, link = start_host(tmp_path / "host.json")
-    me, other = make_bridge("Me"), make_bridge("Olga")
-
-    async def scenario() -> None:
+    async def scenario(me: Bridge, other: Bridge, link: str) -> None:
         assert await other.join(link, "Olga")
         window = CallWindow(other)
         window.show()
@@ -504,13 +525,7 @@ def test_shared_screen_shows_on_the_other_side(qloop: qasync.QEventLoop, tmp_pat
             await window.leave()
             await mine.leave()
 
-    try:
-        run(qloop, scenario(), 40)
-    finally:
-        run(qloop, me.leave(), 10)
-        run(qloop, other.leave(), 10)
-        host.terminate()
-        host.communicate(timeout=15)
+    two_with_host(qloop, tmp_path, scenario)
 
 
 def test_grid_uses_the_window_shape() -> None:

@@ -10,8 +10,8 @@ import qasync
 
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
-from tests.ui.conftest import run, until
-from tests.ui.test_call_window import in_call_with_host, make_bridge, start_host
+from tests.ui.conftest import until
+from tests.ui.test_call_window import in_call_with_host, two_with_host
 
 
 def black(frame: av.VideoFrame | None) -> bool:
@@ -28,10 +28,8 @@ def test_a_camera_turned_back_on_shows_neither_its_old_picture_nor_black(
     off (frozen), then black (what is sent while it is off) until new pictures came; with a
     real camera, which takes a moment to open, that was a black tile. Now their tile keeps
     the initials until a new picture comes."""
-    host, link = start_host(tmp_path / "host.json")
-    me, other = make_bridge("Me"), make_bridge("Olga")
 
-    async def scenario() -> None:
+    async def scenario(me: Bridge, other: Bridge, link: str) -> None:
         assert await other.join(link, "Olga")
         window = CallWindow(other)
         window.show()
@@ -64,13 +62,7 @@ def test_a_camera_turned_back_on_shows_neither_its_old_picture_nor_black(
         finally:
             await window.leave()
 
-    try:
-        run(qloop, scenario(), 40)
-    finally:
-        run(qloop, me.leave(), 10)
-        run(qloop, other.leave(), 10)
-        host.terminate()
-        host.communicate(timeout=15)
+    two_with_host(qloop, tmp_path, scenario)
 
 
 def test_my_own_picture_is_not_black_when_i_turn_my_camera_back_on(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import qasync
 from PySide6.QtCore import QTimer
@@ -11,8 +13,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
+from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
+from app.ui.main_window import MainWindow
 from tests.ui.conftest import run, until
 from tests.ui.test_app_flow import ada_at_home
 
@@ -34,6 +38,38 @@ def answer(title: str, button: str) -> bool:
             next(b for b in box.buttons() if b.text() == button).click()
             return True
     return False
+
+
+def open_from_qt(window: MainWindow, link: str, errors: list[BaseException]) -> None:
+    """Open ``link`` from Qt's loop, as a link from another start comes; errors are kept."""
+
+    def go() -> None:
+        try:
+            window.open_join(link)
+        except BaseException as exc:
+            errors.append(exc)
+
+    QTimer.singleShot(0, window, go)
+
+
+def drive(
+    qloop: qasync.QEventLoop,
+    bridge: Bridge,
+    window: MainWindow,
+    watch: Callable[[], None],
+    scenario: Coroutine[Any, Any, None],
+) -> None:
+    """Run ``scenario`` with ``watch`` called every 25 ms by a Qt timer (which runs inside the
+    questions' own dialog loops too), then leave the call and close the window."""
+    poll = QTimer(interval=25)
+    poll.timeout.connect(watch)
+    poll.start()
+    try:
+        run(qloop, scenario, 60)
+    finally:
+        poll.stop()
+        run(qloop, bridge.leave(), 10)
+        window.close()
 
 
 def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
@@ -60,21 +96,11 @@ def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
         if len(ticks) >= 20:
             answer("Join another meeting?", "Join the other one")
 
-    poll = QTimer(interval=25)
-    poll.timeout.connect(watch)
-
-    def open_beta(link: str) -> None:  # as a link from another start comes: from Qt's loop
-        try:
-            window.open_join(link)
-        except BaseException as exc:
-            errors.append(exc)
-
     async def scenario() -> None:
         alpha, beta = await host.start("Alpha"), await host.start("Beta")
         joining = window.open_join(alpha.link, auto=True)
         assert joining is not None and joining.joining
-        poll.start()
-        QTimer.singleShot(0, window, lambda: open_beta(beta.link))
+        open_from_qt(window, beta.link, errors)
         await until(lambda: "Join another meeting?" in seen, 5, "the question")
         await until(lambda: isinstance(window.call_window, CallWindow), 15, "Alpha's call")
         await until(lambda: len(ticks) >= 20 or bool(errors), 10, "answered")
@@ -82,12 +108,7 @@ def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
         assert not errors, errors
         await until(lambda: str(bridge.link) == beta.link and bridge.in_call, 20, "in Beta")
 
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        poll.stop()
-        run(qloop, bridge.leave(), 10)
-        window.close()
+    drive(qloop, bridge, window, watch, scenario())
 
 
 def test_keep_joining_answered_after_that_join_is_done_opens_nothing_else(
@@ -106,33 +127,18 @@ def test_keep_joining_answered_after_that_join_is_done_opens_nothing_else(
         if len(ticks) >= 20:
             answer("Join another meeting?", "Keep joining")
 
-    poll = QTimer(interval=25)
-    poll.timeout.connect(watch)
-
-    def open_beta(link: str) -> None:
-        try:
-            window.open_join(link)
-        except BaseException as exc:
-            errors.append(exc)
-
     async def scenario() -> None:
         alpha, beta = await host.start("Alpha"), await host.start("Beta")
         joining = window.open_join(alpha.link, auto=True)
         assert joining is not None and joining.joining
-        poll.start()
-        QTimer.singleShot(0, window, lambda: open_beta(beta.link))
+        open_from_qt(window, beta.link, errors)
         await until(lambda: len(ticks) >= 25, 20, "answered")
         await asyncio.sleep(0.3)
         assert not errors, errors
         assert str(bridge.link) == alpha.link and bridge.in_call
         assert not [d for d in window.dialogs if isinstance(d, JoinDialog)], "Beta opened"
 
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        poll.stop()
-        run(qloop, bridge.leave(), 10)
-        window.close()
+    drive(qloop, bridge, window, watch, scenario())
 
 
 def test_a_link_opened_while_the_switch_lets_the_first_join_go_is_asked_outside_a_task(
@@ -163,9 +169,6 @@ def test_a_link_opened_while_the_switch_lets_the_first_join_go_is_asked_outside_
             answer(*asked[0])
             kept.append(1)
 
-    poll = QTimer(interval=25)
-    poll.timeout.connect(watch)
-
     async def scenario() -> None:
         silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)  # never answers
         port = silent.sockets[0].getsockname()[1]
@@ -175,7 +178,6 @@ def test_a_link_opened_while_the_switch_lets_the_first_join_go_is_asked_outside_
             joining = window.open_join(slow, auto=True)
             assert joining is not None and joining.joining
             third.append(gamma.link)
-            poll.start()
             QTimer.singleShot(0, window, lambda: window.open_join(beta.link))
             await until(lambda: len(kept) > 40, 15, "the second question answered")
             await until(lambda: bridge.in_call and window.call_window is not None, 15, "a call")
@@ -183,9 +185,4 @@ def test_a_link_opened_while_the_switch_lets_the_first_join_go_is_asked_outside_
         finally:
             silent.close()
 
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        poll.stop()
-        run(qloop, bridge.leave(), 10)
-        window.close()
+    drive(qloop, bridge, window, watch, scenario())
