@@ -1,8 +1,9 @@
 """Remote audio to one speaker: ``SpeakerMixer``.
 
 One receive task per remote audio track fills that peer's queue (decoded mono PCM); one mixer
-task every 20 ms (started half a frame after the first frame arrives) takes a frame from each
-peer that has its cushion, sums with clipping and writes to the sink. Each peer's cushion adapts
+task every 20 ms (started half a frame after the first frame arrives, stopped while there is
+nobody to play and no sound of our own waiting) takes a frame from each peer that has its
+cushion, sums with clipping and writes to the sink. Each peer's cushion adapts
 (app/media/backlog.py ``Cushion``): one frame to start, one more after each underrun (up to 3),
 one less after 15 s without; audio queued beyond it for a whole second (a burst) is drained, so
 latency never stays up for good. A peer whose playout says its stream rests (empty PCM: the
@@ -67,6 +68,10 @@ def _plain(frame: av.AudioFrame) -> bool:
         and frame.sample_rate == SAMPLE_RATE
         and len(frame.layout.channels) <= 2
     )
+
+
+class _Idle(Exception):
+    """Nothing to play (no one in the call, no sound waiting): the mix clock stops."""
 
 
 class _Peer:
@@ -166,7 +171,10 @@ class SpeakerMixer:
 
     async def _clock(self) -> None:
         await asyncio.sleep(PTIME / 2)
-        await every_frame(self._mix_step)
+        try:
+            await every_frame(self._mix_step)
+        except _Idle:  # started again by the next frame or sound
+            self._task, self._quiet_ticks = None, FAR_END_HOLD
 
     def _add_peer(self, peer_id: str) -> _Peer:
         self.detach(peer_id)
@@ -242,7 +250,7 @@ class SpeakerMixer:
 
     def _mix_step(self, _index: int) -> None:
         if not self._peers and not self._cue:
-            return
+            raise _Idle
         mix = np.zeros(FRAME_SAMPLES, dtype=np.int32)
         voiced = bool(self._cue)  # (a cue is not the person talking: no "you are muted")
         if self._cue:

@@ -248,6 +248,26 @@ async def test_a_cue_plays_in_a_call_with_nobody_to_hear_and_a_flood_is_capped()
     assert mixer._task is not None and mixer._task.done()
 
 
+async def test_the_clock_stops_once_a_sound_played_alone_is_over() -> None:
+    """Alone in a call, a sound started the 20 ms clock, which then ticked for nothing until
+    the call ended; now it stops, and the next sound starts it again."""
+    sink = ListSink()
+    mixer = SpeakerMixer(sink)
+    try:
+        knock = cues.frames("knock")
+        for _ in range(2):
+            mixer.play(knock)
+            await asyncio.sleep(len(knock) * PTIME + 0.15)
+            assert mixer._task is None, "the clock still ticks with nothing to play"
+            written = len(sink.chunks)
+            assert written >= len(knock) and b"".join(sink.chunks[-len(knock) :]) == b"".join(knock)
+            assert not mixer.playing()  # (the knock was loud; it is over)
+            await asyncio.sleep(0.1)
+            assert len(sink.chunks) == written
+    finally:
+        await mixer.aclose()
+
+
 def test_each_cue_is_short_quiet_and_whole_frames() -> None:
     for kind in cues.NOTES:
         pcm = cues.frames(kind)
