@@ -15,7 +15,7 @@ from typing import Any
 
 import av
 
-from app.errors import MediaError
+from app.errors import MediaError, os_reason
 
 log = logging.getLogger(__name__)
 OPEN_TIMEOUT_S = 5.0
@@ -127,8 +127,9 @@ class ScreenCapture:
         try:
             container: Any = av.open(self.display, format="x11grab", options=options)
         except (OSError, av.FFmpegError) as exc:
+            why = os_reason(exc) if isinstance(exc, OSError) else str(exc)
             self._fail(
-                f"Could not capture the screen of display {self.display} ({exc}). "
+                f"Could not capture the screen of display {self.display} ({why}). "
                 "Check that you are logged in to an X11 desktop, then try again."
             )
             return

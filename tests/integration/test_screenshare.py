@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.errors import MediaError
 from app.media.screen import ScreenCapture
 from app.media.synthetic import SyntheticCamera, read_stamp
 from app.meeting import events as ev
@@ -125,3 +126,15 @@ async def test_a_screen_that_can_no_longer_be_captured_ends_the_share_and_says_w
         await share.stop()
         for peer in (host, guest):
             await peer.close()
+
+
+def test_a_display_that_cannot_be_opened_is_explained_in_words() -> None:
+    """The message carried Python's raw form of the error ("[Errno 5] Input/output error:
+    ':77'") among the words; now it says "(Input/output error)" and what to do."""
+    capture = ScreenCapture(display=":77")  # (no such display here)
+    with pytest.raises(MediaError) as caught:
+        capture.open(timeout=5)
+    said = str(caught.value)
+    assert said.startswith("Could not capture the screen of display :77 (")
+    assert "[Errno" not in said and "':77'" not in said
+    assert said.endswith("Check that you are logged in to an X11 desktop, then try again.")
