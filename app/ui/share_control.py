@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from app.media.screen import Region, ScreenCapture
 from app.ui import style
@@ -52,6 +52,8 @@ class ShareControl:
         self.grid, self.banner, self.tasks, self._over = grid, banner, tasks, over
         self.monitors: Callable[[], list[Monitor]] = monitors  # (tests give their own)
         self.menu: QMenu | None = None  # which monitor, while it is asked
+        self._switching = 0  # shares being started or stopped from the button
+        self.alert: Callable[[QWidget], None] = QApplication.alert  # (tests see it called)
         toolbar.share_button.clicked.connect(self.toggle)
 
     def toggle(self, on: bool) -> None:
@@ -80,9 +82,11 @@ class ShareControl:
         bridge, default = self.bridge, self.bridge.screen_source
         if region is not None:  # (read as the share starts: the default is back at once)
             bridge.screen_source = partial(ScreenCapture, region=region)
+        self._switching += 1
         try:
             await bridge.share_screen(on)
         finally:
+            self._switching -= 1
             bridge.screen_source = default
             self.toolbar.share_button.setEnabled(True)
             self.toolbar.show_sharing(bridge.sharing_screen)
@@ -92,6 +96,18 @@ class ShareControl:
         self.toolbar.show_sharing(on)
         if not on:
             self.grid.remove(MY_SCREEN)
+            if not self._switching and self.bridge.in_call:
+                self._stopped_by_itself()
         elif not self._over():
             self.grid.add(MY_SCREEN, self.bridge.display_name, self.bridge.local_screen_frame)
             self.banner.show_message(SHARING if self.bridge.peers() else SHARING_ALONE, seconds=5)
+
+    def _stopped_by_itself(self) -> None:
+        """The sharer is usually in another window: the taskbar entry asks for attention, and
+        the notice saying why (shown just before) stays until they have seen it."""
+        window = self._parent.window()
+        if not window.isActiveWindow():
+            self.alert(window)
+            if self.banner.isVisible():
+                level = str(self.banner.property("level") or "notice")
+                self.banner.show_message(self.banner.text.text(), level, seconds=0)

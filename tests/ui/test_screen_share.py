@@ -26,10 +26,14 @@ from tests.xmonitors import set_monitors
 
 
 def test_a_share_whose_screen_goes_away_ends_and_the_sharer_is_told(
-    qloop: qasync.QEventLoop, tmp_path: Path, spare_display: SpareDisplay
+    qloop: qasync.QEventLoop, tmp_path: Path, spare_display: SpareDisplay, qtbot: QtBot
 ) -> None:
     """The display went away mid-share: the button still said "Stop sharing", the preview
-    and everyone else showed the test pattern, and nothing was said."""
+    and everyone else showed the test pattern, and nothing was said. The sharer is usually
+    in another window: the taskbar entry asks for attention, and the notice stays (it went
+    after 10 s, likely before they came back)."""
+    elsewhere = QWidget()  # (the window the sharer works in)
+    qtbot.addWidget(elsewhere)
 
     async def scenario(me: Bridge, link: str) -> None:
         me.screen_source = lambda: ScreenCapture(display=spare_display.name)
@@ -37,12 +41,18 @@ def test_a_share_whose_screen_goes_away_ends_and_the_sharer_is_told(
         window = CallWindow(me)
         window.show()
         bar = window.toolbar
+        alerts: list[QWidget] = []
+        window.share.alert = alerts.append
         try:
             await until(lambda: len(me.peers()) >= 1, what="the host")
             bar.share_button.click()
             await until(lambda: me.sharing_screen and bar.share_button.isEnabled(), what="sharing")
             assert bar.share_button.isChecked() and bar.share_button.text() == "Stop sharing"
             await until(lambda: MY_SCREEN in window.grid.tiles, what="the preview")
+            elsewhere.show()
+            elsewhere.activateWindow()
+            await until(lambda: not window.isActiveWindow(), what="another window in front")
+            assert not alerts  # (starting the share asked for nothing)
 
             spare_display.take_away()
             await until(lambda: not me.sharing_screen, 5, "the share ended")
@@ -51,6 +61,7 @@ def test_a_share_whose_screen_goes_away_ends_and_the_sharer_is_told(
             said = window.banner.text.text()
             assert window.banner.isVisible() and "could no longer be captured" in said, said
             assert "Share your screen again" in said
+            assert alerts == [window] and not window.banner._timer.isActive(), "notice fades"
         finally:
             await window.leave()
 
