@@ -51,6 +51,16 @@ def pcm_format() -> QAudioFormat:
     return fmt
 
 
+def device_format(dev: QAudioDevice) -> tuple[QAudioFormat, PcmConverter]:
+    """Our PCM format if ``dev`` takes it, else the device's own, with the converter between
+    them; MediaError if there is none."""
+    fmt = pcm_format()
+    if not dev.isFormatSupported(fmt):
+        fmt = dev.preferredFormat()
+    kind_name = _SAMPLE_TYPE.get(fmt.sampleFormat(), fmt.sampleFormat().name)
+    return fmt, PcmConverter(kind_name, fmt.channelCount(), fmt.sampleRate())
+
+
 @dataclass
 class Stream:
     """A started device: ``qt`` writes to / reads from ``io`` in ``fmt``; ``conv`` converts."""
@@ -68,12 +78,8 @@ def open_stream(kind: Kind, dev: QAudioDevice, parent: QObject) -> Stream | str:
     what = WHAT[kind].lower()
     if (server := sound_server.state()) != "ok":
         return SERVER_GONE if server == "down" else SERVER_LOST
-    fmt = pcm_format()
-    if not dev.isFormatSupported(fmt):
-        fmt = dev.preferredFormat()
     try:
-        kind_name = _SAMPLE_TYPE.get(fmt.sampleFormat(), fmt.sampleFormat().name)
-        conv = PcmConverter(kind_name, fmt.channelCount(), fmt.sampleRate())
+        fmt, conv = device_format(dev)
     except MediaError as exc:
         return f"Cannot use {what} '{dev.description()}': {exc} Pick another in Settings."
     qt: QAudioSource | QAudioSink

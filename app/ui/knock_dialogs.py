@@ -127,7 +127,7 @@ async def ask_host(
     parent: QWidget | None, request: KnockRequest, cue: Callable[[str], None] = lambda kind: None
 ) -> bool:
     """Show the prompt until the host decides; a cancelled knock closes it. ``cue("knock")``
-    sounds it (Bridge.cue: in a call, on its speaker)."""
+    sounds it (DeskSound.play: on the call's speaker, or on one opened for it)."""
     answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def decided(admit: bool) -> None:

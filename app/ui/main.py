@@ -25,6 +25,7 @@ from app.meeting.settings import SettingsStore
 from app.meeting.store import MeetingStore
 from app.net.pins import PinStore
 from app.ui.bridge import Bridge
+from app.ui.desk_sound import DeskSound
 from app.ui.desktop_media import DesktopMedia
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
@@ -93,9 +94,10 @@ async def _main(app: QApplication, args: argparse.Namespace, settings: SettingsS
     bridge.camera_ready = media.camera_ready
     bridge.sounds = settings.load().sounds
     bridge.devices = media
+    desk = DeskSound(bridge, lambda: settings.load().speaker)  # (a knock while in no call)
     lan = LanHosting(
         host,
-        lambda request: ask_host(window.knock_parent(), request, bridge.cue),
+        lambda request: ask_host(window.knock_parent(), request, desk.play),
         lambda: settings.load().display_name,
         on_error=lambda text: window.meetings.show_error(text),
     )  # pin store and host key in the user data dir (app.net.pins, app.net.knock)
@@ -127,6 +129,7 @@ async def _main(app: QApplication, args: argparse.Namespace, settings: SettingsS
         await bridge.leave()
         await lan.close()  # withdraws the rooms from the LAN before their servers stop
         await host.close()
+        desk.close()
     return 0
 
 

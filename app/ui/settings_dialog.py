@@ -164,7 +164,9 @@ class SettingsDialog(QDialog):
             "Play a sound when someone joins, leaves, knocks or sends a message"
         )
         self.sounds.setChecked(settings.sounds)
-        self.sounds.setToolTip("Short, quiet sounds during a call, on this speaker only")
+        self.sounds.setToolTip(
+            "Short, quiet sounds on this speaker only: in a call, and for a knock at any time"
+        )
         form.addRow("", self.sounds)
         self.text_size = _text_sizes(settings.text_size)
         form_row(form, "Text size", self.text_size)

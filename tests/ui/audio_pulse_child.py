@@ -15,6 +15,9 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
     python audio_pulse_child.py chime <mic id> <speaker id>
         The settings dialog's microphone meter, whose "Test" plays a chime on the speaker.
         stdin: "chime" (plays it; "OK chime" once it started).
+    python audio_pulse_child.py knock <mic id> <speaker id>
+        The app's sounds outside a call (DeskSound, speaker chosen in Settings).
+        stdin: "knock" (plays the knock sound), "off" (Settings turn sounds off).
     python audio_pulse_child.py settings <mic id> <speaker id>
         The settings dialog with those devices chosen.
         stdin: "status" -> "STATUS <json>" (what its device menus list, what is chosen).
@@ -32,6 +35,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for app.*
 
@@ -228,6 +232,30 @@ async def chime(mic_id: str, speaker_id: str) -> dict[str, object]:
         meter.stop()
 
 
+async def knock(_mic_id: str, speaker_id: str) -> dict[str, object]:
+    from app.config import EngineConfig
+    from app.ui.bridge import Bridge
+    from app.ui.desk_sound import DeskSound
+
+    def no_media(_loop: asyncio.AbstractEventLoop) -> Any:
+        raise AssertionError("no call is joined here")
+
+    bridge = Bridge(EngineConfig(display_name="Hana"), no_media)
+    desk = DeskSound(bridge, lambda: speaker_id)
+    try:
+        say("READY")
+        async for command in commands():
+            if command == "knock":
+                desk.play("knock")
+            elif command == "off":
+                bridge.sounds = False
+            say(f"OK {command}")
+        await asyncio.sleep(1.5)  # (the last sound is over: its speaker was let go)
+        return {"played": desk.played, "open": desk.open_speakers}
+    finally:
+        desk.close()
+
+
 async def settings(mic_id: str, speaker_id: str) -> dict[str, object]:
     import tempfile
 
@@ -256,6 +284,8 @@ async def main(mode: str, mic_id: str, speaker_id: str) -> int:
         stats = await call(mic_id, speaker_id)
     elif mode == "chime":
         stats = await chime(mic_id, speaker_id)
+    elif mode == "knock":
+        stats = await knock(mic_id, speaker_id)
     else:
         stats = await devices(mic_id, speaker_id, threaded=mode == "devices-on-thread")
     say("STATS " + json.dumps(stats))

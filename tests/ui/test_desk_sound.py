@@ -1,0 +1,79 @@
+"""The knock sound while in no call, on real (PulseAudio) devices: no call has a speaker open
+then, so it had no sound at all; now it plays on the speaker chosen in Settings, for the length
+of the sound only, without opening the microphone. The Qt side runs in a child process
+(audio_pulse_child.py "knock"), as in test_audio_pulse.py."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from app.media import cues
+from app.media.audio import tone_power
+from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
+from tests.ui.test_audio_pulse import child_factory, seconds  # noqa: F401  (a fixture)
+
+pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
+KNOCK_HZ = sorted({hz for hz, _ in cues.NOTES["knock"] if hz})
+
+
+def loudest(pcm: bytes, hz: float) -> float:
+    """The tone's power in the loudest 100 ms of ``pcm``."""
+    return max(tone_power(seconds(pcm, t / 10, (t + 1) / 10), hz) for t in range(12))
+
+
+def test_a_knock_while_in_no_call_is_heard_on_the_chosen_speaker(
+    pulse: PulseServer,
+    child_factory: Any,  # noqa: F811  (the fixture imported above)
+) -> None:
+    pulse.add_sink("desk", "Desk speaker")
+    pulse.add_sink("headset", "Headset")
+    pulse.set_default_sink("desk")
+    pulse.add_source("mic", master="desk.monitor")
+    pulse.set_default_source("mic")
+    mic = next(r.split()[0] for r in pulse.pactl("list", "short", "sources").splitlines()
+               if r.split()[1] == "mic")  # fmt: skip
+    child = child_factory("knock", "", "headset")
+    child.expect("READY", timeout=20)
+    recorded: dict[str, bytes] = {}
+    mic_users: list[int] = []
+
+    def on_mic() -> int:  # (streams recording from the microphone)
+        outputs = pulse.pactl("list", "short", "source-outputs").splitlines()
+        return sum(row.split()[1] == mic for row in outputs)
+
+    before = on_mic()  # (a test keeper may have been moved to it: not ours)
+
+    def record(name: str) -> None:
+        recorded[name] = pulse.record(f"{name}.monitor", 1.2)
+
+    recorders = [threading.Thread(target=record, args=(n,)) for n in ("headset", "desk")]
+    for recorder in recorders:
+        recorder.start()
+    time.sleep(0.2)
+    child.send("knock")
+    child.expect("OK knock")
+    for _ in range(5):  # while it plays: nobody records from the microphone
+        mic_users.append(on_mic())
+        time.sleep(0.1)
+    for recorder in recorders:
+        recorder.join(timeout=10)
+    heard = [loudest(recorded["headset"], hz) for hz in KNOCK_HZ]
+    assert min(heard) > 0.002, heard  # both notes (amplitude 0.12: about 0.007)
+    assert max(loudest(recorded["desk"], hz) for hz in KNOCK_HZ) < 1e-4
+    assert mic_users == [before] * 5, "the microphone was opened to play a sound"
+
+    child.send("off")  # Settings: no sounds
+    child.expect("OK off")
+    recorder = threading.Thread(target=record, args=("headset",))
+    recorder.start()
+    time.sleep(0.2)
+    child.send("knock")
+    child.expect("OK knock")
+    recorder.join(timeout=10)
+    assert max(loudest(recorded["headset"], hz) for hz in KNOCK_HZ) < 1e-4
+    stats = child.quit()
+    assert stats == {"played": 1, "open": 0}, stats  # (its speaker let go once it was over)
