@@ -88,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _media_args(host)
     join = sub.add_parser("join", help="join a meeting by its link")
-    join.add_argument("link")
+    join.add_argument(
+        "link",
+        help="the meeting link, or - to read it from standard input (other users of this "
+        "computer can see a link given here in the process list; piped in, they cannot)",
+    )
     join.add_argument("--name", dest="display_name_alias", help="same as --display-name")
     _media_args(join)
     lan = sub.add_parser("lan", help="meetings on this network, without a link")
@@ -136,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     command = args.command or "run"
     try:
+        if getattr(args, "link", None) == "-":
+            args.link = _link_from_stdin()
         if command == "run" or (command == "join" and not args.headless):
             return _desktop(args)
         if command == "demo":
@@ -159,6 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_status
     except KeyboardInterrupt:
         return 128 + (_SIGNALS[-1] if _SIGNALS else signal.SIGINT)  # 130 Ctrl-C, 143 SIGTERM
+
+
+def _link_from_stdin() -> str:
+    """The link on the first line of standard input (``peermeet join -``)."""
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise LinkError("no link came on standard input; pipe it in: … | peermeet join -")
+    return line
 
 
 def _stop_event() -> asyncio.Event:

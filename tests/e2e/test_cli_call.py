@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import MEDIA, finish, first_line, peermeet, rendezvous, stats
+from tests.e2e.helpers import MEDIA, PY, finish, first_line, peermeet, rendezvous, stats
 
 SECRET = "AAECAwQFBgcICQoLDA0ODw"
 
@@ -148,6 +149,18 @@ def test_unreachable_host_exits_3_quickly(tmp_path: Path) -> None:
     rv = ["--rendezvous", "peermeet://127.0.0.1:1", "--stats-json", str(out)]
     code, err = finish(peermeet("host", "--headless", "--name", "x", *rv))
     assert code == 3 and stats(out)["outcome"] == "failed", err
+
+
+def test_a_link_piped_in_is_joined_and_kept_out_of_the_process_list() -> None:
+    """`peermeet join -` reads the link from standard input: on the command line, other users
+    of the computer could read its secret with `ps`."""
+    link = f"peermeet://127.0.0.1:1/room#k={SECRET}"
+    joining = [PY, "-m", "app", "join", "-", "--headless"]
+    done = subprocess.run(joining, input=link + "\n", capture_output=True, text=True, timeout=30)
+    assert done.returncode == 3 and "127.0.0.1:1" in done.stderr, done.stderr  # (it tried)
+    done = subprocess.run(joining, input="", capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert "no link came on standard input" in done.stderr
 
 
 def test_join_without_a_display_says_to_add_headless() -> None:
