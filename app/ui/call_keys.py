@@ -4,6 +4,9 @@ Ctrl+D microphone, Ctrl+E camera (as in other meeting apps), Ctrl+Shift+C chat, 
 people, Ctrl+W leave, F11 full screen, Esc (leaves full screen, then closes a side panel). Not
 Ctrl+Alt: Windows reports AltGr, which types letters (ć, &), as Ctrl+Alt. The chat entry would
 take Ctrl+D and Ctrl+E for itself (delete, end of line): ``CallKeys`` hands those to the window.
+
+As the window opens the keyboard rests on the video (``rest_on``), where no key does anything:
+on Mute, the first button, a stray Space muted the call.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 
+#: what a screen reader says of the video, where the keyboard rests: the keys to use from there
+KEYS_SAID = (
+    "Tab goes to the buttons. Ctrl+D mutes or unmutes, Ctrl+E stops or starts your video, "
+    "Ctrl+Shift+C chat, Ctrl+Shift+P people, F11 full screen (Esc leaves it, or closes a "
+    "panel), Ctrl+W leaves."
+)
 _CALL_KEYS = {
     QKeyCombination(Qt.KeyboardModifier.ControlModifier, key)
     for key in (Qt.Key.Key_D, Qt.Key.Key_E)
@@ -36,3 +45,11 @@ class CallKeys(QObject):
             event.ignore()  # not the entry's: the window's shortcut gets it
             return True
         return super().eventFilter(watched, event)
+
+
+def rest_on(video: QWidget) -> None:
+    """The keyboard on ``video`` (it stays out of the Tab order: a click on a tile must not
+    take the keyboard from the chat entry), named for a screen reader with the call's keys."""
+    video.setAccessibleName("Call video")
+    video.setAccessibleDescription(KEYS_SAID)
+    video.setFocus()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWi
 from app.errors import PeerMeetError
 from app.ui import geometry, style
 from app.ui.bridge import Bridge
-from app.ui.call_keys import CallKeys
+from app.ui.call_keys import CallKeys, rest_on
 from app.ui.call_notes import (
     CAMERA_OFF,
     MUTED_HINT,
@@ -117,6 +117,7 @@ class CallWindow(QWidget):
             said = list(dict.fromkeys(bridge.call_notices))[-3:]  # e.g. no microphone, no speaker
             self.banner.show_message(" ".join(said))
         self._tick_clock()
+        rest_on(self.grid)  # (not the first button: Mute)
 
     # --- building ----------------------------------------------------------------------------
     def _toolbar(self) -> CallToolbar:
