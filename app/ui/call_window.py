@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from app.errors import PeerMeetError
 from app.ui import geometry, style
@@ -130,7 +130,8 @@ class CallWindow(QWidget):
         bar.again_button.clicked.connect(self._again_clicked)
         self.keys = CallKeys(self, self.chat.entry, {
             "Ctrl+D": self.toggle_mic, "Ctrl+E": self.toggle_camera,
-            "Ctrl+Shift+C": bar.chat_button.click, "Ctrl+Shift+P": bar.people_button.click,
+            "Ctrl+Shift+C": lambda: self._panel_key(self.chat, bar.chat_button),
+            "Ctrl+Shift+P": lambda: self._panel_key(self.people, bar.people_button),
             "Ctrl+W": self.close, "Escape": self._escape, "F11": self.toggle_full_screen,
         })  # fmt: skip
         self.device_menus = DeviceMenus(bar, self.bridge, self, self.toggle_camera)
@@ -242,16 +243,19 @@ class CallWindow(QWidget):
         self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
 
     def _escape(self) -> None:
-        """Out of full screen first, else close the side panel (the focus goes back to the
+        """Out of full screen first, else close the side panel (the keyboard goes back to the
         button that opened it)."""
         if self.isFullScreen():
             self.toggle_full_screen()
             return
-        focus, bar = self.focusWidget(), self.toolbar
-        for panel, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
-            if focus is not None and panel.isAncestorOf(focus):
-                button.setFocus()
         self._show_side(None)
+
+    def _panel_key(self, panel: ChatPanel | PeerPanel, button: QPushButton) -> None:
+        """Ctrl+Shift+C or P: the panel, with the keyboard in it (open already, with the
+        keyboard elsewhere, it was closed instead); pressed in it, it closes."""
+        focus = self.focusWidget()
+        if not (panel.isVisible() and not panel.isAncestorOf(focus) and panel.take_keyboard()):
+            button.click()
 
     def _send_chat(self, parts: list[str]) -> None:
         alone = not self.bridge.peers()  # (waiting for others, or getting back in)
@@ -262,8 +266,10 @@ class CallWindow(QWidget):
             self.chat.add_notice("Nobody else is in the call right now: no one got this message.")
 
     def _show_side(self, panel: QWidget | None) -> None:
-        bar = self.toolbar
+        bar, focus = self.toolbar, self.focusWidget()
         for other, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
+            if other is not panel and other.isAncestorOf(focus):  # the keyboard back to its
+                button.setFocus()  # button (the next one, Mute, took it: a Space muted)
             other.setVisible(other is panel)
             button.setChecked(other is panel)
         self._middle.setContentsMargins(0, 12, 12 if panel is not None else 0, 0)
@@ -272,7 +278,7 @@ class CallWindow(QWidget):
         if panel is self.chat:
             self.unread = 0
             bar.show_unread(0)
-            self.chat.entry.setFocus()
+            self.chat.take_keyboard()
 
     def _tick_clock(self) -> None:
         count = len([k for k in self.grid.tiles if k[1] == "video"]) + 1

@@ -124,6 +124,13 @@ class ChatPanel(QWidget):
         """The person scrolled (or the end moved): following while at the end."""
         self._following = value >= self.view.verticalScrollBar().maximum() - 4
 
+    def take_keyboard(self) -> bool:
+        """The keyboard to the entry; False if it takes none (the call is over)."""
+        if not self.entry.isEnabled():
+            return False
+        self.entry.setFocus()
+        return True
+
     def close_entry(self, why: str) -> None:
         """No more sending (the call is over); ``why`` shows in the entry."""
         self.entry.clear()

@@ -279,12 +279,17 @@ class PeerPanel(QWidget):
             card.forget_rates()  # (a rate over the time it was closed is no news)
         if self._timer.isActive():
             QTimer.singleShot(0, self, self._poll_soon)
-        # the keyboard goes to the first person, as the chat's goes to its entry
+        self.take_keyboard()
+
+    def take_keyboard(self) -> bool:
+        """The keyboard to the first person, as the chat's goes to its entry (else to Copy
+        invite link); False if there is neither."""
         first = next(iter(self.cards.values()), None)
-        if first is not None:
-            first.setFocus()
-        elif self.invite.isVisibleTo(self):
-            self.invite.setFocus()
+        target = first if first is not None else self.invite
+        if not target.isVisibleTo(self):
+            return False
+        target.setFocus()
+        return True
 
     def _poll_soon(self) -> None:
         if not (self.isVisible() and self.cards) or (self._task and not self._task.done()):

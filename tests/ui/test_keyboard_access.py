@@ -16,6 +16,8 @@ from app.ui.call_window import CallWindow
 from tests.ui.conftest import run
 from tests.ui.test_call_window import make_bridge
 
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
 
 @pytest.fixture
 def call(qloop: qasync.QEventLoop, qtbot: QtBot) -> Iterator[CallWindow]:
@@ -55,3 +57,59 @@ def test_the_call_window_opens_with_the_keyboard_on_the_video_not_on_mute(
         assert shortcut.key().toString() in said, shortcut.key().toString()
     key(focus, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is call.toolbar.mic_button
+
+
+def test_closing_a_side_panel_by_its_key_gives_the_keyboard_back_to_its_button(
+    call: CallWindow,
+) -> None:
+    """Ctrl+Shift+C typed in the chat's entry closed the chat and the keyboard went on to the
+    next control, Mute: the next Space muted. It goes back to the Chat button, as with Esc;
+    what was typed stays for later."""
+    bar = call.toolbar
+    key(QApplication.focusWidget(), Qt.Key.Key_C, CTRL_SHIFT)
+    assert call.chat.isVisible() and call.chat.entry.hasFocus()
+    QTest.keyClicks(call.chat.entry, "half a thought")
+    key(call.chat.entry, Qt.Key.Key_C, CTRL_SHIFT)
+    assert not call.chat.isVisible()
+    assert QApplication.focusWidget() is bar.chat_button
+    key(QApplication.focusWidget(), Qt.Key.Key_C, CTRL_SHIFT)
+    assert call.chat.entry.hasFocus() and call.chat.entry.text() == "half a thought"
+    call.people.invite.show()  # (a call with a link: Copy invite link is the first stop)
+    bar.people_button.click()  # the people, with the keyboard in them: closed by a click
+    assert call.people.invite.hasFocus()
+    bar.people_button.click()
+    assert QApplication.focusWidget() is bar.people_button
+
+
+def test_ctrl_shift_c_takes_the_keyboard_to_the_chat_that_is_open_already(
+    call: CallWindow,
+) -> None:
+    """With the chat open and the keyboard on the toolbar (or the video), Ctrl+Shift+C closed
+    the chat: the key that says "chat" hid it. It puts the keyboard in the chat's entry; from
+    there, it closes the chat. Ctrl+Shift+P does the same for the people."""
+    bar = call.toolbar
+    bar.chat_button.click()
+    bar.mic_button.setFocus()
+    key(bar.mic_button, Qt.Key.Key_C, CTRL_SHIFT)
+    assert call.chat.isVisible() and call.chat.entry.hasFocus()
+    QTest.keyClicks(call.chat.entry, "hello")
+    key(call.chat.entry, Qt.Key.Key_Return)
+    assert call.chat.messages[-1] == ("Ada", "hello", True)  # Enter sends
+    key(call.chat.entry, Qt.Key.Key_C, CTRL_SHIFT)
+    assert not call.chat.isVisible()
+    call.people.invite.show()  # (a call with a link: Copy invite link is the first stop)
+    bar.people_button.click()
+    bar.mic_button.setFocus()
+    key(bar.mic_button, Qt.Key.Key_P, CTRL_SHIFT)
+    assert call.people.isVisible() and call.people.invite.hasFocus()
+    key(call.people.invite, Qt.Key.Key_P, CTRL_SHIFT)
+    assert not call.people.isVisible() and bar.people_button.hasFocus()
+
+
+def test_ctrl_shift_c_still_closes_the_chat_once_the_call_is_over(call: CallWindow) -> None:
+    """The chat stays to read after the call (its entry off): the key closes it, as before."""
+    call.toolbar.chat_button.click()
+    call.chat.close_entry("The call has ended")
+    call.grid.setFocus()
+    key(call.grid, Qt.Key.Key_C, CTRL_SHIFT)
+    assert not call.chat.isVisible()
