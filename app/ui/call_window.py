@@ -95,7 +95,7 @@ class CallWindow(QWidget):
         layout.setSpacing(0)
         layout.addLayout(middle, 1)
         layout.addWidget(self.toolbar)
-        self.banner = style.Banner(self, area=self.grid.geometry)
+        self.banner = style.Banner(self, area=self.grid.geometry, home=self.grid)
         bar, grid, tasks = self.toolbar, self.grid, self.tasks
         self.share = ShareControl(self, bridge, bar, grid, self.banner, tasks, lambda: self._over)
         self._mic_found = True  # a microphone, as far as the others know

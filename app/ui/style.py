@@ -255,11 +255,17 @@ class Banner(QFrame):
     """A non-modal message across the top; notices fade after a while, endings stay.
 
     ``area`` gives the part of the parent to center in (default: all of it), e.g. the video
-    grid, so a side panel's heading stays readable."""
+    grid, so a side panel's heading stays readable; ``home``: where the keyboard goes when its
+    ✕ is pressed with the keys (on, to the next control, it went to Mute: a Space muted)."""
 
-    def __init__(self, parent: QWidget, area: Callable[[], QRect] | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget,
+        area: Callable[[], QRect] | None = None,
+        home: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self._area = area
+        self._area, self._home = area, home
         self.setObjectName("Banner")
         self.text = QLabel()
         self.text.setTextFormat(Qt.TextFormat.PlainText)  # notices carry others' names
@@ -268,7 +274,7 @@ class Banner(QFrame):
         close.setProperty("role", "flat")
         close.setToolTip("Dismiss")
         close.setAccessibleName("Dismiss notice")
-        close.clicked.connect(self.hide)
+        close.clicked.connect(self._dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 6, 8)
         layout.addWidget(self.text, 1)
@@ -276,6 +282,12 @@ class Banner(QFrame):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._expire)
+        self.hide()
+
+    def _dismiss(self) -> None:
+        focus = QApplication.focusWidget()
+        if self._home is not None and focus is not None and self.isAncestorOf(focus):
+            self._home.setFocus()
         self.hide()
 
     def _expire(self) -> None:

@@ -9,7 +9,7 @@ import pytest
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.ui.call_window import CallWindow
@@ -113,3 +113,17 @@ def test_ctrl_shift_c_still_closes_the_chat_once_the_call_is_over(call: CallWind
     call.grid.setFocus()
     key(call.grid, Qt.Key.Key_C, CTRL_SHIFT)
     assert not call.chat.isVisible()
+
+
+def test_dismissing_a_notice_with_the_keyboard_leaves_it_on_the_video(call: CallWindow) -> None:
+    """Space on a notice's ✕ hid it, and the keyboard went on to the next control, Mute: the
+    next Space muted. It goes back to the video, where it rests."""
+    call.banner.show_message("Your speaker was unplugged.", seconds=0)
+    close = call.banner.findChild(QPushButton)
+    assert close is not None and close.accessibleName() == "Dismiss notice"
+    close.setFocus()
+    key(close, Qt.Key.Key_Space)
+    assert call.banner.isHidden()
+    assert QApplication.focusWidget() is call.grid, QApplication.focusWidget()
+    key(call.grid, Qt.Key.Key_Space)
+    assert call.bridge.mic_on
