@@ -77,6 +77,9 @@ class HostKnockPrompt(QDialog):
         self.setMinimumWidth(MIN_WIDTH)
         self.code = _code_label(code)
         hint = QLabel("Admit only if their screen shows the same code.")
+        #: what a screen reader says as it opens (it does not take the keyboard: nothing was)
+        meeting = f" “{room}”" if room else ""
+        self.said = f"{name} wants to join{meeting}, code {code}. {hint.text()}"
         self.admit_button, self.deny_button = QPushButton("Admit"), QPushButton("Deny")
         self.admit_button.clicked.connect(lambda: self._decide(True))
         self.deny_button.clicked.connect(lambda: self._decide(False))
@@ -136,6 +139,7 @@ async def ask_host(
 
     prompt = HostKnockPrompt(request.name, request.code, decided, parent, room=request.room)
     prompt.show()
+    style.announce(prompt, prompt.said)
     QApplication.alert(prompt)  # PeerMeet in the background: its taskbar entry asks for attention
     cue("knock")
     others = [p for p in _open_prompts if p.isVisible()]

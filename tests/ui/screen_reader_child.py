@@ -4,8 +4,8 @@ Runs inside its own D-Bus session (``dbus-run-session``) where the accessibility
 starts on demand, as on a desktop with Orca. It listens on that bus as a screen reader does
 (registered for ``object:announcement``) while the real call window runs: a meeting hosted here,
 this window in it, a second participant (Olga) joining and writing, Ctrl+D, a notice in the
-banner, and the Start dialog's error. Prints one line, ``HEARD <json>``: every announcement, as
-[text, politeness] (1 polite, 2 assertive), then exits.
+banner, the Start dialog's error, and Grace knocking (the host's prompt). Prints one line,
+``HEARD <json>``: every announcement, as [text, politeness] (1 polite, 2 assertive), then exits.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from app.config import EngineConfig
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.store import MeetingStore
+from app.net.knockdesk import KnockRequest
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
+from app.ui.knock_dialogs import ask_host
 from app.ui.qt_loop import run_in_qt_loop
 from app.ui.start_dialog import StartDialog
 
@@ -107,6 +109,10 @@ async def scenario(reader: ScreenReader) -> None:
         start.start()  # no rendezvous address typed
         await until(lambda: reader.said("rendezvous server's address"), "the error said")
         start.reject()
+        knock = KnockRequest("Screen reader", "Grace", b"", b"", "4 8 2 1", "127.0.0.1")
+        asking = asyncio.ensure_future(ask_host(window, knock))  # (it takes no keyboard)
+        await until(lambda: reader.said("Grace wants to join"), "the knock said")
+        asking.cancel()
     finally:
         await olga.leave()
         if window is not None:
