@@ -124,7 +124,14 @@ class SettingsDialog(QDialog):
             self._remove_server,
             context=Qt.ShortcutContext.WidgetShortcut,
         )
-        add, remove = QPushButton("Add"), QPushButton("Remove")
+        add = self.add_button = QPushButton("Add")
+        remove = self.remove_button = QPushButton("Remove")
+        for button, said, tip in (  # ("Add" alone, a screen reader said: add what?)
+            (add, "Add server", "Add the server typed to the list (Enter in its fields)"),
+            (remove, "Remove server", "Remove the server picked in the list (Delete)"),
+        ):
+            button.setAccessibleName(said)
+            button.setToolTip(tip)
         add.clicked.connect(self.add_server)
         remove.clicked.connect(self._remove_server)
         self.error = named(QLabel(wordWrap=True), "ErrorBox")

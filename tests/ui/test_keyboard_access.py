@@ -4,6 +4,7 @@ window, the call's keys, and names and tips of buttons. Real widgets under Xvfb.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import qasync
@@ -12,7 +13,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.meeting.settings import SettingsStore
 from app.ui.call_window import CallWindow
+from app.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import run
 from tests.ui.test_call_window import make_bridge
 
@@ -25,8 +28,7 @@ def call(qloop: qasync.QEventLoop, qtbot: QtBot) -> Iterator[CallWindow]:
     window = CallWindow(make_bridge("Ada"))
     window.show()
     window.activateWindow()
-    qtbot.waitActive(window)
-    qtbot.wait(50)
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
     yield window
     run(qloop, window.leave(), 10)
 
@@ -127,3 +129,26 @@ def test_dismissing_a_notice_with_the_keyboard_leaves_it_on_the_video(call: Call
     assert QApplication.focusWidget() is call.grid, QApplication.focusWidget()
     key(call.grid, Qt.Key.Key_Space)
     assert call.bridge.mic_on
+
+
+def test_the_settings_server_buttons_say_what_they_add_and_remove_and_their_keys(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The buttons Add and Remove had no tip, and a screen reader said just "Add": what? Their
+    keys (Enter in the server's fields, Delete in the list) were said nowhere."""
+    dialog = SettingsDialog(SettingsStore(tmp_path / "settings.json"), live_meter=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    add, remove = dialog.add_button, dialog.remove_button
+    assert (add.accessibleName(), remove.accessibleName()) == ("Add server", "Remove server")
+    assert "(Enter in its fields)" in add.toolTip() and "(Delete)" in remove.toolTip()
+    dialog.url.setText("stun:stun.example.org:3478")  # the keys do what the tips say
+    key(dialog.url, Qt.Key.Key_Return)
+    assert dialog.servers.count() == 1 and dialog.isVisible()
+    dialog.servers.setCurrentRow(0)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    dialog.servers.setFocus()
+    key(dialog.servers, Qt.Key.Key_Delete)
+    assert dialog.servers.count() == 0
