@@ -344,7 +344,12 @@ class StartDialog(QDialog):
         pixmap.setDevicePixelRatio(ratio)
         self.qr.setPixmap(pixmap)
         self._show_page(1)
-        self.enter.setFocus()
+        self.enter.setFocus()  # (a screen reader says that button: what it is for, here)
+        style.announce(
+            self.room_name,
+            f"Your meeting “{record.title or record.room}” is ready. "
+            f"{self.expiry.text()} Copy link, then send it to the people you invite.",
+        )
 
     def _enter(self) -> None:
         if self.record is not None:

@@ -4,8 +4,9 @@ Runs inside its own D-Bus session (``dbus-run-session``) where the accessibility
 starts on demand, as on a desktop with Orca. It listens on that bus as a screen reader does
 (registered for ``object:announcement``) while the real call window runs: a meeting hosted here,
 this window in it, a second participant (Olga) joining and writing, Ctrl+D, a notice in the
-banner, the Start dialog's error, and Grace knocking (the host's prompt). Prints one line,
-``HEARD <json>``: every announcement, as [text, politeness] (1 polite, 2 assertive), then exits.
+banner, the Start dialog's error and then its meeting ready, and Grace knocking (the host's
+prompt). Prints one line, ``HEARD <json>``: every announcement, as [text, politeness]
+(1 polite, 2 assertive), then exits.
 """
 
 from __future__ import annotations
@@ -108,6 +109,10 @@ async def scenario(reader: ScreenReader) -> None:
         start.outside.setChecked(True)
         start.start()  # no rendezvous address typed
         await until(lambda: reader.said("rendezvous server's address"), "the error said")
+        start.here.setChecked(True)
+        start.name.setText("Planning")
+        start.start()  # the keyboard goes to Enter meeting: that the meeting is ready is said
+        await until(lambda: reader.said("“Planning” is ready"), "the meeting ready said")
         start.reject()
         knock = KnockRequest("Screen reader", "Grace", b"", b"", "4 8 2 1", "127.0.0.1")
         asking = asyncio.ensure_future(ask_host(window, knock))  # (it takes no keyboard)

@@ -27,7 +27,8 @@ LAUNCHER = next(
 def test_a_screen_reader_hears_notices_errors_chat_and_the_call_keys(tmp_path: Path) -> None:
     """Notices, form errors, people coming and chat messages were sent to screen readers as
     Alert events, which Linux's AT-SPI bridge drops: Orca said none of them. Ctrl+D and Ctrl+E
-    said nothing either, nor did a knock: the host's prompt opens without the keyboard."""
+    said nothing either, nor did a knock (the host's prompt opens without the keyboard), nor a
+    meeting started (the keyboard went to Enter meeting, and that was all that was said)."""
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
     env = {
@@ -48,6 +49,8 @@ def test_a_screen_reader_hears_notices_errors_chat_and_the_call_keys(tmp_path: P
     assert heard["Olga joined"] == polite
     assert heard["Olga: hello from Olga"] == polite
     assert heard["Your speaker was unplugged."] == polite
+    (ready,) = [text for text in heard if "“Planning” is ready" in text]  # (Start dialog)
+    assert "Copy link" in ready and heard[ready] == polite
     # the host's "… wants to join" prompt does not take the keyboard: it was not said at all
     (knock,) = [text for text in heard if "Grace wants to join" in text]
     assert "“Screen reader”" in knock and "code 4 8 2 1" in knock and heard[knock] == polite
