@@ -3,18 +3,22 @@ window, the call's keys, and names and tips of buttons. Real widgets under Xvfb.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShortcut
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.meeting.hosting import HostService
 from app.meeting.settings import SettingsStore
 from app.ui.call_window import CallWindow
+from app.ui.main_window import MainWindow
 from app.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import run
 from tests.ui.test_call_window import make_bridge
@@ -152,3 +156,19 @@ def test_the_settings_server_buttons_say_what_they_add_and_remove_and_their_keys
     dialog.servers.setFocus()
     key(dialog.servers, Qt.Key.Key_Delete)
     assert dialog.servers.count() == 0
+
+
+def test_the_readme_lists_the_keys_the_windows_have(
+    host: HostService, call: CallWindow, tmp_path: Path
+) -> None:
+    """The desktop app's quick start lists the main window's and the call's keys, no more and
+    no fewer (Ctrl+Q, which quits, was not there). (``host`` first: its teardown lets the
+    app quit once its last window closes, and the call's must close before.)"""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    desktop = readme.split("## Quick start: the desktop app")[1].split("\n## ")[0]
+    listed = set(re.findall(r"\b(?:Ctrl\+(?:Shift\+)?[A-Z,]|F\d+|Esc)(?![\w+])", desktop))
+    home = MainWindow(host, call.bridge, SettingsStore(tmp_path / "s.json"), lambda: None)
+    shortcuts = [*home.findChildren(QShortcut), *call.keys.shortcuts]
+    have = {shortcut.key().toString() for shortcut in shortcuts}
+    home.deleteLater()
+    assert listed == have
