@@ -185,7 +185,10 @@ class CallWindow(QWidget):
         text = ended_text(reason, host=self._end_meeting is not None, rejoin=rejoin)
         if reason != "left":
             self.banner.show_message(text, "ended", 0)
+        typing = self.chat.entry.hasFocus()
         self.toolbar.show_ended(rejoin)  # (the head count then says the call ended)
+        if typing:  # the keyboard to the video, not to Close: the next Space closed the window
+            self.grid.setFocus()
         self.peer_views.clear()
         self.grid.clear_me()
         self.chat.close_entry("The call has ended")

@@ -172,3 +172,31 @@ def test_the_readme_lists_the_keys_the_windows_have(
     have = {shortcut.key().toString() for shortcut in shortcuts}
     home.deleteLater()
     assert listed == have
+
+
+def test_the_call_ending_while_you_type_in_the_chat_does_not_put_your_next_space_on_close(
+    call: CallWindow,
+) -> None:
+    """The keyboard went to Close (or Join again) as the call ended: someone typing a message
+    closed the window, chat and all, with their next Space. Typing, it stays on the video;
+    otherwise Close is where it goes, as before (what is left to do)."""
+    call.toolbar.chat_button.click()
+    QTest.keyClicks(call.chat.entry, "see you")
+    call.bridge.ended.emit("ended")
+    focus = QApplication.focusWidget()
+    assert focus is call.grid, focus
+    key(focus, Qt.Key.Key_Space)
+    assert call.isVisible() and call.toolbar.leave_button.text() == "Close"
+    key(focus, Qt.Key.Key_Tab)  # Close is a Tab away
+    for _ in range(6):
+        if QApplication.focusWidget() is call.toolbar.leave_button:
+            break
+        key(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is call.toolbar.leave_button
+
+
+def test_the_call_ending_puts_the_keyboard_on_close_when_you_were_not_typing(
+    call: CallWindow,
+) -> None:
+    call.bridge.ended.emit("ended")
+    assert QApplication.focusWidget() is call.toolbar.leave_button
