@@ -198,6 +198,8 @@ class GuestWaitDialog(QDialog):
             f"The host sees a code too: it must be the same. They have {timeout_s} s to answer."
         )
         style.grow_to_fit(self, wider=True)
+        # (the keyboard is on Cancel: a screen reader said nothing of the code, nor below)
+        style.announce(self.code, f"Your code: {code}. {self.hint.text()}")
 
     def fail(self, text: str) -> None:
         """Say why it did not work; the button now just closes."""
@@ -212,6 +214,7 @@ class GuestWaitDialog(QDialog):
             layout.activate()
             self.resize(self.width(), layout.totalHeightForWidth(self.width()))
         style.grow_to_fit(self, wider=True)  # (wrapped lines need more height)
+        style.announce(self.status, urgent=True)
 
     def reject(self) -> None:
         callback, self._on_cancel = self._on_cancel, None

@@ -4,9 +4,9 @@ Runs inside its own D-Bus session (``dbus-run-session``) where the accessibility
 starts on demand, as on a desktop with Orca. It listens on that bus as a screen reader does
 (registered for ``object:announcement``) while the real call window runs: a meeting hosted here,
 this window in it, a second participant (Olga) joining and writing, Ctrl+D, a notice in the
-banner, the Start dialog's error and then its meeting ready, and Grace knocking (the host's
-prompt). Prints one line, ``HEARD <json>``: every announcement, as [text, politeness]
-(1 polite, 2 assertive), then exits.
+banner, the Start dialog's error and then its meeting ready, and a knock: Grace's on this
+meeting (the host's prompt), then one of ours (its code, then its refusal). Prints one line,
+``HEARD <json>``: every announcement, as [text, politeness] (1 polite, 2 assertive), then exits.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from app.meeting.store import MeetingStore
 from app.net.knockdesk import KnockRequest
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
-from app.ui.knock_dialogs import ask_host
+from app.ui.knock_dialogs import GuestWaitDialog, ask_host
 from app.ui.qt_loop import run_in_qt_loop
 from app.ui.start_dialog import StartDialog
 
@@ -118,6 +118,13 @@ async def scenario(reader: ScreenReader) -> None:
         asking = asyncio.ensure_future(ask_host(window, knock))  # (it takes no keyboard)
         await until(lambda: reader.said("Grace wants to join"), "the knock said")
         asking.cancel()
+        waiting = GuestWaitDialog("Planning", lambda: None)  # the guest's side of a knock
+        waiting.show()
+        waiting.show_code("1 5 9 3", 60)
+        await until(lambda: reader.said("Your code: 1 5 9 3"), "the guest's code said")
+        waiting.fail("The host did not let you in.")
+        await until(lambda: reader.said("The host did not let you in."), "the refusal said")
+        waiting.close()
     finally:
         await olga.leave()
         if window is not None:

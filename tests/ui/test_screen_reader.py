@@ -28,7 +28,8 @@ def test_a_screen_reader_hears_notices_errors_chat_and_the_call_keys(tmp_path: P
     """Notices, form errors, people coming and chat messages were sent to screen readers as
     Alert events, which Linux's AT-SPI bridge drops: Orca said none of them. Ctrl+D and Ctrl+E
     said nothing either, nor did a knock (the host's prompt opens without the keyboard), nor a
-    meeting started (the keyboard went to Enter meeting, and that was all that was said)."""
+    meeting started (the keyboard went to Enter meeting, and that was all that was said), nor a
+    knock's code on the guest's side, nor why it failed (the keyboard is on Cancel)."""
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
     env = {
@@ -54,5 +55,9 @@ def test_a_screen_reader_hears_notices_errors_chat_and_the_call_keys(tmp_path: P
     # the host's "… wants to join" prompt does not take the keyboard: it was not said at all
     (knock,) = [text for text in heard if "Grace wants to join" in text]
     assert "“Screen reader”" in knock and "code 4 8 2 1" in knock and heard[knock] == polite
+    # ours: the keyboard on Cancel, neither our code nor why it failed was said
+    (code,) = [text for text in heard if text.startswith("Your code: 1 5 9 3.")]
+    assert "must be the same" in code and heard[code] == polite
+    assert heard["The host did not let you in."] == assertive
     (error,) = [text for text in heard if "rendezvous server's address" in text]
     assert heard[error] == assertive
