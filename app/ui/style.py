@@ -109,7 +109,7 @@ QLabel[role="title"] {{ font-size: {pt(12)}; font-weight: 600; }}
 QLabel[role="safety"] {{ font-family: "DejaVu Sans Mono"; font-size: {pt(18)}; font-weight: 700;
     color: {TEXT}; letter-spacing: 2px; }}
 QPushButton {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius: 8px;
-    padding: 7px 14px; }}
+    padding: 7px 14px; outline: none; }}
 QPushButton:hover {{ background: #2f3540; }}
 QPushButton:disabled {{ color: {TEXT_DIM}; }}
 QPushButton[role="tool"] {{ min-width: 76px; min-height: 40px; border-radius: 20px;

@@ -200,3 +200,29 @@ def test_the_call_ending_puts_the_keyboard_on_close_when_you_were_not_typing(
 ) -> None:
     call.bridge.ended.emit("ended")
     assert QApplication.focusWidget() is call.toolbar.leave_button
+
+
+def test_a_focused_button_shows_its_ring_and_no_box_inside_it(call: CallWindow) -> None:
+    """Besides its ring, a button with the keyboard on it had a square box drawn behind its
+    words (the style's own focus frame), as if they were selected text. Only the ring changes."""
+    button = call.toolbar.cam_button
+    before = button.grab().toImage()
+    key(call.grid, Qt.Key.Key_Tab)  # (the box came with keys only, not with a click)
+    key(call.toolbar.mic_button, Qt.Key.Key_Tab)
+    assert button.hasFocus()
+    after = button.grab().toImage()
+    ring, corner = 4, 20  # px of the edge where the ring is drawn (at the ends: round)
+    inside = [
+        (x, y)
+        for x in range(corner, before.width() - corner)
+        for y in range(ring, before.height() - ring)
+        if before.pixel(x, y) != after.pixel(x, y)
+    ]
+    changed = [
+        (x, y)
+        for x in range(before.width())
+        for y in range(before.height())
+        if before.pixel(x, y) != after.pixel(x, y)
+    ]
+    assert changed, "no focus ring at all"
+    assert not inside, f"{len(inside)} px changed inside the ring, e.g. {inside[:3]}"
