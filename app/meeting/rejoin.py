@@ -6,8 +6,9 @@ the room again in the background (``get_back_in``): soon at first, then every ``
 Each try either gets back in (with a new peer id: the rendezvous forgot the old one), is worth
 repeating (nobody answers yet; the room is not there yet, as a restarted host's app opens it
 again; a room of that name but another secret is there), or is final (the room ended or
-expired). The participant that created the room opens it again itself if the rendezvous lost
-it. With nobody connected for ``ALONE_S`` the Session ends the call as "disconnected".
+expired). The participant that owns the room opens it again itself if the rendezvous lost
+it (app.meeting.reopening). With nobody connected for ``ALONE_S`` the Session ends the call as
+"disconnected".
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ MISSING_TRIES = 6  # "no such room" this many times in a row: say so (once)
 MISSING_TEXT = (
     "The meeting is not on its server any more (was the server restarted?). Still trying to "
     "get back in; the people you are connected to stay connected."
+)
+#: what the room's owner is told when the lost room was opened again, but not by us
+TAKEN_TEXT = (
+    "The meeting's server has it open again, but not from this app (someone else with its "
+    "link?). You are back in the call, but can no longer end or extend the meeting."
 )
 
 #: what a participant is told when the rendezvous is lost, with and without others connected
@@ -84,7 +90,8 @@ async def get_back_in(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[SignalingClient, p.Joined] | str:
     """Try until back in: the new connection and seat, or the reason the call ends.
-    ``owner``: we created the room, so we open it again if the rendezvous lost it."""
+    ``owner``: we own the room, so we open it again if the rendezvous lost it (``seat`` is
+    asked to create it); if someone else did first ("room exists"), we join theirs."""
     missing = 0
     for attempt in itertools.count():
         await sleep(delay(attempt))
@@ -100,4 +107,6 @@ async def get_back_in(
             missing = missing + 1 if gone else 0
             if missing == MISSING_TRIES and not owner:
                 say(MISSING_TEXT)
+            if owner and isinstance(exc, RoomRefused) and exc.code == "room_exists":
+                say(TAKEN_TEXT)  # (the next try joins it: a plain join)
     raise AssertionError("unreachable")  # (itertools.count never ends)

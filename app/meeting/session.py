@@ -12,11 +12,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from app.config import EngineConfig
-from app.errors import PeerMeetError, RendezvousUnreachable, SealError, refusal
+from app.errors import PeerMeetError, RendezvousUnreachable, SealError
 from app.meeting import events as ev
-from app.meeting import rejoin
+from app.meeting import rejoin, reopening
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
@@ -24,7 +25,6 @@ from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import PeerLink
-from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 from app.net.sas import CodeNonce, commitment
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
@@ -65,7 +65,9 @@ class Session:
         self._sealer: Sealer | None = None
         self._watch_interval, self._signaling_ok = watch_interval, False
         self._link: Link | None = None  # the room's link, once entered
-        self._created: str | None = None  # the size, if we created the room
+        #: set when we may open the room again if the rendezvous lost it (we created it,
+        #: or host it: app.meeting.reopening); None for a guest
+        self.owner: reopening.Owner | None = None
         #: unix time (for the room's expiry); the rendezvous said the room ended
         self._wall, self._room_over = wall, False
         self._alone_since: float | None = None  # without the rendezvous, nobody connected
@@ -122,14 +124,14 @@ class Session:
     async def _enter(self, link: Link, create: tuple[str, int] | None) -> None:
         self._roster.started = self._clock()
         self._link = link
-        self._created = create[0] if create is not None else None
+        self.owner = reopening.Owner(create[0]) if create is not None else self.owner
         where = link.address
         self._emit(ev.Progress(1, f"reaching the rendezvous at {where} …"))
-        client = await self._connect(link.rendezvous_url, self.config.connect_timeout_s)
-        self._client = client
+        connect = partial(self._connect, link.rendezvous_url, self.config.connect_timeout_s)
+        self._client = client = await connect()
         self._emit(ev.Progress(1, f"rendezvous reached ({where})"))
-        joined = await self._take_seat(client, link, create)
-        self._seated(client, joined)
+        take, owner, wall = self._take_seat, self.owner, self._wall()
+        self._seated(*await reopening.first_seat(client, link, take, create, owner, connect, wall))
         self._tasks.spawn(self._watch())
 
     async def _take_seat(
@@ -174,19 +176,14 @@ class Session:
             return await self._connect(link.rendezvous_url, CONNECT_RETRY_S)
 
         async def seat(client: SignalingClient, create: bool) -> p.Joined:
-            again = None
-            if create and self._created is not None:  # the rendezvous lost it: open it again
-                left = int(self.expires_at - self._wall())
-                if left < MIN_LIFETIME_S:
-                    await client.close()
-                    raise refusal("room_expired")
-                again = (self._created, min(left, MAX_LIFETIME_S))
-            return await self._take_seat(client, link, again)
+            owner = self.owner if create else None  # (the rendezvous lost it: open it again)
+            wall = self._wall()
+            return await reopening.seat(client, link, self._take_seat, owner, self.expires_at, wall)
 
         def say(text: str) -> None:
             self._emit(ev.Notice(text))
 
-        outcome = await rejoin.get_back_in(connect, seat, say, owner=self._created is not None)
+        outcome = await rejoin.get_back_in(connect, seat, say, owner=self.owner is not None)
         if isinstance(outcome, str):
             self._tasks.spawn(self.leave(outcome))
             return

@@ -75,3 +75,13 @@ def test_a_guest_keeps_trying_and_says_once_that_the_room_is_gone() -> None:
     outcome, created, said = run_tries(answers, owner=False)
     assert outcome == "ended" and not any(created)
     assert said == [rejoin.MISSING_TEXT]
+
+
+def test_the_owner_told_the_room_exists_joins_it_and_is_told_it_is_not_theirs() -> None:
+    """Someone else with the link's secret opened the lost room first: the owner's create is
+    refused ("room exists"); the next try joins that room, and the owner hears why it can no
+    longer end or extend it."""
+    answers: list[object] = [RoomRefused("no_such_room", ""), RoomRefused("room_exists", "")]
+    outcome, created, said = run_tries([*answers, JOINED], owner=True)
+    assert outcome[1] is JOINED and created == [False, True, False]  # type: ignore[index]
+    assert said == [rejoin.TAKEN_TEXT]

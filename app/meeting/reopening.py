@@ -1,0 +1,111 @@
+"""Opening a room again when the rendezvous lost it, by the one participant that may.
+
+A standalone rendezvous restarted without ``--state`` knows no room any more: everyone getting
+back in by themselves (app.meeting.rejoin) hears "no such room". The participant that holds
+the room's owner token opens it again: the headless host that created it (``peermeet host
+--rendezvous``), or in the desktop app the host whose My meetings lists it.
+The room comes back with the same id, name and size until its ORIGINAL expiry (extensions
+included), not for a fresh lifetime; a room that ran out (or has less than the rendezvous'
+shortest lifetime left) stays gone, and the call ends as "expired". The rendezvous hands out a
+new owner token: ``Owner.reopened`` passes it on (to the meeting's record, so My meetings can
+still extend and end it). Guests never create a room; they keep trying until it is back.
+
+Should the rendezvous answer "room exists" (someone else with the link's secret opened it
+first), the next try simply joins that room: the call goes on, but the owner token is theirs
+(app.meeting.rejoin says so to the host).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from app.errors import RoomRefused, refusal
+from app.meeting.links import Link
+from app.meeting.rejoin import MISSING
+from app.net import protocol as p
+from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
+from app.net.signaling import SignalingClient
+
+log = logging.getLogger(__name__)
+
+
+def _keep_nothing(owner_token: str, expires_at: float) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What the room's owner needs to open it again (called on the session's own loop)."""
+
+    size: str  # small | mid | large, as it was created
+    #: told the new owner token and expiry once the room is open again
+    reopened: Callable[[str, float], None] = _keep_nothing
+    #: True once the meeting was ended meanwhile (from My meetings): then it stays ended
+    ended: Callable[[], bool] = _never
+    #: its expiry as last known before entering the room (a call learns it from the room)
+    expires_at: float = 0.0
+
+
+def lifetime(expires_at: float, now: float) -> int:
+    """Seconds a reopened room lives: what was left of it. RoomRefused("room_expired") if too
+    little is left for the rendezvous to open it (it ran out while the rendezvous was away)."""
+    left = int(expires_at - now)
+    if left < MIN_LIFETIME_S:
+        raise refusal("room_expired")
+    return min(left, MAX_LIFETIME_S)
+
+
+#: (client, link, (size, lifetime) to create the room or None to join it) -> the seat
+Take = Callable[[SignalingClient, Link, tuple[str, int] | None], Awaitable[p.Joined]]
+
+
+async def seat(
+    client: SignalingClient,
+    link: Link,
+    take: Take,
+    owner: Owner | None,
+    expires_at: float,
+    now: float,
+) -> p.Joined:
+    """Join the room over ``client`` or, given its ``owner``, open it again until ``expires_at``
+    (``client`` is closed if that is refused here)."""
+    if owner is None:
+        return await take(client, link, None)
+    try:
+        again = (owner.size, lifetime(expires_at, now))
+        if owner.ended():
+            raise refusal("room_ended")
+    except RoomRefused:
+        await client.close()
+        raise
+    joined = await take(client, link, again)
+    owner.reopened(joined.owner_token or "", joined.expires_at)
+    return joined
+
+
+async def first_seat(
+    client: SignalingClient,
+    link: Link,
+    take: Take,
+    create: tuple[str, int] | None,
+    owner: Owner | None,
+    connect: Callable[[], Awaitable[SignalingClient]],
+    now: float,
+) -> tuple[SignalingClient, p.Joined]:
+    """A call's first seat: join the room over ``client`` (or create it, given ``create``).
+    If its ``owner`` hears that the rendezvous does not know it (restarted meanwhile), open it
+    again over a new connection (``connect``), until ``owner.expires_at``."""
+    try:
+        return client, await take(client, link, create)
+    except RoomRefused as exc:
+        if create is not None or owner is None or exc.code not in MISSING:
+            raise
+    log.info("the rendezvous lost the room: opening it again")
+    client = await connect()
+    return client, await seat(client, link, take, owner, owner.expires_at, now)

@@ -1,0 +1,122 @@
+"""Opening a lost room again: only its owner, only within its old lifetime, the new owner token
+back to My meetings (app.meeting.reopening)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.errors import RoomRefused
+from app.meeting import reopening
+from app.meeting.links import Link, new_secret
+from app.net import protocol as p
+from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
+
+NOW = 1_000_000.0
+LINK = Link("127.0.0.1", 8765, "team-sync", new_secret())
+
+
+class Client:
+    """Stands in for the connection a seat is taken on: only whether it was closed."""
+
+    closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def joined(token: str | None = None, expires_at: float = NOW + 600) -> p.Joined:
+    return p.Joined(peer_id="me", peers=(), capacity=4, expires_at=expires_at, owner_token=token)
+
+
+async def take_seat(
+    owner: reopening.Owner | None, expires_at: float, answer: p.Joined
+) -> tuple[list[tuple[str, int] | None], Client, p.Joined | RoomRefused]:
+    """``reopening.seat`` with a ``take`` that records what it was asked and gives ``answer``."""
+    asked: list[tuple[str, int] | None] = []
+    client = Client()
+
+    async def take(c: object, link: Link, create: tuple[str, int] | None) -> p.Joined:
+        assert c is client and link == LINK
+        asked.append(create)
+        return answer
+
+    try:
+        got: p.Joined | RoomRefused = await reopening.seat(
+            client,  # type: ignore[arg-type]
+            LINK,
+            take,  # type: ignore[arg-type]
+            owner,
+            expires_at,
+            NOW,
+        )
+    except RoomRefused as exc:
+        got = exc
+    return asked, client, got
+
+
+def test_a_reopened_room_lives_what_was_left_of_it() -> None:
+    assert reopening.lifetime(NOW + 2400.7, NOW) == 2400  # not a fresh lifetime
+    assert reopening.lifetime(NOW + MIN_LIFETIME_S, NOW) == MIN_LIFETIME_S
+    assert reopening.lifetime(NOW + 3 * MAX_LIFETIME_S, NOW) == MAX_LIFETIME_S
+    for ends in (NOW - 1, NOW + MIN_LIFETIME_S - 1):  # ran out, or too little to open
+        with pytest.raises(RoomRefused) as info:
+            reopening.lifetime(ends, NOW)
+        assert info.value.code == "room_expired"
+
+
+async def test_a_guest_only_joins() -> None:
+    asked, client, got = await take_seat(None, NOW + 600, joined())
+    assert asked == [None] and got == joined() and not client.closed
+
+
+async def test_the_owner_opens_it_again_until_its_old_expiry_and_keeps_the_new_token() -> None:
+    kept: list[tuple[str, float]] = []
+    owner = reopening.Owner("mid", lambda token, ends: kept.append((token, ends)))
+    asked, _, got = await take_seat(owner, NOW + 1234.5, joined("new-token", NOW + 1234))
+    assert asked == [("mid", 1234)] and isinstance(got, p.Joined)
+    assert kept == [("new-token", NOW + 1234)]
+
+
+async def test_a_room_that_ran_out_or_was_ended_is_not_opened_again() -> None:
+    kept: list[tuple[str, float]] = []
+    owner = reopening.Owner("small", lambda token, ends: kept.append((token, ends)))
+    asked, client, got = await take_seat(owner, NOW - 5, joined("t"))
+    assert isinstance(got, RoomRefused) and got.code == "room_expired"
+    assert asked == [] and client.closed and kept == []
+    ended = reopening.Owner("small", lambda token, ends: kept.append((token, ends)), lambda: True)
+    asked, client, got = await take_seat(ended, NOW + 600, joined("t"))
+    assert isinstance(got, RoomRefused) and got.code == "room_ended"
+    assert asked == [] and client.closed and kept == []
+
+
+async def test_the_first_seat_of_the_owner_opens_a_lost_room_over_a_new_connection() -> None:
+    """Entering a meeting from My meetings after its server restarted without --state."""
+    asked: list[tuple[str, int] | None] = []
+    first, second = Client(), Client()
+
+    async def take(c: object, link: Link, create: tuple[str, int] | None) -> p.Joined:
+        asked.append(create)
+        if c is first:
+            raise RoomRefused("no_such_room", "")
+        return joined("fresh", NOW + 900)
+
+    async def connect() -> Client:
+        return second
+
+    kept: list[tuple[str, float]] = []
+    owner = reopening.Owner("small", lambda t, e: kept.append((t, e)), expires_at=NOW + 900)
+    client, seat = await reopening.first_seat(
+        first,  # type: ignore[arg-type]
+        LINK,
+        take,  # type: ignore[arg-type]
+        None,
+        owner,
+        connect,  # type: ignore[arg-type]
+        NOW,
+    )
+    assert client is second and seat.owner_token == "fresh"
+    assert asked == [None, ("small", 900)] and kept == [("fresh", NOW + 900)]
+    asked.clear()  # a guest hears "no such room" as it is
+    with pytest.raises(RoomRefused):
+        await reopening.first_seat(first, LINK, take, None, None, connect, NOW)  # type: ignore[arg-type]
+    assert asked == [None]
