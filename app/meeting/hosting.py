@@ -184,6 +184,18 @@ class HostService:
             self._save()
         return record
 
+    def reopened(self, link: str, owner_token: str, expires_at: float) -> None:
+        """The call of a meeting on an outside rendezvous opened its room again (the server
+        had lost it: app.meeting.reopening): keep the new owner token, so My meetings can still
+        extend and end it (and it is live again, if an extension from My meetings just found
+        it gone). A meeting ended or forgotten meanwhile is left as it is."""
+        record = self.store.find(link)
+        if record is None or record.embedded or record.state == ENDED or not owner_token:
+            return
+        record.owner_token, record.expires_at = owner_token, expires_at
+        record.state, record.note = LIVE, ""
+        self._save()
+
     def sweep(self) -> list[MeetingRecord]:
         """Mark meetings past their time as expired; return them."""
         now = self._clock()

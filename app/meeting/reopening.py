@@ -3,7 +3,7 @@
 A standalone rendezvous restarted without ``--state`` knows no room any more: everyone getting
 back in by themselves (app.meeting.rejoin) hears "no such room". The participant that holds
 the room's owner token opens it again: the headless host that created it (``peermeet host
---rendezvous``), or in the desktop app the host whose My meetings lists it.
+--rendezvous``), or in the desktop app the host whose My meetings lists it (``for_meeting``).
 The room comes back with the same id, name and size until its ORIGINAL expiry (extensions
 included), not for a fresh lifetime; a room that ran out (or has less than the rendezvous'
 shortest lifetime left) stays gone, and the call ends as "expired". The rendezvous hands out a
@@ -17,16 +17,23 @@ first), the next try simply joins that room: the call goes on, but the owner tok
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from app.errors import RoomRefused, refusal
-from app.meeting.links import Link
+from app.errors import PeerMeetError, RoomRefused, refusal
+from app.meeting.engine import call_soon_on
+from app.meeting.links import Link, parse_link
 from app.meeting.rejoin import MISSING
+from app.meeting.store import ENDED
 from app.net import protocol as p
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 from app.net.signaling import SignalingClient
+
+if TYPE_CHECKING:
+    from app.meeting.hosting import HostService
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +116,31 @@ async def first_seat(
     log.info("the rendezvous lost the room: opening it again")
     client = await connect()
     return client, await seat(client, link, take, owner, owner.expires_at, now)
+
+
+def for_meeting(host: HostService, link: Link) -> Owner | None:
+    """How the call of ``link`` reopens its room: as the owner if it is one of ``host``'s live
+    meetings on an outside rendezvous (the new owner token goes to its record, back on the
+    loop this runs on, HostService's); None for anyone else's meeting, and for this computer's
+    own rendezvous (the host's app opens those rooms itself when it starts: host_resume)."""
+    loop = asyncio.get_running_loop()
+    record = next((r for r in host.records() if _same_room(r.link, link)), None)
+    if record is None or record.embedded or not record.is_live(host.now()):
+        return None
+    key = record.link
+
+    def reopened(owner_token: str, expires_at: float) -> None:
+        call_soon_on(loop, host.reopened, key, owner_token, expires_at)
+
+    def ended() -> bool:  # (read from the call's thread: one record's plain attributes)
+        found = host.store.find(key)
+        return found is None or found.state == ENDED
+
+    return Owner(record.size, reopened, ended, record.expires_at)
+
+
+def _same_room(text: str, link: Link) -> bool:
+    try:
+        return parse_link(text).secret == link.secret
+    except PeerMeetError:
+        return False

@@ -24,7 +24,7 @@ from app.errors import MediaError, PeerMeetError, RendezvousUnreachable
 from app.media import cues, heap
 from app.media.screen import ScreenCapture
 from app.media.video import FrameSource
-from app.meeting import call_ops
+from app.meeting import call_ops, reopening
 from app.meeting import events as ev
 from app.meeting.call_ops import PeerStats
 from app.meeting.engine import EngineThread, call_soon_on
@@ -65,8 +65,7 @@ class Bridge(QObject):
     chatReceived = Signal(str, str, str)  # peer_id, name, text
     notice = Signal(str)
     roomInfo = Signal(float, int)  # expires_at (unix), capacity
-    #: lost the rendezvous, getting back in (what to say); "" once back in the room
-    reconnecting = Signal(str, bool)  # (what to say, the call goes on with others meanwhile)
+    reconnecting = Signal(str, bool)  # rendezvous lost: what to say ("" once back), others still in
     ended = Signal(str)  # reason
     screenShared = Signal(bool)  # our screen share started (True) or stopped (False)
 
@@ -86,8 +85,7 @@ class Bridge(QObject):
         self._mic_on = self._camera_on = True  # what we asked the engine for, read at once
         self._cleanup: asyncio.Task[None] | None = None
         self._leaving: asyncio.Task[None] | None = None  # the leave under way, if any
-        #: notices of the current call, from its start: a call window opened after joining
-        #: shows what was said before it existed (no microphone found, say)
+        #: the current call's notices from its start (a call window opened later shows them)
         self.call_notices: deque[str] = deque(maxlen=20)
         #: the camera choice of the join under way (True otherwise), for the media factory
         self.joining_with_camera = True
@@ -95,6 +93,8 @@ class Bridge(QObject):
         self.camera_ready: Callable[[LocalMedia], bool] = lambda media: True
         #: a meeting's title as its host typed it, by link ("" unknown: the link's room name)
         self.title_of: Callable[[str], str] = lambda link: ""
+        #: the owner of a meeting we host on an outside rendezvous (it reopens a lost room)
+        self.owner_of: Callable[[Link], reopening.Owner | None] = lambda link: None
         #: switches a call's devices (app.ui.desktop_media.DesktopMedia); None: nothing to pick
         self.devices: CallDevices | None = None
         self.sounds = True  # a sound when someone joins, leaves, knocks or writes (Settings)
@@ -133,6 +133,7 @@ class Bridge(QObject):
             engine.close()
             raise
         session = Session(config, media)  # a plain object until it joins (on the engine)
+        session.owner = self.owner_of(link)  # (None: a guest)
         self._engine = engine
         # engine events are handled on the GUI loop (dropped once it is closed)
         on_event = partial(call_soon_on, asyncio.get_running_loop(), self._on_event, session)
@@ -339,8 +340,7 @@ class Bridge(QObject):
         return self.session.media.audio.muted_speech if self.session else 0
 
     async def end_room(self, owner_token: str) -> None:
-        """End this call's room for everyone, over the call's own rendezvous connection (a
-        second one may not get in: a full room). PeerMeetError if it could not be asked."""
+        """End the room for everyone over this call's connection (a full room lets no other in)."""
         session, engine = self.session, self._engine
         if session is None or engine is None:
             raise RendezvousUnreachable("The call has already ended.")

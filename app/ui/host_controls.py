@@ -1,5 +1,6 @@
 """What the host of meetings on this computer can do from the call and on quitting: end the
-meeting for everyone from inside the call, and be asked before quitting cuts people off."""
+meeting for everyone from inside the call, and be asked before quitting cuts people off. Also
+what the calls of our own meetings get from My meetings (``link_calls``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,17 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
+from app.meeting.reopening import for_meeting
 from app.meeting.store import MeetingRecord
 from app.ui.bridge import Bridge
+
+
+def link_calls(host: HostService, bridge: Bridge) -> None:
+    """Our own meetings' calls are named as we typed them (the link has the room name); on an
+    outside rendezvous, they open the room again if its server lost it (app.meeting.reopening)
+    and the new owner token goes to My meetings."""
+    bridge.title_of = lambda link: record.title if (record := host.store.find(link)) else ""
+    bridge.owner_of = partial(for_meeting, host)
 
 
 def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]] | None:

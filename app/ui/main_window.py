@@ -91,8 +91,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("Home")
         self.setWindowTitle("PeerMeet")
         self.host, self.bridge, self.settings = host, bridge, settings
-        # our own meetings' calls are named as we typed them (the link has the room name)
-        bridge.title_of = lambda link: record.title if (record := host.store.find(link)) else ""
+        host_controls.link_calls(host, bridge)  # our own meetings' calls: titles, reopening
         self._text_size = settings.load().text_size  # (as app.ui.main drew it at start)
         self._open_call = open_call or self._show_call_window
         self.dialogs: list[QDialog] = []  # kept alive while open

@@ -335,6 +335,47 @@ def test_the_host_ends_a_meeting_on_an_outside_rendezvous_from_the_call(
         run(qloop, server.close(), 10)
 
 
+def test_the_hosts_call_opens_its_outside_meeting_again_when_the_server_forgot_it(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """The outside rendezvous restarts without its rooms while Ada is in her meeting: her call
+    opens the room again (until its old expiry), My meetings keeps the new owner token, and
+    End meeting for everyone still ends it."""
+    server = RendezvousServer(host="127.0.0.1", port=0)
+    port = run(qloop, server.start(), 10)
+    restarted = RendezvousServer(host="127.0.0.1", port=port)
+    bridge, window = ada_at_home(qtbot, host, tmp_path)
+
+    async def scenario() -> None:
+        record = await host.start("Outside", rendezvous=f"peermeet://127.0.0.1:{port}")
+        token, ends = record.owner_token, record.expires_at
+        window.open_join(record.link, auto=True)
+        await until(lambda: bridge.in_call and bridge.expires_at > 0, 15, "in the call")
+        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
+        call = window.call_window
+        assert isinstance(call, CallWindow)
+        await server.close()  # every connection drops, and the room is forgotten
+        await restarted.start()
+        await until(lambda: record.owner_token != token, 20, "the room opened again")
+        assert restarted.room_count == 1 and abs(record.expires_at - ends) <= 1.5
+        assert abs(bridge.expires_at - ends) <= 1.5  # the call's clock: the old expiry
+        QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
+        assert call.leave_menu is not None
+        call.leave_menu.actions()[1].trigger()  # End meeting for everyone
+        await until(lambda: closed(call) and not bridge.in_call, 10, "ended and left")
+        assert host.store.find(record.link).state == ENDED  # type: ignore[union-attr]
+        assert restarted.room_count == 0
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, bridge.leave(), 10)
+        window.close()
+        run(qloop, host.close(), 10)
+        run(qloop, server.close(), 10)
+        run(qloop, restarted.close(), 10)
+
+
 def test_the_main_window_by_keyboard_and_screen_reader(
     qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:

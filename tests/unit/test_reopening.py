@@ -3,11 +3,16 @@ back to My meetings (app.meeting.reopening)."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
 from app.errors import RoomRefused
 from app.meeting import reopening
+from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret
+from app.meeting.store import ENDED, LIVE, MeetingRecord, MeetingStore
 from app.net import protocol as p
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 
@@ -120,3 +125,37 @@ async def test_the_first_seat_of_the_owner_opens_a_lost_room_over_a_new_connecti
     with pytest.raises(RoomRefused):
         await reopening.first_seat(first, LINK, take, None, None, connect, NOW)  # type: ignore[arg-type]
     assert asked == [None]
+
+
+def record(link: Link, rendezvous: str = "peermeet://127.0.0.1:8765") -> MeetingRecord:
+    return MeetingRecord(
+        str(link), "Team sync", link.room, "mid", NOW, NOW + 3600, rendezvous, link.port,
+        owner_token="old-token",
+    )  # fmt: skip
+
+
+async def test_only_the_calls_of_our_own_live_outside_meetings_may_reopen(tmp_path: Path) -> None:
+    store = MeetingStore(tmp_path / "meetings.json")
+    host = HostService(store, clock=lambda: NOW + 60)
+    here = Link("127.0.0.1", 8765, "here", new_secret())
+    ended = Link("127.0.0.1", 8765, "ended", new_secret())
+    for r in (record(LINK), record(here, rendezvous=""), record(ended)):
+        store.put(r)
+    store.find(str(ended)).state = ENDED  # type: ignore[union-attr]
+    someone_elses = Link("127.0.0.1", 8765, "team-sync", new_secret())
+    for link in (here, ended, someone_elses):  # ours on this computer; ended; a guest's
+        assert reopening.for_meeting(host, link) is None, link.room
+    pasted = Link("meet.example", 8765, "team-sync", LINK.secret)  # the same meeting
+    owner = reopening.for_meeting(host, pasted)
+    assert owner is not None and owner.size == "mid" and owner.expires_at == NOW + 3600
+    assert not owner.ended()
+    owner.reopened("new-token", NOW + 3500)  # (said from the call's thread)
+    await asyncio.sleep(0)  # it reaches My meetings on HostService's loop
+    saved = MeetingStore(store.path).find(str(LINK))
+    assert saved is not None and saved.owner_token == "new-token"
+    assert saved.expires_at == NOW + 3500 and saved.state == LIVE
+    await host.end(str(LINK), told=True)
+    assert owner.ended()  # ended from My meetings meanwhile: not opened again
+    owner.reopened("newer-token", NOW + 3400)
+    await asyncio.sleep(0)
+    assert store.find(str(LINK)).owner_token == "new-token"  # type: ignore[union-attr]

@@ -1,0 +1,212 @@
+"""A meeting hosted from the desktop app's HostService on a standalone `peermeet-rendezvous`
+(a real process) that restarts WITHOUT --state: the host's call opens the room again, as it
+was; guests never do (app.meeting.reopening)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from app.config import EngineConfig
+from app.errors import RoomRefused
+from app.meeting import events as ev
+from app.meeting.headless import MediaOptions, build_media, close_media
+from app.meeting.hosting import HostService
+from app.meeting.links import Link, new_secret, parse_link
+from app.meeting.reopening import for_meeting
+from app.meeting.session import Session
+from app.meeting.store import ENDED, LIVE, MeetingStore
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
+from tests.e2e.helpers import first_line, rendezvous
+
+pytestmark = pytest.mark.usefixtures("loopback")
+
+
+class Peer:
+    def __init__(self, name: str) -> None:
+        self.media = build_media(MediaOptions(True, 160, 120, 15, label=name))
+        self.connects = 0  # connections to the rendezvous: the first, then each try back in
+        self.session = Session(
+            EngineConfig(display_name=name, loopback_only=True), self.media, connect=self._connect
+        )
+        self.events: list[ev.Event] = []
+        self.session.subscribe(self.events.append)
+
+    async def _connect(self, url: str, timeout: float) -> SignalingClient:  # noqa: ASYNC109
+        self.connects += 1
+        return await SignalingClient.connect(url, timeout)
+
+    def sees(self, other: Peer) -> bool:
+        """Video from ``other``'s current seat is coming in."""
+        return self.media.video_frames(other.session.my_id) > 3
+
+    async def close(self) -> None:
+        await self.session.leave()
+        await close_media(self.media)
+
+
+async def until(check: Callable[[], bool], limit: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + limit
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+class Standalone:
+    """`peermeet-rendezvous --host 127.0.0.1` as its own process, restartable on its port."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.proc: subprocess.Popen[str] | None = None
+
+    async def start(self) -> None:
+        self.proc = rendezvous("--host", "127.0.0.1", "--port", str(self.port))  # no --state
+        line = await asyncio.to_thread(first_line, self.proc)
+        assert line.startswith("peermeet-rendezvous listening on 127.0.0.1:"), line
+        self.port = int(line.rsplit(":", 1)[1].split()[0])
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: it closes every connection and forgets every room
+            await asyncio.to_thread(self.proc.communicate, timeout=10)
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"peermeet://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Standalone]:
+    srv = Standalone()
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture
+async def host(tmp_path: Path) -> AsyncIterator[HostService]:
+    svc = HostService(MeetingStore(tmp_path / "meetings.json"))
+    yield svc
+    await svc.close()
+
+
+async def refusal(link: Link) -> str:
+    """What the rendezvous answers a plain join to ``link``'s room ("" if it lets us in)."""
+    client = await SignalingClient.connect(link.rendezvous_url, 5.0)
+    try:
+        await client.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+        return ""
+    except RoomRefused as exc:
+        return exc.code
+    finally:
+        await client.close()
+
+
+async def test_the_hosts_call_opens_the_room_again_after_a_restart_without_state(
+    server: Standalone, host: HostService
+) -> None:
+    """Host and guest are in a call; the server restarts and knows no room. The host's call
+    opens the room again (same id, name, size; its old expiry, an extension included), its
+    new owner token goes into My meetings, both are in the call again, and My meetings can
+    still extend and end it."""
+    record = await host.start("Team sync", "mid", 1800, rendezvous=server.url)
+    await host.extend(record.link, 600)  # expiry now: its start + 40 minutes
+    ends, old_token = record.expires_at, record.owner_token
+    link = parse_link(record.link)
+    hana, gus = Peer("Hana"), Peer("Gus")
+    try:
+        hana.session.owner = for_meeting(host, link)  # (the Bridge's)
+        await hana.session.join(link)
+        await gus.session.join(link)
+        await until(lambda: hana.sees(gus) and gus.sees(hana))
+        old = {hana.session.my_id, gus.session.my_id}
+        await server.stop()
+        await until(lambda: not hana.session._signaling_ok and not gus.session._signaling_ok)
+        await server.start()  # the same port, no rooms
+        await until(lambda: not {hana.session.my_id, gus.session.my_id} & old, limit=30)
+        await until(lambda: hana.sees(gus) and gus.sees(hana), limit=20)
+        assert hana.session.ended is None and gus.session.ended is None
+        assert [e for e in gus.events if isinstance(e, ev.Rejoined)]
+        # the room is the same one, living to its old expiry (a fresh one would end ~3 h on)
+        assert abs(gus.session.expires_at - ends) <= 1.5, (gus.session.expires_at, ends)
+        # My meetings has the new owner token (on disk too) ...
+        await until(lambda: record.owner_token != old_token)
+        saved = MeetingStore(host.store.path).find(record.link)
+        assert saved is not None and saved.owner_token == record.owner_token != ""
+        assert record.state == LIVE and abs(record.expires_at - ends) <= 1.5
+        # ... and it works: +10 minutes reaches everyone in the call, End ends it for them
+        await host.extend(record.link, 600)
+        assert record.state == LIVE and abs(record.expires_at - (ends + 600)) <= 1.5
+        await until(lambda: gus.session.expires_at == record.expires_at)
+        await host.end(record.link)
+        await until(lambda: gus.session.ended == "ended" and hana.session.ended == "ended")
+        assert record.state == ENDED and await refusal(link) == "room_ended"
+    finally:
+        await gus.close()
+        await hana.close()
+
+
+async def test_a_guest_alone_does_not_open_the_room_again(
+    server: Standalone, host: HostService
+) -> None:
+    """Only a guest in the call when the server restarts: it keeps trying, but never creates
+    the room (it holds no owner token); the host's app entering from My meetings does, and the
+    guest is back in the call with it."""
+    record = await host.start("Team sync", "small", 1800, rendezvous=server.url)
+    link, ends, old_token = parse_link(record.link), record.expires_at, record.owner_token
+    gus, hana = Peer("Gus"), Peer("Hana")
+    try:
+        await gus.session.join(link)
+        await server.stop()
+        await until(lambda: not gus.session._signaling_ok)
+        await server.start()
+        tries = gus.connects
+        # an owner creates the room at its second try ("no such room" at the first): a third
+        # one has begun, so two were answered, and neither created it
+        await until(lambda: gus.connects >= tries + 3 or gus.session._signaling_ok, limit=25)
+        assert not gus.session._signaling_ok and await refusal(link) == "no_such_room"
+        assert gus.session.ended is None  # still waiting for it
+        # the host enters its meeting (the server does not know it): its app opens it again
+        hana.session.owner = for_meeting(host, link)
+        await hana.session.join(link)
+        await until(lambda: hana.sees(gus) and gus.sees(hana), limit=20)
+        assert abs(hana.session.expires_at - ends) <= 1.5
+        assert abs(gus.session.expires_at - ends) <= 1.5
+        await until(lambda: record.owner_token != old_token)  # My meetings has the new one
+        assert abs(record.expires_at - ends) <= 1.5 and await refusal(link) == ""
+    finally:
+        await hana.close()
+        await gus.close()
+
+
+async def test_a_headless_host_that_created_the_room_opens_it_again_too(
+    server: Standalone,
+) -> None:
+    """`peermeet host --headless --rendezvous …` creates the room from its own call
+    (Session.create): after the restart it opens it again until its old expiry, and its new
+    owner token ends it."""
+    link = Link("127.0.0.1", server.port, "team-sync", new_secret())
+    hana, gus = Peer("Hana"), Peer("Gus")
+    try:
+        token = await hana.session.create(link, "small", 2400)
+        ends = hana.session.expires_at
+        await gus.session.join(link)
+        await until(lambda: hana.sees(gus) and gus.sees(hana))
+        await server.stop()
+        await until(lambda: not hana.session._signaling_ok and not gus.session._signaling_ok)
+        await server.start()
+        await until(lambda: hana.session.owner_token != token, limit=30)
+        await until(lambda: gus.session._signaling_ok, limit=20)
+        await until(lambda: hana.sees(gus) and gus.sees(hana), limit=20)
+        assert abs(gus.session.expires_at - ends) <= 1.5, (gus.session.expires_at, ends)
+        await hana.session.end_room()
+        await until(lambda: gus.session.ended == "ended")
+    finally:
+        await gus.close()
+        await hana.close()
