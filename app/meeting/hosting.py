@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 
 from app.errors import PeerMeetError, RendezvousUnreachable, RoomEnded, RoomRefused
+from app.meeting import reopening
 from app.meeting.host_remote import Connect, RemoteRooms
 from app.meeting.host_resume import rebury, reopen
 from app.meeting.host_servers import ServerPool, room_id
-from app.meeting.links import DEFAULT_PORT, Link, new_secret, parse_rendezvous, slugify
+from app.meeting.links import DEFAULT_PORT, Link, new_secret, parse_link, parse_rendezvous, slugify
 from app.meeting.store import ENDED, EXPIRED, LIVE, UNAVAILABLE, MeetingRecord, MeetingStore
 from app.net.addresses import advertised_host
 from app.net.periodic import Periodic
@@ -164,7 +165,7 @@ class HostService:
             record.expires_at = room.expires_at
         else:
             try:
-                record.expires_at = await self._remote.extend(record, seconds) or record.expires_at
+                record.expires_at = await self._extend_remote(record, seconds)
             except RoomRefused as exc:  # the rendezvous no longer has it: so be it here too
                 if exc.code not in GONE:
                     raise
@@ -238,6 +239,20 @@ class HostService:
         await self._servers.close()
 
     # --- internals -----------------------------------------------------------------------------
+    async def _extend_remote(self, record: MeetingRecord, seconds: int) -> float:
+        """Extend a meeting on an outside rendezvous; one the server lost (restarted without
+        --state) is opened again first, until its old expiry (app.meeting.reopening)."""
+        try:
+            return await self._remote.extend(record, seconds) or record.expires_at
+        except RoomRefused as exc:
+            if exc.code != "no_such_room":
+                raise
+        left = reopening.lifetime(record.expires_at, self._clock())  # (or "room_expired")
+        link = parse_link(record.link)
+        record.owner_token, record.expires_at = await self._remote.create(link, record.size, left)
+        self._save()
+        return await self._remote.extend(record, seconds) or record.expires_at
+
     def _find(self, link: str) -> MeetingRecord:
         record = self.store.find(link)
         if record is None:

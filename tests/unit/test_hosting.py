@@ -249,22 +249,51 @@ async def test_a_meeting_whose_port_was_taken_reopens_when_tried_again(
         await second.close()
 
 
-async def test_an_outside_meeting_the_rendezvous_lost_is_over_here_too(
-    host: HostService,
+async def test_an_outside_meeting_the_rendezvous_lost_is_opened_again_to_extend_it(
+    host: HostService, clock: Clock
 ) -> None:
-    """Its rendezvous restarted without its rooms: +1 hour finds out, and My meetings stops
+    """Its rendezvous restarted without its rooms: +1 hour opens it again, as it was (until
+    its old expiry, not for a fresh lifetime), with a new owner token that ends it too."""
+    outside = RendezvousServer("127.0.0.1", 0, clock=clock)
+    port = await outside.start()
+    record = await host.start("remote", "mid", 7200, rendezvous=f"peermeet://127.0.0.1:{port}")
+    old_token, ends = record.owner_token, record.expires_at
+    await outside.close()
+    again = RendezvousServer("127.0.0.1", port, clock=clock)  # the same server, started afresh
+    await again.start()
+    try:
+        clock.t += 600
+        await host.extend(record.link, 3600)
+        found = host.store.find(record.link)
+        assert found is not None and found.state == LIVE and found.note == ""
+        assert found.expires_at == ends + 3600 and found.owner_token not in ("", old_token)
+        client, joined = await join(record.link)  # the link works again
+        assert joined.capacity == 8 and joined.expires_at == ends + 3600
+        await host.end(record.link)
+        assert await client.recv() == protocol.RoomEnded("ended")  # the new token ended it
+        await client.close()
+        assert MeetingStore(host.store.path).find(record.link).state == ENDED  # type: ignore[union-attr]
+    finally:
+        await again.close()
+
+
+async def test_an_outside_meeting_the_rendezvous_lost_near_its_end_is_over_here_too(
+    host: HostService, clock: Clock
+) -> None:
+    """With less than a minute left there is nothing to open again: My meetings stops
     showing it as live (it offered Enter and Copy link for a link that no longer works)."""
-    outside = RendezvousServer("127.0.0.1", 0)
+    outside = RendezvousServer("127.0.0.1", 0, clock=clock)
     port = await outside.start()
     record = await host.start("remote", rendezvous=f"peermeet://127.0.0.1:{port}")
     await outside.close()
-    again = RendezvousServer("127.0.0.1", port)  # the same server, started afresh
+    again = RendezvousServer("127.0.0.1", port, clock=clock)
     await again.start()
     try:
+        clock.t = record.expires_at - 30
         await host.extend(record.link)
         found = host.store.find(record.link)
-        assert found is not None and not found.is_live(host.now())
-        assert found.state == EXPIRED and "no longer has this meeting" in found.note
+        assert found is not None and not found.is_live(host.now()) and found.state == EXPIRED
+        assert again.room_count == 0  # not opened again
     finally:
         await again.close()
 
