@@ -8,7 +8,9 @@ outside rendezvous it creates the room over the wire and keeps only the owner to
 Records live in a MeetingStore, so after a restart ``resume()`` reopens rooms still within
 their lifetime on the SAME port (old links keep working) or records plainly why it cannot.
 Owns its servers (app.meeting.host_servers) and one sweeper task; ``close()`` is idempotent.
-Rooms on an outside rendezvous are handled over the wire by app.meeting.host_remote.
+Rooms on an outside rendezvous are handled over the wire by app.meeting.host_remote; if that
+server lost one (restarted without --state), the host's call opens it again and hands back the
+new owner token (``reopened``; app.meeting.reopening), and so does +1 hour.
 """
 
 from __future__ import annotations
