@@ -108,6 +108,8 @@ REFUSAL_TEXT = {
     "network address. Leave other meetings, or try again in a minute.",
     "server_full": "The rendezvous server has as many connections as it takes. "
     "Try again in a few minutes.",
+    "not_here": "This rendezvous is part of someone's PeerMeet and holds only their own "
+    "meetings. To host one, start it in your PeerMeet, or use a standalone peermeet-rendezvous.",
     "no_knock": "This host does not take knocks. Ask the host for the meeting link.",
     "denied": "The host did not let you in. Ask them directly if you think this is a mistake.",
     "knock_timeout": "The host did not answer your knock in time. "

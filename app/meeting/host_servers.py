@@ -78,7 +78,7 @@ class ServerPool:
         bind = self.bind_for(ipv6)
         if port == 0 and bind == "":
             port = _free_dual_stack_port()  # IPv4 and IPv6 sockets must share one port
-        server = RendezvousServer(host=bind, port=port, clock=self._clock)
+        server = RendezvousServer(host=bind, port=port, clock=self._clock, own_rooms_only=True)
         try:
             await server.start()
         except BaseException:

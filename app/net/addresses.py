@@ -46,3 +46,16 @@ def same_network(local: str, remote: str) -> bool:
             if ipaddress.ip_address(address) == mine:
                 return far in ipaddress.ip_network(f"{address}/{ip.network_prefix}", strict=False)
     return False
+
+
+def same_computer(remote: str, local: str) -> bool:
+    """True if a connection from ``remote`` to our ``local`` address comes from this computer:
+    over loopback, or to one of our own addresses from that same address (an IPv4 address
+    seen as IPv6, ``::ffff:a.b.c.d``, counts as itself)."""
+    try:
+        a, b = ipaddress.ip_address(remote.split("%")[0]), ipaddress.ip_address(local.split("%")[0])
+    except ValueError:
+        return False
+    a = getattr(a, "ipv4_mapped", None) or a
+    b = getattr(b, "ipv4_mapped", None) or b
+    return a.is_loopback or a == b

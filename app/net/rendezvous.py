@@ -28,6 +28,7 @@ from typing import Any
 
 from app.errors import ProtocolError, RoomRefused, StorageError, refusal
 from app.net import protocol, roomstate
+from app.net.addresses import same_computer
 from app.net.iceservers import TurnIssuer
 from app.net.knockdesk import KnockDesk, serve_knock
 from app.net.limits import SERVER_FULL, AddressLimits
@@ -75,6 +76,7 @@ class RendezvousServer:
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
         state_path: Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        own_rooms_only: bool = False,
     ) -> None:
         self.rooms = Rooms(clock=clock, max_rooms=max_rooms)
         #: where rooms are kept across restarts (app.net.roomstate); None: in memory only
@@ -87,6 +89,8 @@ class RendezvousServer:
         self._queue_size, self._send_timeout = queue_size, send_timeout
         self._queue_bytes = queue_bytes
         self.limits = limits or AddressLimits()
+        #: a host app's own: rooms are created only from this computer (its app makes them)
+        self.own_rooms_only = own_rooms_only
         #: hands joined members short-lived TURN credentials (``turn`` before ``joined``)
         self.turn = turn
         self._sessions: dict[tuple[str, str], Session] = {}  # (room id, peer id) -> session
@@ -271,6 +275,9 @@ class RendezvousServer:
 
     def _admit(self, session: Session, msg: protocol.Create | protocol.Join) -> None:
         if isinstance(msg, protocol.Create):
+            conn = session.conn
+            if self.own_rooms_only and not same_computer(conn.remote, conn.local):
+                raise refusal("not_here")
             if not self.limits.may_create(session.conn.remote, self._live):
                 raise refusal("address_limit", "too many meetings from one address")
             room, peer_id = self.rooms.create(msg.room, msg.hint, msg.size, msg.lifetime_s)

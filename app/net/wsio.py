@@ -47,10 +47,17 @@ _Ws = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 class WsConnection:
     """One open websocket. Not safe for two concurrent ``recv_text`` calls."""
 
-    def __init__(self, ws: _Ws, remote: str, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self,
+        ws: _Ws,
+        remote: str,
+        session: aiohttp.ClientSession | None = None,
+        local: str = "",
+    ) -> None:
         self._ws = ws
         self._session = session
         self.remote = remote
+        self.local = local  # (a server's: the address the client reached; "" if not known)
 
     @property
     def closed(self) -> bool:
@@ -281,7 +288,9 @@ class WsServer:
         except (ConnectionError, aiohttp.ClientError) as exc:  # it gave up before our answer
             log.debug("websocket from %s gone before the handshake: %s", request.remote, exc)
             return ws
-        conn = WsConnection(ws, self._client_address(request))
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        local = str(sockname[0]) if sockname else ""
+        conn = WsConnection(ws, self._client_address(request), local=local)
         self._conns.add(conn)
         try:
             await self._handler(conn)

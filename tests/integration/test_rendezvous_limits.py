@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from app.errors import RoomRefused
 from app.net import protocol
+from app.net.addresses import same_computer
 from app.net.iceservers import TurnIssuer, rest_credentials
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
 from app.net.signaling import SignalingClient
+from app.net.wsio import WsConnection
 
 pytestmark = pytest.mark.timeout(20)
 TURN_URL = "turn:turn.example:3478?transport=udp"
@@ -123,3 +126,48 @@ async def test_nothing_is_forwarded_into_another_room(server: RendezvousServer) 
     finally:
         await a1.close()
         await b1.close()
+
+
+async def test_a_host_apps_rendezvous_takes_new_rooms_only_from_its_own_computer() -> None:
+    """The rendezvous inside a host's app took ``create`` from anyone who could reach it, so
+    anyone on the network could fill it with rooms of their own (docs/security.md). Its app
+    makes its rooms itself: from elsewhere only joins are taken. (Another computer is stood
+    in for by a trusted proxy's X-Forwarded-For.)"""
+    proxy = frozenset({"127.0.0.1"})
+    srv = RendezvousServer("127.0.0.1", 0, trusted_proxies=proxy, own_rooms_only=True)
+    await srv.start()
+    session = aiohttp.ClientSession()
+    url = f"ws://127.0.0.1:{srv.port}/ws"
+    here = await connect(srv)
+
+    async def from_elsewhere() -> SignalingClient:
+        ws = await session.ws_connect(url, headers={"X-Forwarded-For": "192.0.2.7"})
+        return SignalingClient(WsConnection(ws, url), reply_timeout=3.0)
+
+    try:
+        await here.create("room-a", "a", "small", 600)  # from this computer: as before
+        guest = await from_elsewhere()
+        joined = await guest.join("room-a", "a")  # others join
+        assert joined.owner_token is None
+        stranger = await from_elsewhere()
+        with pytest.raises(RoomRefused) as refused:
+            await stranger.create("room-b", "b", "small", 600)
+        assert refused.value.code == "not_here"
+        assert "holds only their own meetings" in str(refused.value)
+        assert srv.rooms.get("room-b") is None
+        for client in (guest, stranger):
+            await client.close()
+    finally:
+        await here.close()
+        await session.close()
+        await srv.close()
+
+
+def test_what_counts_as_this_computer() -> None:
+    assert same_computer("127.0.0.1", "127.0.0.1") and same_computer("::1", "::1")
+    assert same_computer("127.0.0.1", "192.168.1.20")  # (loopback reaches every address)
+    assert same_computer("192.168.1.20", "192.168.1.20")
+    assert same_computer("::ffff:192.168.1.20", "192.168.1.20")
+    assert same_computer("fe80::1%eth0", "fe80::1%eth0")
+    assert not same_computer("192.168.1.21", "192.168.1.20")
+    assert not same_computer("", "192.168.1.20") and not same_computer("bad", "bad")

@@ -76,6 +76,8 @@ async def test_start_opens_an_empty_room_the_host_joins_like_anyone(host: HostSe
     assert host.participants(record.link) == 1
     second = await host.start("other")
     assert parse_link(second.link).port == link.port  # one server for every room
+    entry = host._servers.get(link.port)
+    assert entry is not None and entry[0].own_rooms_only  # (others may join, not create)
     await client.close()
 
 
