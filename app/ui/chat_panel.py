@@ -125,21 +125,31 @@ class ChatPanel(QWidget):
         self._following = value >= self.view.verticalScrollBar().maximum() - 4
 
     def take_keyboard(self) -> bool:
-        """The keyboard to the entry; False if it takes none (the call is over)."""
+        """The keyboard to the entry; False if it takes none (the call is over, and nothing
+        unsent is left in it to copy)."""
         if not self.entry.isEnabled():
             return False
         self.entry.setFocus()
         return True
 
     def close_entry(self, why: str) -> None:
-        """No more sending (the call is over); ``why`` shows in the entry."""
-        self.entry.clear()
+        """No more sending (the call is over); ``why`` shows in the entry. A message half
+        typed stays in it, read-only, to be copied (it was wiped without a word)."""
+        draft = self.entry.text().strip()
         self.entry.setPlaceholderText(why)
-        self.entry.setEnabled(False)
+        if not draft:
+            self.entry.clear()
+            self.entry.setEnabled(False)
+            return
+        self.entry.setReadOnly(True)
+        unsent = f"{why}: this message was not sent. It stays here to be copied."
+        self.entry.setToolTip(unsent)
+        self.entry.setAccessibleDescription(unsent)
+        self.add_notice("What you were typing was not sent: it is left below, to copy.")
 
     def _submit(self) -> None:
         text = self.entry.text().strip()
-        if text:
+        if text and not self.entry.isReadOnly():  # (read-only: the call is over, not sent)
             self.entry.clear()
             self.send.emit(split_message(text))  # (what the others take, emoji or not)
 

@@ -1,0 +1,74 @@
+"""The chat as someone uses it all day: a message half typed as the call ends, messages coming
+while one reads older ones, long and pasted ones. Real calls over loopback (a meeting hosted
+in this process, two people in it), real widgets under Xvfb."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from app.meeting.hosting import HostService
+from app.ui.bridge import Bridge
+from app.ui.call_window import CallWindow
+from tests.ui.conftest import run, until
+from tests.ui.test_call_window import make_bridge
+
+Scenario = Callable[[CallWindow, Bridge, str], Awaitable[None]]
+
+
+def in_a_meeting(qloop: qasync.QEventLoop, host: HostService, scenario: Scenario) -> None:
+    """``scenario(window, olga, link)``: Ada's call window, with Olga in the call too."""
+    ada, olga = make_bridge("Ada"), make_bridge("Olga")
+
+    async def body() -> None:
+        record = await host.start("Chat", lifetime_s=3600)
+        assert await ada.join(record.link, "Ada")
+        window = CallWindow(ada)
+        window.show()
+        window.activateWindow()
+        try:
+            await until(window.isActiveWindow, what="the call window active")
+            assert await olga.join(record.link, "Olga")
+            await until(lambda: any(k[1] == "video" for k in window.grid.tiles), what="Olga")
+            await scenario(window, olga, record.link)
+        finally:
+            await window.leave()
+
+    try:
+        run(qloop, body(), 40)
+    finally:
+        run(qloop, olga.leave(), 10)
+        run(qloop, ada.leave(), 10)
+
+
+def test_a_message_half_typed_as_the_call_ends_is_kept_to_copy(
+    qloop: qasync.QEventLoop, host: HostService
+) -> None:
+    """The meeting ended while Ada was typing: the chat's entry was cleared and what she had
+    typed was gone without a word. It stays in the entry, read-only (Enter sends nothing),
+    where it can be selected and copied; the chat says it was not sent."""
+
+    async def scenario(window: CallWindow, olga: Bridge, link: str) -> None:
+        window.toolbar.chat_button.click()
+        entry = window.chat.entry
+        QTest.keyClicks(entry, "the numbers for Q3 are")
+        await host.end(link)
+        await until(lambda: window._over, what="the end reached Ada")
+        assert entry.text() == "the numbers for Q3 are"
+        assert entry.isEnabled() and entry.isReadOnly()
+        assert "not sent" in entry.accessibleDescription()
+        assert "not sent" in window.chat.view.toPlainText()
+        assert window.chat.take_keyboard() and entry.hasFocus()  # Ctrl+Shift+C gets there
+        entry.selectAll()
+        entry.copy()
+        assert QApplication.clipboard().text() == "the numbers for Q3 are"
+        QTest.keyClick(entry, Qt.Key.Key_Return)  # the call is over: nothing is sent
+        QTest.keyClicks(entry, "x")
+        assert entry.text() == "the numbers for Q3 are"
+        assert not [m for m in window.chat.messages if m[2]], window.chat.messages
+
+    in_a_meeting(qloop, host, scenario)
