@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QWidget
 KEYS_SAID = (
     "Tab goes to the buttons. Ctrl+D mutes or unmutes, Ctrl+E stops or starts your video, "
     "Ctrl+Shift+C chat, Ctrl+Shift+P people, F11 full screen (Esc leaves it, or closes a "
-    "panel), Ctrl+W leaves."
+    "panel), Ctrl+W leaves, Ctrl+Shift+K answers someone knocking."
 )
 _CALL_KEYS = {
     QKeyCombination(Qt.KeyboardModifier.ControlModifier, key)

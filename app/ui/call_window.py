@@ -32,7 +32,7 @@ from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
-from app.ui.knock_dialogs import keep_prompts_of
+from app.ui.knock_dialogs import KNOCK_KEY, keep_prompts_of, to_front
 from app.ui.peer_panel import PeerPanel
 from app.ui.share_control import ShareControl
 from app.ui.task_set import TaskSet
@@ -133,6 +133,7 @@ class CallWindow(QWidget):
             "Ctrl+Shift+C": lambda: self._panel_key(self.chat, bar.chat_button),
             "Ctrl+Shift+P": lambda: self._panel_key(self.people, bar.people_button),
             "Ctrl+W": self.close, "Escape": self._escape, "F11": self.toggle_full_screen,
+            KNOCK_KEY: to_front,
         })  # fmt: skip
         self.device_menus = DeviceMenus(bar, self.bridge, self, self.toggle_camera)
         return bar

@@ -38,6 +38,9 @@ MIN_WIDTH = 380  # px: room for the hints on two or three lines
 NAME_SHOWN = 32  # characters of a knocker's name in the headline (a name may have no spaces)
 CASCADE = 32  # px between knock prompts open at once
 KEYS_AFTER_MS = 1000  # a knock prompt ignores keys this long (they were meant for elsewhere)
+#: in the main and the call window: the knock prompt waiting, with the keyboard on it (it
+#: opens without taking the keyboard, and a keyboard-only host had to reach it with Alt+Tab)
+KNOCK_KEY = "Ctrl+Shift+K"
 _open_prompts: list[HostKnockPrompt] = []
 
 
@@ -79,7 +82,8 @@ class HostKnockPrompt(QDialog):
         hint = QLabel("Admit only if their screen shows the same code.")
         #: what a screen reader says as it opens (it does not take the keyboard: nothing was)
         meeting = f" “{room}”" if room else ""
-        self.said = f"{name} wants to join{meeting}, code {code}. {hint.text()}"
+        self.asks = f"{name} wants to join{meeting}, code {code}. {hint.text()}"
+        self.said = f"{self.asks} {KNOCK_KEY} takes you there."
         self.admit_button, self.deny_button = QPushButton("Admit"), QPushButton("Deny")
         self.admit_button.clicked.connect(lambda: self._decide(True))
         self.deny_button.clicked.connect(lambda: self._decide(False))
@@ -152,6 +156,21 @@ async def ask_host(
         _open_prompts.remove(prompt)
         prompt.withdraw()
         prompt.deleteLater()
+
+
+def to_front() -> bool:
+    """The knock prompt waiting longest to the front, with the keyboard on Deny (Tab: Admit),
+    and what it asks said again; False if none is waiting."""
+    waiting = [p for p in _open_prompts if p.isVisible()]
+    if not waiting:
+        return False
+    prompt = waiting[0]
+    prompt._take_keys()  # (asked for: keys count at once)
+    prompt.raise_()
+    prompt.activateWindow()
+    prompt.deny_button.setFocus()
+    style.announce(prompt, prompt.asks)
+    return True
 
 
 def keep_prompts_of(window: QWidget) -> None:

@@ -26,7 +26,7 @@ from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
-from app.ui import geometry, host_controls, style, theme
+from app.ui import geometry, host_controls, knock_dialogs, style, theme
 from app.ui.bridge import Bridge
 from app.ui.home_parts import action, card, label
 from app.ui.join_dialog import Choice, JoinDialog
@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+J", self.open_join, self.join_button),
             ("Ctrl+,", self.open_settings, settings_button),
             ("Ctrl+Q", self.close, None),
+            (knock_dialogs.KNOCK_KEY, knock_dialogs.to_front, None),  # (someone knocking)
         ):
             shortcut = QShortcut(QKeySequence(keys), self, lambda slot=slot: slot())
             if button is not None:  # the shortcut in its tip
@@ -193,8 +194,7 @@ class MainWindow(QMainWindow):
 
     def knock_parent(self) -> QWidget:
         """Where the host's "… wants to join" prompt goes: over the call if one is open."""
-        call = self.call_window
-        return call if call is not None and call.isVisible() else self
+        return call if (call := self.call_window) is not None and call.isVisible() else self
 
     # --- dialogs -----------------------------------------------------------------------------
     def _keep(self, dialog: QDialog) -> None:
