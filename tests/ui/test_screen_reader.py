@@ -55,6 +55,7 @@ def test_a_screen_reader_hears_notices_errors_chat_and_the_call_keys(tmp_path: P
     # the host's "… wants to join" prompt does not take the keyboard: it was not said at all
     (knock,) = [text for text in heard if "Grace wants to join" in text]
     assert "“Screen reader”" in knock and "code 4 8 2 1" in knock and heard[knock] == polite
+    assert "Ctrl+Shift+K takes you there" in knock  # (it opens without the keyboard)
     # ours: the keyboard on Cancel, neither our code nor why it failed was said
     (code,) = [text for text in heard if text.startswith("Your code: 1 5 9 3.")]
     assert "must be the same" in code and heard[code] == polite
