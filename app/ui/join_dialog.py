@@ -32,6 +32,7 @@ from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.geometry import ScrollingBody
+from app.ui.join_news import JoinNews
 from app.ui.meetings_view import form_row, named
 from app.ui.preview import MediaPreview
 from app.ui.task_set import TaskSet
@@ -106,6 +107,7 @@ class JoinDialog(QDialog):
         self.tasks = TaskSet()
         self.failure: tuple[str, str] | None = None  # (code, text) of the last failure
         self._step = 0
+        self.news = JoinNews(self)  # (what a screen reader hears meanwhile)
         self.link = QLineEdit(link, placeholderText="peermeet://…/meeting-name#k=…")
         self.link.setCursorPosition(0)  # a link handed over shows where it goes: its host
         self.link.setClearButtonEnabled(True)
@@ -230,6 +232,7 @@ class JoinDialog(QDialog):
         for box in (self.mic_box, self.cam_box):  # what the join starts with is what is saved
             box.setEnabled(False)
         self.tasks.spawn(self._join(self.link.text(), self.name.text()))
+        self.news.started(self.link.text())
 
     async def _join(self, link: str, name: str) -> None:
         try:
@@ -240,6 +243,7 @@ class JoinDialog(QDialog):
             await self.bridge.leave()  # the user gave up half-way: release what was opened
             raise
         finally:
+            self.news.stop()
             self.join_button.setEnabled(True)
             self.join_button.setText("Join")
             for box in (self.mic_box, self.cam_box):
@@ -252,6 +256,7 @@ class JoinDialog(QDialog):
     def _on_progress(self, step: int, text: str) -> None:
         if self.joining and 1 <= step <= len(STEPS):
             self._step = step
+            self.news.step(step)
             self._paint_steps(step)
             self.texts[step - 1].setText(text[:1].upper() + text[1:])
 
