@@ -12,6 +12,7 @@ from PySide6.QtCore import QTimer
 
 from app.ui.bridge import Bridge
 from app.ui.chat_panel import ChatPanel
+from app.ui.peer_news import PeerNews
 from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import VideoGrid
 from app.ui.waiting_card import WaitingCard
@@ -40,6 +41,8 @@ class PeerViews:
         link = str(bridge.link) if bridge.link is not None else ""
         self.waiting = WaitingCard(grid, lambda: bridge.in_call and not self.over, link)
         bridge.reconnecting.connect(self.waiting.lost)  # (gone with the card)
+        self.news = PeerNews(grid)  # others' connection troubles, said to a screen reader
+        bridge.notice.connect(self.news.notice)
 
     def name(self, peer_id: str) -> str:
         info = self.bridge.peers().get(peer_id)
@@ -83,6 +86,7 @@ class PeerViews:
         self.grid.remove((peer_id, "video"))
         self.grid.remove((peer_id, "screen"))
         self.people.remove_peer(peer_id)
+        self.news.gone(peer_id)
         self._was_connected.discard(peer_id)
         self._announced.discard(peer_id)
         known = self._labels.pop(peer_id, None)
@@ -102,6 +106,7 @@ class PeerViews:
             self.grid.remove(key)
         for peer_id in list(self.people.cards):
             self.people.remove_peer(peer_id)
+        self.news.gone()
         self._was_connected.clear()
         self._announced.clear()
         self._labels.clear()
@@ -124,6 +129,7 @@ class PeerViews:
             tile.set_state("reconnecting…" if was else "connecting…")
         elif state == "failed":
             tile.set_state("connection failed")
+        self.news.state(peer_id, tile.name, tile.state)
         self.people.set_state(peer_id, state)
 
     def media(self, peer_id: str, mic: bool, cam: bool, screen: bool) -> None:

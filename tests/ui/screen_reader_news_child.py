@@ -1,0 +1,91 @@
+"""Child process of test_screen_reader_news.py: what a screen reader hears of a join under way
+and of another person's connection trouble (screen_reader_child.py says how it listens).
+
+A join to a host that takes the connection but never answers (the join dialog, until it says
+why it failed); then a call (a meeting hosted here, Ada's call window, Olga in it) where
+Olga's connection goes as the engine reports it: reconnecting for a while, back; a blip;
+failed. Prints ``HEARD <json>`` as screen_reader_child.py does, then exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for app.*
+
+from PySide6.QtWidgets import QApplication
+
+from app.meeting.hosting import HostService
+from app.meeting.settings import SettingsStore
+from app.meeting.store import MeetingStore
+from app.ui.call_window import CallWindow
+from app.ui.join_dialog import JoinDialog
+from app.ui.qt_loop import run_in_qt_loop
+from tests.ui.screen_reader_child import ScreenReader, media, until
+
+
+async def scenario(reader: ScreenReader) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="peermeet-srn-"))
+    host = HostService(
+        MeetingStore(tmp / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
+        preferred_port=0,
+    )  # fmt: skip
+    me, olga = media("Ada"), media("Olga")
+    window: CallWindow | None = None
+    silent = socket.create_server(("127.0.0.1", 0))  # takes connections, never answers
+    try:
+        record = await host.start("Screen reader", "small", 3600)
+        port = record.link.split("//")[1].split("/")[0].rsplit(":", 1)[1]
+        away = record.link.replace(f":{port}/", f":{silent.getsockname()[1]}/", 1)
+        me.config = dataclasses.replace(me.config, connect_timeout_s=6.0)
+        dialog = JoinDialog(me, SettingsStore(tmp / "s.json"), lambda: None, away, preview=False)
+        dialog.show()
+        dialog.start_join()
+        await until(lambda: dialog.failure is not None, "the join failed")
+        dialog.reject()
+        me.config = dataclasses.replace(me.config, connect_timeout_s=10.0)
+        assert await me.join(record.link)
+        window = CallWindow(me)
+        window.show()
+        assert await olga.join(record.link)
+        await until(lambda: reader.said("Olga joined"), "Olga's arrival said")
+        assert olga.session is not None
+        olga_id = olga.session.my_id
+        await until(lambda: (t := window.grid.tile(olga_id)) is not None and t.state == "", "on")
+        me.peerState.emit(olga_id, "reconnecting")  # as the engine reports it
+        await until(lambda: reader.said("Lost the connection to Olga"), "the trouble said")
+        me.peerState.emit(olga_id, "connected")
+        await until(lambda: reader.said("Olga: connected again"), "the recovery said")
+        me.peerState.emit(olga_id, "reconnecting")  # a blip: mended at once
+        await asyncio.sleep(0.3)
+        me.peerState.emit(olga_id, "connected")
+        await asyncio.sleep(3)  # (longer than it takes to say a trouble)
+        me.peerState.emit(olga_id, "failed")
+        await until(lambda: reader.said("The connection to Olga failed"), "the failure said")
+    finally:
+        silent.close()
+        await olga.leave()
+        if window is not None:
+            await window.leave()
+        await host.close()
+
+
+def main() -> int:
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    reader = ScreenReader()
+    try:
+        run_in_qt_loop(app, asyncio.wait_for(scenario(reader), 60))
+    finally:
+        print("HEARD " + json.dumps(reader.heard), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
