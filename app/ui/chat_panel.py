@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWid
 
 from app.net.text import MAX_CHAT_CHARS
 from app.ui import style
+from app.ui.chat_hint import NewMessages
 
 MAX_LEN = MAX_CHAT_CHARS  # characters per message, as the others take it; longer input is cut
 
@@ -65,6 +66,7 @@ class ChatPanel(QWidget):
         self._following = True  # at the end: stay there as messages come and the panel resizes
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(lambda _low, high: bar.setValue(high) if self._following else None)
+        self.new_messages = NewMessages(self.view)  # (come while reading older ones)
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Message everyone  (Enter to send)")
         self.entry.setAccessibleName("Message everyone")
@@ -99,6 +101,10 @@ class ChatPanel(QWidget):
             style.announce(self, f"{name}: {text}")
         # a new sender stands apart; one sender's messages in a row, each a paragraph
         self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine, 10 if head else 4)
+        if mine:
+            self.new_messages.done()
+        elif not self._following:  # left where they read: told that more has come
+            self.new_messages.came()
 
     def add_notice(self, text: str) -> None:
         self._last_sender = None

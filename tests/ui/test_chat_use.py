@@ -72,3 +72,38 @@ def test_a_message_half_typed_as_the_call_ends_is_kept_to_copy(
         assert not [m for m in window.chat.messages if m[2]], window.chat.messages
 
     in_a_meeting(qloop, host, scenario)
+
+
+def test_messages_coming_while_one_reads_older_ones_are_counted_on_a_button(
+    qloop: qasync.QEventLoop, host: HostService
+) -> None:
+    """Reading back up, new messages left the view where it was (good) but nothing said any
+    had come: the chat being open, not even the unread count. A button at the bottom says how
+    many; it takes you to the newest, and goes when you scroll there yourself."""
+
+    async def scenario(window: CallWindow, olga: Bridge, link: str) -> None:
+        window.toolbar.chat_button.click()
+        chat, bar = window.chat, window.chat.view.verticalScrollBar()
+        for i in range(40):
+            olga.send_chat(f"older message {i} " + "words " * 6)
+        await until(lambda: len(chat.messages) == 40, what="40 messages")
+        await until(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), what="at the end")
+        assert chat.new_messages.isHidden()  # following the end: nothing to say
+        bar.setValue(0)  # reading back
+        olga.send_chat("are you there?")
+        olga.send_chat("hello?")
+        await until(lambda: len(chat.messages) == 42, what="two more")
+        button = chat.new_messages
+        assert bar.value() == 0  # not moved
+        assert button.isVisible() and "2 new messages" in button.text()
+        assert chat.view.viewport().geometry().contains(button.geometry())  # (on the view)
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert bar.value() == bar.maximum() and button.isHidden()
+        bar.setValue(0)
+        olga.send_chat("one more")
+        await until(button.isVisible, what="the button again")
+        assert "1 new message" in button.text()
+        bar.setValue(bar.maximum())  # scrolled down by hand: it goes
+        assert button.isHidden()
+
+    in_a_meeting(qloop, host, scenario)
