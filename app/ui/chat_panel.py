@@ -15,6 +15,7 @@ from app.ui import style
 from app.ui.chat_hint import NewMessages
 
 MAX_LEN = MAX_CHAT_CHARS  # characters per message, as the others take it; longer input is cut
+SAID_CHARS = 280  # of a longer message, a screen reader reads this much (the rest is shown)
 
 
 #: web addresses in a message become links (what is around them stays plain text); a bare
@@ -98,7 +99,7 @@ class ChatPanel(QWidget):
             )
         self._last_sender = (sender or name, mine)
         if not mine:  # read out as it comes, where the keyboard is (the chat may be hidden)
-            style.announce(self, f"{name}: {text}")
+            style.announce(self, f"{name}: {said(text)}")
         # a new sender stands apart; one sender's messages in a row, each a paragraph
         self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine, 10 if head else 4)
         if mine:
@@ -158,6 +159,17 @@ class ChatPanel(QWidget):
         if text and not self.entry.isReadOnly():  # (read-only: the call is over, not sent)
             self.entry.clear()
             self.send.emit(split_message(text))  # (what the others take, emoji or not)
+
+
+def said(text: str, limit: int = SAID_CHARS) -> str:
+    """What a screen reader reads of a message as it comes: a long one (a page pasted) was read
+    whole, minutes of it, and everything said after it waited."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:  # at a word's end
+        cut = cut.rsplit(" ", 1)[0]
+    return f"{cut} … (long message: the rest is in the chat)"
 
 
 def split_message(text: str, limit: int = MAX_LEN) -> list[str]:

@@ -68,6 +68,8 @@ async def scenario(reader: ScreenReader) -> None:
         await asyncio.sleep(3)  # (longer than it takes to say a trouble)
         me.peerState.emit(olga_id, "failed")
         await until(lambda: reader.said("The connection to Olga failed"), "the failure said")
+        olga.send_chat("minutes " + "of it, " * 500 + "the end")  # a page pasted
+        await until(lambda: reader.said("Olga: minutes of it"), "the long message said")
     finally:
         silent.close()
         await olga.leave()

@@ -55,3 +55,6 @@ def test_a_screen_reader_hears_a_join_under_way_and_others_connection_trouble(
     ], said
     assert said.count("Olga: connected again.") == 1, said
     assert said.count("The connection to Olga failed.") == 1, said
+    # a long message: its start, not minutes of it (everything said after it waited)
+    (long,) = [text for text in said if text.startswith("Olga: minutes of it")]
+    assert len(long) < 400 and long.endswith("(long message: the rest is in the chat)"), long
