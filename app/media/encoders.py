@@ -95,13 +95,13 @@ class VideoEncoder:
         return ctx
 
     def encode(self, frame: av.VideoFrame, keyframe: bool) -> list[av.Packet[Any]]:
-        started = time.perf_counter()
         ctx = self._ctx
         wanted = (frame.width, frame.height, self.bitrate, self.denoise)
         if ctx is None or self._opened != wanted:  # (x264 rounds ctx.bit_rate: compare ours)
             ctx = self._ctx = self._open(frame)
             self._opened = wanted
             keyframe = True
+        started = time.perf_counter()  # (opening the codec is not encoding: not timed)
         if frame.format.name != "yuv420p":
             frame = self.scaler.reformat(frame, format="yuv420p", threads=1)
         picture = av.video.frame.PictureType

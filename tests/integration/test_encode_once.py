@@ -160,7 +160,12 @@ async def test_media_packets_skip_the_queues_and_the_sender_tasks(call: Any) -> 
         sent = pair.a.pc.getTransceivers()[1].sender.transport  # fastpath.send_rtp counts too
         assert sent._RTCDtlsTransport__tx_packets > 50
     video = sender.out.video_encoder
-    assert video is not None and video.inline_frames > 5  # 320x240: encoded on the loop
+    assert video is not None
+    for _ in range(50):  # (a loaded machine: a few slow encodes keep the average up a while)
+        if video.inline_frames > 5:
+            break
+        await asyncio.sleep(0.1)
+    assert video.inline_frames > 5  # 320x240: encoded on the loop
     for hub in (video, sender.out.audio_encoder):
         assert hub is not None and len(hub.tracks) == 3
         assert all(track._direct is not None for track in hub.tracks)
