@@ -15,7 +15,9 @@ import asyncio
 import json
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for app.*
 
@@ -132,12 +134,13 @@ async def scenario(reader: ScreenReader) -> None:
         await host.close()
 
 
-def main() -> int:
+def main(play: Callable[[ScreenReader], Coroutine[Any, Any, None]] = scenario) -> int:
+    """Run ``play`` with a screen reader listening; print what it heard (also on failure)."""
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
     reader = ScreenReader()
     try:
-        run_in_qt_loop(app, asyncio.wait_for(scenario(reader), 60))
+        run_in_qt_loop(app, asyncio.wait_for(play(reader), 60))
     finally:
         print("HEARD " + json.dumps(reader.heard), flush=True)
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import socket
 import sys
 import tempfile
@@ -19,15 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for app.*
 
-from PySide6.QtWidgets import QApplication
 
 from app.meeting.hosting import HostService
 from app.meeting.settings import SettingsStore
 from app.meeting.store import MeetingStore
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
-from app.ui.qt_loop import run_in_qt_loop
-from tests.ui.screen_reader_child import ScreenReader, media, until
+from tests.ui.screen_reader_child import ScreenReader, main, media, until
 
 
 async def scenario(reader: ScreenReader) -> None:
@@ -78,16 +75,5 @@ async def scenario(reader: ScreenReader) -> None:
         await host.close()
 
 
-def main() -> int:
-    app = QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)
-    reader = ScreenReader()
-    try:
-        run_in_qt_loop(app, asyncio.wait_for(scenario(reader), 60))
-    finally:
-        print("HEARD " + json.dumps(reader.heard), flush=True)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(scenario))

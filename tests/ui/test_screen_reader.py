@@ -21,6 +21,27 @@ LAUNCHER = next(
 )  # fmt: skip
 
 
+def run_child(child: Path, tmp_path: Path) -> list[tuple[str, int]]:
+    """Run ``child`` with a D-Bus session of its own; what its screen reader heard, in order
+    ((text, politeness) from its last "HEARD <json>" line)."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {
+        **os.environ, "XDG_RUNTIME_DIR": str(runtime), "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1",
+        "PYTHONUNBUFFERED": "1",
+    }  # fmt: skip
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    done = subprocess.run(
+        ["dbus-run-session", "--", sys.executable, str(child)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line.startswith("HEARD ")]
+    assert lines, done.stderr[-3000:]
+    heard = [(text, politeness) for text, politeness in json.loads(lines[-1][6:])]
+    assert done.returncode == 0, f"{done.stderr[-3000:]}\nheard: {heard}"
+    return heard
+
+
 @pytest.mark.skipif(
     shutil.which("dbus-run-session") is None or LAUNCHER is None, reason="needs D-Bus and AT-SPI"
 )
@@ -30,21 +51,7 @@ def test_a_screen_reader_hears_notices_errors_chat_and_the_call_keys(tmp_path: P
     said nothing either, nor did a knock (the host's prompt opens without the keyboard), nor a
     meeting started (the keyboard went to Enter meeting, and that was all that was said), nor a
     knock's code on the guest's side, nor why it failed (the keyboard is on Cancel)."""
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
-    env = {
-        **os.environ, "XDG_RUNTIME_DIR": str(runtime), "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1",
-        "PYTHONUNBUFFERED": "1",
-    }  # fmt: skip
-    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    done = subprocess.run(
-        ["dbus-run-session", "--", sys.executable, str(CHILD)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    lines = [line for line in done.stdout.splitlines() if line.startswith("HEARD ")]
-    assert lines, done.stderr[-3000:]
-    heard = {text: politeness for text, politeness in json.loads(lines[-1][6:])}
-    assert done.returncode == 0, f"{done.stderr[-3000:]}\nheard: {heard}"
+    heard = {text: politeness for text, politeness in run_child(CHILD, tmp_path)}
     polite, assertive = 1, 2
     assert heard["Microphone off"] == polite
     assert heard["Olga joined"] == polite

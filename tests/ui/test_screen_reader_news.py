@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.ui.test_screen_reader import LAUNCHER
+from tests.ui.test_screen_reader import LAUNCHER, run_child
 
 CHILD = Path(__file__).with_name("screen_reader_news_child.py")
 
@@ -26,21 +22,7 @@ def test_a_screen_reader_hears_a_join_under_way_and_others_connection_trouble(
     """Nothing was said between pressing Join and the call window or an error: up to ten
     silent seconds when the host could not be reached. Nor was anything said of someone's
     "Reconnecting…" or "connection failed" (only shown, on their tile and in People)."""
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
-    env = {
-        **os.environ, "XDG_RUNTIME_DIR": str(runtime), "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1",
-        "PYTHONUNBUFFERED": "1",
-    }  # fmt: skip
-    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    done = subprocess.run(
-        ["dbus-run-session", "--", sys.executable, str(CHILD)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    lines = [line for line in done.stdout.splitlines() if line.startswith("HEARD ")]
-    assert lines, done.stderr[-3000:]
-    heard: list[tuple[str, int]] = [tuple(x) for x in json.loads(lines[-1][6:])]
-    assert done.returncode == 0, f"{done.stderr[-3000:]}\nheard: {heard}"
+    heard = run_child(CHILD, tmp_path)
     said = [text for text, _ in heard]
     polite = 1
     # the join: said as it starts, then while it is still under way, then why it failed
