@@ -6,55 +6,41 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from app.config import EngineConfig
 from app.errors import RoomRefused
 from app.meeting import events as ev
-from app.meeting.headless import MediaOptions, build_media, close_media
 from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
 from app.meeting.reopening import for_meeting
-from app.meeting.session import Session
 from app.meeting.store import ENDED, LIVE, MeetingStore
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from tests.e2e.helpers import first_line, rendezvous
+from tests.integration.test_session import Peer as SessionPeer
+from tests.integration.test_session import until
 
 pytestmark = pytest.mark.usefixtures("loopback")
 
 
-class Peer:
+class Peer(SessionPeer):
+    """A test_session Peer that counts its connections to the rendezvous (the first, then
+    each try back in)."""
+
     def __init__(self, name: str) -> None:
-        self.media = build_media(MediaOptions(True, 160, 120, 15, label=name))
-        self.connects = 0  # connections to the rendezvous: the first, then each try back in
-        self.session = Session(
-            EngineConfig(display_name=name, loopback_only=True), self.media, connect=self._connect
-        )
-        self.events: list[ev.Event] = []
-        self.session.subscribe(self.events.append)
+        self.connects = 0
+        super().__init__(name, connect=self._connect)
 
     async def _connect(self, url: str, timeout: float) -> SignalingClient:  # noqa: ASYNC109
         self.connects += 1
         return await SignalingClient.connect(url, timeout)
 
-    def sees(self, other: Peer) -> bool:
+    def sees(self, other: SessionPeer) -> bool:
         """Video from ``other``'s current seat is coming in."""
         return self.media.video_frames(other.session.my_id) > 3
-
-    async def close(self) -> None:
-        await self.session.leave()
-        await close_media(self.media)
-
-
-async def until(check: Callable[[], bool], limit: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + limit
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 class Standalone:

@@ -9,7 +9,7 @@ import gc
 import os
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -34,9 +34,14 @@ pytestmark = pytest.mark.usefixtures("loopback")
 
 
 class Peer:
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        connect: Callable[[str, float], Awaitable[SignalingClient]] = SignalingClient.connect,
+    ) -> None:
         self.media = build_media(MediaOptions(True, 160, 120, 15, label=name))
-        self.session = Session(EngineConfig(display_name=name, loopback_only=True), self.media)
+        config = EngineConfig(display_name=name, loopback_only=True)
+        self.session = Session(config, self.media, connect=connect)
         self.events: list[ev.Event] = []
         self.session.subscribe(self.events.append)
 

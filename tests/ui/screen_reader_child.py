@@ -83,12 +83,18 @@ async def until(check: object, what: str) -> None:
     raise TimeoutError(what)
 
 
-async def scenario(reader: ScreenReader) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="peermeet-sr-"))
+def loopback_host(prefix: str) -> tuple[Path, HostService]:
+    """A folder of the child's own, and a HostService on loopback keeping its meetings there."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     host = HostService(
         MeetingStore(tmp / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
         preferred_port=0,
     )  # fmt: skip
+    return tmp, host
+
+
+async def scenario(reader: ScreenReader) -> None:
+    _, host = loopback_host("peermeet-sr-")
     me, olga = media("Ada"), media("Olga")
     window: CallWindow | None = None
     try:

@@ -13,26 +13,19 @@ import asyncio
 import dataclasses
 import socket
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for app.*
 
 
-from app.meeting.hosting import HostService
 from app.meeting.settings import SettingsStore
-from app.meeting.store import MeetingStore
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
-from tests.ui.screen_reader_child import ScreenReader, main, media, until
+from tests.ui.screen_reader_child import ScreenReader, loopback_host, main, media, until
 
 
 async def scenario(reader: ScreenReader) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="peermeet-srn-"))
-    host = HostService(
-        MeetingStore(tmp / "meetings.json"), bind="127.0.0.1", advertise="127.0.0.1",
-        preferred_port=0,
-    )  # fmt: skip
+    tmp, host = loopback_host("peermeet-srn-")
     me, olga = media("Ada"), media("Olga")
     window: CallWindow | None = None
     silent = socket.create_server(("127.0.0.1", 0))  # takes connections, never answers

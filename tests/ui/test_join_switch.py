@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
+from app.meeting.store import MeetingRecord
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
@@ -38,6 +39,17 @@ def answer(title: str, button: str) -> bool:
             next(b for b in box.buttons() if b.text() == button).click()
             return True
     return False
+
+
+async def beta_while_joining_alpha(
+    host: HostService, window: MainWindow, errors: list[BaseException]
+) -> tuple[MeetingRecord, MeetingRecord]:
+    """Meetings Alpha and Beta; Alpha's join is under way as Beta's link comes (errors kept)."""
+    alpha, beta = await host.start("Alpha"), await host.start("Beta")
+    joining = window.open_join(alpha.link, auto=True)
+    assert joining is not None and joining.joining
+    open_from_qt(window, beta.link, errors)
+    return alpha, beta
 
 
 def open_from_qt(window: MainWindow, link: str, errors: list[BaseException]) -> None:
@@ -97,10 +109,7 @@ def test_the_question_outlives_a_join_that_finishes_while_it_is_asked(
             answer("Join another meeting?", "Join the other one")
 
     async def scenario() -> None:
-        alpha, beta = await host.start("Alpha"), await host.start("Beta")
-        joining = window.open_join(alpha.link, auto=True)
-        assert joining is not None and joining.joining
-        open_from_qt(window, beta.link, errors)
+        _, beta = await beta_while_joining_alpha(host, window, errors)
         await until(lambda: "Join another meeting?" in seen, 5, "the question")
         await until(lambda: isinstance(window.call_window, CallWindow), 15, "Alpha's call")
         await until(lambda: len(ticks) >= 20 or bool(errors), 10, "answered")
@@ -128,10 +137,7 @@ def test_keep_joining_answered_after_that_join_is_done_opens_nothing_else(
             answer("Join another meeting?", "Keep joining")
 
     async def scenario() -> None:
-        alpha, beta = await host.start("Alpha"), await host.start("Beta")
-        joining = window.open_join(alpha.link, auto=True)
-        assert joining is not None and joining.joining
-        open_from_qt(window, beta.link, errors)
+        alpha, _ = await beta_while_joining_alpha(host, window, errors)
         await until(lambda: len(ticks) >= 25, 20, "answered")
         await asyncio.sleep(0.3)
         assert not errors, errors
