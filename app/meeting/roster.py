@@ -28,6 +28,9 @@ from app.net.rooms import TokenBucket
 from app.net.sas import CodeNonce
 from app.net.text import MAX_CHAT_CHARS, clean_chat, clean_name
 
+#: the notice that someone's connection is back, after their name (app.ui.peer_news reads it)
+RECONNECTED = " reconnected"
+
 log = logging.getLogger(__name__)
 
 #: chat lines sent this recently go again over a peer's rebuilt link: the dead one may have
@@ -295,7 +298,7 @@ class Roster:
             self._emit(ev.PeerConnected(link.peer_id, info.name, info.path, code, info.connect_ms))
         if not first and info.reconnecting:
             info.reconnecting = False
-            self._emit(ev.Notice(f"{info.name} reconnected"))
+            self._emit(ev.Notice(info.name + RECONNECTED))
 
     def _on_track(self, link: PeerLink, kind: str, track: MediaStreamTrack) -> None:
         peer_id = link.peer_id

@@ -15,6 +15,7 @@ from app.ui.chat_panel import ChatPanel
 from app.ui.peer_news import PeerNews
 from app.ui.peer_panel import PeerPanel
 from app.ui.video_grid import VideoGrid
+from app.ui.video_tile import CONNECTING, FAILED, RECONNECTING
 from app.ui.waiting_card import WaitingCard
 
 UNNAMED = "Someone"  # a peer whose name has not arrived yet
@@ -71,7 +72,7 @@ class PeerViews:
         tile = self.grid.add((peer_id, "video"), name, lambda: self.bridge.remote_frame(peer_id))
         tile.set_name(name)
         if not known:
-            tile.set_state("connecting…")
+            tile.set_state(CONNECTING)
         if name != UNNAMED and peer_id not in self._announced:
             self._announced.add(peer_id)
             self.chat.add_notice(f"{name} joined")
@@ -126,9 +127,9 @@ class PeerViews:
             tile.set_state("")
         elif state in ("reconnecting", "new", "connecting"):  # (a first try again: connecting)
             was = peer_id in self._was_connected
-            tile.set_state("reconnecting…" if was else "connecting…")
+            tile.set_state(RECONNECTING if was else CONNECTING)
         elif state == "failed":
-            tile.set_state("connection failed")
+            tile.set_state(FAILED)
         self.news.state(peer_id, tile.name, tile.state)
         self.people.set_state(peer_id, state)
 

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
+from app.meeting.roster import RECONNECTED
 from app.ui import style
+from app.ui.video_tile import FAILED, RECONNECTING
 
 SAY_AFTER_MS = 2500  # a connection broken this long is said (a shorter blip is not)
 BACK_AFTER_MS = 400  # the call's own "… reconnected" notice comes within this
@@ -47,14 +49,14 @@ class PeerNews(QObject):
         return timer
 
     def state(self, peer_id: str, name: str, shown: str) -> None:
-        """``peer_id`` (``name``) now shows ``shown``: "", "connecting…", "reconnecting…" or
-        "connection failed"."""
-        if shown == "reconnecting…":
+        """``peer_id`` (``name``) now shows ``shown``: "" or a tile's badge (CONNECTING,
+        RECONNECTING, FAILED)."""
+        if shown == RECONNECTING:
             if peer_id not in self._said and peer_id not in self._broken:
                 self._broken[peer_id] = name
                 if not self._soon.isActive():
                     self._soon.start()
-        elif shown == "connection failed":
+        elif shown == FAILED:
             self._broken.pop(peer_id, None)
             if self._said.get(peer_id) != "failed":
                 self._said[peer_id] = "failed"
@@ -67,8 +69,8 @@ class PeerNews(QObject):
 
     def notice(self, text: str) -> None:
         """The call's own notices: "Olga reconnected" says Olga is back."""
-        if text.endswith(" reconnected") and (self._said or self._back):
-            self._told_back.add(text.removesuffix(" reconnected"))
+        if text.endswith(RECONNECTED) and (self._said or self._back):
+            self._told_back.add(text.removesuffix(RECONNECTED))
 
     def gone(self, peer_id: str | None = None) -> None:
         """``peer_id`` left (that is said on its own); None: everyone (the call is over)."""

@@ -30,6 +30,8 @@ from app.ui import style
 from app.ui.frames import Converted, FrameConverter, cover_size, fit_size, frame_key
 
 FrameSource = Callable[[], Any]  # returns the newest av.VideoFrame or None
+#: the state badges of a person's tile (none while connected)
+CONNECTING, RECONNECTING, FAILED = "connecting…", "reconnecting…", "connection failed"
 SPEAKING_LEVEL = 0.02  # RMS above which someone counts as speaking
 SPEAKING_HOLD_S = 0.4
 _AVATAR_COLOURS = ["#5b6ee1", "#c05bd6", "#e0744a", "#2fa38c", "#d4a72c", "#4c8dff", "#e5484d"]
@@ -79,7 +81,7 @@ class VideoTile(QWidget):
         super().__init__(parent)
         self.name = name
         self.mic_on, self.cam_on = True, True
-        self.state = ""  # "", "connecting…", "reconnecting…" (yellow), "connection failed" (red)
+        self.state = ""  # "", CONNECTING, RECONNECTING (yellow) or FAILED (red)
         self.caption = ""  # e.g. "you", "screen", "your screen" (a screen has no mic badge)
         self.framed = False  # outlined, to stand out when floating over another picture
         self.frames_shown = 0
@@ -349,7 +351,7 @@ class VideoTile(QWidget):
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(self.state) + 24.0, fm.height() + 10.0
         pill = QRectF(rect.center().x() - w / 2, 12, w, h)
-        warn, failed = self.state.startswith("re"), "failed" in self.state
+        warn, failed = self.state == RECONNECTING, self.state == FAILED
         back = style.DANGER if failed else style.WARNING if warn else "#000000"
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(style.color(back, 200 if warn or failed else 150))
