@@ -21,7 +21,6 @@ class NewMessages(QPushButton):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.clicked.connect(self.to_end)
         view.installEventFilter(self)  # (placed again as the panel resizes)
-        view.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.hide()
 
     def came(self) -> None:
@@ -41,15 +40,12 @@ class NewMessages(QPushButton):
         self.done()
 
     def done(self) -> None:
+        """The person is at the newest message (the chat panel says when they scroll there)."""
         focus = self.hasFocus()
         self.count = 0
         self.hide()
         if focus:  # (the keyboard stays in the chat)
             self.view.setFocus()
-
-    def _scrolled(self, value: int) -> None:
-        if self.count and value >= self.view.verticalScrollBar().maximum() - 4:
-            self.done()  # read down to the end
 
     def _place(self) -> None:
         area = self.view.viewport().geometry()

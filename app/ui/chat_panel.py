@@ -63,11 +63,11 @@ class ChatPanel(QWidget):
         self.view.anchorClicked.connect(_open_web_link)
         self.view.document().setDocumentMargin(2)
         self.view.setAccessibleName("Chat messages")
+        self.new_messages = NewMessages(self.view)  # (come while reading older ones)
         bar = self.view.verticalScrollBar()
         self._following = True  # at the end: stay there as messages come and the panel resizes
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(lambda _low, high: bar.setValue(high) if self._following else None)
-        self.new_messages = NewMessages(self.view)  # (come while reading older ones)
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Message everyone  (Enter to send)")
         self.entry.setAccessibleName("Message everyone")
@@ -130,6 +130,8 @@ class ChatPanel(QWidget):
     def _scrolled(self, value: int) -> None:
         """The person scrolled (or the end moved): following while at the end."""
         self._following = value >= self.view.verticalScrollBar().maximum() - 4
+        if self._following and self.new_messages.count:
+            self.new_messages.done()  # read down to the end
 
     def take_keyboard(self) -> bool:
         """The keyboard to the entry; False if it takes none (the call is over, and nothing
