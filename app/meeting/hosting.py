@@ -24,6 +24,7 @@ from app.meeting import reopening
 from app.meeting.host_remote import Connect, RemoteRooms
 from app.meeting.host_resume import rebury, reopen
 from app.meeting.host_servers import ServerPool, room_id
+from app.meeting.host_watch import CHECK_S, RETRY_S, RoomWatch
 from app.meeting.links import DEFAULT_PORT, Link, new_secret, parse_link, parse_rendezvous, slugify
 from app.meeting.store import ENDED, EXPIRED, LIVE, UNAVAILABLE, MeetingRecord, MeetingStore
 from app.net.addresses import advertised_host
@@ -55,6 +56,7 @@ class HostService:
         random: Callable[[int], bytes] = os.urandom,
         timeout: float = 10.0,
         sweep_interval: float = 1.0,
+        watch: tuple[float, float] = (CHECK_S, RETRY_S),  # outside meetings checked every …
     ) -> None:
         self.store = store
         self._clock, self._advertise, self._random = clock, advertise, random
@@ -62,6 +64,10 @@ class HostService:
         self._remote = RemoteRooms(connect, timeout)
         self._listeners: list[Callable[[], None]] = []
         self._sweeper = Periodic(self._sweep_step, sweep_interval, "host-sweeper")
+        self._watch = RoomWatch(self._remote, clock, *watch)
+        #: True while this app's own call is in the meeting of ``link`` (its join included):
+        #: that call opens the room again if its server lost it, so RoomWatch leaves it alone
+        self.in_call: Callable[[str], bool] = lambda link: False
 
     # --- what the UI reads ---------------------------------------------------------------------
     def subscribe(self, listener: Callable[[], None]) -> None:
@@ -142,7 +148,8 @@ class HostService:
         if record.is_live(self._clock()) and not told:
             try:
                 if not record.embedded:
-                    await self._remote.end(record)
+                    async with self._watch.lock(link):  # (with the token a check brings)
+                        await self._remote.end(record)
                 elif (entry := self._servers.get(record.port)) is not None:
                     server = entry[0]
                     server.end_room(room_id(record), record.owner_token)
@@ -167,12 +174,12 @@ class HostService:
             record.expires_at = room.expires_at
         else:
             try:
-                record.expires_at = await self._extend_remote(record, seconds)
+                async with self._watch.lock(link):  # (with the token a check brings)
+                    record.expires_at = await self._extend_remote(record, seconds)
             except RoomRefused as exc:  # the rendezvous no longer has it: so be it here too
                 if exc.code not in GONE:
                     raise
-                record.state = ENDED if exc.code == "room_ended" else EXPIRED
-                record.note = "" if exc.code != "no_such_room" else LOST_NOTE
+                self._over(record, exc.code)
         self._save()
         return record
 
@@ -198,6 +205,13 @@ class HostService:
         record.owner_token, record.expires_at = owner_token, expires_at
         record.state, record.note = LIVE, ""
         self._save()
+
+    def over(self, link: str, code: str) -> None:
+        """The rendezvous answered ``code`` (one of GONE) for an outside meeting: mark it so."""
+        record = self.store.find(link)
+        if record is not None and record.state == LIVE:
+            self._over(record, code)
+            self._save()
 
     def sweep(self) -> list[MeetingRecord]:
         """Mark meetings past their time as expired; return them."""
@@ -238,6 +252,7 @@ class HostService:
             return
         self._servers.closed = True  # no new server from here on
         await self._sweeper.stop()
+        await self._watch.close()
         await self._servers.close()
 
     # --- internals -----------------------------------------------------------------------------
@@ -254,6 +269,11 @@ class HostService:
         record.owner_token, record.expires_at = await self._remote.create(link, record.size, left)
         self._save()
         return await self._remote.extend(record, seconds) or record.expires_at
+
+    @staticmethod
+    def _over(record: MeetingRecord, code: str) -> None:
+        record.state = ENDED if code == "room_ended" else EXPIRED
+        record.note = "" if code != "no_such_room" else LOST_NOTE
 
     def _find(self, link: str) -> MeetingRecord:
         record = self.store.find(link)
@@ -279,6 +299,7 @@ class HostService:
 
     async def _sweep_step(self) -> None:
         self.sweep()
+        self._watch.look(self)  # (outside meetings: checked in tasks of their own)
         now = self._clock()
         live = {r.port for r in self.store.records if r.embedded and r.is_live(now)}
         await self._servers.close_idle(live)

@@ -107,7 +107,8 @@ async def first_seat(
 ) -> tuple[SignalingClient, p.Joined]:
     """A call's first seat: join the room over ``client`` (or create it, given ``create``).
     If its ``owner`` hears that the rendezvous does not know it (restarted meanwhile), open it
-    again over a new connection (``connect``), until ``owner.expires_at``."""
+    again over a new connection (``connect``), until ``owner.expires_at``; if it was opened
+    again just before ("room exists"), join it."""
     try:
         return client, await take(client, link, create)
     except RoomRefused as exc:
@@ -115,7 +116,15 @@ async def first_seat(
             raise
     log.info("the rendezvous lost the room: opening it again")
     client = await connect()
-    return client, await seat(client, link, take, owner, owner.expires_at, now)
+    try:
+        return client, await seat(client, link, take, owner, owner.expires_at, now)
+    except RoomRefused as exc:
+        if exc.code != "room_exists":
+            raise
+    # opened again meanwhile (by the host's app: app.meeting.host_watch, or by someone with
+    # the link): its token is not ours to have, but the room is the one we came for
+    client = await connect()
+    return client, await take(client, link, None)
 
 
 def for_meeting(host: HostService, link: Link) -> Owner | None:
@@ -124,7 +133,7 @@ def for_meeting(host: HostService, link: Link) -> Owner | None:
     loop this runs on, HostService's); None for anyone else's meeting, and for this computer's
     own rendezvous (the host's app opens those rooms itself when it starts: host_resume)."""
     loop = asyncio.get_running_loop()
-    record = next((r for r in host.records() if _same_room(r.link, link)), None)
+    record = next((r for r in host.records() if same_room(r.link, link)), None)
     if record is None or record.embedded or not record.is_live(host.now()):
         return None
     key = record.link
@@ -139,7 +148,8 @@ def for_meeting(host: HostService, link: Link) -> Owner | None:
     return Owner(record.size, reopened, ended, record.expires_at)
 
 
-def _same_room(text: str, link: Link) -> bool:
+def same_room(text: str, link: Link) -> bool:
+    """Whether the link ``text`` (a record's) is to the room of ``link``."""
     try:
         return parse_link(text).secret == link.secret
     except PeerMeetError:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
-from app.meeting.reopening import for_meeting
+from app.meeting.reopening import for_meeting, same_room
 from app.meeting.store import MeetingRecord
 from app.ui.bridge import Bridge
 
@@ -21,9 +21,13 @@ from app.ui.bridge import Bridge
 def link_calls(host: HostService, bridge: Bridge) -> None:
     """Our own meetings' calls are named as we typed them (the link has the room name); on an
     outside rendezvous, they open the room again if its server lost it (app.meeting.reopening)
-    and the new owner token goes to My meetings."""
+    and the new owner token goes to My meetings; while in such a call, it is the one that does
+    (``host.in_call``: My meetings' own check leaves that meeting to it)."""
     bridge.title_of = lambda link: record.title if (record := host.store.find(link)) else ""
     bridge.owner_of = partial(for_meeting, host)
+    host.in_call = lambda link: (
+        bridge.in_call and bridge.link is not None and same_room(link, bridge.link)
+    )
 
 
 def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]] | None:

@@ -1,11 +1,13 @@
 """A meeting hosted from the desktop app's HostService on a standalone `peermeet-rendezvous`
 (a real process) that restarts WITHOUT --state: the host's call opens the room again, as it
-was; guests never do (app.meeting.reopening)."""
+was, or the host's app does while nobody from it is in the call; guests never do
+(app.meeting.reopening, app.meeting.host_watch)."""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from app.errors import RoomRefused
 from app.meeting import events as ev
 from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
-from app.meeting.reopening import for_meeting
+from app.meeting.rejoin import MISSING_TEXT, TAKEN_TEXT
+from app.meeting.reopening import for_meeting, same_room
 from app.meeting.store import ENDED, LIVE, MeetingStore
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
@@ -77,9 +80,39 @@ async def server() -> AsyncIterator[Standalone]:
 
 @pytest.fixture
 async def host(tmp_path: Path) -> AsyncIterator[HostService]:
-    svc = HostService(MeetingStore(tmp_path / "meetings.json"))
+    """The host's app, its own check of its meetings out of the way (these tests are about the
+    calls): it looks once, right after the start, then not for an hour."""
+    svc = HostService(MeetingStore(tmp_path / "meetings.json"), watch=(3600.0, 3600.0))
     yield svc
     await svc.close()
+
+
+class Counted:
+    """The host's app with a quick check of its outside meetings (every 2 s; every 0.5 s while
+    the server does not answer), counting its connections to the rendezvous."""
+
+    def __init__(self, path: Path) -> None:
+        self.connects = 0
+        self.svc = HostService(
+            MeetingStore(path), connect=self._connect, sweep_interval=0.1, watch=(2.0, 0.5)
+        )
+
+    async def _connect(self, url: str, timeout: float) -> SignalingClient:  # noqa: ASYNC109
+        self.connects += 1
+        return await SignalingClient.connect(url, timeout)
+
+    async def looks_in(self, seconds: float) -> tuple[int, float]:
+        """Its connections over about ``seconds`` (idle), and the seconds that really were."""
+        before, start = self.connects, time.monotonic()
+        await asyncio.sleep(seconds)
+        return self.connects - before, time.monotonic() - start
+
+
+@pytest.fixture
+async def counted(tmp_path: Path) -> AsyncIterator[Counted]:
+    app = Counted(tmp_path / "meetings.json")
+    yield app
+    await app.svc.close()
 
 
 async def refusal(link: Link) -> str:
@@ -192,6 +225,85 @@ async def test_a_headless_host_that_created_the_room_opens_it_again_too(
         await until(lambda: hana.sees(gus) and gus.sees(hana), limit=20)
         assert abs(gus.session.expires_at - ends) <= 1.5, (gus.session.expires_at, ends)
         await hana.session.end_room()
+        await until(lambda: gus.session.ended == "ended")
+    finally:
+        await gus.close()
+        await hana.close()
+
+
+async def test_the_hosts_app_opens_the_room_again_while_nobody_from_it_is_in_the_call(
+    server: Standalone, counted: Counted
+) -> None:
+    """The host's app is open but not in the call; a guest is, alone. The server restarts
+    without its rooms: the app notices and opens the room again (same id, name, size, its old
+    expiry) with a new owner token in My meetings; the guest that was waiting is back in it
+    (a newcomer finds it there), and End in My meetings reaches it. The app looks at its
+    meeting every 2 s, not at every sweep (0.1 s), and not at all once it ended."""
+    host = counted.svc
+    record = await host.start("Team sync", "mid", 1800, rendezvous=server.url)
+    link, ends, old_token = parse_link(record.link), record.expires_at, record.owner_token
+    gus, ann = Peer("Gus"), Peer("Ann")
+    try:
+        await gus.session.join(link)
+        looks, took = await counted.looks_in(3.0)
+        assert 1 <= looks <= took / 2 + 1, (looks, took)
+        old_id = gus.session.my_id
+        await server.stop()
+        await until(lambda: not gus.session._signaling_ok)
+        await server.start()  # the same port, no rooms
+        await until(lambda: gus.session._signaling_ok and gus.session.my_id != old_id, limit=20)
+        assert gus.session.ended is None
+        assert not [e for e in gus.events if isinstance(e, ev.Notice) and e.text == MISSING_TEXT]
+        assert abs(gus.session.expires_at - ends) <= 1.5, (gus.session.expires_at, ends)
+        await until(lambda: record.owner_token != old_token)  # My meetings has the new one
+        saved = MeetingStore(host.store.path).find(record.link)
+        assert saved is not None and saved.owner_token == record.owner_token != ""
+        assert record.state == LIVE and abs(record.expires_at - ends) <= 1.5
+        await ann.session.join(link)  # the room is there, and the guest in it
+        await until(lambda: ann.sees(gus) and gus.sees(ann), limit=20)
+        await host.end(record.link)  # with the new token
+        await until(lambda: gus.session.ended == "ended" and ann.session.ended == "ended")
+        assert record.state == ENDED and await refusal(link) == "room_ended"
+        looks, _ = await counted.looks_in(1.5)
+        assert looks == 0  # an ended meeting is not looked at
+    finally:
+        await ann.close()
+        await gus.close()
+
+
+async def test_the_hosts_call_alone_opens_the_room_again_when_the_host_is_in_it(
+    server: Standalone, counted: Counted
+) -> None:
+    """The host is in the call (as the desktop app's Bridge says: host_controls.link_calls)
+    when the server restarts: the call opens the room again and the app's own check leaves
+    that meeting to it (one owner token, no "someone else opened it" notice). Once the host
+    has left the call, the app looks at the meeting again."""
+    host = counted.svc
+    record = await host.start("Team sync", "small", 1800, rendezvous=server.url)
+    link, old_token = parse_link(record.link), record.owner_token
+    hana, gus = Peer("Hana"), Peer("Gus")
+    host.in_call = lambda text: hana.session.ended is None and same_room(text, link)
+    try:
+        hana.session.owner = for_meeting(host, link)
+        await hana.session.join(link)
+        await gus.session.join(link)
+        await until(lambda: hana.sees(gus) and gus.sees(hana))
+        old = {hana.session.my_id, gus.session.my_id}
+        since = counted.connects
+        await server.stop()
+        await until(lambda: not hana.session._signaling_ok and not gus.session._signaling_ok)
+        await server.start()
+        await until(lambda: not {hana.session.my_id, gus.session.my_id} & old, limit=30)
+        await until(lambda: record.owner_token != old_token)  # from the call
+        await asyncio.sleep(2.5)  # (a check of the app's own would have come by now)
+        assert counted.connects == since  # the app did not try: the call did it alone
+        assert not [e for e in hana.events if isinstance(e, ev.Notice) and e.text == TAKEN_TEXT]
+        token = record.owner_token
+        await hana.close()  # the host leaves the call; the app looks at the meeting again
+        await until(lambda: counted.connects > since, limit=5)
+        await asyncio.sleep(0.5)
+        assert record.owner_token == token and record.state == LIVE  # (it is there: as it was)
+        await host.end(record.link)
         await until(lambda: gus.session.ended == "ended")
     finally:
         await gus.close()

@@ -339,8 +339,9 @@ def test_the_hosts_call_opens_its_outside_meeting_again_when_the_server_forgot_i
     loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:
     """The outside rendezvous restarts without its rooms while Ada is in her meeting: her call
-    opens the room again (until its old expiry), My meetings keeps the new owner token, and
-    End meeting for everyone still ends it."""
+    opens the room again (until its old expiry; the app's own check of the meeting knows she
+    is in it and leaves it to the call), My meetings keeps the new owner token, and End
+    meeting for everyone still ends it."""
     server = RendezvousServer(host="127.0.0.1", port=0)
     port = run(qloop, server.start(), 10)
     restarted = RendezvousServer(host="127.0.0.1", port=port)
@@ -354,6 +355,7 @@ def test_the_hosts_call_opens_its_outside_meeting_again_when_the_server_forgot_i
         await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
         call = window.call_window
         assert isinstance(call, CallWindow)
+        assert host.in_call(record.link)  # (so My meetings' own check leaves it to the call)
         await server.close()  # every connection drops, and the room is forgotten
         await restarted.start()
         await until(lambda: record.owner_token != token, 20, "the room opened again")
@@ -364,7 +366,7 @@ def test_the_hosts_call_opens_its_outside_meeting_again_when_the_server_forgot_i
         call.leave_menu.actions()[1].trigger()  # End meeting for everyone
         await until(lambda: closed(call) and not bridge.in_call, 10, "ended and left")
         assert host.store.find(record.link).state == ENDED  # type: ignore[union-attr]
-        assert restarted.room_count == 0
+        assert restarted.room_count == 0 and not host.in_call(record.link)
 
     try:
         run(qloop, scenario(), 60)

@@ -4,6 +4,7 @@ back to My meetings (app.meeting.reopening)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,10 @@ from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret
 from app.meeting.store import ENDED, LIVE, MeetingRecord, MeetingStore
 from app.net import protocol as p
+from app.net.rendezvous import RendezvousServer
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
 
 NOW = 1_000_000.0
 LINK = Link("127.0.0.1", 8765, "team-sync", new_secret())
@@ -159,3 +163,42 @@ async def test_only_the_calls_of_our_own_live_outside_meetings_may_reopen(tmp_pa
     owner.reopened("newer-token", NOW + 3400)
     await asyncio.sleep(0)
     assert store.find(str(LINK)).owner_token == "new-token"  # type: ignore[union-attr]
+
+
+async def test_an_owner_whose_room_was_opened_again_meanwhile_joins_it() -> None:
+    """The host enters a meeting its server lost just as the host's app opens it again
+    (app.meeting.host_watch): the call's own create hears "room exists" and joins that room,
+    rather than failing the join."""
+    server = RendezvousServer("127.0.0.1", 0)
+    port = await server.start()
+    link = Link("127.0.0.1", port, "team-sync", new_secret())
+    room = RoomKeys.from_secret(link.secret).room_id
+    opener: list[SignalingClient] = []
+
+    async def connect() -> SignalingClient:
+        if not opener:  # the app's check gets there first
+            opener.append(await SignalingClient.connect(link.rendezvous_url, 3.0))
+            await opener[0].create(room, link.room, "small", 600)
+        return await SignalingClient.connect(link.rendezvous_url, 3.0)
+
+    async def take(client: SignalingClient, link: Link, create: tuple[str, int] | None) -> p.Joined:
+        try:
+            if create is None:
+                return await client.join(room, link.room)
+            return await client.create(room, link.room, *create)
+        except BaseException:
+            await client.close()
+            raise
+
+    client = await SignalingClient.connect(link.rendezvous_url, 3.0)
+    owner = reopening.Owner("small", expires_at=time.time() + 600)
+    try:
+        client, seat = await reopening.first_seat(
+            client, link, take, None, owner, connect, time.time()
+        )
+        assert seat.owner_token is None and len(seat.peers) == 1  # the opener's seat
+        await client.close()
+    finally:
+        for other in opener:
+            await other.close()
+        await server.close()
