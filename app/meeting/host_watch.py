@@ -17,6 +17,11 @@ someone else took the room). End and +1 hour in My meetings wait for a check und
 (``lock``), and so use the token it brought. A meeting ended, expired or forgotten is not
 checked, nor one with less than the rendezvous' shortest lifetime left; a server answering
 that the room ended or expired there marks it so here.
+
+Should someone else with the link have opened the room again first (a headless host, another
+app), the server refuses our End and +1 hour as "not owner": the meeting is marked ``taken``,
+and My meetings says so and offers to remove it (``taken``, TAKEN_NOTE). The check goes on:
+if the server loses the room again, it is opened again as ours.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from app.errors import PeerMeetError, RoomRefused
 from app.meeting import reopening
 from app.meeting.host_remote import RemoteRooms
 from app.meeting.links import parse_link
+from app.meeting.store import MeetingRecord
 from app.meeting.tasks import TaskOwner
 
 if TYPE_CHECKING:
@@ -40,6 +46,27 @@ log = logging.getLogger(__name__)
 CHECK_S = 15.0  # a meeting its server still has is looked at again after this long
 RETRY_S = 5.0  # ... and sooner while its server does not answer (restarting?)
 OVER = ("room_ended", "room_expired")  # what the server may answer for a room that is over
+#: refusals of end and extend from My meetings that mean the owner token is not ours any more
+#: ("room exists": the +1 hour on a lost room found it opened again as it was opening it)
+NOT_OURS = ("not_owner", "room_exists")
+#: what My meetings says then: in the meeting's row, and when End or +1 hour is refused
+TAKEN_NOTE = (
+    "Opened again by someone else with its link after its server restarted and lost it: this "
+    "app can no longer end or extend it (the link still works while it runs). Remove takes it "
+    "off this list."
+)
+TAKEN_TEXT = (
+    "After its server restarted and lost it, someone else with its link opened it again, so "
+    "only they can end or extend it now. The link still works while it runs; press Remove to "
+    "take it off My meetings."
+)
+
+
+def taken(record: MeetingRecord) -> RoomRefused:
+    """Mark ``record`` as opened again by someone else; the error to say why End or +1 hour
+    did not work (the caller saves the record)."""
+    record.taken, record.note = True, TAKEN_NOTE
+    return RoomRefused("not_owner", TAKEN_TEXT)
 
 
 class RoomWatch:

@@ -24,7 +24,7 @@ from app.meeting import reopening
 from app.meeting.host_remote import Connect, RemoteRooms
 from app.meeting.host_resume import rebury, reopen
 from app.meeting.host_servers import ServerPool, room_id
-from app.meeting.host_watch import CHECK_S, RETRY_S, RoomWatch
+from app.meeting.host_watch import CHECK_S, NOT_OURS, RETRY_S, RoomWatch, taken
 from app.meeting.links import DEFAULT_PORT, Link, new_secret, parse_link, parse_rendezvous, slugify
 from app.meeting.store import ENDED, EXPIRED, LIVE, UNAVAILABLE, MeetingRecord, MeetingStore
 from app.net.addresses import advertised_host
@@ -154,6 +154,10 @@ class HostService:
                     server = entry[0]
                     server.end_room(room_id(record), record.owner_token)
             except RoomRefused as exc:
+                if exc.code in NOT_OURS and not record.embedded:
+                    error = taken(record)  # (marked so: My meetings offers to remove it)
+                    self._save()
+                    raise error from None
                 if exc.code not in GONE:
                     raise
         record.state, record.note = ENDED, ""
@@ -177,6 +181,10 @@ class HostService:
                 async with self._watch.lock(link):  # (with the token a check brings)
                     record.expires_at = await self._extend_remote(record, seconds)
             except RoomRefused as exc:  # the rendezvous no longer has it: so be it here too
+                if exc.code in NOT_OURS:  # (or someone else opened it again: theirs now)
+                    error = taken(record)
+                    self._save()
+                    raise error from None
                 if exc.code not in GONE:
                     raise
                 self._over(record, exc.code)
@@ -203,7 +211,7 @@ class HostService:
         if record is None or record.embedded or record.state == ENDED or not owner_token:
             return
         record.owner_token, record.expires_at = owner_token, expires_at
-        record.state, record.note = LIVE, ""
+        record.state, record.note, record.taken = LIVE, "", False
         self._save()
 
     def over(self, link: str, code: str) -> None:
@@ -267,6 +275,7 @@ class HostService:
         left = reopening.lifetime(record.expires_at, self._clock())  # (or "room_expired")
         link = parse_link(record.link)
         record.owner_token, record.expires_at = await self._remote.create(link, record.size, left)
+        record.taken, record.note = False, ""  # (ours again, if it had been someone else's)
         self._save()
         return await self._remote.extend(record, seconds) or record.expires_at
 

@@ -50,6 +50,9 @@ class MeetingRecord:
     state: str = LIVE  # LIVE, ENDED, EXPIRED or UNAVAILABLE
     note: str = ""  # what a person should know, e.g. why it could not be reopened
     lan: bool = True  # also shown on this network (LAN discovery, knock to join)
+    #: an outside meeting its server lost and someone else opened again: the owner token is
+    #: theirs now, so this app can no longer end or extend it (app.meeting.host_watch)
+    taken: bool = False
 
     @property
     def embedded(self) -> bool:

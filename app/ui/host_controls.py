@@ -32,7 +32,8 @@ def link_calls(host: HostService, bridge: Bridge) -> None:
 
 def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]] | None:
     """For the call of a meeting this user hosts (live in My meetings): what ends it for
-    everyone (PeerMeetError if it could not); None for anyone else's meeting."""
+    everyone (PeerMeetError if it could not); None for anyone else's meeting, and for one
+    someone else opened again after its server lost it (its owner token is theirs now)."""
     link = bridge.link
     if link is None:
         return None
@@ -40,6 +41,7 @@ def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]]
     for record in host.records():
         try:
             hosted = record.is_live(now) and parse_link(record.link).secret == link.secret
+            hosted = hosted and not record.taken  # (someone else's to end now)
         except PeerMeetError:
             continue
         if hosted:

@@ -110,7 +110,7 @@ class MeetingRow(QFrame):
         self.setObjectName("MeetingRow")
         self.record = record
         self._in_it = view.in_it
-        self._state = ""
+        self._state: tuple[str, bool] = ("", False)
         self.title = named(ElidedLabel(record.title or record.room), "RowTitle")  # (64 chars)
         self.status = named(QLabel(), "RowStatus")
         self.status.setWordWrap(True)
@@ -186,19 +186,21 @@ class MeetingRow(QFrame):
             self.status.setText(r.note or f"{why}: the link no longer works.")
             self._name_buttons()
         state = "live" if live else r.state or EXPIRED
-        if state == self._state:
+        if (state, r.taken) == self._state:
             return
-        self._state = state
+        self._state = state, r.taken
         self.setProperty("state", state)
         self.status.setProperty("role", "warning" if r.note else "dim")
         for widget in (self, self.status, self.countdown, self.title):
             widget.style().unpolish(widget)
             widget.style().polish(widget)
-        for button in (self.enter, self.extend, self.copy):
+        ours = live and not r.taken  # (taken: someone else opened it again, and owns it now)
+        for button in (self.enter, self.copy):
             button.setVisible(live)
-        self.end.setVisible(live or r.state == UNAVAILABLE)
+        self.extend.setVisible(ours)
+        self.end.setVisible(ours or r.state == UNAVAILABLE)
         self.retry.setVisible(r.state == UNAVAILABLE and r.embedded)
-        self.forget.setVisible(not live)
+        self.forget.setVisible(not ours)
 
     def _name_buttons(self, started: str = "") -> None:
         """Each button says which meeting it acts on ("End now: Standup, started 09:30"), as

@@ -872,6 +872,48 @@ def test_my_meetings_says_an_outside_rendezvous_that_is_down_in_the_hosts_words(
         view.close_view()
 
 
+def test_my_meetings_offers_to_remove_a_meeting_someone_else_opened_again(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, clock: Clock
+) -> None:
+    """Its server restarted without its rooms and someone else with the link opened it again:
+    +1 hour says what happened and what to do (not "Only the host who started the meeting can
+    do that"), the row no longer offers End now or +1 hour but Remove, and Remove takes it off
+    the list."""
+    clock.t = time.time()  # (the server's expiry is in real time: Extend is offered)
+    outside = RendezvousServer("127.0.0.1", 0)
+    port = run(qloop, outside.start(), 5)
+    record = run(qloop, host.start("Taken one", rendezvous=f"127.0.0.1:{port}"), 10)
+    run(qloop, outside.close(), 5)
+    again = RendezvousServer("127.0.0.1", port)
+    run(qloop, again.start(), 5)
+    link = parse_link(record.link)
+    other = run(qloop, SignalingClient.connect(link.rendezvous_url, 3.0), 5)
+    room = RoomKeys.from_secret(link.secret).room_id
+    run(qloop, other.create(room, link.room, "small", 600), 5)
+    view = MeetingsView(host)
+    qtbot.addWidget(view)
+    view.show()
+    try:
+        row = view.rows[record.link]
+        assert row.extend.isVisible() and row.end.isVisible() and not row.forget.isVisible()
+        row.extend.click()
+        run(qloop, until(lambda: not view.message.isHidden(), what="said"), 10)
+        text = view.message.text()
+        assert text.startswith("Could not extend “taken-one”: After its server restarted"), text
+        assert "Only the host" not in text and "press Remove" in text, text
+        row = view.rows[record.link]  # (made afresh: the meeting changed)
+        assert "Opened again by someone else" in row.status.text()
+        assert not row.extend.isVisible() and not row.end.isVisible()
+        assert row.forget.isVisible() and row.enter.isVisible() and row.copy.isVisible()
+        row.forget.click()
+        assert record.link not in view.rows and host.store.find(record.link) is None
+        assert again.room_count == 1  # (theirs: still running)
+    finally:
+        view.close_view()
+        run(qloop, other.close(), 5)
+        run(qloop, again.close(), 5)
+
+
 def test_a_rendezvous_with_a_certificate_not_trusted_is_said_so_to_guest_and_host(
     qloop: qasync.QEventLoop,
     qtbot: QtBot,

@@ -300,6 +300,48 @@ async def test_an_outside_meeting_the_rendezvous_lost_near_its_end_is_over_here_
         await again.close()
 
 
+async def test_an_outside_meeting_someone_else_opened_again_is_theirs_to_end(
+    host: HostService, clock: Clock
+) -> None:
+    """Its server restarted without its rooms and someone else with the link opened it again
+    (the server answers "not owner"): +1 hour and End say what happened and what to do, and
+    the meeting is marked so (on disk too) for My meetings to offer Remove. Should the server
+    lose it once more, +1 hour opens it again as ours, and the mark goes."""
+    outside = RendezvousServer("127.0.0.1", 0, clock=clock)
+    port = await outside.start()
+    record = await host.start("remote", rendezvous=f"peermeet://127.0.0.1:{port}")
+    await outside.close()
+    link = parse_link(record.link)
+    servers = [RendezvousServer("127.0.0.1", port, clock=clock)]
+    await servers[0].start()
+    other = await SignalingClient.connect(link.rendezvous_url, 3.0)
+    try:
+        await other.create(RoomKeys.from_secret(link.secret).room_id, link.room, "small", 600)
+        for action in ("extend", "end"):
+            with pytest.raises(RoomRefused) as info:
+                await getattr(host, action)(record.link)
+            said = str(info.value)
+            assert info.value.code == "not_owner" and "Only the host" not in said
+            assert "someone else with its link opened it again" in said, said
+            assert "can end or extend it" in said and "press Remove" in said, said
+        saved = MeetingStore(host.store.path).find(record.link)
+        assert saved is not None and saved.taken and saved.state == LIVE
+        assert "Opened again by someone else" in saved.note
+        assert servers[0].room_count == 1  # theirs, still running
+        await other.close()
+        await servers[0].close()
+        servers.append(RendezvousServer("127.0.0.1", port, clock=clock))
+        await servers[1].start()  # lost once more
+        await host.extend(record.link)
+        assert not record.taken and record.note == "" and record.state == LIVE
+        await host.end(record.link)  # ours again
+        assert record.state == ENDED
+    finally:
+        await other.close()
+        for server in servers:
+            await server.close()
+
+
 async def test_resume_leaves_outside_meetings_alone(tmp_path: Path, clock: Clock) -> None:
     outside = RendezvousServer("127.0.0.1", 0)
     port = await outside.start()
