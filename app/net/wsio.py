@@ -33,6 +33,7 @@ CLOSE_TIMEOUT = 2.0
 #: A connection that failed because no computer answered at the address (on a LAN: the
 #: host's computer is off or asleep; a firewall that rejects says the same)
 _NOBODY_THERE = frozenset({errno.EHOSTUNREACH, errno.EHOSTDOWN})
+_NOT_FOUND = "host name not found"
 #: A TCP connection that has not completed an HTTP request by then is dropped (slowloris).
 HANDSHAKE_TIMEOUT = 10.0
 
@@ -122,7 +123,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientSSLError):
         return "the secure (https) connection failed"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return "host name not found"
+        return _NOT_FOUND
     if isinstance(exc, aiohttp.ClientConnectorError):
         if isinstance(exc.os_error, ConnectionRefusedError):
             return "connection refused"
@@ -193,15 +194,32 @@ async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC10
         await session.close()
         reason = _describe(exc)
         raise RendezvousUnreachable(
-            f"Cannot reach the meeting host at {where} ({reason}). "
-            "Check the link, or ask the host whether PeerMeet is still running.",
-            where=where,
-            reason=reason,
+            _unreachable(where, reason, parts.scheme == "wss"), where=where, reason=reason
         ) from None
     except BaseException:
         await session.close()
         raise
     return WsConnection(ws, parts.hostname or "", session)
+
+
+def _unreachable(where: str, reason: str, server: bool) -> str:
+    """What a guest reads when the rendezvous at ``where`` cannot be reached. ``server``: an
+    https link (wss), a standalone rendezvous on a server; a host's own app hands out
+    peermeet:// links (ws), and then it is the host's computer or PeerMeet that is away."""
+    if not server:
+        return (
+            f"Cannot reach the meeting host at {where} ({reason}). "
+            "Check the link, or ask the host whether PeerMeet is still running."
+        )
+    if reason == _NOT_FOUND:
+        return (
+            f"Cannot find the meeting's server {where} ({reason}). Check the link, and that "
+            "this computer is online."
+        )
+    return (
+        f"The meeting's server at {where} is not answering ({reason}): it may be down. "
+        "Try again in a few minutes, or ask the host whether the meeting has moved."
+    )
 
 
 async def _open(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import errno
+import socket
 
 import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
-from app.net.wsio import _describe
+from app.errors import RendezvousUnreachable
+from app.meeting.links import new_secret, parse_link
+from app.net.signaling import SignalingClient
+from app.net.wsio import _describe, _unreachable
 
 KEY = ConnectionKey("192.0.2.99", 39757, False, True, None, None, None)
 
@@ -34,3 +38,43 @@ def test_other_connection_errors_say_their_errno_in_words() -> None:
     assert _describe(aiohttp.ClientConnectorError(KEY, failed)) == "permission denied"
     refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed")
     assert _describe(aiohttp.ClientConnectorError(KEY, refused)) == "connection refused"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (a server that is down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def unreachable(link: str) -> str:
+    """What a guest following ``link`` is told when nothing answers there."""
+    with pytest.raises(RendezvousUnreachable) as info:
+        client = await SignalingClient.connect(parse_link(link).rendezvous_url, 3.0)
+        await client.close()
+    return str(info.value)
+
+
+async def test_a_guest_is_told_whether_the_hosts_app_or_a_server_is_not_answering() -> None:
+    """A peermeet:// link is to the host's own app: ask whether PeerMeet still runs there. An
+    https:// link is to a standalone rendezvous on a server: name it, say it may be down, and
+    what to do (the host runs no PeerMeet there to ask about)."""
+    port = closed_port()
+    secret = new_secret()
+    said = await unreachable(f"peermeet://127.0.0.1:{port}/team-sync#k={secret}")
+    assert said == (
+        f"Cannot reach the meeting host at 127.0.0.1:{port} (connection refused). "
+        "Check the link, or ask the host whether PeerMeet is still running."
+    )
+    said = await unreachable(f"https://127.0.0.1:{port}/team-sync#k={secret}")
+    assert said.startswith(
+        f"The meeting's server at 127.0.0.1:{port} is not answering (connection refused): "
+        "it may be down. Try again in a few minutes, or ask the host"
+    ), said
+    assert "PeerMeet is still running" not in said
+
+
+def test_a_server_name_not_found_is_not_said_to_be_down() -> None:
+    said = _unreachable("meet.example.invalid:443", "host name not found", server=True)
+    assert said.startswith("Cannot find the meeting's server meet.example.invalid:443")
+    assert "Check the link" in said and "down" not in said
