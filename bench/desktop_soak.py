@@ -221,8 +221,8 @@ async def day(app: QApplication, tmp: Path) -> None:
     async def panels(i: int) -> None:
         bar = call().toolbar
         bar.chat_button.click()
-        call().chat.entry.setText(f"hello {i}")
-        call().chat.entry.returnPressed.emit()
+        call().chat.entry.setPlainText(f"hello {i}")
+        call().chat.entry.submitted.emit()
         bar.people_button.click()
         await asyncio.sleep(0.2)
         bar.people_button.click()

@@ -1,42 +1,28 @@
-"""Chat beside the video: messages from everyone (yours too), a line to type in; Enter sends."""
+"""Chat beside the video: messages from everyone (yours too), a box to write in (app.ui.chat_entry:
+Enter sends, Shift+Enter starts a new line).
+
+Each line of a message is a paragraph of its own, laid out the way its text reads (an Arabic or
+Hebrew line from the right); headings, notices and dividers read left to right, with names held
+apart (app.ui.chat_text). What was shown is kept in ``lines``.
+"""
 
 from __future__ import annotations
 
 import html
-import re
 import time
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QTextCursor
-from PySide6.QtWidgets import QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from app.net.text import MAX_CHAT_CHARS
 from app.ui import style
+from app.ui.chat_entry import ChatEntry
 from app.ui.chat_hint import NewMessages
+from app.ui.chat_text import MAX_LEN, Line, heading, linkify, said, split_message
 
-MAX_LEN = MAX_CHAT_CHARS  # characters per message, as the others take it; longer input is cut
-SAID_CHARS = 280  # of a longer message, a screen reader reads this much (the rest is shown)
-
-
-#: web addresses in a message become links (what is around them stays plain text); a bare
-#: ``www.`` address counts as one (it opens as https)
-_WEB = re.compile(r"(?:https?://|(?<![\w.@/])www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
-
-
-def linkify(text: str) -> str:
-    """``text`` as HTML: escaped, with its http(s) and www. addresses as links."""
-    out, at = [], 0
-    for found in _WEB.finditer(text):
-        url, end = found.group(0), found.end()
-        while text[end : end + 1] == ")" and url.count("(") > url.count(")"):
-            url, end = url + ")", end + 1  # ...wiki/Python_(language): its own bracket
-        shown = url
-        if url[:4].lower() == "www.":
-            url = "https://" + url
-        out += [html.escape(text[at : found.start()]), f'<a href="{html.escape(url)}"']
-        out.append(f' style="color:{style.ACCENT}">{html.escape(shown)}</a>')
-        at = end
-    return "".join(out) + html.escape(text[at:])
+__all__ = ["MAX_LEN", "ChatPanel", "linkify", "split_message"]
+UNSENT = "What you were typing was not sent: it is left below, to copy."
+AUTO = Qt.LayoutDirection.LayoutDirectionAuto  # (a paragraph reads the way its text does)
 
 
 def _open_web_link(url: QUrl) -> None:
@@ -52,6 +38,7 @@ class ChatPanel(QWidget):
         self.setObjectName("SidePanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.messages: list[tuple[str, str, bool]] = []  # (name, text, mine)
+        self.lines: list[Line] = []  # everything shown, in order
         title = QLabel("Chat")
         title.setProperty("role", "title")
         hint = QLabel("Messages go straight to each person over the encrypted connection.")
@@ -68,11 +55,10 @@ class ChatPanel(QWidget):
         self._following = True  # at the end: stay there as messages come and the panel resizes
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(lambda _low, high: bar.setValue(high) if self._following else None)
-        self.entry = QLineEdit()
-        self.entry.setPlaceholderText("Message everyone  (Enter to send)")
+        self.entry = ChatEntry()
+        self.entry.setPlaceholderText("Message everyone")
         self.entry.setAccessibleName("Message everyone")
-        self.entry.setMaxLength(4 * MAX_LEN)  # (UTF-16 units, an emoji is two; sent in parts)
-        self.entry.returnPressed.connect(self._submit)
+        self.entry.submitted.connect(self._submit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 16)
         layout.setSpacing(8)
@@ -80,50 +66,87 @@ class ChatPanel(QWidget):
         layout.addWidget(hint)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.entry)
+        layout.addWidget(self.entry.hint)
         self._last_sender: tuple[str, bool] | None = None
 
-    def add_message(self, name: str, text: str, mine: bool = False, sender: str = "") -> None:
+    def add_message(
+        self, name: str, text: str, mine: bool = False, sender: str = "", at: float = 0.0
+    ) -> None:
         """``sender``: who sent it (a peer id), so that two people of one name are not taken
-        for one; "" groups by the name."""
+        for one; "" groups by the name. ``at``: when it came (time.time(); 0: now)."""
+        self._message(Line("message", text, at or time.time(), name, mine, sender))
+
+    def _message(self, line: Line, quiet: bool = False) -> None:
+        """Show ``line``; ``quiet``: shown again from earlier (nobody is told it came)."""
+        name, text, mine, sender = line.name, line.text, line.mine, line.sender
         self.messages.append((name, text, mine))
-        who = "You" if mine else name
-        body = linkify(text).replace("\n", "<br>")
+        self.lines.append(line)
         colour = style.ACCENT if mine else style.SPEAKING
-        head = ""
-        if self._last_sender != (sender or name, mine):  # group one person's messages in a row
-            stamp = time.strftime("%H:%M")
-            small = f"color:{style.TEXT_DIM}; font-size:{style.pt(8)}"
-            head = (
-                f'<div><b style="color:{colour}">{html.escape(who)}</b>'
-                f'&nbsp;<span style="{small}">{stamp}</span></div>'
-            )
+        paragraphs: list[tuple[str, Qt.LayoutDirection]] = []
+        headed = self._last_sender != (sender or name, mine)  # (one person's in a row: grouped)
+        if headed:
+            stamp = time.strftime("%H:%M", time.localtime(line.at))
+            paragraphs.append((heading("You" if mine else name, stamp, colour), self._reading))
         self._last_sender = (sender or name, mine)
-        if not mine:  # read out as it comes, where the keyboard is (the chat may be hidden)
+        body = f'<span style="color:{style.TEXT}; white-space:pre-wrap">'
+        paragraphs += [(f"{body}{linkify(part)}</span>", AUTO) for part in text.split("\n")]
+        if not (mine or quiet):  # read out as it comes, where the keyboard is (chat hidden or not)
             style.announce(self, f"{name}: {said(text)}")
         # a new sender stands apart; one sender's messages in a row, each a paragraph
-        self._append(f'{head}<div style="color:{style.TEXT}">{body}</div>', mine, 10 if head else 4)
+        self._append(paragraphs, mine, 10 if headed else 4)
         if mine:
             self.new_messages.done()
-        elif not self._following:  # left where they read: told that more has come
+        elif not (self._following or quiet):  # left where they read: told that more has come
             self.new_messages.came()
 
-    def add_notice(self, text: str) -> None:
-        self._last_sender = None
-        style.announce(self, text)  # ("Olga joined", "Olga left", "nobody got this message")
-        self._append(f'<div style="color:{style.TEXT_DIM}"><i>{html.escape(text)}</i></div>', gap=8)
+    def add_notice(self, text: str, kind: str = "notice") -> None:
+        """``kind``: "divider" stands across the chat, between two parts of a meeting; "unsent"
+        is not shown again with the rest (app.ui.chat_memory)."""
+        self._notice(Line(kind, text, time.time()))
 
-    def _append(self, html_text: str, mine: bool = False, gap: int = 0) -> None:
-        """Add to the end, ``gap`` px below what is there; follow the end if the person was
-        reading it (or wrote this), else leave them where they are, reading older messages."""
+    def _notice(self, line: Line, quiet: bool = False) -> None:
+        self._last_sender = None
+        self.lines.append(line)
+        if not (quiet or line.kind == "divider"):  # ("Olga joined", "nobody got this message")
+            style.announce(self, line.text)
+        text, dim = html.escape(line.text), f"color:{style.TEXT_DIM}"
+        if line.kind == "divider":
+            across = f'<span style="{dim}">──  {text}  ──</span>'
+            self._append([(across, self._reading)], gap=14, centre=True)
+        else:
+            self._append([(f'<i style="{dim}">{text}</i>', self._reading)], gap=8)
+
+    @property
+    def _reading(self) -> Qt.LayoutDirection:
+        """The way headings and notices read: the app's (names in them are held apart)."""
+        return self.layoutDirection()
+
+    def _append(
+        self,
+        paragraphs: list[tuple[str, Qt.LayoutDirection]],
+        mine: bool = False,
+        gap: int = 0,
+        centre: bool = False,
+    ) -> None:
+        """Add ``paragraphs`` (HTML, the way each reads) to the end, ``gap`` px below what is
+        there; follow the end if the person was reading it (or wrote this), else leave them
+        where they are, reading older messages."""
         bar = self.view.verticalScrollBar()
         self._following = self._following or mine
         doc = self.view.document()
-        first = doc.blockCount() if not doc.isEmpty() else 0  # (append fills an empty one)
-        self.view.append(html_text)
-        block = doc.findBlockByNumber(first)  # (append drops a CSS margin-top: set it here)
-        spaced = block.blockFormat()
-        spaced.setTopMargin(style.by_text(gap) if first else 0)  # (none above the first)
-        QTextCursor(block).setBlockFormat(spaced)
+        cursor = QTextCursor(doc)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        first = doc.isEmpty()
+        for at, (html_text, direction) in enumerate(paragraphs):
+            form = QTextBlockFormat()
+            form.setTopMargin(style.by_text(gap) if at == 0 and not first else 0)
+            form.setLayoutDirection(direction)
+            if centre:
+                form.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            if at or not first:  # (an empty document has a block to fill)
+                cursor.insertBlock(form, QTextCharFormat())
+            cursor.insertHtml(html_text)
+            cursor.setBlockFormat(form)  # (HTML into an empty document brings its own)
         if self._following:
             bar.setValue(bar.maximum())
 
@@ -146,41 +169,21 @@ class ChatPanel(QWidget):
         typed stays in it, read-only, to be copied (it was wiped without a word)."""
         draft = self.entry.text().strip()
         self.entry.setPlaceholderText(why)
+        self.entry.hint.hide()
         if not draft:
             self.entry.clear()
             self.entry.setEnabled(False)
             return
         self.entry.setReadOnly(True)
+        keys = Qt.TextInteractionFlag.TextSelectableByKeyboard
+        self.entry.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | keys)
         unsent = f"{why}: this message was not sent. It stays here to be copied."
         self.entry.setToolTip(unsent)
         self.entry.setAccessibleDescription(unsent)
-        self.add_notice("What you were typing was not sent: it is left below, to copy.")
+        self.add_notice(UNSENT, "unsent")
 
     def _submit(self) -> None:
         text = self.entry.text().strip()
         if text and not self.entry.isReadOnly():  # (read-only: the call is over, not sent)
             self.entry.clear()
             self.send.emit(split_message(text))  # (what the others take, emoji or not)
-
-
-def said(text: str, limit: int = SAID_CHARS) -> str:
-    """What a screen reader reads of a message as it comes: a long one (a page pasted) was read
-    whole, minutes of it, and everything said after it waited."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    if " " in cut[limit // 2 :]:  # at a word's end
-        cut = cut.rsplit(" ", 1)[0]
-    return f"{cut} … (long message: the rest is in the chat)"
-
-
-def split_message(text: str, limit: int = MAX_LEN) -> list[str]:
-    """``text`` in messages of at most ``limit`` characters, cut at a space where one is near
-    the limit (nothing is lost)."""
-    parts = []
-    while len(text) > limit:
-        cut = text.rfind(" ", limit // 2, limit + 1)
-        cut = cut if cut > 0 else limit
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return [*parts, text] if text else parts

@@ -137,6 +137,11 @@ QLineEdit {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius
     padding: 8px 10px; selection-background-color: {ACCENT}; }}
 QLineEdit:focus {{ border-color: {ACCENT}; }}
 QLineEdit:disabled {{ color: {TEXT_DIM}; background: {SURFACE}; }}
+#ChatEntry {{ background: {SURFACE_HI}; border: 1px solid {BORDER}; border-radius: 8px;
+    padding: 6px 8px; selection-background-color: {ACCENT}; }}
+#ChatEntry:focus {{ border-color: {ACCENT}; }}
+#ChatEntry:disabled {{ color: {TEXT_DIM}; background: {SURFACE}; }}
+QLabel[role="warning"] {{ color: {WARNING}; }}
 QPushButton:focus {{ border: 2px solid {ACCENT}; }}
 QPushButton[role="tool"]:focus, QPushButton[role="leave"]:focus {{ border: 2px solid {ACCENT}; }}
 QPushButton[role="tool"]:checked:focus, QPushButton[role="again"]:focus {{

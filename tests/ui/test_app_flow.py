@@ -99,7 +99,7 @@ def test_start_in_the_app_and_a_headless_peer_joins(
         assert len(window.dialogs) == dialogs  # no second join, no second call window
 
         await until(lambda: ("Cleo", "hi from the cli", False) in call.chat.messages, 10, "chat")
-        call.chat.entry.setText("hi from the app")
+        call.chat.entry.setPlainText("hi from the app")
         QTest.keyClick(call.chat.entry, Qt.Key.Key_Return)
         QTest.mouseClick(call.toolbar.mic_button, Qt.MouseButton.LeftButton)
         assert call.toolbar.mic_button.text() == "Unmute"

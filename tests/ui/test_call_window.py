@@ -164,7 +164,7 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
 
         # chat both ways; Enter sends
         await until(lambda: ("Hana", "hello from host", False) in window.chat.messages)
-        window.chat.entry.setText("hi from the window")
+        window.chat.entry.setPlainText("hi from the window")
         QTest.keyClick(window.chat.entry, Qt.Key.Key_Return)
         assert ("Me", "hi from the window", True) in window.chat.messages
         assert window.chat.entry.text() == ""
@@ -239,7 +239,7 @@ def test_call_window_in_a_real_call(qloop: qasync.QEventLoop, tmp_path: Path) ->
         # the last other person leaves: a message now reaches nobody, and the chat says so
         await other.leave()
         await until(lambda: not me.peers(), what="alone")
-        window.chat.entry.setText("anyone?")
+        window.chat.entry.setPlainText("anyone?")
         QTest.keyClick(window.chat.entry, Qt.Key.Key_Return)
         assert "no one got this message" in window.chat.view.toPlainText()
 

@@ -1,13 +1,20 @@
-"""The chat panel: web addresses become links that open in the browser, nothing else does."""
+"""The chat panel: web addresses become links that open in the browser, nothing else does; the
+box to write in (several lines, pastes, its limit); names and text that read right to left."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QMimeData, QRect, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QTextBlock, QTextCursor
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.ui.chat_entry import CLIPPED, KEYS, LIMIT, MAX_LINES, ChatEntry
 from app.ui.chat_panel import MAX_LEN, ChatPanel, linkify, split_message
+from app.ui.chat_text import FSI, PDI
 
 
 def test_chat_links_web_addresses_and_only_those(
@@ -54,8 +61,8 @@ def test_a_message_is_split_at_what_the_others_take_emoji_or_not(qtbot: QtBot) -
     qtbot.addWidget(panel)
     sent: list[str] = []
     panel.send.connect(sent.extend)
-    panel.entry.setText("🙂" * 4100)  # two UTF-16 units each: Qt's limit counts those
-    panel.entry.returnPressed.emit()
+    panel.entry.setPlainText("🙂" * 4100)  # two UTF-16 units each: Qt's limit counts those
+    panel.entry.submitted.emit()
     assert sent == ["🙂" * 4000, "🙂" * 100]  # in two: what the others take, nothing lost
 
 
@@ -89,8 +96,8 @@ def test_a_long_message_goes_whole_in_parts(qtbot: QtBot) -> None:
     sent: list[str] = []
     panel.send.connect(sent.extend)
     text = " ".join(f"word{i}" for i in range(1000))  # 6889 characters
-    panel.entry.setText(text)
-    panel.entry.returnPressed.emit()
+    panel.entry.setPlainText(text)
+    panel.entry.submitted.emit()
     assert len(sent) == 2 and all(len(part) <= MAX_LEN for part in sent)
     assert " ".join(sent) == text  # cut at a space, nothing lost
     assert split_message("x" * (MAX_LEN + 5)) == ["x" * MAX_LEN, "xxxxx"]  # no space: cut
@@ -117,10 +124,173 @@ def test_messages_and_senders_are_spaced_apart(qtbot: QtBot) -> None:
     doc, gaps = panel.view.document(), {}
     block = doc.begin()
     while block.isValid():
-        first_line = block.text().split("\u2028")[0].split("\xa0")[0]  # (a heading: no time)
+        first_line = block.text().split("\xa0")[0].strip(FSI + PDI)  # (a heading: no time)
         gaps[first_line] = block.blockFormat().topMargin()
         block = block.next()
     assert gaps["Olga"] >= 8 and gaps["You"] >= 8, gaps  # a heading: a clear gap
     assert 0 < gaps["see https://example.org/x"] < gaps["Olga"], gaps  # one sender: a small one
     assert 0 < gaps["I hear you"] < gaps["You"], gaps
     assert gaps["Hi! Is this thing on?"] == 0 and gaps["yes"] == 0  # (under its heading)
+
+
+def one_line(entry: ChatEntry) -> int:
+    """The box's height with one line in it."""
+    return entry.fontMetrics().lineSpacing()
+
+
+def test_the_box_takes_several_lines_and_grows_with_them_up_to_a_few(qtbot: QtBot) -> None:
+    """The chat's box was a single line: a message of several lines could not be written, and
+    one pasted showed as one line. Enter sends, Shift+Enter starts a new line; the box grows
+    with them, up to MAX_LINES, then scrolls; once sent, it is one line high again."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    sent: list[str] = []
+    panel.send.connect(sent.extend)
+    entry, shift = panel.entry, Qt.KeyboardModifier.ShiftModifier
+    entry.setFocus()
+    empty = entry.height()
+    QTest.keyClicks(entry, "agenda:")
+    QTest.keyClick(entry, Qt.Key.Key_Return, shift)
+    QTest.keyClicks(entry, "1. budget")
+    assert entry.text() == "agenda:\n1. budget" and not sent  # Shift+Enter: a new line
+    assert entry.height() >= empty + one_line(entry)  # grown by the line
+    for i in range(2, 12):
+        QTest.keyClick(entry, Qt.Key.Key_Return, shift)
+        QTest.keyClicks(entry, f"{i}. item")
+    bar = entry.verticalScrollBar()
+    assert empty + (MAX_LINES - 1) * one_line(entry) <= entry.height()
+    assert entry.height() < empty + MAX_LINES * one_line(entry)  # no higher: it scrolls
+    assert bar.maximum() > 0 and bar.value() > 0  # scrolled, the line typed in view:
+    assert entry.viewport().rect().contains(entry.cursorRect())
+    QTest.keyClick(entry, Qt.Key.Key_Return)  # Enter sends
+    assert len(sent) == 1 and sent[0].startswith("agenda:\n1. budget\n2. item\n")
+    assert entry.text() == "" and entry.height() == empty
+    panel.add_message("Me", sent[0], mine=True)  # (as the call window shows what was sent)
+    lines = paragraphs(panel)
+    assert lines[-12:] == ["agenda:", "1. budget", *(f"{i}. item" for i in range(2, 12))]
+
+
+def paragraphs(panel: ChatPanel) -> list[str]:
+    doc, found = panel.view.document(), []
+    block = doc.begin()
+    while block.isValid():
+        found.append(block.text())
+        block = block.next()
+    return found
+
+
+def test_a_received_message_of_several_lines_shows_them_as_typed(qtbot: QtBot) -> None:
+    """Lines, blank lines and the spaces that line things up stay as they were written."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.add_message("Olga", "totals:\n\n    north   12\n    south    7", sender="p1")
+    assert paragraphs(panel)[1:] == ["totals:", "", "    north   12", "    south    7"]
+    assert "totals:\n\n    north   12\n    south    7" in panel.view.toPlainText()
+
+
+def test_a_paste_keeps_its_line_breaks_and_leaves_its_formatting(qtbot: QtBot) -> None:
+    """Copied from a web page or a document: the text and its lines come in, not its fonts
+    and colours (nothing of it is sent anyway), and Windows' line ends are plain ones."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    copied = QMimeData()
+    copied.setHtml('<h1 style="color:red">Minutes</h1><p><b>bold</b> point</p>')
+    copied.setText("Minutes\r\nbold point")
+    QApplication.clipboard().setMimeData(copied)
+    entry = panel.entry
+    entry.setFocus()
+    QTest.keyClicks(entry, "> ")
+    QTest.keySequence(entry, QKeySequence.StandardKey.Paste)
+    assert entry.text() == "> Minutes\nbold point"
+    html = entry.toHtml()
+    assert "red" not in html and "font-weight:700" not in html and "<h1" not in html, html
+    assert entry.height() > one_line(entry) * 2  # (two lines: the box grew)
+
+
+def test_the_box_holds_what_it_did_and_says_what_was_left_out(qtbot: QtBot) -> None:
+    """The single-line entry took LIMIT characters (sent in parts); the box does too, and
+    says so under it as the end comes near, and when a paste went past it (the line entry
+    cut it without a word)."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    entry = panel.entry
+    assert entry.hint.text() == KEYS  # (how to send, how to start a new line)
+    entry.setPlainText("x" * (LIMIT - 150))
+    entry.moveCursor(QTextCursor.MoveOperation.End)
+    assert entry.hint.text() == "150 characters left of 16,000."
+    copied = QMimeData()
+    copied.setText("y" * 100 + " " + "z" * 100)
+    entry.insertFromMimeData(copied)
+    assert len(entry.text()) == LIMIT and entry.text().endswith("y" * 100 + " " + "z" * 49)
+    assert entry.hint.text() == CLIPPED and entry.hint.property("role") == "warning"
+    assert "left out" in CLIPPED and "Send this, then paste the rest" in CLIPPED
+    QTest.keyClicks(entry, "more")  # at the limit: nothing more goes in
+    assert len(entry.text()) == LIMIT
+    entry.setPlainText("🙂" * (LIMIT // 2 - 1))  # two units each
+    entry.moveCursor(QTextCursor.MoveOperation.End)
+    copied.setText("🙂🙂")  # room for one
+    entry.insertFromMimeData(copied)
+    assert entry.text() == "🙂" * (LIMIT // 2)  # never half of one
+    entry.clear()
+    assert entry.hint.text() == KEYS and entry.hint.property("role") == "dim"
+
+
+def test_a_right_to_left_name_reads_before_its_time_and_its_text_from_the_right(
+    qtbot: QtBot,
+) -> None:
+    """An Arabic or Hebrew name beside the time showed in mixed order: the time's digits
+    joined the name, and came before it ("10:02 שלום"). The name is held apart (FSI … PDI)
+    in a heading that reads left to right; a message in Arabic or Hebrew starts at the right,
+    one in English at the left, whoever wrote it."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for who, text in (("שלום", "hello everyone"), ("محمد", "مرحبا بالجميع\nsecond line")):
+        panel.add_message(who, text, sender=who)
+    width = panel.view.document().textWidth()
+    for block in blocks(panel):
+        shown = block.text()
+        line = block.layout().lineAt(0)
+        if "\xa0" in shown:  # a heading: the name, held apart, then the time
+            name, stamp = shown.split("\xa0")
+            assert name[0] == FSI and name[-1] == PDI and re.fullmatch(r"\d\d:\d\d", stamp)
+            assert block.textDirection() == Qt.LayoutDirection.LeftToRight
+            right_of_name = max(line.cursorToX(i)[0] for i in range(len(name) + 1))
+            assert line.cursorToX(len(name) + 1)[0] >= right_of_name - 1, shown  # time after
+            assert line.naturalTextRect().left() < width / 2  # at the left
+        elif shown == "مرحبا بالجميع":
+            assert block.textDirection() == Qt.LayoutDirection.RightToLeft
+            assert line.naturalTextRect().right() > width - 4  # from the right
+            assert line.naturalTextRect().left() > width / 2
+        else:
+            assert block.textDirection() == Qt.LayoutDirection.LeftToRight, shown
+            assert line.naturalTextRect().left() < 4, shown
+    image = panel.view.viewport().grab().toImage()  # as painted: the Arabic line at the right
+    (arabic,) = [b for b in blocks(panel) if b.text() == "مرحبا بالجميع"]
+    row = panel.view.document().documentLayout().blockBoundingRect(arabic).toRect()
+    half = image.width() // 2
+    assert inked(image, QRect(half, row.top(), half, row.height()))
+    assert not inked(image, QRect(0, row.top(), half, row.height()))
+
+
+def inked(image: QImage, area: QRect) -> bool:
+    """Anything drawn in ``area`` (a pixel unlike the background, at the image's corner)."""
+    ground = image.pixel(0, 0)
+    xs, ys = range(area.left(), area.right() + 1), range(area.top(), area.bottom() + 1)
+    return any(image.pixel(x, y) != ground for x in xs for y in ys)
+
+
+def blocks(panel: ChatPanel) -> list[QTextBlock]:
+    doc, found = panel.view.document(), []
+    block = doc.begin()
+    while block.isValid():
+        found.append(block)
+        block = block.next()
+    return found

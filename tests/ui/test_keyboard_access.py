@@ -226,3 +226,25 @@ def test_a_focused_button_shows_its_ring_and_no_box_inside_it(call: CallWindow) 
     ]
     assert changed, "no focus ring at all"
     assert not inside, f"{len(inside)} px changed inside the ring, e.g. {inside[:3]}"
+
+
+def test_the_chat_box_of_several_lines_keeps_the_calls_keys(call: CallWindow) -> None:
+    """The chat's box takes several lines now (Shift+Enter); Tab still goes on from it (it
+    does not write a tab), and Ctrl+D and Ctrl+E are still the call's from it (a box of text
+    would take them: delete, end of line)."""
+    key(QApplication.focusWidget(), Qt.Key.Key_C, CTRL_SHIFT)
+    entry = call.chat.entry
+    assert entry.hasFocus() and entry.accessibleName() == "Message everyone"
+    assert "Shift+Enter" in entry.accessibleDescription()  # (a screen reader says how)
+    QTest.keyClicks(entry, "one")
+    key(entry, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(entry, "two")
+    fired: list[str] = []
+    for shortcut in call.keys.shortcuts:
+        shortcut.activated.connect(lambda s=shortcut: fired.append(s.key().toString()))
+    key(entry, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    key(entry, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert fired == ["Ctrl+D", "Ctrl+E"]  # the window's (this call has not joined: no effect)
+    assert entry.text() == "one\ntwo"
+    key(entry, Qt.Key.Key_Tab)
+    assert not entry.hasFocus() and entry.text() == "one\ntwo"

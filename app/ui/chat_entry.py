@@ -1,0 +1,131 @@
+"""The chat's box to write in, as in other chat apps: Enter sends, Shift+Enter starts a new line.
+It grows with what is written up to MAX_LINES lines, then scrolls; a paste comes in as plain text
+with its line breaks (no fonts or colours from a web page or a document). It holds at most LIMIT
+characters, as the single-line entry did (sent in parts of what the others take): what goes past
+is left out, and the line under the box (``hint``) says so, and what to do.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QTextCursor
+from PySide6.QtWidgets import QLabel, QSizePolicy, QTextEdit, QWidget
+
+from app.net.text import MAX_CHAT_CHARS
+from app.ui import style
+
+LIMIT = 4 * MAX_CHAT_CHARS  # characters in the box (UTF-16 units, an emoji is two); sent in parts
+MAX_LINES = 6  # the box grows up to this many lines, then scrolls
+NEAR = 0.9  # from this share of LIMIT on, the line under the box counts what is left
+KEYS = "Enter sends, Shift+Enter starts a new line"
+CLIPPED = (
+    f"That is more than a message can hold ({LIMIT:,} characters): the rest was left out. "
+    "Send this, then paste the rest."
+)
+_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\r": "\n"})
+
+
+def plain(text: str) -> str:
+    """Pasted ``text`` with its line breaks as the box keeps them (Windows' \\r\\n, old Macs' \\r,
+    Unicode's separators: one \\n each)."""
+    return text.replace("\r\n", "\n").translate(_BREAKS)
+
+
+def units(text: str) -> int:
+    """How long ``text`` is as Qt counts (UTF-16 units: what LIMIT counts)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class ChatEntry(QTextEdit):
+    submitted = Signal()  # Enter (not Shift+Enter) in the box
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ChatEntry")
+        self.setAcceptRichText(False)
+        self.setTabChangesFocus(True)  # (Tab goes on to the buttons, as from a line)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.document().setDocumentMargin(2)
+        self.hint = QLabel(KEYS)  # under the box (the chat panel places it)
+        self.hint.setProperty("role", "dim")
+        self.hint.setWordWrap(True)
+        self.setAccessibleDescription(f"{KEYS}.")
+        self.clipped = False  # the last change went past LIMIT, and was cut
+        self.textChanged.connect(self._changed)
+        self.document().documentLayout().documentSizeChanged.connect(lambda _size: self.fit())
+        self.fit()
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            if not self.isReadOnly():
+                self.textCursor().insertText("\n")  # (a paragraph: Qt's own is a soft break)
+                self.ensureCursorVisible()
+        else:
+            self.submitted.emit()
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        """Paste and drop: the text only, with its line breaks; links dropped as their
+        addresses."""
+        text = source.text() or "\n".join(url.toString() for url in source.urls())
+        if text:
+            self.textCursor().insertText(plain(text))
+            self.ensureCursorVisible()
+
+    def fit(self) -> None:
+        """As high as what is written, from one line up to MAX_LINES (then it scrolls)."""
+        line, doc = self.fontMetrics().lineSpacing(), self.document()
+        margins = 2 * doc.documentMargin()
+        body = min(max(doc.size().height(), line + margins), MAX_LINES * line + margins)
+        edge = self.contentsMargins()  # (frame and padding)
+        height = math.ceil(body) + edge.top() + edge.bottom()
+        if height != self.height():
+            self.setFixedHeight(height)
+            self.ensureCursorVisible()
+
+    def _changed(self) -> None:
+        text = self.toPlainText()
+        over = units(text) - LIMIT
+        if over > 0:
+            self._trim(text, over)
+            self.clipped = True
+            style.announce(self, CLIPPED)
+        elif units(text) < LIMIT:
+            self.clipped = False
+        self._say_room(units(self.toPlainText()))
+
+    def _trim(self, text: str, over: int) -> None:
+        """Take ``over`` units out of the box: what was just typed or pasted (before the
+        cursor), else from the end; never half an emoji."""
+        coded = text.encode("utf-16-le")
+        end = self.textCursor().position()
+        start = max(0, end - over)
+        if start and 0xDC00 <= int.from_bytes(coded[2 * start : 2 * start + 2], "little") < 0xE000:
+            start -= 1  # (the second half of a pair: the first goes too)
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        left = units(self.toPlainText()) - LIMIT
+        if left > 0:  # (the cursor was too near the start)
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.setPosition(cursor.position() - left, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+
+    def _say_room(self, used: int) -> None:
+        if self.clipped:
+            text = CLIPPED
+        elif used >= NEAR * LIMIT:
+            text = f"{LIMIT - used:,} characters left of {LIMIT:,}."
+        else:
+            text = KEYS
+        if self.hint.text() != text:
+            self.hint.setText(text)
+            style.restyle(self.hint, "role", "warning" if self.clipped else "dim")

@@ -1,0 +1,92 @@
+"""What the chat shows, as text and HTML (app.ui.chat_panel draws it): web addresses as links,
+a person's name held apart from the time beside it, what a screen reader reads of a message, and
+a long message in parts the others take.
+
+A right-to-left name (Arabic, Hebrew) beside the time showed in mixed order: by the Unicode bidi
+algorithm, the digits after it joined its run, and the time came before the name ("10:02 שלום").
+The name goes between a first-strong isolate and its pop (FSI … PDI), in a left-to-right heading:
+"name time" in that order, whichever way the name reads. (Names and messages that come from
+others have their own isolates removed, app.net.text: these cannot be closed from inside.)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import NamedTuple
+
+from app.net.text import MAX_CHAT_CHARS
+from app.ui import style
+
+MAX_LEN = MAX_CHAT_CHARS  # characters per message, as the others take it; longer input is cut
+SAID_CHARS = 280  # of a longer message, a screen reader reads this much (the rest is shown)
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate, pop directional isolate
+
+#: web addresses in a message become links (what is around them stays plain text); a bare
+#: ``www.`` address counts as one (it opens as https)
+_WEB = re.compile(r"(?:https?://|(?<![\w.@/])www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
+
+
+class Line(NamedTuple):
+    """One thing the chat showed, to be shown again (app.ui.chat_memory)."""
+
+    kind: str  # "message", "notice", "divider"; "unsent" (a notice not to show again)
+    text: str
+    at: float  # time.time() when it came
+    name: str = ""  # (a message's)
+    mine: bool = False
+    sender: str = ""
+
+
+def isolated(name: str) -> str:
+    """``name`` held apart from the text around it, whichever way it reads."""
+    return f"{FSI}{name}{PDI}"
+
+
+def heading(name: str, stamp: str, colour: str) -> str:
+    """A message's heading as HTML: the name, then the time (shown left to right)."""
+    small = f"color:{style.TEXT_DIM}; font-size:{style.pt(8)}"
+    return (
+        f'<b style="color:{colour}">{html.escape(isolated(name))}</b>'
+        f'&nbsp;<span style="{small}">{stamp}</span>'
+    )
+
+
+def linkify(text: str) -> str:
+    """``text`` as HTML: escaped, with its http(s) and www. addresses as links."""
+    out, at = [], 0
+    for found in _WEB.finditer(text):
+        url, end = found.group(0), found.end()
+        while text[end : end + 1] == ")" and url.count("(") > url.count(")"):
+            url, end = url + ")", end + 1  # ...wiki/Python_(language): its own bracket
+        shown = url
+        if url[:4].lower() == "www.":
+            url = "https://" + url
+        out += [html.escape(text[at : found.start()]), f'<a href="{html.escape(url)}"']
+        out.append(f' style="color:{style.ACCENT}">{html.escape(shown)}</a>')
+        at = end
+    return "".join(out) + html.escape(text[at:])
+
+
+def said(text: str, limit: int = SAID_CHARS) -> str:
+    """What a screen reader reads of a message as it comes: a long one (a page pasted) was read
+    whole, minutes of it, and everything said after it waited."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:  # at a word's end
+        cut = cut.rsplit(" ", 1)[0]
+    return f"{cut} … (long message: the rest is in the chat)"
+
+
+def split_message(text: str, limit: int = MAX_LEN) -> list[str]:
+    """``text`` in messages of at most ``limit`` characters, cut at a line's end or a space
+    where one is near the limit (nothing is lost)."""
+    parts = []
+    while len(text) > limit:
+        cut = text.rfind("\n", limit // 2, limit + 1)
+        cut = cut if cut > 0 else text.rfind(" ", limit // 2, limit + 1)
+        cut = cut if cut > 0 else limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*parts, text] if text else parts
