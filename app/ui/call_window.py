@@ -30,6 +30,7 @@ from app.ui.call_notes import (
 )
 from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_toolbar import CallToolbar, leave_menu
+from app.ui.chat_memory import ChatMemory
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
 from app.ui.knock_dialogs import KNOCK_KEY, keep_prompts_of, to_front
@@ -107,6 +108,8 @@ class CallWindow(QWidget):
         self.grid.set_me(bridge.display_name, bridge.local_frame)
         self.people.set_me(bridge.display_name)
         self.chat.send.connect(self._send_chat)
+        self.chats = ChatMemory.of(bridge)  # (this meeting's chat so far, if it was left)
+        self.chats.restore(self._link, self.chat)
         self._show_my_media()
         self._connections = self._wire(bridge)
         for peer_id, info in bridge.peers().items():
@@ -192,7 +195,7 @@ class CallWindow(QWidget):
             self.grid.setFocus()
         self.peer_views.clear()
         self.grid.clear_me()
-        self.chat.close_entry("The call has ended")
+        self.chat.close_entry("The call has ended", reason)
         if reason in ENDINGS:  # its link no longer works
             self.people.invite.hide()
         for menu in (self.leave_menu, self.device_menus.menu, self.share.menu):
@@ -352,6 +355,7 @@ class CallWindow(QWidget):
         self.toolbar.show_leaving()
         for signal, slot in self._connections:
             signal.disconnect(slot)
+        self.chats.keep(self._link, self.chat)  # for the next call of this meeting
         self._clock.stop()
         self.tasks.cancel()
         await self.tasks.wait()

@@ -3,13 +3,15 @@ Enter sends, Shift+Enter starts a new line).
 
 Each line of a message is a paragraph of its own, laid out the way its text reads (an Arabic or
 Hebrew line from the right); headings, notices and dividers read left to right, with names held
-apart (app.ui.chat_text). What was shown is kept in ``lines``.
+apart (app.ui.chat_text). What was shown is kept in ``lines``, to be shown again when the person
+comes back to the meeting (app.ui.chat_memory).
 """
 
 from __future__ import annotations
 
 import html
 import time
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QTextBlockFormat, QTextCharFormat, QTextCursor
@@ -39,6 +41,7 @@ class ChatPanel(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.messages: list[tuple[str, str, bool]] = []  # (name, text, mine)
         self.lines: list[Line] = []  # everything shown, in order
+        self.ended: tuple[str, float] | None = None  # why and when the call ended
         title = QLabel("Chat")
         title.setProperty("role", "title")
         hint = QLabel("Messages go straight to each person over the encrypted connection.")
@@ -116,6 +119,15 @@ class ChatPanel(QWidget):
         else:
             self._append([(f'<i style="{dim}">{text}</i>', self._reading)], gap=8)
 
+    def replay(self, lines: Sequence[Line]) -> None:
+        """Show ``lines`` (from an earlier call of this meeting) as they were, without a word
+        to a screen reader or a count of new messages."""
+        for line in lines:
+            if line.kind == "message":
+                self._message(line, quiet=True)
+            elif line.kind != "unsent":  # (said of an entry that is open again now)
+                self._notice(line, quiet=True)
+
     @property
     def _reading(self) -> Qt.LayoutDirection:
         """The way headings and notices read: the app's (names in them are held apart)."""
@@ -164,9 +176,11 @@ class ChatPanel(QWidget):
         self.entry.setFocus()
         return True
 
-    def close_entry(self, why: str) -> None:
-        """No more sending (the call is over); ``why`` shows in the entry. A message half
-        typed stays in it, read-only, to be copied (it was wiped without a word)."""
+    def close_entry(self, why: str, reason: str = "ended") -> None:
+        """No more sending (the call is over, for ``reason``); ``why`` shows in the entry. A
+        message half typed stays in it, read-only, to be copied (it was wiped without a
+        word)."""
+        self.ended = (reason, time.time())
         draft = self.entry.text().strip()
         self.entry.setPlaceholderText(why)
         self.entry.hint.hide()
@@ -181,6 +195,11 @@ class ChatPanel(QWidget):
         self.entry.setToolTip(unsent)
         self.entry.setAccessibleDescription(unsent)
         self.add_notice(UNSENT, "unsent")
+
+    def open_entry(self, draft: str) -> None:
+        """``draft`` (typed in an earlier call of this meeting, not sent) back in the entry."""
+        self.entry.setPlainText(draft)
+        self.entry.moveCursor(QTextCursor.MoveOperation.End)
 
     def _submit(self) -> None:
         text = self.entry.text().strip()

@@ -4,6 +4,7 @@ box to write in (several lines, pastes, its limit); names and text that read rig
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from PySide6.QtCore import QMimeData, QRect, Qt, QUrl
@@ -12,8 +13,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.meeting.links import Link, new_secret
 from app.ui.chat_entry import CLIPPED, KEYS, LIMIT, MAX_LINES, ChatEntry
-from app.ui.chat_panel import MAX_LEN, ChatPanel, linkify, split_message
+from app.ui.chat_memory import ChatMemory, divider
+from app.ui.chat_panel import MAX_LEN, UNSENT, ChatPanel, linkify, split_message
 from app.ui.chat_text import FSI, PDI
 
 
@@ -294,3 +297,40 @@ def blocks(panel: ChatPanel) -> list[QTextBlock]:
         found.append(block)
         block = block.next()
     return found
+
+
+def test_a_call_cut_off_while_typing_comes_back_with_its_chat_and_the_text_to_finish(
+    qtbot: QtBot,
+) -> None:
+    """What the next window of the same meeting gets (app.ui.chat_memory): the messages as
+    they were (not read out or counted as new again), a divider that says the call was cut
+    off, and the message half typed back in the box, editable (the note that it was left to
+    copy is not shown again). Another meeting's window gets nothing."""
+    link, other = (str(Link("127.0.0.1", 8765, room, new_secret())) for room in ("a", "b"))
+    memory = ChatMemory()
+    before = ChatPanel()
+    qtbot.addWidget(before)
+    before.add_message("Olga", "are the numbers ready?", sender="p1")
+    QTest.keyClicks(before.entry, "almost: the last")
+    before.close_entry("The call has ended", "disconnected")
+    assert before.entry.isReadOnly() and UNSENT in before.view.toPlainText()
+    memory.keep(link, before)
+    elsewhere, after = ChatPanel(), ChatPanel()
+    for panel in (elsewhere, after):
+        qtbot.addWidget(panel)
+    assert memory.restore(other, elsewhere) is None and not elsewhere.lines
+    assert memory.restore(link, after) is not None
+    assert after.messages == [("Olga", "are the numbers ready?", False)]
+    shown = after.view.toPlainText()
+    assert re.search(r"You were cut off at \d\d:\d\d · joined again at \d\d:\d\d ──$", shown)
+    assert UNSENT not in shown and after.new_messages.count == 0
+    assert after.entry.text() == "almost: the last" and not after.entry.isReadOnly()
+    assert after.entry.textCursor().atEnd()
+    assert memory.restore(link, ChatPanel()) is None  # (given once: the new window keeps it)
+
+
+def test_the_divider_says_how_the_earlier_part_of_the_call_ended() -> None:
+    gone, back = (time.mktime((2025, 3, 4, 10, m, 0, 0, 0, -1)) for m in (2, 5))
+    assert divider("left", gone, back) == "You left at 10:02 · joined again at 10:05"
+    assert divider("disconnected", gone, back).startswith("You were cut off at 10:02 ·")
+    assert divider("ended", gone, back) == "The call ended at 10:02 · you joined again at 10:05"

@@ -4,17 +4,21 @@ in this process, two people in it), real widgets under Xvfb."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
-from tests.ui.conftest import run, until
+from tests.ui.conftest import closed, run, until
+from tests.ui.test_app_flow import ada_at_home
 from tests.ui.test_call_window import make_bridge
 
 Scenario = Callable[[CallWindow, Bridge, str], Awaitable[None]]
@@ -107,3 +111,61 @@ def test_messages_coming_while_one_reads_older_ones_are_counted_on_a_button(
         assert button.isHidden()
 
     in_a_meeting(qloop, host, scenario)
+
+
+def test_joining_the_same_meeting_again_brings_back_its_chat_and_what_was_typed(
+    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """Join again (a call cut off), My meetings or the link: the meeting's new call window had
+    an empty chat, the conversation so far and a message half typed gone. The earlier messages
+    are back, above a divider that says when Ada left and came back, and what she was typing is
+    in the box again, to finish and send. Another meeting starts with an empty chat."""
+    bridge, home = ada_at_home(qtbot, host, tmp_path)
+    olga, got = make_bridge("Olga"), []
+    olga.chatReceived.connect(lambda _peer, _name, text: got.append(text))
+
+    async def enter(link: str, old: QWidget | None = None) -> CallWindow:
+        home.open_join(link, auto=True)  # (what Join again does, with the call's link)
+        await until(lambda: home.call_window not in (None, old), 20, "the call window")
+        assert isinstance(home.call_window, CallWindow)
+        return home.call_window
+
+    async def scenario() -> None:
+        record = await host.start("Chat", lifetime_s=3600)
+        other = await host.start("Other", lifetime_s=3600)
+        assert await olga.join(record.link, "Olga")
+        call = await enter(record.link)
+        await until(lambda: len(bridge.peers()) == 1, 15, "Olga")
+        olga.send_chat("agenda:\n1. budget\n2. hiring")
+        await until(lambda: len(call.chat.messages) == 1, what="Olga's message")
+        call.chat.entry.setPlainText("see you")
+        QTest.keyClick(call.chat.entry, Qt.Key.Key_Return)
+        QTest.keyClicks(call.chat.entry, "the numbers")
+        call.close()  # Leave
+        await until(lambda: closed(call) and not bridge.in_call, 15, "left")
+        again = await enter(record.link, call)
+        chat = again.chat
+        said = [(text, mine) for _name, text, mine in chat.messages]
+        assert said == [("agenda:\n1. budget\n2. hiring", False), ("see you", True)]
+        shown = chat.view.toPlainText()
+        divider = re.search(r"You left at \d\d:\d\d · joined again at \d\d:\d\d", shown)
+        assert divider is not None and shown.index("2. hiring") < divider.start(), shown
+        assert chat.entry.text() == "the numbers" and not chat.entry.isReadOnly()
+        again.toolbar.chat_button.click()  # the keyboard in the box, at the end of the text
+        QTest.keyClicks(chat.entry, " are in")
+        QTest.keyClick(chat.entry, Qt.Key.Key_Return)
+        await until(lambda: "the numbers are in" in got, 10, "the rest sent")
+        assert got == ["see you", "the numbers are in"]
+        again.close()
+        await until(lambda: closed(again) and not bridge.in_call, 15, "left again")
+        elsewhere = await enter(other.link, again)  # another meeting: nothing of that one
+        assert elsewhere.chat.messages == [] and elsewhere.chat.entry.text() == ""
+        assert elsewhere.chat.view.toPlainText() == ""
+        await elsewhere.leave()
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, olga.leave(), 10)
+        run(qloop, bridge.leave(), 10)
+        home.close()
