@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import StorageError
+from app.errors import PeerMeetError, StorageError
+from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
@@ -59,6 +60,8 @@ HEADLINES = {
     "untrusted_certificate": "The meeting server's certificate is not trusted",
     "window": "Joined, but the call could not be shown",
 }
+#: "unreachable" on an https:// link: a rendezvous server, not the host's own computer
+SERVER_UNREACHABLE = "Can't reach the meeting's server"
 OWN_ROOM_FULL = (
     "Everyone your meeting has room for is in it. End it in My meetings and start a larger "
     "one, or wait for a free seat."
@@ -72,6 +75,14 @@ FAILED_STEP = {"malformed_link": 0, "unreachable": 1, "untrusted_certificate": 1
 def _plain(headline: str) -> str:
     """A headline as the engine's texts spell it ("Can't reach" -> "Cannot reach")."""
     return headline.replace("Can't", "Cannot")
+
+
+def _on_a_server(text: str) -> bool:
+    """Whether the link ``text`` is to a rendezvous server (its https:// form)."""
+    try:
+        return parse_link(text).secure
+    except PeerMeetError:
+        return False
 
 
 def _same_start(text: str, headline: str) -> bool:
@@ -267,6 +278,8 @@ class JoinDialog(QDialog):
         if code == "room_full" and self._hosted(self.link.text().strip()):
             text = OWN_ROOM_FULL  # (not "ask the host": they are the host)
         headline = HEADLINES.get(code, "Could not join")
+        if code == "unreachable" and _on_a_server(self.link.text()):
+            headline = SERVER_UNREACHABLE
         if _same_start(text, headline):  # say it once
             text = text[len(_plain(headline)) :].lstrip(" :.—-")
             text = text[:1].upper() + text[1:]

@@ -512,6 +512,12 @@ def test_join_dialog_says_every_failure_and_stays_open(
         assert dialog.texts[0].text() == "Reach the meeting point"  # not "reaching … …"
         assert dialog.focusWidget() is dialog.join_button  # to try again once the host is back
         assert "reach" in dialog.link.accessibleDescription()  # what a screen reader says
+        # an https:// link is to a rendezvous server: it is the server that does not answer
+        on_a_server = Link("127.0.0.1", 1, "team-sync", parsed.secret, secure=True)
+        await attempt(str(on_a_server), "unreachable", "reach the meeting&#x27;s server")
+        text = dialog.error.text()
+        assert "server at 127.0.0.1:1 is not answering" in text, text
+        assert "meeting host" not in text and "PeerMeet is still running" not in text, text
 
         # fixed: the https form of the link, pasted with words around it, now works
         https = live.link.replace("peermeet://", "https://")
