@@ -41,6 +41,11 @@ LOST_NOTE = (
 )
 
 EXTEND_S = 3600
+#: +1 hour on a meeting its server lost while this app's call is in it: the call opens it again
+REOPENING_IN_CALL = (
+    "The meeting's server lost this meeting (was it restarted?), and your call is opening it "
+    "again. Try +1 hour again in a few seconds."
+)
 
 
 class HostService:
@@ -272,6 +277,8 @@ class HostService:
         except RoomRefused as exc:
             if exc.code != "no_such_room":
                 raise
+        if self.in_call(record.link):  # one owner per re-create: the call's own (a second
+            raise PeerMeetError(REOPENING_IN_CALL)  # would have it told "someone else took it")
         left = reopening.lifetime(record.expires_at, self._clock())  # (or "room_expired")
         link = parse_link(record.link)
         record.owner_token, record.expires_at = await self._remote.create(link, record.size, left)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import RoomRefused
+from app.errors import PeerMeetError, RoomRefused
 from app.meeting import events as ev
 from app.meeting.hosting import HostService
 from app.meeting.links import Link, new_secret, parse_link
@@ -307,4 +307,41 @@ async def test_the_hosts_call_alone_opens_the_room_again_when_the_host_is_in_it(
         await until(lambda: gus.session.ended == "ended")
     finally:
         await gus.close()
+        await hana.close()
+
+
+async def test_plus_one_hour_leaves_a_lost_room_to_the_hosts_call(
+    server: Standalone, host: HostService
+) -> None:
+    """The host is in the call when the server restarts without its rooms, and presses +1 hour
+    in My meetings while the call is getting back in (its plain join just heard "no such
+    room"). The call is the one that opens the room again: +1 hour says so and to try again in
+    a moment, rather than opening it too, which left the call's own create told "room exists"
+    and the host told that someone else had taken the meeting (or My meetings marking it
+    taken, had the call been first)."""
+    record = await host.start("Team sync", "small", 1800, rendezvous=server.url)
+    link, old_token = parse_link(record.link), record.owner_token
+    hana = Peer("Hana")
+    host.in_call = lambda text: hana.session.ended is None and same_room(text, link)
+    try:
+        hana.session.owner = for_meeting(host, link)
+        await hana.session.join(link)
+        await server.stop()
+        await until(lambda: not hana.session._signaling_ok)
+        await server.start()  # the same port, no rooms
+        tries = hana.connects
+        await until(lambda: hana.connects > tries, limit=10)  # its plain join: "no such room"
+        await asyncio.sleep(0.3)
+        assert not hana.session._signaling_ok
+        with pytest.raises(PeerMeetError) as info:
+            await host.extend(record.link, 600)
+        assert "your call is opening it again" in str(info.value)
+        assert record.state == LIVE and not record.taken and record.owner_token == old_token
+        await until(lambda: hana.session._signaling_ok, limit=20)
+        await until(lambda: record.owner_token != old_token)  # the call's, in My meetings
+        assert not [e for e in hana.events if isinstance(e, ev.Notice) and e.text == TAKEN_TEXT]
+        assert not record.taken
+        await host.extend(record.link, 600)  # and now +1 hour works, with the call's token
+        await until(lambda: hana.session.expires_at == record.expires_at)
+    finally:
         await hana.close()
