@@ -10,7 +10,7 @@ from functools import partial
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.errors import PeerMeetError
+from app.errors import PeerMeetError, RoomRefused
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.reopening import for_meeting, same_room
@@ -53,10 +53,17 @@ async def _end(host: HostService, bridge: Bridge, record: MeetingRecord) -> None
     if record.embedded:  # this computer's rendezvous: ended right here
         await host.end(record.link)
         return
-    # an outside rendezvous: over the call's own connection (a second one would not get into
-    # a full room), then marked ended in My meetings
-    await bridge.end_room(record.owner_token)
-    await host.end(record.link, told=True)
+    # an outside rendezvous: asked as My meetings does ("manage" takes no seat, so a full room
+    # is reached too), which waits for the answer: a refusal is said, and the meeting is not
+    # marked ended while it runs on (someone else opened it again with their owner token:
+    # My meetings marks it taken). Sent over the call's own connection nobody answered it.
+    try:
+        await host.end(record.link)
+    except RoomRefused as exc:
+        if exc.code != "room_full":  # (a rendezvous from before "manage" joins to end it)
+            raise
+        await bridge.end_room(record.owner_token)  # (over the call's seat, unconfirmed)
+        await host.end(record.link, told=True)
 
 
 def busy_meetings(host: HostService) -> list[tuple[str, int]]:

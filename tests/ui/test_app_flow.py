@@ -290,8 +290,8 @@ def test_a_call_that_was_cut_off_offers_to_join_again(
 def test_the_host_ends_a_meeting_on_an_outside_rendezvous_from_the_call(
     loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:
-    """Over the call's own connection (a second one would not get into a full room); when the
-    rendezvous cannot be told, the window says so and stays."""
+    """Asked from outside the room and confirmed (app.ui.host_controls); when the rendezvous
+    cannot be told, the window says so and stays."""
     server = RendezvousServer(host="127.0.0.1", port=0)
     port = run(qloop, server.start(), 10)
     bridge, window = ada_at_home(qtbot, host, tmp_path)
