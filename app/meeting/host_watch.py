@@ -107,10 +107,14 @@ class RoomWatch:
         await self._tasks.close()
 
     async def _check(self, host: HostService, link: str) -> None:
+        wait = self._check_s  # (a check that broke is not tried again at once, every sweep)
         try:
             async with self.lock(link):
-                self._due[link] = self._clock() + await self._open_again(host, link)
+                wait = await self._open_again(host, link)
+        except Exception:  # e.g. the record could not be saved: said in the log, tried later
+            log.exception("checking meeting %s", link.partition("#")[0])
         finally:
+            self._due[link] = self._clock() + wait
             self._busy.discard(link)
 
     async def _open_again(self, host: HostService, link: str) -> float:

@@ -93,12 +93,15 @@ class Counted:
 
     def __init__(self, path: Path) -> None:
         self.connects = 0
+        self.broken = False  # connecting fails with an unforeseen error (a bug)
         self.svc = HostService(
             MeetingStore(path), connect=self._connect, sweep_interval=0.1, watch=(2.0, 0.5)
         )
 
     async def _connect(self, url: str, timeout: float) -> SignalingClient:  # noqa: ASYNC109
         self.connects += 1
+        if self.broken:
+            raise RuntimeError("a bug")
         return await SignalingClient.connect(url, timeout)
 
     async def looks_in(self, seconds: float) -> tuple[int, float]:
@@ -345,3 +348,17 @@ async def test_plus_one_hour_leaves_a_lost_room_to_the_hosts_call(
         await until(lambda: hana.session.expires_at == record.expires_at)
     finally:
         await hana.close()
+
+
+async def test_a_check_that_breaks_is_not_tried_again_at_every_sweep(
+    server: Standalone, counted: Counted
+) -> None:
+    """A check of an outside meeting that fails with something unforeseen (here: a bug in
+    connecting) is logged and tried again at the next check, not at every sweep (0.1 s):
+    the server is not sent a create ten times a second, and the app goes on."""
+    host = counted.svc
+    record = await host.start("Team sync", "mid", 1800, rendezvous=server.url)
+    counted.broken = True
+    looks, took = await counted.looks_in(4.5)
+    assert 1 <= looks <= took / 2 + 1, (looks, took)  # every 2 s, as a check that worked
+    assert record.state == LIVE
