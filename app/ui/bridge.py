@@ -222,8 +222,8 @@ class Bridge(QObject):
             raise
 
     def send_chat(self, text: str) -> None:
-        if self.session is not None and self._engine is not None and text.strip():
-            self._engine.call(self.session.send_chat, text.strip())
+        if self.session is not None and self._engine is not None and text:  # as typed (a part
+            self._engine.call(self.session.send_chat, text)  # of a long one begins with spaces)
 
     def set_mic(self, on: bool) -> None:
         if self.session is not None and self._engine is not None:

@@ -92,7 +92,8 @@ class ChatPanel(QWidget):
             paragraphs.append((heading("You" if mine else name, stamp, colour), self._reading))
         self._last_sender = (sender or name, mine)
         body = f'<span style="color:{style.TEXT}; white-space:pre-wrap">'
-        paragraphs += [(f"{body}{linkify(part)}</span>", AUTO) for part in text.split("\n")]
+        lines = text.removesuffix("\n").split("\n")  # (a part cut at a line's end, whose
+        paragraphs += [(f"{body}{linkify(part)}</span>", AUTO) for part in lines]  # next follows)
         if not (mine or quiet):  # read out as it comes, where the keyboard is (chat hidden or not)
             style.announce(self, f"{name}: {said(text)}")
         # a new sender stands apart; one sender's messages in a row, each a paragraph

@@ -80,13 +80,15 @@ def said(text: str, limit: int = SAID_CHARS) -> str:
 
 
 def split_message(text: str, limit: int = MAX_LEN) -> list[str]:
-    """``text`` in messages of at most ``limit`` characters, cut at a line's end or a space
-    where one is near the limit (nothing is lost)."""
+    """``text`` in messages of at most ``limit`` characters, cut after a line's end or a space
+    where one is near the limit. The parts joined back are ``text`` exactly: the line break or
+    space stays at the end of its part, and what begins the next (an indented line's spaces)
+    stays with it."""
     parts = []
     while len(text) > limit:
-        cut = text.rfind("\n", limit // 2, limit + 1)
-        cut = cut if cut > 0 else text.rfind(" ", limit // 2, limit + 1)
-        cut = cut if cut > 0 else limit
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
+        cut = text.rfind("\n", limit // 2, limit)  # (the last place the break still fits)
+        cut = cut if cut >= 0 else text.rfind(" ", limit // 2, limit)
+        cut = cut + 1 if cut >= 0 else limit
+        parts.append(text[:cut])
+        text = text[cut:]
     return [*parts, text] if text else parts

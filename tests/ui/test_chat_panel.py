@@ -102,8 +102,13 @@ def test_a_long_message_goes_whole_in_parts(qtbot: QtBot) -> None:
     panel.entry.setPlainText(text)
     panel.entry.submitted.emit()
     assert len(sent) == 2 and all(len(part) <= MAX_LEN for part in sent)
-    assert " ".join(sent) == text  # cut at a space, nothing lost
+    assert "".join(sent) == text  # cut after a space, nothing lost
     assert split_message("x" * (MAX_LEN + 5)) == ["x" * MAX_LEN, "xxxxx"]  # no space: cut
+    code = "def f():\n" + "    return 1  # one\n" * 300  # indented lines, a cut between two
+    parts = split_message(code)
+    assert parts[1].startswith("    return") and parts[0].endswith("\n")
+    assert "".join(parts) == code and all(len(part) <= MAX_LEN for part in parts)
+    assert "".join(split_message("a   b " * 2000)) == "a   b " * 2000  # runs of spaces too
 
 
 def test_a_link_keeps_its_own_closing_bracket() -> None:

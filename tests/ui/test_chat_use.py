@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from app.meeting.hosting import HostService
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
+from app.ui.chat_panel import MAX_LEN, ChatPanel
 from tests.ui.conftest import closed, run, until
 from tests.ui.test_app_flow import ada_at_home
 from tests.ui.test_call_window import make_bridge
@@ -109,6 +110,35 @@ def test_messages_coming_while_one_reads_older_ones_are_counted_on_a_button(
         assert "1 new message" in button.text()
         bar.setValue(bar.maximum())  # scrolled down by hand: it goes
         assert button.isHidden()
+
+    in_a_meeting(qloop, host, scenario)
+
+
+def test_a_long_message_arrives_as_typed_its_indented_lines_too(
+    qloop: qasync.QEventLoop, host: HostService
+) -> None:
+    """A message longer than the others take goes in parts (cut at a line's end): the part
+    after the cut lost the spaces it began with, and an indented line (code, a quoted list)
+    came out of line. Joined back, Olga's parts are what Ada typed; her chat shows it as
+    typed, and so does Ada's."""
+    first = " ".join(["word"] * (MAX_LEN // 5 - 2)) + "\n"  # ends just before the limit
+    typed = first + "    indented: the spaces stay\n" + "  also these " * 50 + "\nend"
+
+    async def scenario(window: CallWindow, olga: Bridge, link: str) -> None:
+        got: list[str] = []
+        shown = ChatPanel()  # Olga's chat, as her call window fills it
+        olga.chatReceived.connect(lambda peer, name, text: got.append(text))
+        olga.chatReceived.connect(
+            lambda peer, name, text: shown.add_message(name, text, sender=peer)
+        )
+        window.chat.entry.setPlainText(typed)
+        QTest.keyClick(window.chat.entry, Qt.Key.Key_Return)
+        await until(lambda: len(got) == 2, 15, "both parts")
+        assert got[1].startswith("    indented") and "".join(got) == typed
+        for chat in (shown, window.chat):  # under the heading, line by line as typed
+            found = re.search(r"\d\d:\d\d\n(.*)$", chat.view.toPlainText(), re.S)
+            assert found is not None and found[1] == typed
+        shown.deleteLater()
 
     in_a_meeting(qloop, host, scenario)
 
