@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from app.net.text import clean_chat
 from app.ui import style
 from app.ui.chat_entry import ChatEntry
 from app.ui.chat_hint import NewMessages
@@ -203,7 +204,10 @@ class ChatPanel(QWidget):
         self.entry.moveCursor(QTextCursor.MoveOperation.End)
 
     def _submit(self) -> None:
-        text = self.entry.text().strip()
+        """Send what is in the box the way the others will see it, and show it so: without
+        the bidi controls and the other characters app.net.text takes out of what comes in."""
+        typed = self.entry.text()
+        text = clean_chat(typed, len(typed)).strip()
         if text and not self.entry.isReadOnly():  # (read-only: the call is over, not sent)
             self.entry.clear()
             self.send.emit(split_message(text))  # (what the others take, emoji or not)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
+from app.net.text import clean_chat
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.chat_panel import MAX_LEN, ChatPanel
@@ -139,6 +140,28 @@ def test_a_long_message_arrives_as_typed_its_indented_lines_too(
             found = re.search(r"\d\d:\d\d\n(.*)$", chat.view.toPlainText(), re.S)
             assert found is not None and found[1] == typed
         shown.deleteLater()
+
+    in_a_meeting(qloop, host, scenario)
+
+
+def test_what_ada_sends_shows_in_her_chat_as_the_others_see_it(
+    qloop: qasync.QEventLoop, host: HostService
+) -> None:
+    """What others send loses its bidi overrides and isolates and its control characters
+    (app.net.text: they reorder text, "name spoofing"); what Ada sent showed in her own chat
+    with them, reordered, unlike what Olga saw. It shows as Olga sees it."""
+    typed = "pay \u202eSTOP\u202c now \u2067شكرا\u2069 \x07ok\tdone\u200d"
+
+    async def scenario(window: CallWindow, olga: Bridge, link: str) -> None:
+        got: list[str] = []
+        olga.chatReceived.connect(lambda peer, name, text: got.append(text))
+        window.chat.entry.setPlainText(typed)
+        QTest.keyClick(window.chat.entry, Qt.Key.Key_Return)
+        await until(lambda: got, 15, "the message at Olga's")
+        assert got == [clean_chat(typed)] == ["pay STOP now شكرا ok\tdone\u200d"]
+        assert window.chat.messages == [("Ada", got[0], True)]
+        shown = window.chat.view.toPlainText()
+        assert got[0] in shown and not {"\u202e", "\u2067", "\x07"} & set(shown), shown
 
     in_a_meeting(qloop, host, scenario)
 
