@@ -119,7 +119,7 @@ class ChatPanel(QWidget):
             across = f'<span style="{dim}">──  {text}  ──</span>'
             self._append([(across, self._reading)], gap=14, centre=True)
         else:
-            self._append([(f'<i style="{dim}">{text}</i>', self._reading)], gap=8)
+            self._append([(f'<span style="{dim}">{text}</span>', self._reading)], gap=8)
 
     def replay(self, lines: Sequence[Line]) -> None:
         """Show ``lines`` (from an earlier call of this meeting) as they were, without a word

@@ -304,6 +304,52 @@ def blocks(panel: ChatPanel) -> list[QTextBlock]:
     return found
 
 
+def _drawn(qtbot: QtBot, text: str, notice: bool = True) -> QImage:
+    """``text`` as a chat shows it in a notice (else in a message), cut to its ink: what is
+    drawn in the last paragraph of the chat, as on screen."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    if notice:
+        panel.add_notice(text)
+    else:
+        panel.add_message("Olga", text)
+    view, doc = panel.view, panel.view.document()
+    block = doc.documentLayout().blockBoundingRect(doc.lastBlock()).toAlignedRect()
+    image = (
+        view.viewport()
+        .grab()
+        .toImage()
+        .copy(block.translated(0, -view.verticalScrollBar().value()))
+    )
+    ground = image.pixel(0, 0)
+    ink = [
+        (x, y)
+        for y in range(image.height())
+        for x in range(image.width())
+        if image.pixel(x, y) != ground
+    ]
+    assert ink, f"nothing drawn of {text!r}"
+    xs, ys = [x for x, _ in ink], [y for _, y in ink]
+    return image.copy(QRect(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1))
+
+
+def test_a_notice_draws_a_name_in_any_script(qtbot: QtBot) -> None:
+    """Notices were italic: where the italic face has no Arabic (DejaVu Sans Oblique, as under
+    Xvfb; a system without an italic Arabic face), "أحمد joined" showed empty boxes. The name
+    is drawn: not the missing-glyph boxes of characters no font has, and as wide as the same
+    name in a message."""
+    name = "أحمد"
+    drawn = _drawn(qtbot, name)
+    boxes = _drawn(qtbot, "\ue000\ue001\ue002\ue003")  # (private use: a box each)
+    assert drawn.size() != boxes.size() or drawn != boxes
+    assert abs(drawn.width() - _drawn(qtbot, name, notice=False).width()) <= 1
+    hebrew = "דוד"
+    assert abs(_drawn(qtbot, hebrew).width() - _drawn(qtbot, hebrew, notice=False).width()) <= 1
+
+
 def test_a_call_cut_off_while_typing_comes_back_with_its_chat_and_the_text_to_finish(
     qtbot: QtBot,
 ) -> None:
