@@ -6,7 +6,8 @@ A ``ChatMemory`` belongs to the one Bridge (a person's calls, one after the othe
 window gives it its chat as it closes, and the next window of the same meeting (the link's
 secret) shows that chat again, with a divider where the person left and came back, and puts what
 they were typing back in the box, to finish and send. Another meeting starts with an empty chat.
-Kept in memory only, while PeerMeet runs.
+Kept in memory only, while PeerMeet runs, and not without end: the chat of the last MEETINGS
+meetings left, the last LINES lines of each.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from app.errors import PeerMeetError
 from app.meeting.links import parse_link
 from app.ui.chat_panel import ChatPanel
 from app.ui.chat_text import Line
+
+MEETINGS = 10  # meetings whose chat is kept: the last left (an older one's goes)
+LINES = 1000  # of a meeting's chat, the last lines kept (messages of up to MAX_CHAT_CHARS each)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,10 @@ class ChatMemory(QObject):
         if meeting is None or not (chat.lines or draft.strip()):
             return
         reason, at = chat.ended or ("left", time.time())
-        self._kept[meeting] = Earlier(tuple(chat.lines), draft.strip("\n"), reason, at)
+        self._kept.pop(meeting, None)  # (left last: kept longest)
+        self._kept[meeting] = Earlier(tuple(chat.lines[-LINES:]), draft.strip("\n"), reason, at)
+        for gone in list(self._kept)[:-MEETINGS]:  # (in the order they were left)
+            del self._kept[gone]
 
     def restore(self, link: str, chat: ChatPanel) -> Earlier | None:
         """Show in ``chat`` (of a new call of ``link``) what the last call of that meeting

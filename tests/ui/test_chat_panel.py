@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.meeting.links import Link, new_secret
 from app.ui.chat_entry import CLIPPED, KEYS, LIMIT, MAX_LINES, ChatEntry
-from app.ui.chat_memory import ChatMemory, divider
+from app.ui.chat_memory import LINES, MEETINGS, ChatMemory, divider
 from app.ui.chat_panel import MAX_LEN, UNSENT, ChatPanel, linkify, split_message
 from app.ui.chat_text import FSI, PDI
 
@@ -378,6 +378,43 @@ def test_a_call_cut_off_while_typing_comes_back_with_its_chat_and_the_text_to_fi
     assert after.entry.text() == "almost: the last" and not after.entry.isReadOnly()
     assert after.entry.textCursor().atEnd()
     assert memory.restore(link, ChatPanel()) is None  # (given once: the new window keeps it)
+
+
+def test_the_chat_of_only_the_last_meetings_is_kept_and_of_each_its_last_lines(
+    qtbot: QtBot,
+) -> None:
+    """Every meeting's chat was kept for as long as PeerMeet ran (a day of calls, pages pasted
+    in each). The last MEETINGS meetings left keep theirs (one left again counts as the last),
+    and of each the last LINES lines come back."""
+    links = [str(Link("127.0.0.1", 8765, f"m{i}", new_secret())) for i in range(MEETINGS + 1)]
+    memory = ChatMemory()
+
+    def left(link: str, *said: str) -> None:
+        panel = ChatPanel()
+        qtbot.addWidget(panel)
+        for text in said:
+            panel.add_message("Olga", text, sender="p1")
+        memory.keep(link, panel)
+
+    left(links[0], "first meeting")
+    left(links[1], "second meeting")
+    for link in links[2:MEETINGS]:
+        left(link, "another meeting")
+    left(links[0], "first meeting, again")  # (MEETINGS so far: all kept)
+    left(links[MEETINGS], "one more")  # one too many: the one left longest ago goes
+    back = ChatPanel()
+    qtbot.addWidget(back)
+    assert memory.restore(links[1], back) is None and back.messages == []  # the oldest: gone
+    assert memory.restore(links[0], back) is not None
+    assert back.messages == [("Olga", "first meeting, again", False)]
+    for link in links[2:]:
+        assert memory.restore(link, ChatPanel()) is not None
+    said = [f"line {i}" for i in range(LINES + 5)]
+    left(links[1], *said)
+    long = ChatPanel()
+    qtbot.addWidget(long)
+    memory.restore(links[1], long)
+    assert [text for _name, text, _mine in long.messages] == said[-LINES:]
 
 
 def test_the_divider_says_how_the_earlier_part_of_the_call_ended() -> None:
