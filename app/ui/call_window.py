@@ -109,7 +109,8 @@ class CallWindow(QWidget):
         self.people.set_me(bridge.display_name)
         self.chat.send.connect(self._send_chat)
         self.chats = ChatMemory.of(bridge)  # (this meeting's chat so far, if it was left)
-        self.chats.restore(self._link, self.chat)
+        if (earlier := self.chats.restore(self._link, self.chat)) and earlier.reopen:
+            self._show_side(self.chat, keyboard=False)  # (it rests on the video, rest_on)
         self._show_my_media()
         self._connections = self._wire(bridge)
         for peer_id, info in bridge.peers().items():
@@ -272,7 +273,7 @@ class CallWindow(QWidget):
         if alone:
             self.chat.add_notice("Nobody else is in the call right now: no one got this message.")
 
-    def _show_side(self, panel: QWidget | None) -> None:
+    def _show_side(self, panel: QWidget | None, keyboard: bool = True) -> None:
         bar, focus = self.toolbar, self.focusWidget()
         for other, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
             if other is not panel and other.isAncestorOf(focus):  # the keyboard back to its
@@ -285,6 +286,7 @@ class CallWindow(QWidget):
         if panel is self.chat:
             self.unread = 0
             bar.show_unread(0)
+        if panel is self.chat and keyboard:
             self.chat.take_keyboard()
 
     def _tick_clock(self) -> None:

@@ -34,6 +34,12 @@ class Earlier:
     draft: str  # typed, not sent
     reason: str  # why the call ended ("left": the person closed its window)
     at: float  # when (time.time())
+    shown: bool = False  # the chat was open
+
+    @property
+    def reopen(self) -> bool:
+        """The chat opens again in the new window: it was open, or what was typed is back."""
+        return self.shown or bool(self.draft.strip())
 
 
 def divider(reason: str, gone: float, back: float) -> str:
@@ -71,14 +77,15 @@ class ChatMemory(QObject):
             return
         reason, at = chat.ended or ("left", time.time())
         self._kept.pop(meeting, None)  # (left last: kept longest)
-        self._kept[meeting] = Earlier(tuple(chat.lines[-LINES:]), draft.strip("\n"), reason, at)
+        lines, shown = tuple(chat.lines[-LINES:]), not chat.isHidden()
+        self._kept[meeting] = Earlier(lines, draft.strip("\n"), reason, at, shown)
         for gone in list(self._kept)[:-MEETINGS]:  # (in the order they were left)
             del self._kept[gone]
 
     def restore(self, link: str, chat: ChatPanel) -> Earlier | None:
         """Show in ``chat`` (of a new call of ``link``) what the last call of that meeting
         showed, and put what was being typed back in its box; None if there is nothing (a
-        first call, another meeting)."""
+        first call, another meeting). The window opens the chat if ``reopen``."""
         meeting = _meeting(link)
         earlier = self._kept.pop(meeting, None) if meeting is not None else None
         if earlier is None:

@@ -172,7 +172,9 @@ def test_joining_the_same_meeting_again_brings_back_its_chat_and_what_was_typed(
     """Join again (a call cut off), My meetings or the link: the meeting's new call window had
     an empty chat, the conversation so far and a message half typed gone. The earlier messages
     are back, above a divider that says when Ada left and came back, and what she was typing is
-    in the box again, to finish and send. Another meeting starts with an empty chat."""
+    in the box again, to finish and send; the chat is open (it was closed: the text out of
+    sight), the keyboard still on the video. Another meeting starts with an empty chat, closed;
+    the chat left open opens again."""
     bridge, home = ada_at_home(qtbot, host, tmp_path)
     olga, got = make_bridge("Olga"), []
     olga.chatReceived.connect(lambda _peer, _name, text: got.append(text))
@@ -204,8 +206,14 @@ def test_joining_the_same_meeting_again_brings_back_its_chat_and_what_was_typed(
         divider = re.search(r"You left at \d\d:\d\d · joined again at \d\d:\d\d", shown)
         assert divider is not None and shown.index("2. hiring") < divider.start(), shown
         assert chat.entry.text() == "the numbers" and not chat.entry.isReadOnly()
-        again.toolbar.chat_button.click()  # the keyboard in the box, at the end of the text
-        QTest.keyClicks(chat.entry, " are in")
+        assert not chat.isHidden() and again.toolbar.chat_button.isChecked()  # the text in view
+        again.activateWindow()
+        await until(again.isActiveWindow, 5, "the window active")
+        assert QApplication.focusWidget() is again.grid  # (not the box: no key types by mistake)
+        ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        QTest.keyClick(again.grid, Qt.Key.Key_C, ctrl_shift)  # the keyboard in the box
+        assert chat.entry.hasFocus() and not chat.isHidden()
+        QTest.keyClicks(chat.entry, " are in")  # (at the end of the text)
         QTest.keyClick(chat.entry, Qt.Key.Key_Return)
         await until(lambda: "the numbers are in" in got, 10, "the rest sent")
         assert got == ["see you", "the numbers are in"]
@@ -213,8 +221,14 @@ def test_joining_the_same_meeting_again_brings_back_its_chat_and_what_was_typed(
         await until(lambda: closed(again) and not bridge.in_call, 15, "left again")
         elsewhere = await enter(other.link, again)  # another meeting: nothing of that one
         assert elsewhere.chat.messages == [] and elsewhere.chat.entry.text() == ""
-        assert elsewhere.chat.view.toPlainText() == ""
-        await elsewhere.leave()
+        assert elsewhere.chat.view.toPlainText() == "" and elsewhere.chat.isHidden()
+        elsewhere.close()
+        await until(lambda: closed(elsewhere) and not bridge.in_call, 15, "left the other")
+        third = await enter(record.link, elsewhere)  # nothing typed, but the chat was open
+        assert third.chat.entry.text() == "" and not third.chat.isHidden()
+        assert "the numbers are in" in third.chat.view.toPlainText()
+        assert third.focusWidget() is third.grid
+        await third.leave()
 
     try:
         run(qloop, scenario(), 60)
