@@ -127,12 +127,19 @@ class Session:
         self.owner = reopening.Owner(create[0]) if create is not None else self.owner
         where = link.address
         self._emit(ev.Progress(1, f"reaching the rendezvous at {where} …"))
-        connect = partial(self._connect, link.rendezvous_url, self.config.connect_timeout_s)
-        self._client = client = await connect()
+        connect = partial(self._connection, self.config.connect_timeout_s)
+        client = await connect()
         self._emit(ev.Progress(1, f"rendezvous reached ({where})"))
         take, owner, wall = self._take_seat, self.owner, self._wall()
         self._seated(*await reopening.first_seat(client, link, take, create, owner, connect, wall))
         self._tasks.spawn(self._watch())
+
+    async def _connection(self, timeout: float) -> SignalingClient:  # noqa: ASYNC109
+        """A new connection to the room's rendezvous, the session's from now on: a leave
+        closes it, even before it has its seat or the call has taken it in (``_rejoined``)."""
+        assert self._link is not None
+        self._client = client = await self._connect(self._link.rendezvous_url, timeout)
+        return client
 
     async def _take_seat(
         self, client: SignalingClient, link: Link, create: tuple[str, int] | None = None
@@ -172,9 +179,6 @@ class Session:
         if self._client is not None:
             await self._client.close()  # (its connection is gone: this frees what is left)
 
-        async def connect() -> SignalingClient:
-            return await self._connect(link.rendezvous_url, CONNECT_RETRY_S)
-
         async def seat(client: SignalingClient, create: bool) -> p.Joined:
             owner = self.owner if create else None  # (the rendezvous lost it: open it again)
             wall = self._wall()
@@ -183,6 +187,7 @@ class Session:
         def say(text: str) -> None:
             self._emit(ev.Notice(text))
 
+        connect = partial(self._connection, CONNECT_RETRY_S)
         outcome = await rejoin.get_back_in(connect, seat, say, owner=self.owner is not None)
         if isinstance(outcome, str):
             self._tasks.spawn(self.leave(outcome))

@@ -741,3 +741,43 @@ async def test_a_guest_that_leaves_does_not_rebuild_the_links_it_is_closing(
             )
     finally:
         await host.close()
+
+
+async def test_leaving_while_getting_back_in_closes_the_new_seat(
+    server: RendezvousServer,
+) -> None:
+    """Gus lost the rendezvous and is back in the room (a new connection, a new seat), but his
+    call is still making way for it: the link to Hana is busy (its ICE gathering waits 5 s for
+    a STUN server that does not answer) and must be dropped first. He leaves then: the new
+    connection is closed with him, so the room does not keep his new seat (Hana would see a
+    ghost until the server times it out), and nothing is said after the call ended."""
+    link = room_link(server)
+    hana, gus = Peer("Hana"), Peer("Gus")
+    silent = IceServer("stun:127.0.0.1:9")  # nothing listens there
+    gus.session.config = dataclasses.replace(gus.session.config, ice_servers=(silent,))
+    room = server.rooms
+    try:
+        await hana.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        hid, old = hana.session.my_id, gus.session.my_id
+        await until(lambda: hid in gus.session._links)  # its offer or answer is gathering
+        assert gus.session._client is not None
+        await gus.session._client.close()  # as if the connection had died
+        room_id = RoomKeys.from_secret(link.secret).room_id
+
+        def seats() -> set[str]:
+            found = room.get(room_id)
+            return set(found.members) if found is not None else set()
+
+        await until(lambda: len(seats() - {hid, old}) == 1)  # back in, under a new id
+        new = (seats() - {hid, old}).pop()
+        assert not gus.session._signaling_ok  # still dropping the old link to Hana
+        await gus.close()
+        assert seats() == {hid}, "the new seat was left in the room"
+        await until(lambda: new not in hana.session.peers)
+        ended = gus.events.index(gus.of(ev.SessionEnded)[0])
+        assert gus.events[ended + 1 :] == []
+        assert gus.session._client is not None and gus.session._client.closed
+    finally:
+        await gus.close()
+        await hana.close()
