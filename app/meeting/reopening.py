@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from app.meeting.hosting import HostService
 
 log = logging.getLogger(__name__)
+#: how long a call left while its room is being opened again waits for the rendezvous' answer
+HANDOVER_S = 3.0
 
 
 def _keep_nothing(owner_token: str, expires_at: float) -> None:
@@ -91,7 +93,30 @@ async def seat(
     except RoomRefused:
         await client.close()
         raise
-    joined = await take(client, link, again)
+    return await _created(take(client, link, again), client, owner)
+
+
+async def _created(
+    creating: Awaitable[p.Joined], client: SignalingClient, owner: Owner
+) -> p.Joined:
+    """The answer to a create, its owner token handed on. Cancelled meanwhile (the call is
+    being left), it still waits for that answer a moment (HANDOVER_S) and hands the token on,
+    then closes ``client``: the rendezvous may have opened the room already, and its new token
+    must not be lost (My meetings could no longer end or extend the room, and would take it
+    for someone else's)."""
+    task = asyncio.ensure_future(creating)
+    try:
+        joined = await asyncio.shield(task)
+    except asyncio.CancelledError:
+        try:
+            await asyncio.wait({task}, timeout=HANDOVER_S)
+        finally:
+            task.cancel()  # (no answer in time, or cancelled again: ``take`` closes ``client``)
+            await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is None:
+            owner.reopened(task.result().owner_token or "", task.result().expires_at)
+            await client.close()  # (the call is left: the seat is not kept)
+        raise
     owner.reopened(joined.owner_token or "", joined.expires_at)
     return joined
 

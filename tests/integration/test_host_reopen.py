@@ -20,6 +20,7 @@ from app.meeting.links import Link, new_secret, parse_link
 from app.meeting.rejoin import MISSING_TEXT, TAKEN_TEXT
 from app.meeting.reopening import for_meeting, same_room
 from app.meeting.store import ENDED, LIVE, MeetingStore
+from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from tests.e2e.helpers import first_line, rendezvous
@@ -68,6 +69,74 @@ class Standalone:
     @property
     def url(self) -> str:
         return f"peermeet://127.0.0.1:{self.port}"
+
+
+class FarAway:
+    """A plain TCP relay in front of a rendezvous on this computer (``upstream``, its port),
+    whose answers take ``delay`` seconds to come back, as from a server far away; what the
+    client sends goes straight through. Each connection has its own connection upstream,
+    closed with it."""
+
+    def __init__(self, upstream: int, delay: float) -> None:
+        self.upstream, self.delay, self.port = upstream, delay, 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"peermeet://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
+        except OSError:  # (the server is away: so is this connection)
+            writer.close()
+            self._tasks.discard(task)
+            return
+        try:
+            await asyncio.gather(
+                self._copy(reader, up_writer, 0.0), self._copy(up_reader, writer, self.delay)
+            )
+        finally:
+            writer.close()
+            up_writer.close()
+            self._tasks.discard(task)
+
+    @staticmethod
+    async def _copy(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float
+    ) -> None:
+        loop, late = asyncio.get_running_loop(), asyncio.Queue[tuple[float, bytes]]()
+
+        async def deliver() -> None:
+            while (item := await late.get())[1]:
+                await asyncio.sleep(item[0] - loop.time())
+                writer.write(item[1])
+            writer.close()
+
+        delivering = asyncio.ensure_future(deliver())
+        try:
+            while data := await reader.read(65536):
+                late.put_nowait((loop.time() + delay, data))
+            late.put_nowait((loop.time() + delay, b""))  # (the end, as late as the rest)
+            await delivering
+        finally:
+            delivering.cancel()
+            writer.close()
 
 
 @pytest.fixture
@@ -362,3 +431,41 @@ async def test_a_check_that_breaks_is_not_tried_again_at_every_sweep(
     looks, took = await counted.looks_in(4.5)
     assert 1 <= looks <= took / 2 + 1, (looks, took)  # every 2 s, as a check that worked
     assert record.state == LIVE
+
+
+async def test_a_room_opened_again_as_the_host_leaves_keeps_its_new_owner_token(
+    host: HostService,
+) -> None:
+    """The host's call opens the lost room again, and the host leaves the call while the
+    server's answer (the new owner token) is still on its way: the server made the room, so
+    the token goes to My meetings all the same, and End there works (it used to be refused
+    as "not owner", and the meeting marked as taken by someone else, though it was ours)."""
+    first = RendezvousServer(host="127.0.0.1", port=0)
+    await first.start()
+    far = FarAway(first.port, delay=0.5)
+    await far.start()
+    second: RendezvousServer | None = None
+    hana = Peer("Hana")
+    try:
+        record = await host.start("Team sync", "small", 1800, rendezvous=far.url)
+        link, old_token = parse_link(record.link), record.owner_token
+        hana.session.owner = for_meeting(host, link)
+        await hana.session.join(link)
+        await first.close()  # it forgets every room
+        await until(lambda: not hana.session._signaling_ok)
+        second = RendezvousServer(host="127.0.0.1", port=first.port)
+        await second.start()
+        room_id = RoomKeys.from_secret(link.secret).room_id
+        await until(lambda: second.rooms.get(room_id) is not None, limit=20)  # type: ignore[union-attr]
+        await hana.close()  # its answer is still on the way
+        await until(lambda: record.owner_token != old_token, limit=2)
+        assert record.state == LIVE and not record.taken
+        await host.end(record.link)  # with the new token
+        assert record.state == ENDED and not record.taken
+        assert second.rooms.get(room_id) is None
+    finally:
+        await hana.close()
+        await far.close()
+        await first.close()
+        if second is not None:
+            await second.close()

@@ -202,3 +202,42 @@ async def test_an_owner_whose_room_was_opened_again_meanwhile_joins_it() -> None
         for other in opener:
             await other.close()
         await server.close()
+
+
+async def cancelled_while_opening(answer_after: float) -> tuple[list[tuple[str, float]], Client]:
+    """``reopening.seat`` of the owner, cancelled (the call is left) while its create waits for
+    an answer that comes ``answer_after`` seconds later; what was handed to My meetings."""
+    kept: list[tuple[str, float]] = []
+    owner = reopening.Owner("small", lambda token, ends: kept.append((token, ends)))
+    client, asked = Client(), asyncio.Event()
+
+    async def take(c: object, link: Link, create: tuple[str, int] | None) -> p.Joined:
+        asked.set()
+        try:
+            await asyncio.sleep(answer_after)
+        except BaseException:
+            await client.close()  # (as Session._take_seat)
+            raise
+        return joined("new-token", NOW + 900)
+
+    seating = asyncio.ensure_future(
+        reopening.seat(client, LINK, take, owner, NOW + 900, NOW)  # type: ignore[arg-type]
+    )
+    await asyncio.wait_for(asked.wait(), 1)
+    seating.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await seating
+    return kept, client
+
+
+async def test_a_room_opened_again_as_the_call_is_left_still_hands_on_its_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The create is answered a moment after the leave: the token still goes on, the seat is
+    given up; an answer later than HANDOVER_S is not waited for."""
+    monkeypatch.setattr(reopening, "HANDOVER_S", 0.3)
+    kept, client = await cancelled_while_opening(0.1)
+    assert kept == [("new-token", NOW + 900)] and client.closed
+    started = time.monotonic()
+    kept, client = await cancelled_while_opening(5.0)
+    assert kept == [] and client.closed and time.monotonic() - started < 1.0
