@@ -781,3 +781,41 @@ async def test_leaving_while_getting_back_in_closes_the_new_seat(
     finally:
         await gus.close()
         await hana.close()
+
+
+async def test_leaving_while_trying_to_get_back_in_leaves_nothing_behind(
+    server: RendezvousServer,
+) -> None:
+    """Gus lost the rendezvous; in its place something takes the connection and never answers
+    (his try back in waits up to 5 s for it). He leaves meanwhile: at once, the half-made
+    connection is closed, no task of his is left running, and nothing is said after the end."""
+    link = room_link(server)
+    before = asyncio.all_tasks()
+    gus = Peer("Gus")
+    hung: list[asyncio.StreamReader] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hung.append(reader)
+        await reader.read()  # (until the other side closes)
+        writer.close()
+
+    mute: asyncio.Server | None = None
+    try:
+        await gus.session.create(link, "small", 3600)
+        await server.close()
+        mute = await asyncio.start_server(silent, "127.0.0.1", link.port)
+        await until(lambda: bool(hung))  # a try back in is connecting
+        started = time.monotonic()
+        await gus.close()
+        assert time.monotonic() - started < 1.0
+        await until(lambda: all(r.at_eof() for r in hung), limit=2)  # its socket was closed
+        ended = gus.events.index(gus.of(ev.SessionEnded)[0])
+        assert gus.events[ended + 1 :] == []
+        await asyncio.sleep(0.1)
+        leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
+        leftover.discard(asyncio.current_task())  # type: ignore[arg-type]
+        assert not {t for t in leftover if "silent" not in repr(t.get_coro())}, leftover
+    finally:
+        await gus.close()
+        if mute is not None:
+            mute.close()
