@@ -119,13 +119,14 @@ class SignalingClient:
             return
         self._closed = True
         self._keepalive.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._keepalive
-        if not self._conn.closed:
-            with contextlib.suppress(PeerMeetError, TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await self._conn.send_text(protocol.Leave().encode())
-        await self._conn.close()
+        try:  # (a caller cancelled meanwhile is cancelled still, and the socket closed anyway)
+            await asyncio.wait({self._keepalive})
+            if not self._conn.closed:
+                with contextlib.suppress(PeerMeetError, TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        await self._conn.send_text(protocol.Leave().encode())
+        finally:
+            await self._conn.close()
 
     # --- internals ---------------------------------------------------------------------------
 

@@ -608,3 +608,22 @@ async def test_my_meetings_are_told_a_silent_server_is_the_rendezvous_server() -
     finally:
         tcp.close()
         await tcp.wait_closed()
+
+
+async def test_a_close_cut_short_still_closes_the_socket_and_passes_the_cancellation_on(
+    server: RendezvousServer, connect: Connect
+) -> None:
+    """A call left as it closes a connection (its rejoin closes the old one first): the
+    cancellation is not swallowed (the rejoin went on trying, and the leave waited for it), and
+    the socket is closed all the same (a second close() does nothing)."""
+    owner, other = await connect(), await connect()
+    await owner.create("r" * 43, "team", "small", 600)
+    await other.join("r" * 43, "team")
+    await expect(owner, protocol.PeerJoined)
+    closing = asyncio.ensure_future(other.close())
+    await asyncio.sleep(0)  # it waits for its keepalive to stop
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    left = await expect(owner, protocol.PeerLeft)  # its socket closed: it left the room
+    assert left.peer_id != ""
