@@ -37,8 +37,11 @@ class TaskOwner:
 
     async def serial(self, key: str, work: Work) -> None:
         """Run ``work`` now, in turn with the work of ``key`` (awaited by the caller)."""
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            await work
+        try:
+            async with self._locks.setdefault(key, asyncio.Lock()):
+                await work
+        finally:
+            work.close()  # (a no-op once run; else cancelled waiting its turn: never awaited)
 
     async def _guard(self, work: Work) -> None:
         try:
