@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.errors import PeerMeetError
 from app.meeting.hosting import EXTEND_S, HostService
 from app.meeting.store import ENDED, EXPIRED, UNAVAILABLE, MeetingRecord
+from app.net.rooms import CAPACITY as SEATS
 from app.net.rooms import MAX_LIFETIME_S
 from app.ui import style
 from app.ui.elided import ElidedLabel
@@ -81,13 +82,17 @@ def countdown(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def people(n: int | None, me: bool = False) -> str:
-    """Who is in a meeting, ``n`` with the person using the app when ``me``."""
+def people(n: int | None, me: bool = False, seats: int = 0) -> str:
+    """Who is in a meeting, ``n`` with the person using the app when ``me``; "full: " first
+    when ``n`` fills its ``seats`` (nobody else can join: the host should know)."""
     if n is None:
         return ""
+    full = "full: " if seats and n >= seats else ""
     if me and n:
-        return "only you in it now" if n == 1 else f"you and {n - 1} more in it now"
-    return "nobody in it yet" if n == 0 else f"{n} {'person' if n == 1 else 'people'} in it now"
+        return full + ("only you in it now" if n == 1 else f"you and {n - 1} more in it now")
+    if n == 0:
+        return "nobody in it yet"
+    return f"{full}{n} {'person' if n == 1 else 'people'} in it now"
 
 
 def copy_text(text: str, button: QPushButton, label: str = "Copy link") -> None:
@@ -173,9 +178,9 @@ class MeetingRow(QFrame):
             where = "hosted on this computer" if r.embedded else f"via {r.rendezvous}"
             twins = [x for x in host.records() if x.title == r.title and x.is_live(now)]
             started = time.strftime("started %H:%M", time.localtime(r.created_at))
+            who = people(host.participants(r.link), self._in_it(r.link), SEATS.get(r.size, 0))
             parts = (  # (two of one name: told apart by when they started)
-                size, people(host.participants(r.link), self._in_it(r.link)), where,
-                started if len(twins) > 1 else "",
+                size, who, where, started if len(twins) > 1 else "",
             )  # fmt: skip
             self.status.setText(r.note or " · ".join(p for p in parts if p))
             self._name_buttons(started if len(twins) > 1 else "")
