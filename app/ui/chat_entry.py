@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QTextCursor
+from PySide6.QtGui import QKeyEvent, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QTextEdit, QWidget
 
 from app.net.text import MAX_CHAT_CHARS
@@ -36,6 +36,16 @@ def plain(text: str) -> str:
 def units(text: str) -> int:
     """How long ``text`` is as Qt counts (UTF-16 units: what LIMIT counts)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def _line_height(doc: QTextDocument) -> float:
+    """How high the document lays out one line of its font (more than the font's line spacing:
+    six lines measured by that were scrolled, with a scroll bar, in a box made for six)."""
+    probe = QTextDocument()
+    probe.setDefaultFont(doc.defaultFont())
+    probe.setDocumentMargin(0)
+    probe.setPlainText("X")
+    return probe.size().height()
 
 
 class ChatEntry(QTextEdit):
@@ -81,8 +91,8 @@ class ChatEntry(QTextEdit):
 
     def fit(self) -> None:
         """As high as what is written, from one line up to MAX_LINES (then it scrolls)."""
-        line, doc = self.fontMetrics().lineSpacing(), self.document()
-        margins = 2 * doc.documentMargin()
+        doc = self.document()
+        line, margins = _line_height(doc), 2 * doc.documentMargin()
         body = min(max(doc.size().height(), line + margins), MAX_LINES * line + margins)
         edge = self.contentsMargins()  # (frame and padding)
         height = math.ceil(body) + edge.top() + edge.bottom()

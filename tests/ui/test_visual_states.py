@@ -4,13 +4,18 @@ says in them, and that it is all in view (nothing cut, nothing over something el
 from __future__ import annotations
 
 import qasync
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
+from app.ui import style, theme
+from app.ui.chat_entry import MAX_LINES
+from app.ui.chat_panel import ChatPanel
 from app.ui.meetings_view import MeetingsView
+from app.ui.theme import TEXT_SIZES
 from tests.ui.conftest import run
 
 
@@ -38,3 +43,33 @@ def test_a_full_meeting_says_so_in_my_meetings(
         view.close_view()
         for guest in guests:
             run(qloop, guest.close(), 5)
+
+
+def test_the_chat_box_shows_six_lines_whole_before_it_scrolls(
+    qtbot: QtBot, qapp: QApplication
+) -> None:
+    """Grown to its six lines, the box scrolled them by a few pixels, with a scroll bar: the
+    first line cut at the top (the app's font lays a line out higher than its line spacing).
+    At every text size it fits them now, and scrolls from the seventh on."""
+    font = qapp.font()
+    try:
+        for percent in TEXT_SIZES:
+            theme.set_text_size(qapp, percent)
+            panel = ChatPanel()
+            qtbot.addWidget(panel)
+            panel.resize(340, 900)
+            panel.show()
+            qtbot.waitExposed(panel)
+            entry, heights = panel.entry, []
+            for n in range(1, MAX_LINES + 3):
+                entry.setPlainText("\n".join(f"line {i}" for i in range(1, n + 1)))
+                qtbot.wait(10)
+                heights.append(entry.height())
+                most = entry.verticalScrollBar().maximum()
+                assert (most > 0) == (n > MAX_LINES), (percent, n, most)
+            assert heights == sorted(heights) and len(set(heights)) == MAX_LINES, heights
+            panel.close()
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)
