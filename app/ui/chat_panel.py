@@ -115,8 +115,10 @@ class ChatPanel(QWidget):
         if not (quiet or line.kind == "divider"):  # ("Olga joined", "nobody got this message")
             style.announce(self, line.text)
         text, dim = html.escape(line.text), f"color:{style.TEXT_DIM}"
-        if line.kind == "divider":
-            across = f'<span style="{dim}">──  {text}  ──</span>'
+        if line.kind == "divider":  # a narrow chat breaks it after a "·", never "11:26 ──" alone
+            parts = (part.replace(" ", "&nbsp;") for part in text.split(" · "))
+            text = "&nbsp;· ".join(parts)
+            across = f'<span style="{dim}">──&nbsp;{text}&nbsp;──</span>'
             self._append([(across, self._reading)], gap=14, centre=True)
         else:
             self._append([(f'<span style="{dim}">{text}</span>', self._reading)], gap=8)

@@ -3,6 +3,8 @@ says in them, and that it is all in view (nothing cut, nothing over something el
 
 from __future__ import annotations
 
+import time
+
 import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -12,7 +14,9 @@ from app.meeting.links import parse_link
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from app.ui import style, theme
+from app.ui.call_window import SIDE_NARROW, SIDE_WIDTH
 from app.ui.chat_entry import MAX_LINES
+from app.ui.chat_memory import divider
 from app.ui.chat_panel import ChatPanel
 from app.ui.meetings_view import MeetingsView
 from app.ui.theme import TEXT_SIZES
@@ -73,3 +77,34 @@ def test_the_chat_box_shows_six_lines_whole_before_it_scrolls(
         style.set_text_scale(1.0)
         qapp.setStyleSheet("")
         qapp.setFont(font)
+
+
+def test_the_join_again_divider_breaks_between_its_parts(qtbot: QtBot) -> None:
+    """In the chat's width the divider broke inside its second part, leaving "11:26 ──" alone
+    on a line; now a line ends after a "·" and each part reads whole."""
+    now = time.time()
+    text = divider("disconnected", now - 600, now)
+    for width in (SIDE_WIDTH, SIDE_NARROW[1]):
+        panel = ChatPanel()
+        qtbot.addWidget(panel)
+        panel.setFixedWidth(width)
+        panel.resize(width, 600)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panel.add_message("Olga", "hello")
+        panel.add_notice(text, "divider")
+        qtbot.wait(10)
+        doc = panel.view.document()
+        block = doc.findBlock(0)
+        while block.isValid() and "again" not in block.text():
+            block = block.next()
+        layout = block.layout()
+        shown = [
+            block.text()[line.textStart() : line.textStart() + line.textLength()]
+            for line in (layout.lineAt(i) for i in range(layout.lineCount()))
+        ]
+        words = [" ".join(line.replace("\xa0", " ").split()) for line in shown]
+        assert len(words) <= 2, words
+        for part in text.split(" · "):
+            assert any(part in line for line in words), (part, words)
+        panel.close()
