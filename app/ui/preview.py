@@ -120,19 +120,23 @@ class MicMeter(QWidget):
         if self.audio is not None:
             self.audio.set_device("in", device or None)
 
-    def test_speaker(self, device: str | None) -> bool:
+    def test_speaker(self, device: str | None, note: Note | None = None) -> bool:
         """Play a short chime on ``device`` (None: the system default); False, with a note
-        saying why, when there is no sound device to play it on."""
+        saying why, when there is no sound device to play it on. ``note``: where that is said
+        (the speaker's own, emptied when all is well), else in the microphone's note."""
+        say = note.say if note is not None else self.say
+        if note is not None:
+            say("")
         if self.audio is None:
-            self.say("No sound device is open: check that a sound server is running.")
+            say("No sound device is open: check that a sound server is running.")
             return False
         self.audio.set_device("out", device or None)
         used = self.audio.device("out")
         if used is None:
-            self.say("No speaker found: connect one to hear the others.")
+            say("No speaker found: connect one to hear the others.")
             return False
         if device and used[0] != device:
-            self.say(f"That speaker is not connected: the chime plays on {used[1]}.")
+            say(f"That speaker is not connected: the chime plays on {used[1]}.")
         self._chime = chime()
         self.chimes += 1
         self._chime_timer.start()

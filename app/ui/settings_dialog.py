@@ -31,7 +31,7 @@ from app.ui import style
 from app.ui.audio_io import QtAudioIO
 from app.ui.geometry import ScrollingBody
 from app.ui.meetings_view import form_row, named
-from app.ui.preview import TEST_PATTERN, MicMeter
+from app.ui.preview import TEST_PATTERN, MicMeter, Note
 from app.ui.theme import TEXT_SIZES
 
 log = logging.getLogger(__name__)
@@ -159,14 +159,16 @@ class SettingsDialog(QDialog):
         form.addRow("", self.meter)
         self.test_speaker = QPushButton("Test")
         self.test_speaker.setToolTip("Play a short chime on this speaker")
-        self.test_speaker.clicked.connect(
-            lambda: self.meter.test_speaker(self.speaker.currentData() or None)
-        )
+        self.test_speaker.clicked.connect(self._test_speaker)
+        self.speaker_note = Note(elide=False)  # what Test found (not in the microphone's note)
+        self.speaker_note.setWordWrap(True)
+        self.speaker_note.hide()
         speaker_row = QHBoxLayout()
         speaker_row.setSpacing(10)
         speaker_row.addWidget(self.speaker, 1)
         speaker_row.addWidget(self.test_speaker)
         form_row(form, "Speaker", speaker_row, like=self.speaker, names=self.speaker)
+        form.addRow("", self.speaker_note)
         self.sounds = QCheckBox(
             "Play a sound when someone joins, leaves, knocks or sends a message"
         )
@@ -305,6 +307,14 @@ class SettingsDialog(QDialog):
             return
         self.saved.emit(settings)
         self.accept()
+
+    def _test_speaker(self) -> None:
+        """A chime on the speaker picked; what went wrong is said under it, beside its Test
+        button (it replaced the microphone's note, far from the button, and what it said)."""
+        self.meter.test_speaker(self.speaker.currentData() or None, self.speaker_note)
+        if self.speaker_note.isHidden() == bool(self.speaker_note.full):
+            self.speaker_note.setVisible(bool(self.speaker_note.full))
+            self._body.fit()
 
     # --- microphone level -----------------------------------------------------------------
     def _switch_mic(self) -> None:

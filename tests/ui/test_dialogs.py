@@ -541,7 +541,7 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     if not list_cameras():  # (this machine has none) say so, instead of "Automatic"
         assert dialog.camera.itemText(0) == "No camera found: your video stays off"
     dialog.test_speaker.click()  # no sound device open here: it says so, nothing breaks
-    assert dialog.meter.chimes == 0 and "No sound device" in dialog.meter.note.full
+    assert dialog.meter.chimes == 0 and "No sound device" in dialog.speaker_note.full
     dialog.url.setText("stun.example.org:3478")
     assert not dialog.add_server() and "stun:" in dialog.error.text()
     dialog.url.setText("turn:turn.example.org:3478")

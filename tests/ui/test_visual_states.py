@@ -4,6 +4,7 @@ says in them, and that it is all in view (nothing cut, nothing over something el
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import qasync
 from PySide6.QtWidgets import QApplication
@@ -11,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
+from app.meeting.settings import SettingsStore
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from app.ui import style, theme
@@ -19,6 +21,8 @@ from app.ui.chat_entry import MAX_LINES
 from app.ui.chat_memory import divider
 from app.ui.chat_panel import ChatPanel
 from app.ui.meetings_view import MeetingsView
+from app.ui.preview import MIC_HINT
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.theme import TEXT_SIZES
 from tests.ui.conftest import run
 
@@ -108,3 +112,24 @@ def test_the_join_again_divider_breaks_between_its_parts(qtbot: QtBot) -> None:
         for part in text.split(" · "):
             assert any(part in line for line in words), (part, words)
         panel.close()
+
+
+def test_what_the_speaker_test_finds_is_said_under_the_speaker(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """With no sound device, Test by the speaker said why in the microphone's note, above the
+    speaker row and in place of what that note said."""
+    dialog = SettingsDialog(SettingsStore(tmp_path / "settings.json"), live_meter=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.speaker_note.isHidden()
+    dialog.test_speaker.click()  # no sound device is open here
+    assert dialog.meter.note.full == MIC_HINT  # (the microphone's note is its own)
+    note = dialog.speaker_note
+    assert note.isVisible() and "No sound device" in note.full
+    row = dialog.test_speaker.mapTo(dialog, dialog.test_speaker.rect().bottomLeft()).y()
+    top = note.mapTo(dialog, note.rect().topLeft()).y()
+    below = dialog.sounds.mapTo(dialog, dialog.sounds.rect().topLeft()).y()
+    assert row < top and top + note.height() <= below, (row, top, note.height(), below)
+    assert note.heightForWidth(note.width()) <= note.height()  # (all of it shows)
