@@ -72,6 +72,24 @@ FAILED_STEP = {"malformed_link": 0, "unreachable": 1, "untrusted_certificate": 1
 }
 
 
+#: the engine's words for a step (its log's, the headless join's) as the steps above say them
+STEP_WORDS = (
+    ("reaching the rendezvous", "reaching the meeting point"),
+    ("rendezvous reached", "meeting point reached"),
+    ("peer found", "found the others"),
+    ("media flowing", "video and sound flowing"),
+)
+
+
+def step_text(text: str) -> str:
+    """What a step says once under way or done: "rendezvous reached (…)" became "Rendezvous
+    reached (…)" under "Reach the meeting point", "Peer found" under "Find the others"."""
+    for engine, ours in STEP_WORDS:
+        if text.startswith(engine):
+            text = ours + text[len(engine) :]
+    return text[:1].upper() + text[1:]
+
+
 def _plain(headline: str) -> str:
     """A headline as the engine's texts spell it ("Can't reach" -> "Cannot reach")."""
     return headline.replace("Can't", "Cannot")
@@ -269,7 +287,7 @@ class JoinDialog(QDialog):
             self._step = step
             self.news.step(step)
             self._paint_steps(step)
-            self.texts[step - 1].setText(text[:1].upper() + text[1:])
+            self.texts[step - 1].setText(step_text(text))
 
     def _on_failed(self, code: str, text: str) -> None:
         if not self.joining:

@@ -10,21 +10,25 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.config import EngineConfig
+from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from app.ui import style, theme
+from app.ui.bridge import Bridge
 from app.ui.call_window import SIDE_NARROW, SIDE_WIDTH
 from app.ui.chat_entry import MAX_LINES
 from app.ui.chat_memory import divider
 from app.ui.chat_panel import ChatPanel
+from app.ui.join_dialog import STEPS, JoinDialog
 from app.ui.meetings_view import MeetingsView
 from app.ui.preview import MIC_HINT
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.theme import TEXT_SIZES
-from tests.ui.conftest import run
+from tests.ui.conftest import run, until
 
 
 def test_a_full_meeting_says_so_in_my_meetings(
@@ -133,3 +137,39 @@ def test_what_the_speaker_test_finds_is_said_under_the_speaker(
     below = dialog.sounds.mapTo(dialog, dialog.sounds.rect().topLeft()).y()
     assert row < top and top + note.height() <= below, (row, top, note.height(), below)
     assert note.heightForWidth(note.width()) <= note.height()  # (all of it shows)
+
+
+def _bridge(name: str) -> Bridge:
+    return Bridge(
+        EngineConfig(name, connect_timeout_s=5.0),
+        lambda loop: build_media(MediaOptions(True, 160, 120, 5), loop=loop),
+    )
+
+
+def test_the_join_steps_say_what_they_did_in_the_words_they_were_named(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, loopback: None, tmp_path: Path
+) -> None:
+    """Under "Reach the meeting point" a step read "Rendezvous reached (…)", under "Find the
+    others" "Peer found (…)": words the dialog never used, for the same thing."""
+    record = run(qloop, host.start("Steps", "small", 3600), 10)
+    olga, me = _bridge("Olga"), _bridge("Ada")
+    dialog = JoinDialog(
+        me, SettingsStore(tmp_path / "s.json"), lambda: None, record.link, preview=False
+    )
+    qtbot.addWidget(dialog)
+    shown: dict[int, str] = {}
+    me.progress.connect(lambda step, _text: shown.update({step: dialog.texts[step - 1].text()}))
+    try:
+        assert run(qloop, olga.join(record.link, "Olga"), 15)
+        dialog.show()
+        dialog.start_join()
+        run(qloop, until(lambda: not dialog.joining, 15, "joined"), 20)
+        assert dialog.failure is None and {1, 2, 3} <= set(shown), shown
+        assert shown[1].startswith("Meeting point reached (127.0.0.1:"), shown
+        assert shown[3].startswith("Found the others ("), shown
+        for step, text in shown.items():
+            assert "rendezvous" not in text.lower() and "peer" not in text.lower(), text
+            assert text[:1].isupper() and text != STEPS[step - 1], text
+    finally:
+        run(qloop, me.leave(), 10)
+        run(qloop, olga.leave(), 10)
