@@ -211,7 +211,9 @@ class JoinDialog(QDialog):
         layout.addLayout(form)
         panel = named(QWidget(), "StepsPanel")
         panel.setLayout(steps)
-        panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        # (not Fixed: that made its size hint, each long step wrapped on three lines, its
+        # least height, and a failed join's body outgrew the dialog: a scroll bar came)
+        panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout.addWidget(panel)
         layout.addWidget(self.error)
         layout.addStretch()

@@ -173,3 +173,42 @@ def test_the_join_steps_say_what_they_did_in_the_words_they_were_named(
     finally:
         run(qloop, me.leave(), 10)
         run(qloop, olga.leave(), 10)
+
+
+def test_a_failed_join_shows_its_error_without_a_scroll_bar(
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    qapp: QApplication,
+    host: HostService,
+    loopback: None,
+    tmp_path: Path,
+) -> None:
+    """After "Meeting point reached (127.0.0.1:…)" and a refusal, the body needed more height
+    than the dialog grew to: the steps' panel, fixed at its size hint, counted each long step
+    as wrapped on three lines. A scroll bar came, and the fields moved left of the buttons."""
+    record = run(qloop, host.start("Wrong key", "small", 3600), 10)
+    me = _bridge("Ada")
+    wrong = record.link.rsplit("=", 1)[0] + "=" + "A" * 22
+    dialog = JoinDialog(me, SettingsStore(tmp_path / "s.json"), lambda: None, wrong, preview=False)
+    qtbot.addWidget(dialog)
+    font = qapp.font()
+    theme.set_text_size(qapp, 100)  # (the app's font: the test's default one wraps otherwise)
+    try:
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.start_join()
+        run(qloop, until(lambda: not dialog.joining, 15, "refused"), 20)
+        assert dialog.failure is not None and dialog.failure[0] == "wrong_secret"
+        qtbot.wait(100)
+        assert dialog.texts[0].text().startswith("Meeting point reached (")
+        assert dialog.error.isVisible()
+        scroll = dialog._body.scroll
+        assert scroll.verticalScrollBar().maximum() == 0, scroll.widget().minimumSizeHint()
+        link_right = dialog.link.mapTo(dialog, dialog.link.rect().topRight()).x()
+        join_right = dialog.join_button.mapTo(dialog, dialog.join_button.rect().topRight()).x()
+        assert link_right == join_right  # (a scroll bar took its width from the fields)
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)
+        run(qloop, me.leave(), 10)
