@@ -185,14 +185,20 @@ class Roster:
         return p.MediaState(mic=self.media.heard, cam=self.media.camera_on, screen=False)
 
     async def drop(self, peer_id: str, reason: str, announce: bool = True) -> None:
-        """Close the link to ``peer_id``; with ``announce`` also forget the peer and say so."""
+        """Close the link to ``peer_id``; with ``announce`` also forget the peer and say so.
+        A peer without a link (one we wait to hear an offer from, or whose link was dropped to
+        be made again) is forgotten too, and said to have left if it had been named."""
         link = self.links.pop(peer_id, None)
-        if link is None:
+        if link is not None:
+            self._closing.add(link)  # if this task is cancelled now, close() finishes the close
+            await self.media.detach(peer_id)
+            await link.close()
+            self._closing.discard(link)
+        elif not announce or peer_id not in self.peers:
             return
-        self._closing.add(link)  # if this task is cancelled now, close() finishes the close
-        await self.media.detach(peer_id)
-        await link.close()
-        self._closing.discard(link)
+        elif not self.peers[peer_id].name:  # never named: nobody was told of it
+            del self.peers[peer_id]
+            return
         info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
         if announce:
             self._recovery.forget(peer_id)

@@ -819,3 +819,32 @@ async def test_leaving_while_trying_to_get_back_in_leaves_nothing_behind(
         await gus.close()
         if mute is not None:
             mute.close()
+
+
+async def test_someone_who_leaves_before_offering_is_not_kept_as_a_ghost(
+    server: RendezvousServer,
+) -> None:
+    """Hana waits for an offer from each newcomer with a lower id (the lower id offers). One
+    joins and leaves before offering: Hana forgets them (no link was ever made, so nothing to
+    close), and is not told that someone she never saw left."""
+    link = room_link(server)
+    hana = Peer("Hana")
+    room_id = RoomKeys.from_secret(link.secret).room_id
+    try:
+        await hana.session.create(link, "small", 3600)
+        for _ in range(40):  # ids are random: until one is lower than Hana's
+            client = await SignalingClient.connect(link.rendezvous_url, 3.0)
+            try:
+                joined = await client.join(room_id, link.room)
+                newcomer = joined.peer_id
+                await until(lambda: newcomer in hana.session.peers)  # noqa: B023 (awaited here)
+            finally:
+                await client.close()
+            await until(lambda: newcomer not in hana.session.peers)  # noqa: B023
+            if newcomer < hana.session.my_id:
+                break
+        assert newcomer < hana.session.my_id  # (1 in 2**40 not to get there)
+        assert not hana.session.peers
+        assert newcomer not in [e.peer_id for e in hana.of(ev.PeerLeft)]  # type: ignore[attr-defined]
+    finally:
+        await hana.close()
