@@ -24,6 +24,7 @@ CLIPPED = (
     f"That is more than a message can hold ({LIMIT:,} characters): the rest was left out. "
     "Send this, then paste the rest."
 )
+_TYPING = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
 _BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\r": "\n"})
 
 
@@ -64,6 +65,7 @@ class ChatEntry(QTextEdit):
         self.hint.setWordWrap(True)
         self.setAccessibleDescription(f"{KEYS}.")
         self.clipped = False  # the last change went past LIMIT, and was cut
+        self._cut = False  # (what is going in now was cut to fit)
         self.textChanged.connect(self._changed)
         self.document().documentLayout().documentSizeChanged.connect(lambda _size: self.fit())
         self.fit()
@@ -72,22 +74,48 @@ class ChatEntry(QTextEdit):
         return self.toPlainText()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            super().keyPressEvent(event)
-        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            if not self.isReadOnly():
-                self.textCursor().insertText("\n")  # (a paragraph: Qt's own is a soft break)
-                self.ensureCursorVisible()
+        typed, bare = event.text(), not event.modifiers() & ~_TYPING
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self.submitted.emit()
+            elif not self.isReadOnly():
+                self._insert("\n")  # (a paragraph: Qt's own is a soft break)
+        elif bare and typed.isprintable() and self._room() < units(typed):
+            self._insert(typed)  # (no room: said, and left out before it goes in)
         else:
-            self.submitted.emit()
+            super().keyPressEvent(event)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
         """Paste and drop: the text only, with its line breaks; links dropped as their
         addresses."""
         text = source.text() or "\n".join(url.toString() for url in source.urls())
         if text:
-            self.textCursor().insertText(plain(text))
-            self.ensureCursorVisible()
+            self._insert(plain(text))
+
+    def _room(self) -> int:
+        """Units that still go in where the cursor is (what is selected goes out first)."""
+        return LIMIT - units(self.toPlainText()) + units(self.textCursor().selectedText())
+
+    def _insert(self, text: str) -> None:
+        """``text`` in at the cursor, as much of it as the box has room for: cut before it
+        goes in, it is one step to undo (cut after, Ctrl+Z brought the rest back, which was
+        cut again: the paste could not be undone)."""
+        room = self._room()
+        if units(text) > room:
+            coded = text.encode("utf-16-le")[: 2 * max(room, 0)]
+            text = coded.decode("utf-16-le", "ignore")  # (never half an emoji)
+            self._cut = True
+        try:
+            if text:  # (a step of its own to undo, not with what was typed before it)
+                cursor = self.textCursor()
+                cursor.beginEditBlock()
+                cursor.insertText(text)
+                cursor.endEditBlock()
+            elif self._cut:
+                self._changed()  # (nothing went in: still said)
+        finally:
+            self._cut = False
+        self.ensureCursorVisible()
 
     def fit(self) -> None:
         """As high as what is written, from one line up to MAX_LINES (then it scrolls)."""
@@ -103,8 +131,9 @@ class ChatEntry(QTextEdit):
     def _changed(self) -> None:
         text = self.toPlainText()
         over = units(text) - LIMIT
-        if over > 0:
-            self._trim(text, over)
+        if over > 0 or self._cut:  # (past LIMIT some other way, an input method's: cut now)
+            if over > 0:
+                self._trim(text, over)
             self.clipped = True
             style.announce(self, CLIPPED)
         elif units(text) < LIMIT:

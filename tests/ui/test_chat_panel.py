@@ -248,6 +248,34 @@ def test_the_box_holds_what_it_did_and_says_what_was_left_out(qtbot: QtBot) -> N
     assert entry.hint.text() == KEYS and entry.hint.property("role") == "dim"
 
 
+def test_a_paste_cut_at_the_limit_is_undone_in_one_step(qtbot: QtBot) -> None:
+    """A paste past the limit was cut after it went in: Ctrl+Z brought back what was cut,
+    which was cut again at once, so the paste could never be undone (nor anything before
+    it). Now it is one step: undone, the box holds what was typed before it; typing at the
+    limit is undone as it was typed."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    entry = panel.entry
+    entry.setFocus()
+    QTest.keyClicks(entry, "see below: ")
+    copied = QMimeData()
+    copied.setText("page " * (LIMIT // 5 + 20))
+    QApplication.clipboard().setMimeData(copied)
+    QTest.keySequence(entry, QKeySequence.StandardKey.Paste)
+    assert len(entry.text()) == LIMIT and entry.hint.text() == CLIPPED
+    QTest.keySequence(entry, QKeySequence.StandardKey.Undo)
+    assert entry.text() == "see below: "
+    assert entry.hint.text() == KEYS  # (nothing cut in the box now)
+    QTest.keySequence(entry, QKeySequence.StandardKey.Redo)
+    assert len(entry.text()) == LIMIT
+    QTest.keyClicks(entry, "!")  # (no room: left out, and said)
+    assert len(entry.text()) == LIMIT and entry.hint.text() == CLIPPED
+    QTest.keySequence(entry, QKeySequence.StandardKey.Undo)
+    assert entry.text() == "see below: "
+
+
 def test_a_right_to_left_name_reads_before_its_time_and_its_text_from_the_right(
     qtbot: QtBot,
 ) -> None:
