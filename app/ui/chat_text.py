@@ -15,6 +15,8 @@ import html
 import re
 from typing import NamedTuple
 
+from PySide6.QtCore import QTextBoundaryFinder
+
 from app.net.text import MAX_CHAT_CHARS
 from app.ui import style
 
@@ -83,12 +85,26 @@ def split_message(text: str, limit: int = MAX_LEN) -> list[str]:
     """``text`` in messages of at most ``limit`` characters, cut after a line's end or a space
     where one is near the limit. The parts joined back are ``text`` exactly: the line break or
     space stays at the end of its part, and what begins the next (an indented line's spaces)
-    stays with it."""
+    stays with it. Where there is neither, the cut falls between two characters as they are
+    seen, not inside one (an emoji and its skin tone, a letter and its accent)."""
     parts = []
     while len(text) > limit:
         cut = text.rfind("\n", limit // 2, limit)  # (the last place the break still fits)
         cut = cut if cut >= 0 else text.rfind(" ", limit // 2, limit)
-        cut = cut + 1 if cut >= 0 else limit
+        cut = cut + 1 if cut >= 0 else _whole(text, limit, limit // 2)
         parts.append(text[:cut])
         text = text[cut:]
     return [*parts, text] if text else parts
+
+
+def _whole(text: str, cut: int, least: int) -> int:
+    """``cut`` (an index into ``text``) moved back to the start of the grapheme it falls in,
+    if that is not before ``least`` (a cut in the middle of "👍🏽" sent "👍" and "🏽", each
+    alone in a message of its own)."""
+    at = len(text[:cut].encode("utf-16-le")) // 2  # (Qt counts UTF-16 units)
+    finder = QTextBoundaryFinder(QTextBoundaryFinder.BoundaryType.Grapheme, text)
+    finder.setPosition(at)
+    if finder.isAtBoundary() or (back := finder.toPreviousBoundary()) < 0:
+        return cut
+    start = cut - len(text.encode("utf-16-le")[2 * back : 2 * at].decode("utf-16-le"))
+    return start if start >= least else cut

@@ -69,6 +69,28 @@ def test_a_message_is_split_at_what_the_others_take_emoji_or_not(qtbot: QtBot) -
     assert sent == ["🙂" * 4000, "🙂" * 100]  # in two: what the others take, nothing lost
 
 
+def test_a_long_message_without_spaces_is_not_cut_inside_a_character(qtbot: QtBot) -> None:
+    """No space or line break near the limit: the message was cut at exactly MAX_LEN code
+    points, which fell between an emoji and its skin tone (one part ended in "👍", the next
+    began with "🏽", shown on both sides as two broken emoji), or a letter and its accent. The
+    cut goes back to where the character as seen begins; the parts still join back to the
+    message."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    sent: list[str] = []
+    panel.send.connect(sent.extend)
+    thumbs = "k" + "👍🏽" * 2500 + "!"  # (1, then 2 per emoji: the limit falls inside one)
+    panel.entry.setPlainText(thumbs)
+    panel.entry.submitted.emit()
+    assert "".join(sent) == thumbs and all(len(part) <= MAX_LEN for part in sent)
+    assert all(part.startswith(("k", "👍")) for part in sent), [p[:2] for p in sent]
+    accents = "x" * (MAX_LEN - 1) + "e\u0301" + "tc"  # (é as e and its combining accent)
+    assert split_message(accents) == ["x" * (MAX_LEN - 1), "e\u0301tc"]
+    family = "👨\u200d👩\u200d👧" * 1001  # (5 code points each, joined by ZWJ)
+    parts = split_message(family)
+    assert "".join(parts) == family and parts[1].startswith("👨\u200d👩")
+
+
 def test_the_chat_stays_at_the_end_when_the_panel_resizes(qtbot: QtBot) -> None:
     """Following the end survives a resize (the window made smaller, the panel narrowed):
     the next messages still come into view."""
