@@ -71,7 +71,9 @@ class ChatEntry(QTextEdit):
         self.fit()
 
     def text(self) -> str:
-        return self.toPlainText()
+        """What is written, as written: toPlainText() turns a no-break space into a space
+        ("20\u00a0€" was sent as "20 €", free to break across lines)."""
+        return plain(self.document().toRawText())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         typed, bare = event.text(), not event.modifiers() & ~_TYPING

@@ -91,6 +91,23 @@ def test_a_long_message_without_spaces_is_not_cut_inside_a_character(qtbot: QtBo
     assert "".join(parts) == family and parts[1].startswith("👨\u200d👩")
 
 
+def test_a_no_break_space_is_sent_as_typed(qtbot: QtBot) -> None:
+    """A no-break space (typed with AltGr+Space on French layouts, or pasted) was sent as a
+    plain space: the box's plain text turns it into one, and "20 %" could break there."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    sent: list[str] = []
+    panel.send.connect(sent.extend)
+    panel.entry.setFocus()
+    QTest.keyClicks(panel.entry, "Prix\u00a0: 20\u00a0%")
+    QTest.keyClick(panel.entry, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(panel.entry, "merci")
+    QTest.keyClick(panel.entry, Qt.Key.Key_Return)
+    assert sent == ["Prix\u00a0: 20\u00a0%\nmerci"]
+
+
 def test_the_chat_stays_at_the_end_when_the_panel_resizes(qtbot: QtBot) -> None:
     """Following the end survives a resize (the window made smaller, the panel narrowed):
     the next messages still come into view."""
