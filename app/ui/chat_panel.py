@@ -21,7 +21,7 @@ from app.net.text import clean_chat
 from app.ui import style
 from app.ui.chat_entry import ChatEntry
 from app.ui.chat_hint import NewMessages
-from app.ui.chat_text import MAX_LEN, Line, heading, linkify, said, split_message
+from app.ui.chat_text import MAX_LEN, Line, heading, linkify, said, split_message, trimmed
 
 __all__ = ["MAX_LEN", "ChatPanel", "linkify", "split_message"]
 UNSENT = "What you were typing was not sent: it is left below, to copy."
@@ -209,7 +209,7 @@ class ChatPanel(QWidget):
         """Send what is in the box the way the others will see it, and show it so: without
         the bidi controls and the other characters app.net.text takes out of what comes in."""
         typed = self.entry.text()
-        text = clean_chat(typed, len(typed)).strip()
+        text = trimmed(clean_chat(typed, len(typed)))
         if text and not self.entry.isReadOnly():  # (read-only: the call is over, not sent)
             self.entry.clear()
             self.send.emit(split_message(text))  # (what the others take, emoji or not)

@@ -81,6 +81,15 @@ def said(text: str, limit: int = SAID_CHARS) -> str:
     return f"{cut} … (long message: the rest is in the chat)"
 
 
+def trimmed(text: str) -> str:
+    """A message as it is sent: blank lines before it and white space after it left out, the
+    indent of its first line kept (pasted code); "" if there is nothing but white space."""
+    return _BLANK_START.sub("", text.rstrip())
+
+
+_BLANK_START = re.compile(r"\A(?:[^\S\n]*\n)+")
+
+
 def split_message(text: str, limit: int = MAX_LEN) -> list[str]:
     """``text`` in messages of at most ``limit`` characters, cut after a line's end or a space
     where one is near the limit. The parts joined back are ``text`` exactly: the line break or

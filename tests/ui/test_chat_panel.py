@@ -108,6 +108,25 @@ def test_a_no_break_space_is_sent_as_typed(qtbot: QtBot) -> None:
     assert sent == ["Prix\u00a0: 20\u00a0%\nmerci"]
 
 
+def test_pasted_code_keeps_the_indent_of_its_first_line(qtbot: QtBot) -> None:
+    """Blank lines before a message and white space after it are left out, but not the
+    indent of its first line: pasted code arrives lined up as it was."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    sent: list[str] = []
+    panel.send.connect(sent.extend)
+    panel.entry.setFocus()
+    QApplication.clipboard().setText("\n  \n    if ready:\n        go()\n\n")
+    QTest.keySequence(panel.entry, QKeySequence.StandardKey.Paste)
+    QTest.keyClick(panel.entry, Qt.Key.Key_Return)
+    assert sent == ["    if ready:\n        go()"]
+    QTest.keyClicks(panel.entry, "   ")  # white space alone is not a message
+    QTest.keyClick(panel.entry, Qt.Key.Key_Return)
+    assert len(sent) == 1
+
+
 def test_the_chat_stays_at_the_end_when_the_panel_resizes(qtbot: QtBot) -> None:
     """Following the end survives a resize (the window made smaller, the panel narrowed):
     the next messages still come into view."""
