@@ -51,9 +51,8 @@ OVER = ("room_ended", "room_expired")  # what the server may answer for a room t
 NOT_OURS = ("not_owner", "room_exists")
 #: what My meetings says then: in the meeting's row, and when End or +1 hour is refused
 TAKEN_NOTE = (
-    "Opened again by someone else with its link after its server restarted and lost it: this "
-    "app can no longer end or extend it (the link still works while it runs). Remove takes it "
-    "off this list."
+    "Opened again by someone else with its link after its server lost it: only they can end "
+    "or extend it now. The link still works."
 )
 TAKEN_TEXT = (
     "After its server restarted and lost it, someone else with its link opened it again, so "
