@@ -242,17 +242,25 @@ def _parse_authority(authority: str, secure: bool) -> tuple[str, int]:
     return host, int(port_text)
 
 
+_SCHEMES = ("https", "http", "peermeet", "wss", "ws")
+
+
 def parse_rendezvous(text: str) -> Link:
     """An outside rendezvous address (``https://meet.example`` or ``peermeet://host:port``) as a
     Link template without room or secret. A bare ``host[:port]`` is taken as https: the client
     falls back to a plain websocket when the server speaks no TLS (app.net.wsio)."""
     if len(text.split()) > 1:
         raise LinkError("A rendezvous address has no spaces: like https://meet.example.org.")
-    cleaned = text.strip().strip("<>\"'").rstrip("/")
-    if cleaned and "://" not in cleaned:
+    cleaned = text.strip().strip("<>\"'")
+    if "://" not in cleaned and cleaned.partition(":")[0].lower() in _SCHEMES:
+        cleaned = ""  # "https:", "https:/x": a scheme mistyped (not a host called "https")
+    elif cleaned and "://" not in cleaned:
         cleaned = "https://" + cleaned
     scheme, sep, rest = cleaned.partition("://")
     if not sep or scheme.lower() not in ("peermeet", "https"):
         raise LinkError("A rendezvous address starts with https:// or peermeet://.")
-    host, port = _parse_authority(rest.partition("/")[0], secure=scheme.lower() == "https")
+    authority = rest.partition("/")[0]
+    if not authority or authority.startswith(":"):  # ("https://" alone: server "https", 443)
+        raise LinkError(f"Type the server's name after {scheme}://, like https://meet.example.org.")
+    host, port = _parse_authority(authority, secure=scheme.lower() == "https")
     return Link(host, port, "", "", secure=scheme.lower() == "https")

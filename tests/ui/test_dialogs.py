@@ -425,6 +425,26 @@ def test_start_on_a_rendezvous_that_cannot_be_reached_is_said_to_the_host(
     dialog.reject()
 
 
+def test_start_with_only_the_scheme_of_a_server_asks_for_its_name(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService
+) -> None:
+    """Only "https://" typed (how the placeholder starts), nothing after: it was read as a server
+    called "https" and the host waited for "Cannot reach … at https:443 (host name not found)"."""
+    dialog = StartDialog(host)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.outside.setChecked(True)
+    for typed in ("https://", "peermeet://", "https:", "https:/meet.example.org"):
+        dialog.server.setText(typed)
+        dialog.start()
+        run(qloop, until(lambda: dialog.error.isVisible(), what="the error"), 15)
+        text = dialog.error.text()
+        assert "https:443" not in text and "Cannot reach" not in text, (typed, text)
+        assert "https://" in text, (typed, text)  # what to type: the form it takes
+    assert host.records() == []
+    dialog.reject()
+
+
 async def fill(link_text: str, n: int) -> list[SignalingClient]:
     link = parse_link(link_text)
     clients = []
