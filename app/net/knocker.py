@@ -43,6 +43,17 @@ OLD_HOST = (
 MAX_DECIDE_S = 120
 
 
+def not_reached(room: str, where: str, reason: str) -> str:
+    """What a guest reads when the host of a room seen on the LAN cannot be reached: no link
+    to check (it was announced), but a host that may have closed PeerMeet or left the network."""
+    at = f" at {where}" if where else ""
+    why = f" ({reason})" if reason else ""
+    return (
+        f"Cannot reach the host of “{room}”{at}{why}. They may have closed PeerMeet or left "
+        "this network: ask them, or ask for the meeting link."
+    )
+
+
 @dataclass(frozen=True)
 class Admission:
     secret: str
@@ -100,7 +111,12 @@ async def knock(
     HostKeyChanged (the answer did not come from the announced key) or RendezvousUnreachable.
     """
     key = key or GuestKey()
-    conn, address = await _first_reachable(room.addresses, room.port, connect_timeout)
+    try:
+        conn, address = await _first_reachable(room.addresses, room.port, connect_timeout)
+    except RendezvousUnreachable as exc:  # (its words are a link's: "Check the link, …")
+        raise RendezvousUnreachable(
+            not_reached(room.info.room, exc.where, exc.reason), where=exc.where, reason=exc.reason
+        ) from None
     try:
         await conn.send_text(
             protocol.Knock(room.info.room, display_name, b64e(key.commitment)).encode()
