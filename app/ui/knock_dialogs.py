@@ -188,11 +188,20 @@ def keep_prompts_of(window: QWidget) -> None:
 class GuestWaitDialog(QDialog):
     """The guest's side while the host decides; ``on_cancel`` stops the knock."""
 
-    def __init__(self, room: str, on_cancel: Callable[[], None], parent: QWidget | None = None):
+    def __init__(
+        self,
+        room: str,
+        on_cancel: Callable[[], None],
+        parent: QWidget | None = None,
+        host: str = "",  # the host's announced name: two rooms may have one name
+    ):
         super().__init__(parent)
         self.setWindowTitle("Knocking")
         self._on_cancel: Callable[[], None] | None = on_cancel
-        self.status = QLabel(f"Knocking on “{room}” …")
+        if len(host) > NAME_SHOWN:  # (a name may have no spaces to wrap at)
+            host = host[: NAME_SHOWN - 1] + "…"
+        self._room, self._host = room, f"\u2068{host}\u2069" if host else ""  # (isolated)
+        self.status = QLabel(f"Knocking on “{room}”" + (f" ({self._host})" if host else "") + " …")
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # (a host's words: never markup)
         self.status.setWordWrap(True)
         self.code = _code_label("· · · ·")
@@ -212,7 +221,8 @@ class GuestWaitDialog(QDialog):
 
     def show_code(self, code: str, timeout_s: int) -> None:
         self.code.setText(code)
-        self.status.setText("Waiting for the host to let you in …")
+        who = self._host or "the host"  # (whose room, when two have the same name)
+        self.status.setText(f"Waiting for {who} to let you in to “{self._room}” …")
         self.hint.setText(
             f"The host sees a code too: it must be the same. They have {timeout_s} s to answer."
         )
@@ -243,7 +253,7 @@ class GuestWaitDialog(QDialog):
 
 
 async def knock_with_dialog(
-    parent: QWidget | None, room: str, knock: Callable[[OnCode], Awaitable[T]]
+    parent: QWidget | None, room: str, knock: Callable[[OnCode], Awaitable[T]], host: str = ""
 ) -> T | None:
     """Run ``knock(on_code)`` under a GuestWaitDialog: its result, or None if it failed or the
     person cancelled. A failure stays on screen until closed, but the knock is over at once
@@ -252,7 +262,7 @@ async def knock_with_dialog(
     def cancel() -> None:
         task.cancel()
 
-    dialog = GuestWaitDialog(room, cancel, parent)
+    dialog = GuestWaitDialog(room, cancel, parent, host)
     task = asyncio.ensure_future(knock(dialog.show_code))
     dialog.show()
     failed = False

@@ -104,7 +104,7 @@ class LanCard(QWidget):
             return str(await knock_room(room, name, on_code, pins=self._pins))
 
         try:
-            link = await knock_with_dialog(self.window(), room.info.room, knock)
+            link = await knock_with_dialog(self.window(), room.info.room, knock, room.info.host)
         except Exception:  # knock_with_dialog shows PeerMeetErrors; anything else is a bug
             log.exception("knocking on %s failed", room.info.room)
             return

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 import uuid
@@ -12,14 +13,16 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
+from app.meeting.lan_hosting import LanHosting
 from app.net.discovery import Discovery
 from app.net.knock import HostIdentity
+from app.net.knockdesk import KnockRequest
 from app.net.lanroom import LanRoom
 from app.net.pins import PinStore
 from app.ui.knock_dialogs import GuestWaitDialog
 from app.ui.lan_card import LanCard
 from tests.ui.conftest import run, until
-from tests.ui.test_lan_desktop import LO, row_of, shown
+from tests.ui.test_lan_desktop import LO, host_service, row_of, shown
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -71,5 +74,62 @@ def test_a_knock_on_a_host_that_is_gone_says_so_not_to_check_a_link(
             await card.shutdown()
             for host in hosts:
                 await host.close()
+
+        run(qloop, cleanup(), 15)
+
+
+def test_the_wait_says_whose_room_when_two_hosts_announce_one_name(
+    qloop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Alice and Carol both announce "standup": the list tells them apart by host, but the
+    guest's wait said only "Waiting for the host to let you in …", not which one."""
+    room = f"standup-{uuid.uuid4().hex[:6]}"
+    alice, carol = HostIdentity.generate(), HostIdentity.generate()
+    host = host_service(tmp_path, "alice")
+    asked: list[KnockRequest] = []
+    never: asyncio.Future[bool] = qloop.create_future()
+
+    async def ask(request: KnockRequest) -> bool:
+        asked.append(request)
+        return await never  # Alice does not answer while the guest reads
+
+    hosting = LanHosting(host, ask, lambda: "Alice", identity=alice, interfaces=LO)
+    ours = {alice.fingerprint, carol.fingerprint}
+    card = LanCard(PinStore(tmp_path / "pins.json"), lambda: "Bob", interfaces=LO,
+                   hide=lambda found: found.info.fingerprint not in ours)  # fmt: skip
+    qtbot.addWidget(card)
+    card.show()
+    others: list[Discovery] = []
+
+    async def scenario() -> None:
+        hosting.start()
+        card.start()
+        await host.start(room, "small", 600)
+        other = Discovery(LO)
+        others.append(other)
+        info = LanRoom(room, "Carol", "small", 0, 4, int(time.time()) + 600, carol.fingerprint)
+        await other.announce(info, closed_port(), LO)
+        await until(lambda: len(card.rooms.rooms) == 2, 10, "both rooms in the list")
+        hosts = [r.info.host for r in card.rooms.rooms]
+        card.rooms.knock_button(hosts.index("Alice")).click()
+        await until(lambda: asked, 10, "Alice asked")
+        dialog = shown(GuestWaitDialog, "Cancel")
+        assert dialog is not None
+        await until(lambda: dialog.code.text() == asked[0].code, 5, "the code")
+        text = dialog.status.text()
+        assert "Alice" in text and room in text and "Carol" not in text, text
+        dialog.button.click()
+        await until(lambda: not card.knocking, 5, "the knock over")
+
+    try:
+        run(qloop, scenario(), 30)
+    finally:
+
+        async def cleanup() -> None:
+            await card.shutdown()
+            await hosting.close()
+            for other in others:
+                await other.close()
+            await host.close()
 
         run(qloop, cleanup(), 15)
