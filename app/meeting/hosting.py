@@ -127,6 +127,7 @@ class HostService:
         keys, now = RoomKeys.from_secret(secret), self._clock()
         if rendezvous.strip():
             base = parse_rendezvous(rendezvous)
+            rendezvous = base.server  # a pasted meeting link: its server, not its room or key
             link = Link(base.host, base.port, room, secret, secure=base.secure)
             token, expires_at = await self._remote.create(link, size, lifetime_s)
         else:

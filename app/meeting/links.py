@@ -55,6 +55,12 @@ class Link:
         return f"peermeet://{host}:{self.port}/{self.room}#k={self.secret}"
 
     @property
+    def server(self) -> str:
+        """The rendezvous alone (``https://host[:port]``, ``peermeet://host:port``): never the
+        room nor its secret (a meeting link pasted as a server address keeps them)."""
+        return str(Link(self.host, self.port, "", "", self.secure)).partition("/#")[0].rstrip("/")
+
+    @property
     def rendezvous_url(self) -> str:
         return f"{'wss' if self.secure else 'ws'}://{self.address}/ws"
 
@@ -248,7 +254,8 @@ _SCHEMES = ("https", "http", "peermeet", "wss", "ws")
 def parse_rendezvous(text: str) -> Link:
     """An outside rendezvous address (``https://meet.example`` or ``peermeet://host:port``) as a
     Link template without room or secret. A bare ``host[:port]`` is taken as https: the client
-    falls back to a plain websocket when the server speaks no TLS (app.net.wsio)."""
+    falls back to a plain websocket when the server speaks no TLS (app.net.wsio). A meeting
+    link's room and ``#k=…`` are dropped: ``.server`` is the address to keep and show."""
     if len(text.split()) > 1:
         raise LinkError("A rendezvous address has no spaces: like https://meet.example.org.")
     cleaned = text.strip().strip("<>\"'")

@@ -187,6 +187,27 @@ async def test_outside_rendezvous_keeps_the_owner_token(host: HostService) -> No
         await outside.close()
 
 
+async def test_a_meeting_link_as_rendezvous_keeps_only_its_server(
+    host: HostService, tmp_path: Path
+) -> None:
+    """A meeting link pasted into Start's server field: the meeting starts on that link's
+    server, and what is stored (and shown in My meetings) is the server, never the other
+    meeting's room and secret."""
+    outside = RendezvousServer("127.0.0.1", 0)
+    port = await outside.start()
+    try:
+        pasted = f"peermeet://127.0.0.1:{port}/their-standup#k=THEIRSECRET"
+        record = await host.start("mine", rendezvous=pasted)
+        assert record.rendezvous == f"peermeet://127.0.0.1:{port}"
+        assert parse_link(record.link).room == "mine" and record.port == port
+        assert "THEIRSECRET" not in (tmp_path / "meetings.json").read_text()
+        assert "their-standup" not in (tmp_path / "meetings.json").read_text()
+        client, _ = await join(record.link)  # it is open on that server
+        await client.close()
+    finally:
+        await outside.close()
+
+
 @pytest.mark.parametrize("knows_manage", [True, False], ids=["manage", "older-rendezvous"])
 async def test_outside_meeting_ends_and_extends_while_full(
     host: HostService, knows_manage: bool, monkeypatch: pytest.MonkeyPatch

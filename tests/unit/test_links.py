@@ -193,3 +193,21 @@ def test_parse_rendezvous() -> None:
     for bad in ("ftp://x", "", "meet.example:99999", "http://meet.example", "not a url at all"):
         with pytest.raises(LinkError):
             parse_rendezvous(bad)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "server"),
+    [
+        ("https://meet.example.org/standup#k=SECRET", "https://meet.example.org"),
+        ("https://meet.example.org:8443/standup#k=SECRET", "https://meet.example.org:8443"),
+        ("peermeet://10.0.0.1:9000/room#k=SECRET", "peermeet://10.0.0.1:9000"),
+        ("peermeet://[fd00::1]:9000/room#k=SECRET", "peermeet://[fd00::1]:9000"),
+        ("meet.example.org/standup#k=SECRET", "https://meet.example.org"),
+        ("https://meet.example.org/", "https://meet.example.org"),
+    ],
+)
+def test_a_meeting_link_as_rendezvous_is_only_its_server(pasted: str, server: str) -> None:
+    """The address kept (and shown in My meetings) is the server's: another meeting's room and
+    secret, pasted with it, are not."""
+    assert parse_rendezvous(pasted).server == server
+    assert parse_rendezvous(server).server == server  # (kept as it is)
