@@ -2,6 +2,8 @@
 whose record says ``lan``, for as long as HostService keeps it live (withdrawn on End, expiry,
 Forget and ``close()`` at app quit). Qt-free: the desktop passes ``ask`` (the Admit/Deny prompt).
 
+A knock not answered in time is passed to ``on_missed`` (the main window keeps a notice).
+
 Rooms on one embedded server share its port, so knocks go to one desk per server that hands each
 to the HostLan of the room the guest asked for. Announcing only happens on a LAN address: a server
 bound to loopback is skipped unless ``interfaces`` forces it (tests keep mDNS on 127.0.0.1).
@@ -24,7 +26,7 @@ from app.meeting.links import parse_link
 from app.meeting.store import ENDED, MeetingRecord
 from app.net.discovery import Discovery
 from app.net.knock import HostIdentity
-from app.net.knockdesk import KNOCK_TIMEOUT_S, KnockDecision, KnockDesk, KnockRequest
+from app.net.knockdesk import KNOCK_TIMEOUT_S, KnockDecision, KnockDesk, KnockRequest, OnMissed
 from app.net.lanroom import FoundRoom
 from app.net.rendezvous import RendezvousServer
 
@@ -55,7 +57,9 @@ class LanHosting:
         on_error: Callable[[str], None] = lambda text: None,
         knock_timeout: float = KNOCK_TIMEOUT_S,
         poll_s: float = 1.0,
+        on_missed: OnMissed = lambda request: None,  # a knock nobody answered in time
     ) -> None:
+        self._on_missed = on_missed
         self._host, self._ask, self._host_name = host, ask, host_name
         self._identity, self._identity_path = identity, identity_path
         self._interfaces = list(interfaces) if interfaces else None
@@ -196,7 +200,10 @@ class LanHosting:
             async def decide(request: KnockRequest) -> KnockDecision:
                 return await self._decide(server, request)
 
-            desk = KnockDesk(self._identity.public, decide, timeout=self._knock_timeout)
+            desk = KnockDesk(
+                self._identity.public, decide, timeout=self._knock_timeout,
+                on_missed=self._on_missed,
+            )  # fmt: skip
             entry = self._desks[server.port] = (server, desk)
         server.knocks = entry[1]
 

@@ -9,7 +9,9 @@ A ``knock2`` as a connection's first message hands the connection to ``serve_kno
     host  → knock_nonce {nonce}                (sent as the hook starts: now the guest knows it)
     host  → admitted {pub, box} | error {denied | knock_timeout | no_such_room | …}
 
-The hook runs in the host's process and is cancelled if the guest hangs up or time runs out.
+The hook runs in the host's process and is cancelled if the guest hangs up or time runs out;
+``on_missed(request)`` then tells the host's app a knock went unanswered (not one the guest
+cancelled: that one leaves no trace).
 Nobody learns the code of a knock the hook has not been asked about, and a knock that fails
 before that (gone, too slow or malformed) costs its address a whole burst of the rate limit.
 An old-style ``knock`` (the nonce came before the guest's key) is refused: ``knock_outdated``.
@@ -60,6 +62,7 @@ class KnockDecision:
 
 
 Decide = Callable[[KnockRequest], Awaitable[KnockDecision]]
+OnMissed = Callable[[KnockRequest], None]
 
 
 class KnockLine(Protocol):
@@ -88,7 +91,9 @@ class KnockDesk:
         pending_per_ip: int = 2,  # one device cannot keep every place taken
         failure_cost: float | None = None,  # tokens a knock failing before the prompt costs
         clock: Callable[[], float] = time.monotonic,
+        on_missed: OnMissed = lambda request: None,  # the host did not answer in time
     ) -> None:
+        self.on_missed = on_missed
         self._pub, self._decide = host_pub, decide
         self.timeout, self._reveal_timeout = timeout, reveal_timeout
         self.max_pending, self._per_ip, self._clock = max_pending, per_ip, clock
@@ -169,6 +174,11 @@ class KnockDesk:
             log.info("%s stopped knocking", request.remote)
             return line.finish()  # gone, or talked out of turn: either way the knock is over
         if decide not in done:
+            log.info("%s's knock was not answered in time", request.remote)
+            try:
+                self.on_missed(request)
+            except Exception:
+                log.exception("the missed-knock hook failed")
             return line.fail("knock_timeout")
         try:
             decision = decide.result()

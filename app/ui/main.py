@@ -100,6 +100,7 @@ async def _main(app: QApplication, args: argparse.Namespace, settings: SettingsS
         lambda request: ask_host(window.knock_parent(), request, desk.play),
         lambda: settings.load().display_name,
         on_error=lambda text: window.meetings.show_error(text),
+        on_missed=lambda request: window.meetings.missed.add(request),
     )  # pin store and host key in the user data dir (app.net.pins, app.net.knock)
     card = LanCard(PinStore(), lambda: settings.load().display_name, hide=lan.is_own)
     window = MainWindow(host, bridge, settings, lan=card)

@@ -29,6 +29,7 @@ from app.net.rooms import CAPACITY as SEATS
 from app.net.rooms import MAX_LIFETIME_S
 from app.ui import style
 from app.ui.elided import ElidedLabel
+from app.ui.missed_knocks import MissedKnocks
 from app.ui.task_set import TaskSet
 
 log = logging.getLogger(__name__)
@@ -240,6 +241,7 @@ class MeetingsView(QWidget):
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # (a rendezvous' words in it)
         self.message.setWordWrap(True)
         self.message.hide()
+        self.missed = MissedKnocks()  # knocks on these meetings nobody answered, until dismissed
         self.empty = named(
             QLabel(
                 "No meetings yet.\n\nStart one and it appears here, with its link and time left."
@@ -262,6 +264,7 @@ class MeetingsView(QWidget):
         scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.missed)
         layout.addWidget(self.message)
         layout.addWidget(scroll, 1)
         self._timer = QTimer(self, interval=1000)

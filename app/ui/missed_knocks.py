@@ -1,0 +1,77 @@
+"""Knocks nobody answered, kept in the main window until dismissed.
+
+A knock's prompt goes away when its time runs out (app.net.knockdesk): a host who stepped away
+never learned someone had knocked. ``MissedKnocks.add`` (``LanHosting``'s ``on_missed``) keeps a
+line per missed knock ("Alice knocked on “standup” at 12:03 — no answer; they can knock again"),
+the newest first, and asks for attention in the taskbar when the window is not the active one.
+A knock the guest cancelled is not missed: the desk does not call ``on_missed`` for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.net.knockdesk import KnockRequest
+from app.ui import style
+
+KEPT = 5  # lines shown; older misses are counted ("and 2 earlier knocks")
+NAME_SHOWN = 32  # characters of a knocker's name (a name may have no spaces)
+
+
+def missed_line(request: KnockRequest, when: float) -> str:
+    name = request.name if len(request.name) <= NAME_SHOWN else request.name[:31] + "…"
+    at = time.strftime("%H:%M", time.localtime(when))
+    # names isolated (FSI … PDI): a right-to-left name cannot reorder the sentence
+    return (
+        f"\u2068{name}\u2069 knocked on “\u2068{request.room}\u2069” at {at} — no answer; "
+        "they can knock again"
+    )
+
+
+class MissedKnocks(QFrame):
+    """Hidden until a knock is missed; its ✕ clears every line."""
+
+    def __init__(
+        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("Banner")
+        self._clock = clock
+        self.lines: list[str] = []  # newest first
+        self.earlier = 0  # missed knocks no longer listed
+        self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.PlainText)  # (guests' names)
+        self.text.setWordWrap(True)
+        self.dismiss = QPushButton("✕")
+        self.dismiss.setProperty("role", "flat")
+        self.dismiss.setToolTip("Dismiss")
+        self.dismiss.setAccessibleName("Dismiss missed knocks")
+        self.dismiss.clicked.connect(self.clear)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 8, 6, 8)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def add(self, request: KnockRequest) -> None:
+        """A knock timed out with no answer: say so, and flash the taskbar if away."""
+        self.lines.insert(0, missed_line(request, self._clock()))
+        if len(self.lines) > KEPT:
+            self.lines.pop()
+            self.earlier += 1
+        more = f"\n… and {self.earlier} earlier" if self.earlier else ""
+        self.text.setText("\n".join(self.lines) + more)
+        self.show()
+        window = self.window()
+        if not window.isActiveWindow():  # (stepped away: the taskbar entry asks for attention)
+            QApplication.alert(window)
+        style.announce(self.text, self.lines[0])
+
+    def clear(self) -> None:
+        self.lines, self.earlier = [], 0
+        self.text.clear()
+        self.hide()
