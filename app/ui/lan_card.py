@@ -3,7 +3,8 @@
 Knocking checks the host key pin first (a changed key needs an explicit "Knock anyway"), runs the
 knock under the guest's wait dialog and, once the host admits, emits ``admitted(link)``: the main
 window then joins exactly as with a pasted link. Owns its Discovery, the browser and the knock
-task; ``shutdown()`` is idempotent (QWidget has its own ``close``).
+task; ``shutdown()`` is idempotent (QWidget has its own ``close``). A room whose host could not
+be reached shows as not answering (app.ui.lan_rooms) until it changes or its host answers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from app.errors import PeerMeetError
+from app.errors import PeerMeetError, RendezvousUnreachable
 from app.meeting.lan import knock_room
 from app.net.discovery import Discovery, RoomBrowser
 from app.net.lanroom import FoundRoom
@@ -101,7 +102,16 @@ class LanCard(QWidget):
         name = self._display_name().strip() or "Guest"
 
         async def knock(on_code: OnCode) -> str:
-            return str(await knock_room(room, name, on_code, pins=self._pins))
+            try:
+                link = str(await knock_room(room, name, on_code, pins=self._pins))
+            except RendezvousUnreachable:  # (a crashed host stays listed for minutes)
+                self.rooms.mark_silent(room)
+                raise
+            except PeerMeetError:  # refused, denied …: whatever it said, the host answered
+                self.rooms.clear_silent(room)
+                raise
+            self.rooms.clear_silent(room)
+            return link
 
         try:
             link = await knock_with_dialog(self.window(), room.info.room, knock, room.info.host)

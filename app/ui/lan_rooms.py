@@ -3,6 +3,10 @@ changed) and a Knock button per row.
 
 Fed by the Qt-free browser - pass ``widget.set_rooms`` as ``Discovery.browse``'s callback - and
 knocking is the caller's (``on_knock(room)``). ``pin_check`` is ``PinStore.check``.
+
+A room whose host could not be reached (``mark_silent``: a crashed host's announcement lingers
+for minutes) is dimmed, its button saying "Not answering" (a knock still tries again), until its
+announcement changes, it leaves the list or a knock reaches its host (``clear_silent``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ EMPTY = (
     "Ask the host to start one here, or paste the link they sent you."
 )
 WARN = QColor(style.DANGER_HI)  # (4.5:1 or more on the card: legible)
+DIM = QColor(style.TEXT_DIM)
+SILENT_TIP = (
+    "{host}'s PeerMeet could not be reached at the last knock: it may have closed or left "
+    "this network (its room stays listed for a few minutes). Press to knock again."
+)
+NOT_ANSWERING = "Not answering"
 
 
 def time_left(seconds: float) -> str:
@@ -63,6 +73,8 @@ class LanRoomsWidget(QWidget):
         self._on_knock, self._pin_check, self._clock = on_knock, pin_check, clock
         self._rooms: list[FoundRoom] = []
         self._shown: list[FoundRoom] = []  # the rows, in order
+        #: instance -> the announcement as it was when its host could not be reached
+        self._silent: dict[str, FoundRoom] = {}
         self.empty = QLabel(EMPTY)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -97,6 +109,19 @@ class LanRoomsWidget(QWidget):
     def rooms(self) -> list[FoundRoom]:
         return list(self._rooms)
 
+    def mark_silent(self, room: FoundRoom) -> None:
+        """A knock on ``room`` could not reach its host: show it as not answering."""
+        self._silent[room.instance] = room
+        self._render()
+
+    def clear_silent(self, room: FoundRoom) -> None:
+        """Its host answered a knock (whatever it said): it looks as any other room again."""
+        if self._silent.pop(room.instance, None) is not None:
+            self._render()
+
+    def is_silent(self, room: FoundRoom) -> bool:
+        return self._silent.get(room.instance) == room  # (changed since: maybe back)
+
     def knock_button(self, row: int) -> QPushButton:
         button = self.table.cellWidget(row, len(COLUMNS) - 1)
         assert isinstance(button, QPushButton)
@@ -111,6 +136,8 @@ class LanRoomsWidget(QWidget):
         had = shown.index(focus) if focus in shown else -1
         knocking_on = self._shown[had].instance if 0 <= had < len(self._shown) else None
         rooms = [r for r in self._rooms if r.info.expires_at > now]
+        # a mark lasts while the announcement is the one that did not answer
+        self._silent = {r.instance: r for r in rooms if self.is_silent(r)}
         self._shown = rooms
         self.empty.setVisible(not rooms)
         self.table.setVisible(bool(rooms))
@@ -127,6 +154,8 @@ class LanRoomsWidget(QWidget):
                 item = QTableWidgetItem(text)
                 tip = (f"{info.room} ({cells[3]} left)", info.host)[col] if col < 2 else ""
                 item.setToolTip(plain_tip(tip))  # (the time left too: narrow, it has no column)
+                if self.is_silent(room):
+                    item.setForeground(DIM)
                 self.table.setItem(row, col, item)
             key, said = self._key_item(room)
             self.table.setItem(row, 4, key)
@@ -135,6 +164,11 @@ class LanRoomsWidget(QWidget):
             full = info.people >= info.capacity
             button.setEnabled(not full)
             button.setToolTip("This meeting is full." if full else f"Ask {info.host} to let you in")
+            if self.is_silent(room):  # (Knock still tries again: the host may be back)
+                said = f"{SILENT_TIP.format(host=info.host)} {said}"
+                button.setText(NOT_ANSWERING)
+                button.setToolTip(plain_tip(SILENT_TIP.format(host=info.host)))
+                button.setStyleSheet(f"color: {style.TEXT_DIM};")
             # a screen reader Tabs from Knock to Knock (the table takes no focus): each says
             # its row, the host key's warning too (all it heard was "Knock", "Knock")
             button.setAccessibleName(f"Knock: {info.room}")
