@@ -205,7 +205,8 @@ class Session:
                 info.since, info.connect_ms = now, None
                 drop = self._roster.drop(peer_id, "reconnecting", announce=False)
                 await self._tasks.serial(peer_id, drop)
-                self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
+                if info.name:  # (one never named has no tile: none for it, unsaid if it goes)
+                    self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
             else:
                 await self._tasks.serial(peer_id, self._roster.drop(peer_id, "left"))
         self._alone_since = None

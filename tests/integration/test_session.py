@@ -848,3 +848,42 @@ async def test_someone_who_leaves_before_offering_is_not_kept_as_a_ghost(
         assert newcomer not in [e.peer_id for e in hana.of(ev.PeerLeft)]  # type: ignore[attr-defined]
     finally:
         await hana.close()
+
+
+async def test_someone_shown_while_getting_back_in_is_taken_away_when_they_leave(
+    server: RendezvousServer,
+) -> None:
+    """Hana loses the rendezvous while waiting for a newcomer's offer (their app may take
+    seconds to gather its addresses). Back in, she must not put up a tile ("reconnecting") for
+    someone never named: when they leave unnamed, nobody is told, so such a tile would stay
+    for the rest of the call."""
+    link = room_link(server)
+    hana = Peer("Hana")
+    room_id = RoomKeys.from_secret(link.secret).room_id
+    client = await SignalingClient.connect(link.rendezvous_url, 3.0)
+    try:
+        await hana.session.create(link, "small", 3600)
+        for _ in range(60):  # ids are random: until one low enough for Hana's to top it soon
+            newcomer = (await client.join(room_id, link.room)).peer_id
+            if newcomer < "K":
+                break
+            await client.close()
+            client = await SignalingClient.connect(link.rendezvous_url, 3.0)
+        await until(lambda: newcomer in hana.session.peers)
+        for _ in range(40):  # until Hana's new id is the higher one: she waits for an offer
+            old = hana.session.my_id
+            assert hana.session._client is not None
+            await hana.session._client.close()  # as if the connection had died
+            await until(lambda: hana.session.my_id != old and hana.session._signaling_ok)  # noqa: B023
+            if hana.session.my_id > newcomer:
+                break
+        assert hana.session.my_id > newcomer and newcomer not in hana.session._links
+        assert not hana.session.peers[newcomer].name
+        await client.close()  # they leave, never having offered
+        await until(lambda: newcomer not in hana.session.peers)
+        shown = [e for e in hana.of(ev.ConnectionChanged) if e.peer_id == newcomer]  # type: ignore[attr-defined]
+        left = [e for e in hana.of(ev.PeerLeft) if e.peer_id == newcomer]  # type: ignore[attr-defined]
+        assert not shown or left, "a tile was put up for them and never taken away"
+    finally:
+        await client.close()
+        await hana.close()
