@@ -17,7 +17,7 @@ import platformdirs
 
 from app.errors import PeerMeetError
 from app.jsonfile import read_json, set_aside, write_json
-from app.meeting.links import parse_link
+from app.meeting.links import parse_link, parse_rendezvous
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,11 @@ class MeetingRecord:
             parse_link(record.link)
         except PeerMeetError as exc:
             raise ValueError(f"its link is damaged: {exc}") from None
+        try:  # (before b6a3b48 a meeting link pasted as the server was kept whole, key and all)
+            if record.rendezvous:
+                record.rendezvous = parse_rendezvous(record.rendezvous).server
+        except PeerMeetError:
+            pass  # (an address this app no longer takes: shown as it was)
         return record
 
 
@@ -107,6 +112,8 @@ class MeetingStore:
         #: what a person should know about this file ("" when all is well)
         self.problem = ""
         self._records: list[MeetingRecord] = self._load()
+        if self._scrubbed:  # (a key kept where it did not belong: not left in the file)
+            self.save()
 
     @property
     def records(self) -> list[MeetingRecord]:
@@ -146,6 +153,7 @@ class MeetingStore:
             self.problem = "" if self.problem.startswith("Could not save") else self.problem
 
     def _load(self) -> list[MeetingRecord]:
+        self._scrubbed = False  # a record's server address was cut down to the server
         damaged = (
             f"{self.path} was damaged, so My meetings starts empty. A copy is kept beside it "
             "(.bad): meetings you started before may be lost; start a new one if needed."
@@ -165,6 +173,8 @@ class MeetingStore:
                 records.append(MeetingRecord.from_dict(item))
             except ValueError as exc:
                 log.warning("skipping a damaged meeting in %s: %s", self.path, exc)
+            else:
+                self._scrubbed |= records[-1].rendezvous != item.get("rendezvous", "")
         lost = len(data["meetings"]) - len(records)
         if lost:
             set_aside(self.path, "partly damaged", copy=True)

@@ -256,3 +256,21 @@ def test_settings_typed_by_hand_are_read_as_meant_or_said_not_silently_dropped(
     assert "hide my IP address" in store.problem and len(list(tmp_path.glob("*.bad*"))) == 1
     store.save(loaded, reviewed=True)
     assert store.problem == ""
+
+
+def test_a_meeting_link_kept_as_the_server_by_an_older_version_loses_its_key(
+    tmp_path: Path,
+) -> None:
+    """Before b6a3b48 a meeting link pasted as the rendezvous was kept whole, and My meetings
+    showed it, key and all ("via https://meet.example/standup#k=…"). Such a record is read as
+    its server alone, and the file no longer holds that key."""
+    path = tmp_path / "meetings.json"
+    pasted = "https://meet.example:8443/standup#k=SSSSSSSSSSSSSSSSSSSSSS"
+    old = record(LINK_B, rendezvous=pasted).to_dict()
+    path.write_text(json.dumps({"version": 1, "meetings": [record().to_dict(), old]}))
+    store = MeetingStore(path)
+    assert store.find(LINK_B) is not None
+    assert store.find(LINK_B).rendezvous == "https://meet.example:8443"  # type: ignore[union-attr]
+    assert store.find(LINK) == record()  # (one on this computer stays as it was)
+    assert "SSSS" not in path.read_text() and not store.problem
+    assert MeetingStore(path).find(LINK_B) == store.find(LINK_B)
