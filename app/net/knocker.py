@@ -31,6 +31,8 @@ from app.net.wsio import WsConnection, ws_connect
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=protocol.Message)
 OnCode = Callable[[str, int], None]  # (code "4 8 2 1", seconds the host has to decide)
+#: the ``reason`` of a RendezvousUnreachable from a host that answered, but not as a host does
+ODD = "odd answer"
 HOST_GONE = (
     "The host went away before answering your knock. "
     "Look for the room again, or ask the host for the link."
@@ -163,11 +165,11 @@ async def _reply(conn: WsConnection, kind: type[M], timeout: float) -> M:  # noq
             f"The host did not answer within {timeout:g} s. Try again, or ask for the link."
         ) from None
     except ProtocolError as exc:
-        raise RendezvousUnreachable(f"The host sent something odd ({exc}).") from None
+        raise RendezvousUnreachable(f"The host sent something odd ({exc}).", reason=ODD) from None
     if msg is None:
         raise RendezvousUnreachable(HOST_GONE)
     if isinstance(msg, protocol.Error):
         raise refusal(msg.code, "" if msg.code in REFUSAL_TEXT else msg.message[:200])
     if not isinstance(msg, kind):
-        raise RendezvousUnreachable(f"The host answered the knock with {msg.TYPE!r}.")
+        raise RendezvousUnreachable(f"The host answered the knock with {msg.TYPE!r}.", reason=ODD)
     return msg

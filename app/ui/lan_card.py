@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from app.errors import PeerMeetError, RendezvousUnreachable
 from app.meeting.lan import knock_room
 from app.net.discovery import Discovery, RoomBrowser
+from app.net.knocker import ODD
 from app.net.lanroom import FoundRoom
 from app.net.pins import PinCheck, PinStore
 from app.ui.knock_dialogs import OnCode, confirm_new_key, knock_with_dialog
@@ -104,8 +105,11 @@ class LanCard(QWidget):
         async def knock(on_code: OnCode) -> str:
             try:
                 link = str(await knock_room(room, name, on_code, pins=self._pins))
-            except RendezvousUnreachable:  # (a crashed host stays listed for minutes)
-                self.rooms.mark_silent(room)
+            except RendezvousUnreachable as exc:  # (a crashed host stays listed for minutes)
+                if exc.reason == ODD:  # (it answered: not silent, whatever it said)
+                    self.rooms.clear_silent(room)
+                else:
+                    self.rooms.mark_silent(room)
                 raise
             except PeerMeetError:  # refused, denied …: whatever it said, the host answered
                 self.rooms.clear_silent(room)

@@ -18,6 +18,7 @@ from app.net.knock import HostIdentity
 from app.net.lanroom import LanRoom
 from app.net.pins import PinStore
 from app.net.rendezvous import RendezvousServer
+from app.net.wsio import WsConnection, WsServer
 from app.ui.knock_dialogs import GuestWaitDialog
 from app.ui.lan_card import LanCard
 from app.ui.lan_rooms import DIM, NOT_ANSWERING
@@ -41,6 +42,11 @@ def test_a_host_that_cannot_be_reached_is_marked_until_it_answers_or_changes(
     card.show()
     hosts: list[Discovery] = []
     servers: list[RendezvousServer] = []
+    odd_servers: list[WsServer] = []
+
+    async def say_hello(conn: WsConnection) -> None:
+        await conn.send_text("hello")
+        await conn.recv_text(5.0)
 
     def button_text() -> str:
         return card.rooms.knock_button(row_of(card, room) or 0).text()
@@ -79,6 +85,15 @@ def test_a_host_that_cannot_be_reached_is_marked_until_it_answers_or_changes(
         await server.close()  # gone again: marked again...
         await knock_and_close("Cannot reach")
         assert button_text() == NOT_ANSWERING
+        # something answers there, but not as a host does: it was reached, so not "silent"
+        odd = WsServer(say_hello, "127.0.0.1", port)
+        odd_servers.append(odd)
+        await odd.start()
+        await knock_and_close("something odd")
+        assert button_text() == "Knock"
+        await odd.close()
+        await knock_and_close("Cannot reach")
+        assert button_text() == NOT_ANSWERING
         await announcement.update(dataclasses.replace(info, people=2))  # ...until it changes
         await until(lambda: button_text() == "Knock", 10, "the mark cleared")
 
@@ -90,6 +105,8 @@ def test_a_host_that_cannot_be_reached_is_marked_until_it_answers_or_changes(
             await card.shutdown()
             for server in servers:
                 await server.close()
+            for odd in odd_servers:
+                await odd.close()
             for host in hosts:
                 await host.close()
 
