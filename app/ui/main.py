@@ -30,6 +30,7 @@ from app.ui.desktop_media import DesktopMedia
 from app.ui.knock_dialogs import ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow
+from app.ui.missed_knocks import knock_missed
 from app.ui.qt_loop import LoopStopped, run_in_qt_loop
 from app.ui.theme import apply_theme
 
@@ -100,7 +101,7 @@ async def _main(app: QApplication, args: argparse.Namespace, settings: SettingsS
         lambda request: ask_host(window.knock_parent(), request, desk.play),
         lambda: settings.load().display_name,
         on_error=lambda text: window.meetings.show_error(text),
-        on_missed=lambda request: window.meetings.missed.add(request),
+        on_missed=lambda request: knock_missed(window.meetings.missed, window.call_window, request),
     )  # pin store and host key in the user data dir (app.net.pins, app.net.knock)
     card = LanCard(PinStore(), lambda: settings.load().display_name, hide=lan.is_own)
     window = MainWindow(host, bridge, settings, lan=card)

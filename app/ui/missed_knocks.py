@@ -5,6 +5,8 @@ never learned someone had knocked. ``MissedKnocks.add`` (``LanHosting``'s ``on_m
 line per missed knock ("Alice knocked on “standup” at 12:03 — no answer; they can knock again"),
 the newest first, and asks for attention in the taskbar when the window is not the active one.
 A knock the guest cancelled is not missed: the desk does not call ``on_missed`` for it.
+In a call, the call window is in front (the main window may be hidden behind it):
+``knock_missed`` also says it there, in the call's banner, without taking the keyboard.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ class MissedKnocks(QFrame):
         layout.addWidget(self.dismiss, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def add(self, request: KnockRequest) -> None:
-        """A knock timed out with no answer: say so, and flash the taskbar if away."""
+    def add(self, request: KnockRequest, *, alert: bool = True) -> str:
+        """A knock timed out with no answer: say so, and flash the taskbar if away (``alert``).
+        Returns the line added."""
         self.lines.insert(0, missed_line(request, self._clock()))
         if len(self.lines) > KEPT:
             self.lines.pop()
@@ -67,11 +70,25 @@ class MissedKnocks(QFrame):
         self.text.setText("\n".join(self.lines) + more)
         self.show()
         window = self.window()
-        if not window.isActiveWindow():  # (stepped away: the taskbar entry asks for attention)
+        if alert and not window.isActiveWindow():  # (stepped away: the taskbar entry asks)
             QApplication.alert(window)
         style.announce(self.text, self.lines[0])
+        return self.lines[0]
 
     def clear(self) -> None:
         self.lines, self.earlier = [], 0
         self.text.clear()
         self.hide()
+
+
+def knock_missed(missed: MissedKnocks, call: QWidget | None, request: KnockRequest) -> None:
+    """``LanHosting``'s ``on_missed`` in the desktop app: the line in My meetings and, while a
+    call window (``call``) is open, in its banner too, until dismissed: the main window may be
+    hidden behind the call. Neither takes the keyboard; the window in front flashes in the
+    taskbar if it is not the active one."""
+    banner = getattr(call, "banner", None) if call is not None and call.isVisible() else None
+    line = missed.add(request, alert=not isinstance(banner, style.Banner))
+    if call is not None and isinstance(banner, style.Banner):
+        banner.show_message(f"{line} (also listed in My meetings)", seconds=0)
+        if not call.isActiveWindow():
+            QApplication.alert(call)

@@ -1,5 +1,6 @@
 """A knock nobody answered in time leaves a notice in the host's main window (until dismissed);
-one the guest cancelled leaves none. Real zeroconf on 127.0.0.1, real knocks from a LanCard."""
+one the guest cancelled leaves none; one missed during a call is said in the call window too.
+Real zeroconf on 127.0.0.1, real knocks (from a LanCard, or the knocker a LanCard uses)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ from pathlib import Path
 
 import pytest
 import qasync
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.errors import RoomRefused
 from app.meeting.lan_hosting import LanHosting
+from app.meeting.links import parse_link
 from app.net.knock import HostIdentity
+from app.net.knocker import knock
+from app.net.lanroom import FoundRoom, LanRoom
 from app.net.pins import PinStore
 from app.ui.knock_dialogs import GuestWaitDialog, HostKnockPrompt, ask_host
 from app.ui.lan_card import LanCard
 from app.ui.main_window import MainWindow
+from app.ui.missed_knocks import knock_missed
 from tests.ui.conftest import run, until
 from tests.ui.test_lan_desktop import (
     LO,
@@ -106,3 +113,70 @@ def test_a_knock_the_guest_cancelled_leaves_no_trace(
     window, _ = knock_scene(qloop, qtbot, tmp_path, cancel=True)
     assert window.meetings.missed.isHidden()
     assert window.meetings.missed.lines == []
+
+
+def test_a_knock_missed_during_a_call_is_said_in_the_call_window_too(
+    qloop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path, loopback: None
+) -> None:
+    """Alice is in a call (its window in front, the main window behind it or hidden) when
+    Bob's knock times out: the call's banner says so, and stays; the keyboard stays where it
+    was. The notice in My meetings is there too."""
+    room = f"missed-{uuid.uuid4().hex[:6]}"
+    host = host_service(tmp_path, "alice")
+    alice = HostIdentity.generate()
+    bridge = make_bridge("Alice")
+    window = MainWindow(host, bridge, settings_for(tmp_path, "Alice"))
+    hosting = LanHosting(
+        host,
+        lambda request: ask_host(window.knock_parent(), request),
+        lambda: "Alice",
+        identity=alice,
+        interfaces=LO,
+        knock_timeout=TIMEOUT_S,
+        poll_s=0.2,
+        on_missed=lambda request: knock_missed(window.meetings.missed, window.call_window, request),
+    )  # fmt: skip (as app.ui.main wires it)
+    qtbot.addWidget(window)
+    window.show()
+
+    async def scenario() -> None:
+        hosting.start()
+        record = await host.start(room, "small", 600)
+        window.open_join(record.link, auto=True)
+        await until(lambda: window.call_window is not None and window.call_window.isVisible(), 15)
+        call = window.call_window
+        assert call is not None and not call.banner.isVisible()  # type: ignore[attr-defined]
+        await until(lambda: record.link in hosting.announced, 10, "the room shown on the LAN")
+        window.hide()  # (behind the call, or minimised)
+        call.activateWindow()  # (Alice is at the call: the keyboard on its video)
+        await until(lambda: call.isActiveWindow() and QApplication.focusWidget(), 5, "active")
+        focus = QApplication.focusWidget()
+        assert focus is not None and call.isAncestorOf(focus)
+        link = parse_link(record.link)
+        info = LanRoom(room, "Alice", "small", 1, 4, int(time.time()) + 600, alice.fingerprint)
+        found = FoundRoom("x", info, ("127.0.0.1",), link.port)  # (as the LAN list shows it)
+        with pytest.raises(RoomRefused) as refused:
+            await knock(found, "Bob", lambda code, timeout_s: None)
+        assert refused.value.code == "knock_timeout"
+        banner = call.banner  # type: ignore[attr-defined]
+        await until(lambda: banner.isVisible(), 5, "the call's banner")
+        text = banner.text.text()
+        assert f"Bob\u2069 knocked on “\u2068{room}\u2069” at " in text and "no answer" in text
+        assert "My meetings" in text
+        assert QApplication.focusWidget() is focus  # (the keyboard stayed where it was)
+        assert QApplication.activeWindow() is call
+        assert window.meetings.missed.lines and window.meetings.missed.isVisibleTo(window)
+        await asyncio.sleep(11)  # (a notice goes after 10 s; this one stays until dismissed)
+        assert banner.isVisible() and banner.text.text() == text
+
+    try:
+        run(qloop, scenario(), 45)
+    finally:
+        window.close()
+
+        async def cleanup() -> None:
+            await bridge.leave()
+            await hosting.close()
+            await host.close()
+
+        run(qloop, cleanup(), 15)
