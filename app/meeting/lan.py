@@ -40,7 +40,9 @@ class HostLan:
 
     Owns the announcement, the watcher task and (unless one is passed in) the Discovery.
     The watcher keeps the TXT's people count and expiry current and withdraws the room
-    when it ends or expires."""
+    when it ends or expires. ``say`` gets a line for each knock as it comes (who, on which
+    room, its code) and for how it ended (let in, turned away and why, not answered in time,
+    or the guest stopped knocking): the headless host prints them on stderr."""
 
     def __init__(
         self,
@@ -56,14 +58,22 @@ class HostLan:
         addresses: Sequence[str] = (),
         knock_timeout: float = KNOCK_TIMEOUT_S,
         poll_s: float = 1.0,
+        say: Callable[[str], None] = lambda text: None,
     ) -> None:
-        self.server, self.link, self.identity = server, link, identity
+        self.server, self.link, self.identity, self._say = server, link, identity, say
         self._host_name, self._size, self._ask = host_name, size, ask
         self._owns_discovery = discovery is None
         self._discovery = discovery or Discovery(interfaces)
         self._addresses = list(addresses) or [link.host]
         self._room_id = RoomKeys.from_secret(link.secret).room_id
-        self._desk = KnockDesk(identity.public, self._decide, timeout=knock_timeout)
+        self._desk = KnockDesk(
+            identity.public, self._decide, timeout=knock_timeout,
+            on_missed=lambda r: say(
+                f"nobody answered {_who(r)} on “{r.room}” within {knock_timeout:g} s: they "
+                "were told, and can knock again"
+            ),
+            on_gone=lambda r: say(f"{_who(r)} stopped knocking on “{r.room}”"),
+        )  # fmt: skip
         self._poll_s = poll_s
         self._announcement: Announcement | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -119,22 +129,38 @@ class HostLan:
                 log.exception("could not update the LAN announcement")
 
     async def _decide(self, request: KnockRequest) -> KnockDecision:
-        room = self._lan_room()
-        if request.room != self.link.room or room is None:
-            return KnockDecision(False, refusal="no_such_room")
-        if room.people >= room.capacity:
-            return KnockDecision(False, refusal="room_full")
-        if not await self._ask(request):
-            return KnockDecision(False)
-        room = self._lan_room()  # as it is now: it may have filled up, or ended, meanwhile
-        if room is None:
-            return KnockDecision(False, refusal="no_such_room")
-        if room.people >= room.capacity:
-            return KnockDecision(False, refusal="room_full")
+        who, on = _who(request), f"“{request.room}”"
+        self._say(f"{who} wants to join {on} — code {request.code}")
+        refused = self._refusal(request)
+        if refused is None:
+            if not await self._ask(request):
+                self._say(f"turned {who} away from {on}")
+                return KnockDecision(False)
+            refused = self._refusal(request)  # as it is now: it may have filled up, or ended
+        if refused is not None:
+            code, why = refused
+            self._say(f"turned {who} away from {on}: {why}")
+            return KnockDecision(False, refusal=code)
         box = self.identity.seal_secret(
             request.guest_pub, request.nonce, self.link.room, self.link.secret
         )
+        self._say(f"let {who} in to {on}")
         return KnockDecision(True, box)
+
+    def _refusal(self, request: KnockRequest) -> tuple[str, str] | None:
+        """(code, why in words) if a knock cannot be let in (whatever the host would say)."""
+        room = self._lan_room()
+        if request.room != self.link.room:
+            return "no_such_room", f"no meeting of that name here (this is “{self.link.room}”)"
+        if room is None:
+            return "no_such_room", "the meeting has ended"
+        if room.people >= room.capacity:
+            return "room_full", f"the room is full ({room.people} of {room.capacity})"
+        return None
+
+
+def _who(request: KnockRequest) -> str:
+    return f"{request.name} ({request.remote})"
 
 
 @dataclass(frozen=True)

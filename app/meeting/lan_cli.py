@@ -139,6 +139,7 @@ async def host_lan(
         interfaces=interfaces,
         addresses=addresses,
         knock_timeout=args.knock_timeout,
+        say=say,  # each knock, and how it ended
     )
     try:
         await lan.start()
@@ -159,22 +160,20 @@ def _is_loopback(bind: str) -> bool:
 
 
 async def _auto_admit(request: KnockRequest) -> bool:
-    say(f"admitting {request.name} ({request.remote}), code {request.code}")
+    """--auto-admit (HostLan says the knock and that it was let in, or why not)."""
     return True
 
 
 async def _ask_console(request: KnockRequest) -> bool:
-    """y/n on a terminal; otherwise wait, so the knock times out (the guest is told)."""
-    say(f"{request.name} ({request.remote}) wants to join — code {request.code}")
+    """y/n on a terminal; otherwise wait, so the knock times out (the guest is told). HostLan
+    says the knock before, and how it ended after."""
     if not sys.stdin.isatty():
         say("not a terminal: the knock will time out (start the host with --auto-admit to admit)")
         await asyncio.Event().wait()  # cancelled by the knock desk's timeout
     async with _console:
         say(f"admit {request.name}? [y/N] ")
         answer = await _read_line()
-    admit = answer.strip().lower() in ("y", "yes")
-    say(f"{'admitting' if admit else 'denying'} {request.name}")
-    return admit
+    return answer.strip().lower() in ("y", "yes")
 
 
 async def _read_line() -> str:

@@ -10,8 +10,8 @@ A ``knock2`` as a connection's first message hands the connection to ``serve_kno
     host  → admitted {pub, box} | error {denied | knock_timeout | no_such_room | …}
 
 The hook runs in the host's process and is cancelled if the guest hangs up or time runs out;
-``on_missed(request)`` then tells the host's app a knock went unanswered (not one the guest
-cancelled: that one leaves no trace).
+``on_missed(request)`` then tells the host's app a knock went unanswered, and ``on_gone(request)``
+that the guest stopped knocking (a host with a log says so; the desktop app leaves no trace).
 Nobody learns the code of a knock the hook has not been asked about, and a knock that fails
 before that (gone, too slow or malformed) costs its address a whole burst of the rate limit.
 An old-style ``knock`` (the nonce came before the guest's key) is refused: ``knock_outdated``.
@@ -92,8 +92,9 @@ class KnockDesk:
         failure_cost: float | None = None,  # tokens a knock failing before the prompt costs
         clock: Callable[[], float] = time.monotonic,
         on_missed: OnMissed = lambda request: None,  # the host did not answer in time
+        on_gone: OnMissed = lambda request: None,  # the guest stopped knocking before that
     ) -> None:
-        self.on_missed = on_missed
+        self.on_missed, self.on_gone = on_missed, on_gone
         self._pub, self._decide = host_pub, decide
         self.timeout, self._reveal_timeout = timeout, reveal_timeout
         self.max_pending, self._per_ip, self._clock = max_pending, per_ip, clock
@@ -172,13 +173,11 @@ class KnockDesk:
             await asyncio.gather(decide, hangup, return_exceptions=True)
         if hangup in done:
             log.info("%s stopped knocking", request.remote)
+            self._tell(self.on_gone, request)
             return line.finish()  # gone, or talked out of turn: either way the knock is over
         if decide not in done:
             log.info("%s's knock was not answered in time", request.remote)
-            try:
-                self.on_missed(request)
-            except Exception:
-                log.exception("the missed-knock hook failed")
+            self._tell(self.on_missed, request)
             return line.fail("knock_timeout")
         try:
             decision = decide.result()
@@ -190,6 +189,13 @@ class KnockDesk:
             line.send(protocol.Admitted(b64e(self._pub), decision.box))
             return line.finish()
         line.fail(decision.refusal)
+
+    @staticmethod
+    def _tell(hook: OnMissed, request: KnockRequest) -> None:
+        try:
+            hook(request)
+        except Exception:
+            log.exception("a knock hook failed")
 
     def _bucket(self, ip: str) -> TokenBucket:
         bucket = self._buckets.pop(ip, None) or TokenBucket(*self._per_ip, clock=self._clock)

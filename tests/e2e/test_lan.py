@@ -81,7 +81,9 @@ def test_knock_admit_then_video_both_ways(tmp_path: Path) -> None:
         assert row["pin"] == "known"
     finally:
         host_err = stop(host)
-    assert f"admitting bob (127.0.0.1), code {guest_code.group(1)}" in host_err, host_err
+    # the host says who knocked on which room, with which code, and that they were let in
+    assert f"bob (127.0.0.1) wants to join “{room}” — code {guest_code.group(1)}" in host_err
+    assert f"let bob (127.0.0.1) in to “{room}”" in host_err, host_err
     for me, other in (("host", "bob"), ("bob", "host")):
         (peer,) = stats(tmp_path / f"{me}.json")["peers"].values()
         assert peer["name"] == other
@@ -120,7 +122,7 @@ def test_forged_announcement_is_flagged_never_followed(tmp_path: Path) -> None:
         if real.poll() is None:
             stop(real)
         forger_err = stop(forger)
-    assert "admitting" not in forger_err, forger_err
+    assert "wants to join" not in forger_err and "let " not in forger_err, forger_err
 
 
 def test_unanswered_knock_times_out_and_a_terminal_host_can_deny(tmp_path: Path) -> None:
@@ -136,7 +138,11 @@ def test_unanswered_knock_times_out_and_a_terminal_host_can_deny(tmp_path: Path)
         assert code == 4 and "did not answer your knock in time" in err, err
     finally:
         host_err = stop(host)
-    assert "wants to join — code" in host_err and "will time out" in host_err, host_err
+    assert f"guest (127.0.0.1) wants to join “{room}” — code " in host_err, host_err
+    assert "will time out" in host_err
+    # and how it ended: the host running unattended learns of the knock it did not answer
+    missed = f"nobody answered guest (127.0.0.1) on “{room}” within 1.5 s: they were told"
+    assert missed in host_err, host_err
 
     # a host on a terminal answers y/n; "n" denies
     leader, follower = pty.openpty()
@@ -146,12 +152,14 @@ def test_unanswered_knock_times_out_and_a_terminal_host_can_deny(tmp_path: Path)
         stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     os.close(follower)
+    said: list[str] = []  # the host's stderr, as read
     try:
         first_line(host)
         assert host.stderr is not None
         # Ctrl-C while waiting withdraws the knock (and the host's prompt) at once
         quitter = peermeet("lan", "knock", room, "--headless", *LO, "--pins", str(tmp_path / "p"))
         for line in host.stderr:
+            said.append(line)
             if "admit guest? [y/N]" in line:
                 break
         quitter.send_signal(signal.SIGINT)
@@ -159,6 +167,7 @@ def test_unanswered_knock_times_out_and_a_terminal_host_can_deny(tmp_path: Path)
         assert code == 130 and "stopped knocking" in err, err
         guest = peermeet("lan", "knock", room, "--headless", *LO, "--pins", str(tmp_path / "p"))
         for line in host.stderr:
+            said.append(line)
             if "admit guest? [y/N]" in line:
                 break
         os.write(leader, b"n\n")
@@ -167,4 +176,7 @@ def test_unanswered_knock_times_out_and_a_terminal_host_can_deny(tmp_path: Path)
     finally:
         os.close(leader)
         host.terminate()
-        host.communicate(timeout=20)
+        said.append(host.communicate(timeout=20)[1])
+    host_err = "".join(said)
+    assert f"guest (127.0.0.1) stopped knocking on “{room}”" in host_err, host_err
+    assert f"turned guest (127.0.0.1) away from “{room}”\n" in host_err, host_err

@@ -576,3 +576,81 @@ async def test_a_meeting_ended_while_the_lan_catches_up_is_not_said_to_be_unshow
     finally:
         await hosting.close()
         await service.close()
+
+
+async def test_the_host_is_told_of_each_knock_and_how_it_ended(host: Host) -> None:
+    """The headless host prints these on stderr (``say``): who knocked, on which room, with
+    which code, and the outcome, also for knocks nobody was asked about (full, no such room),
+    nobody answered, or the guest gave up on."""
+    said: list[str] = []
+    answer: list[bool] = []  # until set, nobody answers
+    asked, answered = asyncio.Event(), asyncio.Event()
+
+    async def ask(request: KnockRequest) -> bool:
+        asked.set()
+        await answered.wait()
+        return answer[0]
+
+    host_side = Discovery(LOOPBACK)
+    lan = HostLan(
+        host.server, host.link, "Alice", "small", identity=host.identity, ask=ask,
+        discovery=host_side, addresses=LOOPBACK, knock_timeout=1.0, say=said.append,
+    )  # fmt: skip
+    members: list[SignalingClient] = []
+
+    async def outcome(room: FoundRoom) -> tuple[str, str]:
+        """(the guest's refusal code or "admitted", the host's lines for this knock)"""
+        del said[:]
+        codes: list[str] = []
+        try:
+            await knock(room, "Bob", lambda code, t: codes.append(code))
+        except RoomRefused as exc:
+            result = exc.code
+        else:
+            result = "admitted"
+        await wait_for(lambda: len(said) == 2)
+        assert said[0] == f"Bob (127.0.0.1) wants to join “{room.info.room}” — code {codes[0]}"
+        return result, said[1]
+
+    try:
+        await lan.start()
+        elsewhere = host.found()
+        elsewhere = dataclasses.replace(
+            elsewhere, info=dataclasses.replace(elsewhere.info, room="elsewhere")
+        )
+        assert await outcome(elsewhere) == (
+            "no_such_room",
+            "turned Bob (127.0.0.1) away from “elsewhere”: no meeting of that name here "
+            "(this is “lan-test”)",
+        )
+        assert await outcome(host.found()) == (
+            "knock_timeout",
+            "nobody answered Bob (127.0.0.1) on “lan-test” within 1 s: they were told, and can "
+            "knock again",
+        )
+        del said[:]
+        asked.clear()
+        leaving = asyncio.create_task(knock(host.found(), "Bob", lambda code, t: None))
+        await asyncio.wait_for(asked.wait(), 5)
+        leaving.cancel()  # the guest gives up (Ctrl-C, Cancel)
+        await wait_for(lambda: len(said) == 2)
+        assert said[1] == "Bob (127.0.0.1) stopped knocking on “lan-test”"
+        answer.append(False)
+        answered.set()
+        assert await outcome(host.found()) == (
+            "denied", "turned Bob (127.0.0.1) away from “lan-test”"
+        )  # fmt: skip
+        answer[0] = True
+        assert await outcome(host.found()) == ("admitted", "let Bob (127.0.0.1) in to “lan-test”")
+        for _ in range(3):  # with the host's own seat, the small room's 4 are taken
+            member = await SignalingClient.connect(host.link.rendezvous_url, 2.0)
+            await member.join(RoomKeys.from_secret(host.link.secret).room_id, host.link.room)
+            members.append(member)
+        assert await outcome(host.found()) == (
+            "room_full", "turned Bob (127.0.0.1) away from “lan-test”: the room is full (4 of 4)"
+        )  # fmt: skip
+    finally:
+        for member in members:
+            await member.close()
+        await lan.close()
+        await host_side.close()
