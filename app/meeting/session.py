@@ -17,7 +17,7 @@ from functools import partial
 from app.config import EngineConfig
 from app.errors import PeerMeetError, RendezvousUnreachable, SealError
 from app.meeting import events as ev
-from app.meeting import rejoin, reopening
+from app.meeting import left_joining, rejoin, reopening
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
@@ -125,20 +125,21 @@ class Session:
         self._roster.started = self._clock()
         self._link = link
         self.owner = reopening.Owner(create[0]) if create is not None else self.owner
-        where = link.address
-        self._emit(ev.Progress(1, f"reaching the rendezvous at {where} …"))
+        self._emit(ev.Progress(1, f"reaching the rendezvous at {link.address} …"))
         connect = partial(self._connection, self.config.connect_timeout_s)
         client = await connect()
-        self._emit(ev.Progress(1, f"rendezvous reached ({where})"))
+        self._emit(ev.Progress(1, f"rendezvous reached ({link.address})"))
         take, owner, wall = self._take_seat, self.owner, self._wall()
-        self._seated(*await reopening.first_seat(client, link, take, create, owner, connect, wall))
+        first = reopening.first_seat(client, link, take, create, owner, connect, wall)
+        self._seated(*await left_joining.first_seat(first, self))  # (not after a leave)
         self._tasks.spawn(self._watch())
 
     async def _connection(self, timeout: float) -> SignalingClient:  # noqa: ASYNC109
-        """A new connection to the room's rendezvous, the session's from now on: a leave
-        closes it, even before it has its seat or the call has taken it in (``_rejoined``)."""
+        """A new connection to the room's rendezvous, the session's from now on: a leave closes
+        it (even seatless, or not yet ``_rejoined``); one made after a leave is closed at once."""
         assert self._link is not None
-        self._client = client = await self._connect(self._link.rendezvous_url, timeout)
+        client = await self._connect(self._link.rendezvous_url, timeout)
+        self._client = await left_joining.kept(client, self)
         return client
 
     async def _take_seat(

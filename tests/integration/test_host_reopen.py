@@ -24,6 +24,7 @@ from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from tests.e2e.helpers import first_line, rendezvous
+from tests.integration.relays import FarAway
 from tests.integration.test_session import Peer as SessionPeer
 from tests.integration.test_session import until
 
@@ -69,74 +70,6 @@ class Standalone:
     @property
     def url(self) -> str:
         return f"peermeet://127.0.0.1:{self.port}"
-
-
-class FarAway:
-    """A plain TCP relay in front of a rendezvous on this computer (``upstream``, its port),
-    whose answers take ``delay`` seconds to come back, as from a server far away; what the
-    client sends goes straight through. Each connection has its own connection upstream,
-    closed with it."""
-
-    def __init__(self, upstream: int, delay: float) -> None:
-        self.upstream, self.delay, self.port = upstream, delay, 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def url(self) -> str:
-        return f"peermeet://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
-        except OSError:  # (the server is away: so is this connection)
-            writer.close()
-            self._tasks.discard(task)
-            return
-        try:
-            await asyncio.gather(
-                self._copy(reader, up_writer, 0.0), self._copy(up_reader, writer, self.delay)
-            )
-        finally:
-            writer.close()
-            up_writer.close()
-            self._tasks.discard(task)
-
-    @staticmethod
-    async def _copy(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float
-    ) -> None:
-        loop, late = asyncio.get_running_loop(), asyncio.Queue[tuple[float, bytes]]()
-
-        async def deliver() -> None:
-            while (item := await late.get())[1]:
-                await asyncio.sleep(item[0] - loop.time())
-                writer.write(item[1])
-            writer.close()
-
-        delivering = asyncio.ensure_future(deliver())
-        try:
-            while data := await reader.read(65536):
-                late.put_nowait((loop.time() + delay, data))
-            late.put_nowait((loop.time() + delay, b""))  # (the end, as late as the rest)
-            await delivering
-        finally:
-            delivering.cancel()
-            writer.close()
 
 
 @pytest.fixture
