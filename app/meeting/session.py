@@ -1,9 +1,8 @@
 """One call: joins a room through the rendezvous, keeps one PeerLink per remote peer.
 
-Signaling is sealed end to end (app.net.seal); the rendezvous only sees opaque blobs. The peer
-with the lower id offers, so there is never glare. If the rendezvous goes away, connected
-peers keep their media; only new arrivals wait until it is back. The links themselves, and
-what each peer is known to be doing, are kept by a Roster (app.meeting.roster).
+Signaling is sealed end to end (app.net.seal): the rendezvous sees opaque blobs. The lower id
+offers (no glare). Without the rendezvous, connected peers keep their media; new arrivals wait
+until it is back. The links, and what each peer is doing, are kept by app.meeting.roster.
 """
 
 from __future__ import annotations
