@@ -2,7 +2,7 @@
 
 Signaling is sealed end to end (app.net.seal): the rendezvous sees opaque blobs. The lower id
 offers (no glare). Without the rendezvous, connected peers keep their media; new arrivals wait
-until it is back. The links, and what each peer is doing, are kept by app.meeting.roster.
+until it is back (app.meeting.regain). The links, and what each peer does: app.meeting.roster.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from functools import partial
 from app.config import EngineConfig
 from app.errors import PeerMeetError, RendezvousUnreachable, SealError
 from app.meeting import events as ev
-from app.meeting import left_joining, rejoin, reopening
+from app.meeting import left_joining, reopening
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
+from app.meeting.regain import Regain
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
@@ -29,8 +30,6 @@ from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 
 log = logging.getLogger(__name__)
-LOST_S = 10.0  # without the rendezvous, a link that brought no media for this long is dropped
-CONNECT_RETRY_S = 5.0  # one try to reach the rendezvous again
 #: rendezvous errors not worth a notice: a relay to someone who just left; our idle timeout
 #: after sleeping (the rejoin follows)
 QUIET_ERRORS = ("not_joined", "idle")
@@ -69,7 +68,9 @@ class Session:
         self.owner: reopening.Owner | None = None
         #: unix time (for the room's expiry); the rendezvous said the room ended
         self._wall, self._room_over = wall, False
-        self._alone_since: float | None = None  # without the rendezvous, nobody connected
+        #: getting back in after losing the rendezvous (app.meeting.regain), joining as here
+        join_again = (self._connection, self._take_seat, self._seated)
+        self._regain = Regain(self, self._roster, self._tasks, self._emit, clock, wall, *join_again)
 
     # --- public API --------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -135,7 +136,7 @@ class Session:
 
     async def _connection(self, timeout: float) -> SignalingClient:  # noqa: ASYNC109
         """A new connection to the room's rendezvous, the session's from now on: a leave closes
-        it (even seatless, or not yet ``_rejoined``); one made after a leave is closed at once."""
+        it (even seatless, or not yet ``rejoined``); one made after a leave is closed at once."""
         assert self._link is not None
         client = await self._connect(self._link.rendezvous_url, timeout)
         self._client = await left_joining.kept(client, self)
@@ -172,47 +173,6 @@ class Session:
         for peer_id in joined.peers:
             self._peer_arrived(peer_id)
 
-    async def _rejoin(self) -> None:
-        """Back into the room after losing the rendezvous (see app.meeting.rejoin)."""
-        link = self._link
-        assert link is not None
-        if self._client is not None:
-            await self._client.close()  # (its connection is gone: this frees what is left)
-
-        async def seat(client: SignalingClient, create: bool) -> p.Joined:
-            owner = self.owner if create else None  # (the rendezvous lost it: open it again)
-            wall = self._wall()
-            return await reopening.seat(client, link, self._take_seat, owner, self.expires_at, wall)
-
-        def say(text: str) -> None:
-            self._emit(ev.Notice(text))
-
-        connect = partial(self._connection, CONNECT_RETRY_S)
-        outcome = await rejoin.get_back_in(connect, seat, say, owner=self.owner is not None)
-        if isinstance(outcome, str):
-            self._tasks.spawn(self.leave(outcome))
-            return
-        await self._rejoined(*outcome)
-
-    async def _rejoined(self, client: SignalingClient, joined: p.Joined) -> None:
-        """Those still in the room keep their ids: only the links are made afresh (their
-        tiles stay, "reconnecting"); those who left meanwhile are said to have left."""
-        now, here = self._clock(), set(joined.peers)
-        self._roster.started = self._alone_since = now  # (dropping links below: not "alone")
-        for peer_id in list(self.peers):
-            if peer_id in here:  # a new link: "connected" again, with its own safety code
-                info = self.peers[peer_id]
-                info.since, info.connect_ms = now, None
-                drop = self._roster.drop(peer_id, "reconnecting", announce=False)
-                await self._tasks.serial(peer_id, drop)
-                if info.name:  # (one never named has no tile: none for it, unsaid if it goes)
-                    self._emit(ev.ConnectionChanged(peer_id, "reconnecting"))
-            else:
-                await self._tasks.serial(peer_id, self._roster.drop(peer_id, "left"))
-        self._alone_since = None
-        self._seated(client, joined)
-        self._emit(ev.Rejoined())
-
     def _peer_arrived(self, peer_id: str, now: float | None = None) -> None:
         """``now``: a peer who came after us, whose connect and first-frame times count from
         its arrival (those already here count from when we began to join)."""
@@ -244,10 +204,7 @@ class Session:
                 log.exception("could not handle %s", msg)
         self._signaling_ok = False
         if self.ended is None and not self._room_over:
-            if not self._links:  # alone already: said now, not again by the watch
-                self._alone_since = self._alone_since or self._clock()
-            self._emit(rejoin.lost(with_others=bool(self._links)))
-            self._tasks.spawn(self._rejoin())
+            self._regain.lost(self._link, self._client)  # (getting back in, meanwhile)
 
     def _dispatch(self, msg: p.Message) -> None:
         if isinstance(msg, p.PeerJoined):
@@ -338,7 +295,7 @@ class Session:
     def _look(self) -> None:
         due = self._roster.needing_rebuild()
         if not self._signaling_ok:  # cannot renegotiate without the rendezvous
-            self._drop_the_lost(due)
+            self._regain.drop_the_lost(due)
             return
         for peer_id, link, reason in due:
             self._roster.reconnecting(peer_id, reason)
@@ -346,28 +303,6 @@ class Session:
                 self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
             else:  # only the offerer rebuilds; ask it to
                 self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
-
-    def _drop_the_lost(self, due: list[tuple[str, PeerLink, str]]) -> None:
-        """(Called by ``_look`` only while the call goes on.) Without the rendezvous, a dead
-        link cannot be rebuilt: drop it once it has failed or brought nothing for LOST_S. With
-        nobody left while trying to get back in (``_rejoin``) for rejoin.ALONE_S, end the call
-        (e.g. the host's computer is gone for good)."""
-        for peer_id in self._links.keys() - {peer_id for peer_id, _, _ in due}:
-            self._roster.stalled(peer_id, False)  # (its media came back)
-        for peer_id, link, _reason in due:
-            dead = link.pc.connectionState in ("failed", "closed")
-            if dead or self._roster.silent_for(peer_id) >= LOST_S:
-                self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
-            else:
-                self._roster.stalled(peer_id, True)
-        now, was_alone = self._clock(), self._alone_since is not None
-        self._alone_since = None if self._links else (self._alone_since or now)
-        if self._alone_since is not None and not was_alone:  # the last one is gone too
-            self._emit(rejoin.lost(with_others=False))
-        if self.expires_at and self._wall() >= self.expires_at:
-            self._tasks.spawn(self.leave("expired"))  # (no rendezvous to say so)
-        elif rejoin.give_up(self._alone_since, now):
-            self._tasks.spawn(self.leave("disconnected"))
 
     async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:
         """Replace the link to ``peer_id``; if ``dead`` is given, only if it is still that one

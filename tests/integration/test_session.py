@@ -19,8 +19,7 @@ from aiortc.codecs.vpx import Vp8Decoder
 from app.config import EngineConfig, IceServer
 from app.errors import RoomRefused
 from app.meeting import events as ev
-from app.meeting import rejoin
-from app.meeting import session as session_module
+from app.meeting import regain, rejoin
 from app.meeting.headless import MediaOptions, build_media, close_media
 from app.meeting.links import Link, new_secret
 from app.meeting.session import Session
@@ -399,7 +398,7 @@ async def test_a_host_gone_without_a_word_is_dropped_and_a_lone_guest_is_told(
     """The host's process dies (kill -9): no goodbye, its rendezvous gone, its packets stop.
     The guests drop it and carry on between themselves; when their own path dies too, with no
     rendezvous to rebuild it through, each is told the call is over instead of waiting forever."""
-    monkeypatch.setattr(session_module, "LOST_S", 5.5)  # (the stall is seen after 3 s)
+    monkeypatch.setattr(regain, "LOST_S", 5.5)  # (the stall is seen after 3 s)
     monkeypatch.setattr(rejoin, "ALONE_S", 1.5)  # how long a lone guest tries to get back in
     link = room_link(server)
     host, gus, ivy = Peer("Hana"), Peer("Gus"), Peer("Ivy")

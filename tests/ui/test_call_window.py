@@ -31,8 +31,7 @@ from app.errors import MediaError
 from app.media.camera import list_cameras
 from app.media.screen import ScreenCapture
 from app.media.synthetic import SyntheticCamera
-from app.meeting import rejoin
-from app.meeting import session as session_module
+from app.meeting import regain, rejoin
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
 from app.meeting.settings import Settings, SettingsStore
@@ -787,7 +786,7 @@ def test_losing_the_meeting_says_so_in_the_call_window(
 ) -> None:
     """The host's computer is gone: first "lost touch… you still see and hear" (a notice that
     goes: the call goes on), then, once nobody is connected, the alone text (it stays)."""
-    monkeypatch.setattr(session_module, "LOST_S", 3.5)  # a silent link is dropped (default 10)
+    monkeypatch.setattr(regain, "LOST_S", 3.5)  # a silent link is dropped (default 10)
     host, link = start_host(tmp_path / "host.json")
     me = make_bridge("Me")
 
