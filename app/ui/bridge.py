@@ -4,7 +4,8 @@ Widgets call the bridge's methods and listen to its signals; they never touch Se
 or aiortc. Each call runs on an engine thread of its own (app.meeting.engine): the bridge hands
 actions over to it and awaits them from the GUI's loop (qasync), and engine events come back to
 the GUI loop before they become signals, so signals are always emitted on the GUI thread. What
-widgets read while a call runs (the newest frames, levels, the roster) are plain attribute reads.
+widgets read while a call runs (the newest frames, levels, the roster) are plain attribute reads
+(app.ui.call_reads).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from app.meeting.call_ops import PeerStats
 from app.meeting.engine import EngineThread, call_soon_on
 from app.meeting.links import Link, parse_link
 from app.meeting.media import LocalMedia
-from app.meeting.roster import PeerInfo
 from app.meeting.screenshare import ScreenShare
 from app.meeting.session import Session
 from app.net.peers import set_loopback_only
+from app.ui.call_reads import CallReads
 from app.ui.desktop_media import CallDevices
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class _CallEnded(Exception):
     """A leave ended the call while we waited for its engine."""
 
 
-class Bridge(QObject):
+class Bridge(CallReads, QObject):
     progress = Signal(int, str)  # step 1..5, text
     joined = Signal()  # in the room; peers will follow
     failed = Signal(str, str)  # code, what a person reads (the dialog stays open)
@@ -269,75 +270,6 @@ class Bridge(QObject):
     def _announce_screen(self) -> None:
         if self._screen is not None and self._screen.active and self._engine is not None:
             self._engine.call(self._screen.announce)  # the session's own says "screen off"
-
-    # --- what widgets read -------------------------------------------------------------------
-    @property
-    def in_call(self) -> bool:
-        return self.session is not None
-
-    @property
-    def mic_on(self) -> bool:
-        return self._mic_on if self.session else True
-
-    @property
-    def mic_found(self) -> bool:
-        """False while the call has no microphone at all (none plugged in, say)."""
-        return self.session is None or self.session.media.audio.present()
-
-    @property
-    def camera_on(self) -> bool:
-        return self._camera_on if self.session else True
-
-    @property
-    def camera_failed(self) -> str:
-        """Why the camera stopped working in this call ("" if it did not)."""
-        return (self.session.media.video.last_error or "") if self.session else ""
-
-    @property
-    def sharing_screen(self) -> bool:
-        return self._screen is not None and self._screen.active
-
-    @property
-    def display_name(self) -> str:
-        return self.session.config.display_name if self.session else self.config.display_name
-
-    @property
-    def room_name(self) -> str:
-        return (self.title_of(str(self.link)) or self.link.room) if self.link else ""
-
-    @property
-    def expires_at(self) -> float:
-        """When the room ends (unix time; 0 before joining); extensions included."""
-        return self.session.expires_at if self.session else 0.0
-
-    def peers(self) -> dict[str, PeerInfo]:
-        return dict(self.session.peers) if self.session else {}
-
-    def remote_frame(self, peer_id: str, kind: str = "video") -> Any:
-        """Newest decoded av.VideoFrame from a peer, or None."""
-        if self.session is None:
-            return None
-        remote = self.session.media.remote_video(peer_id, kind)
-        return remote.latest if remote else None
-
-    def local_frame(self) -> Any:  # (None while the camera is off: what it sends then is black)
-        return v.latest if self.session and (v := self.session.media.video).enabled else None
-
-    def local_screen_frame(self) -> Any:
-        """Newest frame of our own screen share (its preview tile), or None."""
-        screen = self._screen
-        return screen.latest if screen is not None else None
-
-    def audio_level(self, peer_id: str = "") -> float:
-        """How loud a peer is now (RMS 0..1); "" for our own microphone (0 while muted)."""
-        if self.session is None:
-            return 0.0
-        media = self.session.media
-        return media.audio.level if not peer_id else media.speaker.level(peer_id)
-
-    def muted_speech(self) -> int:
-        """How often we seemed to talk while muted in this call (a counter that only grows)."""
-        return self.session.media.audio.muted_speech if self.session else 0
 
     async def end_room(self, owner_token: str) -> None:
         """End the room for everyone over this call's connection (a full room lets no other in)."""
