@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 
 from app.errors import LinkError
@@ -63,6 +66,24 @@ def out_file(text: str) -> str:
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"the folder {path.parent} does not exist")
     return str(path)
+
+
+def writable_file(text: str) -> str:
+    """argparse type: an :func:`out_file` this user may create or replace, tried at the start
+    (a folder it may not write in, /proc or a read-only disk would be found only after the call)."""
+    name = out_file(text)
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".peermeet-probe-", dir=Path(name).parent)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise argparse.ArgumentTypeError(
+            f"cannot write in the folder {Path(name).parent} ({why}): give a file in a folder "
+            "you may write to"
+        ) from None
+    os.close(handle)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return name
 
 
 MAX_SIDE = 4096  # px: the largest picture side we capture or send

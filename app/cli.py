@@ -20,7 +20,16 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from app.argtypes import duration, meeting_name, out_file, port, positive, seconds, video_size
+from app.argtypes import (
+    duration,
+    meeting_name,
+    out_file,
+    port,
+    positive,
+    seconds,
+    video_size,
+    writable_file,
+)
 from app.errors import LinkError, PeerMeetError
 from app.meeting.links import parse_link
 
@@ -35,7 +44,10 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=positive, default=30)
     p.add_argument("--seconds", type=seconds, help="leave after this many seconds")
     p.add_argument(
-        "--stats-json", metavar="PATH", type=out_file, help="write call statistics here on leaving"
+        "--stats-json",
+        metavar="PATH",
+        type=writable_file,
+        help="write call statistics here on leaving",
     )
     p.add_argument("--chat", action="append", default=[], help="say this to each peer on connect")
     p.add_argument("--muted", action="store_true", help="join with the microphone muted")
