@@ -34,22 +34,46 @@ from app.errors import LinkError, PeerMeetError
 from app.meeting.links import parse_link
 
 EXIT_BAD_LINK, EXIT_UNREACHABLE = 2, 3
+_EXITS = """exit status: 0 once in the call, however it ends (the last stderr line says how); 2 bad
+link or option; 3 host unreachable; 4 refused by the room (wrong or outdated link, expired,
+full); 5 (lan knock) the room's host key changed; 130/143 Ctrl+C/SIGTERM before the call
+started; 1 anything else. Progress goes to stderr; --stats-json is written however it ends."""
+_HOST_EPILOG = f"""example:
+  peermeet host --headless --name team-sync --synthetic --seconds 600 --stats-json host.json
+  (stdout's first line is the share link)
+
+{_EXITS}"""
+_JOIN_EPILOG = f"""examples:
+  peermeet join 'peermeet://192.168.1.20:8765/team-sync#k=…' --headless --seconds 30
+  peermeet join - --headless --stats-json stats.json < link.txt
+
+{_EXITS}"""
 
 
 def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="no window: synthetic tone, no speaker")
     p.add_argument("--synthetic", action="store_true", help="test pattern instead of the camera")
     p.add_argument("--display-name", help="your name as others see it")
-    p.add_argument("--res", type=video_size, default=(640, 480), help="video size, e.g. 320x240")
-    p.add_argument("--fps", type=positive, default=30)
-    p.add_argument("--seconds", type=seconds, help="leave after this many seconds")
+    p.add_argument(
+        "--res", type=video_size, default=(640, 480), help="video size (default 640x480)"
+    )
+    p.add_argument(
+        "--fps", type=positive, default=30, help="video frames a second (default %(default)s)"
+    )
+    p.add_argument(
+        "--seconds",
+        type=seconds,
+        help="leave after this many seconds (default: stay until stopped)",
+    )
     p.add_argument(
         "--stats-json",
         metavar="PATH",
         type=writable_file,
         help="write call statistics here on leaving",
     )
-    p.add_argument("--chat", action="append", default=[], help="say this to each peer on connect")
+    p.add_argument(
+        "--chat", action="append", default=[], help="say this to each peer on connect (repeatable)"
+    )
     p.add_argument("--muted", action="store_true", help="join with the microphone muted")
     p.add_argument("--stun", action="append", default=[], help="STUN server, e.g. stun:host:3478")
     p.add_argument(
@@ -60,7 +84,7 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--relay-only", action="store_true", help="only TURN relays: peers never see your address"
     )
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the call does")
     # benchmarks only (bench/call.py): stock aiortc behaviour, fixed quality, the video codec
     p.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--pin-quality", action="store_true", help=argparse.SUPPRESS)
@@ -69,21 +93,38 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-dtx", action="store_true", help=argparse.SUPPRESS)
 
 
+_Raw = argparse.RawDescriptionHelpFormatter
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peermeet", description="Peer-to-peer video meetings.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="open the desktop app (default)")
-    host = sub.add_parser("host", help="start a meeting")
+    host = sub.add_parser("host", help="start a meeting", epilog=_HOST_EPILOG, formatter_class=_Raw)
     host.add_argument(
         "--name", required=True, type=meeting_name, help="meeting name, e.g. team-sync"
     )
-    host.add_argument("--size", choices=("small", "mid", "large"), default="small")
     host.add_argument(
-        "--lifetime", type=duration, default=3 * 3600, help="how long the room lives (3h, 90m …)"
+        "--size",
+        choices=("small", "mid", "large"),
+        default="small",
+        help="room size: small 4, mid 8, large 16 people (default %(default)s)",
+    )
+    host.add_argument(
+        "--lifetime",
+        type=duration,
+        default=3 * 3600,
+        help="how long the room lives: 3h, 90m, 1h30m … (default 3h)",
     )
     host.add_argument("--port", type=port, default=0, help="rendezvous port (0: any free port)")
-    host.add_argument("--bind", default="0.0.0.0", help="address the rendezvous listens on")
-    host.add_argument("--advertise", help="host name or address to put in the link")
+    host.add_argument(
+        "--bind", default="0.0.0.0", help="address the rendezvous listens on (default %(default)s)"
+    )
+    host.add_argument(
+        "--advertise",
+        help="host name or address to put in the link (default: the --bind address; for "
+        "0.0.0.0 this computer's LAN address)",
+    )
     host.add_argument("--rendezvous", help="use an outside rendezvous, e.g. https://meet.example")
     host.add_argument(
         "--announce",
@@ -93,26 +134,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     host.add_argument("--auto-admit", action="store_true", help="let in everyone who knocks")
     host.add_argument(
-        "--knock-timeout", type=seconds, default=60.0, help="seconds to answer a knock"
+        "--knock-timeout", type=seconds, default=60.0, help="seconds to answer a knock (default 60)"
     )
     host.add_argument(
         "--identity", metavar="PATH", type=out_file, help="host key file (default: user data dir)"
     )
     _media_args(host)
-    join = sub.add_parser("join", help="join a meeting by its link")
+    join = sub.add_parser(
+        "join", help="join a meeting by its link", epilog=_JOIN_EPILOG, formatter_class=_Raw
+    )
     join.add_argument(
         "link",
         help="the meeting link, or - to read it from standard input (other users of this "
         "computer can see a link given here in the process list; piped in, they cannot)",
     )
-    join.add_argument("--name", dest="display_name_alias", help="same as --display-name")
+    join.add_argument(
+        "--name", dest="display_name_alias", metavar="DISPLAY_NAME", help="same as --display-name"
+    )
     _media_args(join)
     lan = sub.add_parser("lan", help="meetings on this network, without a link")
     lan_sub = lan.add_subparsers(dest="lan_command")
     lan_list = lan_sub.add_parser("list", help="print rooms announced on the LAN as JSON lines")
-    lan_list.add_argument("--seconds", type=seconds, default=3.0, help="how long to listen")
-    lan_list.add_argument("-v", "--verbose", action="store_true")
-    knock = lan_sub.add_parser("knock", help="knock on a LAN room; join once the host admits you")
+    lan_list.add_argument(
+        "--seconds", type=seconds, default=3.0, help="how long to listen (default 3)"
+    )
+    lan_list.add_argument("-v", "--verbose", action="store_true", help="log what discovery does")
+    knock = lan_sub.add_parser(
+        "knock",
+        help="knock on a LAN room; join once the host admits you",
+        epilog=_EXITS,
+        formatter_class=_Raw,
+    )
     knock.add_argument("room", help="the room name, as `peermeet lan list` shows it")
     knock.add_argument(
         "--accept-new-key",
@@ -120,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="knock even though the room's host key changed since last time",
     )
     knock.add_argument("--fingerprint", help="knock only on the host whose key starts like this")
-    knock.add_argument("--find-seconds", type=seconds, default=5.0, help="how long to look")
+    knock.add_argument(
+        "--find-seconds", type=seconds, default=5.0, help="how long to look (default 5)"
+    )
     _media_args(knock)
     for p in (lan_list, knock):
         p.add_argument(
@@ -137,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="use only this local address for discovery (default: all)",
         )
     demo = sub.add_parser("demo", help="a host and two synthetic guests on this machine")
-    demo.add_argument("--seconds", type=seconds, default=10.0)
+    demo.add_argument("--seconds", type=seconds, default=10.0, help="how long to talk (default 10)")
     return parser
 
 

@@ -22,3 +22,31 @@ def test_a_writable_stats_folder_is_left_as_it_was(tmp_path: Path) -> None:
     code, err = finish(peermeet("join", "not-a-link", "--headless", "--stats-json", str(out)))
     assert code == 2, err
     assert [p.name for p in tmp_path.iterdir()] == ["stats.json"], err  # (no probe left behind)
+
+
+def _help(*command: str) -> str:
+    proc = peermeet(*command, "--help")
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    assert finish(proc)[0] == 0
+    return " ".join(out.split())  # (argparse wraps lines where it likes)
+
+
+def test_help_says_every_default_and_the_exit_statuses() -> None:
+    host = _help("host")
+    for said in (
+        "(default small)",
+        "(default 3h)",
+        "(default 0.0.0.0)",
+        "(default 60)",
+        "(default 640x480)",
+        "(default 30)",
+        "stdout's first line is the share link",
+    ):
+        assert said in host, said
+    join = _help("join")
+    assert "--name DISPLAY_NAME" in join and "DISPLAY_NAME_ALIAS" not in join, join
+    assert "peermeet join - --headless" in join, join
+    for text in (host, join, _help("lan", "knock")):
+        assert "exit status: 0 once in the call" in text and "3 host unreachable" in text, text
+    assert "(default 3)" in _help("lan", "list") and "(default 10)" in _help("demo")
