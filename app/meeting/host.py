@@ -6,10 +6,11 @@ import logging
 import os
 from collections.abc import Callable
 
-from app.errors import PeerMeetError, os_reason
+from app.errors import PeerMeetError
 from app.meeting.links import Link, new_secret, slugify
 from app.net.addresses import advertised_host
 from app.net.rendezvous import RendezvousServer
+from app.net.serverproc import listen_problem
 
 log = logging.getLogger(__name__)
 SIZES = ("small", "mid", "large")
@@ -48,10 +49,10 @@ class HostedRoom:
             port = await self.server.start()
         except OSError as exc:  # port taken, an address this computer does not have, a bad name
             self.server = None
-            why = os_reason(exc)
-            raise PeerMeetError(
-                f"cannot listen on {self._bind}:{self._port or 'any port'}: {why}"
-            ) from None
+            why = listen_problem(
+                self._bind, self._port, exc, host_option="--bind", other="another PeerMeet host?"
+            )
+            raise PeerMeetError(why) from None
         host = self._advertise or advertised_host(self._bind)
         self.link = Link(host, port, self.room, secret)
         log.info("embedded rendezvous on %s:%d", self._bind, port)

@@ -63,18 +63,26 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop, clock: Any = time.monot
     loop.set_exception_handler(handler)
 
 
-def listen_problem(host: str, port: int, exc: OSError) -> str:
-    """Why the server cannot listen on ``host``:``port``, and what to do about it."""
+def listen_problem(
+    host: str,
+    port: int,
+    exc: OSError,
+    *,
+    host_option: str = "--host",
+    other: str = "another peermeet-rendezvous?",
+) -> str:
+    """Why the server cannot listen on ``host``:``port``, and what to do about it (for
+    ``peermeet host`` the address option is ``--bind``, and the other program another host)."""
     why = os_reason(exc)
     if exc.errno == errno.EADDRINUSE:
-        todo = f"Another program (another peermeet-rendezvous?) uses port {port}: stop it, or "
-        todo += "give another --port"
+        todo = f"Another program ({other}) uses port {port}: stop it, or give another --port"
     elif exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
-        todo = f"This computer has no address {host}: give one of its own with --host, or "
+        todo = f"This computer has no address {host}: give one of its own with {host_option}, or "
         todo += "0.0.0.0 for every interface"
     elif exc.errno == errno.EACCES and 0 < port < 1024:
         todo = "Ports below 1024 need root (or setcap cap_net_bind_service=+ep on python): "
         todo += "run it so, or give a --port from 1024 up"
     else:
         todo = ""
-    return f"cannot listen on {host}:{port}: {why}." + (f" {todo}." if todo else "")
+    where = f"{host}:{port}" if port else f"{host} (any port)"
+    return f"cannot listen on {where}: {why}." + (f" {todo}." if todo else "")

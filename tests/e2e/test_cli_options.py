@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from tests.e2e.helpers import finish, peermeet
@@ -50,3 +51,19 @@ def test_help_says_every_default_and_the_exit_statuses() -> None:
     for text in (host, join, _help("lan", "knock")):
         assert "exit status: 0 once in the call" in text and "3 host unreachable" in text, text
     assert "(default 3)" in _help("lan", "list") and "(default 10)" in _help("demo")
+
+
+def test_a_host_that_cannot_listen_says_what_to_do() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, err = finish(
+            peermeet("host", "--headless", "--name", "x", "--bind", "127.0.0.1", "--port", port)
+        )
+    assert code == 1 and "Traceback" not in err, err
+    assert "Address already in use. Another program" in err and "another --port" in err, err
+    # (a documentation address: no computer has it, and nothing is sent)
+    code, err = finish(peermeet("host", "--headless", "--name", "x", "--bind", "192.0.2.7"))
+    assert code == 1 and "cannot listen on 192.0.2.7 (any port)" in err, err
+    assert "give one of its own with --bind" in err and "--host" not in err, err
