@@ -31,7 +31,7 @@ from app.argtypes import (
     writable_file,
 )
 from app.errors import LinkError, PeerMeetError
-from app.meeting.links import parse_link
+from app.meeting.links import link_text, parse_link
 
 EXIT_BAD_LINK, EXIT_UNREACHABLE = 2, 3
 _EXITS = """exit status: 0 once in the call, however it ends (the last stderr line says how); 2 bad
@@ -206,9 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     command = args.command or "run"
     try:
-        if getattr(args, "link", None) == "-":
-            args.link = _link_from_stdin()
         if command == "run" or (command == "join" and not args.headless):
+            if command == "join":  # (headless, the runner reads a piped-in link)
+                args.link = link_text(args.link, sys.stdin)
             return _desktop(args)
         if command == "demo":
             from app.meeting.demo import run_demo
@@ -231,14 +231,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_status
     except KeyboardInterrupt:
         return 128 + (_SIGNALS[-1] if _SIGNALS else signal.SIGINT)  # 130 Ctrl-C, 143 SIGTERM
-
-
-def _link_from_stdin() -> str:
-    """The link on the first line of standard input (``peermeet join -``)."""
-    line = sys.stdin.readline().strip()
-    if not line:
-        raise LinkError("no link came on standard input; pipe it in: … | peermeet join -")
-    return line
 
 
 def _stop_event() -> asyncio.Event:

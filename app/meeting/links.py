@@ -15,6 +15,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TextIO
 
 from app.errors import LinkError, SealError
 from app.meeting.words import ADJECTIVES, NOUNS
@@ -158,6 +159,16 @@ def _unescaped(link: str) -> str:
     if "#" not in link and _ESCAPED_HASH_RE.search(link):
         return urllib.parse.unquote(link)
     return link
+
+
+def link_text(given: str, stdin: TextIO) -> str:
+    """The link as given on the command line; for ``-`` the first line of ``stdin``."""
+    if given != "-":
+        return given
+    line = stdin.readline().strip()
+    if not line:
+        raise LinkError("no link came on standard input; pipe it in: … | peermeet join -")
+    return line
 
 
 def parse_link(text: str) -> Link:

@@ -25,7 +25,7 @@ from app.meeting.headless import (
 )
 from app.meeting.host import HostedRoom
 from app.meeting.lan_cli import host_lan, knock_link
-from app.meeting.links import parse_link, parse_rendezvous
+from app.meeting.links import link_text, parse_link, parse_rendezvous
 from app.meeting.session import Session
 from app.meeting.stopping import unless_stopped
 from app.meeting.timeline import FrameTimeline
@@ -77,7 +77,8 @@ async def _run(
         link = await knock_link(args, stop)
         name = name or "guest"
     else:
-        link = parse_link(args.link)
+        link = parse_link(link_text(args.link, sys.stdin))  # (`join -`: read here, so a
+        # missing link is said in --stats-json too)
         name = name or "guest"
     try:
         set_loopback_only(link.is_loopback)

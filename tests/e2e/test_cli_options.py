@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
-from tests.e2e.helpers import finish, peermeet
+from tests.e2e.helpers import PY, finish, peermeet, stats
 
 LINK = "peermeet://127.0.0.1:9/x#k=AAECAwQFBgcICQoLDA0ODw"
 
@@ -67,3 +68,19 @@ def test_a_host_that_cannot_listen_says_what_to_do() -> None:
     code, err = finish(peermeet("host", "--headless", "--name", "x", "--bind", "192.0.2.7"))
     assert code == 1 and "cannot listen on 192.0.2.7 (any port)" in err, err
     assert "give one of its own with --bind" in err and "--host" not in err, err
+
+
+def test_join_dash_with_nothing_piped_in_says_so_in_the_stats_file_too(tmp_path: Path) -> None:
+    out = tmp_path / "stats.json"
+    done = subprocess.run(
+        [PY, "-m", "app", "join", "-", "--headless", "--stats-json", str(out)],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "no link came on standard input" in done.stderr, done.stderr
+    # (a bad link given on the command line was written there; one that never came was not)
+    said = stats(out)
+    assert said["outcome"] == "failed" and said["exit_status"] == 2, said
+    assert "standard input" in said["error"], said
