@@ -21,6 +21,14 @@ class LinkError(PeerMeetError):
     exit_status = 2
 
 
+class OptionError(PeerMeetError):
+    """Command-line options that argparse alone cannot check (a STUN/TURN address, a TURN
+    server without its user name and password)."""
+
+    code = "bad_option"
+    exit_status = 2
+
+
 class ProtocolError(PeerMeetError):
     """A message on the wire is malformed, too large, or of an unknown kind/version."""
 

@@ -13,7 +13,7 @@ import socket
 from dataclasses import replace
 
 from app.config import EngineConfig, IceServer
-from app.errors import PeerMeetError
+from app.errors import OptionError, PeerMeetError
 from app.meeting.links import Link
 from app.net import iceservers
 from app.net.peers import PeerLink
@@ -21,13 +21,13 @@ from app.net.signaling import SignalingClient
 
 
 def user_servers(args: argparse.Namespace) -> tuple[IceServer, ...]:
-    """``--stun``/``--turn``/``--turn-user``/``--turn-pass``, checked (SystemExit if wrong)."""
+    """``--stun``/``--turn``/``--turn-user``/``--turn-pass``, checked (OptionError if wrong)."""
     try:
         return iceservers.user_servers(
             args.stun, getattr(args, "turn", []), args.turn_user, args.turn_pass
         )
     except ValueError as exc:
-        raise SystemExit(f"peermeet: {exc}") from None
+        raise OptionError(str(exc)) from None
 
 
 async def rendezvous_addresses(link: Link, *, outside: bool) -> tuple[str, ...]:

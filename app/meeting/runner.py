@@ -62,6 +62,7 @@ async def run(args: argparse.Namespace, stop_event: Callable[[], asyncio.Event])
 async def _run(
     args: argparse.Namespace, stop_event: Callable[[], asyncio.Event], written: list[str]
 ) -> int:
+    ice_servers = netconfig.user_servers(args)  # (wrong ones said before anything starts)
     stop = stop_event()
     name = args.display_name or getattr(args, "display_name_alias", None)
     room: HostedRoom | None = None
@@ -85,7 +86,7 @@ async def _run(
         config = EngineConfig(
             display_name=name,
             loopback_only=link.is_loopback,
-            ice_servers=netconfig.user_servers(args),
+            ice_servers=ice_servers,
             connect_timeout_s=7.0,
             relay_only=args.relay_only,
             lan_only=args.command == "lan",  # found by LAN discovery: link-local/.local are fine

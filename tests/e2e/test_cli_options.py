@@ -84,3 +84,18 @@ def test_join_dash_with_nothing_piped_in_says_so_in_the_stats_file_too(tmp_path:
     said = stats(out)
     assert said["outcome"] == "failed" and said["exit_status"] == 2, said
     assert "standard input" in said["error"], said
+
+
+def test_a_wrong_stun_or_turn_option_exits_2_before_anything_starts(tmp_path: Path) -> None:
+    out = tmp_path / "stats.json"
+    code, err = finish(
+        peermeet("join", LINK, "--headless", "--stun", "garbage", "--stats-json", str(out))
+    )
+    # (README: 2 for a bad option; it was 1, with no statistics, after the host's room opened)
+    assert code == 2 and "is not a STUN/TURN address" in err and "Traceback" not in err, err
+    assert "reaching the rendezvous" not in err, err
+    said = stats(out)
+    assert said["outcome"] == "failed" and said["exit_status"] == 2, said
+    code, err = finish(peermeet("host", "--headless", "--name", "x", "--turn", "turn:t:3478"))
+    assert code == 2 and "needs a user name and a password" in err, err
+    assert "reaching the rendezvous" not in err, err
