@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -83,6 +85,23 @@ def writable_file(text: str) -> str:
     os.close(handle)
     with contextlib.suppress(OSError):
         os.unlink(probe)
+    return name
+
+
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def host_name(text: str) -> str:
+    """argparse type: a host name (meet.example.org) or an IP address, to put in a link."""
+    name = text.strip().strip("[]")
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(name))
+    labels = name.rstrip(".").split(".")
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a host name or an IP address: give one like meet.example.org "
+            "or 192.168.1.20"
+        )
     return name
 
 

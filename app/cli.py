@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from app.argtypes import (
     duration,
+    host_name,
     meeting_name,
     out_file,
     port,
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     host.add_argument(
         "--advertise",
+        type=host_name,
         help="host name or address to put in the link (default: the --bind address; for "
         "0.0.0.0 this computer's LAN address)",
     )

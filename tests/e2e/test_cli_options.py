@@ -99,3 +99,10 @@ def test_a_wrong_stun_or_turn_option_exits_2_before_anything_starts(tmp_path: Pa
     code, err = finish(peermeet("host", "--headless", "--name", "x", "--turn", "turn:t:3478"))
     assert code == 2 and "needs a user name and a password" in err, err
     assert "reaching the rendezvous" not in err, err
+
+
+def test_an_advertised_name_that_no_link_can_hold_is_refused() -> None:
+    # it went into the share link as it was ("peermeet://bad host!:P/…"), which no one can join
+    code, err = finish(peermeet("host", "--headless", "--name", "x", "--advertise", "bad host!"))
+    assert code == 2 and "--advertise" in err and "not a host name or an IP address" in err, err
+    assert "reaching the rendezvous" not in err, err
