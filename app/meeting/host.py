@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 
 from app.errors import PeerMeetError
 from app.meeting.links import Link, new_secret, slugify
@@ -57,6 +58,16 @@ class HostedRoom:
         self.link = Link(host, port, self.room, secret)
         log.info("embedded rendezvous on %s:%d", self._bind, port)
         return self.link
+
+    @property
+    def own_link(self) -> Link | None:
+        """The link the host's own app enters by: the share link, but for an embedded
+        rendezvous this computer's own address, not ``--advertise`` (a public name or a NAT's
+        address this computer may not reach itself). None before :meth:`start`."""
+        if self.link is None or self.server is None or self._advertise is None:
+            return self.link
+        local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self._bind, self._bind)
+        return replace(self.link, host=local)
 
     async def close(self) -> None:
         if self.server is not None:

@@ -114,7 +114,8 @@ async def _run(
     try:
         metrics.start()
         if room is not None:
-            await unless_stopped(session.create(link, args.size, lifetime), stop, _stopped)
+            own = room.own_link or link  # (--advertise: maybe not reachable from here)
+            await unless_stopped(session.create(own, args.size, lifetime), stop, _stopped)
             print(link, flush=True)  # the contract: the share link is stdout's first line
             lan_host = await host_lan(args, room, link, name)
         else:

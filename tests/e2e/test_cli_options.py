@@ -6,7 +6,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from tests.e2e.helpers import PY, finish, peermeet, stats
+from tests.e2e.helpers import MEDIA, PY, finish, first_line, peermeet, stats
 
 LINK = "peermeet://127.0.0.1:9/x#k=AAECAwQFBgcICQoLDA0ODw"
 
@@ -106,3 +106,17 @@ def test_an_advertised_name_that_no_link_can_hold_is_refused() -> None:
     code, err = finish(peermeet("host", "--headless", "--name", "x", "--advertise", "bad host!"))
     assert code == 2 and "--advertise" in err and "not a host name or an IP address" in err, err
     assert "reaching the rendezvous" not in err, err
+
+
+def test_a_host_enters_its_own_room_whatever_address_it_advertises() -> None:
+    # --advertise names the address others use (a NAT's, a public name), which this computer
+    # may not reach itself (here 127.0.0.2, where nothing listens): the host failed to start
+    # with "Cannot reach the meeting host at 127.0.0.2:…"
+    host = peermeet(
+        "host", "--headless", "--name", "adv", "--bind", "127.0.0.1", "--advertise", "127.0.0.2",
+        *MEDIA, "--seconds", "2",
+    )  # fmt: skip
+    link = first_line(host)
+    code, err = finish(host)
+    assert link.startswith("peermeet://127.0.0.2:") and "/adv#k=" in link, (link, err)
+    assert code == 0 and "room “adv” joined" in err and "Cannot reach" not in err, err
