@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESTARTS, FAILURE_WINDOW_S = 3, 10.0  # a device failing more often than this is dropped
 WATCH_MS, STALL_S = 250, 1.0  # a device silent/stuck for STALL_S is restarted
+OPENING_S = 3.0  # ... but a microphone just opened has this long to deliver its first sound
 SERVER_CHECK_TICKS = 4  # while the sound server is gone, look for it every 4 WATCH_MS
 MOVED_CHECK_TICKS = 4  # ask the sound server where our streams are every 4 WATCH_MS
 _FINE = (QtAudio.Error.NoError, QtAudio.Error.UnderrunError)  # underrun: push mode ran dry
@@ -237,7 +238,8 @@ class QtAudioIO(QObject):
 
         qt.stateChanged.connect(on_state)
         if isinstance(qt, QAudioSource):
-            self._source, self._in_io, self._mic_alive = qt, io, time.monotonic()
+            self._source, self._in_io = qt, io
+            self._mic_alive = time.monotonic() + OPENING_S - STALL_S  # (a busy sound server)
             io.readyRead.connect(self._read_mic)
         else:
             self._speaker.attach(qt, io, stream.fmt)

@@ -116,7 +116,7 @@ def test_discover_knock_and_call_without_any_route_out(
     finally:
         host.send_signal(signal.SIGTERM)
         _, host_err = host.communicate(timeout=20)
-    assert "admitting bob" in host_err, host_err
+    assert "let bob (10.77.0.2) in to" in host_err, host_err
     for me, other in (("host", "bob"), ("bob", "host")):
         (peer,) = json.loads((tmp_path / f"{me}.json").read_text())["peers"].values()
         assert peer["name"] == other and peer["path"] == "host"
