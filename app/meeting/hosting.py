@@ -160,10 +160,7 @@ class HostService:
                     server = entry[0]
                     server.end_room(room_id(record), record.owner_token)
             except RoomRefused as exc:
-                if exc.code in NOT_OURS and not record.embedded:
-                    error = taken(record)  # (marked so: My meetings offers to remove it)
-                    self._save()
-                    raise error from None
+                self._unless_taken(record, exc)
                 if exc.code not in GONE:
                     raise
         record.state, record.note = ENDED, ""
@@ -187,10 +184,7 @@ class HostService:
                 async with self._watch.lock(link):  # (with the token a check brings)
                     record.expires_at = await self._extend_remote(record, seconds)
             except RoomRefused as exc:  # the rendezvous no longer has it: so be it here too
-                if exc.code in NOT_OURS:  # (or someone else opened it again: theirs now)
-                    error = taken(record)
-                    self._save()
-                    raise error from None
+                self._unless_taken(record, exc)
                 if exc.code not in GONE:
                     raise
                 self._over(record, exc.code)
@@ -281,11 +275,18 @@ class HostService:
         if self.in_call(record.link):  # one owner per re-create: the call's own (a second
             raise PeerMeetError(REOPENING_IN_CALL)  # would have it told "someone else took it")
         left = reopening.lifetime(record.expires_at, self._clock())  # (or "room_expired")
-        link = parse_link(record.link)
-        record.owner_token, record.expires_at = await self._remote.create(link, record.size, left)
-        record.taken, record.note = False, ""  # (ours again, if it had been someone else's)
-        self._save()
+        token, expires_at = await self._remote.create(parse_link(record.link), record.size, left)
+        self.reopened(record.link, token, expires_at)  # (ours again, if it was someone else's)
         return await self._remote.extend(record, seconds) or record.expires_at
+
+    def _unless_taken(self, record: MeetingRecord, refused: RoomRefused) -> None:
+        """End or +1 hour on an outside meeting refused as not ours (someone else opened it
+        again after its server lost it): mark it taken (My meetings offers to remove it) and
+        raise the error that says so."""
+        if refused.code in NOT_OURS and not record.embedded:
+            error = taken(record)
+            self._save()
+            raise error from None
 
     @staticmethod
     def _over(record: MeetingRecord, code: str) -> None:
