@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QTextEdit, QWidget
 
 from app.net.text import MAX_CHAT_CHARS
 from app.ui import style
+from app.ui.chat_text import units
 
 LIMIT = 4 * MAX_CHAT_CHARS  # characters in the box (UTF-16 units, an emoji is two); sent in parts
 MAX_LINES = 6  # the box grows up to this many lines, then scrolls
@@ -32,11 +33,6 @@ def plain(text: str) -> str:
     """Pasted ``text`` with its line breaks as the box keeps them (Windows' \\r\\n, old Macs' \\r,
     Unicode's separators: one \\n each)."""
     return text.replace("\r\n", "\n").translate(_BREAKS)
-
-
-def units(text: str) -> int:
-    """How long ``text`` is as Qt counts (UTF-16 units: what LIMIT counts)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _line_height(doc: QTextDocument) -> float:

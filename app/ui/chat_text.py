@@ -106,11 +106,16 @@ def split_message(text: str, limit: int = MAX_LEN) -> list[str]:
     return [*parts, text] if text else parts
 
 
+def units(text: str) -> int:
+    """How long ``text`` is as Qt counts (UTF-16 units, an emoji two: the chat box's limit)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _whole(text: str, cut: int, least: int) -> int:
     """``cut`` (an index into ``text``) moved back to the start of the grapheme it falls in,
     if that is not before ``least`` (a cut in the middle of "👍🏽" sent "👍" and "🏽", each
     alone in a message of its own)."""
-    at = len(text[:cut].encode("utf-16-le")) // 2  # (Qt counts UTF-16 units)
+    at = units(text[:cut])  # (Qt counts UTF-16 units)
     finder = QTextBoundaryFinder(QTextBoundaryFinder.BoundaryType.Grapheme, text)
     finder.setPosition(at)
     if finder.isAtBoundary() or (back := finder.toPreviousBoundary()) < 0:
