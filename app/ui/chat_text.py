@@ -22,7 +22,6 @@ from app.ui import style
 
 MAX_LEN = MAX_CHAT_CHARS  # characters per message, as the others take it; longer input is cut
 SAID_CHARS = 280  # of a longer message, a screen reader reads this much (the rest is shown)
-FSI, PDI = "\u2068", "\u2069"  # first-strong isolate, pop directional isolate
 
 #: web addresses in a message become links (what is around them stays plain text); a bare
 #: ``www.`` address counts as one (it opens as https)
@@ -40,16 +39,11 @@ class Line(NamedTuple):
     sender: str = ""
 
 
-def isolated(name: str) -> str:
-    """``name`` held apart from the text around it, whichever way it reads."""
-    return f"{FSI}{name}{PDI}"
-
-
 def heading(name: str, stamp: str, colour: str) -> str:
     """A message's heading as HTML: the name, then the time (shown left to right)."""
     small = f"color:{style.TEXT_DIM}; font-size:{style.pt(8)}"
     return (
-        f'<b style="color:{colour}">{html.escape(isolated(name))}</b>'
+        f'<b style="color:{colour}">{html.escape(style.isolated(name))}</b>'
         f'&nbsp;<span style="{small}">{stamp}</span>'
     )
 

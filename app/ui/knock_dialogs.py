@@ -35,7 +35,6 @@ from app.ui import style
 T = TypeVar("T")
 OnCode = Callable[[str, int], None]
 MIN_WIDTH = 380  # px: room for the hints on two or three lines
-NAME_SHOWN = 32  # characters of a knocker's name in the headline (a name may have no spaces)
 CASCADE = 32  # px between knock prompts open at once
 KEYS_AFTER_MS = 1000  # a knock prompt ignores keys this long (they were meant for elsewhere)
 #: in the main and the call window: the knock prompt waiting, with the keyboard on it (it
@@ -70,10 +69,10 @@ class HostKnockPrompt(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Someone is knocking")
         self._on_decision: Callable[[bool], None] | None = on_decision
-        # the name isolated (FSI … PDI): a right-to-left name cannot reorder the sentence
-        where = f" “\u2068{_escape(room)}\u2069”" if room else ""  # which of your meetings
-        shown = name if len(name) <= NAME_SHOWN else name[: NAME_SHOWN - 1] + "…"
-        self.headline = QLabel(f"<b>\u2068{_escape(shown)}\u2069</b> wants to join{where} — code")
+        where = f" “{style.isolated(_escape(room))}”" if room else ""  # which of your meetings
+        shown = style.shortened(name)
+        who = style.isolated(_escape(shown))
+        self.headline = QLabel(f"<b>{who}</b> wants to join{where} — code")
         if shown != name:  # the whole name on hover
             self.headline.setToolTip(style.plain_tip(name))
         self.headline.setWordWrap(True)
@@ -198,9 +197,7 @@ class GuestWaitDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Knocking")
         self._on_cancel: Callable[[], None] | None = on_cancel
-        if len(host) > NAME_SHOWN:  # (a name may have no spaces to wrap at)
-            host = host[: NAME_SHOWN - 1] + "…"
-        self._room, self._host = room, f"\u2068{host}\u2069" if host else ""  # (isolated)
+        self._room, self._host = room, style.isolated(style.shortened(host)) if host else ""
         self.status = QLabel(f"Knocking on “{room}”" + (f" ({self._host})" if host else "") + " …")
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # (a host's words: never markup)
         self.status.setWordWrap(True)

@@ -21,17 +21,12 @@ from app.net.knockdesk import KnockRequest
 from app.ui import style
 
 KEPT = 5  # lines shown; older misses are counted ("and 2 earlier knocks")
-NAME_SHOWN = 32  # characters of a knocker's name (a name may have no spaces)
 
 
 def missed_line(request: KnockRequest, when: float) -> str:
-    name = request.name if len(request.name) <= NAME_SHOWN else request.name[:31] + "…"
+    name, room = style.isolated(style.shortened(request.name)), style.isolated(request.room)
     at = time.strftime("%H:%M", time.localtime(when))
-    # names isolated (FSI … PDI): a right-to-left name cannot reorder the sentence
-    return (
-        f"\u2068{name}\u2069 knocked on “\u2068{request.room}\u2069” at {at} — no answer; "
-        "they can knock again"
-    )
+    return f"{name} knocked on “{room}” at {at} — no answer; they can knock again"
 
 
 class MissedKnocks(QFrame):

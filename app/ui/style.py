@@ -87,6 +87,21 @@ def font(point_size: float = 10.0, bold: bool = False, mono: bool = False) -> QF
     return f
 
 
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate, pop directional isolate
+NAME_SHOWN = 32  # characters of a person's name in a sentence (a name may have no spaces)
+
+
+def isolated(text: str) -> str:
+    """``text`` held apart from the sentence around it, whichever way it reads: a right-to-left
+    name cannot reorder the words around it."""
+    return f"{FSI}{text}{PDI}"
+
+
+def shortened(name: str, most: int = NAME_SHOWN) -> str:
+    """``name`` cut to ``most`` characters, "…" ending what was cut."""
+    return name if len(name) <= most else name[: most - 1] + "…"
+
+
 def plain_tip(text: str) -> str:
     """A tooltip that shows ``text`` as it is: Qt renders a tooltip that looks like HTML as
     HTML, and names come from other people."""

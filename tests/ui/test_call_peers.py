@@ -11,8 +11,8 @@ from app.meeting.call_ops import PeerStats
 from app.ui.bridge import Bridge
 from app.ui.call_peers import PeerViews
 from app.ui.chat_panel import ChatPanel
-from app.ui.chat_text import FSI, PDI
 from app.ui.peer_panel import PeerCard, PeerPanel
+from app.ui.style import FSI, PDI
 from app.ui.video_grid import MY_SCREEN, VideoGrid
 from app.ui.waiting_card import WaitingCard
 

@@ -17,7 +17,7 @@ from app.meeting.links import Link, new_secret
 from app.ui.chat_entry import CLIPPED, KEYS, LIMIT, MAX_LINES, ChatEntry
 from app.ui.chat_memory import LINES, MEETINGS, ChatMemory, divider
 from app.ui.chat_panel import MAX_LEN, UNSENT, ChatPanel, linkify, split_message
-from app.ui.chat_text import FSI, PDI
+from app.ui.style import FSI, PDI
 
 
 def test_chat_links_web_addresses_and_only_those(
