@@ -34,6 +34,19 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+async def knock_and_close(card: LanCard, room: str, says: str = "") -> str:
+    """Knock on ``room`` from ``card`` until the knock ends with ``says`` in the wait dialog;
+    close it; what it said."""
+    card.rooms.knock_button(row_of(card, room) or 0).click()
+    await until(lambda: shown(GuestWaitDialog, "Close"), 10, "the knock's end")
+    dialog = shown(GuestWaitDialog, "Close")
+    assert dialog is not None and says in dialog.status.text(), dialog.status.text()
+    text = dialog.status.text()
+    dialog.button.click()
+    await until(lambda: not card.knocking, 5, "the knock over")
+    return text
+
+
 def test_a_knock_on_a_host_that_is_gone_says_so_not_to_check_a_link(
     qloop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path
 ) -> None:
@@ -55,16 +68,10 @@ def test_a_knock_on_a_host_that_is_gone_says_so_not_to_check_a_link(
         info = LanRoom(room, "Alice", "small", 1, 4, int(time.time()) + 600, identity.fingerprint)
         await host.announce(info, closed_port(), LO)
         await until(lambda: row_of(card, room) is not None, 10, "the room in the list")
-        card.rooms.knock_button(row_of(card, room) or 0).click()
-        await until(lambda: shown(GuestWaitDialog, "Close"), 10, "the failure")
-        dialog = shown(GuestWaitDialog, "Close")
-        assert dialog is not None
-        text = dialog.status.text()
+        text = await knock_and_close(card, room)
         assert "link" not in text.replace("meeting link", ""), text  # none to check
         assert f"host of “{room}”" in text and "closed PeerMeet" in text, text
         assert "connection refused" in text  # (what went wrong, in the network's words)
-        dialog.button.click()
-        await until(lambda: not card.knocking, 5, "the knock over")
 
     try:
         run(qloop, scenario(), 30)

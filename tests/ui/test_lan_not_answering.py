@@ -19,12 +19,11 @@ from app.net.lanroom import LanRoom
 from app.net.pins import PinStore
 from app.net.rendezvous import RendezvousServer
 from app.net.wsio import WsConnection, WsServer
-from app.ui.knock_dialogs import GuestWaitDialog
 from app.ui.lan_card import LanCard
 from app.ui.lan_rooms import DIM, NOT_ANSWERING
 from tests.ui.conftest import run, until
-from tests.ui.test_lan_desktop import LO, row_of, shown
-from tests.ui.test_lan_knock_words import closed_port
+from tests.ui.test_lan_desktop import LO, row_of
+from tests.ui.test_lan_knock_words import closed_port, knock_and_close
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -51,14 +50,6 @@ def test_a_host_that_cannot_be_reached_is_marked_until_it_answers_or_changes(
     def button_text() -> str:
         return card.rooms.knock_button(row_of(card, room) or 0).text()
 
-    async def knock_and_close(says: str) -> None:
-        card.rooms.knock_button(row_of(card, room) or 0).click()
-        await until(lambda: shown(GuestWaitDialog, "Close"), 10, "the knock's end")
-        dialog = shown(GuestWaitDialog, "Close")
-        assert dialog is not None and says in dialog.status.text(), dialog.status.text()
-        dialog.button.click()
-        await until(lambda: not card.knocking, 5, "the knock over")
-
     async def scenario() -> None:
         card.start()
         host = Discovery(LO)
@@ -68,7 +59,7 @@ def test_a_host_that_cannot_be_reached_is_marked_until_it_answers_or_changes(
         announcement = await host.announce(info, port, LO)
         await until(lambda: row_of(card, room) is not None, 10, "the room in the list")
         assert button_text() == "Knock"
-        await knock_and_close("Cannot reach")
+        await knock_and_close(card, room, "Cannot reach")
         row = row_of(card, room) or 0
         button = card.rooms.knock_button(row)
         assert button.text() == NOT_ANSWERING and button.isEnabled()  # (it may try again)
@@ -79,20 +70,20 @@ def test_a_host_that_cannot_be_reached_is_marked_until_it_answers_or_changes(
         server = RendezvousServer("127.0.0.1", port)
         servers.append(server)
         await server.start()
-        await knock_and_close("")
+        await knock_and_close(card, room, "")
         assert button_text() == "Knock"
         assert card.rooms.table.item(row, 0).foreground().color() != DIM
         await server.close()  # gone again: marked again...
-        await knock_and_close("Cannot reach")
+        await knock_and_close(card, room, "Cannot reach")
         assert button_text() == NOT_ANSWERING
         # something answers there, but not as a host does: it was reached, so not "silent"
         odd = WsServer(say_hello, "127.0.0.1", port)
         odd_servers.append(odd)
         await odd.start()
-        await knock_and_close("something odd")
+        await knock_and_close(card, room, "something odd")
         assert button_text() == "Knock"
         await odd.close()
-        await knock_and_close("Cannot reach")
+        await knock_and_close(card, room, "Cannot reach")
         assert button_text() == NOT_ANSWERING
         await announcement.update(dataclasses.replace(info, people=2))  # ...until it changes
         await until(lambda: button_text() == "Knock", 10, "the mark cleared")
