@@ -20,6 +20,18 @@ from app.ui.chat_panel import MAX_LEN, UNSENT, ChatPanel, linkify, split_message
 from app.ui.style import FSI, PDI
 
 
+def sending(qtbot: QtBot, *, shown: bool = False) -> tuple[ChatPanel, list[str]]:
+    """A chat panel (on screen if ``shown``), and the list of what it sends."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    if shown:
+        panel.show()
+        qtbot.waitExposed(panel)
+    sent: list[str] = []
+    panel.send.connect(sent.extend)
+    return panel, sent
+
+
 def test_chat_links_web_addresses_and_only_those(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -60,10 +72,7 @@ def test_reading_older_messages_is_not_interrupted(qtbot: QtBot) -> None:
 
 
 def test_a_message_is_split_at_what_the_others_take_emoji_or_not(qtbot: QtBot) -> None:
-    panel = ChatPanel()
-    qtbot.addWidget(panel)
-    sent: list[str] = []
-    panel.send.connect(sent.extend)
+    panel, sent = sending(qtbot)
     panel.entry.setPlainText("🙂" * 4100)  # two UTF-16 units each: Qt's limit counts those
     panel.entry.submitted.emit()
     assert sent == ["🙂" * 4000, "🙂" * 100]  # in two: what the others take, nothing lost
@@ -75,10 +84,7 @@ def test_a_long_message_without_spaces_is_not_cut_inside_a_character(qtbot: QtBo
     began with "🏽", shown on both sides as two broken emoji), or a letter and its accent. The
     cut goes back to where the character as seen begins; the parts still join back to the
     message."""
-    panel = ChatPanel()
-    qtbot.addWidget(panel)
-    sent: list[str] = []
-    panel.send.connect(sent.extend)
+    panel, sent = sending(qtbot)
     thumbs = "k" + "👍🏽" * 2500 + "!"  # (1, then 2 per emoji: the limit falls inside one)
     panel.entry.setPlainText(thumbs)
     panel.entry.submitted.emit()
@@ -94,12 +100,7 @@ def test_a_long_message_without_spaces_is_not_cut_inside_a_character(qtbot: QtBo
 def test_a_no_break_space_is_sent_as_typed(qtbot: QtBot) -> None:
     """A no-break space (typed with AltGr+Space on French layouts, or pasted) was sent as a
     plain space: the box's plain text turns it into one, and "20 %" could break there."""
-    panel = ChatPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
-    sent: list[str] = []
-    panel.send.connect(sent.extend)
+    panel, sent = sending(qtbot, shown=True)
     panel.entry.setFocus()
     QTest.keyClicks(panel.entry, "Prix\u00a0: 20\u00a0%")
     QTest.keyClick(panel.entry, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
@@ -111,12 +112,7 @@ def test_a_no_break_space_is_sent_as_typed(qtbot: QtBot) -> None:
 def test_pasted_code_keeps_the_indent_of_its_first_line(qtbot: QtBot) -> None:
     """Blank lines before a message and white space after it are left out, but not the
     indent of its first line: pasted code arrives lined up as it was."""
-    panel = ChatPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
-    sent: list[str] = []
-    panel.send.connect(sent.extend)
+    panel, sent = sending(qtbot, shown=True)
     panel.entry.setFocus()
     QApplication.clipboard().setText("\n  \n    if ready:\n        go()\n\n")
     QTest.keySequence(panel.entry, QKeySequence.StandardKey.Paste)
@@ -152,10 +148,7 @@ def test_the_chat_stays_at_the_end_when_the_panel_resizes(qtbot: QtBot) -> None:
 
 
 def test_a_long_message_goes_whole_in_parts(qtbot: QtBot) -> None:
-    panel = ChatPanel()
-    qtbot.addWidget(panel)
-    sent: list[str] = []
-    panel.send.connect(sent.extend)
+    panel, sent = sending(qtbot)
     text = " ".join(f"word{i}" for i in range(1000))  # 6889 characters
     panel.entry.setPlainText(text)
     panel.entry.submitted.emit()
