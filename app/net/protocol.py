@@ -21,7 +21,9 @@ from app.net._codec import all_types as all_types
 from app.net._codec import decode as decode
 from app.net._codec import from_dict as from_dict
 from app.net._codec import message_type as _message
+from app.net._data import MAX_PARTS as MAX_PARTS
 from app.net._data import Chat as Chat
+from app.net._data import ChatPart as ChatPart
 from app.net._data import Goodbye as Goodbye
 from app.net._data import MediaState as MediaState
 
