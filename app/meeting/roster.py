@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiortc import MediaStreamTrack
 
 from app.config import EngineConfig
 from app.meeting import events as ev
+from app.meeting.chat_parts import ChatJoiner
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import helpers_notice
 from app.meeting.recovery import Recovery
@@ -82,6 +83,7 @@ class Roster:
         #: (sent at, line, the peers it went to) for RESEND_CHAT_S
         self._sent_chat: deque[tuple[float, p.Chat, frozenset[str]]] = deque()
         self._seen_chat: dict[str, OrderedDict[str, None]] = {}
+        self._joiner = ChatJoiner(clock)  # a long message's parts, shown as one again
         self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
         self._commits: dict[tuple[str, int], str] = {}  # (peer, offer attempt) -> app.net.sas
         self._flowing: set[str] = set()  # peers whose media was said to flow
@@ -127,17 +129,20 @@ class Roster:
             if to is None or to == peer_id:
                 link.send(msg)
 
-    def send_chat(self, text: str, to: str | None = None) -> None:
-        """Send a chat line (cut at MAX_CHAT_CHARS), kept a while to go again if its link is
+    def send_chat(self, text: str | Sequence[str], to: str | None = None) -> None:
+        """Send a chat message: a line (cut at MAX_CHAT_CHARS), or one in parts (each cut so;
+        receivers show them as one). Its lines are kept a while to go again if their link is
         rebuilt (``open``)."""
-        chat = p.Chat(text=text[:MAX_CHAT_CHARS], msg_id=uuid.uuid4().hex)
+        parts = [part[:MAX_CHAT_CHARS] for part in ([text] if isinstance(text, str) else text)]
         now = self._clock()
         while self._sent_chat and self._sent_chat[0][0] < now - RESEND_CHAT_S:
             self._sent_chat.popleft()
         # every peer of the call, with a link or between two (a rebuild): ``open`` sends it
         peers = frozenset(self.peers) if to is None else frozenset({to})
-        self._sent_chat.append((now, chat, peers))
-        self.send(chat, to)
+        for at in range(0, len(parts), p.MAX_PARTS):  # (more: the rest as messages of their own)
+            for chat in p.Chat.in_parts(parts[at : at + p.MAX_PARTS], uuid.uuid4().hex):
+                self._sent_chat.append((now, chat, peers))
+                self.send(chat, to)
 
     def _resend_chat(self, peer_id: str, link: PeerLink) -> None:
         since = self._clock() - RESEND_CHAT_S
@@ -203,6 +208,8 @@ class Roster:
         if announce:
             self._recovery.forget(peer_id)
             self._seen_chat.pop(peer_id, None)
+            if (unfinished := self._joiner.forget(peer_id)) is not None:  # (before it left)
+                self._show_chat(peer_id, info.name if info else peer_id, unfinished)
             self._flowing.discard(peer_id)
             self._inbound.pop(peer_id, None)
             self._flood_told.pop(peer_id, None)
@@ -328,10 +335,8 @@ class Roster:
         if isinstance(msg, p.Chat):
             if not self._first_time(link.peer_id, msg.msg_id):
                 return
-            chat = ev.ChatReceived(link.peer_id, info.name, clean_chat(msg.text))
-            self.chat_log.append(chat)
-            del self.chat_log[:-MAX_CHAT_LOG]
-            self._emit(chat)
+            for text in self._joiner.take(link.peer_id, msg, clean_chat(msg.text)):
+                self._show_chat(link.peer_id, info.name, text)
         elif isinstance(msg, p.MediaState):
             camera_back = msg.cam and not info.cam
             info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen
@@ -342,3 +347,16 @@ class Roster:
             self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
         elif isinstance(msg, p.Goodbye):
             self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, msg.reason))
+
+    def _show_chat(self, peer_id: str, name: str, text: str) -> None:
+        chat = ev.ChatReceived(peer_id, name, text)
+        self.chat_log.append(chat)
+        del self.chat_log[:-MAX_CHAT_LOG]
+        self._emit(chat)
+
+    def chat_overdue(self) -> None:
+        """Show each long message that waited too long for its next part as it is (called
+        once a second)."""
+        for peer_id, text in self._joiner.overdue():
+            info = self.peers.get(peer_id)
+            self._show_chat(peer_id, info.name if info else peer_id, text)

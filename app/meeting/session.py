@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 from app.config import EngineConfig
@@ -85,8 +85,9 @@ class Session:
         assert self.owner_token is not None
         return self.owner_token
 
-    def send_chat(self, text: str, to: str | None = None) -> None:
-        """Send a chat line to everyone, or to one peer (cut at MAX_CHAT_CHARS, as received)."""
+    def send_chat(self, text: str | Sequence[str], to: str | None = None) -> None:
+        """Send a chat line to everyone, or to one peer (cut at MAX_CHAT_CHARS, as received);
+        a sequence of texts is one message in parts, which receivers show as one."""
         self._roster.send_chat(text, to)
 
     def set_mic(self, on: bool) -> None:
@@ -293,6 +294,7 @@ class Session:
             self._look()  # (a frame of its own: this one, alive all call, keeps no dead link)
 
     def _look(self) -> None:
+        self._roster.chat_overdue()
         due = self._roster.needing_rebuild()
         if not self._signaling_ok:  # cannot renegotiate without the rendezvous
             self._regain.drop_the_lost(due)

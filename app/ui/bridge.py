@@ -222,7 +222,8 @@ class Bridge(CallReads, QObject):
                 raise _CallEnded from None
             raise
 
-    def send_chat(self, text: str) -> None:
+    def send_chat(self, text: str | list[str]) -> None:
+        """A message, or one in parts (``text`` a list: shown as one where it arrives)."""
         if self.session is not None and self._engine is not None and text:  # as typed (a part
             self._engine.call(self.session.send_chat, text)  # of a long one begins with spaces)
 

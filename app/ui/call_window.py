@@ -267,9 +267,8 @@ class CallWindow(QWidget):
 
     def _send_chat(self, parts: list[str]) -> None:
         alone = not self.bridge.peers()  # (waiting for others, or getting back in)
-        for text in parts:
-            self.bridge.send_chat(text)
-            self.chat.add_message(self.bridge.display_name, text, mine=True)
+        self.bridge.send_chat(parts)  # (one message in parts: the others show it as one)
+        self.chat.add_message(self.bridge.display_name, "".join(parts), mine=True)
         if alone:
             self.chat.add_notice("Nobody else is in the call right now: no one got this message.")
 

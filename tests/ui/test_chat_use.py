@@ -4,6 +4,7 @@ in this process, two people in it), real widgets under Xvfb."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from app.meeting.hosting import HostService
 from app.net.text import clean_chat
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
-from app.ui.chat_panel import MAX_LEN, ChatPanel
+from app.ui.chat_panel import MAX_LEN, ChatPanel, split_message
 from tests.ui.conftest import closed, run, until
 from tests.ui.test_app_flow import ada_at_home
 from tests.ui.test_call_window import make_bridge
@@ -118,12 +119,13 @@ def test_messages_coming_while_one_reads_older_ones_are_counted_on_a_button(
 def test_a_long_message_arrives_as_typed_its_indented_lines_too(
     qloop: qasync.QEventLoop, host: HostService
 ) -> None:
-    """A message longer than the others take goes in parts (cut at a line's end): the part
-    after the cut lost the spaces it began with, and an indented line (code, a quoted list)
-    came out of line. Joined back, Olga's parts are what Ada typed; her chat shows it as
-    typed, and so does Ada's."""
+    """A message longer than the others take goes in parts (cut at a line's end, or at a space
+    in a long line): the part after the cut lost the spaces it began with, and an indented
+    line (code, a quoted list) came out of line; then each part came as a message of its own,
+    a long line broken in two where it was cut. Olga gets one message, what Ada typed; her
+    chat shows it as typed, and so does Ada's."""
     first = " ".join(["word"] * (MAX_LEN // 5 - 2)) + "\n"  # ends just before the limit
-    typed = first + "    indented: the spaces stay\n" + "  also these " * 50 + "\nend"
+    typed = first + "    indented: the spaces stay\n" + "  also these " * 400 + "\nend"
 
     async def scenario(window: CallWindow, olga: Bridge, link: str) -> None:
         got: list[str] = []
@@ -132,10 +134,13 @@ def test_a_long_message_arrives_as_typed_its_indented_lines_too(
         olga.chatReceived.connect(
             lambda peer, name, text: shown.add_message(name, text, sender=peer)
         )
+        assert len(split_message(typed)) == 3  # (the 2nd cut inside "  also these …")
         window.chat.entry.setPlainText(typed)
         QTest.keyClick(window.chat.entry, Qt.Key.Key_Return)
-        await until(lambda: len(got) == 2, 15, "both parts")
-        assert got[1].startswith("    indented") and "".join(got) == typed
+        await until(lambda: got, 15, "the message")
+        await asyncio.sleep(0.3)  # (nothing more comes)
+        assert got == [typed]
+        assert len(shown.messages) == len(window.chat.messages) == 1
         for chat in (shown, window.chat):  # under the heading, line by line as typed
             found = re.search(r"\d\d:\d\d\n(.*)$", chat.view.toPlainText(), re.S)
             assert found is not None and found[1] == typed
