@@ -21,9 +21,10 @@ from app.errors import PeerMeetError
 from app.meeting.links import parse_link
 from app.ui.chat_panel import ChatPanel
 from app.ui.chat_text import Line
+from app.ui.chat_trim import SHOWN
 
 MEETINGS = 10  # meetings whose chat is kept: the last left (an older one's goes)
-LINES = 1000  # of a meeting's chat, the last lines kept (messages of up to MAX_CHAT_CHARS each)
+LINES = SHOWN  # of a meeting's chat, the last lines kept (as many as its view shows)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Enter sends, Shift+Enter starts a new line).
 Each line of a message is a paragraph of its own, laid out the way its text reads (an Arabic or
 Hebrew line from the right); headings, notices and dividers read left to right, with names held
 apart (app.ui.chat_text). What was shown is kept in ``lines``, to be shown again when the person
-comes back to the meeting (app.ui.chat_memory).
+comes back to the meeting (app.ui.chat_memory): the last SHOWN lines, as the view keeps only
+those (app.ui.chat_trim).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.ui import style
 from app.ui.chat_entry import ChatEntry
 from app.ui.chat_hint import NewMessages
 from app.ui.chat_text import MAX_LEN, Line, heading, linkify, said, split_message, trimmed
+from app.ui.chat_trim import KEEP, MAX_BLOCKS, SHOWN, drop_top
 
 __all__ = ["MAX_LEN", "ChatPanel", "linkify", "split_message"]
 UNSENT = "What you were typing was not sent: it is left below, to copy."
@@ -41,7 +43,9 @@ class ChatPanel(QWidget):
         self.setObjectName("SidePanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.messages: list[tuple[str, str, bool]] = []  # (name, text, mine)
-        self.lines: list[Line] = []  # everything shown, in order
+        self.lines: list[Line] = []  # everything shown, in order (the last SHOWN)
+        self._sizes: list[int] = []  # of each line, the paragraphs it takes in the view
+        self.cut_top = False  # older lines were removed (a line at the top says so)
         self.ended: tuple[str, float] | None = None  # why and when the call ended
         title = QLabel("Chat")
         title.setProperty("role", "title")
@@ -99,6 +103,7 @@ class ChatPanel(QWidget):
             style.announce(self, f"{name}: {said(text)}")
         # a new sender stands apart; one sender's messages in a row, each a paragraph
         self._append(paragraphs, mine, 10 if headed else 4)
+        self._keep_newest()
         if mine:
             self.new_messages.done()
         elif not (self._following or quiet):  # left where they read: told that more has come
@@ -122,6 +127,7 @@ class ChatPanel(QWidget):
             self._append([(across, self._reading)], gap=14, centre=True)
         else:
             self._append([(f'<span style="{dim}">{text}</span>', self._reading)], gap=8)
+        self._keep_newest()
 
     def replay(self, lines: Sequence[Line]) -> None:
         """Show ``lines`` (from an earlier call of this meeting) as they were, without a word
@@ -152,7 +158,7 @@ class ChatPanel(QWidget):
         doc = self.view.document()
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        first = doc.isEmpty()
+        first, before = doc.isEmpty(), doc.blockCount()
         for at, (html_text, direction) in enumerate(paragraphs):
             form = QTextBlockFormat()
             form.setTopMargin(style.by_text(gap) if at == 0 and not first else 0)
@@ -163,8 +169,28 @@ class ChatPanel(QWidget):
                 cursor.insertBlock(form, QTextCharFormat())
             cursor.insertHtml(html_text)
             cursor.setBlockFormat(form)  # (HTML into an empty document brings its own)
+        self._sizes.append(doc.blockCount() - (0 if first else before))  # (a U+2029 is one)
         if self._following:
             bar.setValue(bar.maximum())
+
+    def _keep_newest(self) -> None:
+        """Past SHOWN lines in the view, or MAX_BLOCKS paragraphs, remove the oldest down to
+        KEEP of that (the newest line stays); someone reading older ones stays where they are."""
+        doc, drop, blocks = self.view.document(), 0, 0
+        paragraphs = doc.blockCount() - self.cut_top
+        if len(self.lines) <= SHOWN and paragraphs <= MAX_BLOCKS:
+            return
+        lines, over = int(SHOWN * KEEP), paragraphs - int(MAX_BLOCKS * KEEP)
+        while drop < len(self.lines) - 1 and (len(self.lines) - drop > lines or blocks < over):
+            blocks, drop = blocks + self._sizes[drop], drop + 1
+        bar, high = self.view.verticalScrollBar(), doc.documentLayout().documentSize().height()
+        drop_top(doc, blocks, self.cut_top)
+        self.cut_top, gone = True, self.lines[:drop]
+        del self.lines[:drop], self._sizes[:drop]
+        del self.messages[: sum(line.kind == "message" for line in gone)]
+        if not self._following:  # (the same message under their eyes)
+            shift = high - doc.documentLayout().documentSize().height()
+            bar.setValue(bar.value() - round(shift))
 
     def _scrolled(self, value: int) -> None:
         """The person scrolled (or the end moved): following while at the end."""
