@@ -159,6 +159,7 @@ class ChatPanel(QWidget):
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.End)
         first, before = doc.isEmpty(), doc.blockCount()
+        cursor.beginEditBlock()  # laid out once, not for each paragraph (2000 lines: 1.5 s)
         for at, (html_text, direction) in enumerate(paragraphs):
             form = QTextBlockFormat()
             form.setTopMargin(style.by_text(gap) if at == 0 and not first else 0)
@@ -169,6 +170,7 @@ class ChatPanel(QWidget):
                 cursor.insertBlock(form, QTextCharFormat())
             cursor.insertHtml(html_text)
             cursor.setBlockFormat(form)  # (HTML into an empty document brings its own)
+        cursor.endEditBlock()
         self._sizes.append(doc.blockCount() - (0 if first else before))  # (a U+2029 is one)
         if self._following:
             bar.setValue(bar.maximum())
