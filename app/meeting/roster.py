@@ -42,6 +42,10 @@ MAX_CHAT_ID = 64  # characters: a longer id is refused (512 of 60 KB each were 3
 #: chat lines and media states a peer may send: per second, and at once (a long paste is cut
 #: into 4000-character lines; lines are sent again after a rebuild); more are dropped
 PEER_MSG_RATE, PEER_MSG_BURST = 10.0, 100.0
+#: a chat line of many lines counts one more for each this many line breaks in it: each is a
+#: paragraph for the chat's view to lay out (~0.1 ms), and 10 lines a second of 4000 line breaks
+#: each kept the call window busy for good
+BREAKS_A_TOKEN = 50
 FLOOD_TOLD_S = 60.0  # "sending faster than anyone can read" at most once a minute a peer
 MAX_CHAT_LOG = 5000  # lines kept in chat_log (the oldest go)
 
@@ -164,14 +168,16 @@ class Roster:
             seen.popitem(last=False)
         return True
 
-    def _flooded(self, info: PeerInfo) -> bool:
+    def _flooded(self, info: PeerInfo, msg: p.Message) -> bool:
         """Whether a message from ``info``'s peer is one too many (a broken or hostile app must
         not bury the chat or hold up the call): dropped, and said once in a while."""
         bucket = self._inbound.get(info.peer_id)
         if bucket is None:
             bucket = TokenBucket(PEER_MSG_RATE, PEER_MSG_BURST, clock=self._clock)
             self._inbound[info.peer_id] = bucket
-        if bucket.allow():
+        shown = msg.text[:MAX_CHAT_CHARS] if isinstance(msg, p.Chat) else ""
+        breaks = sum(shown.count(mark) for mark in "\n\u2028\u2029")
+        if bucket.allow(1 + breaks // BREAKS_A_TOKEN):
             return False
         self.dropped[info.peer_id] = self.dropped.get(info.peer_id, 0) + 1
         now, told = self._clock(), self._flood_told.get(info.peer_id)
@@ -330,7 +336,7 @@ class Roster:
 
     def _on_data(self, link: PeerLink, msg: p.Message) -> None:
         info = self.peers.get(link.peer_id)
-        if info is None or (not isinstance(msg, p.Goodbye) and self._flooded(info)):
+        if info is None or (not isinstance(msg, p.Goodbye) and self._flooded(info, msg)):
             return
         if isinstance(msg, p.Chat):
             if not self._first_time(link.peer_id, msg.msg_id):
