@@ -36,6 +36,7 @@ class Earlier:
     reason: str  # why the call ended ("left": the person closed its window)
     at: float  # when (time.time())
     shown: bool = False  # the chat was open
+    cut_top: bool = False  # its oldest lines had been removed (app.ui.chat_trim)
 
     @property
     def reopen(self) -> bool:
@@ -79,7 +80,8 @@ class ChatMemory(QObject):
         reason, at = chat.ended or ("left", time.time())
         self._kept.pop(meeting, None)  # (left last: kept longest)
         lines, shown = tuple(chat.lines[-LINES:]), not chat.isHidden()
-        self._kept[meeting] = Earlier(lines, draft.strip("\n"), reason, at, shown)
+        cut = chat.cut_top or len(chat.lines) > LINES
+        self._kept[meeting] = Earlier(lines, draft.strip("\n"), reason, at, shown, cut)
         for gone in list(self._kept)[:-MEETINGS]:  # (in the order they were left)
             del self._kept[gone]
 
@@ -92,7 +94,7 @@ class ChatMemory(QObject):
         if earlier is None:
             return None
         if earlier.lines:
-            chat.replay(earlier.lines)
+            chat.replay(earlier.lines, earlier.cut_top)
             text = divider(earlier.reason, earlier.at, time.time())
             chat.add_notice(text, "divider")
         if earlier.draft.strip():

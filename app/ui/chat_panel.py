@@ -23,7 +23,7 @@ from app.ui import style
 from app.ui.chat_entry import ChatEntry
 from app.ui.chat_hint import NewMessages
 from app.ui.chat_text import MAX_LEN, Line, heading, linkify, said, split_message, trimmed
-from app.ui.chat_trim import KEEP, MAX_BLOCKS, SHOWN, drop_top
+from app.ui.chat_trim import KEEP, MAX_BLOCKS, SHOWN, drop_top, say_removed
 
 __all__ = ["MAX_LEN", "ChatPanel", "linkify", "split_message"]
 UNSENT = "What you were typing was not sent: it is left below, to copy."
@@ -129,9 +129,13 @@ class ChatPanel(QWidget):
             self._append([(f'<span style="{dim}">{text}</span>', self._reading)], gap=8)
         self._keep_newest()
 
-    def replay(self, lines: Sequence[Line]) -> None:
+    def replay(self, lines: Sequence[Line], cut_top: bool = False) -> None:
         """Show ``lines`` (from an earlier call of this meeting) as they were, without a word
-        to a screen reader or a count of new messages."""
+        to a screen reader or a count of new messages; ``cut_top``: older ones had been
+        removed (said above them, as it was)."""
+        if cut_top and not self.lines and not self.cut_top:
+            say_removed(QTextCursor(self.view.document()))
+            self.cut_top = True
         for line in lines:
             if line.kind == "message":
                 self._message(line, quiet=True)

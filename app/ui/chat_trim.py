@@ -29,9 +29,13 @@ def drop_top(doc: QTextDocument, blocks: int, marked: bool) -> None:
         cursor.setPosition(doc.findBlockByNumber(first).position() - 1)
     cursor.setPosition(kept.position() - 1, QTextCursor.MoveMode.KeepAnchor)
     cursor.removeSelectedText()
-    if marked:
-        return
-    form = QTextBlockFormat()  # (the first paragraph, emptied: the line that says so)
+    if not marked:
+        say_removed(cursor)  # (in the first paragraph, emptied)
+
+
+def say_removed(cursor: QTextCursor) -> None:
+    """The line that says earlier messages were removed, in ``cursor``'s paragraph (empty)."""
+    form = QTextBlockFormat()
     form.setAlignment(Qt.AlignmentFlag.AlignHCenter)
     form.setBottomMargin(style.by_text(6))
     cursor.setBlockFormat(form)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint
 from pytestqt.qtbot import QtBot
 
+from app.meeting.links import Link, new_secret
+from app.ui.chat_memory import ChatMemory
 from app.ui.chat_panel import ChatPanel
 from app.ui.chat_trim import MAX_BLOCKS, REMOVED, SHOWN
 
@@ -81,3 +83,19 @@ def test_a_message_of_many_lines_is_laid_out_once(qtbot: QtBot) -> None:
     panel.view.document().documentLayout().documentSizeChanged.connect(layouts.append)
     panel.add_message("Eve", "x\n" * 500, sender="eve")
     assert len(layouts) <= 5
+
+
+def test_joining_again_shows_that_earlier_messages_were_removed(qtbot: QtBot) -> None:
+    """The chat of a meeting comes back after Join again (app.ui.chat_memory) with the lines
+    its view kept; the line that said older ones were removed comes back above them."""
+    link = str(Link("127.0.0.1", 8765, "m", new_secret()))
+    memory, panel, back = ChatMemory(), shown_panel(qtbot), shown_panel(qtbot)
+    for n in range(SHOWN + 50):
+        panel.add_message("Eve", f"message {n}", sender="eve")
+    memory.keep(link, panel)
+    assert memory.restore(link, back) is not None
+    doc = back.view.document()
+    assert doc.firstBlock().text() == REMOVED and back.view.toPlainText().count(REMOVED) == 1
+    heading = doc.firstBlock().next()
+    assert "Eve" in heading.text() and heading.next().text() == panel.messages[0][1]
+    assert [m[1] for m in back.messages] == [m[1] for m in panel.messages]
