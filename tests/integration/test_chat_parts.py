@@ -4,13 +4,15 @@ PeerMeet before parts sends them, a part lost, and a sender gone in the middle o
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 from app.meeting import events as ev
-from app.meeting.chat_parts import GAP
+from app.meeting.chat_parts import GAP, PART_WAIT_S
 from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
 from tests.integration.test_session import two_in_a_room, until
@@ -61,3 +63,22 @@ async def test_what_came_of_a_message_shows_before_its_sender_is_said_to_have_le
         said = [e for e in host.events if isinstance(e, ev.ChatReceived | ev.PeerLeft)]
         assert [type(e) for e in said] == [ev.ChatReceived, ev.PeerLeft]
         assert host.session.chat_log[0].text == "see you all " + GAP
+
+
+async def test_a_message_whose_rest_never_comes_is_shown_as_it_is_after_a_while(
+    server: RendezvousServer,
+) -> None:
+    """The sender's app was killed between two parts (its link still up, no goodbye): the
+    session's once-a-second look shows what came once PART_WAIT_S passed (the joiner's clock
+    moved on by that much: the call's own stays as it is)."""
+    async with two_in_a_room(server) as (_link, host, guest):
+        await until(lambda: bool(host.of(ev.PeerConnected)) and bool(guest.of(ev.PeerConnected)))
+        link = guest.session._links[host.session.my_id]
+        link.send(p.Chat(text="the numbers are ", msg_id="cut:1/2"))
+        joiner = host.session._roster._joiner
+        await until(lambda: bool(joiner._waiting))
+        await asyncio.sleep(1.5)  # (looked at, not yet due)
+        assert host.session.chat_log == []
+        joiner._clock = lambda: time.monotonic() + PART_WAIT_S
+        await until(lambda: bool(host.session.chat_log), 3)
+        assert [c.text for c in host.session.chat_log] == ["the numbers are " + GAP]
