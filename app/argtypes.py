@@ -1,4 +1,5 @@
-"""argparse types shared by the command lines: what a number must be, said in words."""
+"""argparse pieces shared by the command lines: what a number must be, said in words, and the
+examples and exit statuses at the end of ``--help``."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ import ipaddress
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from app.errors import LinkError
 from app.meeting.links import slugify
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
+
+#: keeps the line breaks of an epilog (the examples, one a line)
+RawHelp = argparse.RawDescriptionHelpFormatter
+
+
+def epilog(examples: Sequence[str], exits: str) -> str:
+    """The end of a ``--help``: the examples, one a line (a line in brackets says something
+    about the one above), then what the exit statuses mean."""
+    commands = [line for line in examples if not line.startswith("(")]
+    heading = "example:" if len(commands) == 1 else "examples:"
+    return "\n".join((heading, *(f"  {line}" for line in examples), "", exits))
 
 
 def positive(text: str) -> int:
@@ -86,6 +99,17 @@ def writable_file(text: str) -> str:
     with contextlib.suppress(OSError):
         os.unlink(probe)
     return name
+
+
+def ip_address(text: str) -> str:
+    """argparse type: an IP address, as the server sees a client's (::1, not 0:0:0:0:0:0:0:1)."""
+    try:
+        return str(ipaddress.ip_address(text.strip().strip("[]")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an IP address: give the address connections come from, "
+            "like 127.0.0.1 or 10.0.0.5 (not a host name)"
+        ) from None
 
 
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")

@@ -21,7 +21,9 @@ import sys
 from collections.abc import Sequence
 
 from app.argtypes import (
+    RawHelp,
     duration,
+    epilog,
     host_name,
     meeting_name,
     out_file,
@@ -39,16 +41,21 @@ _EXITS = """exit status: 0 once in the call, however it ends (the last stderr li
 link or option; 3 host unreachable; 4 refused by the room (wrong or outdated link, expired,
 full); 5 (lan knock) the room's host key changed; 130/143 Ctrl+C/SIGTERM before the call
 started; 1 anything else. Progress goes to stderr; --stats-json is written however it ends."""
-_HOST_EPILOG = f"""example:
-  peermeet host --headless --name team-sync --synthetic --seconds 600 --stats-json host.json
-  (stdout's first line is the share link)
-
-{_EXITS}"""
-_JOIN_EPILOG = f"""examples:
-  peermeet join 'peermeet://192.168.1.20:8765/team-sync#k=…' --headless --seconds 30
-  peermeet join - --headless --stats-json stats.json < link.txt
-
-{_EXITS}"""
+_HOST_EPILOG = epilog(
+    (
+        "peermeet host --headless --name team-sync --synthetic --seconds 600 "
+        "--stats-json host.json",
+        "(stdout's first line is the share link)",
+    ),
+    _EXITS,
+)
+_JOIN_EPILOG = epilog(
+    (
+        "peermeet join 'peermeet://192.168.1.20:8765/team-sync#k=…' --headless --seconds 30",
+        "peermeet join - --headless --stats-json stats.json < link.txt",
+    ),
+    _EXITS,
+)
 
 
 def _media_args(p: argparse.ArgumentParser) -> None:
@@ -94,14 +101,13 @@ def _media_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-dtx", action="store_true", help=argparse.SUPPRESS)
 
 
-_Raw = argparse.RawDescriptionHelpFormatter
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peermeet", description="Peer-to-peer video meetings.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="open the desktop app (default)")
-    host = sub.add_parser("host", help="start a meeting", epilog=_HOST_EPILOG, formatter_class=_Raw)
+    host = sub.add_parser(
+        "host", help="start a meeting", epilog=_HOST_EPILOG, formatter_class=RawHelp
+    )
     host.add_argument(
         "--name", required=True, type=meeting_name, help="meeting name, e.g. team-sync"
     )
@@ -143,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _media_args(host)
     join = sub.add_parser(
-        "join", help="join a meeting by its link", epilog=_JOIN_EPILOG, formatter_class=_Raw
+        "join", help="join a meeting by its link", epilog=_JOIN_EPILOG, formatter_class=RawHelp
     )
     join.add_argument(
         "link",
@@ -165,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         "knock",
         help="knock on a LAN room; join once the host admits you",
         epilog=_EXITS,
-        formatter_class=_Raw,
+        formatter_class=RawHelp,
     )
     knock.add_argument("room", help="the room name, as `peermeet lan list` shows it")
     knock.add_argument(
@@ -278,26 +284,9 @@ def _desktop(args: argparse.Namespace) -> int:
 
 
 def rendezvous_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="peermeet-rendezvous", description="Relay sealed signaling for PeerMeet rooms."
-    )
     from app.net import rvoptions, serverproc
 
-    parser.add_argument(
-        "--host",
-        default="0.0.0.0",
-        help="address to listen on (default %(default)s: every IPv4 interface; :: for IPv6 too)",
-    )
-    parser.add_argument("--port", type=port, default=8765, help="TCP port (default %(default)s)")
-    parser.add_argument(
-        "--max-rooms",
-        type=positive,
-        default=1000,
-        help="live rooms in all (default %(default)s)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every room and refusal")
-    rvoptions.add_arguments(parser)
-    args = parser.parse_args(argv)
+    args = rvoptions.build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -323,9 +312,9 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     serverproc.raise_fd_limit()
     try:
         return asyncio.run(serve())
-    except PeerMeetError as exc:
+    except PeerMeetError as exc:  # (OptionError: 2, as for peermeet host)
         print(f"peermeet-rendezvous: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
     except OSError as exc:
         problem = serverproc.listen_problem(args.host, args.port, exc)
         print(f"peermeet-rendezvous: {problem}", file=sys.stderr)

@@ -1,4 +1,8 @@
-"""Command-line options of ``peermeet-rendezvous`` beyond host and port: limits, TURN, TLS."""
+"""Command-line options of ``peermeet-rendezvous``: address, limits, TURN, TLS, room state.
+
+A wrong option stops the start with exit status 2 and what to do, as for ``peermeet host``:
+argparse says it for one option alone, :class:`OptionError` for options that go together.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,77 @@ import ipaddress
 import os
 from pathlib import Path
 
-from app.argtypes import out_file, positive
+from app.argtypes import RawHelp, epilog, ip_address, port, positive, writable_file
+from app.errors import OptionError
 from app.net import tlsfiles
 from app.net.addresses import advertised_host
-from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer
+from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer, check_url
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
 
 SECRET_ENV = "PEERMEET_TURN_SECRET"
+MIN_TTL_S, MAX_TTL_S = 60, 7 * 86400
+EXITS = """exit status: 0 stopped by Ctrl+C or SIGTERM; 2 a wrong option (stderr says which, and
+what to give instead); 1 it cannot serve: the port is taken, --host is not an address of this
+computer, the --state file cannot be written, or anything else (stderr says what)."""
+EXAMPLES = (
+    "peermeet-rendezvous --host 0.0.0.0 --port 8765 --state rooms.json",
+    "PEERMEET_TURN_SECRET=… peermeet-rendezvous --turn-url turn:turn.example.org:3478",
+    "peermeet-rendezvous --port 443 --tls-cert fullchain.pem --tls-key privkey.pem",
+    "(certbot's files, in /etc/letsencrypt/live/NAME/: links then start with https://)",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every option of ``peermeet-rendezvous``, with examples and exit statuses in --help."""
+    parser = argparse.ArgumentParser(
+        prog="peermeet-rendezvous",
+        description="Relay sealed signaling for PeerMeet rooms.",
+        epilog=epilog(EXAMPLES, EXITS),
+        formatter_class=RawHelp,
+    )
+    parser.add_argument(
+        "--host",
+        default="0.0.0.0",
+        help="address to listen on (default %(default)s: every IPv4 interface; :: for IPv6 too)",
+    )
+    parser.add_argument("--port", type=port, default=8765, help="TCP port (default %(default)s)")
+    parser.add_argument(
+        "--max-rooms",
+        type=positive,
+        default=1000,
+        help="live rooms in all (default %(default)s)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every room and refusal")
+    add_arguments(parser)
+    return parser
+
+
+def turn_url(text: str) -> str:
+    """argparse type: a turn: or turns: URL for members."""
+    try:
+        url = check_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not url.startswith("turn"):
+        raise argparse.ArgumentTypeError(
+            f"“{url}” is a STUN address: give a TURN server (turn:… or turns:…), the coturn "
+            "whose static-auth-secret is the TURN secret"
+        )
+    return url
+
+
+def turn_ttl(text: str) -> int:
+    """argparse type: how long a TURN credential stays valid, 60 s to 7 days."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not MIN_TTL_S <= value <= MAX_TTL_S:
+        raise argparse.ArgumentTypeError(
+            f"{value} s is out of range: give {MIN_TTL_S} (a minute) to {MAX_TTL_S} (7 days)"
+        )
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,14 +95,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="URL",
+        type=turn_url,
         help="TURN server for members, e.g. turn:turn.example:3478?transport=udp (repeatable; "
         "clients use the first)",
     )
     parser.add_argument(
         "--turn-ttl",
-        type=int,
+        type=turn_ttl,
         default=DEFAULT_TTL_S,
-        help="seconds a credential stays valid (default %(default)s)",
+        metavar="SECONDS",
+        help=f"seconds a credential stays valid, {MIN_TTL_S} to {MAX_TTL_S} (default "
+        "%(default)s: longer than any room lives)",
     )
     parser.add_argument(
         "--max-connections",
@@ -58,7 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state",
         metavar="FILE",
-        type=lambda text: Path(out_file(text)),
+        type=lambda text: Path(writable_file(text)),
         help="keep rooms in this file across restarts (participants get back in by "
         "themselves); without it a restart forgets every room",
     )
@@ -80,22 +150,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="IP",
+        type=ip_address,
         help="reverse proxy whose X-Forwarded-For names the client (for per-IP limits)",
     )
 
 
 def load_tls(args: argparse.Namespace) -> tlsfiles.ServerTls | None:
-    """``--tls-cert``/``--tls-key`` read and checked (None without them); SystemExit with a
-    readable message if they are wrong."""
+    """``--tls-cert``/``--tls-key`` read and checked (None without them); OptionError says
+    what is wrong with them."""
     if args.tls_cert is None and args.tls_key is None:
         return None
-    if args.tls_cert is None or args.tls_key is None:
-        given, missing = ("--tls-cert", "--tls-key")[:: 1 if args.tls_cert else -1]
-        raise SystemExit(f"peermeet-rendezvous: {given} needs {missing} too")
+    if args.tls_cert is None:
+        raise OptionError(
+            "--tls-key needs --tls-cert too: give the certificate (PEM, full chain: certbot's "
+            "fullchain.pem) with its key, or neither to serve plain http"
+        )
+    if args.tls_key is None:
+        raise OptionError(
+            "--tls-cert needs --tls-key too: give the certificate's private key (PEM: certbot's "
+            "privkey.pem), or neither to serve plain http"
+        )
     try:
         return tlsfiles.load(args.tls_cert, args.tls_key)
     except ValueError as exc:
-        raise SystemExit(f"peermeet-rendezvous: {exc}") from None
+        raise OptionError(str(exc)) from None
 
 
 def address_to_give(host: str, port: int, tls: tlsfiles.ServerTls | None) -> str:
@@ -122,21 +200,26 @@ def address_to_give(host: str, port: int, tls: tlsfiles.ServerTls | None) -> str
 def build_server(
     args: argparse.Namespace, tls: tlsfiles.ServerTls | None = None
 ) -> RendezvousServer:
-    """The server the options describe; SystemExit with a readable message if they are wrong."""
+    """The server the options describe; OptionError says what is wrong with them."""
     secret = args.turn_secret or os.environ.get(SECRET_ENV, "")
     turn = None
     if secret or args.turn_url:
         if not secret:
-            raise SystemExit(
-                f"peermeet-rendezvous: --turn-url needs the TURN secret (--turn-secret or "
-                f"{SECRET_ENV}): the same value as coturn's static-auth-secret"
+            raise OptionError(
+                f"--turn-url needs the TURN secret (--turn-secret or {SECRET_ENV}): the same "
+                "value as coturn's static-auth-secret"
             )
-        if not 60 <= args.turn_ttl <= 7 * 86400:
-            raise SystemExit("peermeet-rendezvous: --turn-ttl must be 60 s .. 7 days")
+        if not args.turn_url:
+            given = "--turn-secret" if args.turn_secret else f"{SECRET_ENV} is set, so it"
+            raise OptionError(
+                f"{given} needs at least one --turn-url, e.g. turn:turn.example.org:3478: the "
+                "coturn that shares the secret"
+                + ("" if args.turn_secret else f" (or unset {SECRET_ENV} to run without TURN)")
+            )
         try:
             turn = TurnIssuer(secret, args.turn_url, args.turn_ttl)
         except ValueError as exc:
-            raise SystemExit(f"peermeet-rendezvous: {exc}") from None
+            raise OptionError(str(exc)) from None
     limits = AddressLimits(
         max_connections=args.max_connections,
         per_ip_connections=args.max_conns_per_ip,

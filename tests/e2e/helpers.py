@@ -23,11 +23,15 @@ def peermeet(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[
     )
 
 
-def rendezvous(*args: str) -> subprocess.Popen[str]:
+def rendezvous(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """The standalone server, as `peermeet-rendezvous` runs it."""
     code = "import sys; from app.cli import rendezvous_main; sys.exit(rendezvous_main())"
     return subprocess.Popen(
-        [PY, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [PY, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.errors import OptionError
 from app.net import rvoptions, tlsfiles
 from tests.certs import make
 from tests.unit.test_rvoptions import parse
@@ -84,7 +85,7 @@ def test_wrong_files_stop_the_start_with_what_to_do(case: str, needle: str, tmp_
             other_key = key
         argv = _argv(cert, other_key)
     assert argv is not None
-    with pytest.raises(SystemExit, match=needle) as raised:
+    with pytest.raises(OptionError, match=needle) as raised:
         rvoptions.load_tls(parse(*argv))
-    assert str(raised.value).startswith("peermeet-rendezvous: ")
+    assert raised.value.exit_status == 2  # (a wrong option)
     shutil.rmtree(tmp_path / "other", ignore_errors=True)
