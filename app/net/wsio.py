@@ -34,6 +34,10 @@ CLOSE_TIMEOUT = 2.0
 #: host's computer is off or asleep; a firewall that rejects says the same)
 _NOBODY_THERE = frozenset({errno.EHOSTUNREACH, errno.EHOSTDOWN})
 _NOT_FOUND = "host name not found"
+_NOBODY = "no computer answers there: it may be off or asleep, or a firewall blocks it"
+_REFUSED, _NO_ANSWER = "connection refused", "no answer in time"
+#: reasons that mean nothing at the address took the connection (not: something else did)
+_SILENT = frozenset({_REFUSED, _NO_ANSWER, _NOBODY})
 #: A TCP connection that has not completed an HTTP request by then is dropped (slowloris).
 HANDSHAKE_TIMEOUT = 10.0
 
@@ -115,7 +119,7 @@ class WsConnection:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
-        return "no answer in time"
+        return _NO_ANSWER
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         return f"it answered, but not as a PeerMeet rendezvous: HTTP {exc.status}"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
@@ -126,11 +130,11 @@ def _describe(exc: BaseException) -> str:
         return _NOT_FOUND
     if isinstance(exc, aiohttp.ClientConnectorError):
         if isinstance(exc.os_error, ConnectionRefusedError):
-            return "connection refused"
+            return _REFUSED
         # (asyncio's own text is "Connect call failed ('192.0.2.9', 8765)": the errno says it)
         number = exc.os_error.errno
         if number in _NOBODY_THERE:
-            return "no computer answers there: it may be off or asleep, or a firewall blocks it"
+            return _NOBODY
         if number == errno.ENETUNREACH:  # (this computer has no way to that network)
             return "this computer has no route to that network: is it online?"
         if number is not None and number > 0:
@@ -206,9 +210,10 @@ def _unreachable(where: str, reason: str, server: bool) -> str:
     """What a guest reads when the rendezvous at ``where`` cannot be reached. ``server``: an
     https link (wss), a standalone rendezvous on a server; a host's own app hands out
     peermeet:// links (ws), and then it is the host's computer or PeerMeet that is away."""
-    if not server:
+    if not server:  # (the dialog shows what follows the colon under its headline)
+        said = "nothing is answering at" if reason in _SILENT else "PeerMeet could not connect to"
         return (
-            f"Cannot reach the meeting host at {where} ({reason}). "
+            f"Cannot reach the meeting host: {said} {where} ({reason}). "
             "Check the link, or ask the host whether PeerMeet is still running."
         )
     if reason == _NOT_FOUND:

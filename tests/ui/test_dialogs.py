@@ -528,6 +528,9 @@ def test_join_dialog_says_every_failure_and_stays_open(
         nowhere = Link("127.0.0.1", 1, "team-sync", parsed.secret)
         await attempt(str(nowhere), "unreachable", "reach")
         assert dialog.error.text().lower().count("reach the meeting host") == 1  # said once
+        # under the headline, a sentence with the address and the reason (it read "At 127…")
+        said = "<br>Nothing is answering at 127.0.0.1:1 (connection refused). Check the link"
+        assert said in dialog.error.text(), dialog.error.text()
         assert dialog.icons[0].property("state") == "failed"
         assert dialog.texts[0].text() == "Reach the meeting point"  # not "reaching … …"
         assert dialog.focusWidget() is dialog.join_button  # to try again once the host is back

@@ -63,7 +63,8 @@ async def test_a_guest_is_told_whether_the_hosts_app_or_a_server_is_not_answerin
     secret = new_secret()
     said = await unreachable(f"peermeet://127.0.0.1:{port}/team-sync#k={secret}")
     assert said == (
-        f"Cannot reach the meeting host at 127.0.0.1:{port} (connection refused). "
+        f"Cannot reach the meeting host: nothing is answering at 127.0.0.1:{port} "
+        "(connection refused). "
         "Check the link, or ask the host whether PeerMeet is still running."
     )
     said = await unreachable(f"https://127.0.0.1:{port}/team-sync#k={secret}")
@@ -78,3 +79,11 @@ def test_a_server_name_not_found_is_not_said_to_be_down() -> None:
     said = _unreachable("meet.example.invalid:443", "host name not found", server=True)
     assert said.startswith("Cannot find the meeting's server meet.example.invalid:443")
     assert "Check the link" in said and "down" not in said
+
+
+def test_a_host_that_answers_as_something_else_is_not_said_to_be_silent() -> None:
+    said = _unreachable(
+        "192.168.1.20:8080", "it answered, but not as a PeerMeet rendezvous: HTTP 404", server=False
+    )
+    assert said.startswith("Cannot reach the meeting host: PeerMeet could not connect to "), said
+    assert "nothing is answering" not in said
