@@ -7,7 +7,8 @@ peermeet lan list [--seconds N]          rooms announced on the LAN, as JSON lin
 peermeet lan knock ROOM-NAME --headless  knock on a LAN room; join once the host admits you
 peermeet demo [--seconds 10]
 peermeet-rendezvous --host 0.0.0.0 --port 8765 [--turn-secret S --turn-url URL]
-host/join also take --stun URL, --turn URL --turn-user U --turn-pass P, --relay-only
+host/join also take --stun URL, --turn URL --turn-user U --turn-pass P (or PEERMEET_TURN_PASS),
+--relay-only
 """
 
 from __future__ import annotations
@@ -88,7 +89,11 @@ def _media_args(p: argparse.ArgumentParser) -> None:
         "--turn", action="append", default=[], help="TURN server, e.g. turn:host:3478?transport=tcp"
     )
     p.add_argument("--turn-user", help="TURN user name")
-    p.add_argument("--turn-pass", help="TURN password")
+    p.add_argument(
+        "--turn-pass",
+        help="TURN password (or set PEERMEET_TURN_PASS, which other users cannot see in the "
+        "process list; if both are given, --turn-pass is used)",
+    )
     p.add_argument(
         "--relay-only", action="store_true", help="only TURN relays: peers never see your address"
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import socket
+from collections.abc import Mapping
 from dataclasses import replace
 
 from app.config import EngineConfig, IceServer
@@ -19,12 +21,22 @@ from app.net import iceservers
 from app.net.peers import PeerLink
 from app.net.signaling import SignalingClient
 
+#: the TURN password, kept out of the process list (``--turn-pass`` shows in ``ps``)
+TURN_PASS_ENV = "PEERMEET_TURN_PASS"
 
-def user_servers(args: argparse.Namespace) -> tuple[IceServer, ...]:
-    """``--stun``/``--turn``/``--turn-user``/``--turn-pass``, checked (OptionError if wrong)."""
+
+def user_servers(
+    args: argparse.Namespace, environ: Mapping[str, str] = os.environ
+) -> tuple[IceServer, ...]:
+    """``--stun``/``--turn``/``--turn-user``/``--turn-pass``, checked (OptionError if wrong).
+
+    The password may come from ``PEERMEET_TURN_PASS`` instead: other users of the computer
+    can read a command line (``ps``), not another user's environment. ``--turn-pass`` wins if
+    both are given, as the option typed for this call."""
+    password = args.turn_pass or environ.get(TURN_PASS_ENV) or None
     try:
         return iceservers.user_servers(
-            args.stun, getattr(args, "turn", []), args.turn_user, args.turn_pass
+            args.stun, getattr(args, "turn", []), args.turn_user, password
         )
     except ValueError as exc:
         raise OptionError(str(exc)) from None

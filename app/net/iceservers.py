@@ -62,7 +62,10 @@ def user_servers(
 ) -> tuple[IceServer, ...]:
     """The servers named on the command line or in settings, checked."""
     if turn and not (username and password):
-        raise ValueError("a TURN server needs a user name and a password (--turn-user/--turn-pass)")
+        raise ValueError(
+            "a TURN server needs a user name and a password: give --turn-user, and "
+            "--turn-pass or PEERMEET_TURN_PASS"
+        )
     stuns = [IceServer(check_url(u)) for u in stun]
     turns = [IceServer(check_url(u), username, password) for u in turn]
     if any(not s.urls.startswith("stun") for s in stuns):

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from app.cli import build_parser
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError
 from app.meeting import events as ev
-from app.meeting.netconfig import with_turn
+from app.meeting.netconfig import TURN_PASS_ENV, user_servers, with_turn
 from app.meeting.timeline import FrameTimeline
 
 OFFERED = IceServer("turn:rv.example:3478?transport=udp", "123:me", "cred")
@@ -32,6 +33,18 @@ def test_relay_only_without_any_turn_server_says_what_to_add() -> None:
     with pytest.raises(PeerMeetError, match="--turn URL"):
         with_turn(EngineConfig(relay_only=True), None)
     assert with_turn(EngineConfig(relay_only=True), FakeClient()).relay_only  # type: ignore[arg-type]
+
+
+def test_the_turn_password_comes_from_the_option_or_else_the_environment() -> None:
+    turn = ["join", "x", "--turn", "turn:t.example:3478", "--turn-user", "u"]
+    without = build_parser().parse_args(turn)
+    typed = build_parser().parse_args([*turn, "--turn-pass", "typed"])
+    (server,) = user_servers(without, {TURN_PASS_ENV: "from-env"})
+    assert (server.username, server.credential) == ("u", "from-env")
+    (server,) = user_servers(typed, {TURN_PASS_ENV: "from-env"})
+    assert server.credential == "typed"  # (the option typed for this call wins)
+    with pytest.raises(PeerMeetError, match="--turn-pass or PEERMEET_TURN_PASS"):
+        user_servers(without, {})
 
 
 class FakeMedia:
