@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.errors import LinkError
-from app.meeting.links import slugify
+from app.meeting.links import parse_rendezvous, slugify
 from app.net.rooms import MAX_LIFETIME_S, MIN_LIFETIME_S
 
 #: keeps the line breaks of an epilog (the examples, one a line)
@@ -37,6 +37,16 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is too small: give at least 1")
     return value
+
+
+def rendezvous_address(text: str) -> str:
+    """argparse type: an outside rendezvous (https://meet.example, peermeet://host:port), kept
+    as typed (a wrong one was said after start, as a "bad link" the user never gave)."""
+    try:
+        parse_rendezvous(text)
+    except LinkError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def meeting_name(text: str) -> str:

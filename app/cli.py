@@ -30,6 +30,7 @@ from app.argtypes import (
     out_file,
     port,
     positive,
+    rendezvous_address,
     seconds,
     video_size,
     writable_file,
@@ -138,7 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="host name or address to put in the link (default: the --bind address; for "
         "0.0.0.0 this computer's LAN address)",
     )
-    host.add_argument("--rendezvous", help="use an outside rendezvous, e.g. https://meet.example")
+    host.add_argument(
+        "--rendezvous",
+        type=rendezvous_address,
+        help="use an outside rendezvous, e.g. https://meet.example",
+    )
     host.add_argument(
         "--announce",
         action=argparse.BooleanOptionalAction,

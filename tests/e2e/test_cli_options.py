@@ -120,3 +120,10 @@ def test_a_host_enters_its_own_room_whatever_address_it_advertises() -> None:
     code, err = finish(host)
     assert link.startswith("peermeet://127.0.0.2:") and "/adv#k=" in link, (link, err)
     assert code == 0 and "room “adv” joined" in err and "Cannot reach" not in err, err
+
+
+def test_a_wrong_rendezvous_address_is_refused_as_an_option() -> None:
+    # it was said after start as "bad link: …", of a link the host never gave
+    code, err = finish(peermeet("host", "--headless", "--name", "x", "--rendezvous", "ftp://x"))
+    assert code == 2 and "argument --rendezvous: A rendezvous address starts with" in err, err
+    assert "bad link" not in err, err
