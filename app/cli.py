@@ -217,12 +217,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and "://" in args_list[0]:
         args_list.insert(0, "join")  # `peermeet LINK` joins
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
     logging.basicConfig(
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     command = args.command or "run"
+    if command in _WINDOW_TAKES and not args.headless and (extra := _headless_only(parser, args)):
+        named = extra[0] if len(extra) == 1 else f"{', '.join(extra[:-1])} and {extra[-1]}"
+        print(
+            f"peermeet: {named} {'works' if len(extra) == 1 else 'work'} only with --headless "
+            "(a call without a window): add --headless, or leave "
+            f"{'it' if len(extra) == 1 else 'them'} out to open the desktop app (its Settings "
+            "has the camera, microphone, STUN/TURN servers and Hide my IP address)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_LINK  # (2: a wrong option, as argparse says it)
     try:
         if command == "run" or (command == "join" and not args.headless):
             if command == "join":  # (headless, the runner reads a piped-in link)
@@ -249,6 +260,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_status
     except KeyboardInterrupt:
         return 128 + (_SIGNALS[-1] if _SIGNALS else signal.SIGINT)  # 130 Ctrl-C, 143 SIGTERM
+
+
+#: what the desktop window takes from `peermeet host/join` (the rest is for --headless)
+_WINDOW_TAKES = {"host": {"name"}, "join": {"link", "muted"}}
+
+
+def _headless_only(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The options given to ``args.command`` that the window would not use (it was silent
+    about them: ``peermeet join LINK --relay-only`` opened it without hiding the address)."""
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    used = _WINDOW_TAKES[args.command] | {"command", "headless", "verbose", "help"}
+    return [
+        action.option_strings[-1]
+        for action in commands.choices[args.command]._actions
+        if action.dest not in used and getattr(args, action.dest, None) != action.default
+    ]
 
 
 def _stop_event() -> asyncio.Event:

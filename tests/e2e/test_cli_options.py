@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -120,6 +121,23 @@ def test_a_host_enters_its_own_room_whatever_address_it_advertises() -> None:
     code, err = finish(host)
     assert link.startswith("peermeet://127.0.0.2:") and "/adv#k=" in link, (link, err)
     assert code == 0 and "room “adv” joined" in err and "Cannot reach" not in err, err
+
+
+def test_options_only_a_headless_call_uses_are_refused_without_headless() -> None:
+    # the window took the link and nothing else: --relay-only opened it without hiding the
+    # address, --turn and --seconds were dropped without a word (here: no display, where it
+    # said only "no desktop window can open here", exit 1)
+    windowless = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    joining = ("join", LINK, "--relay-only", "--turn", "turn:t.example:3478", "--muted")
+    code, err = finish(peermeet(*joining, env=windowless))
+    assert code == 2 and "--turn and --relay-only work only with --headless" in err, err
+    assert "--muted" not in err, err  # (the Join dialog takes that one)
+    code, err = finish(peermeet("host", "--name", "x", "--seconds", "5", env=windowless))
+    assert (
+        code == 2 and "--seconds works only with --headless (a call without a window): add" in err
+    ), err
+    code, err = finish(peermeet("join", LINK, "--muted", env=windowless))
+    assert code == 1 and "no desktop window can open here" in err, err  # (nothing extra)
 
 
 def test_a_wrong_rendezvous_address_is_refused_as_an_option() -> None:
