@@ -55,6 +55,17 @@ def test_help_says_every_default_and_the_exit_statuses() -> None:
     assert "(default 3)" in _help("lan", "list") and "(default 10)" in _help("demo")
 
 
+def test_help_sets_apart_what_only_a_headless_call_uses() -> None:
+    # (given without --headless, those are refused: the help says which they are)
+    join = _help("join").partition("options:")[2]  # (not the usage line)
+    options, _, headless = join.partition("with --headless (the desktop app asks for these")
+    assert "--headless" in options and "--relay-only" in headless and "--stun URL" in headless
+    assert "--turn-pass PASSWORD TURN password (or set PEERMEET_TURN_PASS" in headless, join
+    host = _help("host").partition("options:")[2]
+    options, _, headless = host.partition("with --headless (")
+    assert "--name NAME" in options and "--size" not in options and "--size" in headless
+
+
 def test_a_host_that_cannot_listen_says_what_to_do() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

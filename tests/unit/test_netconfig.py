@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.cli import build_parser
+from app.cliargs import build_parser
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError
 from app.meeting import events as ev
