@@ -193,7 +193,10 @@ def address_to_give(host: str, port: int, tls: tlsfiles.ServerTls | None) -> str
     if ip.is_loopback:
         text += " (only this computer can reach it: give --host 0.0.0.0 for others)"
     elif not ip.is_global:
-        text += f" (from other networks: this server's public name or address for {shown})"
+        text += (
+            f" ({shown} is an address on this network only: for people elsewhere, give this "
+            "server's public name or address instead)"
+        )
     return text
 
 

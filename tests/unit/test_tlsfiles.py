@@ -29,7 +29,11 @@ def test_a_good_pair_serves_https_under_the_certificates_name(tmp_path: Path) ->
 def test_without_tls_the_address_to_give_is_a_peermeet_one() -> None:
     text = rvoptions.address_to_give("192.168.1.20", 8765, None)
     assert "Start meeting, A rendezvous server: peermeet://192.168.1.20:8765" in text
-    assert "public name or address" in text  # (a private address: not reachable from afar)
+    assert text.endswith(  # (a private address: not reachable from afar; it read "from other
+        # networks: this server's public name or address for 192.168.1.20")
+        "(192.168.1.20 is an address on this network only: for people elsewhere, give this "
+        "server's public name or address instead)"
+    ), text
     assert rvoptions.address_to_give("93.184.216.34", 8765, None).endswith("//93.184.216.34:8765")
     assert "only this computer" in rvoptions.address_to_give("127.0.0.1", 8765, None)
 
