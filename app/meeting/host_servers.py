@@ -9,12 +9,12 @@ for IDLE_CLOSE_S is closed. Once ``closed`` is set no new server opens.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
 
 from app.errors import PeerMeetError, os_reason
 from app.meeting.links import parse_link
 from app.meeting.store import MeetingRecord
+from app.net.addresses import free_dual_stack_port
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 
@@ -77,7 +77,7 @@ class ServerPool:
             raise PeerMeetError("PeerMeet is shutting down.")
         bind = self.bind_for(ipv6)
         if port == 0 and bind == "":
-            port = _free_dual_stack_port()  # IPv4 and IPv6 sockets must share one port
+            port = free_dual_stack_port()  # IPv4 and IPv6 sockets must share one port
         server = RendezvousServer(host=bind, port=port, clock=self._clock, own_rooms_only=True)
         try:
             await server.start()
@@ -105,10 +105,3 @@ class ServerPool:
         servers, self._servers = self._servers, {}
         for server, _ in servers.values():
             await server.close()
-
-
-def _free_dual_stack_port() -> int:
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind(("::", 0))
-        return int(sock.getsockname()[1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import ifaddr
 
@@ -23,6 +24,15 @@ def lan_addresses(include_ipv6: bool = False) -> list[str]:
             found.append(addr)
     found.sort(key=lambda a: (a.version, not a.is_private))
     return [str(a) for a in found]
+
+
+def free_dual_stack_port() -> int:
+    """A TCP port free for IPv4 and IPv6 alike (a server on both binds one socket each, and
+    they must share the port: given 0, each would get a port of its own)."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(("::", 0))
+        return int(sock.getsockname()[1])
 
 
 def advertised_host(bind: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from app.argtypes import RawHelp, epilog, ip_address, port, positive, writable_file
 from app.errors import OptionError
 from app.net import tlsfiles
-from app.net.addresses import advertised_host
+from app.net.addresses import advertised_host, free_dual_stack_port
 from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer, check_url
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--host",
         default="0.0.0.0",
-        help="address to listen on (default %(default)s: every IPv4 interface; :: for IPv6 too)",
+        help="address to listen on (default %(default)s: every IPv4 interface; :: every IPv4 "
+        "and IPv6 one)",
     )
     parser.add_argument("--port", type=port, default=8765, help="TCP port (default %(default)s)")
     parser.add_argument(
@@ -228,9 +229,13 @@ def build_server(
         per_ip_connections=args.max_conns_per_ip,
         per_ip_rooms=args.max_rooms_per_ip,
     )
+    host, port = args.host, args.port
+    if host == "::":  # every interface, IPv4 too, as --help says: a socket of each kind (one
+        # socket for "::" is IPv6 only, as asyncio makes it; IPv4 clients were refused)
+        host, port = "", port or free_dual_stack_port()
     return RendezvousServer(
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         max_rooms=args.max_rooms,
         limits=limits,
         turn=turn,

@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.certs import make
-from tests.e2e.helpers import finish, rendezvous
+from tests.e2e.helpers import finish, first_line, rendezvous
 
 SECRET_ENV = "PEERMEET_TURN_SECRET"
 CLEAN = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
@@ -99,3 +100,25 @@ def test_help_gives_examples_and_the_exit_statuses() -> None:
     assert f"{SECRET_ENV}=… peermeet-rendezvous --turn-url turn:" in text, text
     assert "exit status: 0 stopped by Ctrl+C or SIGTERM; 2 a wrong option" in text, text
     assert "1 it cannot serve: the port is taken" in text, text
+
+
+def test_listening_on_colon_colon_takes_ipv4_clients_too() -> None:
+    # --help says ":: every IPv4 and IPv6 one"; one "::" socket is IPv6 only (asyncio sets
+    # IPV6_V6ONLY), so IPv4 clients were refused while the address to give was an IPv4 one
+    server = rendezvous("--host", "::", "--port", "0", env=CLEAN)
+    try:
+        port = first_line(server).rpartition(":")[2]
+        addresses = ["127.0.0.1"]
+        with socket.socket(socket.AF_INET6) as probe:
+            try:
+                probe.bind(("::1", 0))
+                addresses.append("[::1]")
+            except OSError:  # (no IPv6 loopback here)
+                pass
+        for address in addresses:
+            with urllib.request.urlopen(f"http://{address}:{port}/", timeout=5) as answer:
+                assert answer.read() == b"PeerMeet rendezvous\n", address
+    finally:
+        server.terminate()
+        code, err = finish(server, timeout=20)
+    assert code == 0 and "peermeet-rendezvous stopped" in err, err
