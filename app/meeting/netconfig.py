@@ -33,11 +33,16 @@ def user_servers(
     The password may come from ``PEERMEET_TURN_PASS`` instead: other users of the computer
     can read a command line (``ps``), not another user's environment. ``--turn-pass`` wins if
     both are given, as the option typed for this call."""
+    turn = getattr(args, "turn", [])
+    given = [o for o, v in (("--turn-user", args.turn_user), ("--turn-pass", args.turn_pass)) if v]
+    if given and not turn:  # (PEERMEET_TURN_PASS alone is fine: it waits for a --turn)
+        raise OptionError(
+            f"{' and '.join(given)} {'goes' if len(given) == 1 else 'go'} with a TURN server: "
+            "give it with --turn URL, e.g. --turn turn:turn.example.org:3478"
+        )
     password = args.turn_pass or environ.get(TURN_PASS_ENV) or None
     try:
-        return iceservers.user_servers(
-            args.stun, getattr(args, "turn", []), args.turn_user, password
-        )
+        return iceservers.user_servers(args.stun, turn, args.turn_user, password)
     except ValueError as exc:
         raise OptionError(str(exc)) from None
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.cliargs import build_parser
 from app.config import EngineConfig, IceServer
-from app.errors import PeerMeetError
+from app.errors import OptionError, PeerMeetError
 from app.meeting import events as ev
 from app.meeting.netconfig import TURN_PASS_ENV, user_servers, with_turn
 from app.meeting.timeline import FrameTimeline
@@ -45,6 +45,17 @@ def test_the_turn_password_comes_from_the_option_or_else_the_environment() -> No
     assert server.credential == "typed"  # (the option typed for this call wins)
     with pytest.raises(PeerMeetError, match="--turn-pass or PEERMEET_TURN_PASS"):
         user_servers(without, {})
+
+
+def test_turn_credentials_without_a_turn_server_say_to_give_one() -> None:
+    # they were dropped without a word, and the call went on with no TURN server
+    args = build_parser().parse_args(["join", "x", "--turn-user", "u", "--turn-pass", "p"])
+    with pytest.raises(OptionError, match="--turn-user and --turn-pass go with a TURN server: "):
+        user_servers(args, {})
+    args = build_parser().parse_args(["join", "x", "--turn-user", "u"])
+    with pytest.raises(OptionError, match="--turn-user goes with a TURN server: give it with"):
+        user_servers(args, {})
+    assert user_servers(build_parser().parse_args(["join", "x"]), {TURN_PASS_ENV: "p"}) == ()
 
 
 class FakeMedia:
