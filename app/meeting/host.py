@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from app.errors import PeerMeetError
 from app.meeting.links import Link, new_secret, slugify
-from app.net.addresses import advertised_host
+from app.net.addresses import advertised_host, listen_on
 from app.net.rendezvous import RendezvousServer
 from app.net.serverproc import listen_problem
 
@@ -45,7 +45,8 @@ class HostedRoom:
             base = self._outside
             self.link = Link(base.host, base.port, self.room, secret, secure=base.secure)
             return self.link
-        self.server = RendezvousServer(host=self._bind, port=self._port)
+        host, port = listen_on(self._bind, self._port)  # ("::": IPv4 too)
+        self.server = RendezvousServer(host=host, port=port)
         try:
             port = await self.server.start()
         except OSError as exc:  # port taken, an address this computer does not have, a bad name

@@ -35,6 +35,18 @@ def free_dual_stack_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listen_on(host: str, port: int) -> tuple[str, int]:
+    """Where a server given ``host``:``port`` listens. "::" (as --host/--bind say: every
+    interface) is every IPv4 and IPv6 one: a socket of each kind, on one port ("" to asyncio;
+    one "::" socket would be IPv6 only, IPV6_V6ONLY, and refuse every IPv4 client)."""
+    if host != "::":
+        return host, port
+    try:
+        return "", port or free_dual_stack_port()
+    except OSError:  # (no IPv6 on this computer: IPv4 is all there is)
+        return "0.0.0.0", port
+
+
 def advertised_host(bind: str) -> str:
     """The host to put in a share link for a server bound to ``bind``."""
     if bind in ("0.0.0.0", "::", ""):

@@ -14,7 +14,7 @@ from pathlib import Path
 from app.argtypes import RawHelp, epilog, ip_address, port, positive, writable_file
 from app.errors import OptionError
 from app.net import tlsfiles
-from app.net.addresses import advertised_host, free_dual_stack_port
+from app.net.addresses import advertised_host, listen_on
 from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer, check_url
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
@@ -229,10 +229,7 @@ def build_server(
         per_ip_connections=args.max_conns_per_ip,
         per_ip_rooms=args.max_rooms_per_ip,
     )
-    host, port = args.host, args.port
-    if host == "::":  # every interface, IPv4 too, as --help says: a socket of each kind (one
-        # socket for "::" is IPv6 only, as asyncio makes it; IPv4 clients were refused)
-        host, port = "", port or free_dual_stack_port()
+    host, port = listen_on(args.host, args.port)  # ("::": IPv4 too, as --help says)
     return RendezvousServer(
         host=host,
         port=port,

@@ -156,3 +156,15 @@ def test_a_wrong_rendezvous_address_is_refused_as_an_option() -> None:
     code, err = finish(peermeet("host", "--headless", "--name", "x", "--rendezvous", "ftp://x"))
     assert code == 2 and "argument --rendezvous: A rendezvous address starts with" in err, err
     assert "bad link" not in err, err
+
+
+def test_a_host_bound_to_colon_colon_takes_ipv4_too() -> None:
+    # one "::" socket is IPv6 only: the host's own app, following its IPv4 link, was refused
+    # ("nothing is answering at 192.168.…", exit 3), and so was every IPv4 guest
+    host = peermeet(
+        "host", "--headless", "--name", "both", "--bind", "::", "--no-announce", *MEDIA,
+        "--seconds", "2",
+    )  # fmt: skip
+    link = first_line(host)
+    code, err = finish(host)
+    assert code == 0 and "room “both” joined" in err, (link, err)
