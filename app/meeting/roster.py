@@ -50,6 +50,13 @@ FLOOD_TOLD_S = 60.0  # "sending faster than anyone can read" at most once a minu
 MAX_CHAT_LOG = 5000  # lines kept in chat_log (the oldest go)
 
 
+def said_reason(reason: str) -> str:
+    """Why a peer says it left (its ``bye`` or goodbye), if PeerMeet would say it; any other
+    text is "left": it is shown ("Mallory left (…)") and printed, and a hostile app could put
+    60 KB there, escape sequences or words that read as PeerMeet's own."""
+    return reason if reason in ev.ENDED_TEXT else "left"
+
+
 @dataclass
 class PeerInfo:
     peer_id: str
@@ -352,7 +359,7 @@ class Roster:
                     remote.latest = None  # again: black (camera off), or the last share's
             self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
         elif isinstance(msg, p.Goodbye):
-            self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, msg.reason))
+            self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, said_reason(msg.reason)))
 
     def _show_chat(self, peer_id: str, name: str, text: str) -> None:
         chat = ev.ChatReceived(peer_id, name, text)

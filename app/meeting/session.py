@@ -21,7 +21,7 @@ from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
 from app.meeting.regain import Regain
-from app.meeting.roster import Roster
+from app.meeting.roster import Roster, said_reason
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import PeerLink
@@ -245,7 +245,7 @@ class Session:
         elif isinstance(msg, p.Bye) and msg.reason == "reconnect" and self.my_id < sender:
             self._tasks.for_peer(sender, self._rebuild(sender, "asked by peer"))
         elif isinstance(msg, p.Bye):
-            self._tasks.for_peer(sender, self._roster.drop(sender, msg.reason))
+            self._tasks.for_peer(sender, self._roster.drop(sender, said_reason(msg.reason)))
 
     async def _answer(self, peer_id: str, offer: p.Offer) -> None:
         if self.my_id < peer_id:
