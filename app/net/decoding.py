@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 _STOCK = rtcrtpreceiver.decoder_worker
 INLINE_LIMIT = 0.004  # s: mean decode time above which a receiver gets a decoder thread
 _SMOOTHING = 16  # frames the mean decode time is taken over
+#: The most pixels a decoded picture may have: 4K UHD's (we send at most 1280 wide). A picture's
+#: size is the sender's word: a 38-byte VP8 keyframe that says 16000x16000 decodes to 384 MB in
+#: most of a second. FFmpeg refuses a larger one (``max_pixels``) before it allocates anything,
+#: as a frame that does not decode.
+MAX_PIXELS = 3840 * 2160
 
 
 def install() -> None:
@@ -99,6 +104,7 @@ class NativeVp8Decoder:
     def __init__(self) -> None:
         self.codec: Any = av.CodecContext.create("vp8", "r")
         self.codec.thread_count = 1
+        self.codec.options = {"max_pixels": str(MAX_PIXELS)}
 
     def decode(self, encoded_frame: Any) -> list[Any]:
         if not encoded_frame.data:  # (an empty packet is FFmpeg's end of stream: none after)
@@ -109,8 +115,15 @@ class NativeVp8Decoder:
 
 
 def new_decoder(codec: Any) -> Any:
-    """The decoder for ``codec`` (aiortc's RTCRtpCodecParameters): aiortc's, but VP8's."""
-    return NativeVp8Decoder() if codec.mimeType.lower() == "video/vp8" else get_decoder(codec)
+    """The decoder for ``codec`` (aiortc's RTCRtpCodecParameters): aiortc's, but VP8's; either
+    refuses pictures over MAX_PIXELS."""
+    if codec.mimeType.lower() == "video/vp8":
+        return NativeVp8Decoder()
+    decoder = get_decoder(codec)
+    context = getattr(decoder, "codec", None)  # (aiortc's H.264 decoder: FFmpeg's, not yet open)
+    if isinstance(context, av.CodecContext) and codec.mimeType.lower().startswith("video/"):
+        context.options = {**context.options, "max_pixels": str(MAX_PIXELS)}
+    return decoder
 
 
 class _Decoder:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fractions
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
+import av
 import pytest
-from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
 from app.meeting import events as ev
 from app.meeting.links import Link, new_secret
@@ -33,7 +36,7 @@ class Hostile:
     the one that offers (the Session only answers)."""
 
     def __init__(self, client: SignalingClient, link: Link, my_id: str, victim: str) -> None:
-        self.client, self.victim = client, victim
+        self.client, self.client_id, self.victim = client, my_id, victim
         self.sealer = Sealer(RoomKeys.from_secret(link.secret), my_id)
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
@@ -127,3 +130,59 @@ async def test_a_peers_reason_for_leaving_is_one_of_ours_or_just_left() -> None:
         await until(lambda: len(hana.of(ev.PeerLeft)) == 3)
         reasons = [e.reason for e in hana.of(ev.PeerLeft)]  # type: ignore[attr-defined]
         assert reasons == ["left", "expired", "left"]
+
+
+def _vp8_keyframe(width: int, height: int) -> bytes:
+    """A real 64x64 VP8 keyframe whose header says ``width`` x ``height`` (a picture's size is
+    the sender's word: FFmpeg decodes this to that size, the missing data as grey)."""
+    encoder = av.CodecContext.create("libvpx", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 64, 64, "yuv420p"
+    encoder.time_base = fractions.Fraction(1, 30)
+    picture = av.VideoFrame(64, 64, "yuv420p")
+    for plane in picture.planes:
+        plane.update(bytes(plane.buffer_size))
+    data = bytearray(b"".join(bytes(pk) for pk in encoder.encode(picture)))
+    data[6:10] = struct.pack("<HH", width, height)  # after the frame tag and 9d 01 2a
+    return bytes(data)
+
+
+class Pictures(MediaStreamTrack):
+    """A video track sending ready-made VP8 frames (aiortc only packetizes an av.Packet)."""
+
+    kind = "video"
+
+    def __init__(self, frame: bytes) -> None:
+        super().__init__()
+        self.frame, self._pts = frame, 0
+
+    async def recv(self) -> av.Packet:
+        await asyncio.sleep(1 / 15)
+        packet = av.Packet(self.frame)
+        packet.pts, packet.time_base = self._pts, fractions.Fraction(1, 90_000)
+        self._pts += 6000
+        return packet
+
+
+async def test_a_picture_too_large_to_be_real_is_refused_before_it_is_decoded() -> None:
+    """A 38-byte VP8 keyframe may say it is 16000x16000: decoded, that is 384 MB and most of a
+    second on the engine's loop, again with every keyframe. Pictures over 4K UHD's pixel count
+    are refused before the decoder allocates them (a frame that does not decode); the peer's
+    next honest keyframe shows."""
+    async with hostile_call() as (hana, mallory):
+        pictures = Pictures(_vp8_keyframe(8000, 8000))
+        await mallory.call(video=pictures)
+        mid = mallory.client_id
+        await until(lambda: hana.media.remote_video(mid) is not None)
+        seen: list[int] = []
+
+        def sizes() -> bool:
+            remote = hana.media.remote_video(mid)
+            latest = remote.latest if remote is not None else None
+            seen.append(latest.width if latest is not None else 0)
+            return latest is not None and latest.width == 64
+
+        await asyncio.sleep(1.5)  # 20-odd of them
+        stopped = hana.media.video_frames(mid)
+        pictures.frame = _vp8_keyframe(64, 64)
+        await until(sizes)
+        assert stopped == 0 and max(seen) == 64, (stopped, max(seen))

@@ -170,3 +170,18 @@ def test_an_empty_frame_does_not_end_the_vp8_stream() -> None:
     assert len(native.decode(first)) == 1
     native.decode(JitterFrame(data=b"", timestamp=first.timestamp + 1500))
     assert [len(native.decode(frame)) for frame in rest] == [1] * len(rest)
+
+
+def test_an_h264_picture_over_4k_is_refused_before_it_is_decoded() -> None:
+    """As VP8's (tests/integration/test_hostile_peer.py): a sender's H.264 stream that says it
+    is larger than 4K UHD does not decode; one that fits does, on the same decoder."""
+    h264 = next(c for c in get_capabilities("video").codecs if c.mimeType == "video/H264")
+    decoder, error = decoding._Decoder(), threading.Event()
+    for width, height, expected in ((4000, 2400, []), (640, 480, [(640, 480)])):
+        camera, encoder = SyntheticCamera(width, height), VideoEncoder("h264", 300_000)
+        frame = camera.next_frame()
+        frame.pts, frame.time_base = 0, TIME_BASE
+        data = b"".join(bytes(p) for p in encoder.encode(frame, keyframe=True))
+        pictures = decoder.decode(h264, JitterFrame(data=data, timestamp=0), error)
+        assert [(p.width, p.height) for p in pictures] == expected
+    assert error.is_set()  # (the refused one)
