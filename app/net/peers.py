@@ -31,7 +31,7 @@ from cryptography import x509
 
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
-from app.net import codec_prefs, fastpath, protocol, receive
+from app.net import codec_prefs, fastpath, protocol, receive, sctpguard
 from app.net.addresses import same_network
 from app.net.candidates import CandidatePolicy
 from app.net.iceservers import check_url
@@ -229,6 +229,7 @@ class PeerLink:
         """Set our side, which gathers every candidate first (aioice waits up to 5 s for a
         STUN/TURN server that does not answer)."""
         started = asyncio.get_running_loop().time()
+        sctpguard.guard(self.pc.sctp, self.peer_id)  # (made by now: before any data can come)
         await self.pc.setLocalDescription(description)
         self.gather_s = asyncio.get_running_loop().time() - started
         return str(self.pc.localDescription.sdp)

@@ -22,6 +22,7 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from app.meeting import events as ev
 from app.meeting.links import Link, new_secret
 from app.net import protocol as p
+from app.net import sctpguard
 from app.net.rendezvous import RendezvousServer
 from app.net.rooms import Rooms
 from app.net.seal import RoomKeys, Sealer
@@ -186,3 +187,39 @@ async def test_a_picture_too_large_to_be_real_is_refused_before_it_is_decoded() 
         pictures.frame = _vp8_keyframe(64, 64)
         await until(sizes)
         assert stopped == 0 and max(seen) == 64, (stopped, max(seen))
+
+
+async def test_a_data_channel_message_without_end_closes_that_channel_only() -> None:
+    """aiortc keeps every piece of a data-channel message until its last one comes, past the
+    window it advertises, and looks through all of them for each new piece. A peer that sends
+    one message without end (here 12 MB, past the 256 KiB we allow) made Hana hold all of it.
+    Past 4 MiB held, the association ends: the data channel with that peer closes, what it
+    held is let go, and the connection (its media) goes on."""
+    async with hostile_call() as (hana, mallory):
+        pc = await mallory.call()
+        await until(lambda: bool(hana.of(ev.PeerConnected)))
+        channel = mallory.channel
+        assert channel is not None and pc.sctp is not None
+        await until(lambda: channel.readyState == "open")
+        link = hana.session._links[mallory.client_id]
+        assert link.pc.sctp is not None
+        theirs = link.pc.sctp
+
+        def held() -> int:
+            return sum(
+                len(c.user_data) for s in theirs._inbound_streams.values() for c in s.reassembly
+            )
+
+        pc.sctp._remote_max_message_size = 0  # (aiortc would not send it otherwise)
+        channel.send(b"x" * 12_000_000)
+        most = 0
+
+        def closed_or_over() -> bool:
+            nonlocal most
+            most = max(most, held())
+            return most > sctpguard.MAX_BUFFERED + 65536 or theirs.state == "closed"
+
+        await until(closed_or_over, 60.0)
+        assert most <= sctpguard.MAX_BUFFERED + 65536, most
+        assert held() == 0 and hana.session.peers[mallory.client_id].state == "connected"
+        await until(lambda: channel.readyState == "closed")
