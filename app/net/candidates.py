@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 _Ip = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: Below this, ports belong to well-known services (DNS, NTP, SNMP ...), never to ICE.
 MIN_PORT = 1024
+#: Distinct remote candidates taken of each type (host, srflx, relay, any other) from one SDP:
+#: a peer lists one host candidate per address of its machine (a few; tens with many virtual
+#: networks) and a few srflx and relay ones, while a 64 KiB SDP has room for a thousand
+#: addresses that every member would send ICE checks to.
+MAX_PER_TYPE = 32
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,12 @@ class CandidatePolicy:
         return None
 
     def filter_sdp(self, sdp: str) -> tuple[str, list[str]]:
-        """Drop refused ``a=candidate`` lines; return the SDP and a note per dropped line."""
+        """Drop refused ``a=candidate`` lines, and those past MAX_PER_TYPE; return the SDP and
+        a note per dropped line (one for all of those past the limit)."""
         kept: list[str] = []
         dropped: list[str] = []
+        taken: dict[str, set[tuple[str, int, str]]] = {}  # by type: (address, port, transport)
+        over = 0
         for line in sdp.splitlines(keepends=True):
             if line.startswith("a=candidate:"):
                 cand = parse_candidate(line)
@@ -102,7 +110,16 @@ class CandidatePolicy:
                 if why is not None:
                     dropped.append(f"{line.strip()[2:60]} ({why})")
                     continue
+                assert cand is not None
+                kind = cand.type if cand.type in ("host", "srflx", "relay") else "other"
+                same, key = taken.setdefault(kind, set()), (cand.address, cand.port, cand.transport)
+                if key not in same and len(same) >= MAX_PER_TYPE:  # (again in a bundled m-line)
+                    over += 1
+                    continue
+                same.add(key)
             kept.append(line)
+        if over:
+            dropped.append(f"{over} more (at most {MAX_PER_TYPE} candidates of each type)")
         return "".join(kept), dropped
 
 

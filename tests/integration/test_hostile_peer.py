@@ -21,8 +21,8 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 
 from app.meeting import events as ev
 from app.meeting.links import Link, new_secret
+from app.net import candidates, sctpguard
 from app.net import protocol as p
-from app.net import sctpguard
 from app.net.rendezvous import RendezvousServer
 from app.net.rooms import Rooms
 from app.net.seal import RoomKeys, Sealer
@@ -54,10 +54,12 @@ class Hostile:
                 if isinstance(opened, p.Answer):
                     return opened
 
-    async def call(self, video: Any = None, sdp: Any = None) -> RTCPeerConnection:
+    async def call(
+        self, video: Any = None, sdp: Any = None, connect: bool = True
+    ) -> RTCPeerConnection:
         """Offer a connection like PeerMeet's (audio, video, screen, chat), ``video`` the track
         it sends; ``sdp(text)``: what to do to the offer before sending it. Returns once the
-        answer is applied."""
+        answer came (and is applied, if ``connect``)."""
         if self.pc is not None:
             await self.pc.close()
         self.pc = pc = RTCPeerConnection()
@@ -72,7 +74,8 @@ class Hostile:
             p.Offer(sdp=sdp(offer) if sdp else offer, name="Mallory", attempt=self.attempt)
         )
         answer = await self.answer()
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+        if connect:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
         return pc
 
     async def close(self) -> None:
@@ -223,3 +226,42 @@ async def test_a_data_channel_message_without_end_closes_that_channel_only() -> 
         assert most <= sctpguard.MAX_BUFFERED + 65536, most
         assert held() == 0 and hana.session.peers[mallory.client_id].state == "connected"
         await until(lambda: channel.readyState == "closed")
+
+
+class Bystander(asyncio.DatagramProtocol):
+    """A UDP service that is nobody's peer: counts the ICE checks that reach it (one STUN
+    transaction id per check, whatever its retransmissions)."""
+
+    def __init__(self) -> None:
+        self.checks: set[bytes] = set()
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.checks.add(data[8:20])
+
+
+async def test_a_peer_cannot_point_ice_at_more_than_a_few_addresses() -> None:
+    """ICE sends checks to every address the other side lists. A 64 KiB offer has room for
+    about a thousand (this one lists 150): every member would send that many checks (and their
+    retransmissions) to whatever a hostile member names, again with each offer. Only
+    MAX_PER_TYPE candidates of each type are taken from an offer or answer."""
+    loop = asyncio.get_running_loop()
+    transport, bystander = await loop.create_datagram_endpoint(Bystander, ("0.0.0.0", 0))
+    port = transport.get_extra_info("sockname")[1]
+    fakes = "".join(
+        f"a=candidate:{n} 1 udp 2130706431 127.0.{n // 200}.{n % 200 + 2} {port} typ host\r\n"
+        for n in range(150)
+    )
+
+    def aimed(sdp: str) -> str:  # (its own candidates left out: nothing succeeds, ICE goes on)
+        lines = (x for x in sdp.splitlines(keepends=True) if not x.startswith("a=candidate:"))
+        return "".join(x + fakes if x.startswith("a=ice-pwd:") else x for x in lines)
+
+    try:
+        async with hostile_call() as (hana, mallory):
+            await mallory.call(sdp=aimed, connect=False)  # (it never answers a check)
+            await until(lambda: len(bystander.checks) > 0)
+            await asyncio.sleep(3.0)  # at one new check every 20 ms: 150, unless limited
+            assert len(bystander.checks) <= candidates.MAX_PER_TYPE, len(bystander.checks)
+            assert hana.session.peers  # (the call itself is not ended by it)
+    finally:
+        transport.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.config import EngineConfig, IceServer
-from app.net.candidates import CandidatePolicy, parse_candidate
+from app.net.candidates import MAX_PER_TYPE, CandidatePolicy, parse_candidate
 
 
 def cand(addr: str, port: int = 50000, typ: str = "host") -> str:
@@ -94,3 +94,15 @@ def test_filter_sdp_drops_only_refused_candidate_lines() -> None:
     assert "127.0.0.1" not in cleaned and "garbage" not in cleaned
     assert "a=end-of-candidates\r\n" in cleaned and cleaned.startswith("v=0\r\n")
     assert len(dropped) == 2 and "loopback" in dropped[0] and "malformed" in dropped[1]
+
+
+def test_filter_sdp_takes_a_few_candidates_of_each_type_and_all_their_repeats() -> None:
+    """The same candidates, listed again in each bundled m-line, count once; past
+    MAX_PER_TYPE new ones of a type are dropped, with one note for all of them, and a peer's
+    relay candidate is never crowded out by its host ones (tests/integration/test_hostile_peer)."""
+    hosts = [cand(f"10.0.{n // 200}.{n % 200 + 1}") for n in range(MAX_PER_TYPE + 10)]
+    section = ["m=video 9 UDP/TLS/RTP/SAVPF 96", *hosts, cand("203.0.113.7", 3478, "relay")]
+    cleaned, dropped = CandidatePolicy().filter_sdp("\r\n".join(["v=0", *section * 3, ""]))
+    kept = [line for line in cleaned.splitlines() if line.startswith("a=candidate:")]
+    assert kept == [*hosts[:MAX_PER_TYPE], section[-1]] * 3
+    assert dropped == [f"30 more (at most {MAX_PER_TYPE} candidates of each type)"]
