@@ -306,9 +306,9 @@ class RendezvousServer:
         if self.on_relay is not None:
             self.on_relay(room.room_id, msg.blob)
         if msg.to is None:
-            self._broadcast(room, text, exclude=session.peer_id)
+            self._broadcast(room, text, exclude=session.peer_id, relayed=True)
         else:
-            self._broadcast(room, text, only=msg.to)
+            self._broadcast(room, text, only=msg.to, relayed=True)
 
     def _broadcast(
         self,
@@ -317,6 +317,7 @@ class RendezvousServer:
         *,
         exclude: str | None = None,
         only: str | None = None,
+        relayed: bool = False,
     ) -> None:
         text = msg if isinstance(msg, str) else msg.encode()
         dropped: list[Session] = []
@@ -324,7 +325,7 @@ class RendezvousServer:
             session = self._sessions.get((room.room_id, peer_id))
             if session is None or peer_id == exclude or only not in (None, peer_id):
                 continue
-            if not session.send(text):
+            if not session.send(text, relayed):
                 dropped.append(session)
         for session in dropped:
             self._depart(session)  # tell the others now, not when its socket finally dies

@@ -1,5 +1,14 @@
 """One rendezvous connection's outgoing side (app.net.rendezvous): a bounded queue drained by
-its own writer task, so a slow reader is dropped and never stalls the others."""
+its own writer task, so a slow reader is dropped and never stalls the others.
+
+Relayed blobs may fill only RELAY_SHARE of the queue: past that, a blob for this client is
+dropped, not the client. Any member may send 200 blobs of 64 KiB at once (the rate limit's
+burst), 50 times the queue: were the client dropped for that, one member could throw any other
+out of the room at will, however fast it reads (it comes back with a new id, every one of its
+connections made again). A client that does not read is dropped all the same, when a send
+stalls for ``send_timeout``; the rest of the queue stays for the server's own messages
+(``peer_left`` ...), which never wait behind a flood of blobs.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from app.net import protocol
 from app.net.wsio import CLOSE_TIMEOUT, WsConnection
 
 log = logging.getLogger("app.net.rendezvous")
+RELAY_SHARE = 0.75  # of the queue's messages and bytes: the most relayed blobs may take
 
 
 class Session:
@@ -28,16 +38,29 @@ class Session:
         self._limit = queue_size
         self._max_bytes, self._queued_bytes = queue_bytes, 0  # bounded memory per client
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size + 1)  # +1: end mark
+        self.relays_dropped = 0  # blobs for this client past RELAY_SHARE of the queue
         self._writer = asyncio.create_task(self._write(), name=f"rv-writer-{conn.remote}")
 
-    def send(self, msg: protocol.Message | str) -> bool:
-        """Queue a message; False if the client is closing or was just dropped as too slow."""
+    def send(self, msg: protocol.Message | str, relayed: bool = False) -> bool:
+        """Queue a message; False if the client is closing or was just dropped as too slow.
+        ``relayed``: a blob from another member, dropped (True) past RELAY_SHARE of the queue."""
         if self.closing:
             return False
         text = msg if isinstance(msg, str) else msg.encode()
-        if self._queue.qsize() < self._limit and self._queued_bytes + len(text) <= self._max_bytes:
+        share = RELAY_SHARE if relayed else 1.0
+        size, queued = self._queue.qsize(), self._queued_bytes + len(text)
+        if size < self._limit * share and queued <= self._max_bytes * share:
             self._queued_bytes += len(text)
             self._queue.put_nowait(text)
+            return True
+        if relayed:
+            self.relays_dropped += 1
+            if self.relays_dropped == 1 or self.relays_dropped % 1000 == 0:
+                log.warning(
+                    "dropped %d blob(s) for %s: too many at once",
+                    self.relays_dropped,
+                    self.conn.remote,
+                )
             return True
         log.warning("dropping slow client %s (outgoing queue full)", self.conn.remote)
         self._dropped = True

@@ -265,3 +265,34 @@ async def test_a_peer_cannot_point_ice_at_more_than_a_few_addresses() -> None:
             assert hana.session.peers  # (the call itself is not ended by it)
     finally:
         transport.close()
+
+
+async def test_a_member_flooding_another_with_blobs_does_not_throw_them_out() -> None:
+    """The rendezvous takes 200 messages of up to 64 KiB at once from any member (its rate
+    limit's burst) and queued at most 256 KiB for each client, dropping a client whose queue
+    was full as one that does not read. So 150 blobs for Hana (the host, whose own app serves
+    the room) threw her out of the room at once: back with a new id, each of her connections
+    made again. Now the blobs past the queue's share for them are dropped, and Hana stays."""
+    server = RendezvousServer(host="127.0.0.1", port=0)
+    await server.start()
+    link = Link("127.0.0.1", server.port, "team-sync", new_secret())
+    hana, gus = Peer("Hana"), Peer("Gus")
+    mallory = await SignalingClient.connect(link.rendezvous_url, 3.0)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        hid, gid = hana.session.my_id, gus.session.my_id
+        await until(lambda: hana.media.video_frames(gid) > 5)
+        await mallory.join(RoomKeys.from_secret(link.secret).room_id, link.room)
+        for _ in range(150):
+            await mallory.relay(hid, "y" * 60_000)
+        await asyncio.sleep(1.0)
+        frames = hana.media.video_frames(gid)
+        await until(lambda: hana.media.video_frames(gid) > frames + 10)
+        assert hana.session.my_id == hid and not hana.of(ev.RendezvousLost)
+        assert len(hana.of(ev.PeerConnected)) == 1  # (her link to Gus was never made again)
+    finally:
+        await mallory.close()
+        await gus.close()
+        await hana.close()
+        await server.close()

@@ -407,7 +407,11 @@ async def test_relay_before_join_is_refused(connect: Connect) -> None:
 async def test_slow_reader_is_dropped_without_blocking_others(
     make_server: MakeServer, connect: Connect, caplog: pytest.LogCaptureFixture
 ) -> None:
-    srv = await make_server(queue_size=4, send_timeout=3.0, rate=(1e6, 1e6))  # (not waited for)
+    """A client that never reads is dropped once a send to it stalls for ``send_timeout``
+    (blobs past its queue's share are dropped meanwhile, not it: a member's burst of blobs
+    must not throw another out, tests/integration/test_hostile_peer.py); the others get
+    every blob without waiting for it, and are told it left."""
+    srv = await make_server(queue_size=4, send_timeout=1.5, rate=(1e6, 1e6))  # (not waited for)
     sender, fast = await connect(srv), await connect(srv)
     await sender.create("room-1", HINT, "large", 600)
     await fast.join("room-1", HINT)
@@ -423,14 +427,12 @@ async def test_slow_reader_is_dropped_without_blocking_others(
     fast_saw: list[protocol.Message | None] = []
     for _ in range(120):  # ~7 MB: more than loopback buffers plus a 4-message queue
         await sender.relay(None, blob)
-        fast_saw.append(msg := await next_msg(fast))
-        if isinstance(msg, protocol.PeerLeft):
-            assert (await expect(fast, protocol.Relayed)).blob == blob
-    assert time.monotonic() - started < 5
-    assert fast_saw.count(protocol.PeerLeft(s.peer_id)) == 1  # told as soon as it was dropped
-    assert len(fast_saw) == 120
+        fast_saw.append(await next_msg(fast))
+    assert time.monotonic() - started < 1.5  # (never waited for the slow one)
+    assert all(isinstance(msg, protocol.Relayed) and msg.blob == blob for msg in fast_saw)
+    assert "blob(s) for 127.0.0.1: too many at once" in caplog.text
+    assert (await expect(fast, protocol.PeerLeft)).peer_id == s.peer_id  # (within 2 s)
     assert (await expect(sender, protocol.PeerLeft)).peer_id == s.peer_id
-    assert "dropping slow client" in caplog.text
     for _ in range(40):  # the server's end is closed, unsent data and all (ours stays open)
         if open_files() == before + 1:
             break
