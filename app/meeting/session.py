@@ -59,6 +59,9 @@ class Session:
         self._roster = Roster(media, self._emit, self._tasks, clock)
         self.peers, self.chat_log = self._roster.peers, self._roster.chat_log
         self._links = self._roster.links  # read here; the roster opens and drops links
+        #: per peer, its latest offer not yet answered: a peer sending offers faster than they
+        #: can be answered (a hostile app) gets only its latest answered, not a growing backlog
+        self._offers: dict[str, p.Offer] = {}
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
         self._watch_interval, self._signaling_ok = watch_interval, False
@@ -235,6 +238,7 @@ class Session:
             log.warning("dropped signaling message from %s: %s", sender, exc)
             return
         if isinstance(msg, p.Offer):
+            self._offers[sender] = msg  # the one to answer: those still waiting are skipped
             self._tasks.for_peer(sender, self._answer(sender, msg))
         elif isinstance(msg, p.Answer):
             self._tasks.for_peer(sender, self._accept(sender, msg))
@@ -248,6 +252,9 @@ class Session:
             self._tasks.for_peer(sender, self._roster.drop(sender, said_reason(msg.reason)))
 
     async def _answer(self, peer_id: str, offer: p.Offer) -> None:
+        if self._offers.get(peer_id) is not offer:
+            return  # a newer one came while this one waited: its link would be dropped at once
+        del self._offers[peer_id]
         if self.my_id < peer_id:
             log.warning("ignoring offer from %s: we offer to higher ids", peer_id)
             return

@@ -296,3 +296,28 @@ async def test_a_member_flooding_another_with_blobs_does_not_throw_them_out() ->
         await gus.close()
         await hana.close()
         await server.close()
+
+
+async def test_offers_faster_than_they_can_be_answered_get_only_the_latest_answered() -> None:
+    """Each offer makes a new connection (gathering, handshake set-up: tens of milliseconds,
+    seconds with a STUN or TURN server that is slow). A peer sending offers faster than that
+    made a backlog that only grew, every one of them answered in turn. Now an offer that a
+    newer one from the same peer overtook while it waited is skipped: the latest is
+    answered."""
+    async with hostile_call() as (hana, mallory):
+        sdp = ""
+
+        def kept(offer: str) -> str:
+            nonlocal sdp
+            sdp = offer
+            return offer
+
+        await mallory.call(sdp=kept, connect=False)
+        for attempt in range(2, 27):  # 25 at once (~150 KB: the rendezvous passes them all)
+            await mallory.signal(p.Offer(sdp=sdp, name="Mallory", attempt=attempt))
+        answers: list[int] = []
+        with contextlib.suppress(TimeoutError):
+            while not answers or answers[-1] != 26:
+                answers.append((await mallory.answer()).attempt)
+        assert answers[-1:] == [26] and len(answers) <= 3, answers
+        await until(lambda: len(hana.session._tasks) <= 2)  # (its watch and signaling loops)
