@@ -319,5 +319,5 @@ async def test_offers_faster_than_they_can_be_answered_get_only_the_latest_answe
         with contextlib.suppress(TimeoutError):
             while not answers or answers[-1] != 26:
                 answers.append((await mallory.answer()).attempt)
-        assert answers[-1:] == [26] and len(answers) <= 3, answers
+        assert answers[-1:] == [26] and len(answers) <= 5, answers  # (all 25, before)
         await until(lambda: len(hana.session._tasks) <= 2)  # (its watch and signaling loops)
