@@ -1,12 +1,16 @@
-"""Building blocks of the home window (app.ui.main_window): its labels, cards and the two
-large action buttons (Start meeting, Join meeting)."""
+"""Building blocks of the home window (app.ui.main_window): its labels, cards, the logo and
+the two large action buttons (Start meeting, Join meeting)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.ui import style, theme
 from app.ui.meetings_view import named
+
+LOGO_PX = 48  # the header's logo at the design text size (it grows with the text)
 
 
 def label(text: str, name: str = "", role: str = "") -> QLabel:
@@ -15,6 +19,27 @@ def label(text: str, name: str = "", role: str = "") -> QLabel:
         label.setProperty("role", role)
     label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
     return label
+
+
+class Logo(QLabel):
+    """The app's icon beside the window's title, as large as that title's text size wants:
+    drawn again when the text size changes (it stayed 48 px beside a title half as large
+    again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("Logo")
+        self._draw()
+
+    def _draw(self) -> None:
+        side = style.by_text(LOGO_PX)
+        self.setFixedSize(side, side)
+        self.setPixmap(QIcon(str(theme.ICON)).pixmap(QSize(side, side), self.devicePixelRatio()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):  # set_text_size
+            self._draw()
 
 
 class CardButton(QPushButton):

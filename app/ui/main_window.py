@@ -7,12 +7,11 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -28,7 +27,7 @@ from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.ui import geometry, host_controls, knock_dialogs, style, theme
 from app.ui.bridge import Bridge
-from app.ui.home_parts import action, card, label
+from app.ui.home_parts import Logo, action, card, label
 from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
 from app.ui.meetings_view import MeetingsView
@@ -134,11 +133,9 @@ class MainWindow(QMainWindow):
         else:
             lan_layout.addStretch()
         self.show_lan_rooms([])
-        icon = QLabel()
-        icon.setPixmap(QIcon(str(theme.ICON)).pixmap(48, 48))
         header = QHBoxLayout()
         header.setSpacing(14)
-        header.addWidget(icon)
+        header.addWidget(Logo())
         titles = QVBoxLayout()
         titles.setSpacing(0)
         titles.addWidget(label("PeerMeet", role="hero"))

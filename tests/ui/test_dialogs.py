@@ -38,6 +38,7 @@ from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from app.ui import style, theme
 from app.ui.bridge import Bridge
+from app.ui.home_parts import Logo
 from app.ui.join_dialog import JoinDialog
 from app.ui.main import hand_over, listen_for_links
 from app.ui.main_window import MainWindow
@@ -784,6 +785,8 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
         qtbot.waitExposed(window)
         hero = next(w for w in window.findChildren(QLabel) if w.property("role") == "hero")
         before = hero.fontInfo().pointSizeF()
+        logo = window.findChild(Logo)
+        assert logo.width() == logo.pixmap().width() == 48  # (beside a title of 20 pt)
         dialog = window.open_settings()
         assert dialog.text_size.currentText() == "Normal"
         dialog.text_size.setCurrentIndex(dialog.text_size.findData(150))
@@ -793,7 +796,10 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
         assert settings.load().text_size == 150
         assert not settings.load().sounds and not bridge.sounds  # (a call going on too)
         assert hero.fontInfo().pointSizeF() == pytest.approx(before * 1.5, abs=0.5)
+        # the logo grows with the title beside it (it stayed 48 px)
+        assert logo.width() == logo.height() == logo.pixmap().width() == 72
         card = window.start_button
+        qtbot.waitUntil(lambda: logo.geometry().bottom() < card.geometry().top())  # (laid out)
         qtbot.waitUntil(lambda: card.height() >= card.layout().totalSizeHint().height())
         again = SettingsDialog(settings, live_meter=False)  # a new window: larger to begin with
         qtbot.addWidget(again)
