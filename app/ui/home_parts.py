@@ -8,7 +8,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.ui import style, theme
-from app.ui.meetings_view import named
+from app.ui.forms import named
 
 LOGO_PX = 48  # the header's logo at the design text size (it grows with the text)
 

@@ -32,9 +32,9 @@ from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
+from app.ui.forms import form_row, named
 from app.ui.geometry import ScrollingBody
 from app.ui.join_news import JoinNews
-from app.ui.meetings_view import form_row, named
 from app.ui.preview import MediaPreview
 from app.ui.task_set import TaskSet
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLayout,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -29,11 +26,11 @@ from app.net.rooms import CAPACITY as SEATS
 from app.net.rooms import MAX_LIFETIME_S
 from app.ui import style
 from app.ui.elided import ElidedLabel
+from app.ui.forms import copy_text, named
 from app.ui.missed_knocks import MissedKnocks
 from app.ui.task_set import TaskSet
 
 log = logging.getLogger(__name__)
-W = TypeVar("W", bound=QObject)
 SIZE_WORDS = {"small": "Small", "mid": "Medium", "large": "Large"}
 EXTEND_TIP = "Give this meeting one more hour"
 ROW_BUTTONS = ("end", "forget", "retry", "extend", "copy", "enter")  # a row's, in Tab order
@@ -48,34 +45,6 @@ def _left() -> str:
     """ " left", small and dim after a countdown (at the current text size)."""
     dim = f"font-size: {style.pt(9)}; color: {style.TEXT_DIM}; font-family: sans-serif"
     return f'<span style="{dim}"> left</span>'
-
-
-def named(widget: W, name: str) -> W:
-    """Give an object the name the style sheet and tests find it by."""
-    widget.setObjectName(name)
-    return widget
-
-
-def form_row(
-    form: QFormLayout,
-    text: str,
-    field: QWidget | QLayout,
-    like: QWidget | None = None,
-    names: QWidget | None = None,
-) -> None:
-    """A form row whose label sits level with the first line of its field (``like``) and
-    names ``names`` (default: the field) for screen readers."""
-    label = QLabel(text)
-    first = like or (field if isinstance(field, QWidget) else None)
-    if first is not None:
-        first.ensurePolished()  # so the style sheet's padding counts
-        label.setMinimumHeight(first.sizeHint().height())
-    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    named_field = names or (field if isinstance(field, QWidget) else None)
-    if named_field is not None:  # a screen reader names the field by its label
-        label.setBuddy(named_field)
-        named_field.setAccessibleName(text)
-    form.addRow(label, field)
 
 
 def countdown(seconds: float) -> str:
@@ -94,18 +63,6 @@ def people(n: int | None, me: bool = False, seats: int = 0) -> str:
     if n == 0:
         return "nobody in it yet"
     return f"{full}{n} {'person' if n == 1 else 'people'} in it now"
-
-
-def copy_text(text: str, button: QPushButton, label: str = "Copy link") -> None:
-    QGuiApplication.clipboard().setText(text)
-    button.setText("Copied ✓")
-    style.announce(button, "Link copied")  # (its name may be set: the new words go unsaid)
-    timer = button.findChild(QTimer, "copied")
-    if timer is None:  # owned by the button, so it dies with it
-        timer = named(QTimer(button), "copied")
-        timer.setSingleShot(True)
-        timer.timeout.connect(lambda: button.setText(label))
-    timer.start(1500)
 
 
 class MeetingRow(QFrame):

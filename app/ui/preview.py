@@ -26,7 +26,7 @@ from app.meeting.settings import Settings, SettingsStore
 from app.ui import style
 from app.ui.audio_io import QtAudioIO
 from app.ui.elided import ElidedLabel
-from app.ui.meetings_view import named
+from app.ui.forms import named
 from app.ui.video_tile import VideoTile
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui import style
 from app.ui.audio_io import QtAudioIO
+from app.ui.forms import form_row, named
 from app.ui.geometry import ScrollingBody
-from app.ui.meetings_view import form_row, named
 from app.ui.preview import TEST_PATTERN, MicMeter, Note
 from app.ui.theme import TEXT_SIZES
 

@@ -32,7 +32,7 @@ from app.meeting.store import MeetingRecord
 from app.net.rooms import CAPACITY
 from app.ui import style
 from app.ui.elided import ElidedLabel
-from app.ui.meetings_view import copy_text, form_row, named
+from app.ui.forms import copy_text, form_row, named
 from app.ui.task_set import TaskSet
 
 SIZES = {"small": ("Small", "720p"), "mid": ("Medium", "480p"), "large": ("Large", "360p")}
