@@ -39,6 +39,9 @@ ROW_WORDS = {  # what each says (the copy button says "Copied ✓" for a moment)
     "copy": "Copy link", "enter": "Enter",
 }  # fmt: skip
 SAFE_BUTTONS = ("copy", "enter", "extend", "retry")  # what the focus may fall back to
+#: a taken meeting's row, where its countdown was (its end is the new owner's: not known here)
+TAKEN_WORD = "Someone else's"
+TAKEN_TIP = "Whoever opened it again decides how long it runs: PeerMeet cannot see its time left."
 
 
 def _left() -> str:
@@ -120,9 +123,10 @@ class MeetingRow(QFrame):
     def refresh(self, host: HostService) -> None:
         r, now = self.record, host.now()
         live = r.is_live(now)
+        self.countdown.setToolTip(TAKEN_TIP if live and r.taken else "")
         if live:
-            left = r.time_left(now)
-            self.countdown.setText(f"{countdown(left)}{_left()}")
+            left = r.time_left(now)  # (taken: when it ends is the new owner's to say, not ours)
+            self.countdown.setText(TAKEN_WORD if r.taken else f"{countdown(left)}{_left()}")
             longest = left > MAX_LIFETIME_S - 60  # (the rendezvous caps what it adds at 24 h)
             self.extend.setEnabled(not longest)
             if longest:
@@ -148,7 +152,7 @@ class MeetingRow(QFrame):
             why = "You ended it" if r.state == ENDED else "Its time ran out"
             self.status.setText(r.note or f"{why}: the link no longer works.")
             self._name_buttons()
-        state = "live" if live else r.state or EXPIRED
+        state = ("taken" if r.taken else "live") if live else r.state or EXPIRED
         if (state, r.taken) == self._state:
             return
         self._state = state, r.taken

@@ -63,7 +63,8 @@ QLabel#Countdown {{ font-family: "DejaVu Sans Mono"; font-size: {pt(13)}; font-w
 #MeetingRow[state="ended"] QLabel#Countdown, #MeetingRow[state="expired"] QLabel#Countdown,
 #MeetingRow[state="ended"] QLabel#RowTitle, #MeetingRow[state="expired"] QLabel#RowTitle {{
     color: {style.TEXT_DIM}; }}
-#MeetingRow[state="unavailable"] QLabel#Countdown {{ color: {style.WARNING}; }}
+#MeetingRow[state="unavailable"] QLabel#Countdown, #MeetingRow[state="taken"] QLabel#Countdown {{
+    color: {style.WARNING}; }}
 QPushButton#RowEnd {{ color: {style.DANGER_HI}; }}
 QPushButton#RowEnter {{ background: {style.ACCENT}; border-color: {style.ACCENT}; color: white;
     font-weight: 600; }}

@@ -927,10 +927,12 @@ def test_my_meetings_offers_to_remove_a_meeting_someone_else_opened_again(
     run(qloop, other.create(room, link.room, "small", 600), 5)
     view = MeetingsView(host)
     qtbot.addWidget(view)
+    view.setStyleSheet(theme.home_sheet())  # (the app's look: the colours are checked)
     view.show()
     try:
         row = view.rows[record.link]
         assert row.extend.isVisible() and row.end.isVisible() and not row.forget.isVisible()
+        assert row.countdown.text().endswith(" left</span>") and not row.countdown.toolTip()
         row.extend.click()
         run(qloop, until(lambda: not view.message.isHidden(), what="said"), 10)
         text = view.message.text()
@@ -938,6 +940,13 @@ def test_my_meetings_offers_to_remove_a_meeting_someone_else_opened_again(
         assert "Only the host" not in text and "press Remove" in text, text
         row = view.rows[record.link]  # (made afresh: the meeting changed)
         assert "Opened again by someone else" in row.status.text()
+        # no countdown of ours: the time left is the new owner's (they made it 10 minutes)
+        assert row.countdown.text() == "Someone else's" and "time left" in row.countdown.toolTip()
+        colour = row.countdown.palette().color(row.countdown.foregroundRole()).name()
+        assert colour == style.WARNING
+        clock.t += 1
+        view.refresh()
+        assert row.countdown.text() == "Someone else's"  # (and not as it ticks either)
         assert not row.extend.isVisible() and not row.end.isVisible()
         assert row.forget.isVisible() and row.enter.isVisible() and row.copy.isVisible()
         row.forget.click()
