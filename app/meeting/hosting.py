@@ -214,6 +214,17 @@ class HostService:
         record.state, record.note, record.taken = LIVE, "", False
         self._save()
 
+    def taken_over(self, link: str) -> None:
+        """The call of an outside meeting heard that someone else opened its room again (its
+        create refused as "room exists": app.meeting.rejoin): mark it taken now, as a refused
+        End or +1 hour would later (RoomWatch leaves a meeting to its call, so that was not
+        this app's own check)."""
+        record = self.store.find(link)
+        if record is None or record.embedded or record.state != LIVE or record.taken:
+            return
+        taken(record)  # (the error it returns is for End and +1 hour: not raised here)
+        self._save()
+
     def over(self, link: str, code: str) -> None:
         """The rendezvous answered ``code`` (one of GONE) for an outside meeting: mark it so."""
         record = self.store.find(link)

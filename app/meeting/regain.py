@@ -75,7 +75,9 @@ class Regain:
             self._emit(ev.Notice(text))
 
         connect = partial(self._connection, CONNECT_RETRY_S)
-        outcome = await rejoin.get_back_in(connect, seat, say, owner=call.owner is not None)
+        mine = call.owner  # (someone else opened it again first: My meetings marks it taken)
+        taken = mine.taken if mine is not None else lambda: None
+        outcome = await rejoin.get_back_in(connect, seat, say, owner=mine is not None, taken=taken)
         if isinstance(outcome, str):
             self._tasks.spawn(call.leave(outcome))
             return

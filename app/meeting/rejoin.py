@@ -87,11 +87,13 @@ async def get_back_in(
     say: Callable[[str], None],
     *,
     owner: bool = False,
+    taken: Callable[[], None] = lambda: None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[SignalingClient, p.Joined] | str:
     """Try until back in: the new connection and seat, or the reason the call ends.
     ``owner``: we own the room, so we open it again if the rendezvous lost it (``seat`` is
-    asked to create it); if someone else did first ("room exists"), we join theirs."""
+    asked to create it); if someone else did first ("room exists"), we join theirs, and
+    ``taken()`` is called (the owner token is theirs now)."""
     missing = 0
     for attempt in itertools.count():
         await sleep(delay(attempt))
@@ -109,4 +111,5 @@ async def get_back_in(
                 say(MISSING_TEXT)
             if owner and isinstance(exc, RoomRefused) and exc.code == "room_exists":
                 say(TAKEN_TEXT)  # (the next try joins it: a plain join)
+                taken()
     raise AssertionError("unreachable")  # (itertools.count never ends)

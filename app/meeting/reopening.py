@@ -48,6 +48,10 @@ def _never() -> bool:
     return False
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Owner:
     """What the room's owner needs to open it again (called on the session's own loop)."""
@@ -59,6 +63,8 @@ class Owner:
     ended: Callable[[], bool] = _never
     #: its expiry as last known before entering the room (a call learns it from the room)
     expires_at: float = 0.0
+    #: told when someone else opened the room again first (the owner token is theirs now)
+    taken: Callable[[], None] = _nothing
 
 
 def lifetime(expires_at: float, now: float) -> int:
@@ -170,7 +176,10 @@ def for_meeting(host: HostService, link: Link) -> Owner | None:
         found = host.store.find(key)
         return found is None or found.state == ENDED
 
-    return Owner(record.size, reopened, ended, record.expires_at)
+    def taken() -> None:
+        call_soon_on(loop, host.taken_over, key)
+
+    return Owner(record.size, reopened, ended, record.expires_at, taken)
 
 
 def same_room(text: str, link: Link) -> bool:
