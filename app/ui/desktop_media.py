@@ -30,6 +30,8 @@ NO_CAMERA = "No camera found: the others see your initials. Connect one, then pr
 #: the device lists' first entry: the system's default device, or the first camera found
 DEFAULT_AUDIO, AUTO_CAMERA = "System default", "Automatic (first camera found)"
 NONE_FOUND, PATTERN = "No camera found", "Test pattern (a moving picture)"  # (as in Settings)
+#: the sound lists' first entry when the system has no device of the kind (not "System default")
+NO_SOUND: dict[Kind, str] = {"in": "No microphone found", "out": "No speaker found"}
 #: what ``choices`` gives: kind ("in", "out", "camera") -> ([(id, name)], the id chosen now)
 Choices = dict[str, tuple[list[tuple[str, str]], str]]
 
@@ -114,7 +116,8 @@ class DesktopMedia:
                 want, dev = io.wanted(kind), io.device(kind)
                 # the one in use is checked (a wanted device that is gone fell back to another)
                 current = want if not want or (dev and dev[0] == want) else (dev[0] if dev else "")
-                found[kind] = ([("", DEFAULT_AUDIO), *listed], current)
+                first = DEFAULT_AUDIO if listed else NO_SOUND[kind]
+                found[kind] = ([("", first), *listed], current)
         return found
 
     def _camera_in_use(self, media: LocalMedia) -> str:

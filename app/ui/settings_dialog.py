@@ -39,21 +39,28 @@ log = logging.getLogger(__name__)
 
 DEFAULT, NOT_CONNECTED = "System default", " (not connected)"
 NO_CAMERA = "No camera found: your video stays off"
+#: the first entry of the microphone's and the speaker's lists when the system has none
+NO_MIC = "No microphone found: the others hear silence"
+NO_SPEAKER = "No speaker found: you cannot hear the others"
 
 
-def _combo(default: str, devices: list[tuple[str, str]], current: str) -> QComboBox:
+def _combo(default: str, devices: list[tuple[str, str]], current: str, none: str = "") -> QComboBox:
     combo = QComboBox()
-    _fill(combo, default, devices, current)
+    _fill(combo, default, devices, current, none)
     return combo
 
 
-def _fill(combo: QComboBox, default: str, devices: list[tuple[str, str]], current: str) -> None:
-    """The system default, then each device; the chosen one stays, "(not connected)" if gone."""
+def _fill(
+    combo: QComboBox, default: str, devices: list[tuple[str, str]], current: str, none: str = ""
+) -> None:
+    """The system default (``none`` instead, if given, when there is no device: "System
+    default" read as if there were one), then each device; the chosen one stays, "(not
+    connected)" if gone."""
     gone = NOT_CONNECTED
     name = combo.currentText().removesuffix(gone) if combo.currentData() == current else current
     blocked = combo.blockSignals(True)  # the choice itself does not change
     combo.clear()
-    combo.addItem(default, "")
+    combo.addItem(default if devices or not none else none, "")
     for device_id, description in devices:
         combo.addItem(description, device_id)
     if current and combo.findData(current) < 0:
@@ -91,14 +98,15 @@ class SettingsDialog(QDialog):
         automatic = "Automatic (first camera found)" if cameras else NO_CAMERA
         pattern = (TEST_PATTERN, "Test pattern (a moving picture, no camera needed)")
         self.camera = _combo(automatic, [*cameras, pattern], settings.camera)
-        self.mic = _combo(DEFAULT, QtAudioIO.input_devices(), settings.microphone)
-        self.speaker = _combo(DEFAULT, QtAudioIO.output_devices(), settings.speaker)
+        self.mic = _combo(DEFAULT, QtAudioIO.input_devices(), settings.microphone, NO_MIC)
+        self.speaker = _combo(DEFAULT, QtAudioIO.output_devices(), settings.speaker, NO_SPEAKER)
         self.meter = MicMeter()
+        mic, speaker = self.mic, self.speaker
         QtAudioIO.watch(  # plugged in or out while the dialog is open
             self,
-            lambda: _fill(self.mic, DEFAULT, QtAudioIO.input_devices(), self._chosen(self.mic)),
+            lambda: _fill(mic, DEFAULT, QtAudioIO.input_devices(), self._chosen(mic), NO_MIC),
             lambda: _fill(
-                self.speaker, DEFAULT, QtAudioIO.output_devices(), self._chosen(self.speaker)
+                speaker, DEFAULT, QtAudioIO.output_devices(), self._chosen(speaker), NO_SPEAKER
             ),
         )
         self.servers = named(QListWidget(), "IceList")

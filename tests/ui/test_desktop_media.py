@@ -78,6 +78,11 @@ def test_what_happens_to_the_sound_devices_reaches_the_call_as_a_notice(
         media = desktop.build(engine.loop)
         qtbot.waitUntil(lambda: any("microphone" in n.lower() for n in notes), timeout=5000)
         assert not media.audio.present()  # what the own tile shows (a microphone that is off)
+        # the menus beside Mute: no "System default" as if there were a device behind it
+        choices = desktop.choices(media)
+        assert choices["in"][0] == [("", "No microphone found")]
+        if not QtAudioIO.output_devices():
+            assert choices["out"][0] == [("", "No speaker found")]
         engine.submit(close_media(media)).result(10)
         desktop.release(media)
     finally:

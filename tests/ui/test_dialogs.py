@@ -37,6 +37,7 @@ from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from app.ui import style, theme
+from app.ui.audio_io import QtAudioIO
 from app.ui.bridge import Bridge
 from app.ui.home_parts import Logo
 from app.ui.join_dialog import JoinDialog
@@ -44,7 +45,7 @@ from app.ui.main import hand_over, listen_for_links
 from app.ui.main_window import MainWindow
 from app.ui.meetings_view import MeetingsView
 from app.ui.preview import TEST_PATTERN
-from app.ui.settings_dialog import SettingsDialog
+from app.ui.settings_dialog import NO_MIC, NO_SPEAKER, SettingsDialog
 from app.ui.start_dialog import QR_PX, StartDialog, qr_image
 from app.ui.style import plain_tip
 from tests import certs
@@ -564,6 +565,10 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
     dialog.name.setText("Ada")
     if not list_cameras():  # (this machine has none) say so, instead of "Automatic"
         assert dialog.camera.itemText(0) == "No camera found: your video stays off"
+    if not QtAudioIO.input_devices():  # (no sound server here) nor "System default"
+        assert [dialog.mic.itemText(i) for i in range(dialog.mic.count())] == [NO_MIC]
+    if not QtAudioIO.output_devices():
+        assert [dialog.speaker.itemText(i) for i in range(dialog.speaker.count())] == [NO_SPEAKER]
     dialog.test_speaker.click()  # no sound device open here: it says so, nothing breaks
     assert dialog.meter.chimes == 0 and "No sound device" in dialog.speaker_note.full
     dialog.url.setText("stun.example.org:3478")
