@@ -86,3 +86,23 @@ class ScrollingBody:
         high += self.buttons.sizeHint().height() + 4  # (4: between them, rounded up)
         self.scroll.setMinimumWidth(body.minimumSizeHint().width())
         fit_screen(window, QSize(width, high).expandedTo(shown))
+
+
+class ColumnScroll(QScrollArea):
+    """A scroll area that scrolls only up and down, asking for the width its content needs at
+    least (a plain one asks for next to none, so a narrow window cut its content off at the
+    right, with no scroll bar across to reach it)."""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidgetResizable(True)
+        self.setWidget(content)
+
+    def minimumSizeHint(self) -> QSize:
+        hint, content = super().minimumSizeHint(), self.widget()
+        if content is None:
+            return hint
+        bar = self.verticalScrollBar().sizeHint().width()  # (room for it, shown or not)
+        width = content.minimumSizeHint().width() + 2 * self.frameWidth() + bar
+        return QSize(max(hint.width(), width), hint.height())

@@ -4,8 +4,16 @@ the two large action buttons (Start meeting, Join meeting)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QIcon, QResizeEvent
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui import style, theme
 from app.ui.forms import named
@@ -40,6 +48,45 @@ class Logo(QLabel):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):  # set_text_size
             self._draw()
+
+
+class Columns(QWidget):
+    """Cards side by side, or one above the other in a window too narrow for them side by side
+    at their least width (``least``: what each needs across at the design text size, if more
+    than its own least). Side by side, a window 800 px wide (a small screen) cut off My
+    meetings' rows at the right: their countdown and Enter button."""
+
+    def __init__(self, cards: list[QWidget], least: int = 0, spacing: int = 16) -> None:
+        super().__init__()
+        self.cards, self._least = cards, least
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(spacing)
+        for each in cards:
+            self.box.addWidget(each, 1)
+
+    def across(self) -> int:
+        """The width the cards need side by side."""
+        least = style.by_text(self._least)
+        widths = [max(each.minimumSizeHint().width(), least) for each in self.cards]
+        return sum(widths) + self.box.spacing() * (len(widths) - 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(event.size().width())
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # (a card's least width may have grown)
+            self._arrange(self.width())
+        return super().event(event)
+
+    def _arrange(self, width: int) -> None:
+        side_by_side = width >= self.across()
+        direction = (
+            QBoxLayout.Direction.LeftToRight if side_by_side else QBoxLayout.Direction.TopToBottom
+        )
+        if self.box.direction() != direction:
+            self.box.setDirection(direction)
 
 
 class CardButton(QPushButton):

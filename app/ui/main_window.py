@@ -27,7 +27,7 @@ from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.ui import geometry, host_controls, knock_dialogs, style, theme
 from app.ui.bridge import Bridge
-from app.ui.home_parts import Logo, action, card, label
+from app.ui.home_parts import Columns, Logo, action, card, label
 from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
 from app.ui.meetings_view import MeetingsView
@@ -38,6 +38,8 @@ from app.ui.task_set import TaskSet
 log = logging.getLogger(__name__)
 DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted after it
 MIN_SIZE = (940, 580)
+NEARBY = "Open meetings nearby: knock, and the host lets you in."
+LAN_LEAST = 340  # px the rooms' table needs across for names, people, host key and Knock
 
 
 def _ask(parent: QWidget, title: str, text: str, go_text: str, stay_text: str) -> bool:
@@ -147,19 +149,16 @@ class MainWindow(QMainWindow):
         actions.setSpacing(16)
         actions.addWidget(self.start_button)
         actions.addWidget(self.join_button)
-        body = QHBoxLayout()
-        body.setSpacing(16)
         mine = card("My meetings", "Meetings you host, open while PeerMeet runs.", self.meetings)
-        body.addWidget(mine, 1)
-        nearby = "Open meetings nearby: knock, and the host lets you in."
-        body.addWidget(card("Rooms on this network", nearby, lan_box), 1)
+        nearby = card("Rooms on this network", NEARBY, lan_box)
+        self.cards = Columns([mine, nearby], least=LAN_LEAST)  # (narrow: one above the other)
         root = QWidget()
         layout = QVBoxLayout(root)
         layout.setContentsMargins(28, 24, 28, 28)
         layout.setSpacing(20)
         layout.addLayout(header)
         layout.addLayout(actions)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.cards, 1)
         self.setCentralWidget(root)
         # below it, rows and tables get cut (more of them with larger text)
         self.setMinimumSize(style.by_text_size(*MIN_SIZE))

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,7 @@ from app.net.rooms import MAX_LIFETIME_S
 from app.ui import style
 from app.ui.elided import ElidedLabel
 from app.ui.forms import copy_text, named
+from app.ui.geometry import ColumnScroll
 from app.ui.missed_knocks import MissedKnocks
 from app.ui.task_set import TaskSet
 
@@ -218,11 +218,8 @@ class MeetingsView(QWidget):
         box.addLayout(self._list)
         box.addWidget(self.empty)
         box.addStretch()
-        scroll = QScrollArea()
+        scroll = self._scroll = ColumnScroll(inner)  # (as wide as a row's buttons need)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (Tab goes to the rows' buttons)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.missed)
@@ -247,6 +244,7 @@ class MeetingsView(QWidget):
             self.rows[record.link] = row
             self._list.addWidget(row)
         self.empty.setVisible(not self.rows)
+        self._scroll.updateGeometry()  # (the width it needs may have changed)
         self._refocus(focus)
         if self.host.store.problem:  # damaged on load, or cannot be saved
             self.show_error(self.host.store.problem)

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QApplication, QBoxLayout
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -23,7 +24,9 @@ from app.ui.call_window import SIDE_NARROW, SIDE_WIDTH
 from app.ui.chat_entry import MAX_LINES
 from app.ui.chat_memory import divider
 from app.ui.chat_panel import ChatPanel
+from app.ui.geometry import ColumnScroll
 from app.ui.join_dialog import STEPS, JoinDialog
+from app.ui.main_window import MainWindow
 from app.ui.meetings_view import MeetingsView
 from app.ui.preview import MIC_HINT
 from app.ui.settings_dialog import SettingsDialog
@@ -212,3 +215,52 @@ def test_a_failed_join_shows_its_error_without_a_scroll_bar(
         qapp.setStyleSheet("")
         qapp.setFont(font)
         run(qloop, me.leave(), 10)
+
+
+def cut_off(window: MainWindow) -> list[str]:
+    """What of My meetings' rows lies beyond the right edge of their list (no scroll bar
+    across reaches it)."""
+    viewport = window.meetings.findChild(ColumnScroll).viewport()
+    cut = []
+    for row in window.meetings.rows.values():
+        for name in ("countdown", "end", "extend", "copy", "enter"):
+            widget = getattr(row, name)
+            right = widget.mapTo(viewport, widget.rect().topRight()).x()
+            if widget.isVisible() and right >= viewport.width():
+                cut.append(f"{row.record.title}: {name} ends at {right} of {viewport.width()}")
+    return cut
+
+
+def test_my_meetings_rows_are_whole_in_a_narrow_window(
+    qloop: qasync.QEventLoop, qtbot: QtBot, qapp: QApplication, host: HostService, tmp_path: Path
+) -> None:
+    """800 px across (a small screen: fit_screen lets the window be that narrow), My meetings'
+    rows were cut off at the right, Enter and the countdown out of sight. Now the two cards go
+    one above the other when they do not fit side by side, and every row is whole; side by
+    side again in a wider window, they stay whole as the text grows to its largest."""
+    for title in ("Design review", "Team sync"):
+        run(qloop, host.start(title, "mid", 3600), 10)
+    window = MainWindow(host, _bridge("Ada"), SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.setMinimumSize(QSize(780, 560))  # (as fit_screen does on a screen that small)
+    window.resize(1200, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    font = qapp.font()
+    across = QBoxLayout.Direction.LeftToRight
+    try:
+        qtbot.wait(50)  # (laid out)
+        assert window.cards.box.direction() == across and not cut_off(window)
+        window.resize(800, 700)
+        qtbot.waitUntil(lambda: window.cards.box.direction() != across)
+        qtbot.wait(50)  # (laid out)
+        assert not cut_off(window), cut_off(window)
+        window.resize(1366, 700)
+        qtbot.waitUntil(lambda: window.cards.box.direction() == across)
+        theme.set_text_size(qapp, 150)
+        qtbot.wait(100)
+        assert not cut_off(window), cut_off(window)
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)
