@@ -31,9 +31,9 @@ def form_row(
     names ``names`` (default: the field) for screen readers."""
     label = QLabel(text)
     first = like or (field if isinstance(field, QWidget) else None)
-    if first is not None:
-        first.ensurePolished()  # so the style sheet's padding counts
-        label.setMinimumHeight(first.sizeHint().height())
+    if first is not None:  # (no taller: QFormLayout grows a label to 7/4 of its height in a
+        first.ensurePolished()  # taller row, and its words went down below the first line)
+        label.setFixedHeight(max(first.sizeHint().height(), label.sizeHint().height()))
     label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     named_field = names or (field if isinstance(field, QWidget) else None)
     if named_field is not None:  # a screen reader names the field by its label

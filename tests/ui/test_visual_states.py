@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QApplication, QBoxLayout
+from PySide6.QtCore import QPoint, QSize
+from PySide6.QtWidgets import QApplication, QBoxLayout, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -30,6 +30,7 @@ from app.ui.main_window import MainWindow
 from app.ui.meetings_view import MeetingsView
 from app.ui.preview import MIC_HINT
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.start_dialog import StartDialog
 from app.ui.theme import TEXT_SIZES
 from tests.ui.conftest import run, until
 
@@ -264,3 +265,32 @@ def test_my_meetings_rows_are_whole_in_a_narrow_window(
         style.set_text_scale(1.0)
         qapp.setStyleSheet("")
         qapp.setFont(font)
+
+
+def level(label_text: str, dialog: QWidget, first: QWidget, top: QWidget | None = None) -> int:
+    """How far the words of the form label ``label_text`` sit below the middle of ``first``
+    (the first line of its field, or as tall as it at the top of ``top``), in pixels."""
+    label = next(w for w in dialog.findChildren(QLabel) if w.text() == label_text)
+    words = label.mapTo(dialog, label.rect().center()).y()
+    line = (top or first).mapTo(dialog, QPoint(0, 0)).y() + first.height() // 2
+    return words - line
+
+
+def test_a_form_label_sits_level_with_the_first_line_of_a_taller_field(
+    qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """Beside a field taller than one line (the meeting name with its link form under it,
+    the meeting point's two choices, the join's preview), the label's words sat below that
+    field's first line (10 px for the meeting name, in the app's look): Qt grew the label to
+    7/4 of its height, and its words were centred in that."""
+    start = StartDialog(host)
+    join = JoinDialog(_bridge("Ada"), SettingsStore(tmp_path / "s.json"), lambda: None, "")
+    for dialog in (start, join):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+    assert abs(level("Meeting name", start, start.name)) <= 1
+    assert abs(level("Meeting point", start, start.here)) <= 1
+    assert abs(level("Size", start, start.size_box)) <= 1  # (one line: as it was)
+    assert abs(level("Camera and mic", join, join.name, top=join.preview)) <= 1
+    assert abs(level("Your name", join, join.name)) <= 1
