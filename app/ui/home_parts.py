@@ -19,6 +19,7 @@ from app.ui import style, theme
 from app.ui.forms import named
 
 LOGO_PX = 48  # the header's logo at the design text size (it grows with the text)
+GLYPH_PX = 40  # the circle of an action card's mark, likewise
 
 
 def label(text: str, name: str = "", role: str = "") -> QLabel:
@@ -29,25 +30,37 @@ def label(text: str, name: str = "", role: str = "") -> QLabel:
     return label
 
 
-class Logo(QLabel):
-    """The app's icon beside the window's title, as large as that title's text size wants:
-    drawn again when the text size changes (it stayed 48 px beside a title half as large
-    again)."""
+class Square(QLabel):
+    """A square ``px`` across at the design text size, grown with the text size, and again
+    when it changes (set_text_size)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setObjectName("Logo")
+    def __init__(self, px: int, text: str = "") -> None:
+        super().__init__(text)
+        self._px = px
         self._draw()
 
     def _draw(self) -> None:
-        side = style.by_text(LOGO_PX)
+        side = style.by_text(self._px)
         self.setFixedSize(side, side)
-        self.setPixmap(QIcon(str(theme.ICON)).pixmap(QSize(side, side), self.devicePixelRatio()))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):  # set_text_size
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._draw()
+
+
+class Logo(Square):
+    """The app's icon beside the window's title, as large as that title's text size wants (it
+    stayed 48 px beside a title half as large again)."""
+
+    def __init__(self) -> None:
+        super().__init__(LOGO_PX)
+        self.setObjectName("Logo")
+
+    def _draw(self) -> None:
+        super()._draw()
+        side = self.size()
+        self.setPixmap(QIcon(str(theme.ICON)).pixmap(side, self.devicePixelRatio()))
 
 
 class Columns(QWidget):
@@ -113,8 +126,8 @@ def action(glyph: str, title: str, text: str, accent: bool = False) -> QPushButt
     layout = QHBoxLayout(button)
     layout.setContentsMargins(22, 14, 22, 14)
     layout.setSpacing(18)
-    mark = label(glyph, "ActionGlyph")
-    mark.setFixedSize(40, 40)
+    mark = named(Square(GLYPH_PX, glyph), "ActionGlyph")  # (40 px cut the arrow's tip off at
+    mark.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the largest text)
     mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
     layout.addWidget(mark)
     words = QVBoxLayout()

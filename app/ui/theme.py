@@ -49,7 +49,7 @@ QPushButton[role="segment"]:checked {{ background: {style.ACCENT}; border-color:
 #ActionCard[accent="true"]:hover {{ background: #22396a; border-color: {style.ACCENT}; }}
 QLabel#ActionTitle {{ font-size: {pt(14)}; font-weight: 700; }}
 QLabel#ActionGlyph {{ font-size: {pt(22)}; font-weight: 700; color: {style.ACCENT};
-    background: {style.BG}; border-radius: 20px; }}
+    background: {style.BG}; border-radius: {style.by_text(20)}px; }}
 #ActionCard[accent="true"] QLabel#ActionGlyph {{ background: {style.ACCENT}; color: white; }}
 #MeetingRow {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
     border-radius: 10px; }}

@@ -803,6 +803,10 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
         assert hero.fontInfo().pointSizeF() == pytest.approx(before * 1.5, abs=0.5)
         # the logo grows with the title beside it (it stayed 48 px)
         assert logo.width() == logo.height() == logo.pixmap().width() == 72
+        for button in (window.start_button, window.join_button):  # and the cards' marks with
+            mark = button.findChild(QLabel, "ActionGlyph")  # theirs (40 px cut the arrow off)
+            room = mark.width() - mark.fontMetrics().horizontalAdvance(mark.text())
+            assert mark.width() == mark.height() == 60 and room >= 12, (mark.text(), room)
         card = window.start_button
         qtbot.waitUntil(lambda: logo.geometry().bottom() < card.geometry().top())  # (laid out)
         qtbot.waitUntil(lambda: card.height() >= card.layout().totalSizeHint().height())
