@@ -1,13 +1,23 @@
 """Small pieces the home window and its dialogs share: the names the style sheet and tests
-find widgets by, form rows whose labels name their fields, and a Copy link button's copy."""
+find widgets by, form rows whose labels name their fields, check boxes whose words wrap, and
+a Copy link button's copy."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFormLayout, QLabel, QLayout, QPushButton, QWidget
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QMouseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from app.ui import style
 
@@ -40,6 +50,45 @@ def form_row(
         label.setBuddy(named_field)
         named_field.setAccessibleName(text)
     form.addRow(label, field)
+
+
+class _Words(QLabel):
+    """A check box's words beside it (see ``wrapping``): a click on them ticks it."""
+
+    def __init__(self, text: str, box: QCheckBox) -> None:
+        super().__init__(text, wordWrap=True)
+        self._box = box
+        self.setProperty("role", "dim")  # (as a check box's own words)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setBuddy(box)
+
+    def sizeHint(self) -> QSize:
+        """On one line, where there is room (a wrapped label's own hint is two lines of half
+        the width: a form gave the row that height, a line too many below the words)."""
+        metrics = self.fontMetrics()
+        return QSize(metrics.horizontalAdvance(self.text()) + 1, metrics.height())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and inside and self._box.isEnabled():
+            self._box.click()
+        super().mouseReleaseEvent(event)
+
+
+def wrapping(box: QCheckBox, text: str) -> QWidget:
+    """``box`` with ``text`` beside it, wrapped in a narrow window (a check box's own words
+    never wrap: long ones made Settings wider than a small screen, its right side cut off).
+    The words are the box's name for a screen reader; a click on them ticks it too."""
+    box.setText("")
+    box.setAccessibleName(text)
+    row = QWidget()  # (as wide as a form gives it, or it gets the height of a narrower one)
+    row.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)  # (the box keeps its spacing before its words, as if they were its own)
+    layout.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
+    layout.addWidget(_Words(text, box), 1)
+    return row
 
 
 def copy_text(text: str, button: QPushButton, label: str = "Copy link") -> None:

@@ -29,7 +29,7 @@ from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui import style
 from app.ui.audio_io import QtAudioIO
-from app.ui.forms import form_row, named
+from app.ui.forms import form_row, named, wrapping
 from app.ui.geometry import ScrollingBody
 from app.ui.preview import TEST_PATTERN, MicMeter, Note
 from app.ui.theme import TEXT_SIZES
@@ -177,14 +177,15 @@ class SettingsDialog(QDialog):
         speaker_row.addWidget(self.test_speaker)
         form_row(form, "Speaker", speaker_row, like=self.speaker, names=self.speaker)
         form.addRow("", self.speaker_note)
-        self.sounds = QCheckBox(
-            "Play a sound when someone joins, leaves, knocks or sends a message"
-        )
+        self.sounds = QCheckBox()
         self.sounds.setChecked(settings.sounds)
-        self.sounds.setToolTip(
+        sounds = wrapping(
+            self.sounds, "Play a sound when someone joins, leaves, knocks or sends a message"
+        )
+        sounds.setToolTip(
             "Short, quiet sounds on this speaker only: in a call, and for a knock at any time"
         )
-        form.addRow("", self.sounds)
+        form.addRow("", sounds)
         self.text_size = _text_sizes(settings.text_size)
         form_row(form, "Text size", self.text_size)
         save, cancel = QPushButton("Save", default=True), QPushButton("Cancel")
@@ -197,10 +198,12 @@ class SettingsDialog(QDialog):
         buttons.addWidget(save)
         title = QLabel("Settings")
         title.setProperty("role", "hero")
-        self.relay_only = QCheckBox(
-            "Hide my IP address from the others (relay only: needs a TURN server above)"
-        )
+        self.relay_only = QCheckBox()
         self.relay_only.setChecked(settings.relay_only)
+        relay_only = wrapping(
+            self.relay_only,
+            "Hide my IP address from the others (relay only: needs a TURN server above)",
+        )
         ice_title = QLabel("Connection helpers (STUN / TURN)")
         ice_title.setProperty("role", "heading")
         layout = QVBoxLayout()  # all but the buttons: it scrolls on a screen too short for it
@@ -213,7 +216,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(ice_help)
         layout.addWidget(self.servers)
         layout.addLayout(entry)
-        layout.addWidget(self.relay_only)
+        layout.addWidget(relay_only)
         layout.addWidget(self.error)
         layout.addStretch()
         buttons.setContentsMargins(28, 8, 28, 24)

@@ -7,8 +7,16 @@ import time
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QPoint, QSize
-from PySide6.QtWidgets import QApplication, QBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QBoxLayout,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
@@ -294,3 +302,41 @@ def test_a_form_label_sits_level_with_the_first_line_of_a_taller_field(
     assert abs(level("Size", start, start.size_box)) <= 1  # (one line: as it was)
     assert abs(level("Camera and mic", join, join.name, top=join.preview)) <= 1
     assert abs(level("Your name", join, join.name)) <= 1
+
+
+def test_settings_is_whole_on_a_narrow_screen_at_the_largest_text(
+    qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> None:
+    """At the largest text size on a screen 800 px across, Settings' body was wider than the
+    dialog: its right side cut off (the speaker's Test, Remove, the check boxes' words), with
+    no scroll bar across to reach it. The check boxes' words wrap now, and it all shows."""
+    font = qapp.font()
+    theme.set_text_size(qapp, 150)
+    try:
+        dialog = SettingsDialog(SettingsStore(tmp_path / "settings.json"), live_meter=False)
+        qtbot.addWidget(dialog)
+        dialog.setMinimumWidth(780)  # (as fit_screen does on a screen that small)
+        dialog.resize(800, 900)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        qtbot.wait(50)  # (laid out)
+        kinds = (QLabel, QAbstractButton, QComboBox, QLineEdit)
+        shown = [w for w in dialog._body.body.findChildren(QWidget) if w.isVisible()]
+        cut = [
+            f"{w.__class__.__name__} {w.accessibleName() or getattr(w, 'text', str)()!r}"
+            for w in shown
+            if isinstance(w, kinds) and w.mapTo(dialog, w.rect().topRight()).x() >= dialog.width()
+        ]
+        assert not cut, cut
+        wrapped = [w for w in shown if isinstance(w, QLabel) and w.wordWrap()]
+        short = [w.text() for w in wrapped if w.height() < w.heightForWidth(w.width())]
+        assert not short, short  # (every line of their words shows)
+        words = dialog.sounds.parentWidget().findChild(QLabel)
+        ticked = dialog.sounds.isChecked()
+        qtbot.mouseClick(words, Qt.MouseButton.LeftButton)  # (as on a check box's own words)
+        assert dialog.sounds.isChecked() != ticked
+        assert dialog.sounds.accessibleName() == words.text()  # (what a screen reader says)
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)
