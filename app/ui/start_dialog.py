@@ -9,6 +9,7 @@ import segno
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -95,8 +96,20 @@ class StartDialog(QDialog):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
             page.setSizePolicy(policy, policy)
         self.pages.setCurrentIndex(index)
+        self._place_qr()
         self.pages.adjustSize()
         self.resize(self.sizeHint())
+
+    def _place_qr(self) -> None:
+        """The QR code beside the link, or under it on a screen too narrow for both side by
+        side (800 px across: the dialog was 928, its right side off the screen)."""
+        screen, margins = self.screen(), self.contentsMargins()
+        room = screen.availableGeometry().width() if screen is not None else 1 << 16
+        across = LINK_PX + self.qr.width() + self._link_and_qr.spacing()
+        beside = room >= across + margins.left() + margins.right()
+        self._link_and_qr.setDirection(
+            QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom
+        )
 
     # --- page 1: the form -------------------------------------------------------------------
     def _form_page(self) -> QWidget:
@@ -309,12 +322,12 @@ class StartDialog(QDialog):
         left.addWidget(privacy)
         qr_box = QVBoxLayout()
         qr_box.setSpacing(8)
-        qr_box.addWidget(self.qr)
+        qr_box.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)  # (over its words, also
         scan = _heading("Scan to take the link\nto your phone", "dim")
-        scan.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        scan.setAlignment(Qt.AlignmentFlag.AlignCenter)  # when both are under the link)
         qr_box.addWidget(scan)
         qr_box.addStretch()
-        top = QHBoxLayout()
+        top = self._link_and_qr = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         top.setSpacing(32)
         top.addLayout(left, 1)
         top.addLayout(qr_box)

@@ -3,9 +3,15 @@ says in them, and that it is all in view (nothing cut, nothing over something el
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
 import qasync
 from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtWidgets import (
@@ -340,3 +346,63 @@ def test_settings_is_whole_on_a_narrow_screen_at_the_largest_text(
         style.set_text_scale(1.0)
         qapp.setStyleSheet("")
         qapp.setFont(font)
+
+
+NARROW_START = """
+import json, tempfile, time
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.meeting.hosting import HostService
+from app.meeting.links import new_secret
+from app.meeting.store import MeetingRecord, MeetingStore
+from app.ui.start_dialog import StartDialog
+from app.ui.theme import apply_theme
+apply_theme(app)
+host = HostService(MeetingStore(Path(tempfile.mkdtemp()) / "meetings.json"))
+dialog = StartDialog(host)
+dialog.show()
+link = f"peermeet://192.168.100.200:48765/team-sync#k={new_secret()}"
+now = time.time()
+dialog.show_record(MeetingRecord(link, "Team sync", "team-sync", "small", now, now + 3600))
+for _ in range(20):
+    app.processEvents()
+shown = lambda w: [*w.mapTo(dialog, w.rect().topLeft()).toTuple(), w.width(), w.height()]
+free = dialog.screen().availableGeometry().width()
+print(json.dumps({"free": free, "dialog": dialog.width(), "link": shown(dialog.link),
+                  "qr": shown(dialog.qr), "enter": shown(dialog.enter)}))
+"""
+
+
+def test_the_start_dialogs_link_and_qr_code_fit_a_narrow_screen(tmp_path: Path) -> None:
+    """On a screen 800 px across the meeting's link and its QR code side by side made the
+    dialog 928 px wide, its right side off the screen (the QR code, Enter meeting). On such a
+    screen the QR code goes under the link; on a wide one it stays beside it."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("needs Xvfb")
+    for width, beside in ((800, False), (1280, True)):
+        read, write = os.pipe()
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x900x24"],
+            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(write)
+        try:
+            with os.fdopen(read) as pipe:
+                display = ":" + pipe.readline().strip()
+            env = os.environ | {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+            done = subprocess.run(
+                [sys.executable, "-c", NARROW_START], env=env, cwd=Path(__file__).parents[2],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+        finally:
+            xvfb.kill()
+            xvfb.wait()
+        assert done.returncode == 0, done.stderr
+        got = json.loads(done.stdout.splitlines()[-1])
+        assert got["dialog"] <= got["free"], got
+        for part in ("link", "qr", "enter"):
+            x, _, w, _ = got[part]
+            assert x + w <= got["dialog"], (part, got)
+        link_bottom, qr_top = got["link"][1] + got["link"][3], got["qr"][1]
+        assert (qr_top < link_bottom) == beside, got
