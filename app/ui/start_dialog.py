@@ -40,6 +40,7 @@ SIZES = {"small": ("Small", "720p"), "mid": ("Medium", "480p"), "large": ("Large
 LIFETIMES = {"1 hour": 3600, "3 hours": 3 * 3600, "8 hours": 8 * 3600}
 QR_PX = 184
 LINK_PX = 640
+FORM_PX = 580  # the form's width at the design text size (no wider than the screen)
 
 
 def size_label(size: str) -> str:
@@ -96,17 +97,20 @@ class StartDialog(QDialog):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
             page.setSizePolicy(policy, policy)
         self.pages.setCurrentIndex(index)
-        self._place_qr()
+        self._fit_screen()
         self.pages.adjustSize()
         self.resize(self.sizeHint())
 
-    def _place_qr(self) -> None:
-        """The QR code beside the link, or under it on a screen too narrow for both side by
-        side (800 px across: the dialog was 928, its right side off the screen)."""
-        screen, margins = self.screen(), self.contentsMargins()
+    def _fit_screen(self) -> None:
+        """On a screen too narrow for the dialog as designed (800 px across): the form no
+        wider than the screen, and the QR code under the link, not beside it (the dialog was
+        928 px wide there, 926 at the largest text: its right side off the screen)."""
+        screen, layout = self.screen(), self.layout()
         room = screen.availableGeometry().width() if screen is not None else 1 << 16
-        across = LINK_PX + self.qr.width() + self._link_and_qr.spacing()
-        beside = room >= across + margins.left() + margins.right()
+        if layout is not None:  # (its margins)
+            room -= layout.contentsMargins().left() + layout.contentsMargins().right()
+        self._page_widgets[0].setMinimumWidth(min(style.by_text(FORM_PX), room))
+        beside = room >= LINK_PX + self.qr.width() + self._link_and_qr.spacing()
         self._link_and_qr.setDirection(
             QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom
         )
@@ -189,7 +193,6 @@ class StartDialog(QDialog):
         buttons.addWidget(cancel)
         buttons.addWidget(self.start_button)
         page = QWidget()
-        page.setMinimumWidth(style.by_text(580))
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)

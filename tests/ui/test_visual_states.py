@@ -349,7 +349,7 @@ def test_settings_is_whole_on_a_narrow_screen_at_the_largest_text(
 
 
 NARROW_START = """
-import json, tempfile, time
+import json, sys, tempfile, time
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
@@ -358,10 +358,13 @@ from app.meeting.links import new_secret
 from app.meeting.store import MeetingRecord, MeetingStore
 from app.ui.start_dialog import StartDialog
 from app.ui.theme import apply_theme
-apply_theme(app)
+apply_theme(app, int(sys.argv[1]))
 host = HostService(MeetingStore(Path(tempfile.mkdtemp()) / "meetings.json"))
 dialog = StartDialog(host)
 dialog.show()
+for _ in range(20):
+    app.processEvents()
+form = dialog.width()
 link = f"peermeet://192.168.100.200:48765/team-sync#k={new_secret()}"
 now = time.time()
 dialog.show_record(MeetingRecord(link, "Team sync", "team-sync", "small", now, now + 3600))
@@ -369,18 +372,19 @@ for _ in range(20):
     app.processEvents()
 shown = lambda w: [*w.mapTo(dialog, w.rect().topLeft()).toTuple(), w.width(), w.height()]
 free = dialog.screen().availableGeometry().width()
-print(json.dumps({"free": free, "dialog": dialog.width(), "link": shown(dialog.link),
+print(json.dumps({"free": free, "form": form, "dialog": dialog.width(), "link": shown(dialog.link),
                   "qr": shown(dialog.qr), "enter": shown(dialog.enter)}))
 """
 
 
 def test_the_start_dialogs_link_and_qr_code_fit_a_narrow_screen(tmp_path: Path) -> None:
     """On a screen 800 px across the meeting's link and its QR code side by side made the
-    dialog 928 px wide, its right side off the screen (the QR code, Enter meeting). On such a
-    screen the QR code goes under the link; on a wide one it stays beside it."""
+    dialog 928 px wide, its right side off the screen (the QR code, Enter meeting), and at the
+    largest text the form was 926 px wide. On such a screen the QR code goes under the link
+    and the form fits; on a wide one the QR code stays beside the link."""
     if shutil.which("Xvfb") is None:
         pytest.skip("needs Xvfb")
-    for width, beside in ((800, False), (1280, True)):
+    for width, percent, beside in ((800, 100, False), (800, 150, False), (1280, 100, True)):
         read, write = os.pipe()
         xvfb = subprocess.Popen(
             ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x900x24"],
@@ -392,7 +396,8 @@ def test_the_start_dialogs_link_and_qr_code_fit_a_narrow_screen(tmp_path: Path) 
                 display = ":" + pipe.readline().strip()
             env = os.environ | {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
             done = subprocess.run(
-                [sys.executable, "-c", NARROW_START], env=env, cwd=Path(__file__).parents[2],
+                [sys.executable, "-c", NARROW_START, str(percent)],
+                env=env, cwd=Path(__file__).parents[2],
                 capture_output=True, text=True, timeout=60,
             )  # fmt: skip
         finally:
@@ -400,7 +405,7 @@ def test_the_start_dialogs_link_and_qr_code_fit_a_narrow_screen(tmp_path: Path) 
             xvfb.wait()
         assert done.returncode == 0, done.stderr
         got = json.loads(done.stdout.splitlines()[-1])
-        assert got["dialog"] <= got["free"], got
+        assert got["form"] <= got["free"] and got["dialog"] <= got["free"], got
         for part in ("link", "qr", "enter"):
             x, _, w, _ = got[part]
             assert x + w <= got["dialog"], (part, got)
