@@ -3,24 +3,14 @@ says in them, and that it is all in view (nothing cut, nothing over something el
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
 import qasync
-from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QApplication,
-    QBoxLayout,
-    QComboBox,
     QLabel,
-    QLineEdit,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -38,9 +28,7 @@ from app.ui.call_window import SIDE_NARROW, SIDE_WIDTH
 from app.ui.chat_entry import MAX_LINES
 from app.ui.chat_memory import divider
 from app.ui.chat_panel import ChatPanel
-from app.ui.geometry import ColumnScroll
 from app.ui.join_dialog import STEPS, JoinDialog
-from app.ui.main_window import MainWindow
 from app.ui.meetings_view import MeetingsView
 from app.ui.preview import MIC_HINT
 from app.ui.settings_dialog import SettingsDialog
@@ -232,55 +220,6 @@ def test_a_failed_join_shows_its_error_without_a_scroll_bar(
         run(qloop, me.leave(), 10)
 
 
-def cut_off(window: MainWindow) -> list[str]:
-    """What of My meetings' rows lies beyond the right edge of their list (no scroll bar
-    across reaches it)."""
-    viewport = window.meetings.findChild(ColumnScroll).viewport()
-    cut = []
-    for row in window.meetings.rows.values():
-        for name in ("countdown", "end", "extend", "copy", "enter"):
-            widget = getattr(row, name)
-            right = widget.mapTo(viewport, widget.rect().topRight()).x()
-            if widget.isVisible() and right >= viewport.width():
-                cut.append(f"{row.record.title}: {name} ends at {right} of {viewport.width()}")
-    return cut
-
-
-def test_my_meetings_rows_are_whole_in_a_narrow_window(
-    qloop: qasync.QEventLoop, qtbot: QtBot, qapp: QApplication, host: HostService, tmp_path: Path
-) -> None:
-    """800 px across (a small screen: fit_screen lets the window be that narrow), My meetings'
-    rows were cut off at the right, Enter and the countdown out of sight. Now the two cards go
-    one above the other when they do not fit side by side, and every row is whole; side by
-    side again in a wider window, they stay whole as the text grows to its largest."""
-    for title in ("Design review", "Team sync"):
-        run(qloop, host.start(title, "mid", 3600), 10)
-    window = MainWindow(host, _bridge("Ada"), SettingsStore(tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.setMinimumSize(QSize(780, 560))  # (as fit_screen does on a screen that small)
-    window.resize(1200, 700)
-    window.show()
-    qtbot.waitExposed(window)
-    font = qapp.font()
-    across = QBoxLayout.Direction.LeftToRight
-    try:
-        qtbot.wait(50)  # (laid out)
-        assert window.cards.box.direction() == across and not cut_off(window)
-        window.resize(800, 700)
-        qtbot.waitUntil(lambda: window.cards.box.direction() != across)
-        qtbot.wait(50)  # (laid out)
-        assert not cut_off(window), cut_off(window)
-        window.resize(1366, 700)
-        qtbot.waitUntil(lambda: window.cards.box.direction() == across)
-        theme.set_text_size(qapp, 150)
-        qtbot.wait(100)
-        assert not cut_off(window), cut_off(window)
-    finally:
-        style.set_text_scale(1.0)
-        qapp.setStyleSheet("")
-        qapp.setFont(font)
-
-
 def level(label_text: str, dialog: QWidget, first: QWidget, top: QWidget | None = None) -> int:
     """How far the words of the form label ``label_text`` sit below the middle of ``first``
     (the first line of its field, or as tall as it at the top of ``top``), in pixels."""
@@ -308,106 +247,3 @@ def test_a_form_label_sits_level_with_the_first_line_of_a_taller_field(
     assert abs(level("Size", start, start.size_box)) <= 1  # (one line: as it was)
     assert abs(level("Camera and mic", join, join.name, top=join.preview)) <= 1
     assert abs(level("Your name", join, join.name)) <= 1
-
-
-def test_settings_is_whole_on_a_narrow_screen_at_the_largest_text(
-    qtbot: QtBot, qapp: QApplication, tmp_path: Path
-) -> None:
-    """At the largest text size on a screen 800 px across, Settings' body was wider than the
-    dialog: its right side cut off (the speaker's Test, Remove, the check boxes' words), with
-    no scroll bar across to reach it. The check boxes' words wrap now, and it all shows."""
-    font = qapp.font()
-    theme.set_text_size(qapp, 150)
-    try:
-        dialog = SettingsDialog(SettingsStore(tmp_path / "settings.json"), live_meter=False)
-        qtbot.addWidget(dialog)
-        dialog.setMinimumWidth(780)  # (as fit_screen does on a screen that small)
-        dialog.resize(800, 900)
-        dialog.show()
-        qtbot.waitExposed(dialog)
-        qtbot.wait(50)  # (laid out)
-        kinds = (QLabel, QAbstractButton, QComboBox, QLineEdit)
-        shown = [w for w in dialog._body.body.findChildren(QWidget) if w.isVisible()]
-        cut = [
-            f"{w.__class__.__name__} {w.accessibleName() or getattr(w, 'text', str)()!r}"
-            for w in shown
-            if isinstance(w, kinds) and w.mapTo(dialog, w.rect().topRight()).x() >= dialog.width()
-        ]
-        assert not cut, cut
-        wrapped = [w for w in shown if isinstance(w, QLabel) and w.wordWrap()]
-        short = [w.text() for w in wrapped if w.height() < w.heightForWidth(w.width())]
-        assert not short, short  # (every line of their words shows)
-        words = dialog.sounds.parentWidget().findChild(QLabel)
-        ticked = dialog.sounds.isChecked()
-        qtbot.mouseClick(words, Qt.MouseButton.LeftButton)  # (as on a check box's own words)
-        assert dialog.sounds.isChecked() != ticked
-        assert dialog.sounds.accessibleName() == words.text()  # (what a screen reader says)
-    finally:
-        style.set_text_scale(1.0)
-        qapp.setStyleSheet("")
-        qapp.setFont(font)
-
-
-NARROW_START = """
-import json, sys, tempfile, time
-from pathlib import Path
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
-from app.meeting.hosting import HostService
-from app.meeting.links import new_secret
-from app.meeting.store import MeetingRecord, MeetingStore
-from app.ui.start_dialog import StartDialog
-from app.ui.theme import apply_theme
-apply_theme(app, int(sys.argv[1]))
-host = HostService(MeetingStore(Path(tempfile.mkdtemp()) / "meetings.json"))
-dialog = StartDialog(host)
-dialog.show()
-for _ in range(20):
-    app.processEvents()
-form = dialog.width()
-link = f"peermeet://192.168.100.200:48765/team-sync#k={new_secret()}"
-now = time.time()
-dialog.show_record(MeetingRecord(link, "Team sync", "team-sync", "small", now, now + 3600))
-for _ in range(20):
-    app.processEvents()
-shown = lambda w: [*w.mapTo(dialog, w.rect().topLeft()).toTuple(), w.width(), w.height()]
-free = dialog.screen().availableGeometry().width()
-print(json.dumps({"free": free, "form": form, "dialog": dialog.width(), "link": shown(dialog.link),
-                  "qr": shown(dialog.qr), "enter": shown(dialog.enter)}))
-"""
-
-
-def test_the_start_dialogs_link_and_qr_code_fit_a_narrow_screen(tmp_path: Path) -> None:
-    """On a screen 800 px across the meeting's link and its QR code side by side made the
-    dialog 928 px wide, its right side off the screen (the QR code, Enter meeting), and at the
-    largest text the form was 926 px wide. On such a screen the QR code goes under the link
-    and the form fits; on a wide one the QR code stays beside the link."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("needs Xvfb")
-    for width, percent, beside in ((800, 100, False), (800, 150, False), (1280, 100, True)):
-        read, write = os.pipe()
-        xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x900x24"],
-            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        os.close(write)
-        try:
-            with os.fdopen(read) as pipe:
-                display = ":" + pipe.readline().strip()
-            env = os.environ | {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-            done = subprocess.run(
-                [sys.executable, "-c", NARROW_START, str(percent)],
-                env=env, cwd=Path(__file__).parents[2],
-                capture_output=True, text=True, timeout=60,
-            )  # fmt: skip
-        finally:
-            xvfb.kill()
-            xvfb.wait()
-        assert done.returncode == 0, done.stderr
-        got = json.loads(done.stdout.splitlines()[-1])
-        assert got["form"] <= got["free"] and got["dialog"] <= got["free"], got
-        for part in ("link", "qr", "enter"):
-            x, _, w, _ = got[part]
-            assert x + w <= got["dialog"], (part, got)
-        link_bottom, qr_top = got["link"][1] + got["link"][3], got["qr"][1]
-        assert (qr_top < link_bottom) == beside, got

@@ -1,0 +1,194 @@
+"""Windows on a narrow screen or in a narrow window (a small laptop, a tablet), at the normal
+and the largest text size: nothing cut off at the right, nothing off the screen."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QBoxLayout,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from app.meeting.hosting import HostService
+from app.meeting.settings import SettingsStore
+from app.ui import style, theme
+from app.ui.geometry import ColumnScroll
+from app.ui.main_window import MainWindow
+from app.ui.settings_dialog import SettingsDialog
+from tests.ui.conftest import run
+from tests.ui.test_visual_states import _bridge
+
+ROOT = Path(__file__).parents[2]
+
+
+def on_screen(width: int, height: int, code: str, *args: str) -> Any:
+    """Run ``code`` (Python) with ``args`` in a process of its own, on an X screen of its own
+    that is ``width`` x ``height``; what its last line says, read as JSON."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("needs Xvfb")
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24"],
+        pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(write)
+    try:
+        with os.fdopen(read) as pipe:
+            display = ":" + pipe.readline().strip()
+        env = os.environ | {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], env=env, cwd=ROOT,
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        xvfb.kill()
+        xvfb.wait()
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def cut_off(window: MainWindow) -> list[str]:
+    """What of My meetings' rows lies beyond the right edge of their list (no scroll bar
+    across reaches it)."""
+    viewport = window.meetings.findChild(ColumnScroll).viewport()
+    cut = []
+    for row in window.meetings.rows.values():
+        for name in ("countdown", "end", "extend", "copy", "enter"):
+            widget = getattr(row, name)
+            right = widget.mapTo(viewport, widget.rect().topRight()).x()
+            if widget.isVisible() and right >= viewport.width():
+                cut.append(f"{row.record.title}: {name} ends at {right} of {viewport.width()}")
+    return cut
+
+
+def test_my_meetings_rows_are_whole_in_a_narrow_window(
+    qloop: qasync.QEventLoop, qtbot: QtBot, qapp: QApplication, host: HostService, tmp_path: Path
+) -> None:
+    """800 px across (a small screen: fit_screen lets the window be that narrow), My meetings'
+    rows were cut off at the right, Enter and the countdown out of sight. Now the two cards go
+    one above the other when they do not fit side by side, and every row is whole; side by
+    side again in a wider window, they stay whole as the text grows to its largest."""
+    for title in ("Design review", "Team sync"):
+        run(qloop, host.start(title, "mid", 3600), 10)
+    window = MainWindow(host, _bridge("Ada"), SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.setMinimumSize(QSize(780, 560))  # (as fit_screen does on a screen that small)
+    window.resize(1200, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    font = qapp.font()
+    across = QBoxLayout.Direction.LeftToRight
+    try:
+        qtbot.wait(50)  # (laid out)
+        assert window.cards.box.direction() == across and not cut_off(window)
+        window.resize(800, 700)
+        qtbot.waitUntil(lambda: window.cards.box.direction() != across)
+        qtbot.wait(50)  # (laid out)
+        assert not cut_off(window), cut_off(window)
+        window.resize(1366, 700)
+        qtbot.waitUntil(lambda: window.cards.box.direction() == across)
+        theme.set_text_size(qapp, 150)
+        qtbot.wait(100)
+        assert not cut_off(window), cut_off(window)
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)
+
+
+def test_settings_is_whole_on_a_narrow_screen_at_the_largest_text(
+    qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> None:
+    """At the largest text size on a screen 800 px across, Settings' body was wider than the
+    dialog: its right side cut off (the speaker's Test, Remove, the check boxes' words), with
+    no scroll bar across to reach it. The check boxes' words wrap now, and it all shows."""
+    font = qapp.font()
+    theme.set_text_size(qapp, 150)
+    try:
+        dialog = SettingsDialog(SettingsStore(tmp_path / "settings.json"), live_meter=False)
+        qtbot.addWidget(dialog)
+        dialog.setMinimumWidth(780)  # (as fit_screen does on a screen that small)
+        dialog.resize(800, 900)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        qtbot.wait(50)  # (laid out)
+        kinds = (QLabel, QAbstractButton, QComboBox, QLineEdit)
+        shown = [w for w in dialog._body.body.findChildren(QWidget) if w.isVisible()]
+        cut = [
+            f"{w.__class__.__name__} {w.accessibleName() or getattr(w, 'text', str)()!r}"
+            for w in shown
+            if isinstance(w, kinds) and w.mapTo(dialog, w.rect().topRight()).x() >= dialog.width()
+        ]
+        assert not cut, cut
+        wrapped = [w for w in shown if isinstance(w, QLabel) and w.wordWrap()]
+        short = [w.text() for w in wrapped if w.height() < w.heightForWidth(w.width())]
+        assert not short, short  # (every line of their words shows)
+        words = dialog.sounds.parentWidget().findChild(QLabel)
+        ticked = dialog.sounds.isChecked()
+        qtbot.mouseClick(words, Qt.MouseButton.LeftButton)  # (as on a check box's own words)
+        assert dialog.sounds.isChecked() != ticked
+        assert dialog.sounds.accessibleName() == words.text()  # (what a screen reader says)
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)
+
+
+NARROW_START = """
+import json, sys, tempfile, time
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.meeting.hosting import HostService
+from app.meeting.links import new_secret
+from app.meeting.store import MeetingRecord, MeetingStore
+from app.ui.start_dialog import StartDialog
+from app.ui.theme import apply_theme
+apply_theme(app, int(sys.argv[1]))
+host = HostService(MeetingStore(Path(tempfile.mkdtemp()) / "meetings.json"))
+dialog = StartDialog(host)
+dialog.show()
+for _ in range(20):
+    app.processEvents()
+form = dialog.width()
+link = f"peermeet://192.168.100.200:48765/team-sync#k={new_secret()}"
+now = time.time()
+dialog.show_record(MeetingRecord(link, "Team sync", "team-sync", "small", now, now + 3600))
+for _ in range(20):
+    app.processEvents()
+shown = lambda w: [*w.mapTo(dialog, w.rect().topLeft()).toTuple(), w.width(), w.height()]
+free = dialog.screen().availableGeometry().width()
+print(json.dumps({"free": free, "form": form, "dialog": dialog.width(), "link": shown(dialog.link),
+                  "qr": shown(dialog.qr), "enter": shown(dialog.enter)}))
+"""
+
+
+def test_the_start_dialogs_link_and_qr_code_fit_a_narrow_screen() -> None:
+    """On a screen 800 px across the meeting's link and its QR code side by side made the
+    dialog 928 px wide, its right side off the screen (the QR code, Enter meeting), and at the
+    largest text the form was 926 px wide. On such a screen the QR code goes under the link
+    and the form fits; on a wide one the QR code stays beside the link."""
+    for width, percent, beside in ((800, 100, False), (800, 150, False), (1280, 100, True)):
+        got = on_screen(width, 900, NARROW_START, str(percent))
+        assert got["form"] <= got["free"] and got["dialog"] <= got["free"], got
+        for part in ("link", "qr", "enter"):
+            x, _, w, _ = got[part]
+            assert x + w <= got["dialog"], (part, got)
+        link_bottom, qr_top = got["link"][1] + got["link"][3], got["qr"][1]
+        assert (qr_top < link_bottom) == beside, got
