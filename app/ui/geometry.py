@@ -81,6 +81,8 @@ class ScrollingBody:
         layout.activate()  # (its hint is stale right after a change)
         shown = window.size() if window.isVisible() else QSize()
         width = max(shown.width(), window.minimumWidth(), body.sizeHint().width())
+        if (screen := window.screen()) is not None:  # (the height for the width it will get:
+            width = min(width, screen.availableGeometry().width())  # fit_screen's at most)
         high = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else 0
         high = max(high, body.sizeHint().height(), body.minimumSizeHint().height())
         high += self.buttons.sizeHint().height() + 4  # (4: between them, rounded up)

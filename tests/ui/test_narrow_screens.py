@@ -28,7 +28,7 @@ from pytestqt.qtbot import QtBot
 from app.meeting.hosting import HostService
 from app.meeting.settings import SettingsStore
 from app.ui import style, theme
-from app.ui.geometry import ColumnScroll
+from app.ui.geometry import FRAME_PX, ColumnScroll
 from app.ui.main_window import MainWindow
 from app.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import run
@@ -192,3 +192,32 @@ def test_the_start_dialogs_link_and_qr_code_fit_a_narrow_screen() -> None:
             assert x + w <= got["dialog"], (part, got)
         link_bottom, qr_top = got["link"][1] + got["link"][3], got["qr"][1]
         assert (qr_top < link_bottom) == beside, got
+
+
+SETTINGS = """
+import json, sys, tempfile
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.meeting.settings import SettingsStore
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.theme import apply_theme
+apply_theme(app, int(sys.argv[1]))
+dialog = SettingsDialog(SettingsStore(Path(tempfile.mkdtemp()) / "s.json"), live_meter=False)
+dialog.show()
+for _ in range(20):
+    app.processEvents()
+free = dialog.screen().availableGeometry()
+print(json.dumps({"free": [free.width(), free.height()], "dialog": dialog.size().toTuple(),
+                  "scrolls": dialog._body.scroll.verticalScrollBar().maximum()}))
+"""
+
+
+def test_settings_on_a_narrow_screen_is_as_tall_as_its_wrapped_words_need() -> None:
+    """At the largest text on a screen 800 px across, Settings was sized for its words on one
+    line each (its width before the screen's): wrapped, they did not fit, and its body
+    scrolled, with a tenth of the screen's height unused below it."""
+    got = on_screen(800, 1000, SETTINGS, "150")
+    width, height = got["dialog"]
+    assert width <= got["free"][0] and height < got["free"][1] - FRAME_PX, got
+    assert got["scrolls"] == 0, got
