@@ -75,6 +75,16 @@ class ScrollingBody:
         outer.addWidget(self.scroll, 1)
         buttons.setSpacing(10)  # (else it takes the outer layout's 0)
         outer.addLayout(buttons)
+        # the buttons end where the body does: short of the scroll bar, while it shows (they
+        # stood out past the body's right edge by its width)
+        self._right = buttons.contentsMargins().right()
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._make_room)
+
+    def _make_room(self, least: int, most: int) -> None:
+        bar = self.scroll.verticalScrollBar()
+        margins = self.buttons.contentsMargins()
+        margins.setRight(self._right + (bar.sizeHint().width() if most > least else 0))
+        self.buttons.setContentsMargins(margins)
 
     def fit(self) -> None:
         window, body, layout = self.window, self.body, self.layout

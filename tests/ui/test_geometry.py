@@ -70,10 +70,13 @@ def test_a_body_taller_than_the_screen_scrolls_and_the_buttons_stay(qtbot: QtBot
     window = QWidget()
     qtbot.addWidget(window)
     body, buttons = QVBoxLayout(), QHBoxLayout()
+    body.setContentsMargins(28, 24, 28, 8)  # (as the dialogs' are)
+    buttons.setContentsMargins(28, 8, 28, 24)
     tall = QWidget()
     tall.setMinimumHeight(3000)
     body.addWidget(tall)
     button = QPushButton("Save")
+    buttons.addStretch()
     buttons.addWidget(button)
     scrolling = geometry.ScrollingBody(window, body, buttons)
     scrolling.fit()
@@ -83,3 +86,7 @@ def test_a_body_taller_than_the_screen_scrolls_and_the_buttons_stay(qtbot: QtBot
     assert window.height() <= free.height()
     assert window.rect().contains(button.geometry())  # in view, not below the screen
     assert scrolling.scroll.verticalScrollBar().maximum() > 0
+    # the button ends where the body does, short of the scroll bar (it stood out past it)
+    qtbot.wait(20)  # (laid out)
+    body_right = tall.mapTo(window, tall.rect().topRight()).x()
+    assert button.mapTo(window, button.rect().topRight()).x() == body_right
