@@ -20,8 +20,9 @@ that the room ended or expired there marks it so here.
 
 Should someone else with the link have opened the room again first (a headless host, another
 app), the server refuses our End and +1 hour as "not owner": the meeting is marked ``taken``,
-and My meetings says so and offers to remove it (``taken``, TAKEN_NOTE). The check goes on:
-if the server loses the room again, it is opened again as ours.
+and My meetings says so and offers to remove it (``taken``, TAKEN_NOTE). It is marked so at
+once when the host's call, getting back in, is told "room exists" (HostService.taken_over).
+The check goes on: if the server loses the room again, it is opened again as ours.
 """
 
 from __future__ import annotations
