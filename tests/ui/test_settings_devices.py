@@ -1,0 +1,55 @@
+"""The Settings dialog's microphone and speaker lists on a real sound system: a private
+PulseAudio server with virtual devices, plugged in and out while the dialog is open (the Qt
+side in a child process: see test_audio_pulse)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from app.ui.settings_dialog import NO_MIC, NO_SPEAKER
+from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
+from tests.ui.test_audio_pulse import children  # noqa: F401  (the "child_factory" fixture)
+
+pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
+
+
+def test_the_settings_dialog_lists_a_microphone_plugged_in_while_it_is_open(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    pulse.add_sink("desk", "Desk speaker")
+    pulse.add_source("builtin_mic", master="desk.monitor", description="Built-in")
+    child = child_factory("settings", "builtin_mic", "")
+    child.expect("READY", timeout=20)
+    assert child.status()["mics"] == ["System default", "Built-in"]
+    pulse.add_sink("headset", "Headset")
+    pulse.add_source("usb_mic", master="headset.monitor", description="USB")
+    deadline = time.monotonic() + 5
+    while "USB" not in (status := child.status())["mics"]:
+        assert time.monotonic() < deadline, f"not listed: {status}"
+        time.sleep(0.1)
+    assert status["mic"] == "builtin_mic" and "Headset" in status["speakers"]  # choice kept
+    child.quit()
+
+
+def test_settings_says_when_there_is_no_microphone_or_speaker_until_one_is_plugged_in(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    """A sound system with no device at all: the lists read "No microphone found" and "No
+    speaker found" (they read "System default", as if one were there); a headset plugged in
+    meanwhile brings the default and itself into both lists."""
+    child = child_factory("settings", "", "")
+    child.expect("READY", timeout=20)
+    status = child.status()
+    assert status["mics"] == [NO_MIC] and status["speakers"] == [NO_SPEAKER], status
+    pulse.plug("headset", "usb_mic", default=True)
+    deadline = time.monotonic() + 5
+    while len((status := child.status())["speakers"]) < 2 or len(status["mics"]) < 2:
+        assert time.monotonic() < deadline, f"not listed: {status}"
+        time.sleep(0.1)
+    assert status["mics"] == ["System default", "usb_mic"], status
+    assert status["speakers"] == ["System default", "headset"], status
+    assert status["mic"] == "" and status["speaker"] == ""  # (the default, as saved)
+    child.quit()
