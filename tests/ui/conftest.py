@@ -10,11 +10,21 @@ from typing import Any
 import pytest
 import qasync
 import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from app.meeting.hosting import HostService
 from app.meeting.store import MeetingStore
 from app.ui.qt_loop import qt_loop
+
+
+@pytest.fixture(autouse=True)
+def _deleted_after(qapp: QApplication) -> Iterator[None]:
+    """Widgets a test closed (pytest-qt calls deleteLater on them) are deleted when it ends.
+    No loop at the deferred-delete level ran for them otherwise, so every window of every test
+    stayed alive, and restyling the app (a text size) got slower all along the suite."""
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
