@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -17,14 +16,6 @@ from app.net.rendezvous import RendezvousServer
 from tests.integration.test_session import two_in_a_room, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RendezvousServer]:
-    srv = RendezvousServer(host="127.0.0.1", port=0)
-    await srv.start()
-    yield srv
-    await srv.close()
 
 
 async def test_lines_of_many_line_breaks_count_for_more_against_a_flood(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,14 +17,6 @@ from app.net.rendezvous import RendezvousServer
 from tests.integration.test_session import two_in_a_room, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RendezvousServer]:
-    srv = RendezvousServer(host="127.0.0.1", port=0)
-    await srv.start()
-    yield srv
-    await srv.close()
 
 
 async def test_a_message_in_parts_arrives_as_one_and_old_lines_each_alone(

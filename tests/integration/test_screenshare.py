@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -17,14 +16,6 @@ from tests.conftest import SpareDisplay
 from tests.integration.test_session import Peer, room_link, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RendezvousServer]:
-    srv = RendezvousServer(host="127.0.0.1", port=0)
-    await srv.start()
-    yield srv
-    await srv.close()
 
 
 def _screen() -> SyntheticCamera:

@@ -60,14 +60,6 @@ async def until(check: Callable[[], bool], limit: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[RendezvousServer]:
-    srv = RendezvousServer(host="127.0.0.1", port=0)
-    await srv.start()
-    yield srv
-    await srv.close()
-
-
 def room_link(server: RendezvousServer, name: str = "team-sync") -> Link:
     return Link("127.0.0.1", server.port, name, new_secret())
 
