@@ -18,7 +18,7 @@ from app.ui.audio_devices import SERVER_BACK, SERVER_GONE, SERVER_LOST
 from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
 from tests.ui import test_audio_pulse as base
 
-child_factory, devices_mode, playing = base.child_factory, base.devices_mode, base.playing
+children, devices_mode, playing = base.children, base.devices_mode, base.playing  # fixtures
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(90)]
 

@@ -14,7 +14,7 @@ import pytest
 from app.media import cues
 from app.media.audio import tone_power
 from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
-from tests.ui.test_audio_pulse import child_factory, seconds  # noqa: F401  (a fixture)
+from tests.ui.test_audio_pulse import children, seconds  # noqa: F401  (the "child_factory" fixture)
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
 KNOCK_HZ = sorted({hz for hz, _ in cues.NOTES["knock"] if hz})
@@ -27,7 +27,7 @@ def loudest(pcm: bytes, hz: float) -> float:
 
 def test_a_knock_while_in_no_call_is_heard_on_the_chosen_speaker(
     pulse: PulseServer,
-    child_factory: Any,  # noqa: F811  (the fixture imported above)
+    child_factory: Any,
 ) -> None:
     pulse.add_sink("desk", "Desk speaker")
     pulse.add_sink("headset", "Headset")
