@@ -20,10 +20,14 @@ from app.ui.qt_loop import qt_loop
 
 @pytest.fixture(autouse=True)
 def _deleted_after(qapp: QApplication) -> Iterator[None]:
-    """Widgets a test closed (pytest-qt calls deleteLater on them) are deleted when it ends.
-    No loop at the deferred-delete level ran for them otherwise, so every window of every test
-    stayed alive, and restyling the app (a text size) got slower all along the suite."""
+    """The windows a test left are deleted when it ends: those pytest-qt closed (it calls
+    deleteLater, but no loop at that level ran for them) and those it never knew of. Left alive,
+    every window of every test made restyling the app (a text size) slower along the suite."""
     yield
+    for widget in qapp.topLevelWidgets():  # (the call windows, panels it did not register)
+        if widget.parent() is None:
+            widget.hide()
+            widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
