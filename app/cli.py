@@ -114,6 +114,7 @@ def _desktop(args: argparse.Namespace) -> int:
 
 def rendezvous_main(argv: Sequence[str] | None = None) -> int:
     from app.net import rvoptions, serverproc
+    from app.net.addresses import host_port
 
     args = rvoptions.build_parser().parse_args(argv)
     logging.basicConfig(
@@ -129,7 +130,7 @@ def rendezvous_main(argv: Sequence[str] | None = None) -> int:
         server = rvoptions.build_server(args, tls)
         port = await server.start()
         https = " (https)" if tls is not None else ""
-        print(f"peermeet-rendezvous listening on {args.host}:{port}{https}", flush=True)
+        print(f"peermeet-rendezvous listening on {host_port(args.host, port)}{https}", flush=True)
         print(rvoptions.address_to_give(args.host, port, tls), flush=True)
         try:
             await _stop_event().wait()

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from app.errors import PeerMeetError
 from app.meeting.links import Link, new_secret, slugify
-from app.net.addresses import advertised_host, listen_on
+from app.net.addresses import advertised_host, host_port, listen_on
 from app.net.rendezvous import RendezvousServer
 from app.net.serverproc import listen_problem
 
@@ -57,7 +57,7 @@ class HostedRoom:
             raise PeerMeetError(why) from None
         host = self._advertise or advertised_host(self._bind)
         self.link = Link(host, port, self.room, secret)
-        log.info("embedded rendezvous on %s:%d", self._bind, port)
+        log.info("embedded rendezvous on %s", host_port(self._bind, port))
         return self.link
 
     @property

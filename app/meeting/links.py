@@ -19,6 +19,7 @@ from typing import TextIO
 
 from app.errors import LinkError, SealError
 from app.meeting.words import ADJECTIVES, NOUNS
+from app.net.addresses import bracketed, host_port
 from app.net.seal import b64d, b64e
 
 DEFAULT_PORT = 8765
@@ -49,7 +50,7 @@ class Link:
     secure: bool = False  # https:// link -> wss:// rendezvous
 
     def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = bracketed(self.host)
         if self.secure:
             port = "" if self.port == 443 else f":{self.port}"
             return f"https://{host}{port}/{self.room}#k={self.secret}"
@@ -68,8 +69,7 @@ class Link:
     @property
     def address(self) -> str:
         """``host:port``, an IPv6 host in brackets (``[::1]:8765``)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return host_port(self.host, self.port)
 
     @property
     def is_loopback(self) -> bool:

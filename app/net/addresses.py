@@ -26,6 +26,17 @@ def lan_addresses(include_ipv6: bool = False) -> list[str]:
     return [str(a) for a in found]
 
 
+def host_port(host: str, port: int) -> str:
+    """``host:port`` as people read and type it: an IPv6 address in brackets (``[::]:8765``,
+    ``[2001:db8::1]:443``), where ``:::8765`` leaves them to guess which colon is the port's."""
+    return f"{bracketed(host)}:{port}"
+
+
+def bracketed(host: str) -> str:
+    """``host``, in brackets if it is an IPv6 address (as it goes before ``:port`` or in a URL)."""
+    return f"[{host}]" if ":" in host else host
+
+
 def free_dual_stack_port() -> int:
     """A TCP port free for IPv4 and IPv6 alike (a server on both binds one socket each, and
     they must share the port: given 0, each would get a port of its own)."""

@@ -23,6 +23,7 @@ from app.errors import (
     refusal,
 )
 from app.net import protocol
+from app.net.addresses import host_port
 from app.net.knock import GuestKey, decode_key, fingerprint, knock_code, nonce_commitment
 from app.net.lanroom import FoundRoom
 from app.net.seal import b64d, b64e
@@ -64,8 +65,7 @@ class Admission:
 
 
 def _url(address: str, port: int) -> str:
-    host = f"[{address}]" if ":" in address else address
-    return f"ws://{host}:{port}/ws"
+    return f"ws://{host_port(address, port)}/ws"
 
 
 async def _first_reachable(

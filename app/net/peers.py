@@ -32,7 +32,7 @@ from cryptography import x509
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
 from app.net import codec_prefs, fastpath, protocol, receive, sctpguard
-from app.net.addresses import same_network
+from app.net.addresses import host_port, same_network
 from app.net.candidates import CandidatePolicy
 from app.net.iceservers import check_url
 from app.net.sas import CodeNonce
@@ -343,12 +343,7 @@ class PeerLink:
         pair = self._pair()
         if pair is None:
             return ""
-        host = pair.remote_candidate.host
-        return (
-            f"[{host}]:{pair.remote_candidate.port}"
-            if ":" in host
-            else f"{host}:{pair.remote_candidate.port}"
-        )
+        return host_port(pair.remote_candidate.host, pair.remote_candidate.port)
 
     async def stats(self) -> dict[str, float]:
         """RTT (ms), packets lost and bytes in/out, summed over the media streams."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from app.argtypes import RawHelp, epilog, ip_address, port, positive, writable_file
 from app.errors import OptionError
 from app.net import tlsfiles
-from app.net.addresses import advertised_host, listen_on
+from app.net.addresses import advertised_host, bracketed, listen_on
 from app.net.iceservers import DEFAULT_TTL_S, TurnIssuer, check_url
 from app.net.limits import AddressLimits
 from app.net.rendezvous import RendezvousServer
@@ -181,7 +181,7 @@ def address_to_give(host: str, port: int, tls: tlsfiles.ServerTls | None) -> str
     """What to tell PeerMeet users, for a server listening on ``host``:``port``."""
     names = [n for n in tls.names if not n.startswith("*")] if tls is not None else []
     shown = names[0] if names else advertised_host(host)
-    where = f"[{shown}]" if ":" in shown else shown
+    where = bracketed(shown)
     if tls is not None:
         address = f"https://{where}" + ("" if port == 443 else f":{port}")
     else:

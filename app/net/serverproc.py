@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from app.errors import os_reason
+from app.net.addresses import host_port
 
 log = logging.getLogger(__name__)
 QUIET_S = 10.0
@@ -84,5 +85,5 @@ def listen_problem(
         todo += "run it so, or give a --port from 1024 up"
     else:
         todo = ""
-    where = f"{host}:{port}" if port else f"{host} (any port)"
+    where = host_port(host, port) if port else f"{host} (any port)"
     return f"cannot listen on {where}: {why}." + (f" {todo}." if todo else "")

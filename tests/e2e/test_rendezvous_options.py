@@ -91,6 +91,17 @@ def test_a_server_that_cannot_listen_exits_1_and_says_what_to_do() -> None:
     assert code == 1 and "has no address 192.0.2.7: give one of its own with --host" in err, err
 
 
+def test_a_taken_port_on_colon_colon_is_said_with_the_address_in_brackets() -> None:
+    # it said "cannot listen on :::8765", where the port is hard to tell from the address
+    with socket.socket(socket.AF_INET6) as taken:
+        taken.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        taken.bind(("::", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, err = finish(rendezvous("--host", "::", "--port", port, env=CLEAN), timeout=15)
+    assert code == 1 and f"cannot listen on [::]:{port}: " in err, err
+
+
 def test_help_gives_examples_and_the_exit_statuses() -> None:
     server = rendezvous("--help", env=CLEAN)
     out, _ = server.communicate(timeout=15)
@@ -107,7 +118,10 @@ def test_listening_on_colon_colon_takes_ipv4_clients_too() -> None:
     # IPV6_V6ONLY), so IPv4 clients were refused while the address to give was an IPv4 one
     server = rendezvous("--host", "::", "--port", "0", env=CLEAN)
     try:
-        port = first_line(server).rpartition(":")[2]
+        listening = first_line(server)
+        port = listening.rpartition(":")[2]
+        # (it said "listening on :::8765": which colon is the port's?)
+        assert listening == f"peermeet-rendezvous listening on [::]:{port}", listening
         addresses = ["127.0.0.1"]
         with socket.socket(socket.AF_INET6) as probe:
             try:
