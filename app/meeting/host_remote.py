@@ -26,6 +26,24 @@ CHECK_ADDRESS = "Check the address, and that the server runs."
 CHECK_SERVER = "Check that the server runs and that this computer is online, then try again."
 
 
+def in_host_words(
+    exc: RendezvousUnreachable, what_to_do: str, address: str = "the server's address"
+) -> RendezvousUnreachable:
+    """``exc`` (said to a guest: "Check the link") as the host of a room on an outside
+    rendezvous reads it, who gave no link but the server's ``address``; unchanged if it names
+    no server (its words say it)."""
+    if isinstance(exc, UntrustedCertificate):  # (a host checks the server, not a link)
+        return untrusted(exc.where, exc.reason, address)
+    if not exc.where:
+        return exc
+    why = f" ({exc.reason})" if exc.reason else ""
+    return RendezvousUnreachable(
+        f"Cannot reach the rendezvous server at {exc.where}{why}. {what_to_do}",
+        where=exc.where,
+        reason=exc.reason,
+    )
+
+
 class RemoteRooms:
     def __init__(self, connect: Connect, timeout: float) -> None:
         self._open, self._timeout = connect, timeout
@@ -37,16 +55,7 @@ class RemoteRooms:
             client.who = "the rendezvous server"
             return client
         except RendezvousUnreachable as exc:
-            if isinstance(exc, UntrustedCertificate):  # (a host checks the server, not a link)
-                raise untrusted(exc.where, exc.reason, "the server's address") from None
-            if not exc.where:  # (its words say it)
-                raise
-            why = f" ({exc.reason})" if exc.reason else ""
-            raise RendezvousUnreachable(
-                f"Cannot reach the rendezvous server at {exc.where}{why}. {what_to_do}",
-                where=exc.where,
-                reason=exc.reason,
-            ) from None
+            raise in_host_words(exc, what_to_do) from None
 
     async def create(self, link: Link, size: str, lifetime_s: int) -> tuple[str, float]:
         """Create the room ``link`` names, leaving it empty; its owner token and expiry."""

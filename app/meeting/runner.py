@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.config import EngineConfig
-from app.errors import PeerMeetError
+from app.errors import PeerMeetError, RendezvousUnreachable
 from app.jsonfile import write_json
 from app.meeting import events as ev
 from app.meeting import netconfig
@@ -24,6 +24,7 @@ from app.meeting.headless import (
     outcome_of,
 )
 from app.meeting.host import HostedRoom
+from app.meeting.host_remote import in_host_words
 from app.meeting.lan_cli import host_lan, knock_link
 from app.meeting.links import link_text, parse_link, parse_rendezvous
 from app.meeting.session import Session
@@ -115,7 +116,14 @@ async def _run(
         metrics.start()
         if room is not None:
             own = room.own_link or link  # (--advertise: maybe not reachable from here)
-            await unless_stopped(session.create(own, args.size, lifetime), stop, _stopped)
+            try:
+                await unless_stopped(session.create(own, args.size, lifetime), stop, _stopped)
+            except RendezvousUnreachable as exc:  # (a guest's words say "Check the link")
+                if not args.rendezvous:
+                    raise
+                option = f"--rendezvous {args.rendezvous}"
+                todo = f"Check {option}, and that the server runs and this computer is online."
+                raise in_host_words(exc, todo, option) from None
             print(link, flush=True)  # the contract: the share link is stdout's first line
             lan_host = await host_lan(args, room, link, name)
         else:

@@ -168,3 +168,24 @@ def test_a_host_bound_to_colon_colon_takes_ipv4_too() -> None:
     link = first_line(host)
     code, err = finish(host)
     assert code == 0 and "room “both” joined" in err, (link, err)
+
+
+def test_an_outside_rendezvous_that_cannot_be_reached_is_said_as_the_hosts_option() -> None:
+    # it said the guest's words, "Cannot find the meeting's server garbage.invalid:443 …
+    # Check the link", of a link the host never gave
+    code, err = finish(
+        peermeet("host", "--headless", "--name", "x", "--rendezvous", "garbage.invalid")
+    )
+    assert code == 3 and "Traceback" not in err, err
+    said = err.strip().splitlines()[-1]
+    assert said.startswith(
+        "peermeet: Cannot reach the rendezvous server at garbage.invalid:443 ("
+    ), said
+    assert "Check --rendezvous garbage.invalid," in said and "link" not in said, said
+    # (nothing listens on port 9 here: refused at once)
+    code, err = finish(
+        peermeet("host", "--headless", "--name", "x", "--rendezvous", "peermeet://127.0.0.1:9")
+    )
+    said = err.strip().splitlines()[-1]
+    assert code == 3 and "rendezvous server at 127.0.0.1:9 (" in said, said
+    assert "Check --rendezvous peermeet://127.0.0.1:9," in said and "PeerMeet is still" not in said
