@@ -148,7 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.add_argument("--port", type=port, default=0, help="rendezvous port (0: any free port)")
     call.add_argument(
-        "--bind", default="0.0.0.0", help="address the rendezvous listens on (default %(default)s)"
+        "--bind",
+        default="0.0.0.0",
+        help="address the rendezvous listens on (default %(default)s: every IPv4 interface; :: "
+        "every IPv4 and IPv6 one)",
     )
     call.add_argument(
         "--advertise",

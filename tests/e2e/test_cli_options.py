@@ -40,7 +40,7 @@ def test_help_says_every_default_and_the_exit_statuses() -> None:
     for said in (
         "(default small)",
         "(default 3h)",
-        "(default 0.0.0.0)",
+        "(default 0.0.0.0: every IPv4 interface; :: every IPv4 and IPv6 one)",
         "(default 60)",
         "(default 640x480)",
         "(default 30)",
