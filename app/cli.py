@@ -7,8 +7,9 @@ peermeet lan list [--seconds N]          rooms announced on the LAN, as JSON lin
 peermeet lan knock ROOM-NAME --headless  knock on a LAN room; join once the host admits you
 peermeet demo [--seconds 10]
 peermeet-rendezvous --host 0.0.0.0 --port 8765 [--turn-secret S --turn-url URL]
-host/join also take --stun URL, --turn URL --turn-user U --turn-pass P (or PEERMEET_TURN_PASS),
---relay-only
+host/join --headless also take --stun URL, --turn URL --turn-user U --turn-pass P (or
+PEERMEET_TURN_PASS), --relay-only; without --headless host takes only --name, join only the
+link and --muted (the window asks for the rest; anything else given is refused, exit status 2)
 """
 
 from __future__ import annotations
