@@ -4,13 +4,12 @@ Roster opens and drops the link to each peer and turns what a link reports (conn
 incoming tracks, data-channel messages) into PeerInfo changes and session events. It also
 watches each link's health for the Session, which decides how to rebuild (that needs
 signaling). Who offers to whom and what goes through the rendezvous stay with the Session.
+The chat, and how fast a peer may send: app.meeting.chat.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,36 +17,20 @@ from aiortc import MediaStreamTrack
 
 from app.config import EngineConfig
 from app.meeting import events as ev
-from app.meeting.chat_parts import ChatJoiner
+from app.meeting.chat import CallChat
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import helpers_notice
 from app.meeting.recovery import Recovery
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import LinkPolicy, PeerLink
-from app.net.rooms import TokenBucket
 from app.net.sas import CodeNonce
-from app.net.text import MAX_CHAT_CHARS, clean_chat, clean_name
+from app.net.text import clean_name
 
 #: the notice that someone's connection is back, after their name (app.ui.peer_news reads it)
 RECONNECTED = " reconnected"
 
 log = logging.getLogger(__name__)
-
-#: chat lines sent this recently go again over a peer's rebuilt link: the dead one may have
-#: swallowed them (recovery takes a few seconds to see a link is dead); receivers drop repeats
-RESEND_CHAT_S = 30.0
-SEEN_CHAT_IDS = 512  # per peer: message ids remembered to drop repeats
-MAX_CHAT_ID = 64  # characters: a longer id is refused (512 of 60 KB each were 31 MB a peer)
-#: chat lines and media states a peer may send: per second, and at once (a long paste is cut
-#: into 4000-character lines; lines are sent again after a rebuild); more are dropped
-PEER_MSG_RATE, PEER_MSG_BURST = 10.0, 100.0
-#: a chat line of many lines counts one more for each this many line breaks in it: each is a
-#: paragraph for the chat's view to lay out (~0.1 ms), and 10 lines a second of 4000 line breaks
-#: each kept the call window busy for good
-BREAKS_A_TOKEN = 50
-FLOOD_TOLD_S = 60.0  # "sending faster than anyone can read" at most once a minute a peer
-MAX_CHAT_LOG = 5000  # lines kept in chat_log (the oldest go)
 
 
 def said_reason(reason: str) -> str:
@@ -85,22 +68,16 @@ class Roster:
         self.media = media
         self.peers: dict[str, PeerInfo] = {}
         self.links: dict[str, PeerLink] = {}
-        self.chat_log: list[ev.ChatReceived] = []
+        self.chat = CallChat(emit, clock, self.send)
+        self.chat_log = self.chat.log
         #: when joining began: connect and first-frame times are counted from here
         self.started = clock()
         self._emit, self._tasks, self._clock = emit, tasks, clock
         self._closing: set[PeerLink] = set()
         self._recovery = Recovery(clock)
-        #: (sent at, line, the peers it went to) for RESEND_CHAT_S
-        self._sent_chat: deque[tuple[float, p.Chat, frozenset[str]]] = deque()
-        self._seen_chat: dict[str, OrderedDict[str, None]] = {}
-        self._joiner = ChatJoiner(clock)  # a long message's parts, shown as one again
         self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
         self._commits: dict[tuple[str, int], str] = {}  # (peer, offer attempt) -> app.net.sas
         self._flowing: set[str] = set()  # peers whose media was said to flow
-        self._inbound: dict[str, TokenBucket] = {}  # per peer: PEER_MSG_RATE
-        self._flood_told: dict[str, float] = {}  # per peer: when a flood was last said
-        self.dropped: dict[str, int] = {}  # per peer: messages dropped as one too many
 
     def _ms_since(self, info: PeerInfo | None) -> float:
         """Milliseconds since we began to join, or since ``info``'s peer came, if later."""
@@ -126,7 +103,7 @@ class Roster:
         )
         self.links[peer_id] = link
         link.send(self.media_state())
-        self._resend_chat(peer_id, link)
+        self.chat.resend(peer_id, link.send)
         return link
 
     def named(self, peer_id: str, name: str) -> None:
@@ -141,63 +118,8 @@ class Roster:
                 link.send(msg)
 
     def send_chat(self, text: str | Sequence[str], to: str | None = None) -> None:
-        """Send a chat message: a line (cut at MAX_CHAT_CHARS), or one in parts (each cut so;
-        receivers show them as one). Its lines are kept a while to go again if their link is
-        rebuilt (``open``)."""
-        parts = [part[:MAX_CHAT_CHARS] for part in ([text] if isinstance(text, str) else text)]
-        now = self._clock()
-        while self._sent_chat and self._sent_chat[0][0] < now - RESEND_CHAT_S:
-            self._sent_chat.popleft()
-        # every peer of the call, with a link or between two (a rebuild): ``open`` sends it
-        peers = frozenset(self.peers) if to is None else frozenset({to})
-        for at in range(0, len(parts), p.MAX_PARTS):  # (more: the rest as messages of their own)
-            for chat in p.Chat.in_parts(parts[at : at + p.MAX_PARTS], uuid.uuid4().hex):
-                self._sent_chat.append((now, chat, peers))
-                self.send(chat, to)
-
-    def _resend_chat(self, peer_id: str, link: PeerLink) -> None:
-        since = self._clock() - RESEND_CHAT_S
-        again = [chat for t, chat, peers in self._sent_chat if t >= since and peer_id in peers]
-        for chat in again:
-            link.send(chat)
-        if again:
-            log.info("sending %d recent chat line(s) again to %s", len(again), peer_id)
-
-    def _first_time(self, peer_id: str, msg_id: str) -> bool:
-        """False for a chat line already received from ``peer_id`` (sent again after a rebuild)."""
-        if len(msg_id) > MAX_CHAT_ID:  # ours are 32 (uuid hex): not kept, not shown
-            return False
-        seen = self._seen_chat.setdefault(peer_id, OrderedDict())
-        if msg_id in seen:
-            return False
-        seen[msg_id] = None
-        if len(seen) > SEEN_CHAT_IDS:
-            seen.popitem(last=False)
-        return True
-
-    def _flooded(self, info: PeerInfo, msg: p.Message) -> bool:
-        """Whether a message from ``info``'s peer is one too many (a broken or hostile app must
-        not bury the chat or hold up the call): dropped, and said once in a while."""
-        bucket = self._inbound.get(info.peer_id)
-        if bucket is None:
-            bucket = TokenBucket(PEER_MSG_RATE, PEER_MSG_BURST, clock=self._clock)
-            self._inbound[info.peer_id] = bucket
-        shown = msg.text[:MAX_CHAT_CHARS] if isinstance(msg, p.Chat) else ""
-        breaks = sum(shown.count(mark) for mark in "\n\u2028\u2029")
-        if bucket.allow(1 + breaks // BREAKS_A_TOKEN):
-            return False
-        self.dropped[info.peer_id] = self.dropped.get(info.peer_id, 0) + 1
-        now, told = self._clock(), self._flood_told.get(info.peer_id)
-        if told is None or now - told >= FLOOD_TOLD_S:
-            self._flood_told[info.peer_id] = now
-            log.warning("dropping messages from %s: too many too fast", info.peer_id)
-            self._emit(
-                ev.Notice(
-                    f"{info.name or 'Someone'} is sending messages faster than anyone can "
-                    "read them: some of them are not shown."
-                )
-            )
-        return True
+        """Send a chat message to every peer of the call, or to ``to`` (app.meeting.chat)."""
+        self.chat.send(text, to, self.peers)
 
     def media_state(self) -> p.MediaState:
         return p.MediaState(mic=self.media.heard, cam=self.media.camera_on, screen=False)
@@ -220,13 +142,8 @@ class Roster:
         info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
         if announce:
             self._recovery.forget(peer_id)
-            self._seen_chat.pop(peer_id, None)
-            if (unfinished := self._joiner.forget(peer_id)) is not None:  # (before it left)
-                self._show_chat(peer_id, info.name if info else peer_id, unfinished)
+            self.chat.forget(peer_id, info.name if info else peer_id)  # (before it left)
             self._flowing.discard(peer_id)
-            self._inbound.pop(peer_id, None)
-            self._flood_told.pop(peer_id, None)
-            self.dropped.pop(peer_id, None)
             self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
 
     async def close(self, reason: str) -> None:
@@ -343,13 +260,12 @@ class Roster:
 
     def _on_data(self, link: PeerLink, msg: p.Message) -> None:
         info = self.peers.get(link.peer_id)
-        if info is None or (not isinstance(msg, p.Goodbye) and self._flooded(info, msg)):
+        if info is None:
+            return
+        if not isinstance(msg, p.Goodbye) and self.chat.flooded(info.peer_id, info.name, msg):
             return
         if isinstance(msg, p.Chat):
-            if not self._first_time(link.peer_id, msg.msg_id):
-                return
-            for text in self._joiner.take(link.peer_id, msg, clean_chat(msg.text)):
-                self._show_chat(link.peer_id, info.name, text)
+            self.chat.received(link.peer_id, info.name, msg)
         elif isinstance(msg, p.MediaState):
             camera_back = msg.cam and not info.cam
             info.mic, info.cam, info.screen = msg.mic, msg.cam, msg.screen
@@ -361,15 +277,11 @@ class Roster:
         elif isinstance(msg, p.Goodbye):
             self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, said_reason(msg.reason)))
 
-    def _show_chat(self, peer_id: str, name: str, text: str) -> None:
-        chat = ev.ChatReceived(peer_id, name, text)
-        self.chat_log.append(chat)
-        del self.chat_log[:-MAX_CHAT_LOG]
-        self._emit(chat)
-
     def chat_overdue(self) -> None:
         """Show each long message that waited too long for its next part as it is (called
         once a second)."""
-        for peer_id, text in self._joiner.overdue():
-            info = self.peers.get(peer_id)
-            self._show_chat(peer_id, info.name if info else peer_id, text)
+        self.chat.overdue(self._name)
+
+    def _name(self, peer_id: str) -> str:
+        info = self.peers.get(peer_id)
+        return info.name if info else peer_id

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from app.meeting import events as ev
-from app.meeting.roster import BREAKS_A_TOKEN, PEER_MSG_BURST
+from app.meeting.chat import BREAKS_A_TOKEN, PEER_MSG_BURST
 from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
 from tests.integration.test_session import two_in_a_room, until
@@ -24,7 +24,7 @@ async def test_lines_of_many_line_breaks_count_for_more_against_a_flood(
     async with two_in_a_room(server) as (_link, host, guest):
         await until(lambda: bool(host.of(ev.PeerConnected)) and bool(guest.of(ev.PeerConnected)))
         hid, gid = host.session.my_id, guest.session.my_id
-        log, dropped = host.session.chat_log, host.session._roster.dropped
+        log, dropped = host.session.chat_log, host.session._roster.chat.dropped
         started = asyncio.get_running_loop().time()
         for _ in range(30):  # 4000 paragraphs each (a paste of 16000 characters has ~400)
             text = "\n" * 3999 + "x"

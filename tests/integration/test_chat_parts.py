@@ -47,7 +47,7 @@ async def test_what_came_of_a_message_shows_before_its_sender_is_said_to_have_le
         await until(lambda: bool(host.of(ev.PeerConnected)) and bool(guest.of(ev.PeerConnected)))
         link = guest.session._links[host.session.my_id]
         link.send(p.Chat(text="see you all ", msg_id="bye:1/2"))
-        await until(lambda: bool(host.session._roster._joiner._waiting))  # (it came, waits)
+        await until(lambda: bool(host.session._roster.chat._joiner._waiting))  # (it came, waits)
         assert host.session.chat_log == []
         await guest.session.leave()
         await until(lambda: bool(host.of(ev.PeerLeft)))
@@ -66,7 +66,7 @@ async def test_a_message_whose_rest_never_comes_is_shown_as_it_is_after_a_while(
         await until(lambda: bool(host.of(ev.PeerConnected)) and bool(guest.of(ev.PeerConnected)))
         link = guest.session._links[host.session.my_id]
         link.send(p.Chat(text="the numbers are ", msg_id="cut:1/2"))
-        joiner = host.session._roster._joiner
+        joiner = host.session._roster.chat._joiner
         await until(lambda: bool(joiner._waiting))
         await asyncio.sleep(1.5)  # (looked at, not yet due)
         assert host.session.chat_log == []

@@ -448,7 +448,7 @@ async def test_names_and_chat_from_others_are_made_safe_to_show(server: Rendezvo
         guest.session.send_chat("then this")
         await until(lambda: len(host.session.chat_log) == 3)
         assert host.session.chat_log[-1].text == "then this"  # the huge id: dropped, not kept
-        assert all(len(i) <= 64 for i in host.session._roster._seen_chat[guest.session.my_id])
+        assert all(len(i) <= 64 for i in host.session._roster.chat._seen[guest.session.my_id])
     finally:
         await guest.close()
         await host.close()
@@ -467,7 +467,7 @@ async def test_a_peer_flooding_the_chat_is_cut_short_and_said_once(
         started = asyncio.get_running_loop().time()
         for n in range(2000):
             guest.session._links[hid].send(p.Chat(text=f"spam {n}", msg_id=f"m{n}"))
-        dropped = host.session._roster.dropped
+        dropped = host.session._roster.chat.dropped
         await until(lambda: len(host.session.chat_log) - 1 + dropped.get(gid, 0) == 2000)
         took = asyncio.get_running_loop().time() - started
         got = len(host.session.chat_log) - 1
