@@ -34,7 +34,9 @@ PEER_MSG_RATE, PEER_MSG_BURST = 10.0, 100.0
 #: each kept the call window busy for good
 BREAKS_A_TOKEN = 50
 FLOOD_TOLD_S = 60.0  # "sending faster than anyone can read" at most once a minute a peer
-MAX_CHAT_LOG = 5000  # lines kept in the log (the oldest go)
+#: the log keeps at most this many messages, and this many characters of text in all (the
+#: oldest go): a message joined from parts may be 16,000 characters, so 5000 of them were 80 MB
+MAX_CHAT_LOG, MAX_CHAT_LOG_CHARS = 5000, 1_000_000
 
 Send = Callable[[p.Message, str | None], None]  # (message, to: one peer id or None for all)
 
@@ -44,6 +46,7 @@ class CallChat:
         self.log: list[ev.ChatReceived] = []  # what was shown, oldest first (appended to only)
         self.dropped: dict[str, int] = {}  # per peer: messages dropped as one too many
         self._emit, self._clock, self._send = emit, clock, send
+        self._log_chars = 0  # of the texts in ``log``
         #: (sent at, line, the peers it went to) for RESEND_CHAT_S
         self._sent: deque[tuple[float, p.Chat, frozenset[str]]] = deque()
         self._seen: dict[str, OrderedDict[str, None]] = {}
@@ -139,5 +142,12 @@ class CallChat:
     def _show(self, peer_id: str, name: str, text: str) -> None:
         chat = ev.ChatReceived(peer_id, name, text)
         self.log.append(chat)
-        del self.log[:-MAX_CHAT_LOG]  # (in place: the session hands this very list out)
+        self._log_chars += len(text)
+        gone = max(0, len(self.log) - MAX_CHAT_LOG)
+        for old in self.log[:gone]:
+            self._log_chars -= len(old.text)
+        while self._log_chars > MAX_CHAT_LOG_CHARS and gone < len(self.log) - 1:
+            self._log_chars -= len(self.log[gone].text)
+            gone += 1
+        del self.log[:gone]  # (in place: the session hands this very list out)
         self._emit(chat)
