@@ -28,6 +28,7 @@ from app.net.peers import PeerLink
 from app.net.sas import CodeNonce, commitment
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
+from app.net.sparing import worth_saying
 
 log = logging.getLogger(__name__)
 #: rendezvous errors not worth a notice: a relay to someone who just left; our idle timeout
@@ -234,8 +235,10 @@ class Session:
         try:
             msg = self._sealer.open(sender, blob)
         except SealError as exc:
-            self.dropped_messages += 1
-            log.warning("dropped signaling message from %s: %s", sender, exc)
+            self.dropped_messages += 1  # (logged sparingly: a member may send nothing else)
+            if worth_saying(self.dropped_messages):
+                count = self.dropped_messages
+                log.warning("dropped signaling message from %s (%d so far): %s", sender, count, exc)
             return
         if isinstance(msg, p.Offer):
             self._offers[sender] = msg  # the one to answer: those still waiting are skipped

@@ -36,6 +36,7 @@ from app.net.addresses import host_port, same_network
 from app.net.candidates import CandidatePolicy
 from app.net.iceservers import check_url
 from app.net.sas import CodeNonce
+from app.net.sparing import worth_saying
 
 log = logging.getLogger(__name__)
 KINDS = ("audio", "video", "screen")  # by transceiver index
@@ -284,7 +285,7 @@ class PeerLink:
             msg = protocol.decode("data", data)
         except ProtocolError as exc:
             self._bad_data += 1  # (logged sparingly: a broken peer may send nothing else)
-            if self._bad_data <= 3 or self._bad_data % 1000 == 0:
+            if worth_saying(self._bad_data):
                 log.warning(
                     "dropped bad data-channel message from %s (%d so far): %s",
                     self.peer_id,

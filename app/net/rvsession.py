@@ -17,6 +17,7 @@ import logging
 
 from app.errors import PeerMeetError, refusal
 from app.net import protocol
+from app.net.sparing import worth_saying
 from app.net.wsio import CLOSE_TIMEOUT, WsConnection
 
 log = logging.getLogger("app.net.rendezvous")
@@ -55,7 +56,7 @@ class Session:
             return True
         if relayed:
             self.relays_dropped += 1
-            if self.relays_dropped == 1 or self.relays_dropped % 1000 == 0:
+            if worth_saying(self.relays_dropped, first=1):
                 log.warning(
                     "dropped %d blob(s) for %s: too many at once",
                     self.relays_dropped,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
+import logging
 import struct
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,6 +28,7 @@ from app.net.rendezvous import RendezvousServer
 from app.net.rooms import Rooms
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
+from app.net.sparing import SAY_EVERY, SAY_FIRST
 from tests.integration.test_session import Peer, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
@@ -85,10 +87,13 @@ class Hostile:
 
 
 @contextlib.asynccontextmanager
-async def hostile_call() -> AsyncIterator[tuple[Peer, Hostile]]:
-    """Hana (a real Session) hosts a room; the hostile member joins it after her."""
+async def hostile_call(
+    rate: tuple[float, float] = (50.0, 200.0),
+) -> AsyncIterator[tuple[Peer, Hostile]]:
+    """Hana (a real Session) hosts a room; the hostile member joins it after her (``rate``: the
+    rendezvous's per-client message rate and burst)."""
     ids = iter(["zzzzzzzzzzzz", "AAAAAAAAAAAA"])  # Hana's, then the hostile one's: it offers
-    server = RendezvousServer(host="127.0.0.1", port=0)
+    server = RendezvousServer(host="127.0.0.1", port=0, rate=rate)
     server.rooms = Rooms(new_id=lambda: next(ids))
     await server.start()
     link = Link("127.0.0.1", server.port, "team-sync", new_secret())
@@ -321,3 +326,24 @@ async def test_offers_faster_than_they_can_be_answered_get_only_the_latest_answe
                 answers.append((await mallory.answer()).attempt)
         assert answers[-1:] == [26] and len(answers) <= 5, answers  # (all 25, before)
         await until(lambda: len(hana.session._tasks) <= 2)  # (its watch and signaling loops)
+
+
+async def test_blobs_that_do_not_open_are_logged_sparingly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each blob for Hana that did not open (not sealed with the room's key, or not a blob at
+    all) was logged as a warning: a member sending nothing else filled her log at the
+    rendezvous's 50 lines a second. Now the first few are, then one for every SAY_EVERY, with
+    the count (the rendezvous's rate is raised here so that 1000 come in a moment)."""
+    caplog.set_level(logging.WARNING, logger="app.meeting.session")
+    async with hostile_call(rate=(1e5, 1e5)) as (hana, mallory):
+        stranger = Sealer(RoomKeys.from_secret(new_secret()), mallory.client_id)
+        junk = ["bm90IGEgc2VhbA", "*" * 200, stranger.seal(mallory.victim, p.Bye("left"))]
+        for batch in range(0, SAY_EVERY + 20, 100):  # (each within what Hana's queue takes)
+            for n in range(batch, batch + 100):
+                await mallory.client.relay(mallory.victim, junk[n % len(junk)])
+            await until(lambda b=batch: hana.session.dropped_messages == b + 100)
+        said = [r.getMessage() for r in caplog.records if "dropped signaling" in r.getMessage()]
+        assert len(said) == SAY_FIRST + 1, said[:10]
+        assert f"({SAY_EVERY} so far)" in said[-1] and "AAAAAAAAAAAA" in said[-1]
+        assert hana.session.ended is None  # (and her call goes on)
