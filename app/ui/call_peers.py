@@ -20,6 +20,11 @@ from app.ui.waiting_card import WaitingCard
 
 UNNAMED = "Someone"  # a peer whose name has not arrived yet
 ENDINGS = ("ended", "expired")  # a peer "leaves" for these when the whole meeting ends
+#: a peer leaving for one of ENDINGS is said to have left after this long, unless our own call
+#: ended for one of them meanwhile (the window says the meeting's end, once; the others'
+#: goodbyes often come just before the rendezvous tells us). Said all the same: someone whose
+#: app alone saw an end (it missed an extension while out of touch), or a hostile or other app
+ENDING_WAIT_MS = 3000
 SCREEN_GRACE_MS = 600  # a screen tile outlives "screen off" this long (it may come straight back)
 QUIET_FROM = 8  # people in a call from which comings and goings make no sound (a busy one)
 
@@ -38,6 +43,8 @@ class PeerViews:
         self._was_connected: set[str] = set()
         self._announced: set[str] = set()  # peers whose arrival the chat has mentioned
         self._labels: dict[str, tuple[str, str]] = {}  # peer id: (name, name as shown)
+        self.ending_wait_ms = ENDING_WAIT_MS
+        self._ending: dict[str, str] = {}  # peer id: its "left" notice, for ending_wait_ms
         self.over = False  # the call ended: nobody is awaited any more
         link = str(bridge.link) if bridge.link is not None else ""
         self.waiting = WaitingCard(grid, lambda: bridge.in_call and not self.over, link)
@@ -91,18 +98,33 @@ class PeerViews:
         self._was_connected.discard(peer_id)
         self._announced.discard(peer_id)
         known = self._labels.pop(peer_id, None)
-        if reason not in ENDINGS:  # (the meeting's end is said once, by the window)
-            why = "" if reason in ("left", "") else f" ({reason})"
-            self.chat.add_notice(f"{known[1] if known else name or UNNAMED} left{why}")
-            if len(self.bridge.peers()) + 2 < QUIET_FROM:  # (with the one who left, and me)
-                self.bridge.cue("left")
+        why = "" if reason in ("left", "") else f" ({reason})"
+        text = f"{known[1] if known else name or UNNAMED} left{why}"
+        if reason not in ENDINGS:
+            self._say_left(text)
+        elif not self.over:  # (after the end: the end was said)
+            self._ending[peer_id] = text
+            QTimer.singleShot(self.ending_wait_ms, self.grid, lambda: self._ended_alone(peer_id))
         self._changed()
 
-    def clear(self) -> None:
-        """The call is over: nobody is shown any more, in the grid or the people panel (the
-        session closes its links without a word for each, and the end is said once, by the
-        window)."""
+    def _ended_alone(self, peer_id: str) -> None:
+        if (text := self._ending.pop(peer_id, None)) is not None:  # (our call went on)
+            self._say_left(text)
+
+    def _say_left(self, text: str, cue: bool = True) -> None:
+        self.chat.add_notice(text)
+        if cue and len(self.bridge.peers()) + 2 < QUIET_FROM:  # (with the one who left, and me)
+            self.bridge.cue("left")
+
+    def clear(self, reason: str = "") -> None:
+        """The call is over (for ``reason``): nobody is shown any more, in the grid or the
+        people panel (the session closes its links without a word for each, and the end is said
+        once, by the window). Those who left for one of ENDINGS just before are said to have
+        left unless the call ended for one of them too."""
         self.over = True
+        ending, self._ending = self._ending, {}
+        for text in ending.values() if reason not in ENDINGS else ():
+            self._say_left(text, cue=False)
         for key in list(self.grid.tiles):
             self.grid.remove(key)
         for peer_id in list(self.people.cards):

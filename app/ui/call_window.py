@@ -194,7 +194,7 @@ class CallWindow(QWidget):
         self.toolbar.show_ended(rejoin)  # (the head count then says the call ended)
         if typing:  # the keyboard to the video, not to Close: the next Space closed the window
             self.grid.setFocus()
-        self.peer_views.clear()
+        self.peer_views.clear(reason)
         self.grid.clear_me()
         self.chat.close_entry("The call has ended", reason)
         if reason in ENDINGS:  # its link no longer works

@@ -89,6 +89,47 @@ def test_after_the_host_ends_the_meeting_nobody_is_left_on_the_guests_screen(
             third.communicate(timeout=15)
 
 
+def test_a_guest_whose_app_alone_saw_the_meeting_end_is_said_to_have_left(
+    qloop: qasync.QEventLoop, hosting: HostService
+) -> None:
+    """Olga's app ends her call "expired" while the meeting goes on (it missed an extension
+    while out of touch): Gus's window said nothing, as if she were still there until she was
+    not. Now "Olga left (expired)"; and when the host then ends the meeting for everyone, the
+    window says that once, not "Ada left (ended)" as well."""
+    ada, olga, gus = make_bridge("Ada"), make_bridge("Olga"), make_bridge("Gus")
+
+    async def scenario() -> None:
+        record = await hosting.start("Team sync", lifetime_s=3600)
+        for bridge, name in ((ada, "Ada"), (olga, "Olga"), (gus, "Gus")):
+            assert await bridge.join(record.link, name)
+        window = CallWindow(gus)
+        window.peer_views.ending_wait_ms = 300
+        window.show()
+        for name in ("Olga", "Ada"):  # (connected: a goodbye can reach Gus)
+            await until(lambda n=name: (t := tile_named(window, n)) and t.frames_shown, 20, name)
+        said = window.chat.lines
+        session, engine = olga.session, olga._engine
+        assert session is not None and engine is not None
+        await engine.run(session.leave("expired"))
+        await until(lambda: tile_named(window, "Olga") is None, 10, "Olga gone")
+        await until(lambda: "Olga left (expired)" in [line.text for line in said], 5, str(said))
+        await hosting.end(record.link)
+        await until(lambda: window._over, 10, "the end reached Gus")
+        await asyncio.sleep(0.6)  # (longer than a leave "ended" waits to be said)
+        lines = [line.text for line in said]
+        assert lines.count("Olga left (expired)") == 1, lines
+        assert not [text for text in lines if text.startswith("Ada left")], lines
+        assert window.banner.text.text().startswith("The host ended the meeting")
+        await window.leave()
+        await hosting.close()
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        for bridge in (gus, olga, ada):
+            run(qloop, bridge.leave(), 10)
+
+
 def test_the_meetings_end_coming_and_a_notice_are_both_shown(
     qloop: qasync.QEventLoop, tmp_path: Path
 ) -> None:

@@ -154,3 +154,40 @@ def test_alone_in_the_call_a_card_says_so_and_offers_the_link(qtbot: QtBot) -> N
         assert not WaitingCard(grid, lambda: True, "").copy.isVisibleTo(grid)  # no link: no button
     finally:
         grid.stop()
+
+
+def test_someone_leaving_as_the_meeting_ends_is_said_unless_ours_ended_too(qtbot: QtBot) -> None:
+    """Others leave "ended" or "expired" when the whole meeting ends, their goodbyes often just
+    before the rendezvous tells us: the window says the end, once. But someone whose app alone
+    saw an end (it missed an extension while out of touch; or a hostile or other app) was never
+    said to have left at all. Now such a leave is said after a while unless our call ended for
+    one of those reasons meanwhile; ended for another reason, at once."""
+    views = peer_views(qtbot)
+    views.ending_wait_ms = 100
+    chat = views.chat
+
+    def said() -> list[str]:
+        return [line.text for line in chat.lines]
+
+    try:
+        views.joined("p1", "Olga")
+        views.joined("p2", "Ivy")
+        views.left("p1", "Olga", "expired")  # only her app thought the meeting was over
+        assert "Olga left (expired)" not in said() and views.grid.tile("p1") is None
+        qtbot.waitUntil(lambda: "Olga left (expired)" in said(), timeout=2000)
+        views.left("p2", "Ivy", "ended")  # the host ended it: we hear of it just after
+        views.clear("ended")
+        qtbot.wait(300)
+        assert said().count("Olga left (expired)") == 1
+        assert not [text for text in said() if text.startswith("Ivy left")]
+    finally:
+        views.grid.stop()
+
+    views = peer_views(qtbot)
+    try:
+        views.joined("p3", "Gus")
+        views.left("p3", "Gus", "ended")
+        views.clear("left")  # we left ourselves meanwhile: his leaving is said, now
+        assert [line.text for line in views.chat.lines][-1] == "Gus left (ended)"
+    finally:
+        views.grid.stop()
