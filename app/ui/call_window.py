@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from app.errors import PeerMeetError
 from app.ui import geometry, style
 from app.ui.bridge import Bridge
+from app.ui.call_host import EndMeeting, HostLeave
 from app.ui.call_keys import CallKeys, rest_on
 from app.ui.call_notes import (
     CAMERA_OFF,
@@ -29,7 +29,7 @@ from app.ui.call_notes import (
     ended_text,
 )
 from app.ui.call_peers import ENDINGS, PeerViews
-from app.ui.call_toolbar import CallToolbar, leave_menu
+from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_memory import ChatMemory
 from app.ui.chat_panel import ChatPanel
 from app.ui.device_menu import MIC_KINDS, DeviceMenus
@@ -52,19 +52,17 @@ class CallWindow(QWidget):
         bridge: Bridge,
         parent: QWidget | None = None,
         *,
-        end_meeting: Callable[[], Awaitable[object]] | None = None,
+        end_meeting: EndMeeting | None = None,
         join_again: Callable[[str], object] | None = None,
     ) -> None:
-        """``end_meeting``: for the meeting's host, ends it for everyone (Leave then offers it).
-        ``join_again(link)``: after this window closed, join that link again (a call that was
-        cut off offers it)."""
+        """``end_meeting``: for the meeting's host, ends it for everyone (Leave then offers it:
+        app.ui.call_host). ``join_again(link)``: after this window closed, join that link again
+        (a call that was cut off offers it)."""
         super().__init__(parent)
         self.bridge = bridge
-        self._end_meeting, self._join_again = end_meeting, join_again
+        self._join_again = join_again
         self._link = str(bridge.link) if bridge.link is not None else ""
         self._again = False  # join again once closed
-        self._ending = False  # ending the meeting for everyone, before leaving
-        self.leave_menu: QMenu | None = None  # the host's choice: leave, or end for everyone
         self._over = False  # the call has ended (Leave reads "Close")
         self.setObjectName("CallWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
@@ -99,6 +97,10 @@ class CallWindow(QWidget):
         self.banner = style.Banner(self, area=self.grid.geometry, home=self.grid)
         bar, grid, tasks = self.toolbar, self.grid, self.tasks
         self.share = ShareControl(self, bridge, bar, grid, self.banner, tasks, lambda: self._over)
+        self.hosting = HostLeave(
+            self, bar, self.banner, tasks, end_meeting, close=self.close,
+            leave=self._start_leaving, done=lambda: self._over or self._leaving is not None,
+        )  # fmt: skip
         self._mic_found = True  # a microphone, as far as the others know
         self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
         self._warned: set[tuple[float, int]] = set()  # (end, warning) already given
@@ -130,7 +132,7 @@ class CallWindow(QWidget):
         bar.cam_button.clicked.connect(self.toggle_camera)
         bar.chat_button.clicked.connect(lambda on: self._show_side(self.chat if on else None))
         bar.people_button.clicked.connect(lambda on: self._show_side(self.people if on else None))
-        bar.leave_button.clicked.connect(self._leave_clicked)
+        bar.leave_button.clicked.connect(lambda: self.hosting.leave_clicked())
         bar.again_button.clicked.connect(self._again_clicked)
         self.keys = CallKeys(self, self.chat.entry, {
             "Ctrl+D": self.toggle_mic, "Ctrl+E": self.toggle_camera,
@@ -187,7 +189,7 @@ class CallWindow(QWidget):
         self._over = True
         self._clock.stop()
         rejoin = reason == "disconnected" and self._join_again is not None and bool(self._link)
-        text = ended_text(reason, host=self._end_meeting is not None, rejoin=rejoin)
+        text = ended_text(reason, host=self.hosting.host, rejoin=rejoin)
         if reason != "left":
             self.banner.show_message(text, "ended", 0)
         typing = self.chat.entry.hasFocus()
@@ -305,20 +307,16 @@ class CallWindow(QWidget):
                 self.banner.show_message(MUTED_HINT, seconds=6)
 
     def _warn_of_the_end(self) -> None:
-        host = self._end_meeting is not None
+        host = self.hosting.host
         warning = end_warning(self.bridge.expires_at, time.time(), self._warned, host)
         if warning is not None:
             self.banner.show_message(warning, "warning", 20)
 
     # --- leaving -----------------------------------------------------------------------------
-    def _leave_clicked(self) -> None:
-        """Leave; the host chooses between leaving (the meeting stays open) and ending it."""
-        if self._end_meeting is None or self._over:
-            self.close()
-            return
-        if self.leave_menu is None:
-            self.leave_menu = leave_menu(self, self.close, self.end_for_everyone)
-        self.toolbar.pop_up(self.leave_menu)
+    @property
+    def leave_menu(self) -> QMenu | None:
+        """The host's Leave menu: leave, or end the meeting for everyone (app.ui.call_host)."""
+        return self.hosting.menu
 
     def _again_clicked(self) -> None:
         self._again = True
@@ -327,20 +325,7 @@ class CallWindow(QWidget):
     def end_for_everyone(self) -> None:
         """End the meeting for everyone in it (host only), then leave and close; if it cannot
         be ended, say why and stay."""
-        if self._leaving is None and self._end_meeting is not None and not self._ending:
-            self._ending = True
-            self.toolbar.leave_button.setEnabled(False)
-            self.tasks.spawn(self._end_then_leave(self._end_meeting))
-
-    async def _end_then_leave(self, end: Callable[[], Awaitable[object]]) -> None:
-        try:
-            await end()
-        except PeerMeetError as exc:
-            self._ending = False
-            self.toolbar.leave_button.setEnabled(True)
-            self.banner.show_message(f"Could not end the meeting: {exc}", "ended", 0)
-            return
-        self._start_leaving()
+        self.hosting.end_for_everyone()
 
     async def leave(self) -> None:
         """Leave the call, stop everything this window runs, and close it. Idempotent."""
