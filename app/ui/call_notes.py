@@ -10,6 +10,7 @@ CAMERA_OFF = "Your video is off: check the camera, then press Start video."
 SHARING = "You are sharing your screen with everyone in the call."
 SHARING_ALONE = "You are sharing your screen: whoever joins will see it."
 MUTED_HINT = "You are muted. Press Unmute or Ctrl+D to talk."
+BACK_IN_TOUCH = "Back in touch with the meeting."
 NO_MIC = "No microphone is connected, so the others hear silence. Plug one in to talk."
 
 

@@ -22,6 +22,7 @@ from app.ui.bridge import Bridge
 from app.ui.call_host import EndMeeting, HostLeave
 from app.ui.call_keys import CallKeys, rest_on
 from app.ui.call_notes import (
+    BACK_IN_TOUCH,
     CAMERA_OFF,
     MUTED_HINT,
     NO_MIC,
@@ -102,6 +103,7 @@ class CallWindow(QWidget):
             leave=self._start_leaving, done=lambda: self._over or self._leaving is not None,
         )  # fmt: skip
         self._mic_found = True  # a microphone, as far as the others know
+        self._lost: list[str] = []  # what was said of the meeting's server lost, since in touch
         self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
         self._warned: set[tuple[float, int]] = set()  # (end, warning) already given
         self._clock = QTimer(self)
@@ -169,11 +171,15 @@ class CallWindow(QWidget):
         self._tick_clock()
 
     def _on_reconnecting(self, text: str, with_others: bool) -> None:
-        """Alone, say it for as long as it lasts; with others the call goes on: for a while."""
+        """Alone, say it for as long as it lasts; with others the call goes on: for a while.
+        Back in touch takes the place of that, not of other news (someone else opened the
+        meeting again, say: it stays readable, with this under it)."""
         if text:
+            self._lost.append(text)
             self.banner.show_message(text, seconds=12 if with_others else 0)
         else:
-            self.banner.show_message("Back in touch with the meeting.", seconds=6)
+            lost, self._lost = self._lost, []
+            self.banner.show_message(BACK_IN_TOUCH, "status", 6, over=lost)
 
     def _on_chat(self, peer_id: str, name: str, text: str) -> None:
         self.chat.add_message(self.peer_views.label(peer_id, name), text, sender=peer_id)

@@ -8,7 +8,7 @@ so the main window and the call window look like one app.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
@@ -271,6 +271,11 @@ def restyle(widget: QWidget, prop: str, value: object) -> None:
     widget.style().polish(widget)
 
 
+#: how much the news of each level of a Banner matters: less than what is shown, it is added
+#: under it, rather than taking its place
+LEVELS = {"status": 0, "notice": 1, "warning": 2, "ended": 3}
+
+
 class Banner(QFrame):
     """A non-modal message across the top; notices fade after a while, endings stay.
 
@@ -318,21 +323,27 @@ class Banner(QFrame):
         else:
             self.hide()
 
-    def show_message(self, text: str, level: str = "notice", seconds: float = 10.0) -> None:
-        """``level``: "notice", "warning" (looks like one) or "ended"; ``seconds``: 0 keeps it
-        until dismissed. A warning and a notice given while the other is still shown are shown
-        together, the warning first, so that neither goes unread (the meeting's end is near, and
-        no microphone was found, say); anything else takes the place of what was there."""
-        shown = self.text.text()
-        up = self.property("level") if not self.isHidden() else ""  # (in a window not shown yet)
-        if {level, up} == {"warning", "notice"}:
+    def show_message(
+        self, text: str, level: str = "notice", seconds: float = 10.0, *, over: Sequence[str] = ()
+    ) -> None:
+        """``level``: "status" (routine news that looks like a notice: things back to normal),
+        "notice", "warning" (looks like one) or "ended"; ``seconds``: 0 keeps it until
+        dismissed; ``over``: what this news ends (lost touch, once back in touch): those go.
+        What is shown stays readable: news less important than it goes under it, more important
+        above it (the meeting's end is near, and no microphone was found, say; or someone else
+        opened the meeting again, and we are back in touch); news as important takes its place,
+        and an ending takes the place of all."""
+        up = str(self.property("level") or "notice") if not self.isHidden() else ""
+        lines = [line for line in self.text.text().split("\n") if line not in over] if up else []
+        rank, up_rank = LEVELS.get(level, 1), LEVELS.get(up, 1)
+        if lines and rank != up_rank and level != "ended":
             left = self._timer.remainingTime() / 1000 if self._timer.isActive() else 0.0
             seconds = max(seconds, left) if seconds and left else 0.0  # (0: one stays)
-            if level == "notice" and text in shown.split("\n"):
-                text = shown  # (said already)
+            if text in lines:  # (said already)
+                text = "\n".join(lines)
             else:
-                text = f"{text}\n{shown}" if level == "warning" else f"{shown}\n{text}"
-            level = "warning"
+                text = "\n".join([text, *lines] if rank > up_rank else [*lines, text])
+            level = level if rank > up_rank else up
         restyle(self, "level", level)
         self.text.setText(text)
         self._timer.stop()
@@ -341,7 +352,7 @@ class Banner(QFrame):
         self.show()
         self.raise_()
         self.place()
-        announce(self.text, urgent=level != "notice")
+        announce(self.text, urgent=level not in ("notice", "status"))
 
     def place(self) -> None:
         parent = self.parentWidget()

@@ -184,3 +184,28 @@ def test_a_notice_the_keyboard_is_on_stays_until_the_focus_moves(qtbot: QtBot) -
     assert banner.isVisible()  # its time is up, but the keyboard is on it
     elsewhere.setFocus()
     qtbot.waitUntil(banner.isHidden, timeout=3000)
+
+
+def test_news_never_takes_the_place_of_more_important_news(qtbot: QtBot) -> None:
+    """Less important news goes under what is shown, more important above it, as important
+    takes its place, an ending takes the place of all; ``over`` drops what the news ends."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(700, 400)
+    window.show()
+    banner = style.Banner(window)
+    lost, taken = "Lost touch; getting back in…", "Someone else opened the meeting again."
+    banner.show_message(lost, seconds=0)
+    banner.show_message(taken, seconds=10)  # (as important: in its place)
+    banner.show_message("Back in touch.", "status", 6, over=[lost])
+    assert banner.text.text().split("\n") == [taken, "Back in touch."]
+    assert banner.property("level") == "notice" and banner._timer.remainingTime() > 9000
+    banner.show_message("Ends in 1 minute.", "warning", 20)
+    assert banner.text.text().split("\n") == ["Ends in 1 minute.", taken, "Back in touch."]
+    assert banner.property("level") == "warning"
+    banner.show_message("The host ended the meeting.", "ended", 0)
+    assert banner.text.text() == "The host ended the meeting."
+    banner.hide()
+    banner.show_message(lost, seconds=0)
+    banner.show_message("Back in touch.", "status", 6, over=[lost])  # (what it ends goes)
+    assert banner.text.text() == "Back in touch." and banner.property("level") == "status"

@@ -24,6 +24,7 @@ from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from app.ui.bridge import Bridge
+from app.ui.call_notes import BACK_IN_TOUCH
 from app.ui.call_window import CallWindow
 from app.ui.main_window import MainWindow
 from app.ui.meetings_view import TAKEN_WORD
@@ -139,3 +140,26 @@ def test_ending_a_meeting_someone_else_opened_again_says_so_and_keeps_it_live(
         assert scene.restarted.room_count == 1  # it runs on: nothing was ended
 
     taken_in_the_call(qloop, qtbot, host, tmp_path, then)
+
+
+def test_the_taken_notice_stays_readable_once_back_in_touch(
+    loopback: None,
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Once back in touch, the news that someone else opened the meeting again was replaced by
+    "Back in touch with the meeting" about a second after it was shown: nobody could read it.
+    That goes under it now (and the lost touch it ends is no longer said)."""
+
+    async def then(scene: Scene) -> None:
+        banner = scene.call.banner
+        await until(lambda: TAKEN_TEXT in scene.notices, 10, "the call says so")
+        await until(lambda: BACK_IN_TOUCH in banner.text.text(), 10, "back in touch")
+        assert banner.isVisible()
+        assert banner.text.text().split("\n") == [TAKEN_TEXT, BACK_IN_TOUCH]
+
+    caplog.set_level(logging.INFO, logger="app.net.rendezvous")
+    taken_in_the_call(qloop, qtbot, host, tmp_path, then, caplog)
