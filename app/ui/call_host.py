@@ -1,4 +1,8 @@
-"""The host's part of the call window: Leave offers to end the meeting for everyone."""
+"""The host's part of the call window: Leave offers to end the meeting for everyone, for as
+long as it is theirs to end. It follows the meeting while the window is open (My meetings'
+changes, app.ui.host_controls.Ending): once someone else opened it again after its server lost
+it (their owner token now), or it ended or expired, Leave just leaves, and a Leave menu still
+open closes."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.errors import PeerMeetError
 from app.ui import style
 from app.ui.call_toolbar import CallToolbar, leave_menu
+from app.ui.host_controls import Ending
 from app.ui.task_set import TaskSet
 
 log = logging.getLogger(__name__)
@@ -17,9 +22,10 @@ EndMeeting = Callable[[], Awaitable[object]]
 
 
 class HostLeave:
-    """``end``: ends the meeting for everyone (None: not this person's meeting); ``close``:
-    leave and close the window; ``leave``: start leaving (once the meeting is ended); ``done``:
-    the call is over, or being left."""
+    """``end``: ends the meeting for everyone (None: not this person's meeting; an Ending is
+    followed, anything else is theirs to end for good); ``close``: leave and close the window;
+    ``leave``: start leaving (once the meeting is ended); ``done``: the call is over, or being
+    left."""
 
     def __init__(
         self,
@@ -37,16 +43,18 @@ class HostLeave:
         self._end, self._close, self._leave, self._done = end, close, leave, done
         self.menu: QMenu | None = None  # the host's choice: leave, or end for everyone
         self.ending = False  # ending the meeting for everyone, before leaving
+        self._unfollow = end.follow(self._changed) if isinstance(end, Ending) else None
 
     @property
     def host(self) -> bool:
         """This person hosts the meeting (what they are told: "You ended the meeting", "Give
-        it more time")."""
-        return self._end is not None
+        it more time"): not once someone else opened it again."""
+        return self._end is not None and not (isinstance(self._end, Ending) and self._end.taken)
 
     def may_end(self) -> bool:
         """The meeting is this person's to end for everyone, now."""
-        return self._end is not None
+        end = self._end
+        return end is not None and (end.ours() if isinstance(end, Ending) else True)
 
     def leave_clicked(self) -> None:
         """Leave; the host chooses between leaving (the meeting stays open) and ending it."""
@@ -74,3 +82,16 @@ class HostLeave:
             self._banner.show_message(f"Could not end the meeting: {exc}", "ended", 0)
             return
         self._leave()
+
+    def _changed(self) -> None:
+        """My meetings changed: no longer this person's to end, the Leave menu goes."""
+        if self.menu is not None and not self.may_end() and not self.ending:
+            menu, self.menu = self.menu, None
+            menu.close()
+            menu.deleteLater()
+
+    def stop(self) -> None:
+        """Stop following the meeting (the window is closing). Idempotent."""
+        unfollow, self._unfollow = self._unfollow, None
+        if unfollow is not None:
+            unfollow()

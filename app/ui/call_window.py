@@ -56,9 +56,9 @@ class CallWindow(QWidget):
         end_meeting: EndMeeting | None = None,
         join_again: Callable[[str], object] | None = None,
     ) -> None:
-        """``end_meeting``: for the meeting's host, ends it for everyone (Leave then offers it:
-        app.ui.call_host). ``join_again(link)``: after this window closed, join that link again
-        (a call that was cut off offers it)."""
+        """``end_meeting``: for the meeting's host, ends it for everyone (Leave then offers it,
+        while it is theirs: app.ui.call_host). ``join_again(link)``: after this window closed,
+        join that link again (a call that was cut off offers it)."""
         super().__init__(parent)
         self.bridge = bridge
         self._join_again = join_again
@@ -345,6 +345,7 @@ class CallWindow(QWidget):
 
     async def _leave(self) -> None:
         self.toolbar.show_leaving()
+        self.hosting.stop()
         for signal, slot in self._connections:
             signal.disconnect(slot)
         self.chats.keep(self._link, self.chat)  # for the next call of this meeting

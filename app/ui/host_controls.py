@@ -30,10 +30,42 @@ def link_calls(host: HostService, bridge: Bridge) -> None:
     )
 
 
-def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]] | None:
+class Ending:
+    """What ends a meeting this user hosts for everyone (awaited: PeerMeetError if it could
+    not), and whether it is still theirs to end (``ours``): someone else may open it again
+    after its server lost it (their owner token then), or it ends or expires, while its call
+    window is open; ``follow(changed)`` calls ``changed()`` on any change to My meetings (its
+    result stops that)."""
+
+    def __init__(self, host: HostService, bridge: Bridge, record: MeetingRecord) -> None:
+        self._host, self._bridge, self._record = host, bridge, record
+
+    @property
+    def record(self) -> MeetingRecord | None:
+        """The meeting as My meetings has it now (None: removed from it)."""
+        return self._host.store.find(self._record.link)
+
+    def __call__(self) -> Awaitable[None]:
+        return _end(self._host, self._bridge, self.record or self._record)
+
+    @property
+    def taken(self) -> bool:
+        """Someone else opened it again: theirs to end and extend now."""
+        return (self.record or self._record).taken
+
+    def ours(self) -> bool:
+        record = self.record
+        return record is not None and record.is_live(self._host.now()) and not record.taken
+
+    def follow(self, changed: Callable[[], None]) -> Callable[[], None]:
+        self._host.subscribe(changed)
+        return lambda: self._host.unsubscribe(changed)
+
+
+def ending(host: HostService, bridge: Bridge) -> Ending | None:
     """For the call of a meeting this user hosts (live in My meetings): what ends it for
-    everyone (PeerMeetError if it could not); None for anyone else's meeting, and for one
-    someone else opened again after its server lost it (its owner token is theirs now)."""
+    everyone (Ending); None for anyone else's meeting, and for one someone else opened again
+    after its server lost it (its owner token is theirs now)."""
     link = bridge.link
     if link is None:
         return None
@@ -45,7 +77,7 @@ def ending(host: HostService, bridge: Bridge) -> Callable[[], Awaitable[object]]
         except PeerMeetError:
             continue
         if hosted:
-            return partial(_end, host, bridge, record)
+            return Ending(host, bridge, record)
     return None
 
 

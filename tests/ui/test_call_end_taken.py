@@ -163,3 +163,36 @@ def test_the_taken_notice_stays_readable_once_back_in_touch(
 
     caplog.set_level(logging.INFO, logger="app.net.rendezvous")
     taken_in_the_call(qloop, qtbot, host, tmp_path, then, caplog)
+
+
+def test_leave_no_longer_offers_to_end_a_meeting_someone_else_opened_again(
+    loopback: None,
+    qloop: qasync.QEventLoop,
+    qtbot: QtBot,
+    host: HostService,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The host's Leave was decided as the call window opened: once someone else had opened
+    the meeting again, it still offered End meeting for everyone (refused). It follows My
+    meetings now: Leave just leaves, and a Leave menu open when it is taken closes."""
+
+    async def then(scene: Scene) -> None:
+        call, record, host = scene.call, scene.record, scene.window.host
+        await until(lambda: record.taken, 10, "My meetings marks it taken")
+        assert not call.hosting.may_end() and not call.hosting.host
+        host.reopened(record.link, "our-token", record.expires_at)  # (ours again, as when the
+        assert call.hosting.may_end()  # call opens it again itself): Leave offers the menu
+        call.toolbar.leave_button.click()
+        menu = call.leave_menu
+        assert menu is not None
+        await until(menu.isVisible, 5, "the Leave menu")
+        host.taken_over(record.link)  # someone else opened it again, the menu open
+        await until(lambda: not menu.isVisible(), 5, "the Leave menu closed")
+        assert call.leave_menu is None
+        call.toolbar.leave_button.click()  # Leave now just leaves
+        assert call.leave_menu is None
+        await until(lambda: closed(call), 10, "the call window closed")
+
+    caplog.set_level(logging.INFO, logger="app.net.rendezvous")
+    taken_in_the_call(qloop, qtbot, host, tmp_path, then, caplog)
