@@ -86,7 +86,9 @@ class ScrollingBody:
         margins.setRight(self._right + (bar.sizeHint().width() if most > least else 0))
         self.buttons.setContentsMargins(margins)
 
-    def fit(self) -> None:
+    def wanted(self) -> QSize:
+        """The size that shows all of the body and the buttons (no less than the window's
+        now), as wide as the screen at most; it may be taller than the screen."""
         window, body, layout = self.window, self.body, self.layout
         layout.activate()  # (its hint is stale right after a change)
         shown = window.size() if window.isVisible() else QSize()
@@ -96,8 +98,12 @@ class ScrollingBody:
         high = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else 0
         high = max(high, body.sizeHint().height(), body.minimumSizeHint().height())
         high += self.buttons.sizeHint().height() + 4  # (4: between them, rounded up)
-        self.scroll.setMinimumWidth(body.minimumSizeHint().width())
-        fit_screen(window, QSize(width, high).expandedTo(shown))
+        return QSize(width, high).expandedTo(shown)
+
+    def fit(self) -> None:
+        wanted = self.wanted()
+        self.scroll.setMinimumWidth(self.body.minimumSizeHint().width())
+        fit_screen(self.window, wanted)
 
 
 class ColumnScroll(QScrollArea):

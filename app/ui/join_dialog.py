@@ -12,7 +12,7 @@ import html
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -33,9 +33,9 @@ from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.forms import form_row, named
-from app.ui.geometry import ScrollingBody
+from app.ui.geometry import FRAME_PX, ScrollingBody
 from app.ui.join_news import JoinNews
-from app.ui.preview import MediaPreview
+from app.ui.preview import PREVIEW_SIZE, MediaPreview
 from app.ui.task_set import TaskSet
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ STEPS = (
     "Video and sound flowing",
 )
 ICONS = {"todo": "○", "now": "◌", "done": "✓", "failed": "✕"}
+LEAST_PREVIEW = (192, 108)  # px: the camera preview on a screen too short for it (16:9)
 
 #: A headline per failure; the bridge's text then says what happened and what to do.
 HEADLINES = {
@@ -232,8 +233,29 @@ class JoinDialog(QDialog):
 
     def _fit(self) -> None:
         """As large as what it shows needs (it grows for an error, never shrinks), within the
-        screen's free part: beyond that, all but the buttons scrolls."""
+        screen's free part, the camera preview smaller if that makes it fit: beyond that, all
+        but the buttons scrolls."""
+        self._size_preview()
         self._body.fit()
+
+    def _size_preview(self) -> None:
+        """The camera preview as designed (grown with the text), but smaller, down to
+        LEAST_PREVIEW, on a screen too short for the dialog with it: at the largest text on a
+        screen 1000 px high, a failed join scrolled its title half out of view."""
+        full = style.by_text_size(*PREVIEW_SIZE)
+        self._preview_size(full)
+        if (screen := self.screen()) is None:
+            return
+        free = screen.availableGeometry().height() - FRAME_PX
+        short = self._body.wanted().height() - free
+        if short > 0:
+            high = max(full.height() - short, LEAST_PREVIEW[1], 1)
+            self._preview_size(QSize(round(high * full.width() / full.height()), high))
+
+    def _preview_size(self, size: QSize) -> None:
+        if self.preview.box.size() != size:
+            self.preview.box.setFixedSize(size)
+            self.preview.meter.bar.setFixedWidth(size.width())
 
     def _show_join_with(self) -> None:
         self.preview.set_media(self.mic_box.isChecked(), self.cam_box.isChecked())
