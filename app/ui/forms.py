@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -58,9 +58,16 @@ class _Words(QLabel):
     def __init__(self, text: str, box: QCheckBox) -> None:
         super().__init__(text, wordWrap=True)
         self._box = box
-        self.setProperty("role", "dim")  # (as a check box's own words)
+        self.setProperty("role", "boxwords")  # (as a check box's own words: dim if it is off)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setBuddy(box)
+        self.setEnabled(box.isEnabled())
+        box.installEventFilter(self)  # (switched off and on with it)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._box and event.type() == QEvent.Type.EnabledChange:
+            self.setEnabled(self._box.isEnabled())
+        return super().eventFilter(watched, event)
 
     def sizeHint(self) -> QSize:
         """On one line, where there is room (a wrapped label's own hint is two lines of half

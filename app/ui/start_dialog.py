@@ -177,7 +177,7 @@ class StartDialog(QDialog):
         form = QFormLayout()
         form.setVerticalSpacing(14)
         form.setHorizontalSpacing(18)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         name_box = QVBoxLayout()
         name_box.setSpacing(4)
         name_box.addWidget(self.name)

@@ -164,7 +164,8 @@ QPushButton[role="tool"]:checked:focus, QPushButton[role="again"]:focus {{
 QTextBrowser:focus {{ border: 1px solid {ACCENT}; border-radius: 6px; }}
 QTextBrowser, QScrollArea {{ background: transparent; border: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
-QCheckBox {{ color: {TEXT_DIM}; spacing: 6px; }}
+QCheckBox, QRadioButton {{ spacing: 8px; }}
+QCheckBox:disabled, QRadioButton:disabled, QLabel[role="boxwords"]:disabled {{ color: {TEXT_DIM}; }}
 QCheckBox::indicator, QRadioButton::indicator {{ width: {by_text(16)}px; height: {by_text(16)}px; }}
 QCheckBox::indicator, QRadioButton::indicator {{ border: 1px solid {BOX_EDGE};
     background: {SURFACE_HI}; }}

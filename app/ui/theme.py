@@ -89,7 +89,6 @@ QComboBox::drop-down {{ border: none; width: 28px; }}
 QComboBox::down-arrow {{ image: url({CHEVRON.as_posix()}); width: 12px; height: 12px; }}
 QComboBox QAbstractItemView {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
     selection-background-color: {style.ACCENT}; }}
-QRadioButton {{ spacing: 8px; }}
 QListWidget {{ background: {style.SURFACE_HI}; border: 1px solid {style.BORDER};
     border-radius: 8px; padding: 4px; }}
 QTableWidget#LanTable {{ background: transparent; border: none; }}
