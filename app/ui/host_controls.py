@@ -64,8 +64,9 @@ class Ending:
 
 def ending(host: HostService, bridge: Bridge) -> Ending | None:
     """For the call of a meeting this user hosts (live in My meetings): what ends it for
-    everyone (Ending); None for anyone else's meeting, and for one someone else opened again
-    after its server lost it (its owner token is theirs now)."""
+    everyone (Ending), None for anyone else's meeting. One someone else opened again after its
+    server lost it (its owner token theirs) is not ours to end, unless our call opens it again
+    itself later: Ending.ours() says which, now."""
     link = bridge.link
     if link is None:
         return None
@@ -73,7 +74,6 @@ def ending(host: HostService, bridge: Bridge) -> Ending | None:
     for record in host.records():
         try:
             hosted = record.is_live(now) and parse_link(record.link).secret == link.secret
-            hosted = hosted and not record.taken  # (someone else's to end now)
         except PeerMeetError:
             continue
         if hosted:

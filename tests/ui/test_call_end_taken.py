@@ -26,6 +26,7 @@ from app.net.signaling import SignalingClient
 from app.ui.bridge import Bridge
 from app.ui.call_notes import BACK_IN_TOUCH
 from app.ui.call_window import CallWindow
+from app.ui.host_controls import ending
 from app.ui.main_window import MainWindow
 from app.ui.meetings_view import TAKEN_WORD
 from tests.ui.conftest import closed, run, until
@@ -39,7 +40,7 @@ class Scene:
     call: CallWindow  # her call window
     record: MeetingRecord  # the meeting, in My meetings
     restarted: RendezvousServer  # its server, after the restart
-    notices: list[str]  # what her call said (its banner shows only the latest)
+    notices: list[str]  # what her call said (its banner: what is still to read of it)
 
 
 Then = Callable[[Scene], Awaitable[None]]
@@ -181,9 +182,11 @@ def test_leave_no_longer_offers_to_end_a_meeting_someone_else_opened_again(
         call, record, host = scene.call, scene.record, scene.window.host
         await until(lambda: record.taken, 10, "My meetings marks it taken")
         assert not call.hosting.may_end() and not call.hosting.host
+        late = ending(host, scene.bridge)  # (as for a call window opened now)
+        assert late is not None and not late.ours()
         host.reopened(record.link, "our-token", record.expires_at)  # (ours again, as when the
-        assert call.hosting.may_end()  # call opens it again itself): Leave offers the menu
-        call.toolbar.leave_button.click()
+        assert call.hosting.may_end() and late.ours()  # call opens it again itself): Leave
+        call.toolbar.leave_button.click()  # offers the menu
         menu = call.leave_menu
         assert menu is not None
         await until(menu.isVisible, 5, "the Leave menu")
