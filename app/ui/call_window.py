@@ -222,15 +222,15 @@ class CallWindow(QWidget):
         self.bridge.set_mic(not self.bridge.mic_on)
         self._show_my_media()
         self.toolbar.say_switched("mic", self.bridge.mic_on)
-        if self.bridge.mic_on and self.banner.text.text() == MUTED_HINT:
-            self.banner.hide()  # unmuted: the reminder is done
+        if self.bridge.mic_on:
+            self.banner.drop(MUTED_HINT)  # unmuted: the reminder is done (other news stays)
 
     def toggle_camera(self) -> None:
         if self._over:
             return
         self.bridge.set_camera(not self.bridge.camera_on)
-        if self.bridge.camera_on and CAMERA_OFF in self.banner.text.text():
-            self.banner.hide()  # the camera is back: "Your video is off" is done
+        if self.bridge.camera_on:  # the camera is back: "Your video is off" is done
+            self.banner.drop(CAMERA_OFF)
         self._show_my_media()
         self.toolbar.say_switched("cam", self.bridge.camera_on)
 

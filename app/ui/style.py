@@ -355,6 +355,19 @@ class Banner(QFrame):
         self.place()
         announce(self.text, urgent=level not in ("notice", "status"))
 
+    def drop(self, words: str) -> None:
+        """Take off the lines that say ``words`` (news that is over: unmuted, the camera back),
+        leaving the rest; hidden if nothing is left."""
+        lines = self.text.text().split("\n")
+        kept = [line for line in lines if words not in line]
+        if self.isHidden() or len(kept) == len(lines):
+            return
+        if not kept:
+            self.hide()
+            return
+        self.text.setText("\n".join(kept))
+        self.place()
+
     def place(self) -> None:
         parent = self.parentWidget()
         if parent is None:

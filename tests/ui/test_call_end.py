@@ -20,6 +20,7 @@ from app.meeting.hosting import HostService
 from app.meeting.store import MeetingStore
 from app.ui import style
 from app.ui.bridge import Bridge
+from app.ui.call_notes import CAMERA_OFF, MUTED_HINT
 from app.ui.call_window import CallWindow
 from app.ui.host_controls import ending
 from tests.ui.conftest import run, until
@@ -209,3 +210,23 @@ def test_news_never_takes_the_place_of_more_important_news(qtbot: QtBot) -> None
     banner.show_message(lost, seconds=0)
     banner.show_message("Back in touch.", "status", 6, over=[lost])  # (what it ends goes)
     assert banner.text.text() == "Back in touch." and banner.property("level") == "status"
+
+
+def test_news_that_is_over_goes_and_the_rest_stays(qtbot: QtBot) -> None:
+    """Starting the video again hid the whole banner when it said "Your video is off" (and
+    unmuting, when it said "You are muted"), a warning shown with it too; now only its line
+    goes."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(700, 400)
+    window.show()
+    banner = style.Banner(window)
+    camera = f"The camera was unplugged. {CAMERA_OFF}"
+    banner.show_message(camera, seconds=0)
+    banner.show_message("Ends in 1 minute.", "warning", 20)
+    banner.drop(MUTED_HINT)  # (not said: nothing changes)
+    assert banner.text.text().split("\n") == ["Ends in 1 minute.", camera]
+    banner.drop(CAMERA_OFF)
+    assert banner.isVisible() and banner.text.text() == "Ends in 1 minute."
+    banner.drop("Ends in 1 minute.")
+    assert banner.isHidden()
