@@ -8,6 +8,7 @@ until it is back (app.meeting.regain). The links, and what each peer does: app.m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -118,12 +119,23 @@ class Session:
 
     async def _leave(self, reason: str) -> None:
         self._roster.send(p.Goodbye(reason=reason))
+        await self._say_bye(reason)
         await asyncio.sleep(0.05)  # let the goodbyes reach the SCTP queue
         await self._tasks.close()
         await self._roster.close(reason)  # also drops cut short by the cancellation above
         if self._client is not None:
             await self._client.close()
         self._emit(ev.SessionEnded(reason))
+
+    async def _say_bye(self, reason: str) -> None:
+        """The goodbye through the rendezvous too, to everyone: a data channel not open yet
+        (someone still connecting) drops its goodbye, and the others would then read the
+        rendezvous' word that we are gone as "connection lost". Before our ``leave`` there,
+        so it comes first; bounded, so a slow rendezvous does not hold the leave up."""
+        bye = p.Bye(reason=reason)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await asyncio.gather(*(self._relay(peer_id, bye) for peer_id in list(self.peers)))
 
     # --- joining -----------------------------------------------------------------------------
     async def _enter(self, link: Link, create: tuple[str, int] | None) -> None:

@@ -1,0 +1,57 @@
+"""A deliberate leave is said as a plain leave to everyone, whatever state each link is in:
+real sessions, a real rendezvous, real aiortc over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from app.meeting import events as ev
+from app.net.rendezvous import RendezvousServer
+from app.net.rooms import Rooms
+from tests.integration.test_session import Peer, room_link, until
+
+pytestmark = [pytest.mark.usefixtures("loopback"), pytest.mark.timeout(60)]
+
+
+def ids(*order: str) -> Iterator[str]:
+    """Peer ids the rendezvous hands out, in this order (the lower id offers)."""
+    yield from order
+
+
+async def test_a_guest_that_leaves_while_still_connecting_is_said_to_have_left(
+    server: RendezvousServer,
+) -> None:
+    """Gus (the lower id: he offers) leaves as soon as Hana's answer names her, his data
+    channel not open yet: his goodbye there never leaves, while Hana's link to him may be up
+    by then. She says he left (not "connection lost"), at once, not after a timeout."""
+    given = ids("hana", "gus")
+    server.rooms = Rooms(new_id=lambda: next(given))
+    link = room_link(server)
+    host, gus = Peer("Hana"), Peer("Gus")
+    leaving: list[asyncio.Future[None]] = []
+
+    def on_event(event: ev.Event) -> None:
+        if isinstance(event, ev.PeerJoined) and not leaving:
+            channel = gus.session._links[event.peer_id]._channel
+            assert channel is not None and channel.readyState == "connecting"
+            leaving.append(asyncio.ensure_future(gus.session.leave()))
+
+    gus.session.subscribe(on_event)
+    try:
+        await host.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await until(lambda: bool(leaving))
+        started = asyncio.get_running_loop().time()
+        await until(lambda: bool(host.of(ev.PeerLeft)), 15)
+        took = asyncio.get_running_loop().time() - started
+        await asyncio.sleep(0.5)  # (no second word on it comes later)
+        (left,) = host.of(ev.PeerLeft)
+        assert (left.peer_id, left.name, left.reason) == ("gus", "Gus", "left")  # type: ignore[attr-defined]
+        assert took < 1.5, took
+        assert host.session.peers == {} and not host.session._links
+    finally:
+        await gus.close()
+        await host.close()
