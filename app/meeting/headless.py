@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,6 +23,7 @@ from app.media.mixer import SpeakerMixer
 from app.media.pcm import PcmSink
 from app.media.synthetic import SyntheticCamera
 from app.media.video import VideoFeed
+from app.meeting import away_words
 from app.meeting import events as ev
 from app.meeting.media import LocalMedia
 from app.meeting.session import Session
@@ -111,6 +114,11 @@ class Reporter:
     #: how it went, for the stats: "left", "ended", "expired", "disconnected" (SessionEnded's
     #: reason), or "failed" with "error" and "exit_status" (refused, unreachable, …)
     outcome: dict[str, Any] = field(default_factory=lambda: {"outcome": "left"})
+    #: the rendezvous' address, and whether we host the meeting: named when it is lost
+    rendezvous: str = ""
+    hosting: bool = False
+    clock: Callable[[], float] = time.monotonic
+    lost_at: float | None = None  # out of touch with the rendezvous since (``clock``)
 
     def __post_init__(self) -> None:
         self.session.subscribe(self.on_event)
@@ -147,13 +155,11 @@ class Reporter:
             self.chats.append({"from": event.peer_id, "name": event.name, "text": event.text})
             self.say(f"chat from {event.name}: {event.text}")
         elif isinstance(event, ev.RendezvousLost):
-            media = self.session.media
-            for peer_id in self.session.peers:  # to show later that media outlived signaling
-                row = self.seen.setdefault(peer_id, {})
-                row["video_frames_at_rendezvous_lost"] = media.video_frames(peer_id)
-            self.say(f"note: {event.detail}")
+            self._lost(event)
         elif isinstance(event, ev.Rejoined):
-            self.say("note: back in touch with the meeting")
+            away = self.clock() - self.lost_at if self.lost_at is not None else 0.0
+            self.lost_at = None
+            self.say("note: " + away_words.back(self.rendezvous, away))
         elif isinstance(event, ev.Notice):
             self.say(f"note: {event.text}")
         elif isinstance(event, ev.SessionEnded) and self.outcome["outcome"] != "failed":
@@ -161,6 +167,20 @@ class Reporter:
         if isinstance(event, ev.SessionEnded) and self.in_room:  # (a refusal is said apart)
             words = ev.ENDED_TEXT.get(event.reason)
             self.say(f"call ended ({event.reason})" + (f": {words}" if words else ""))
+
+    def _lost(self, event: ev.RendezvousLost) -> None:
+        """Said when the rendezvous goes, and again if the last peer goes while it is away."""
+        media = self.session.media
+        if self.lost_at is None:
+            self.lost_at = self.clock()
+            for peer_id in self.session.peers:  # to show later that media outlived signaling
+                row = self.seen.setdefault(peer_id, {})
+                row["video_frames_at_rendezvous_lost"] = media.video_frames(peer_id)
+            peers = self.session.peers.values()
+            connected = sum(info.state == "connected" for info in peers) if event.with_others else 0
+            self.say("note: " + away_words.lost(self.rendezvous, connected, hosting=self.hosting))
+        elif not event.with_others:
+            self.say("note: " + away_words.alone(self.rendezvous))
 
     def stats(self) -> dict[str, Any]:
         media = self.session.media

@@ -107,6 +107,7 @@ async def _run(
         raise
     session = Session(config, media)
     reporter = Reporter(session, chat_on_connect=list(args.chat))
+    reporter.rendezvous, reporter.hosting = link.address, room is not None
     metrics = measure(media, reporter)
     timeline = FrameTimeline(session)
     timeline.start()

@@ -1,0 +1,59 @@
+"""A headless host and guest whose outside rendezvous server goes away mid-call, and comes
+back: what a person reading the terminal is told (real processes over loopback)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import MEDIA, finish, first_line, peermeet, rendezvous
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_losing_the_rendezvous_mid_call_is_said_once_and_plainly(tmp_path: Path) -> None:
+    """Each side says once what happened (which server), what it means (the call goes on peer
+    to peer; nobody new can join) and what comes next (retrying), nothing per retry; and once
+    that it is back. The server keeps its rooms (--state), so both get back in."""
+    state = str(tmp_path / "rooms.json")
+    server = rendezvous("--host", "127.0.0.1", "--port", "0", "--state", state)
+    port = first_line(server).rsplit(":", 1)[1]
+    address = f"127.0.0.1:{port}"
+    outside = ("--rendezvous", f"peermeet://{address}")
+    host = peermeet("host", "--headless", "--name", "lost-rv", *outside, *MEDIA, "--seconds", "30")
+    link = first_line(host)
+    guest = peermeet("join", link, "--headless", *MEDIA, "--seconds", "28")
+    assert guest.stderr is not None
+    deadline = time.monotonic() + 15
+    for line in guest.stderr:
+        if "media flowing" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1.0)
+    server.terminate()
+    server.communicate(timeout=10)
+    time.sleep(6.0)  # several tries to get back in (0.5 s, 1 s, 2 s, 4 s apart)
+    server = rendezvous("--host", "127.0.0.1", "--port", port, "--state", state)
+    try:
+        first_line(server)
+        code, guest_err = finish(guest)
+        host_code, host_err = finish(host)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    assert (code, host_code) == (0, 0), guest_err + host_err
+    for err in (guest_err, host_err):
+        notes = [line for line in err.splitlines() if line.startswith("note: ")]
+        lost = [line for line in notes if "lost the connection" in line]
+        assert lost == [
+            f"note: lost the connection to the meeting's server at {address}. The call goes on "
+            "peer to peer: audio and video with the person connected to you keep flowing (they "
+            "never went through the server), but nobody new can join, and a connection that "
+            "breaks cannot be made again until the server is back. Trying to reconnect (every "
+            "5 s)."
+        ], err
+        back = [line for line in notes if "back in touch" in line]
+        assert len(back) == 1 and f"server at {address} (after " in back[0], err
+        assert "people can join again" in back[0], err
+        assert err.rstrip().endswith("call ended (left): You left the call."), err
