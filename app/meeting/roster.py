@@ -40,6 +40,12 @@ def said_reason(reason: str) -> str:
     return reason if reason in ev.ENDED_TEXT else "left"
 
 
+def _shown(info: PeerInfo) -> bool:
+    """Whether anything was said of ``info``'s peer: its name, or a state of its link (a tile
+    "Someone" shows it then), so that its leaving is to be said too."""
+    return bool(info.name) or info.state != "new" or info.reconnecting or info.stalled
+
+
 @dataclass
 class PeerInfo:
     peer_id: str
@@ -134,17 +140,13 @@ class Roster:
             await self.media.detach(peer_id)
             await link.close()
             self._closing.discard(link)
-        elif not announce or peer_id not in self.peers:
+        if not announce or (info := self.peers.pop(peer_id, None)) is None:
             return
-        elif not self.peers[peer_id].name:  # never named: nobody was told of it
-            del self.peers[peer_id]
-            return
-        info = self.peers.pop(peer_id, None) if announce else self.peers.get(peer_id)
-        if announce:
-            self._recovery.forget(peer_id)
-            self.chat.forget(peer_id, info.name if info else peer_id)  # (before it left)
-            self._flowing.discard(peer_id)
-            self._emit(ev.PeerLeft(peer_id, info.name if info else peer_id, reason))
+        self._recovery.forget(peer_id)
+        self._flowing.discard(peer_id)
+        if _shown(info):  # (one never shown, e.g. gone before answering our offer: unsaid)
+            self.chat.forget(peer_id, info.name)  # (before it left)
+            self._emit(ev.PeerLeft(peer_id, info.name, reason))  # (nameless: "Someone")
 
     async def close(self, reason: str) -> None:
         """Close every link without announcing it, including drops that were cut short."""

@@ -11,6 +11,8 @@ import pytest
 from app.meeting import events as ev
 from app.net.rendezvous import RendezvousServer
 from app.net.rooms import Rooms
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
 from tests.integration.test_session import Peer, room_link, until
 
 pytestmark = [pytest.mark.usefixtures("loopback"), pytest.mark.timeout(60)]
@@ -55,3 +57,31 @@ async def test_a_guest_that_leaves_while_still_connecting_is_said_to_have_left(
     finally:
         await gus.close()
         await host.close()
+
+
+async def test_someone_who_leaves_before_answering_our_offer_is_not_said_to_have_left(
+    server: RendezvousServer,
+) -> None:
+    """Hana (the lower id) offers to a newcomer, who leaves before answering: she never
+    learnt its name nor saw its connection begin (nothing showed it), so she forgets it and
+    says nothing; it read " left" (a nameless "Someone left" in the call window)."""
+    given = ids("hana", "newcomer")
+    server.rooms = Rooms(new_id=lambda: next(given))
+    relayed: list[str] = []
+    server.on_relay = lambda room_id, blob: relayed.append(blob)
+    link = room_link(server)
+    hana = Peer("Hana")
+    room_id = RoomKeys.from_secret(link.secret).room_id
+    try:
+        await hana.session.create(link, "small", 3600)
+        client = await SignalingClient.connect(link.rendezvous_url, 3.0)
+        try:
+            await client.join(room_id, link.room)
+            await until(lambda: len(relayed) >= 2)  # Hana's commitment and offer came
+        finally:
+            await client.close()  # gone without answering
+        await until(lambda: "newcomer" not in hana.session.peers)
+        await asyncio.sleep(0.3)
+        assert not hana.session._links and not hana.of(ev.PeerLeft)
+    finally:
+        await hana.close()
