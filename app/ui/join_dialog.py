@@ -16,7 +16,6 @@ from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -32,7 +31,7 @@ from app.meeting.links import parse_link
 from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
-from app.ui.forms import form_row, named
+from app.ui.forms import form_layout, form_row, named
 from app.ui.geometry import FRAME_PX, ScrollingBody
 from app.ui.join_news import JoinNews
 from app.ui.preview import PREVIEW_SIZE, MediaPreview
@@ -188,10 +187,7 @@ class JoinDialog(QDialog):
         self.join_button.clicked.connect(self.start_join)
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self.reject)
-        form = QFormLayout()
-        form.setVerticalSpacing(12)
-        form.setHorizontalSpacing(18)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        form = form_layout()
         form_row(form, "Meeting link", self.link)
         form_row(form, "Your name", self.name)
         form_row(form, "Camera and mic", self.preview, like=self.name)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,7 +28,7 @@ from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui import style
 from app.ui.audio_io import QtAudioIO
-from app.ui.forms import form_row, named, wrapping
+from app.ui.forms import form_layout, form_row, named, wrapping
 from app.ui.geometry import ScrollingBody
 from app.ui.preview import TEST_PATTERN, MicMeter, Note
 from app.ui.theme import TEXT_SIZES
@@ -157,10 +156,7 @@ class SettingsDialog(QDialog):
             wordWrap=True,
         )
         ice_help.setProperty("role", "dim")
-        form = QFormLayout()
-        form.setVerticalSpacing(12)
-        form.setHorizontalSpacing(18)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        form = form_layout()
         form_row(form, "Your name", self.name)
         form_row(form, "Camera", self.camera)
         form_row(form, "Microphone", self.mic)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -33,7 +32,7 @@ from app.meeting.store import MeetingRecord
 from app.net.rooms import CAPACITY
 from app.ui import style
 from app.ui.elided import ElidedLabel
-from app.ui.forms import copy_text, form_row, named
+from app.ui.forms import copy_text, form_layout, form_row, named
 from app.ui.task_set import TaskSet
 
 SIZES = {"small": ("Small", "720p"), "mid": ("Medium", "480p"), "large": ("Large", "360p")}
@@ -174,10 +173,7 @@ class StartDialog(QDialog):
         self.server.textChanged.connect(lambda _: style.hide_note(self, self.error))
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self.reject)
-        form = QFormLayout()
-        form.setVerticalSpacing(14)
-        form.setHorizontalSpacing(18)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        form = form_layout()
         name_box = QVBoxLayout()
         name_box.setSpacing(4)
         name_box.addWidget(self.name)

@@ -4,6 +4,7 @@ words look like a radio button's (dim only while it is off). Real dialogs, in th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.meeting.hosting import HostService
 from app.meeting.settings import SettingsStore
 from app.ui import style, theme
+from app.ui.forms import ROW_SPACING
 from app.ui.join_dialog import JoinDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import StartDialog
@@ -100,3 +102,33 @@ def test_a_check_boxs_words_look_like_a_radio_buttons(
         assert words(off) == style.TEXT_DIM, off
     start.here.setEnabled(False)
     assert words(start.here) == style.TEXT_DIM
+
+
+def row_gaps(dialog: QWidget) -> set[int]:
+    """The space between each two rows of the dialog's form that both have a label with words
+    (from the bottom of one row's field to the top of the next one's)."""
+    form = next(f for f in dialog.findChildren(QFormLayout) if f.rowCount() > 2)
+    rows = []
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        widget = label.widget() if label is not None else None
+        if isinstance(widget, QLabel) and widget.text() and widget.isVisible() and field:
+            rows.append(field.geometry())
+    return {below.top() - above.bottom() - 1 for above, below in pairwise(rows)}
+
+
+def test_the_start_settings_and_join_forms_space_their_rows_alike(
+    qtbot: QtBot, host: HostService, tmp_path: Path, themed: None
+) -> None:
+    """Start's rows were 14 px apart, Settings' and Join's 12: one spacing for all three."""
+    shown = dialogs(qtbot, host, tmp_path)
+    spacings = {name: form_spacing(dialog) for name, dialog in shown.items()}
+    assert set(spacings.values()) == {ROW_SPACING}, spacings
+    gaps = {name: row_gaps(dialog) for name, dialog in shown.items()}
+    assert all(ROW_SPACING in each for each in gaps.values()), gaps
+
+
+def form_spacing(dialog: QWidget) -> int:
+    form = next(f for f in dialog.findChildren(QFormLayout) if f.rowCount() > 2)
+    return form.verticalSpacing()
