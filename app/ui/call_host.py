@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.errors import PeerMeetError
-from app.ui import style
+from app.ui.banner import Banner
 from app.ui.call_toolbar import CallToolbar, leave_menu
 from app.ui.host_controls import Ending
 from app.ui.task_set import TaskSet
@@ -31,7 +31,7 @@ class HostLeave:
         self,
         window: QWidget,
         toolbar: CallToolbar,
-        banner: style.Banner,
+        banner: Banner,
         tasks: TaskSet,
         end: EndMeeting | None,
         *,

@@ -18,6 +18,7 @@ from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from app.ui import geometry, style
+from app.ui.banner import Banner
 from app.ui.bridge import Bridge
 from app.ui.call_host import EndMeeting, HostLeave
 from app.ui.call_keys import CallKeys, rest_on
@@ -95,7 +96,7 @@ class CallWindow(QWidget):
         layout.setSpacing(0)
         layout.addLayout(middle, 1)
         layout.addWidget(self.toolbar)
-        self.banner = style.Banner(self, area=self.grid.geometry, home=self.grid)
+        self.banner = Banner(self, area=self.grid.geometry, home=self.grid)
         bar, grid, tasks = self.toolbar, self.grid, self.tasks
         self.share = ShareControl(self, bridge, bar, grid, self.banner, tasks, lambda: self._over)
         self.hosting = HostLeave(
@@ -174,9 +175,9 @@ class CallWindow(QWidget):
         """Alone, say it for as long as it lasts; with others the call goes on: for a while.
         Back in touch takes the place of that, not of other news (someone else opened the
         meeting again, say: it stays readable, with this under it)."""
-        if text:
+        if text:  # (in the place of what it said before: alone now, say)
+            self.banner.show_message(text, seconds=12 if with_others else 0, over=self._lost)
             self._lost.append(text)
-            self.banner.show_message(text, seconds=12 if with_others else 0)
         else:
             lost, self._lost = self._lost, []
             self.banner.show_message(BACK_IN_TOUCH, "status", 6, over=lost)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushBu
 
 from app.net.knockdesk import KnockRequest
 from app.ui import style
+from app.ui.banner import Banner
 
 KEPT = 5  # lines shown; older misses are counted ("and 2 earlier knocks")
 
@@ -82,8 +83,8 @@ def knock_missed(missed: MissedKnocks, call: QWidget | None, request: KnockReque
     hidden behind the call. Neither takes the keyboard; the window in front flashes in the
     taskbar if it is not the active one."""
     banner = getattr(call, "banner", None) if call is not None and call.isVisible() else None
-    line = missed.add(request, alert=not isinstance(banner, style.Banner))
-    if call is not None and isinstance(banner, style.Banner):
+    line = missed.add(request, alert=not isinstance(banner, Banner))
+    if call is not None and isinstance(banner, Banner):
         banner.show_message(f"{line} (also listed in My meetings)", seconds=0)
         if not call.isActiveWindow():
             QApplication.alert(call)

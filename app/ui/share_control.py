@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from app.media.screen import Region, ScreenCapture
-from app.ui import style
+from app.ui.banner import Banner
 from app.ui.bridge import Bridge
 from app.ui.call_notes import SHARING, SHARING_ALONE
 from app.ui.call_toolbar import CallToolbar
@@ -42,7 +42,7 @@ class ShareControl:
         bridge: Bridge,
         toolbar: CallToolbar,
         grid: VideoGrid,
-        banner: style.Banner,
+        banner: Banner,
         tasks: TaskSet,
         over: Callable[[], bool],
     ) -> None:

@@ -1,5 +1,5 @@
-"""The shared look: a dark call UI. Colours as constants (for QPainter code), one QSS string,
-and the one shared notice widget (Banner).
+"""The shared look: a dark call UI. Colours as constants (for QPainter code), one QSS string
+(the one shared notice widget, Banner, is in app.ui.banner).
 
 Widgets pick their style with an object name or a ``role`` property, never with inline colours,
 so the main window and the call window look like one app.
@@ -8,10 +8,10 @@ so the main window and the call window look like one app.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -20,7 +20,7 @@ from PySide6.QtGui import (
     QFont,
     QTextDocumentFragment,
 )
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 BG = "#0f1115"  # window
 SURFACE = "#1a1d23"  # tiles, panels
@@ -270,112 +270,3 @@ def restyle(widget: QWidget, prop: str, value: object) -> None:
     widget.setProperty(prop, value)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
-
-
-#: how much the news of each level of a Banner matters: less than what is shown, it is added
-#: under it, rather than taking its place
-LEVELS = {"status": 0, "notice": 1, "warning": 2, "ended": 3}
-
-
-class Banner(QFrame):
-    """A non-modal message across the top; notices fade after a while, endings stay.
-
-    ``area`` gives the part of the parent to center in (default: all of it), e.g. the video
-    grid, so a side panel's heading stays readable; ``home``: where the keyboard goes when its
-    ✕ is pressed with the keys (on, to the next control, it went to Mute: a Space muted)."""
-
-    def __init__(
-        self,
-        parent: QWidget,
-        area: Callable[[], QRect] | None = None,
-        home: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._area, self._home = area, home
-        self.setObjectName("Banner")
-        self.text = QLabel()
-        self.text.setTextFormat(Qt.TextFormat.PlainText)  # notices carry others' names
-        self.text.setWordWrap(True)
-        close = QPushButton("✕")
-        close.setProperty("role", "flat")
-        close.setToolTip("Dismiss")
-        close.setAccessibleName("Dismiss notice")
-        close.clicked.connect(self._dismiss)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(14, 8, 6, 8)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._expire)
-        self.hide()
-
-    def _dismiss(self) -> None:
-        focus = QApplication.focusWidget()
-        if self._home is not None and focus is not None and self.isAncestorOf(focus):
-            self._home.setFocus()
-        self.hide()
-
-    def _expire(self) -> None:
-        """A notice's time is up; one the keyboard is on (its ✕) stays until the focus moves."""
-        focus = QApplication.focusWidget()
-        if focus is not None and self.isAncestorOf(focus):
-            self._timer.start(1000)
-        else:
-            self.hide()
-
-    def show_message(
-        self, text: str, level: str = "notice", seconds: float = 10.0, *, over: Sequence[str] = ()
-    ) -> None:
-        """``level``: "status" (routine news that looks like a notice: things back to normal),
-        "notice", "warning" (looks like one) or "ended"; ``seconds``: 0 keeps it until
-        dismissed; ``over``: what this news ends (lost touch, once back in touch): those go.
-        What is shown stays readable: news less important than it goes under it, more important
-        above it (the meeting's end is near, and no microphone was found, say; or someone else
-        opened the meeting again, and we are back in touch); news as important takes its place,
-        and an ending takes the place of all."""
-        up = str(self.property("level") or "notice") if not self.isHidden() else ""
-        lines = [line for line in self.text.text().split("\n") if line not in over] if up else []
-        rank, up_rank = LEVELS.get(level, 1), LEVELS.get(up, 1)
-        if lines and rank != up_rank and level != "ended":
-            left = self._timer.remainingTime() / 1000 if self._timer.isActive() else 0.0
-            seconds = max(seconds, left) if seconds and left else 0.0  # (0: one stays)
-            if text in lines:  # (said already)
-                text = "\n".join(lines)
-            else:
-                text = "\n".join([text, *lines] if rank > up_rank else [*lines, text])
-            level = level if rank > up_rank else up
-        restyle(self, "level", level)
-        self.text.setText(text)
-        self._timer.stop()
-        if seconds > 0:
-            self._timer.start(int(seconds * 1000))
-        self.show()
-        self.raise_()
-        self.place()
-        announce(self.text, urgent=level not in ("notice", "status"))
-
-    def drop(self, words: str) -> None:
-        """Take off the lines that say ``words`` (news that is over: unmuted, the camera back),
-        leaving the rest; hidden if nothing is left."""
-        lines = self.text.text().split("\n")
-        kept = [line for line in lines if words not in line]
-        if self.isHidden() or len(kept) == len(lines):
-            return
-        if not kept:
-            self.hide()
-            return
-        self.text.setText("\n".join(kept))
-        self.place()
-
-    def place(self) -> None:
-        parent = self.parentWidget()
-        if parent is None:
-            return
-        area = self._area() if self._area is not None else parent.rect()
-        if area.width() < 240:  # too narrow to read: use the whole window
-            area = parent.rect()
-        w = min(680, area.width() - 40)
-        self.setFixedWidth(w)
-        self.adjustSize()
-        self.move(area.x() + (area.width() - w) // 2, area.y() + 14)

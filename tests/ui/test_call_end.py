@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from app.meeting.hosting import HostService
 from app.meeting.store import MeetingStore
-from app.ui import style
+from app.ui.banner import Banner
 from app.ui.bridge import Bridge
 from app.ui.call_notes import CAMERA_OFF, MUTED_HINT
 from app.ui.call_window import CallWindow
@@ -176,7 +176,7 @@ def test_a_notice_the_keyboard_is_on_stays_until_the_focus_moves(qtbot: QtBot) -
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()
-    banner = style.Banner(window)
+    banner = Banner(window)
     banner.show_message("No microphone found: the others hear silence.", seconds=0.2)
     close = banner.findChild(QPushButton)
     close.setFocus()
@@ -194,7 +194,7 @@ def test_news_never_takes_the_place_of_more_important_news(qtbot: QtBot) -> None
     qtbot.addWidget(window)
     window.resize(700, 400)
     window.show()
-    banner = style.Banner(window)
+    banner = Banner(window)
     lost, taken = "Lost touch; getting back in…", "Someone else opened the meeting again."
     banner.show_message(lost, seconds=0)
     banner.show_message(taken, seconds=10)  # (as important: in its place)
@@ -220,7 +220,7 @@ def test_news_that_is_over_goes_and_the_rest_stays(qtbot: QtBot) -> None:
     qtbot.addWidget(window)
     window.resize(700, 400)
     window.show()
-    banner = style.Banner(window)
+    banner = Banner(window)
     camera = f"The camera was unplugged. {CAMERA_OFF}"
     banner.show_message(camera, seconds=0)
     banner.show_message("Ends in 1 minute.", "warning", 20)
