@@ -100,14 +100,7 @@ class SettingsDialog(QDialog):
         self.mic = _combo(DEFAULT, QtAudioIO.input_devices(), settings.microphone, NO_MIC)
         self.speaker = _combo(DEFAULT, QtAudioIO.output_devices(), settings.speaker, NO_SPEAKER)
         self.meter = MicMeter()
-        mic, speaker = self.mic, self.speaker
-        QtAudioIO.watch(  # plugged in or out while the dialog is open
-            self,
-            lambda: _fill(mic, DEFAULT, QtAudioIO.input_devices(), self._chosen(mic), NO_MIC),
-            lambda: _fill(
-                speaker, DEFAULT, QtAudioIO.output_devices(), self._chosen(speaker), NO_SPEAKER
-            ),
-        )
+        QtAudioIO.watch(self, self._mics_changed, self._speakers_changed)  # plugged in or out
         self.servers = named(QListWidget(), "IceList")
         self.servers.setFixedHeight(84)
         for server in settings.ice_servers:
@@ -162,7 +155,6 @@ class SettingsDialog(QDialog):
         form_row(form, "Microphone", self.mic)
         form.addRow("", self.meter)
         self.test_speaker = QPushButton("Test")
-        self.test_speaker.setToolTip("Play a short chime on this speaker")
         self.test_speaker.clicked.connect(self._test_speaker)
         self.speaker_note = Note(elide=False)  # what Test found (not in the microphone's note)
         self.speaker_note.setWordWrap(True)
@@ -184,6 +176,7 @@ class SettingsDialog(QDialog):
         form.addRow("", sounds)
         self.text_size = _text_sizes(settings.text_size)
         form_row(form, "Text size", self.text_size)
+        self._form = form
         save, cancel = QPushButton("Save", default=True), QPushButton("Cancel")
         save.setProperty("role", "primary")
         save.clicked.connect(self.save)
@@ -218,6 +211,7 @@ class SettingsDialog(QDialog):
         buttons.setContentsMargins(28, 8, 28, 24)
         self._body = ScrollingBody(self, layout, buttons)
         self.setMinimumWidth(style.by_text(620))
+        self._show_devices()  # (before fit: its size is that of what shows)
         self._body.fit()  # not squeezed to 2/3 of a small screen, nor off it
         self.mic.currentIndexChanged.connect(self._switch_mic)
         if live_meter:
@@ -322,6 +316,28 @@ class SettingsDialog(QDialog):
         if self.speaker_note.isHidden() == bool(self.speaker_note.full):
             self.speaker_note.setVisible(bool(self.speaker_note.full))
             self._body.fit()
+
+    # --- devices ----------------------------------------------------------------------------
+    def _mics_changed(self) -> None:
+        _fill(self.mic, DEFAULT, QtAudioIO.input_devices(), self._chosen(self.mic), NO_MIC)
+        self._show_devices()
+
+    def _speakers_changed(self) -> None:
+        devices = QtAudioIO.output_devices()
+        _fill(self.speaker, DEFAULT, devices, self._chosen(self.speaker), NO_SPEAKER)
+        self._show_devices()
+
+    def _show_devices(self) -> None:
+        """Without a microphone its level (and "Speak to test…") is hidden, without a speaker
+        Test is off (both showed, as if they could work); back when one is plugged in."""
+        mic, speaker = self.mic.itemText(0) != NO_MIC, self.speaker.itemText(0) != NO_SPEAKER
+        if self._form.isRowVisible(self.meter) != mic:
+            self._form.setRowVisible(self.meter, mic)
+            self._body.fit()
+        self.test_speaker.setEnabled(speaker)
+        self.test_speaker.setToolTip(
+            "Play a short chime on this speaker" if speaker else "No speaker to play it on"
+        )
 
     # --- microphone level -----------------------------------------------------------------
     def _switch_mic(self) -> None:

@@ -20,7 +20,8 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
         stdin: "knock" (plays the knock sound), "off" (Settings turn sounds off).
     python audio_pulse_child.py settings <mic id> <speaker id>
         The settings dialog with those devices chosen.
-        stdin: "status" -> "STATUS <json>" (what its device menus list, what is chosen).
+        stdin: "status" -> "STATUS <json>" (what its device menus list, what is chosen,
+        whether the microphone's level shows and the speaker's Test button is on).
 
 Protocol (lines): READY once audio flows, "OK <cmd>" per command, "STATS <json>" and exit 0
 on "quit" or end of stdin.
@@ -269,7 +270,9 @@ async def settings(mic_id: str, speaker_id: str) -> dict[str, object]:
     def status() -> dict[str, object]:
         combos = {"mics": dialog.mic, "speakers": dialog.speaker}
         shown = {key: [c.itemText(i) for i in range(c.count())] for key, c in combos.items()}
-        return {**shown, "mic": dialog.mic.currentData(), "speaker": dialog.speaker.currentData()}
+        chosen = {"mic": dialog.mic.currentData(), "speaker": dialog.speaker.currentData()}
+        meter, test = dialog.meter.isVisibleTo(dialog), dialog.test_speaker.isEnabled()
+        return {**shown, **chosen, "meter": meter, "test": test}
 
     try:
         return await answer_status(status)

@@ -569,6 +569,8 @@ def test_settings_dialog_saves_and_explains(qtbot: QtBot, settings: SettingsStor
         assert [dialog.mic.itemText(i) for i in range(dialog.mic.count())] == [NO_MIC]
     if not QtAudioIO.output_devices():
         assert [dialog.speaker.itemText(i) for i in range(dialog.speaker.count())] == [NO_SPEAKER]
+        assert not dialog.test_speaker.isEnabled()  # (nothing to play a chime on)
+        dialog.test_speaker.setEnabled(True)  # (as with a speaker listed, but none open)
     dialog.test_speaker.click()  # no sound device open here: it says so, nothing breaks
     assert dialog.meter.chimes == 0 and "No sound device" in dialog.speaker_note.full
     dialog.url.setText("stun.example.org:3478")

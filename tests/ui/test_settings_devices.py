@@ -44,6 +44,7 @@ def test_settings_says_when_there_is_no_microphone_or_speaker_until_one_is_plugg
     child.expect("READY", timeout=20)
     status = child.status()
     assert status["mics"] == [NO_MIC] and status["speakers"] == [NO_SPEAKER], status
+    assert not status["meter"] and not status["test"], status  # (nothing they could work on)
     pulse.plug("headset", "usb_mic", default=True)
     deadline = time.monotonic() + 5
     while len((status := child.status())["speakers"]) < 2 or len(status["mics"]) < 2:
@@ -52,4 +53,25 @@ def test_settings_says_when_there_is_no_microphone_or_speaker_until_one_is_plugg
     assert status["mics"] == ["System default", "usb_mic"], status
     assert status["speakers"] == ["System default", "headset"], status
     assert status["mic"] == "" and status["speaker"] == ""  # (the default, as saved)
+    assert status["meter"] and status["test"], status  # (back with the headset)
+    child.quit()
+
+
+def test_settings_hides_the_level_without_a_microphone_and_keeps_test_for_a_speaker(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    """A speaker but no microphone: "Speak to test your microphone." and its level bar showed
+    with nothing to hear; now they are hidden (the speaker's Test is on), and they are back
+    once a microphone is plugged in."""
+    pulse.add_sink("desk", "Desk speaker")
+    child = child_factory("settings", "", "")
+    child.expect("READY", timeout=20)
+    status = child.status()
+    assert status["mics"] == [NO_MIC] and not status["meter"] and status["test"], status
+    pulse.add_source("usb_mic", master="desk.monitor", description="USB")
+    deadline = time.monotonic() + 5
+    while not (status := child.status())["meter"]:
+        assert time.monotonic() < deadline, f"the level is not back: {status}"
+        time.sleep(0.1)
+    assert status["test"] and status["mics"] == ["System default", "USB"], status
     child.quit()

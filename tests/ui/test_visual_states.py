@@ -134,6 +134,7 @@ def test_what_the_speaker_test_finds_is_said_under_the_speaker(
     dialog.show()
     qtbot.waitExposed(dialog)
     assert dialog.speaker_note.isHidden()
+    dialog.test_speaker.setEnabled(True)  # (off with no speaker listed: as if one were)
     dialog.test_speaker.click()  # no sound device is open here
     assert dialog.meter.note.full == MIC_HINT  # (the microphone's note is its own)
     note = dialog.speaker_note
