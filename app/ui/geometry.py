@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
-from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt
 from PySide6.QtWidgets import QFrame, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 from app.errors import StorageError
@@ -116,6 +116,14 @@ class ColumnScroll(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidgetResizable(True)
         self.setWidget(content)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Its content laid out anew (rows added, or styled once shown): the width it needs
+        may have changed, and its own window's layout keeps the width asked for before (a
+        meeting started in a narrow window had its row cut off at the right)."""
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
 
     def minimumSizeHint(self) -> QSize:
         hint, content = super().minimumSizeHint(), self.widget()

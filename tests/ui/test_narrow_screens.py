@@ -221,3 +221,38 @@ def test_settings_on_a_narrow_screen_is_as_tall_as_its_wrapped_words_need() -> N
     width, height = got["dialog"]
     assert width <= got["free"][0] and height < got["free"][1] - FRAME_PX, got
     assert got["scrolls"] == 0, got
+
+
+def narrow_home(qtbot: QtBot, host: HostService, tmp_path: Path) -> MainWindow:
+    """The home window 800 px across (a small screen), without LAN discovery."""
+    window = MainWindow(host, _bridge("Ada"), SettingsStore(tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.setMinimumSize(QSize(780, 560))  # (as fit_screen does on a screen that small)
+    window.resize(800, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)  # (laid out)
+    return window
+
+
+def test_a_meeting_started_in_a_narrow_window_is_whole_in_my_meetings(
+    qloop: qasync.QEventLoop, qtbot: QtBot, qapp: QApplication, host: HostService, tmp_path: Path
+) -> None:
+    """Meetings started with the window 800 px across had their rows cut off at the right
+    (Enter, the countdown), the cards side by side: the width the list needs once its new rows
+    were styled never reached the window's layout. Now they go one above the other."""
+    font = qapp.font()
+    theme.set_text_size(qapp, 100)  # (the app's look: a row is wider once styled)
+    try:
+        window = narrow_home(qtbot, host, tmp_path)
+        for title in ("Design review", "Team sync"):
+            run(qloop, host.start(title, "mid", 3600), 10)
+        window.meetings.rebuild()  # (as on any change: its rows made afresh)
+        qtbot.waitUntil(lambda: len(window.meetings.rows) == 2)
+        qtbot.wait(200)  # (shown, styled and laid out)
+        assert not cut_off(window), cut_off(window)
+        assert window.cards.box.direction() == QBoxLayout.Direction.TopToBottom
+    finally:
+        style.set_text_scale(1.0)
+        qapp.setStyleSheet("")
+        qapp.setFont(font)
