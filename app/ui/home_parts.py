@@ -3,7 +3,7 @@ the two large action buttons (Start meeting, Join meeting)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -20,6 +20,7 @@ from app.ui.forms import named
 
 LOGO_PX = 48  # the header's logo at the design text size (it grows with the text)
 GLYPH_PX = 40  # the circle of an action card's mark, likewise
+EMPTY = "EmptyState"  # the name of what a card says when it has nothing to list
 
 
 def label(text: str, name: str = "", role: str = "") -> QLabel:
@@ -77,6 +78,18 @@ class Columns(QWidget):
         self.box.setSpacing(spacing)
         for each in cards:
             self.box.addWidget(each, 1)
+            for empty in each.findChildren(QLabel, EMPTY):  # (shown or hidden: arranged anew)
+                empty.installEventFilter(self)
+
+    @staticmethod
+    def empty(card: QWidget) -> bool:
+        """Whether ``card`` shows nothing but what it says when it has nothing to list."""
+        return any(label.isVisibleTo(card) for label in card.findChildren(QLabel, EMPTY))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.ShowToParent, QEvent.Type.HideToParent):
+            self._arrange(self.width())
+        return super().eventFilter(watched, event)
 
     def across(self) -> int:
         """The width the cards need side by side."""
@@ -100,6 +113,14 @@ class Columns(QWidget):
         )
         if self.box.direction() != direction:
             self.box.setDirection(direction)
+        # one above the other, they shared the height equally: "Rooms on this network" was
+        # mostly empty under a list cut short. A card with nothing to list keeps the height of
+        # its words (unless all have nothing), the others share the rest.
+        empty = [self.empty(each) for each in self.cards]
+        for index, nothing in enumerate(empty):
+            stretch = 0 if nothing and not side_by_side and not all(empty) else 1
+            if self.box.stretch(index) != stretch:
+                self.box.setStretch(index, stretch)
 
 
 class CardButton(QPushButton):

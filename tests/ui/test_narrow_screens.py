@@ -256,3 +256,23 @@ def test_a_meeting_started_in_a_narrow_window_is_whole_in_my_meetings(
         style.set_text_scale(1.0)
         qapp.setStyleSheet("")
         qapp.setFont(font)
+
+
+def test_one_above_the_other_the_card_with_nothing_to_list_stays_compact(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """One above the other, My meetings and Rooms on this network shared the height equally:
+    My meetings' rows were cut short over a card mostly empty. A card with nothing to list is
+    as tall as its words now, the other gets the rest; both listing something, they share."""
+    for title in ("Design review", "Team sync"):
+        run(qloop, host.start(title, "mid", 3600), 10)
+    window = narrow_home(qtbot, host, tmp_path)
+    mine, nearby = window.cards.cards
+    assert window.cards.box.direction() == QBoxLayout.Direction.TopToBottom
+    assert window.lan_empty.isVisible()  # (nothing on this network)
+    assert nearby.height() <= nearby.sizeHint().height(), (nearby.height(), nearby.sizeHint())
+    assert mine.height() > nearby.height() + 100, (mine.height(), nearby.height())
+    window.show_lan_rooms([("Weekly planning", "peermeet://192.168.1.20:8765/weekly#k=x")])
+    qtbot.waitUntil(lambda: abs(mine.height() - nearby.height()) <= 1)
+    window.show_lan_rooms([])
+    qtbot.waitUntil(lambda: mine.height() > nearby.height() + 100)
