@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QFrame, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 from app.errors import StorageError
@@ -38,10 +39,24 @@ def keep(window: QWidget, settings: SettingsStore, name: str) -> None:
 FRAME_PX = 48  # what a window manager's title bar and borders take, about
 
 
+def screen_of(window: QWidget) -> QScreen | None:
+    """The screen ``window`` (a top-level window) is on: the one under its middle, else the
+    primary one (what ``QWidget.screen()`` answers, on one screen or several side by side).
+
+    Never ``window.screen()``: PySide's return-value heuristic makes the QScreen's wrapper a
+    child of the window's wrapper, and it moves to whichever window asked last. When two
+    windows that asked are collected in one pass of the cycle collector, the screen's wrapper
+    is given ownership of the C++ QScreen and deletes it: the application's only screen is
+    gone, and the next window hidden or destroyed crashes (QXcbWindow::hide, null screen).
+    The static functions here create no such link."""
+    screen = QGuiApplication.screenAt(window.geometry().center())
+    return screen if screen is not None else QGuiApplication.primaryScreen()
+
+
 def fit_screen(window: QWidget, hint: QSize | None = None) -> None:
     """Open ``window`` at ``hint`` (default: its size now), but no larger than the free part of
     its screen (a laptop's 1366x768 at 125 % has room for about 1090x580), its minimum too."""
-    screen = window.screen()
+    screen = screen_of(window)
     wanted = hint or window.size()
     if screen is None:
         window.resize(wanted)
@@ -93,7 +108,7 @@ class ScrollingBody:
         layout.activate()  # (its hint is stale right after a change)
         shown = window.size() if window.isVisible() else QSize()
         width = max(shown.width(), window.minimumWidth(), body.sizeHint().width())
-        if (screen := window.screen()) is not None:  # (the height for the width it will get:
+        if (screen := screen_of(window)) is not None:  # (the height for the width it will get:
             width = min(width, screen.availableGeometry().width())  # fit_screen's at most)
         high = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else 0
         high = max(high, body.sizeHint().height(), body.minimumSizeHint().height())

@@ -32,7 +32,7 @@ from app.meeting.settings import SettingsStore
 from app.ui import style
 from app.ui.bridge import Bridge
 from app.ui.forms import form_layout, form_row, named
-from app.ui.geometry import FRAME_PX, ScrollingBody
+from app.ui.geometry import FRAME_PX, ScrollingBody, screen_of
 from app.ui.join_news import JoinNews
 from app.ui.preview import PREVIEW_SIZE, MediaPreview
 from app.ui.task_set import TaskSet
@@ -240,7 +240,7 @@ class JoinDialog(QDialog):
         screen 1000 px high, a failed join scrolled its title half out of view."""
         full = style.by_text_size(*PREVIEW_SIZE)
         self._preview_size(full)
-        if (screen := self.screen()) is None:
+        if (screen := screen_of(self)) is None:
             return
         free = screen.availableGeometry().height() - FRAME_PX
         short = self._body.wanted().height() - free

@@ -33,6 +33,7 @@ from app.net.rooms import CAPACITY
 from app.ui import style
 from app.ui.elided import ElidedLabel
 from app.ui.forms import copy_text, form_layout, form_row, named
+from app.ui.geometry import screen_of
 from app.ui.task_set import TaskSet
 
 SIZES = {"small": ("Small", "720p"), "mid": ("Medium", "480p"), "large": ("Large", "360p")}
@@ -104,7 +105,7 @@ class StartDialog(QDialog):
         """On a screen too narrow for the dialog as designed (800 px across): the form no
         wider than the screen, and the QR code under the link, not beside it (the dialog was
         928 px wide there, 926 at the largest text: its right side off the screen)."""
-        screen, layout = self.screen(), self.layout()
+        screen, layout = screen_of(self), self.layout()
         room = screen.availableGeometry().width() if screen is not None else 1 << 16
         if layout is not None:  # (its margins)
             room -= layout.contentsMargins().left() + layout.contentsMargins().right()

@@ -58,7 +58,7 @@ def test_a_window_opens_no_larger_than_the_free_part_of_its_screen(qtbot: QtBot)
     qtbot.addWidget(window)
     window.setMinimumSize(5000, 4000)
     geometry.fit_screen(window, QSize(6000, 5000))
-    free = window.screen().availableGeometry()
+    free = geometry.screen_of(window).availableGeometry()
     assert window.width() <= free.width() and window.height() <= free.height() - 40
     assert window.minimumWidth() <= free.width()
     window.setMinimumSize(200, 100)
@@ -82,7 +82,7 @@ def test_a_body_taller_than_the_screen_scrolls_and_the_buttons_stay(qtbot: QtBot
     scrolling.fit()
     window.show()
     qtbot.waitExposed(window)
-    free = window.screen().availableGeometry()
+    free = geometry.screen_of(window).availableGeometry()
     assert window.height() <= free.height()
     assert window.rect().contains(button.geometry())  # in view, not below the screen
     assert scrolling.scroll.verticalScrollBar().maximum() > 0

@@ -158,6 +158,7 @@ app = QApplication([])
 from app.meeting.hosting import HostService
 from app.meeting.links import new_secret
 from app.meeting.store import MeetingRecord, MeetingStore
+from app.ui.geometry import screen_of
 from app.ui.start_dialog import StartDialog
 from app.ui.theme import apply_theme
 apply_theme(app, int(sys.argv[1]))
@@ -173,7 +174,7 @@ dialog.show_record(MeetingRecord(link, "Team sync", "team-sync", "small", now, n
 for _ in range(20):
     app.processEvents()
 shown = lambda w: [*w.mapTo(dialog, w.rect().topLeft()).toTuple(), w.width(), w.height()]
-free = dialog.screen().availableGeometry().width()
+free = screen_of(dialog).availableGeometry().width()
 print(json.dumps({"free": free, "form": form, "dialog": dialog.width(), "link": shown(dialog.link),
                   "qr": shown(dialog.qr), "enter": shown(dialog.enter)}))
 """
@@ -200,6 +201,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from app.meeting.settings import SettingsStore
+from app.ui.geometry import screen_of
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.theme import apply_theme
 apply_theme(app, int(sys.argv[1]))
@@ -207,7 +209,7 @@ dialog = SettingsDialog(SettingsStore(Path(tempfile.mkdtemp()) / "s.json"), live
 dialog.show()
 for _ in range(20):
     app.processEvents()
-free = dialog.screen().availableGeometry()
+free = screen_of(dialog).availableGeometry()
 print(json.dumps({"free": [free.width(), free.height()], "dialog": dialog.size().toTuple(),
                   "scrolls": dialog._body.scroll.verticalScrollBar().maximum()}))
 """

@@ -16,6 +16,7 @@ from app.config import EngineConfig
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.bridge import Bridge
+from app.ui.geometry import screen_of
 from app.ui.join_dialog import JoinDialog
 from app.ui.qt_loop import run_in_qt_loop
 from app.ui.theme import apply_theme
@@ -37,7 +38,7 @@ async def main():
     body = dialog._body
     title = next(w for w in body.body.findChildren(QLabel) if w.property("role") == "hero")
     top = title.mapTo(body.scroll.viewport(), title.rect().topLeft()).y()
-    free = dialog.screen().availableGeometry()
+    free = screen_of(dialog).availableGeometry()
     out = {"free": free.height(), "dialog": dialog.height(), "title_top": top,
            "scrolls": body.scroll.verticalScrollBar().maximum(), "error": dialog.error.isVisible(),
            "preview": dialog.preview.box.size().toTuple(),
