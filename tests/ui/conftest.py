@@ -25,7 +25,7 @@ def _deleted_after(qapp: QApplication) -> Iterator[None]:
     every window of every test made restyling the app (a text size) slower along the suite."""
     yield
     for widget in qapp.topLevelWidgets():  # (the call windows, panels it did not register)
-        if widget.parent() is None:
+        if widget.parent() is None and shiboken6.createdByPython(widget):  # (not Qt's own)
             widget.hide()
             widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
