@@ -22,9 +22,9 @@ def test_losing_the_rendezvous_mid_call_is_said_once_and_plainly(tmp_path: Path)
     port = first_line(server).rsplit(":", 1)[1]
     address = f"127.0.0.1:{port}"
     outside = ("--rendezvous", f"peermeet://{address}")
-    host = peermeet("host", "--headless", "--name", "lost-rv", *outside, *MEDIA, "--seconds", "30")
+    host = peermeet("host", "--headless", "--name", "lost-rv", *outside, *MEDIA, "--seconds", "24")
     link = first_line(host)
-    guest = peermeet("join", link, "--headless", *MEDIA, "--seconds", "28")
+    guest = peermeet("join", link, "--headless", *MEDIA, "--seconds", "22")
     assert guest.stderr is not None
     deadline = time.monotonic() + 15
     for line in guest.stderr:

@@ -1,4 +1,4 @@
-"""Soak: 100 join/leave cycles in one process leave no growing tasks, threads or sockets.
+"""Soak: 50 join/leave cycles in one process leave no growing tasks, threads or sockets.
 
 A host stays in the room; each cycle a new guest (own media, own session) joins, gets video
 both ways, and leaves. Resources are counted after a warm-up and again at the end.
@@ -21,7 +21,7 @@ from app.meeting.session import Session
 from app.net.rendezvous import RendezvousServer
 
 pytestmark = [pytest.mark.usefixtures("loopback"), pytest.mark.timeout(420)]
-CYCLES, WARMUP = 100, 10
+CYCLES, WARMUP = 50, 10
 
 
 def config(name: str) -> EngineConfig:
@@ -51,7 +51,7 @@ async def settle() -> tuple[int, int, int]:
     return len(asyncio.all_tasks()), _threads(), len(os.listdir("/proc/self/fd"))
 
 
-async def test_hundred_join_leave_cycles_leak_nothing() -> None:
+async def test_fifty_join_leave_cycles_leak_nothing() -> None:
     server = RendezvousServer("127.0.0.1", 0)
     await server.start()
     link = Link("127.0.0.1", server.port, "soak", new_secret())
