@@ -45,6 +45,19 @@ def first_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
     return line.strip()
 
 
+def stop_mid_call(guest: subprocess.Popen[str], server: subprocess.Popen[str]) -> None:
+    """Once the guest says media flows (or 15 s passed), a second of it, then the rendezvous
+    ``server`` stops. The guest's stderr lines up to there are used up."""
+    assert guest.stderr is not None
+    deadline = time.monotonic() + 15
+    for line in guest.stderr:
+        if "media flowing" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1.0)
+    server.terminate()
+    server.communicate(timeout=10)
+
+
 def finish(proc: subprocess.Popen[str], timeout: float = 60.0) -> tuple[int, str]:
     _, err = proc.communicate(timeout=timeout)
     return proc.returncode, err
