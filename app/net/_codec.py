@@ -95,12 +95,12 @@ def from_dict(family: str, body: Any) -> Message:
         hints = _HINTS[cls] = typing.get_type_hints(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):
-        if f.name not in body:
+        if f.name in body:
+            kwargs[f.name] = _check(f.name, body[f.name], hints[f.name])
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ProtocolError(f"{type_name} message lacks field {f.name!r}")
-        kwargs[f.name] = _check(f.name, body[f.name], hints[f.name])
-    extra = set(body) - {"v", "type"} - set(kwargs)
-    if extra:
-        raise ProtocolError(f"{type_name} message has unknown fields {sorted(extra)}")
+    # Fields this version does not know are ignored, so a later version can add optional
+    # fields (with a default) that this one still reads (docs/signaling-protocol.md).
     return cls(**kwargs)
 
 

@@ -16,7 +16,7 @@ from app.net._codec import message_type as _message
 #: parts; the app sends at most 9 (its box holds 4 x MAX_CHAT_CHARS, cut at half a part or more)
 MAX_PARTS = 16
 #: a part's ``msg_id``: "<the message's id>:<i>/<n>" (part i of n, counted from 1). It rides in
-#: msg_id, not a field of its own: PeerMeet before parts refuses a message with a field it does
+#: msg_id, not a field of its own: PeerMeet before parts refused a message with a field it did
 #: not know, and it took these as messages of their own (its ids were uuid hex, without ":").
 _PART_ID = re.compile(r"([0-9A-Za-z_-]{1,40}):([1-9][0-9]?)/([1-9][0-9]?)")
 

@@ -379,7 +379,7 @@ async def test_junk_never_breaks_a_live_room(server: RendezvousServer, connect: 
         '{"v": 1, "type": "teleport"}',
         '{"v": 99, "type": "ping"}',
         '{"v": 1, "type": "join", "room": 5, "hint": "x"}',
-        '{"v": 1, "type": "ping", "extra": true}',
+        '{"v": 1, "type": "join", "room": "r", "extra": true}',  # (no hint)
         protocol.Joined("p", (), 4, 0.0, None).encode(),  # server-to-client type
         b"\x00\x01binary",
     ]
