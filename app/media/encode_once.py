@@ -196,8 +196,15 @@ class SharedEncoder:
         bandwidth = self._estimate()
         if self.quality is not None:
             self.quality.set_capture(frame.width, frame.height)
-            fps = self.quality.quality.fps
-            self.quality.update(len(self._tracks) + 1, bandwidth, encoder.encode_seconds * fps)
+            before = self.quality.quality
+            load = encoder.encode_seconds * before.fps
+            after = self.quality.update(len(self._tracks) + 1, bandwidth, load)
+            if (after.height, after.fps) != (before.height, before.fps):
+                log.info(
+                    "video %dp%d -> %dp%d (%d peers, estimate %s bit/s, encoder load %.2f)",
+                    *(before.height, before.fps, after.height, after.fps),
+                    *(len(self._tracks), bandwidth, load),
+                )
         wanted = self._bitrate(bandwidth)
         change = abs(wanted - encoder.bitrate) / encoder.bitrate
         big_drop = wanted < 0.6 * encoder.bitrate

@@ -7,6 +7,7 @@ by its own PeerLink, exactly as in a mesh call.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -196,11 +197,12 @@ def _native_threads() -> set[int]:
     return tasks - {thread.native_id for thread in threading.enumerate()}  # started now is one
 
 
-async def test_scaling_the_picture_down_starts_no_threads() -> None:
+async def test_scaling_the_picture_down_starts_no_threads(caplog: pytest.LogCaptureFixture) -> None:
     """A picture sent smaller than it is captured (here 640x480 as 480x360: a large room) is
     scaled on the encoding thread. PyAV's frame.reformat() started a swscale context with a
     thread per CPU core for every frame, alive as long as the frame: on a 16-core desktop 16
     more threads for the whole call, and 480 thread starts a second at 30 fps."""
+    caplog.set_level(logging.INFO, logger="app.media.encode_once")
     sender = Sender(size=(640, 480))
     pair = Pair(sender, "small")
     sender.out.set_room_capacity(16)  # -> at most 360p
@@ -219,6 +221,8 @@ async def test_scaling_the_picture_down_starts_no_threads() -> None:
         await asyncio.gather(reader, return_exceptions=True)
         assert got[-1][1].height == 360
         assert seen - before == set(), f"{len(seen - before)} threads started while scaling"
+        steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("video ")]
+        assert any("p15 -> 360p15 (1 peers" in step for step in steps), steps  # (said in the log)
     finally:
         await pair.close()
         await sender.close()
