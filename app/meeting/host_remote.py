@@ -16,7 +16,7 @@ from app.meeting.store import MeetingRecord
 from app.net import protocol
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
-from app.net.wsio import untrusted
+from app.net.wsio import NOT_FOUND, untrusted
 
 Connect = Callable[[str, float], Awaitable[SignalingClient]]
 
@@ -31,12 +31,20 @@ def in_host_words(
 ) -> RendezvousUnreachable:
     """``exc`` (said to a guest: "Check the link") as the host of a room on an outside
     rendezvous reads it, who gave no link but the server's ``address``; unchanged if it names
-    no server (its words say it)."""
+    no server (its words say it). A name not found is said as such, whatever ``what_to_do``:
+    "… and that the server runs" is no use when the name leads to no server at all."""
     if isinstance(exc, UntrustedCertificate):  # (a host checks the server, not a link)
         return untrusted(exc.where, exc.reason, address)
     if not exc.where:
         return exc
     why = f" ({exc.reason})" if exc.reason else ""
+    if exc.reason == NOT_FOUND:
+        return RendezvousUnreachable(
+            f"Cannot find the rendezvous server {exc.where}{why}. Check the spelling of "
+            f"{address}, and that this computer is online and its DNS works.",
+            where=exc.where,
+            reason=exc.reason,
+        )
     return RendezvousUnreachable(
         f"Cannot reach the rendezvous server at {exc.where}{why}. {what_to_do}",
         where=exc.where,

@@ -33,7 +33,8 @@ CLOSE_TIMEOUT = 2.0
 #: A connection that failed because no computer answered at the address (on a LAN: the
 #: host's computer is off or asleep; a firewall that rejects says the same)
 _NOBODY_THERE = frozenset({errno.EHOSTUNREACH, errno.EHOSTDOWN})
-_NOT_FOUND = "host name not found"
+#: the reason (in words) when the address's host name is not found (DNS)
+NOT_FOUND = "host name not found"
 _NOBODY = "no computer answers there: it may be off or asleep, or a firewall blocks it"
 _REFUSED, _NO_ANSWER = "connection refused", "no answer in time"
 #: reasons that mean nothing at the address took the connection (not: something else did)
@@ -127,7 +128,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientSSLError):
         return "the secure (https) connection failed"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return _NOT_FOUND
+        return NOT_FOUND
     if isinstance(exc, aiohttp.ClientConnectorError):
         if isinstance(exc.os_error, ConnectionRefusedError):
             return _REFUSED
@@ -216,7 +217,7 @@ def _unreachable(where: str, reason: str, server: bool) -> str:
             f"Cannot reach the meeting host: {said} {where} ({reason}). "
             "Check the link, or ask the host whether PeerMeet is still running."
         )
-    if reason == _NOT_FOUND:
+    if reason == NOT_FOUND:
         return (
             f"Cannot find the meeting's server {where} ({reason}). Check the link, and that "
             "this computer is online."

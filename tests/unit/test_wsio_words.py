@@ -10,9 +10,10 @@ import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
 from app.errors import RendezvousUnreachable
+from app.meeting.host_remote import CHECK_ADDRESS, in_host_words
 from app.meeting.links import new_secret, parse_link
 from app.net.signaling import SignalingClient
-from app.net.wsio import _describe, _unreachable
+from app.net.wsio import NOT_FOUND, _describe, _unreachable
 
 KEY = ConnectionKey("192.0.2.99", 39757, False, True, None, None, None)
 
@@ -79,6 +80,25 @@ def test_a_server_name_not_found_is_not_said_to_be_down() -> None:
     said = _unreachable("meet.example.invalid:443", "host name not found", server=True)
     assert said.startswith("Cannot find the meeting's server meet.example.invalid:443")
     assert "Check the link" in said and "down" not in said
+
+
+def test_a_hosts_server_name_not_found_is_not_said_to_be_down() -> None:
+    """The host of a meeting on an outside server (Start's, or --rendezvous) whose name is not
+    found read "Check the address, and that the server runs": no server to run, the name is
+    wrong or this computer cannot look it up. A server that refuses keeps those words."""
+    where = "meet.example.invalid:443"
+    lost = RendezvousUnreachable("guest words", where=where, reason=NOT_FOUND)
+    said = str(in_host_words(lost, CHECK_ADDRESS))
+    assert said == (
+        f"Cannot find the rendezvous server {where} (host name not found). Check the spelling "
+        "of the server's address, and that this computer is online and its DNS works."
+    ), said
+    refused = RendezvousUnreachable("guest words", where=where, reason="connection refused")
+    said = str(in_host_words(refused, CHECK_ADDRESS))
+    assert (
+        said
+        == f"Cannot reach the rendezvous server at {where} (connection refused). {CHECK_ADDRESS}"
+    )
 
 
 def test_a_host_that_answers_as_something_else_is_not_said_to_be_silent() -> None:
