@@ -36,6 +36,8 @@ VIDEO = (640, 480, 30)  # what a call captures
 PREVIEW_FPS = 15
 PREVIEW_SIZE = (320, 180)
 MIC_HINT = "Speak to test your microphone."
+NO_MIC = "No microphone found"
+NO_MIC_NOTE = f"{NO_MIC}: connect one to be heard."
 
 
 TEST_PATTERN = "test-pattern"  # Settings' camera choice for the moving test pattern
@@ -113,7 +115,7 @@ class MicMeter(QWidget):
             return
         self.audio.deviceChanged.connect(self._device_note)
         if self.audio.device("in") is None:
-            self.say("No microphone found: connect one to be heard.")
+            self.say(NO_MIC_NOTE)
         self._timer.start()
 
     def set_device(self, device: str | None) -> None:
@@ -207,6 +209,8 @@ class MediaPreview(QWidget):
         layout.addWidget(self.meter)
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self._tick)
+        QtAudioIO.watch(self, self._show_level, lambda: None)  # a microphone plugged in or out
+        self._show_level()
         if live:
             self.start()
 
@@ -252,6 +256,16 @@ class MediaPreview(QWidget):
         feed, self.feed = self.feed, None
         if feed is not None:
             feed.close()
+
+    def _show_level(self) -> None:
+        """Without a microphone its level bar is hidden (it showed, empty, over "No microphone
+        found"), as in Settings; back when one is plugged in."""
+        mic = bool(QtAudioIO.input_devices())
+        self.meter.bar.setVisible(mic)
+        if not mic:
+            self.meter.say(NO_MIC_NOTE)
+        elif self.meter.note.full.startswith(NO_MIC):  # (its words, or QtAudioIO's)
+            self.meter.say(MIC_HINT)
 
     def _start_camera(self, settings: Settings) -> None:
         try:

@@ -22,6 +22,9 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
         The settings dialog with those devices chosen.
         stdin: "status" -> "STATUS <json>" (what its device menus list, what is chosen,
         whether the microphone's level shows and the speaker's Test button is on).
+    python audio_pulse_child.py join <mic id> <speaker id>
+        The join dialog, its preview live (the test pattern for a camera).
+        stdin: "status" -> "STATUS <json>" (whether its microphone level shows, its note).
 
 Protocol (lines): READY once audio flows, "OK <cmd>" per command, "STATS <json>" and exit 0
 on "quit" or end of stdin.
@@ -280,9 +283,37 @@ async def settings(mic_id: str, speaker_id: str) -> dict[str, object]:
         dialog.reject()
 
 
+async def join(mic_id: str, speaker_id: str) -> dict[str, object]:
+    import tempfile
+
+    from app.config import EngineConfig
+    from app.meeting.settings import Settings, SettingsStore
+    from app.ui.bridge import Bridge
+    from app.ui.join_dialog import JoinDialog  # a widget: runs a QApplication
+    from app.ui.preview import TEST_PATTERN
+
+    store = SettingsStore(Path(tempfile.mkdtemp(prefix="pm-settings-")) / "settings.json")
+    store.save(Settings(microphone=mic_id, speaker=speaker_id, camera=TEST_PATTERN))
+    bridge = Bridge(EngineConfig("Ada"), lambda loop: None)
+    dialog = JoinDialog(bridge, store, lambda: None)
+    dialog.show()
+    meter = dialog.preview.meter
+
+    def status() -> dict[str, object]:
+        level = meter.bar.isVisibleTo(dialog)
+        return {"level": level, "note": meter.note.full, "running": meter.running}
+
+    try:
+        return await answer_status(status)
+    finally:
+        dialog.reject()
+
+
 async def main(mode: str, mic_id: str, speaker_id: str) -> int:
     if mode == "settings":
         stats = await settings(mic_id, speaker_id)
+    elif mode == "join":
+        stats = await join(mic_id, speaker_id)
     elif mode == "call":
         stats = await call(mic_id, speaker_id)
     elif mode == "chime":
@@ -296,7 +327,7 @@ async def main(mode: str, mic_id: str, speaker_id: str) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] in ("chime", "settings"):
+    if sys.argv[1] in ("chime", "settings", "join"):
         from PySide6.QtWidgets import QApplication
 
         app: QCoreApplication = QApplication(sys.argv[:1])

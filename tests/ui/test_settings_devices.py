@@ -1,6 +1,6 @@
-"""The Settings dialog's microphone and speaker lists on a real sound system: a private
-PulseAudio server with virtual devices, plugged in and out while the dialog is open (the Qt
-side in a child process: see test_audio_pulse)."""
+"""The Settings dialog's microphone and speaker lists (and the join dialog's microphone level)
+on a real sound system: a private PulseAudio server with virtual devices, plugged in and out
+while the dialog is open (the Qt side in a child process: see test_audio_pulse)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.ui.preview import NO_MIC as NO_MIC_WORDS
 from app.ui.settings_dialog import NO_MIC, NO_SPEAKER
 from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
 from tests.ui.test_audio_pulse import children  # noqa: F401  (the "child_factory" fixture)
@@ -74,4 +75,24 @@ def test_settings_hides_the_level_without_a_microphone_and_keeps_test_for_a_spea
         assert time.monotonic() < deadline, f"the level is not back: {status}"
         time.sleep(0.1)
     assert status["test"] and status["mics"] == ["System default", "USB"], status
+    child.quit()
+
+
+def test_the_join_preview_hides_the_level_without_a_microphone_until_one_is_plugged_in(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    """A speaker but no microphone: the join dialog's preview showed its level bar, empty,
+    over "No microphone found" (Settings hid it). Now it is hidden, and back with the level
+    once a microphone is plugged in while the dialog is open."""
+    pulse.add_sink("desk", "Desk speaker")
+    child = child_factory("join", "", "")
+    child.expect("READY", timeout=20)
+    status = child.status()
+    assert not status["level"] and status["note"].startswith(NO_MIC_WORDS), status
+    pulse.add_source("usb_mic", master="desk.monitor", description="USB")
+    deadline = time.monotonic() + 5
+    while not (status := child.status())["level"]:
+        assert time.monotonic() < deadline, f"the level is not back: {status}"
+        time.sleep(0.1)
+    assert status["running"] and not status["note"].startswith(NO_MIC_WORDS), status
     child.quit()
