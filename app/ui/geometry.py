@@ -140,6 +140,14 @@ class ColumnScroll(QScrollArea):
             self.updateGeometry()
         return super().eventFilter(watched, event)
 
+    def sizeHint(self) -> QSize:
+        """As tall as its content is now (a scroll area keeps the size hint its content had
+        when first asked, rows or none: the home window took it for what My meetings needs)."""
+        hint, content = super().sizeHint(), self.widget()
+        if content is None:
+            return hint
+        return QSize(hint.width(), content.sizeHint().height() + 2 * self.frameWidth())
+
     def minimumSizeHint(self) -> QSize:
         hint, content = super().minimumSizeHint(), self.widget()
         if content is None:

@@ -3,7 +3,7 @@ the two large action buttons (Start meeting, Join meeting)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
 from PySide6.QtGui import QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -21,6 +21,8 @@ from app.ui.forms import named
 LOGO_PX = 48  # the header's logo at the design text size (it grows with the text)
 GLYPH_PX = 40  # the circle of an action card's mark, likewise
 EMPTY = "EmptyState"  # the name of what a card says when it has nothing to list
+QWIDGETSIZE_MAX = (1 << 24) - 1  # (Qt's "no maximum")
+EMPTY_PAD = 28  # px above and below what a card says when it has nothing, room allowing
 
 
 def label(text: str, name: str = "", role: str = "") -> QLabel:
@@ -62,6 +64,78 @@ class Logo(Square):
         super()._draw()
         side = self.size()
         self.setPixmap(QIcon(str(theme.ICON)).pixmap(side, self.devicePixelRatio()))
+
+
+class Placeholder(QLabel):
+    """What a card says when it has nothing to list, centred: all of it where there is room
+    (and some air above and below it), else its first paragraph (all of it in the tooltip).
+    At the largest text on a short screen the card was too short for all of it: it showed
+    cut at the top and the bottom (a label's text is centred on its height, and overflows)."""
+
+    def __init__(self, text: str, alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter):
+        super().__init__()
+        self.setObjectName(EMPTY)
+        self.setWordWrap(True)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(False)  # (see hasHeightForWidth)
+        self.setSizePolicy(policy)
+        self.setAlignment(alignment)
+        self.full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # (as a QLabel's: what it shows depends on room)
+        if text != self.full:
+            self.full = text
+            self._show()
+            self.updateGeometry()
+
+    def headline(self) -> str:
+        return self.full.split("\n\n", 1)[0]
+
+    def _needs(self, text: str, width: int) -> int:
+        """How tall ``text`` is, wrapped ``width`` across (the label's own margins aside)."""
+        margins = self.contentsMargins()
+        across = max(1, width - margins.left() - margins.right())
+        flags = int(Qt.TextFlag.TextWordWrap | self.alignment())
+        return self.fontMetrics().boundingRect(QRect(0, 0, across, 1 << 20), flags, text).height()
+
+    def hasHeightForWidth(self) -> bool:
+        """No: a layout one above the other makes a height for width its item's least height
+        (what cut the card's words: the cards got less than that, and overflowed). Its size
+        hint says what all of it needs at its width now, its minimum its headline's."""
+        return False
+
+    def sizeHint(self) -> QSize:
+        hint, margins = super().sizeHint(), self.contentsMargins()
+        high = self._needs(self.full, self.width() or hint.width()) + 2 * EMPTY_PAD
+        return QSize(hint.width(), high + margins.top() + margins.bottom())
+
+    def minimumSizeHint(self) -> QSize:
+        """Its first paragraph, whole (at its width now)."""
+        hint, margins = super().minimumSizeHint(), self.contentsMargins()
+        high = self._needs(self.headline(), self.width() or hint.width())
+        return QSize(hint.width(), high + margins.top() + margins.bottom())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show()
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # (its headline may wrap on more lines, or fewer)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._show()
+            self.updateGeometry()
+
+    def _show(self) -> None:
+        margins = self.contentsMargins()
+        room = self.height() - margins.top() - margins.bottom()
+        whole = not self.isVisible() or self._needs(self.full, self.width()) <= room
+        shown = self.full if whole else self.headline()
+        if self.text() != shown:
+            super().setText(shown)
+        self.setToolTip("" if shown == self.full else self.full)
 
 
 class Columns(QWidget):
@@ -113,14 +187,43 @@ class Columns(QWidget):
         )
         if self.box.direction() != direction:
             self.box.setDirection(direction)
-        # one above the other, they shared the height equally: "Rooms on this network" was
-        # mostly empty under a list cut short. A card with nothing to list keeps the height of
-        # its words (unless all have nothing), the others share the rest.
+            for each in self.cards:
+                if isinstance(each, Card):
+                    each.stacked = not side_by_side
+                    each.updateGeometry()
+        stretches, tallest = self._shares() if not side_by_side else ([1] * len(self.cards), [])
+        for index, each in enumerate(self.cards):
+            if self.box.stretch(index) != stretches[index]:
+                self.box.setStretch(index, stretches[index])
+            most = tallest[index] if tallest else QWIDGETSIZE_MAX
+            if each.maximumHeight() != most:
+                each.setMaximumHeight(most)
+
+    def _shares(self) -> tuple[list[int], list[int]]:
+        """One above the other: each card's stretch and its most height. They shared the
+        height equally: "Rooms on this network" was mostly empty under a list cut short, or
+        had half the height for one row while My meetings' ten scrolled. A card with nothing
+        to list keeps the height of its words (unless all have nothing; short of room, the
+        lists come first, the words go down to their headline); all listing something, the
+        one that needs the least takes what it needs, the others the rest (they scroll),
+        unless that leaves them less than their least height: then they share. (The most
+        height: short of room for all, a layout takes from each alike, stretch or none.)"""
+        count = len(self.cards)
+        stretches, tallest = [1] * count, [QWIDGETSIZE_MAX] * count
         empty = [self.empty(each) for each in self.cards]
-        for index, nothing in enumerate(empty):
-            stretch = 0 if nothing and not side_by_side and not all(empty) else 1
-            if self.box.stretch(index) != stretch:
-                self.box.setStretch(index, stretch)
+        needs = [each.sizeHint().height() for each in self.cards]
+        least_high = [each.minimumSizeHint().height() for each in self.cards]
+        room = self.height() - self.box.spacing() * (count - 1)
+        if any(empty) and not all(empty):
+            spare = room - sum(need for need, e in zip(needs, empty, strict=True) if not e)
+            for index in (i for i, nothing in enumerate(empty) if nothing):
+                stretches[index] = 0
+                tallest[index] = max(least_high[index], min(needs[index], spare))
+        elif not any(empty):
+            least = min(range(count), key=needs.__getitem__)
+            if needs[least] + sum(least_high) - least_high[least] <= room:
+                stretches[least], tallest[least] = 0, needs[least]
+        return stretches, tallest
 
 
 class CardButton(QPushButton):
@@ -161,8 +264,20 @@ def action(glyph: str, title: str, text: str, accent: bool = False) -> QPushButt
     return button
 
 
+class Card(QFrame):
+    """A card of the home window. One above the other (``stacked``, set by Columns) its height
+    is not one for its width: a layout one above the other makes that its least height, all
+    it would show (every row), and cards too tall for the window overflowed, their words cut,
+    whatever Columns asked."""
+
+    stacked = False
+
+    def hasHeightForWidth(self) -> bool:
+        return not self.stacked and super().hasHeightForWidth()
+
+
 def card(title: str, subtitle: str, body: QWidget) -> QFrame:
-    card = named(QFrame(), "Card")
+    card = named(Card(), "Card")
     layout = QVBoxLayout(card)
     layout.setContentsMargins(18, 16, 18, 16)
     layout.setSpacing(4)

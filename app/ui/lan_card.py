@@ -51,9 +51,7 @@ class LanCard(QWidget):
         self.rooms = LanRoomsWidget(self.knock, pins.check, parent=self)
         if (inner := self.rooms.layout()) is not None:
             inner.setContentsMargins(0, 0, 0, 0)
-        self.rooms.empty.setObjectName("EmptyState")
         self.rooms.empty.setText(EMPTY)
-        self.rooms.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         table = self.rooms.table
         table.setObjectName("LanTable")  # styled with the home window (app.ui.main_window)
         table.setShowGrid(False)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -31,6 +30,7 @@ from app.net.knock import pretty_fingerprint
 from app.net.lanroom import FoundRoom
 from app.net.pins import PinCheck
 from app.ui import style
+from app.ui.home_parts import Placeholder
 from app.ui.style import plain_tip
 
 COLUMNS = ("Meeting", "Host", "People", "Time left", "Host key", "")
@@ -60,6 +60,17 @@ def time_left(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
+class RoomsTable(QTableWidget):
+    """As tall as its header and rows want (a table asks for 192 px, one row or ten: the
+    home window gave the rooms' card half its height, whatever it listed)."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        header = self.horizontalHeader()
+        rows = self.verticalHeader().length()
+        return QSize(hint.width(), header.height() + rows + 2 * self.frameWidth())
+
+
 class LanRoomsWidget(QWidget):
     def __init__(
         self,
@@ -75,10 +86,8 @@ class LanRoomsWidget(QWidget):
         self._shown: list[FoundRoom] = []  # the rows, in order
         #: instance -> the announcement as it was when its host could not be reached
         self._silent: dict[str, FoundRoom] = {}
-        self.empty = QLabel(EMPTY)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.empty = Placeholder(EMPTY)
+        self.table = RoomsTable(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -142,6 +151,7 @@ class LanRoomsWidget(QWidget):
         self.empty.setVisible(not rooms)
         self.table.setVisible(bool(rooms))
         self.table.setRowCount(len(rooms))
+        self.table.updateGeometry()  # (as tall as its rows)
         for row, room in enumerate(rooms):
             info = room.info
             cells = (

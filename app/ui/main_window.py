@@ -27,7 +27,7 @@ from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.ui import geometry, host_controls, knock_dialogs, style, theme
 from app.ui.bridge import Bridge
-from app.ui.home_parts import Columns, Logo, action, card, label
+from app.ui.home_parts import Columns, Logo, Placeholder, action, card, label
 from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
 from app.ui.meetings_view import MeetingsView
@@ -111,14 +111,13 @@ class MainWindow(QMainWindow):
             host, in_it=lambda link: self.bridge.in_call and self._same_meeting(link)
         )
         self.meetings.enterRequested.connect(lambda link: self.open_join(link, auto=True))
-        self.lan_list = QListWidget()
+        self.lan_list = QListWidget()  # (as tall as its rows: app.ui.home_parts.Columns)
+        self.lan_list.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustToContents)
         self.lan_list.itemActivated.connect(lambda item: self.open_join(item.data(256)))
-        self.lan_empty = label(
+        self.lan_empty = Placeholder(
             "No rooms found yet.\n\nMeetings started on this network will show up here, "
-            "so you can join without a link.",
-            "EmptyState",
+            "so you can join without a link."
         )
-        self.lan_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lan_box = QWidget()
         lan_layout = QVBoxLayout(lan_box)
         lan_layout.setContentsMargins(0, 0, 0, 0)

@@ -27,6 +27,7 @@ from app.ui import style
 from app.ui.elided import ElidedLabel
 from app.ui.forms import copy_text, named
 from app.ui.geometry import ColumnScroll
+from app.ui.home_parts import Placeholder
 from app.ui.missed_knocks import MissedKnocks
 from app.ui.task_set import TaskSet
 
@@ -203,20 +204,16 @@ class MeetingsView(QWidget):
         self.message.setWordWrap(True)
         self.message.hide()
         self.missed = MissedKnocks()  # knocks on these meetings nobody answered, until dismissed
-        self.empty = named(
-            QLabel(
-                "No meetings yet.\n\nStart one and it appears here, with its link and time left."
-            ),
-            "EmptyState",
+        # (not in the list's scroll area: there it scrolled, cut, in a card too short for it)
+        self.empty = Placeholder(
+            "No meetings yet.\n\nStart one and it appears here, with its link and time left."
         )
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._list = QVBoxLayout()
         self._list.setSpacing(8)
         inner = named(QWidget(), "MeetingsList")
         box = QVBoxLayout(inner)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(self._list)
-        box.addWidget(self.empty)
         box.addStretch()
         scroll = self._scroll = ColumnScroll(inner)  # (as wide as a row's buttons need)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (Tab goes to the rows' buttons)
@@ -224,6 +221,7 @@ class MeetingsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.missed)
         layout.addWidget(self.message)
+        layout.addWidget(self.empty, 1)
         layout.addWidget(scroll, 1)
         self._timer = QTimer(self, interval=1000)
         self._timer.timeout.connect(self.refresh)
@@ -244,6 +242,7 @@ class MeetingsView(QWidget):
             self.rows[record.link] = row
             self._list.addWidget(row)
         self.empty.setVisible(not self.rows)
+        self._scroll.setVisible(bool(self.rows))
         self._scroll.updateGeometry()  # (the width it needs may have changed)
         self._refocus(focus)
         if self.host.store.problem:  # damaged on load, or cannot be saved

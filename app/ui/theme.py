@@ -33,7 +33,7 @@ QLabel[role="hero"] {{ font-size: {pt(20)}; font-weight: 700; }}
 QLabel[role="heading"] {{ font-size: {pt(12)}; font-weight: 600; }}
 QLabel[role="warning"] {{ color: {style.WARNING}; }}
 QLabel#Hint, QLabel#EmptyState {{ color: {style.TEXT_DIM}; }}
-QLabel#EmptyState {{ padding: 28px 12px; }}
+QLabel#EmptyState {{ padding: 0 12px; }}  /* (air above and below: home_parts.Placeholder) */
 QPushButton[role="primary"] {{ background: {style.ACCENT}; border-color: {style.ACCENT};
     color: white; font-weight: 600; padding: 9px 20px; }}
 QPushButton[role="primary"]:hover {{ background: #6aa0ff; }}

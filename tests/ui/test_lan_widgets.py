@@ -63,6 +63,21 @@ def test_room_list_rows_warning_and_knock(qtbot: QtBot) -> None:
     assert not widget.empty.isHidden()
 
 
+def test_the_room_list_asks_for_the_height_of_its_rows(qtbot: QtBot) -> None:
+    """A table asks for 192 px, one row or ten: one above My meetings, the home window had no
+    way to give the rooms' card what it needs (app.ui.home_parts.Columns)."""
+    widget = LanRoomsWidget(lambda room: None, pins, clock=lambda: NOW)
+    qtbot.addWidget(widget)
+    table = widget.table
+    heights = []
+    for count in (1, 2, 10):
+        widget.set_rooms([found(f"room-{n}") for n in range(count)])
+        heights.append(table.sizeHint().height())
+        rows = sum(table.rowHeight(r) for r in range(count))
+        assert heights[-1] == table.horizontalHeader().height() + rows + 2 * table.frameWidth()
+    assert heights[0] < heights[1] < heights[2], heights
+
+
 def test_each_knock_button_says_its_room_and_a_changed_host_key(qtbot: QtBot) -> None:
     """Tab goes from Knock to Knock (the list takes no focus): a screen reader heard "Knock,
     button" for every room, never which room, nor that its host key had changed."""

@@ -275,6 +275,93 @@ def test_one_above_the_other_the_card_with_nothing_to_list_stays_compact(
     assert nearby.height() <= nearby.sizeHint().height(), (nearby.height(), nearby.sizeHint())
     assert mine.height() > nearby.height() + 100, (mine.height(), nearby.height())
     window.show_lan_rooms([("Weekly planning", "peermeet://192.168.1.20:8765/weekly#k=x")])
-    qtbot.waitUntil(lambda: abs(mine.height() - nearby.height()) <= 1)
+    qtbot.waitUntil(lambda: nearby.height() == nearby.sizeHint().height())  # (see below)
     window.show_lan_rooms([])
     qtbot.waitUntil(lambda: mine.height() > nearby.height() + 100)
+
+
+def test_one_above_the_other_the_card_with_fewer_rows_takes_what_it_needs(
+    qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
+) -> None:
+    """Both listing something, one above the other, the cards shared the height equally: one
+    meeting had half the height while ten rooms scrolled, or the other way round. The card
+    with fewer rows takes what it needs now, the other the rest, and scrolls."""
+    run(qloop, host.start("Design review", "mid", 3600), 10)
+    window = narrow_home(qtbot, host, tmp_path)
+    mine, nearby = window.cards.cards
+    rooms = [(f"Room {n}", f"peermeet://192.168.1.{n}:8765/r#k=x") for n in range(40)]
+    window.show_lan_rooms(rooms)
+    qtbot.wait(100)  # (laid out)
+    assert window.cards.box.direction() == QBoxLayout.Direction.TopToBottom
+    assert mine.height() >= mine.sizeHint().height(), (mine.height(), mine.sizeHint())
+    assert nearby.height() >= mine.height() - 20 and nearby.height() < nearby.sizeHint().height()
+    assert window.lan_list.verticalScrollBar().maximum() > 0  # (the rest scrolls)
+    rows = window.meetings.rows
+    row = next(iter(rows.values()))
+    viewport = window.meetings.findChild(ColumnScroll).viewport()
+    assert row.mapTo(viewport, row.rect().bottomLeft()).y() < viewport.height()  # (whole)
+    for title in ("Team sync", "Retro", "Planning", "1:1"):  # ten rooms over one: now the
+        run(qloop, host.start(title, "mid", 3600), 10)  # other way round, five meetings
+    window.show_lan_rooms(rooms[:1])
+    qtbot.waitUntil(lambda: len(window.meetings.rows) == 5)
+    qtbot.waitUntil(lambda: nearby.height() == nearby.sizeHint().height())
+    assert mine.height() > nearby.height() + 100, (mine.height(), nearby.height())
+
+
+HOME_EMPTY = """
+import json, sys, tempfile
+from pathlib import Path
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+from app.config import EngineConfig
+from app.meeting.hosting import HostService
+from app.meeting.settings import SettingsStore
+from app.meeting.store import MeetingStore
+from app.net.pins import PinStore
+from app.ui.bridge import Bridge
+from app.ui.lan_card import LanCard
+from app.ui.main_window import MainWindow
+from app.ui.theme import apply_theme
+apply_theme(app, int(sys.argv[1]))
+tmp = Path(tempfile.mkdtemp())
+host = HostService(MeetingStore(tmp / "m.json"))
+card = LanCard(PinStore(tmp / "p.json"), lambda: "Ada")  # (not started: nothing found)
+window = MainWindow(host, Bridge(EngineConfig("Ada"), lambda loop: None),
+                    SettingsStore(tmp / "s.json"), lan=card)
+window.show()
+for _ in range(30):
+    app.processEvents()
+said = []
+for label in window.findChildren(QLabel, "EmptyState"):
+    if not label.isVisible():
+        continue
+    box = label.contentsRect()
+    flags = int(Qt.TextFlag.TextWordWrap | label.alignment())
+    needs = label.fontMetrics().boundingRect(QRect(0, 0, box.width(), 1 << 20), flags,
+                                             label.text()).height()
+    card = label.parentWidget()
+    while card.objectName() != "Card":
+        card = card.parentWidget()
+    top = label.mapTo(card, box.topLeft()).y() + (box.height() - needs) // 2
+    said.append({"text": label.text(), "needs": needs, "has": box.height(), "top": top,
+                 "bottom": top + needs, "card": card.height(), "tip": label.toolTip()})
+print(json.dumps({"window": window.size().toTuple(), "labels": said}))
+"""
+
+
+def test_an_empty_cards_words_are_whole_at_the_largest_text_on_a_small_screen() -> None:
+    """At the largest text on a screen 800 x 700, the two cards one above the other, each too
+    short for what it says when empty: those words were cut at the top and the bottom. Now
+    all of them show where there is room, else their first line, whole (all in the tooltip)."""
+    for percent in (150, 100):
+        got = on_screen(800, 700, HOME_EMPTY, str(percent))
+        assert len(got["labels"]) == 2, got
+        for label in got["labels"]:
+            assert label["needs"] <= label["has"], (percent, label)
+            assert label["top"] >= 0 and label["bottom"] <= label["card"], (percent, label)
+            assert label["text"].startswith("No "), label
+            if "\n" not in label["text"]:  # (its headline: the rest in its tooltip)
+                assert label["tip"].startswith(label["text"] + "\n\n"), label
+            if percent == 100:  # (room for all)
+                assert "\n\n" in label["text"], label
