@@ -16,6 +16,7 @@ from app.meeting import rejoin, reopening
 from app.meeting.links import Link
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
+from app.meeting.whois import Whois
 from app.net import protocol as p
 from app.net.peers import PeerLink
 from app.net.signaling import SignalingClient
@@ -39,6 +40,7 @@ class Regain:
         self,
         call: Call,
         roster: Roster,
+        whois: Whois,
         tasks: TaskOwner,
         emit: Callable[[ev.Event], None],
         clock: Callable[[], float],
@@ -48,6 +50,7 @@ class Regain:
         seated: Callable[[SignalingClient, p.Joined], None],
     ) -> None:
         self._call, self._roster, self._tasks, self._emit = call, roster, tasks, emit
+        self._whois = whois
         self._clock, self._wall = clock, wall
         self._connection, self._take_seat, self._seated = connection, take_seat, seated
         self.alone_since: float | None = None  # without the rendezvous, nobody connected
@@ -84,12 +87,18 @@ class Regain:
         await self.rejoined(*outcome)
 
     async def rejoined(self, client: SignalingClient, joined: p.Joined) -> None:
-        """Those still in the room keep their ids: only the links are made afresh (their
-        tiles stay, "reconnecting"); those who left meanwhile are said to have left."""
+        """Back in under a new id. A link still alive carries on (its peer is told our new id
+        over it when seated; one whose id is not in the room is away from the server, as we
+        were: app.meeting.presence). Of the others, those still in the room get a new link
+        (their tiles stay, "reconnecting"); those who left meanwhile are said to have left."""
         now, here, peers = self._clock(), set(joined.peers), self._roster.peers
         self._roster.started = self.alone_since = now  # (dropping links below: not "alone")
         for peer_id in list(peers):
-            if peer_id in here:  # a new link: "connected" again, with its own safety code
+            present = self._whois.rendezvous_id(peer_id) in here
+            if self._roster.alive(peer_id):
+                if not present:
+                    self._whois.away(peer_id)
+            elif present:  # a new link: "connected" again, with its own safety code
                 info = peers[peer_id]
                 info.since, info.connect_ms = now, None
                 drop = self._roster.drop(peer_id, "reconnecting", announce=False)

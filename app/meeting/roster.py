@@ -84,6 +84,8 @@ class Roster:
         self._told: set[str] = set()  # STUN/TURN notices given: "slow", "relay" (missing)
         self._commits: dict[tuple[str, int], str] = {}  # (peer, offer attempt) -> app.net.sas
         self._flowing: set[str] = set()  # peers whose media was said to flow
+        #: (key, rendezvous id): a peer says over its link that it has a new rendezvous id
+        self.on_claim: Callable[[str, str], None] = lambda key, rv_id: None
 
     def _ms_since(self, info: PeerInfo | None) -> float:
         """Milliseconds since we began to join, or since ``info``'s peer came, if later."""
@@ -171,6 +173,12 @@ class Roster:
     def silent_for(self, peer_id: str) -> float:
         """Seconds without media from ``peer_id`` (as of the last ``needing_rebuild``)."""
         return self._recovery.silent_for(peer_id)
+
+    def alive(self, peer_id: str) -> bool:
+        """Whether the link to ``peer_id`` is connected and its media still arrives."""
+        link = self.links.get(peer_id)
+        connected = link is not None and link.pc.connectionState == "connected"
+        return connected and self.silent_for(peer_id) < self._recovery.stall_s
 
     def reconnecting(self, peer_id: str, reason: str) -> None:
         """A rebuild of the link to ``peer_id`` starts now."""
@@ -278,6 +286,8 @@ class Roster:
             self._emit(ev.PeerMediaChanged(link.peer_id, msg.mic, msg.cam, msg.screen))
         elif isinstance(msg, p.Goodbye):
             self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, said_reason(msg.reason)))
+        elif isinstance(msg, p.RendezvousId):
+            self.on_claim(link.peer_id, msg.peer_id)
 
     def chat_overdue(self) -> None:
         """Show each long message that waited too long for its next part as it is (called

@@ -1,8 +1,10 @@
 """One call: joins a room through the rendezvous, keeps one PeerLink per remote peer.
 
 Signaling is sealed end to end (app.net.seal): the rendezvous sees opaque blobs. The lower id
-offers (no glare). Without the rendezvous, connected peers keep their media; new arrivals wait
-until it is back (app.meeting.regain). The links, and what each peer does: app.meeting.roster.
+offers (no glare). A remote person keeps the key it was first known by when its rendezvous id
+changes (app.meeting.whois, app.meeting.presence). Without the rendezvous, connected peers keep
+their media; new arrivals wait until it is back (app.meeting.regain). The links, and what each
+peer does: app.meeting.roster.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from app.meeting import left_joining, reopening
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
+from app.meeting.presence import Presence
 from app.meeting.regain import Regain
 from app.meeting.roster import Roster, said_reason
 from app.meeting.tasks import TaskOwner
+from app.meeting.whois import Whois
 from app.net import protocol as p
 from app.net.peers import PeerLink
 from app.net.sas import CodeNonce, commitment
@@ -61,6 +65,9 @@ class Session:
         self._roster = Roster(media, self._emit, self._tasks, clock)
         self.peers, self.chat_log = self._roster.peers, self._roster.chat_log
         self._links = self._roster.links  # read here; the roster opens and drops links
+        #: each person's current rendezvous id (signaling), and the room's comings and goings
+        self._whois = Whois(clock)
+        self._presence = Presence(self._whois, self._roster, self._tasks, self._peer_arrived)
         #: per peer, its latest offer not yet answered: a peer sending offers faster than they
         #: can be answered (a hostile app) gets only its latest answered, not a growing backlog
         self._offers: dict[str, p.Offer] = {}
@@ -75,7 +82,8 @@ class Session:
         self._wall, self._room_over = wall, False
         #: getting back in after losing the rendezvous (app.meeting.regain), joining as here
         join_again = (self._connection, self._take_seat, self._seated)
-        self._regain = Regain(self, self._roster, self._tasks, self._emit, clock, wall, *join_again)
+        parts = (self._roster, self._whois, self._tasks, self._emit, clock, wall)
+        self._regain = Regain(self, *parts, *join_again)
 
     # --- public API --------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -178,7 +186,8 @@ class Session:
     def _seated(self, client: SignalingClient, joined: p.Joined) -> None:
         assert self._link is not None
         self._client = client
-        self.my_id, self.expires_at = joined.peer_id, joined.expires_at
+        self.my_id = self._whois.mine = joined.peer_id
+        self.expires_at = joined.expires_at
         self.owner_token = joined.owner_token or self.owner_token  # (a rejoin gets none)
         self._sealer = Sealer(RoomKeys.from_secret(self._link.secret), self.my_id)
         others = ev.others_here(len(joined.peers))
@@ -187,18 +196,27 @@ class Session:
         self.media.set_room_capacity(joined.capacity)  # the room's size caps video quality
         self._signaling_ok = True
         self._tasks.spawn(self._signal_loop(client))
-        for peer_id in joined.peers:
-            self._peer_arrived(peer_id)
+        for rv_id in joined.peers:
+            self._presence.joined(rv_id, None)
+        self._roster.send(p.RendezvousId(self.my_id))  # (back in: to those still connected)
 
     def _peer_arrived(self, peer_id: str, now: float | None = None) -> None:
         """``now``: a peer who came after us, whose connect and first-frame times count from
-        its arrival (those already here count from when we began to join)."""
+        its arrival (those already here count from when we began to join). One still
+        connected (we, or it, got back in under a new id) needs nothing."""
+        if peer_id in self._links:
+            return
         info = self._roster.info(peer_id)
         if now is not None:
             info.since = now
         self._emit(ev.Progress(3, f"peer found ({len(self.peers)} in the call with you)"))
-        if self.my_id < peer_id:  # the lower id offers: no glare
+        if self._offers_to(peer_id):
             self._tasks.for_peer(peer_id, self._offer(peer_id))
+
+    def _offers_to(self, peer_id: str) -> bool:
+        """The lower id offers (no glare): our rendezvous id and the peer's, as of now."""
+        rv_id = self._whois.rendezvous_id(peer_id)
+        return rv_id is not None and self.my_id < rv_id
 
     async def _offer(self, peer_id: str) -> None:
         info = self._roster.info(peer_id)
@@ -225,10 +243,9 @@ class Session:
 
     def _dispatch(self, msg: p.Message) -> None:
         if isinstance(msg, p.PeerJoined):
-            self._peer_arrived(msg.peer_id, self._clock())
+            self._presence.joined(msg.peer_id, self._clock())
         elif isinstance(msg, p.PeerLeft):
-            why = self._roster.why_gone(msg.peer_id)
-            self._tasks.for_peer(msg.peer_id, self._roster.drop(msg.peer_id, why))
+            self._presence.left(msg.peer_id)
         elif isinstance(msg, p.Relayed):
             self._relayed(msg.sender, msg.blob)
         elif isinstance(msg, p.RoomEnded):
@@ -252,6 +269,7 @@ class Session:
                 count = self.dropped_messages
                 log.warning("dropped signaling message from %s (%d so far): %s", sender, count, exc)
             return
+        sender = self._presence.sender(sender)  # (from here on: the person's key)
         if isinstance(msg, p.Offer):
             self._offers[sender] = msg  # the one to answer: those still waiting are skipped
             self._tasks.for_peer(sender, self._answer(sender, msg))
@@ -261,7 +279,7 @@ class Session:
             self._roster.committed(sender, msg)
         elif isinstance(msg, p.Reveal):
             self._roster.revealed(sender, msg.attempt, msg.nonce)
-        elif isinstance(msg, p.Bye) and msg.reason == "reconnect" and self.my_id < sender:
+        elif isinstance(msg, p.Bye) and msg.reason == "reconnect" and self._offers_to(sender):
             self._tasks.for_peer(sender, self._rebuild(sender, "asked by peer"))
         elif isinstance(msg, p.Bye):
             self._tasks.for_peer(sender, self._roster.drop(sender, said_reason(msg.reason)))
@@ -270,7 +288,7 @@ class Session:
         if self._offers.get(peer_id) is not offer:
             return  # a newer one came while this one waited: its link would be dropped at once
         del self._offers[peer_id]
-        if self.my_id < peer_id:
+        if self._offers_to(peer_id):
             log.warning("ignoring offer from %s: we offer to higher ids", peer_id)
             return
         if peer_id in self._links:  # a fresh offer replaces the old connection
@@ -299,10 +317,11 @@ class Session:
             await self._relay(peer_id, p.Reveal(answer.attempt, link.sas.nonce.hex()))
 
     async def _relay(self, peer_id: str, msg: p.Message) -> None:
-        if self._client is None or self._sealer is None or not self._signaling_ok:
-            return  # (lost the rendezvous: the rejoin makes every link afresh anyway)
+        rv_id = self._whois.rendezvous_id(peer_id)
+        if self._client is None or self._sealer is None or not self._signaling_ok or not rv_id:
+            return  # (lost the rendezvous, or it is away from it: nothing to send through)
         try:
-            await self._client.relay(peer_id, self._sealer.seal(peer_id, msg))
+            await self._client.relay(rv_id, self._sealer.seal(rv_id, msg))
         except PeerMeetError as exc:  # it closed under us: the same
             log.info("could not relay to %s: %s", peer_id, exc)
 
@@ -321,9 +340,9 @@ class Session:
         if not self._signaling_ok:  # cannot renegotiate without the rendezvous
             self._regain.drop_the_lost(due)
             return
-        for peer_id, link, reason in due:
+        for peer_id, link, reason in self._presence.look(due):  # (the away: not rebuilt)
             self._roster.reconnecting(peer_id, reason)
-            if self.my_id < peer_id:
+            if self._offers_to(peer_id):
                 self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
             else:  # only the offerer rebuilds; ask it to
                 self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))

@@ -71,3 +71,13 @@ class MediaState(Message):
     mic: bool
     cam: bool
     screen: bool
+
+
+@_message("data", "rv_id")
+@dataclasses.dataclass(frozen=True)
+class RendezvousId(Message):
+    """The sender got back into the room under a new rendezvous peer id, ``peer_id``: signaling
+    from and to that id is this connection's peer (app.meeting.whois). Over the data channel,
+    so only this connection's peer can say it. PeerMeet before it drops it (unknown type)."""
+
+    peer_id: str

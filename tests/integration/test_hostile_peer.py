@@ -233,6 +233,30 @@ async def test_a_data_channel_message_without_end_closes_that_channel_only() -> 
         await until(lambda: channel.readyState == "closed")
 
 
+async def test_a_data_message_of_a_type_unknown_here_is_logged_and_the_call_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What a PeerMeet from before a data message type (``rv_id``, say) does with one: drops it
+    and logs it; the connection and what comes after it carry on. And a peer saying it has a
+    rendezvous id that is nobody's takes nothing from anyone."""
+    caplog.set_level(logging.INFO)
+    async with hostile_call() as (hana, mallory):
+        await mallory.call()
+        await until(lambda: bool(hana.of(ev.PeerConnected)))
+        channel = mallory.channel
+        assert channel is not None
+        await until(lambda: channel.readyState == "open")
+        channel.send('{"v":1,"type":"rv_id_from_the_future","peer_id":"x"}')
+        channel.send(p.Chat(text="after it", msg_id="m1").encode())
+        await until(lambda: bool(hana.of(ev.ChatReceived)))
+        assert "unknown data message type 'rv_id_from_the_future'" in caplog.text
+        channel.send(p.RendezvousId(peer_id=hana.session.my_id).encode())  # ours is not theirs
+        channel.send(p.Chat(text="and after that", msg_id="m2").encode())
+        await until(lambda: len(hana.of(ev.ChatReceived)) == 2)
+        assert hana.session.ended is None and set(hana.session.peers) == {mallory.client_id}
+        assert hana.session._whois.rendezvous_id(mallory.client_id) == mallory.client_id
+
+
 class Bystander(asyncio.DatagramProtocol):
     """A UDP service that is nobody's peer: counts the ICE checks that reach it (one STUN
     transaction id per check, whatever its retransmissions)."""

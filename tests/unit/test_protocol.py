@@ -55,6 +55,7 @@ SAMPLES: list[p.Message] = [
     p.Chat(text="hello 👋", msg_id="m1"),
     p.Goodbye(reason="left"),
     p.MediaState(mic=True, cam=False, screen=False),
+    p.RendezvousId(peer_id="c3d4"),
 ]
 
 
