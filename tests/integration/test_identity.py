@@ -14,7 +14,7 @@ from app.meeting import events as ev
 from app.meeting.links import Link
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
-from tests.integration.test_session import Peer, _blackhole, room_link, until
+from tests.integration.test_session import Peer, _blackhole, kill, room_link, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
 
@@ -48,15 +48,6 @@ async def _media_goes_on(peers: tuple[Peer, ...]) -> None:
         (peer, key): peer.media.video_frames(key) for peer in peers for key in peer.session.peers
     }
     await until(lambda: all(p.media.video_frames(k) > n + 10 for (p, k), n in counts.items()))
-
-
-async def _kill(peer: Peer) -> None:
-    """Its app dies (kill -9): nothing more leaves it, nothing of it gets back in."""
-    await peer.session._tasks.close()  # no signaling loop, no watch, no rejoin
-    for key in list(peer.session._links):
-        _blackhole(peer.session, key)
-    assert peer.session._client is not None
-    await peer.session._client.close()
 
 
 async def test_a_restarted_rendezvous_is_no_leaving_or_joining_for_anyone(tmp_path: Path) -> None:
@@ -160,7 +151,7 @@ async def test_someone_killed_after_getting_back_in_is_reported_lost_within_seco
                 lambda p=peer: p.session._whois.rendezvous_id(ids[gus]) == gus.session.my_id
             )
 
-        await _kill(gus)
+        await kill(gus)
         started = asyncio.get_running_loop().time()
         await until(lambda: bool(hana.of(ev.PeerLeft)) and bool(ivy.of(ev.PeerLeft)), 12)
         took = asyncio.get_running_loop().time() - started
