@@ -44,8 +44,10 @@ class Peer(SessionPeer):
         return await SignalingClient.connect(url, timeout)
 
     def sees(self, other: SessionPeer) -> bool:
-        """Video from ``other``'s current seat is coming in."""
-        return self.media.video_frames(other.session.my_id) > 3
+        """``other``'s current seat is known here, and video from it came in (under the key
+        ``other`` was first known by: it stays when its rendezvous id changes)."""
+        key = self.session._whois.key(other.session.my_id)
+        return key is not None and self.media.video_frames(key) > 3
 
 
 class Standalone:
