@@ -50,6 +50,6 @@ def back(address: str, away_s: float) -> str:
     """Back in the room on the server at ``address`` after ``away_s`` seconds."""
     return (
         f"back in touch with the meeting's server at {address} (after {away_s:.0f} s): "
-        "people can join again, and the connections to the others are being made afresh "
-        "(a moment without their audio and video)."
+        "people can join again. Connections that kept working carry on; any that broke are "
+        "made afresh (a moment without that person's audio and video)."
     )

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.timeout(120)
 def test_losing_the_rendezvous_mid_call_is_said_once_and_plainly(tmp_path: Path) -> None:
     """Each side says once what happened (which server), what it means (the call goes on peer
     to peer; nobody new can join) and what comes next (retrying), nothing per retry; and once
-    that it is back. The server keeps its rooms (--state), so both get back in."""
+    that it is back. The server keeps its rooms (--state), so both get back in, under new ids;
+    neither says the other left or reconnects: their connection carried on."""
     state = str(tmp_path / "rooms.json")
     server = rendezvous("--host", "127.0.0.1", "--port", "0", "--state", state)
     port = first_line(server).rsplit(":", 1)[1]
@@ -49,4 +50,12 @@ def test_losing_the_rendezvous_mid_call_is_said_once_and_plainly(tmp_path: Path)
         back = [line for line in notes if "back in touch" in line]
         assert len(back) == 1 and f"server at {address} (after " in back[0], err
         assert "people can join again" in back[0], err
+    # neither left nor came again while the server was away: their link carried on, under
+    # new rendezvous ids (the guest's call ends first: the host says so, at the end)
+    for err, left in ((guest_err, []), (host_err, ["guest left"])):
+        lines = err.splitlines()
+        assert [line for line in lines if line.endswith(" left") or " left (" in line] == left
+        assert not [line for line in lines if "reconnecting" in line], err
+        since = next(i for i, line in enumerate(lines) if "lost the connection" in line)
+        assert not [line for line in lines[since:] if "peer found" in line], err
         assert err.rstrip().endswith("call ended (left): You left the call."), err
