@@ -23,8 +23,8 @@ from app.net import protocol
 
 _URL = re.compile(
     r"^(?P<scheme>stun|turns?):(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))"
-    r"(?::(?P<port>\d{1,5}))?(?:\?transport=(?P<transport>udp|tcp))?$"
-)
+    r"(?::(?P<port>[0-9]{1,5}))?(?:\?transport=(?P<transport>udp|tcp))?\Z"
+)  # ([0-9], not \d: aiortc reads only these, and a port in other digits failed each connection)
 #: A credential outlives any room (rooms live at most a day), so a relayed call is never cut
 #: off by coturn refusing to refresh its allocation with an expired username.
 DEFAULT_TTL_S = 24 * 3600 + 3600
@@ -37,6 +37,9 @@ def check_url(url: str) -> str:
     address, query, transport = rest.partition("?")
     url = scheme.lower() + colon + address + query + transport.lower()
     match = _URL.match(url)
+    port = address.rpartition(":")[2]
+    if match is None and port.isdecimal() and not port.isascii():  # "３４７８": an input method's
+        raise ValueError(f"“{url}”: write the port in the digits 0-9, like {int(port)}")
     if match is None:
         raise ValueError(
             f"“{url}” is not a STUN/TURN address: write it like stun:stun.example.org:3478, "

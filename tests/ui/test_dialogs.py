@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import qasync
 import segno
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QGuiApplication
+from PySide6.QtGui import QAccessible, QGuiApplication, QInputMethodEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
@@ -655,6 +656,32 @@ def test_settings_keys_enter_adds_a_server_and_delete_removes_it(
     assert names == {"Your name", "Server address", "TURN password"}  # for screen readers
     QTest.keyClick(dialog.name, Qt.Key.Key_Return)  # nothing typed for a server: Save
     assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Accepted
+
+
+def test_a_server_port_typed_in_full_width_digits_is_refused_not_saved(
+    qtbot: QtBot, settings: SettingsStore
+) -> None:
+    """A Japanese input method types "３４７８": the server was listed and saved, and then each
+    peer connection failed in aiortc ("malformed uri"): calls had no sound nor video. Now the
+    dialog says how to write it and saves nothing; one in the file is not used."""
+    settings.save(Settings(display_name="Ada"))
+    before = settings.path.read_bytes()
+    dialog = shown_settings(qtbot, settings)
+    QTest.keyClicks(dialog.url, "stun:stun.example.org:")
+    typed = QInputMethodEvent()  # (the digits, as an input method commits them)
+    typed.setCommitString("３４７８")
+    QApplication.sendEvent(dialog.url, typed)
+    assert dialog.url.text() == "stun:stun.example.org:３４７８"
+    dialog.save()  # (a server typed, not added: Save adds it first)
+    assert dialog.isVisible() and dialog.servers.count() == 0
+    assert "digits 0-9, like 3478" in dialog.error.text() and dialog.error.isVisible()
+    assert settings.path.read_bytes() == before
+    data = json.loads(before)  # an older version saved one: said, kept aside, not used
+    data["ice_servers"] = [{"urls": "stun:stun.example.org:３４７８"}]
+    settings.path.write_text(json.dumps(data), encoding="utf-8")
+    assert settings.load().engine_config().ice_servers == ()
+    again = shown_settings(qtbot, settings)
+    assert "could not be read" in again.error.text() and again.servers.count() == 0
 
 
 def test_an_error_in_settings_grows_the_dialog_and_gives_the_height_back(

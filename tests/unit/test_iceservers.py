@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aiortc.rtcicetransport import parse_stun_turn_uri
 
 from app.config import IceServer
 from app.net import iceservers
@@ -41,6 +42,19 @@ def test_issuer_hands_out_expiring_per_peer_credentials() -> None:
 )
 def test_good_urls(url: str) -> None:
     assert check_url(url) == url
+    assert parse_stun_turn_uri(url)["host"]  # what check_url passes, aiortc can use
+
+
+@pytest.mark.parametrize("port", ["３４７８", "٣٤٧٨", "३४७८"])  # full-width, Arabic, Devanagari
+def test_a_port_in_other_digits_is_refused_with_how_to_write_it(port: str) -> None:
+    """Typed with an input method, a port may come in other digits than 0-9: it was taken (as
+    3478) and saved, and then aiortc refused it ("malformed uri") as each peer connection was
+    made, so calls found the others and never had sound or video."""
+    url = f"stun:stun.example.org:{port}"
+    with pytest.raises(ValueError, match="malformed uri"):
+        parse_stun_turn_uri(url)
+    with pytest.raises(ValueError, match="write the port in the digits 0-9, like 3478"):
+        check_url(url)
 
 
 def test_scheme_and_transport_are_read_in_any_case() -> None:
