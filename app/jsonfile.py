@@ -15,42 +15,62 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Unread:
+    """A data file that could not be used: why, in a person's words, and what became of it."""
+
+    why: str  # "not valid JSON", "a folder, not a file", "Permission denied"
+    kept: Path | None  # where the file is now (``<name>.bad``…); None: left where it was
+
+
 def read_json(path: Path) -> Any:
     """The parsed file, or None if it is missing or damaged (then it is set aside)."""
+    return read_json_said(path)[0]
+
+
+def read_json_said(path: Path) -> tuple[Any, Unread | None]:
+    """The parsed file (None if missing or damaged), and for a damaged one what became of it:
+    the callers say it to the person (a file named as kept that was not is lost twice)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):  # (no file yet: nothing to set aside)
-        return None
+        return None, None
     except (OSError, UnicodeDecodeError) as exc:
         if path.is_file():  # (a folder or a device named by mistake is left as it is)
-            set_aside(path, f"unreadable ({exc})")
-        else:
-            log.warning("%s is not a file (%s): it is left as it is", path, exc)
-        return None
+            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else _said(exc)
+            return None, Unread(why, set_aside(path, f"unreadable ({exc})"))
+        log.warning("%s is not a file (%s): it is left as it is", path, exc)
+        return None, Unread("a folder, not a file" if path.is_dir() else "not a file", None)
     try:
         data = json.loads(text)
     except ValueError as exc:
-        data, why = None, f"not valid JSON ({exc})"
+        data, why, said = None, f"not valid JSON ({exc})", "not valid JSON"
     except RecursionError:
-        data, why = None, "not valid JSON (nested too deeply)"
+        data, why, said = None, "not valid JSON (nested too deeply)", "not valid JSON"
     else:
-        why = "empty (null)"
+        why = said = "empty (null)"
     if data is None:
-        set_aside(path, why)
-    return data
+        return None, Unread(said, set_aside(path, why))
+    return data, None
+
+
+def _said(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
 
-def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
-    """Keep a damaged file as ``<name>.bad`` for the curious, and say so in the log."""
+def set_aside(path: Path, why: str, *, copy: bool = False) -> Path | None:
+    """Keep a damaged file as ``<name>.bad`` for the curious, and say so in the log; where it
+    is kept now, or None if it could not be (then it is left as it was)."""
     bad = path.with_name(path.name + ".bad")
     n = 1
     while bad.exists():  # keep the earlier ones: each may hold what the next one lost
@@ -59,14 +79,20 @@ def set_aside(path: Path, why: str, *, copy: bool = False) -> None:
     try:
         if copy:  # readable by this user only, as the file was (it may hold links, tokens)
             with path.open("rb") as src, os.fdopen(os.open(bad, _NEW, 0o600), "wb") as dst:
-                shutil.copyfileobj(src, dst)
+                try:
+                    shutil.copyfileobj(src, dst)
+                    dst.flush()
+                except OSError:  # (a full disk: half a copy is no copy, and is not said one)
+                    bad.unlink(missing_ok=True)
+                    raise
         else:
             os.replace(path, bad)
     except OSError as exc:
         log.warning("%s is %s and could not be moved aside: %s", path, why, exc)
-        return
+        return None
     then = "kept what could be read" if copy else "started afresh"
     log.warning("%s is %s; saved it as %s and %s", path, why, bad, then)
+    return bad
 
 
 def write_json(path: Path, data: Any, *, compact: bool = False) -> None:

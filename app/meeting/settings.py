@@ -14,7 +14,7 @@ from typing import Any
 
 from app.config import EngineConfig, IceServer
 from app.errors import StorageError
-from app.jsonfile import read_json, set_aside, write_json
+from app.jsonfile import Unread, read_json_said, set_aside, write_json
 from app.meeting.store import data_dir
 from app.net.iceservers import check_url
 
@@ -188,25 +188,20 @@ class SettingsStore:
         #: what went wrong reading the file, for the Settings dialog to say ("" if nothing);
         #: it stays until settings are saved again (a damaged file is set aside at once)
         self.problem = ""
-        self._kept_aside = False  # a copy of a file with unreadable settings is kept (once)
+        #: the copy kept of a file with unreadable settings (once; "" if it could not be)
+        self._kept_aside: str | None = None
         self._logged: set[str] = set()  # settings are read at each use: log a problem once
 
     def load(self) -> Settings:
-        existed = self.path.exists()
-        data = read_json(self.path)
-        damaged = (
-            f"Your settings file was damaged, so PeerMeet started from the defaults (a copy "
-            f"is kept beside it: {self.path.name}.bad). Check your name, devices and "
-            "connection helpers, then save."
-        )
+        data, unread = read_json_said(self.path)
         if data is None:
-            self.problem = damaged if existed else self.problem
+            self.problem = self._damaged(unread) if unread is not None else self.problem
             return Settings()
         try:
             settings = Settings.from_dict(data)
         except ValueError as exc:
-            set_aside(self.path, f"not a PeerMeet settings file ({exc})")
-            self.problem = damaged
+            kept = set_aside(self.path, f"not a PeerMeet settings file ({exc})")
+            self.problem = self._damaged(Unread("not PeerMeet settings", kept))
             return Settings()
         for problem in settings.problems:
             if problem not in self._logged:
@@ -223,17 +218,35 @@ class SettingsStore:
             self.problem = " ".join(notes)
         return settings
 
+    def _damaged(self, unread: Unread) -> str:
+        """What to say of a settings file that could not be used at all: where it is now."""
+        if unread.kept is not None:
+            return (
+                f"Your settings file could not be used ({unread.why}), so PeerMeet started from "
+                f"the defaults (the file is kept beside it as {unread.kept.name}). Check your "
+                "name, devices and connection helpers, then save."
+            )
+        return (  # (a folder where the file goes, say: nothing was copied, and saving fails)
+            f"PeerMeet could not read your settings file {self.path} ({unread.why}), so it "
+            "started from the defaults and left it as it is. Move it away (or make it "
+            "readable and start PeerMeet again), then check your settings here and save."
+        )
+
     def _unreadable(self, keys: list[str]) -> str:
         """Some settings of the file could not be read: keep the file as it was (once) and
         say which ones are at their defaults now (a privacy setting may be among them)."""
-        if not self._kept_aside:
-            set_aside(self.path, f"partly unreadable ({', '.join(keys)})", copy=True)
-            self._kept_aside = True
+        if self._kept_aside is None:
+            copy = set_aside(self.path, f"partly unreadable ({', '.join(keys)})", copy=True)
+            self._kept_aside = copy.name if copy is not None else ""
         words = ", ".join(dict.fromkeys(_WORDS.get(key, key) for key in keys))
+        kept = (
+            f"The file as it was is kept beside it ({self._kept_aside})."
+            if self._kept_aside
+            else "A copy of the file as it was could not be kept (see the log)."
+        )
         return (
             f"Some of your settings could not be read, so these are at their defaults now: "
-            f"{words}. The file as it was is kept beside it ({self.path.name}.bad). Check "
-            f"them below, then save."
+            f"{words}. {kept} Check them below, then save."
         )
 
     def save(self, settings: Settings, *, reviewed: bool = False) -> None:

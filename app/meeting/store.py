@@ -16,7 +16,7 @@ from typing import Any
 import platformdirs
 
 from app.errors import PeerMeetError
-from app.jsonfile import read_json, set_aside, write_json
+from app.jsonfile import Unread, read_json_said, set_aside, write_json
 from app.meeting.links import parse_link, parse_rendezvous
 
 log = logging.getLogger(__name__)
@@ -154,18 +154,13 @@ class MeetingStore:
 
     def _load(self) -> list[MeetingRecord]:
         self._scrubbed = False  # a record's server address was cut down to the server
-        damaged = (
-            f"{self.path} was damaged, so My meetings starts empty. A copy is kept beside it "
-            "(.bad): meetings you started before may be lost; start a new one if needed."
-        )
-        existed = self.path.exists()
-        data = read_json(self.path)
+        data, unread = read_json_said(self.path)
         if data is None:
-            self.problem = damaged if existed else ""
+            self.problem = self._damaged(unread) if unread is not None else ""
             return []
         if not isinstance(data, dict) or not isinstance(data.get("meetings"), list):
-            set_aside(self.path, "not a PeerMeet meetings file")
-            self.problem = damaged
+            kept = set_aside(self.path, "not a PeerMeet meetings file")
+            self.problem = self._damaged(Unread("not a PeerMeet meetings file", kept))
             return []
         records: list[MeetingRecord] = []
         for item in data["meetings"]:
@@ -177,9 +172,24 @@ class MeetingStore:
                 self._scrubbed |= records[-1].rendezvous != item.get("rendezvous", "")
         lost = len(data["meetings"]) - len(records)
         if lost:
-            set_aside(self.path, "partly damaged", copy=True)
+            copy = set_aside(self.path, "partly damaged", copy=True)
+            said = f"a copy of the file is kept beside it, {copy.name}" if copy else ""
             self.problem = (
                 f"{lost} of the meetings in {self.path} could not be read and are not listed "
-                "(a copy of the file is kept beside it, .bad)."
+                f"({said or 'no copy of the file could be kept: see the log'})."
             )
         return records
+
+    def _damaged(self, unread: Unread) -> str:
+        """What to say of a meetings file that could not be used at all: where it is now."""
+        if unread.kept is not None:
+            return (
+                f"{self.path} could not be used ({unread.why}), so My meetings starts empty. "
+                f"The file is kept beside it as {unread.kept.name}: meetings you started "
+                "before may be lost; start a new one if needed."
+            )
+        return (  # (a folder where the file goes, say: nothing was copied, and saving fails)
+            f"{self.path} could not be read ({unread.why}), so My meetings starts empty; it "
+            "is left as it is. Move it away (or make it readable and start PeerMeet "
+            "again), or the meetings you start now will not be kept."
+        )

@@ -872,6 +872,22 @@ def test_unreadable_settings_are_said_at_start_and_settings_opens_once(
     dialog.reject()
 
 
+def test_a_folder_where_the_settings_go_is_said_as_it_is_at_start(
+    qtbot: QtBot, host: HostService, bridge: Bridge, tmp_path: Path
+) -> None:
+    """It was said "damaged … a copy is kept beside it: settings.json.bad": there was none, and
+    saving could not work until the folder was moved away."""
+    store = SettingsStore(tmp_path / "settings.json")
+    store.path.mkdir()
+    window = MainWindow(host, bridge, store, open_call=lambda: None)
+    qtbot.addWidget(window)
+    box = window.say_settings_problem()
+    assert box is not None and box.isVisible() and "(a folder, not a file)" in box.text()
+    assert "Move it away" in box.text() and ".bad" not in box.text()
+    assert store.path.is_dir() and not list(tmp_path.glob("settings.json.bad*"))
+    box.reject()
+
+
 def test_join_opened_empty_takes_a_paste_at_once(
     qtbot: QtBot, bridge: Bridge, settings: SettingsStore
 ) -> None:

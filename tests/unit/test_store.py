@@ -122,8 +122,8 @@ def test_settings_survive_garbage(tmp_path: Path) -> None:
     store = SettingsStore(path)
     assert store.load() == Settings()
     assert (tmp_path / "settings.json.bad").read_text() == "]["
-    assert "damaged" in store.problem and "settings.json.bad" in store.problem
-    assert store.load() == Settings() and "damaged" in store.problem  # said until saved
+    assert "(not valid JSON)" in store.problem and "as settings.json.bad)" in store.problem
+    assert store.load() == Settings() and "not valid JSON" in store.problem  # said until saved
     store.save(Settings(), reviewed=True)  # (the Settings dialog's save)
     assert store.problem == "" and SettingsStore(path).problem == ""
     path.write_text('"a string"')
@@ -206,7 +206,7 @@ def test_a_damaged_meetings_file_is_reported_and_infinite_times_are_damage(tmp_p
     assert store.records == [record()]
     assert store.problem.startswith("1 of the meetings")
     path.write_text('{"version": 1, "meetings": [{"link": ')
-    assert "was damaged" in MeetingStore(path).problem
+    assert "could not be used (not valid JSON)" in MeetingStore(path).problem
 
 
 def test_meetings_that_cannot_be_saved_are_reported(tmp_path: Path) -> None:
@@ -274,3 +274,33 @@ def test_a_meeting_link_kept_as_the_server_by_an_older_version_loses_its_key(
     assert store.find(LINK) == record()  # (one on this computer stays as it was)
     assert "SSSS" not in path.read_text() and not store.problem
     assert MeetingStore(path).find(LINK_B) == store.find(LINK_B)
+
+
+def test_what_is_said_of_a_damaged_file_names_where_it_is_really_kept(tmp_path: Path) -> None:
+    """Both stores said "a copy is kept beside it (.bad)" whatever became of the file: a
+    folder where the file goes is left as it is (no copy), and with an earlier .bad there the
+    file is kept as .bad2 (the .bad named is another, older file)."""
+
+    def said(path: Path) -> str:
+        if path.name == "meetings.json":
+            return MeetingStore(path).problem
+        store = SettingsStore(path)
+        store.load()
+        return store.problem
+
+    for name in ("settings.json", "meetings.json"):
+        path = tmp_path / name
+        path.mkdir()
+        (path / "x").write_text("theirs")
+        problem = said(path)
+        assert "(a folder, not a file)" in problem and "left" in problem, problem
+        assert ".bad" not in problem and not list(tmp_path.glob(f"{name}.bad*"))
+        assert (path / "x").read_text() == "theirs"
+        (path / "x").unlink()
+        path.rmdir()
+        (tmp_path / f"{name}.bad").write_text("an older one")
+        path.write_text("{")
+        problem = said(path)
+        assert f"as {name}.bad2" in problem and f"{name}.bad " not in problem, problem
+        assert (tmp_path / f"{name}.bad2").read_text() == "{"
+        assert (tmp_path / f"{name}.bad").read_text() == "an older one"
