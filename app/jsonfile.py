@@ -35,10 +35,15 @@ def read_json(path: Path) -> Any:
     return read_json_said(path)[0]
 
 
-def read_json_said(path: Path) -> tuple[Any, Unread | None]:
+def read_json_said(path: Path, max_bytes: int | None = None) -> tuple[Any, Unread | None]:
     """The parsed file (None if missing or damaged), and for a damaged one what became of it:
-    the callers say it to the person (a file named as kept that was not is lost twice)."""
+    the callers say it to the person (a file named as kept that was not is lost twice).
+    ``max_bytes``: a larger file is damaged too (read at each use, it would stall each one)."""
     try:
+        size = path.stat().st_size if max_bytes is not None else 0
+        if max_bytes is not None and size > max_bytes and path.is_file():
+            kept = set_aside(path, f"too large ({size} bytes)")
+            return None, Unread(f"too large: {size / 1e6:.1f} MB", kept)
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):  # (no file yet: nothing to set aside)
         return None, None

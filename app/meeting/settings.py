@@ -24,6 +24,9 @@ SETTINGS_FILE = "settings.json"
 #: aiortc uses only the first STUN and the first TURN server; a few spares are plenty
 MAX_ICE_SERVERS = 20
 MAX_WINDOWS, MAX_GEOMETRY = 8, 512  # windows remembered; characters of one saved geometry
+#: a settings file is a few kB; it is read at each use, so a huge one stalled each (3 s a time
+#: at 90 MB): beyond this it is damage, set aside
+MAX_FILE_BYTES = 1_000_000
 TEXT_SIZE_RANGE = (100, 200)  # per cent of the design's text size (Settings offers 100..150)
 
 
@@ -193,7 +196,7 @@ class SettingsStore:
         self._logged: set[str] = set()  # settings are read at each use: log a problem once
 
     def load(self) -> Settings:
-        data, unread = read_json_said(self.path)
+        data, unread = read_json_said(self.path, MAX_FILE_BYTES)
         if data is None:
             self.problem = self._damaged(unread) if unread is not None else self.problem
             return Settings()

@@ -304,3 +304,19 @@ def test_what_is_said_of_a_damaged_file_names_where_it_is_really_kept(tmp_path: 
         assert f"as {name}.bad2" in problem and f"{name}.bad " not in problem, problem
         assert (tmp_path / f"{name}.bad2").read_text() == "{"
         assert (tmp_path / f"{name}.bad").read_text() == "an older one"
+
+
+def test_a_huge_settings_file_is_set_aside_not_read_at_each_use(tmp_path: Path) -> None:
+    """Settings are read at each use (each dialog, each call): a 90 MB file (valid JSON) took
+    3 s a read, so the app stalled seconds at each click. Now it is damage: kept as .bad,
+    said, and the defaults are used."""
+    path = tmp_path / "settings.json"
+    windows = {str(i): "x" * 100 for i in range(12_000)}  # (1.3 MB)
+    path.write_text(json.dumps({"display_name": "Ada", "windows": windows}))
+    size = path.stat().st_size
+    store = SettingsStore(path)
+    assert store.load().display_name != "Ada" and not path.exists()
+    assert "(too large: 1.3 MB)" in store.problem and "as settings.json.bad)" in store.problem
+    assert (tmp_path / "settings.json.bad").stat().st_size == size  # kept whole
+    store.save(Settings(display_name="Ada", windows={"main": "x" * 100}))
+    assert SettingsStore(path).load().display_name == "Ada"  # what it writes it reads back
