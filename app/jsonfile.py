@@ -100,6 +100,13 @@ def set_aside(path: Path, why: str, *, copy: bool = False) -> Path | None:
     return bad
 
 
+def what_to_check(path: Path) -> str:
+    """What to do when writing ``path`` failed, in a person's words (one sentence)."""
+    if path.is_dir():  # (os.replace onto a folder: "Is a directory", however free the disk)
+        return f"the {path.name} there is a folder, not a file; move it away"
+    return "check that this folder is yours and not full"
+
+
 def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
     """Write atomically, readable by this user only; OSError if that failed (the old file is
     then untouched, and no temp file is left). ``compact``: no indentation (large files nobody

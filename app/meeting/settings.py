@@ -14,7 +14,7 @@ from typing import Any
 
 from app.config import EngineConfig, IceServer
 from app.errors import StorageError
-from app.jsonfile import Unread, read_json_said, set_aside, write_json
+from app.jsonfile import Unread, read_json_said, set_aside, what_to_check, write_json
 from app.meeting.store import data_dir
 from app.net.iceservers import check_url
 
@@ -185,6 +185,10 @@ _WORDS = {
 }
 
 
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
 class SettingsStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or data_dir() / SETTINGS_FILE
@@ -262,5 +266,5 @@ class SettingsStore:
             log.warning("could not save settings to %s: %s", self.path, exc)
             raise StorageError(
                 f"Could not save your settings to {self.path}: {exc.strerror or exc}. "
-                "Check that this folder is yours and not full, then save again."
+                f"{_sentence(what_to_check(self.path))}, then save again."
             ) from None

@@ -16,7 +16,7 @@ from typing import Any
 import platformdirs
 
 from app.errors import PeerMeetError
-from app.jsonfile import Unread, read_json_said, set_aside, write_json
+from app.jsonfile import Unread, read_json_said, set_aside, what_to_check, write_json
 from app.meeting.links import parse_link, parse_rendezvous
 
 log = logging.getLogger(__name__)
@@ -146,8 +146,8 @@ class MeetingStore:
             log.warning("could not save My meetings to %s: %s", self.path, exc)
             self.problem = (
                 f"Could not save My meetings to {self.path} ({exc.strerror or exc}). The "
-                "meetings work while PeerMeet runs, but will be gone after a restart: check "
-                "that this folder is yours and not full."
+                "meetings work while PeerMeet runs, but will be gone after a restart: "
+                f"{what_to_check(self.path)}."
             )
         else:
             self.problem = "" if self.problem.startswith("Could not save") else self.problem

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -50,6 +51,13 @@ def check_url(url: str) -> str:
     labels = host.removesuffix(".").split(".")  # (a trailing dot: an absolute name)
     if any(not label or label.startswith("-") or label.endswith("-") for label in labels):
         raise ValueError(f"“{url}”: {host} is not a host name or IPv4 address")
+    if labels[-1].isdigit():  # (no host name ends in a number: an IPv4 address, or a typo)
+        try:
+            ipaddress.IPv4Address(".".join(labels))
+        except ValueError:
+            raise ValueError(
+                f"“{url}”: {host} is not an IPv4 address (four numbers 0-255, like 192.0.2.10)"
+            ) from None
     port = match["port"]
     if port is not None and not 0 < int(port) < 65536:
         raise ValueError(f"“{url}”: the port must be 1..65535")

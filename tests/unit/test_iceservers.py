@@ -35,6 +35,8 @@ def test_issuer_hands_out_expiring_per_peer_credentials() -> None:
     [
         "stun:stun.example.org",
         "stun:10.0.0.1:3478",
+        "stun:192.0.2.10.",
+        "stun:host.example.1a",
         "turn:turn.example:3478",
         "turn:turn.example:3478?transport=tcp",
         "turns:turn.example:443?transport=tcp",
@@ -77,6 +79,9 @@ def test_scheme_and_transport_are_read_in_any_case() -> None:
         ("stun:example.org..", "not a host name"),
         ("stun:a-.org", "not a host name"),
         ("stun:a.-b.org", "not a host name"),
+        ("stun:999.1.1.1:3478", "not an IPv4 address"),  # (looked up as a name, and failed)
+        ("stun:1.2.3", "not an IPv4 address"),
+        ("turn:10.0.0.01", "not an IPv4 address"),
     ],
 )
 def test_bad_urls_say_how_to_write_them(url: str, needle: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.config import IceServer
+from app.errors import StorageError
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server, text_scale
 from app.meeting.store import ENDED, LIVE, MeetingRecord, MeetingStore
 
@@ -214,7 +215,21 @@ def test_meetings_that_cannot_be_saved_are_reported(tmp_path: Path) -> None:
     store = MeetingStore(tmp_path / "peermeet" / "meetings.json")
     store.put(record())
     assert store.problem.startswith("Could not save My meetings")
+    assert store.problem.endswith("check that this folder is yours and not full.")
     assert store.records == [record()]  # kept while the app runs
+
+
+def test_a_folder_where_a_file_goes_is_named_when_saving_fails(tmp_path: Path) -> None:
+    """Saving onto a folder fails however free the disk is: it is said, not "not full"."""
+    (tmp_path / "meetings.json").mkdir()
+    store = MeetingStore(tmp_path / "meetings.json")
+    store.put(record())
+    assert store.problem.endswith(
+        "the meetings.json there is a folder, not a file; move it away."
+    ), store.problem
+    (tmp_path / "settings.json").mkdir()
+    with pytest.raises(StorageError, match=r"The settings.json there is a folder, not a file; "):
+        SettingsStore(tmp_path / "settings.json").save(Settings())
 
 
 def test_a_damaged_server_entry_is_logged_without_its_password(
