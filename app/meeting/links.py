@@ -50,7 +50,7 @@ class Link:
     secure: bool = False  # https:// link -> wss:// rendezvous
 
     def __str__(self) -> str:
-        host = bracketed(self.host)
+        host = _in_url(self.host)
         if self.secure:
             port = "" if self.port == 443 else f":{self.port}"
             return f"https://{host}{port}/{self.room}#k={self.secret}"
@@ -64,7 +64,7 @@ class Link:
 
     @property
     def rendezvous_url(self) -> str:
-        return f"{'wss' if self.secure else 'ws'}://{self.address}/ws"
+        return f"{'wss' if self.secure else 'ws'}://{_in_url(self.host)}:{self.port}/ws"
 
     @property
     def address(self) -> str:
@@ -229,6 +229,11 @@ def parse_link(text: str) -> Link:
     return Link(host=host, port=port, room=room, secret=secret, secure=scheme == "https")
 
 
+def _in_url(host: str) -> str:
+    """``host`` as it goes in a URL: an IPv6 address in brackets, its zone's "%" as "%25"."""
+    return bracketed(host.replace("%", "%25"))
+
+
 def _decoded(secret: str) -> bytes:
     try:
         return b64d(secret)
@@ -244,6 +249,7 @@ def _parse_authority(authority: str, secure: bool) -> tuple[str, int]:
         if not close:
             raise LinkError("The IPv6 address in the link is missing its closing bracket.")
         port_text = port_text.removeprefix(":")
+        host = host.replace("%25", "%", 1)  # a zone (fe80::1%25eth0: RFC 6874's "%" in a URL)
         try:
             ipaddress.IPv6Address(host)
         except ValueError:

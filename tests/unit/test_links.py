@@ -4,6 +4,7 @@ import random
 import re
 
 import pytest
+import yarl
 
 from app.errors import LinkError
 from app.meeting.links import (
@@ -44,6 +45,17 @@ def test_rendezvous_urls() -> None:
     )
     six = parse_link(f"peermeet://[::1]:8765/r#k={SECRET}")
     assert six.address == "[::1]:8765" and six.rendezvous_url == "ws://[::1]:8765/ws"
+
+
+def test_an_ipv6_zone_is_read_and_written_as_a_url_has_it() -> None:
+    """A link-local address's zone goes in a URL after "%25" (RFC 6874): it was read as the
+    zone "25eth0", which no interface has."""
+    text = f"peermeet://[fe80::1%25eth0]:8765/r#k={SECRET}"
+    link = parse_link(text)
+    assert link.host == "fe80::1%eth0"
+    assert str(link) == text
+    assert link.rendezvous_url == "ws://[fe80::1%25eth0]:8765/ws"
+    assert yarl.URL(link.rendezvous_url).host == "fe80::1%eth0"  # (what aiohttp connects to)
 
 
 @pytest.mark.parametrize(
