@@ -215,6 +215,7 @@ def parse_link(text: str) -> Link:
         raise LinkError(
             "The link has no secret part (#k=…). It was probably cut off: copy the whole link."
         )
+    fragment = re.sub(r"^k%3[Dd]", "k=", fragment)  # (an encoder that took only the "=")
     params = dict(p.partition("=")[::2] for p in fragment.split("&"))
     secret = params.get("k", "")
     if not secret:

@@ -47,6 +47,11 @@ def test_rendezvous_urls() -> None:
     assert six.address == "[::1]:8765" and six.rendezvous_url == "ws://[::1]:8765/ws"
 
 
+def test_a_secret_whose_equals_sign_was_percent_encoded_is_read() -> None:
+    for text in (f"peermeet://h:1/r#k%3D{SECRET}", f"peermeet://h:1/r#k%3d{SECRET}"):
+        assert parse_link(text).secret == SECRET, text
+
+
 def test_an_ipv6_zone_is_read_and_written_as_a_url_has_it() -> None:
     """A link-local address's zone goes in a URL after "%25" (RFC 6874): it was read as the
     zone "25eth0", which no interface has."""
