@@ -216,11 +216,11 @@ class Lab:
     def output(self, name: str, stream: str = "out") -> str:
         return (self.workdir / f"{name}.{stream}").read_text(errors="replace")
 
-    def wait_output(self, name: str, needle: str, timeout: float) -> str:
-        """Wait until NAME's stdout contains ``needle``; return that line."""
+    def wait_output(self, name: str, needle: str, timeout: float, stream: str = "out") -> str:
+        """Wait until NAME's stdout (or ``stream``) contains ``needle``; return that line."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in self.output(name).splitlines():
+            for line in self.output(name, stream).splitlines():
                 if needle in line:
                     return line.strip()
             if self.proc(name).poll() is not None:
