@@ -16,6 +16,7 @@ from tests.e2e.helpers import (
     PY,
     finish,
     first_line,
+    leave,
     peermeet,
     rendezvous,
     stats,
@@ -36,7 +37,7 @@ def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
         "127.0.0.1",
         *MEDIA,
         "--seconds",
-        "16",
+        "90",  # (it leaves once both guests have)
         "--stats-json",
         str(tmp_path / "host.json"),
         "--chat",
@@ -53,7 +54,7 @@ def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
             "--display-name",
             name,
             "--seconds",
-            "11",
+            "8",  # ≥ 5 s of media once connected, even under load
             "--stats-json",
             str(tmp_path / f"{name}.json"),
             "--chat",
@@ -62,7 +63,7 @@ def test_three_peers_exchange_video_audio_and_chat(tmp_path: Path) -> None:
         )
         for name in ("alice", "bob")
     ]
-    results = [finish(g) for g in guests] + [finish(host)]
+    results = [finish(g) for g in guests] + [leave(host)]
     for code, err in results:
         assert code == 0, err
     names = {"host": "host", "alice": "alice", "bob": "bob"}
@@ -104,7 +105,7 @@ def test_media_survives_rendezvous_loss(tmp_path: Path) -> None:
         f"peermeet://127.0.0.1:{port}",
         *MEDIA,
         "--seconds",
-        "18",
+        "90",  # (it leaves after the guest)
         "--stats-json",
         str(tmp_path / "host.json"),
     )
@@ -116,14 +117,15 @@ def test_media_survives_rendezvous_loss(tmp_path: Path) -> None:
         "--headless",
         *MEDIA,
         "--seconds",
-        "16",  # a slow start under load still leaves seconds of media after the loss
+        "90",  # (it leaves 7 s after the loss)
         "--stats-json",
         str(tmp_path / "guest.json"),
     )
     stop_mid_call(guest, server)
-    code, err = finish(guest)
+    time.sleep(7.0)  # the call goes on without the rendezvous: ≥ 4 s of video are asked for
+    code, err = leave(guest)
     assert code == 0, err
-    finish(host)
+    leave(host)
     (row,) = stats(tmp_path / "guest.json")["peers"].values()
     lost_at = row["video_frames_at_rendezvous_lost"]
     assert row["video_frames"] - lost_at > 60, row  # ≥ 4 s more of 15 fps after the loss

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import MEDIA, finish, first_line, peermeet, rendezvous, stop_mid_call
+from tests.e2e.helpers import (
+    MEDIA,
+    Said,
+    first_line,
+    peermeet,
+    rendezvous,
+    stop_mid_call,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -23,17 +30,30 @@ def test_losing_the_rendezvous_mid_call_is_said_once_and_plainly(tmp_path: Path)
     port = first_line(server).rsplit(":", 1)[1]
     address = f"127.0.0.1:{port}"
     outside = ("--rendezvous", f"peermeet://{address}")
-    host = peermeet("host", "--headless", "--name", "lost-rv", *outside, *MEDIA, "--seconds", "24")
+    host = peermeet("host", "--headless", "--name", "lost-rv", *outside, *MEDIA, "--seconds", "90")
     link = first_line(host)
-    guest = peermeet("join", link, "--headless", *MEDIA, "--seconds", "22")
+    guest = peermeet("join", link, "--headless", *MEDIA, "--seconds", "90")
+    host_said = Said(host)
     stop_mid_call(guest, server)
+    guest_said = Said(guest)
     time.sleep(6.0)  # several tries to get back in (0.5 s, 1 s, 2 s, 4 s apart)
     server = rendezvous("--host", "127.0.0.1", "--port", port, "--state", state)
     try:
         first_line(server)
-        code, guest_err = finish(guest)
-        host_code, host_err = finish(host)
+        # both back in, then 3 s more of the call (nobody should leave, reconnect or be found
+        # again), then the guest leaves and the host, once it has seen the guest go
+        for said in (guest_said, host_said):
+            said.wait_for("back in touch", 30)
+        time.sleep(3.0)
+        guest.terminate()  # (SIGTERM: it leaves the call cleanly, as at the end of --seconds)
+        code, guest_err = guest.wait(30), guest_said.text()
+        host_said.wait_for("guest left", 15)
+        host.terminate()
+        host_code, host_err = host.wait(30), host_said.text()
     finally:
+        for proc in (guest, host):
+            if proc.poll() is None:
+                proc.kill()
         server.terminate()
         server.communicate(timeout=10)
     assert (code, host_code) == (0, 0), guest_err + host_err
