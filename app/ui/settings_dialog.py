@@ -27,7 +27,7 @@ from app.errors import StorageError
 from app.media.camera import camera_name, list_cameras
 from app.meeting.settings import Settings, SettingsStore, parse_ice_server
 from app.ui import style
-from app.ui.audio_io import QtAudioIO
+from app.ui.audio_present import ConnectedDevices
 from app.ui.forms import form_layout, form_row, named, wrapping
 from app.ui.geometry import ScrollingBody
 from app.ui.preview import TEST_PATTERN, MicMeter, Note
@@ -97,10 +97,14 @@ class SettingsDialog(QDialog):
         automatic = "Automatic (first camera found)" if cameras else NO_CAMERA
         pattern = (TEST_PATTERN, "Test pattern (a moving picture, no camera needed)")
         self.camera = _combo(automatic, [*cameras, pattern], settings.camera)
-        self.mic = _combo(DEFAULT, QtAudioIO.input_devices(), settings.microphone, NO_MIC)
-        self.speaker = _combo(DEFAULT, QtAudioIO.output_devices(), settings.speaker, NO_SPEAKER)
+        # (Qt alone went on listing an unplugged headset, as if there, and chosen)
+        self.devices = ConnectedDevices(self)  # plugged in or out
+        self.mic = _combo(DEFAULT, self.devices.listed("in"), settings.microphone, NO_MIC)
+        self.speaker = _combo(DEFAULT, self.devices.listed("out"), settings.speaker, NO_SPEAKER)
         self.meter = MicMeter()
-        QtAudioIO.watch(self, self._mics_changed, self._speakers_changed)  # plugged in or out
+        self.devices.changed.connect(
+            lambda kind: self._mics_changed() if kind == "in" else self._speakers_changed()
+        )
         self.servers = named(QListWidget(), "IceList")
         self.servers.setFixedHeight(84)
         for server in settings.ice_servers:
@@ -319,11 +323,11 @@ class SettingsDialog(QDialog):
 
     # --- devices ----------------------------------------------------------------------------
     def _mics_changed(self) -> None:
-        _fill(self.mic, DEFAULT, QtAudioIO.input_devices(), self._chosen(self.mic), NO_MIC)
+        _fill(self.mic, DEFAULT, self.devices.listed("in"), self._chosen(self.mic), NO_MIC)
         self._show_devices()
 
     def _speakers_changed(self) -> None:
-        devices = QtAudioIO.output_devices()
+        devices = self.devices.listed("out")
         _fill(self.speaker, DEFAULT, devices, self._chosen(self.speaker), NO_SPEAKER)
         self._show_devices()
 
@@ -345,4 +349,5 @@ class SettingsDialog(QDialog):
 
     def done(self, result: int) -> None:
         self.meter.stop()
+        self.devices.close()
         super().done(result)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.ui.preview import NO_MIC as NO_MIC_WORDS
-from app.ui.settings_dialog import NO_MIC, NO_SPEAKER
+from app.ui.settings_dialog import NO_MIC, NO_SPEAKER, NOT_CONNECTED
 from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
 from tests.ui.test_audio_pulse import children  # noqa: F401  (the "child_factory" fixture)
 
@@ -96,3 +96,52 @@ def test_the_join_preview_hides_the_level_without_a_microphone_until_one_is_plug
         time.sleep(0.1)
     assert status["running"] and not status["note"].startswith(NO_MIC_WORDS), status
     child.quit()
+
+
+def test_settings_says_a_chosen_headset_unplugged_while_it_is_open_is_not_connected(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    """The headset chosen in Settings (not the system's default) unplugged while the dialog
+    is open: Qt says nothing and goes on listing it, so the lists offered it as if it were
+    there. Now they say it is not connected (still chosen: it is the one wanted), and list it
+    plainly again once it is plugged back in."""
+    pulse.add_sink("desk", "Desk speaker")
+    pulse.add_source("builtin_mic", master="desk.monitor", description="Built-in")
+    pulse.set_default_sink("desk")
+    pulse.set_default_source("builtin_mic")
+
+    def plug() -> None:
+        pulse.add_sink("headset", "Headset")
+        pulse.add_source("usb_mic", master="headset.monitor", description="USB")
+
+    plug()
+    child = child_factory("settings", "usb_mic", "headset")
+    child.expect("READY", timeout=20)
+    status = child.status()
+    assert status["mics"] == ["System default", "Built-in", "USB"], status
+    assert status["speakers"] == ["System default", "Desk_speaker", "Headset"], status
+    pulse.remove("usb_mic")
+    pulse.remove("headset")
+    gone = {
+        "mics": ["System default", "Built-in", f"USB{NOT_CONNECTED}"],
+        "speakers": ["System default", "Desk_speaker", f"Headset{NOT_CONNECTED}"],
+    }
+    status = wait_lists(child, gone)
+    assert status["mic"] == "usb_mic" and status["speaker"] == "headset", status
+    assert status["meter"] and status["test"], status  # (the defaults are there)
+    plug()
+    status = wait_lists(child, {
+        "mics": ["System default", "Built-in", "USB"],
+        "speakers": ["System default", "Desk_speaker", "Headset"],
+    })  # fmt: skip
+    assert status["mic"] == "usb_mic" and status["speaker"] == "headset", status
+    child.quit()
+
+
+def wait_lists(child: Any, lists: dict[str, list[str]], limit: float = 5) -> dict[str, Any]:
+    """The child's status once its device lists read ``lists``."""
+    deadline = time.monotonic() + limit
+    while any((status := child.status())[key] != want for key, want in lists.items()):
+        assert time.monotonic() < deadline, f"still {status}, not {lists}"
+        time.sleep(0.1)
+    return status
