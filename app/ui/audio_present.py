@@ -27,7 +27,9 @@ class ConnectedDevices(QObject):
 
     changed = Signal(str)  # "in" or "out": its list is not what it was
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, poll: bool = True) -> None:
+        """``poll``: ask the server every POLL_MS (a list on show); without, a menu built on
+        demand calls ``refresh()`` first."""
         super().__init__(parent)
         self._watch = StreamWatch(sound_server.socket_path())
         self._present: dict[Kind, frozenset[str] | None] = {"in": None, "out": None}
@@ -38,13 +40,18 @@ class ConnectedDevices(QObject):
         self._media.audioOutputsChanged.connect(lambda: self._check(WAIT_S))
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(lambda: self._check(0.0))
-        self._timer.start()
+        if poll:
+            self._timer.start()
         watch = self._watch  # (not self: gone by then)
         self.destroyed.connect(lambda: watch.close())
 
     def listed(self, kind: Kind) -> list[tuple[str, str]]:
         present = self._present[kind]
         return describe([d for d in devices(kind) if present is None or id_str(d) in present])
+
+    def refresh(self) -> None:
+        """Ask the server now (waiting at most WAIT_S), for ``listed`` to be up to date."""
+        self._check(WAIT_S)
 
     def _ask(self, wait: float) -> None:
         """The server's newest answer (``wait``: a fresh one, waited for that long; without,

@@ -22,6 +22,7 @@ from app.meeting.media import LocalMedia
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.audio_devices import Kind
 from app.ui.audio_io import QtAudioIO
+from app.ui.audio_present import ConnectedDevices
 from app.ui.audio_thread import AudioThread
 from app.ui.preview import TEST_PATTERN, VIDEO, NoCamera, camera_source
 
@@ -56,6 +57,7 @@ class DesktopMedia:
         self._notice = notice  # what a person should know about the devices (a banner)
         self._audio: dict[int, tuple[AudioThread, QtAudioIO]] = {}
         self._camera: dict[int, str] = {}  # each call's camera choice (a Settings value)
+        self._connected: ConnectedDevices | None = None  # (made when a menu first opens)
 
     def build(self, loop: asyncio.AbstractEventLoop, camera: bool = True) -> LocalMedia:
         """On the GUI thread; the video is delivered on ``loop``, and the microphone and
@@ -108,9 +110,12 @@ class DesktopMedia:
         audio = self._audio.get(id(media))
         if audio is not None:
             io = audio[1]
+            # (Qt alone lists a headset unplugged in the call: picking it did nothing)
+            self._connected = self._connected or ConnectedDevices(poll=False)
+            self._connected.refresh()
             kinds: tuple[tuple[Kind, list[tuple[str, str]]], ...] = (
-                ("in", io.input_devices()),
-                ("out", io.output_devices()),
+                ("in", self._connected.listed("in")),
+                ("out", self._connected.listed("out")),
             )
             for kind, listed in kinds:
                 want, dev = io.wanted(kind), io.device(kind)

@@ -22,6 +22,9 @@ use, reading PULSE_SERVER then): a test server started later would never be seen
         The settings dialog with those devices chosen.
         stdin: "status" -> "STATUS <json>" (what its device menus list, what is chosen,
         whether the microphone's level shows and the speaker's Test button is on).
+    python audio_pulse_child.py menu <mic id> <speaker id>
+        A call's devices (DesktopMedia, those devices chosen in Settings) and the lists of its
+        menus beside Mute. stdin: "status" -> "STATUS <json>" (``choices`` of "in", "out").
     python audio_pulse_child.py join <mic id> <speaker id>
         The join dialog, its preview live (the test pattern for a camera).
         stdin: "status" -> "STATUS <json>" (whether its microphone level shows, its note).
@@ -309,8 +312,36 @@ async def join(mic_id: str, speaker_id: str) -> dict[str, object]:
         dialog.reject()
 
 
+async def menu(mic_id: str, speaker_id: str) -> dict[str, object]:
+    import tempfile
+
+    from app.meeting.headless import close_media
+    from app.meeting.settings import Settings, SettingsStore
+    from app.ui.desktop_media import DesktopMedia
+    from app.ui.preview import TEST_PATTERN
+
+    store = SettingsStore(Path(tempfile.mkdtemp(prefix="pm-settings-")) / "settings.json")
+    store.save(Settings(microphone=mic_id, speaker=speaker_id, camera=TEST_PATTERN))
+    desktop, engine = DesktopMedia(store), EngineThread()
+    engine.start()
+    media = desktop.build(engine.loop, camera=False)
+
+    def status() -> dict[str, object]:
+        choices = desktop.choices(media)
+        return {kind: choices[kind] for kind in ("in", "out")}
+
+    try:
+        return await answer_status(status)
+    finally:
+        await engine.run(close_media(media))
+        desktop.release(media)
+        engine.close()
+
+
 async def main(mode: str, mic_id: str, speaker_id: str) -> int:
-    if mode == "settings":
+    if mode == "menu":
+        stats = await menu(mic_id, speaker_id)
+    elif mode == "settings":
         stats = await settings(mic_id, speaker_id)
     elif mode == "join":
         stats = await join(mic_id, speaker_id)

@@ -145,3 +145,44 @@ def wait_lists(child: Any, lists: dict[str, list[str]], limit: float = 5) -> dic
         assert time.monotonic() < deadline, f"still {status}, not {lists}"
         time.sleep(0.1)
     return status
+
+
+def test_the_call_menu_leaves_out_a_headset_unplugged_in_the_call_until_it_is_back(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    """In a call, the chosen headset (not the system's default) unplugged: the call goes on
+    the built-in devices and says so, but the menus beside Mute still offered the headset (Qt
+    lists it), and picking it did nothing and said nothing. Now it is left out until it is
+    plugged back in; then it is listed, and in use again."""
+    pulse.plug("speakers", "builtin_mic", default=True)
+    pulse.plug("headset", "usb_mic")
+    child = child_factory("menu", "usb_mic", "headset")
+    child.expect("READY", timeout=20)
+    status = child.status()
+    assert [i for i, _ in status["in"][0]] == ["", "builtin_mic", "usb_mic"], status
+    assert status["in"][1] == "usb_mic" and status["out"][1] == "headset", status
+    pulse.remove("usb_mic")
+    pulse.remove("headset")
+    wait_menus(child, ["", "builtin_mic"], ["", "speakers"], ("builtin_mic", "speakers"))
+    pulse.plug("headset", "usb_mic")
+    mics, speakers = ["", "builtin_mic", "usb_mic"], ["", "speakers", "headset"]
+    wait_menus(child, mics, speakers, ("usb_mic", "headset"))  # (in use again)
+    child.quit()
+
+
+def wait_menus(
+    child: Any, mics: list[str], speakers: list[str], checked: tuple[str, str]
+) -> dict[str, Any]:
+    """The child's status once its menus list the devices of those ids, ``checked`` the
+    microphone and speaker checked."""
+    deadline = time.monotonic() + 5
+    while True:
+        status = child.status()
+        now = (
+            [[i for i, _ in status[k][0]] for k in ("in", "out")],
+            (status["in"][1], status["out"][1]),
+        )
+        if now == ([mics, speakers], checked):
+            return status
+        assert time.monotonic() < deadline, f"menus {now}, not {[mics, speakers], checked}"
+        time.sleep(0.1)
