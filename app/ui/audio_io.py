@@ -161,8 +161,11 @@ class QtAudioIO(QObject):
 
     def set_device(self, kind: Kind, device_id: DeviceId | None) -> None:
         """Use another device for "in" or "out" (None: follow the system default)."""
-        self._want[kind] = opt_id(device_id)
+        self._want[kind], old = opt_id(device_id), self._dev[kind]
         self._reconcile(kind)
+        note = fallback_note(kind, self._want[kind], old) if self._dev[kind] is old else None
+        if note:  # (one that is gone: nothing was switched, and so nothing said)
+            self._say(note)
 
     def _pick(self, kind: Kind) -> QAudioDevice | None:
         """The device asked for if connected, else the default (Qt still lists unplugged

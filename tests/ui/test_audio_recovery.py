@@ -203,3 +203,38 @@ def test_the_only_microphone_unplugged_is_said_and_the_speakers_are_not_sent_ins
     messages = child.status()["messages"]
     assert sum("no other microphone" in m for m in messages) == 1, messages
     child.quit()
+
+
+def test_a_headset_picked_after_it_was_unplugged_is_said_not_connected_then_used_when_back(
+    pulse: PulseServer,
+    child_factory: Any,
+    devices_mode: str,
+) -> None:
+    """A headset (not the default) unplugged, then picked (a Settings choice saved, a menu
+    opened before): Qt still lists it, the sound server has it no more, so the built-in
+    devices stay in use; that was said nowhere. Now it is said, and the headset is used once
+    it is plugged back in."""
+    plug_speakers(pulse)
+    pulse.plug("headset", "usb_mic")
+    child = child_factory(devices_mode, "", "")
+    child.expect("READY", timeout=20)
+    pulse.remove("usb_mic")
+    pulse.remove("headset")
+    time.sleep(0.5)
+    for command in ("use in usb_mic", "use out headset"):
+        child.send(command)
+        child.expect(f"OK {command}")
+    wait_for(child, "The microphone chosen in Settings is not connected; using 'builtin_mic'", 5)
+    status = wait_for(child, "The speaker chosen in Settings is not connected; using 'speakers'", 5)
+    assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers", status
+    pulse.plug("headset", "usb_mic")
+    status = wait_until(
+        child,
+        lambda s: (s["mic"] or [""])[0] == "usb_mic" and (s["speaker"] or [""])[0] == "headset",
+        5,
+    )
+    assert playing(pulse, "headset.monitor")  # the child's tone
+    frames = status["mic_frames"]
+    time.sleep(0.5)
+    assert child.status()["mic_frames"] > frames + 5
+    child.quit()
