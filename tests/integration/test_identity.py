@@ -12,6 +12,7 @@ import pytest
 
 from app.meeting import events as ev
 from app.meeting.links import Link
+from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from tests.integration.test_session import Peer, _blackhole, kill, room_link, until
@@ -162,6 +163,52 @@ async def test_someone_killed_after_getting_back_in_is_reported_lost_within_seco
             assert (left.peer_id, left.reason) == (ids[gus], "connection lost")  # type: ignore[attr-defined]
         frames = hana.media.video_frames(ids[ivy])
         await until(lambda: hana.media.video_frames(ids[ivy]) > frames + 10)  # the two go on
+    finally:
+        for peer in everyone:
+            await peer.close()
+
+
+async def test_a_newcomer_id_is_held_back_until_its_claim_comes_over_the_link(
+    server: RendezvousServer,
+) -> None:
+    """Ivy's websocket drops and she gets back in; the rendezvous tells the others of her new
+    id before her own word over the link comes (held here for 1.5 s). Meanwhile Hana and Gus
+    hold the newcomer back: no offer to it, nobody new in the call, nothing said; her word
+    then maps it to the Ivy they have, on the same link."""
+    link = room_link(server)
+    everyone: tuple[Peer, ...] = ()
+    try:
+        everyone = hana, gus, ivy = await three_in_a_room(link)
+        ids = {peer: peer.session.my_id for peer in everyone}
+        links = {peer: dict(peer.session._links) for peer in (hana, gus)}
+        roster = ivy.session._roster
+        plain_send = roster.send
+        loop = asyncio.get_running_loop()
+
+        def late_claims(msg: p.Message, to: str | None = None) -> None:
+            if isinstance(msg, p.RendezvousId):  # (the rendezvous' word comes first)
+                loop.call_later(1.5, plain_send, msg, to)
+            else:
+                plain_send(msg, to)
+
+        roster.send = late_claims  # type: ignore[method-assign]
+        room_id = RoomKeys.from_secret(link.secret).room_id
+        server._sessions[room_id, ids[ivy]].conn.abort()
+        await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != ids[ivy])
+        new = ivy.session.my_id
+        await until(lambda: all(p.session._whois.held(new) is not None for p in (hana, gus)))
+        for peer in (hana, gus):  # held: not met, no link, nobody new
+            assert peer.session._whois.key(new) is None
+            assert set(peer.session.peers) == set(links[peer])
+        for peer in (hana, gus):
+            await until(lambda p=peer: p.session._whois.rendezvous_id(ids[ivy]) == new)
+        await asyncio.sleep(1.0)  # (a newcomer taken as new would be offered to, and named)
+        for peer in (hana, gus):
+            assert peer.session._whois.held(new) is None
+            assert set(peer.session.peers) == set(links[peer])
+            assert peer.session._links[ids[ivy]] is links[peer][ids[ivy]]
+            assert not peer.of(ev.PeerLeft) and len(peer.of(ev.PeerJoined)) == 2
+        await _media_goes_on(everyone)
     finally:
         for peer in everyone:
             await peer.close()
