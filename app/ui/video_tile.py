@@ -34,6 +34,7 @@ FrameSource = Callable[[], Any]  # returns the newest av.VideoFrame or None
 CONNECTING, RECONNECTING, FAILED = "connecting…", "reconnecting…", "connection failed"
 SPEAKING_LEVEL = 0.02  # RMS above which someone counts as speaking
 SPEAKING_HOLD_S = 0.4
+AVATAR_GAP, AVATAR_LEAST = 4, 14  # px around the initials' disc; the smallest disc drawn
 _AVATAR_COLOURS = ["#5b6ee1", "#c05bd6", "#e0744a", "#2fa38c", "#d4a72c", "#4c8dff", "#e5484d"]
 
 
@@ -214,17 +215,18 @@ class VideoTile(QWidget):
             rounded.addRoundedRect(rect, style.RADIUS, style.RADIUS)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setClipPath(rounded)
+        plate = self._name_plate(rect)
+        plate_top = rect.height() - plate.deviceIndependentSize().height() - 10
         if self.showing_video and self._image is not None:
             self._paint_image(p, self._image)
             self.frames_shown += 1
         else:
             p.fillRect(self.rect(), style.color(style.SURFACE))
-            self._paint_avatar(p, rect)
+            self._paint_avatar(p, rect, plate_top)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         if not self.framed:
             self._paint_corners(p, rect)
-        plate = self._name_plate(rect)
-        p.drawImage(QPointF(10, rect.height() - plate.deviceIndependentSize().height() - 10), plate)
+        p.drawImage(QPointF(10, plate_top), plate)
         if self.state:
             self._paint_state(p, rect)
         if self.framed and not self.speaking:
@@ -293,10 +295,16 @@ class VideoTile(QWidget):
             self._corners = (self.size(), outside.subtracted(inside))
         p.fillPath(self._corners[1], style.color(style.BG))
 
-    def _paint_avatar(self, p: QPainter, rect: QRectF) -> None:
+    def _paint_avatar(self, p: QPainter, rect: QRectF, plate_top: float) -> None:
+        """The initials on a disc, in the middle unless the name plate would cover part of it
+        (a short tile): then above the plate, smaller if need be (none where nothing fits)."""
+        room = plate_top - 2 * AVATAR_GAP  # between the top edge and the plate, with gaps
+        d = min(min(rect.width(), rect.height()) * 0.36, room)
+        if d < AVATAR_LEAST:
+            return
+        middle = min(rect.center().y(), AVATAR_GAP + room - d / 2)
+        circle = QRectF(rect.center().x() - d / 2, middle - d / 2, d, d)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        d = min(rect.width(), rect.height()) * 0.36
-        circle = QRectF(rect.center().x() - d / 2, rect.center().y() - d / 2, d, d)
         hue = _AVATAR_COLOURS[zlib.crc32(self.name.encode()) % len(_AVATAR_COLOURS)]
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(style.color(hue))
@@ -308,7 +316,7 @@ class VideoTile(QWidget):
     def _name_plate(self, rect: QRectF) -> QImage:
         """Name and mic badge on a dark pill, drawn once per change (text layout is not cheap)."""
         big, dpr = rect.height() > 200, self.devicePixelRatioF()
-        limit = int(rect.width() * 0.7)  # for the text
+        limit = int(rect.width() * 0.7)  # for the text (the plate's width: see below)
         key = (self.name, self.caption, self.mic_on, big, limit, self._plate_clear, dpr)
         if key == self._plate_key:
             return self._plate
@@ -318,8 +326,9 @@ class VideoTile(QWidget):
         badge = h - 6.0  # muted: a red disc behind the microphone, seen at a glance
         mic = fm.height() if self.mic_on else round(badge) + 1
         icon = 0 if self.caption.endswith("screen") else mic
-        if self._plate_clear:  # 10 px from the left edge, 10 px short of what covers us
-            limit = max(40, min(limit, int(rect.width()) - self._plate_clear - 20 - 2 * pad - icon))
+        # the whole plate 10 px from the left edge and 10 px short of the right one (of what
+        # covers us there): in a small tile 70 % for the name ran the plate over the edge
+        limit = max(40, min(limit, int(rect.width()) - self._plate_clear - 20 - 2 * pad - icon))
         label = f"{self.name} ({self.caption})" if self.caption else self.name
         text = fm.elidedText(label, Qt.TextElideMode.ElideRight, limit)
         w = fm.horizontalAdvance(text) + 2 * pad + icon

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -105,4 +106,53 @@ def test_a_connection_in_trouble_is_marked_in_colour(qtbot: QtBot, state: str, c
     want = QColor(getattr(style, colour))
     close = np.abs(band[:, [2, 1, 0]].astype(int) - [want.red(), want.green(), want.blue()])
     assert (close.max(axis=1) < 60).mean() > 0.3, (state, band[:5])
+    tile.close_tile()
+
+
+def _shown_off(qtbot: QtBot, name: str, width: int, height: int) -> tuple[VideoTile, np.ndarray]:
+    """A tile with the camera off (its initials on the tile's colour), as painted."""
+    tile = VideoTile(name, lambda: None)
+    qtbot.addWidget(tile)
+    tile.set_media(True, False)
+    tile.resize(width, height)
+    tile.show()
+    qtbot.waitExposed(tile)
+    return tile, _pixels(tile.grab().toImage())
+
+
+@pytest.mark.parametrize("name", ["Maximilian Alexander von Hohenzollern", "🎉 Zoë 👩🏽‍💻"])
+@pytest.mark.parametrize("width", [105, 140, 200])
+def test_a_name_in_a_small_tile_ends_inside_it(qtbot: QtBot, name: str, width: int) -> None:
+    """Small tiles (a narrow window with a side panel, many people): the name plate ends 10 px
+    short of the right edge, the name elided (it took 70 % of the width for the name alone, so
+    the plate, with its padding and microphone, ran over the edge: the name was cut off there,
+    with no "…")."""
+    from app.ui import style
+
+    tile, shown = _shown_off(qtbot, name, width, 64)
+    plain = QColor(style.SURFACE)
+    row = shown[64 - 10 - 4, :, :3].astype(int)  # a row through the plate's lower part
+    edge = row[width - 10 : width - 2, [2, 1, 0]]  # the last 10 px, short of the rounded corner
+    assert (np.abs(edge - [plain.red(), plain.green(), plain.blue()]).max(axis=1) < 4).all(), edge
+    assert row[12, 0] < plain.blue() - 10  # (the plate is there: darker than the tile)
+    tile.close_tile()
+
+
+@pytest.mark.parametrize(("width", "height"), [(105, 60), (160, 90), (240, 135), (400, 300)])
+def test_the_initials_of_a_camera_off_tile_are_not_under_its_name(
+    qtbot: QtBot, width: int, height: int
+) -> None:
+    """The initials' disc is whole, above the name plate: in a short tile (a narrow window, a
+    strip beside a shared screen) it sat in the middle, and the plate hid most of it."""
+    from app.ui.video_tile import _AVATAR_COLOURS
+
+    tile, shown = _shown_off(qtbot, "Olga Petrovna", width, height)
+    hue = QColor(_AVATAR_COLOURS[zlib.crc32(b"Olga Petrovna") % len(_AVATAR_COLOURS)])
+    disc = (np.abs(shown[:, :, [2, 1, 0]].astype(int) - [hue.red(), hue.green(), hue.blue()])
+            .max(axis=2) < 3)  # fmt: skip
+    ys, xs = np.nonzero(disc)
+    assert len(ys), "no initials"
+    tall, wide = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+    assert abs(tall - wide) <= 2, (tall, wide)  # a whole disc, not one cut off at the plate
+    assert wide >= 14
     tile.close_tile()
