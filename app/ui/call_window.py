@@ -44,6 +44,7 @@ from app.ui.video_grid import VideoGrid
 log = logging.getLogger(__name__)
 SIDE_WIDTH = 340
 SIDE_NARROW = (1000, 290)  # below this window width, the side panels are this wide
+LEAST = (720, 480)  # the window's least size (all three: at the design's text size)
 
 
 class CallWindow(QWidget):
@@ -70,7 +71,7 @@ class CallWindow(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         style.own_sheet(self)
         self.setWindowTitle(f"{bridge.room_name or 'Meeting'} — PeerMeet")
-        self.setMinimumSize(720, 480)
+        self.setMinimumSize(style.by_text_size(*LEAST))  # (the toolbar's words whole)
         geometry.fit_screen(self, style.by_text_size(1280, 800))  # (small screen, large text)
         self.unread = 0
         self.tasks = TaskSet()  # (the main window deletes this one once they are done)
@@ -81,7 +82,7 @@ class CallWindow(QWidget):
         self.chat = ChatPanel()
         self.people = PeerPanel(bridge.peer_stats, link=lambda: str(bridge.link or ""))
         for panel in (self.chat, self.people):
-            panel.setFixedWidth(SIDE_WIDTH)
+            panel.setFixedWidth(side_width(self.width()))
             panel.hide()
         middle = self._middle = QHBoxLayout()
         middle.setContentsMargins(0, 12, 0, 0)  # (12 at the right with a side panel open)
@@ -376,10 +377,16 @@ class CallWindow(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        below, narrow = SIDE_NARROW
-        side = narrow if self.width() < below else SIDE_WIDTH  # (the video keeps most room)
+        side = side_width(self.width())
         for panel in (self.chat, self.people):
             if panel.width() != side:
                 panel.setFixedWidth(side)
         if self.banner.isVisible():
             self.banner.place()
+
+
+def side_width(window_width: int) -> int:
+    """The side panels' width in a window this wide: narrower in a narrow window (the video
+    keeps most room), wider with larger text (at 150 % their words were cut at the right)."""
+    below, narrow = SIDE_NARROW
+    return style.by_text(narrow if window_width < style.by_text(below) else SIDE_WIDTH)

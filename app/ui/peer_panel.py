@@ -78,6 +78,9 @@ class PeerCard(QFrame):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(3)
         for i, row in enumerate(ROWS):
+            # (a long value wraps: "Internet (direct, through NAT)" at large text, an IPv6
+            # address; the card stays as wide as the panel, not wider, its right end cut off)
+            self.values[row].setWordWrap(True)
             grid.addWidget(self._keys[row], i, 0)
             grid.addWidget(self.values[row], i, 1)
         grid.setColumnStretch(1, 1)

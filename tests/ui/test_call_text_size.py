@@ -1,0 +1,88 @@
+"""The call window at the largest text size (Settings' 150 %): the toolbar and the side panels
+show every word whole, at the window's least width and at its usual one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from app.config import EngineConfig
+from app.meeting.call_ops import PeerStats
+from app.ui import theme
+from app.ui.bridge import Bridge
+from app.ui.call_window import CallWindow
+from tests.ui.conftest import run
+
+
+@pytest.fixture
+def large_text(qapp: QApplication) -> Iterator[None]:
+    theme.set_text_size(qapp, 150)
+    try:
+        yield
+    finally:
+        theme.set_text_size(qapp, 100)
+
+
+def _cut(widget: QWidget, within: QWidget) -> bool:
+    """``widget`` (a label or button) shown narrower than its words, or past ``within``'s
+    right edge."""
+    right = widget.mapTo(within, widget.rect().topRight()).x()
+    if isinstance(widget, QLabel) and widget.wordWrap():  # (its lines all shown)
+        return widget.heightForWidth(widget.width()) > widget.height() or right > within.width()
+    return widget.width() < widget.sizeHint().width() or right > within.width()
+
+
+def _window() -> tuple[CallWindow, Bridge]:
+    bridge = Bridge(EngineConfig("Me"), lambda loop: None)  # (a call window before joining)
+    window = CallWindow(bridge)
+    return window, bridge
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_the_call_window_is_whole_at_the_largest_text(
+    qloop: qasync.QEventLoop, large_text: None, wide: bool
+) -> None:
+    """At 150 % the toolbar's buttons were cut at the window's least width ("Stop can",
+    "Shar", "Peopl") and the people panel, as wide as at 100 %, cut "Copy invite link",
+    "Connected" and the connection's path at its right edge."""
+    window, bridge = _window()
+
+    async def scenario() -> None:
+        window.show()
+        window.resize(1280 if wide else window.minimumWidth(), 760)
+        await asyncio.sleep(0.2)
+        bar = window.toolbar
+        bar.show_media(mic=False, cam=False)
+        bar.show_sharing(True)
+        bar.show_unread(12)
+        await asyncio.sleep(0.1)
+        shown = [bar.info, *bar._tools(), bar.leave_button]
+        cut = [w.text() for w in shown if w.isVisible() and _cut(w, window)]
+        assert not cut, (window.width(), cut)
+
+        people = window.people
+        people.add_peer("p1", "Olga")
+        people.set_state("p1", "connected")
+        people.set_connected("p1", "srflx", "1234 5678")  # "Internet (direct, through NAT)"
+        card = people.cards["p1"]
+        now = time.monotonic()
+        for at, bytes_ in ((now - 1.5, 0), (now, 300_000)):
+            card.update_stats(PeerStats("srflx", "", 123.0, 7, bytes_, bytes_, 29.5, 99, at))
+        window.toolbar.people_button.click()
+        await asyncio.sleep(0.3)
+        assert people.isVisible()
+        labels = [people.invite, card.state, *card.values.values(), card.code]
+        cut = [w.text() for w in labels if w.isVisible() and _cut(w, people)]
+        assert not cut, (people.width(), cut)
+        window.close()
+        await asyncio.sleep(0.3)
+
+    try:
+        run(qloop, scenario(), 20)
+    finally:
+        run(qloop, bridge.leave(), 10)
