@@ -31,6 +31,7 @@ from app.ui.call_notes import (
     ended_text,
 )
 from app.ui.call_peers import ENDINGS, PeerViews
+from app.ui.call_tabs import tab_on, tab_stops
 from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_memory import ChatMemory
 from app.ui.chat_panel import ChatPanel
@@ -374,6 +375,10 @@ class CallWindow(QWidget):
             return
         event.ignore()  # leave first; _leave closes the window when done
         self._start_leaving()
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # Tab's order: app.ui.call_tabs
+        stops = tab_stops(self, self.grid, self.toolbar, self.banner, self.chat, self.people)
+        return tab_on(self, next, stops) or super().focusNextPrevChild(next)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -248,3 +248,43 @@ def test_the_chat_box_of_several_lines_keeps_the_calls_keys(call: CallWindow) ->
     assert entry.text() == "one\ntwo"
     key(entry, Qt.Key.Key_Tab)
     assert not entry.hasFocus() and entry.text() == "one\ntwo"
+
+
+def _tab_through(start: QWidget, presses: int, back: bool = False) -> list[QWidget]:
+    seen, focus = [], start
+    for _ in range(presses):
+        key(focus, Qt.Key.Key_Backtab if back else Qt.Key.Key_Tab)
+        focus = QApplication.focusWidget()
+        seen.append(focus)
+    return seen
+
+
+def test_tab_goes_through_the_call_window_as_it_reads_not_person_by_person(
+    call: CallWindow,
+) -> None:
+    """With people in the call and the people panel open, Tab from the video went first to the
+    panel's "Show network addresses", then the toolbar, then Hana's tile, Hana's card, Olga's
+    tile, Olga's card...: back and forth across the window, person by person (the order the
+    widgets were made in). It goes: the toolbar, the open panel top to bottom, the tiles row
+    by row, and round; Shift+Tab goes back the same way. Nothing is left out."""
+    names = ["Hana", "Olga", "Zoë"]
+    for i, name in enumerate(names):
+        call.peer_views.joined(f"p{i}", name)
+        call.peer_views.state(f"p{i}", "connected")
+    bar, people = call.toolbar, call.people
+    people.invite.show()  # (a call with a link)
+    bar.people_button.click()
+    QApplication.processEvents()
+    call.grid.relayout()
+    QTest.qWait(50)
+    call.grid.setFocus()
+    tiles = [call.grid.tile(f"p{i}") for i in range(3)]
+    tiles.sort(key=lambda t: (t.y(), t.x()))  # type: ignore[union-attr]
+    media = (bar.mic_button, bar.mic_more, bar.cam_button, bar.cam_more, bar.share_button)
+    rest = (bar.chat_button, bar.people_button, bar.leave_button)
+    buttons = [b for b in (*media, *rest) if b.isVisible()]  # (the arrows: devices to pick)
+    cards = [people.cards[f"p{i}"] for i in range(3)]
+    order = [*buttons, people.invite, people.addresses, *cards, *tiles]
+    assert _tab_through(call.grid, len(order) + 1) == [*order, order[0]]
+    back = _tab_through(order[0], len(order), back=True)
+    assert back == [*order[:0:-1], order[0]]
