@@ -134,6 +134,13 @@ class Banner(QFrame):
         if ends and None not in ends:
             self._timer.start(max(0, int((max(e or 0.0 for e in ends) - now) * 1000)))
 
+    def hides_at(self) -> float | None:
+        """When (by its clock) the banner goes by itself; None if it does not: what it shows
+        stays until dismissed or ended (or nothing is shown)."""
+        if self.isHidden() or not self._timer.isActive():
+            return None
+        return self._clock() + self._timer.remainingTime() / 1000
+
     def drop(self, words: str) -> None:
         """Take off the lines that say ``words`` (news that is over: unmuted, the camera back),
         leaving the rest; hidden if nothing is left."""

@@ -72,3 +72,18 @@ def test_a_notice_does_not_take_the_place_of_one_not_read_yet(qtbot: QtBot) -> N
     banner.show_message(SHORT)
     assert banner.text.text() == SHORT
     assert banner._timer.interval() < long
+
+
+def test_when_the_banner_goes_by_itself_can_be_asked(qtbot: QtBot) -> None:
+    """hides_at: the time (by the banner's clock) its timer takes it away; None while what it
+    shows stays until dismissed, or when it is hidden (a test asks instead of waiting it out)."""
+    clock = Clock()
+    _window, banner = banner_in_window(qtbot, clock)
+    assert banner.hides_at() is None  # (nothing shown)
+    banner.show_message(SHORT, seconds=7)
+    at = banner.hides_at()
+    assert at is not None and clock.now + 6.5 < at <= clock.now + 7
+    banner.show_message(NO_MIC, "warning", seconds=0)  # (above it, kept until dismissed)
+    assert banner.isVisible() and banner.hides_at() is None
+    banner.hide()
+    assert banner.hides_at() is None
