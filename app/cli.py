@@ -3,7 +3,7 @@
 peermeet                         the desktop app (or a headless demo where there is no display)
 peermeet host --headless --name NAME [--size small|mid|large] [--lifetime 3h] [--port P]
 peermeet join LINK --headless [--seconds N] [--stats-json PATH]
-peermeet lan list [--seconds N]          rooms announced on the LAN, as JSON lines
+peermeet lan list [--seconds N] [--room NAME]  rooms announced on the LAN, as JSON lines
 peermeet lan knock ROOM-NAME --headless  knock on a LAN room; join once the host admits you
 peermeet demo [--seconds 10]
 peermeet-rendezvous --host 0.0.0.0 --port 8765 [--turn-secret S --turn-url URL]

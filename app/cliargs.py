@@ -196,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     lan_list.add_argument(
         "--seconds", type=seconds, default=3.0, help="how long to listen (default 3)"
     )
+    lan_list.add_argument(
+        "--room",
+        metavar="NAME",
+        help="only rooms with this name; stop listening a second after one shows up",
+    )
     lan_list.add_argument("-v", "--verbose", action="store_true", help="log what discovery does")
     knock = lan_sub.add_parser(
         "knock",

@@ -23,7 +23,7 @@ from app.net.knockdesk import KnockRequest
 from app.net.lanroom import FoundRoom
 from app.net.pins import PinStore
 
-SETTLE_S = 1.0  # after the room shows up, listen a little longer for competing announcements
+SETTLE_S = 1.0  # after the room shows up, listen a little longer for others of that name
 _console = asyncio.Lock()
 
 
@@ -47,14 +47,19 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def list_rooms(args: argparse.Namespace) -> int:
-    """Browse for ``--seconds``, then print each room as one JSON line."""
+    """Browse for ``--seconds`` (with ``--room``: until that room shows up, plus SETTLE_S for
+    others of that name), then print each room as one JSON line."""
     pins = _pins(args)
     discovery = Discovery(args.interface or None)
     try:
-        browser = discovery.browse(lambda rooms: None)
-        await asyncio.sleep(args.seconds)
-        rooms = browser.rooms
-        await browser.close()
+        if args.room is not None:
+            found = await find_rooms(discovery, args.room, args.seconds)
+            rooms = [room for room in found if room.info.room == args.room]
+        else:
+            browser = discovery.browse(lambda rooms: None)
+            await asyncio.sleep(args.seconds)
+            rooms = browser.rooms
+            await browser.close()
     finally:
         await discovery.close()
     now = time.time()

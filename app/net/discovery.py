@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from zeroconf import InterfaceChoice, IPVersion, ServiceStateChange, Zeroconf
+from zeroconf import DNSQuestionType, InterfaceChoice, IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from app.errors import PeerMeetError, ProtocolError
@@ -159,7 +159,12 @@ class RoomBrowser:
         self._resolving: dict[str, asyncio.Task[None]] = {}
         self._shown: list[FoundRoom] = []
         self._closed = False
-        self._browser = AsyncServiceBrowser(zc.zeroconf, SERVICE_TYPE, handlers=[self._on_service])
+        # Multicast answers asked for from the first query: an answer sent straight to port
+        # 5353 of this computer reaches only one of the programs sharing it (another browser,
+        # a host, avahi), so a first "unicast" question went unanswered here for a second.
+        self._browser = AsyncServiceBrowser(
+            zc.zeroconf, SERVICE_TYPE, handlers=[self._on_service], question_type=DNSQuestionType.QM
+        )
         self._ticker = asyncio.create_task(self._tick(), name="lan-browse-tick")
 
     @property

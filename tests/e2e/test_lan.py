@@ -34,10 +34,16 @@ def lan_host(tmp: Path, room: str, key: str, *extra: str) -> subprocess.Popen[st
     )  # fmt: skip
 
 
-def lan_list(pins: Path) -> list[dict[str, Any]]:
-    code, out, err = run("lan", "list", "--seconds", "2", *LO, "--pins", str(pins))
+def lan_list(pins: Path, room: str) -> list[dict[str, Any]]:
+    """The rooms named ``room`` (listening until one shows up, then a second more for others
+    of that name; 10 s at most)."""
+    code, out, err = run(
+        "lan", "list", "--room", room, "--seconds", "10", *LO, "--pins", str(pins)
+    )  # fmt: skip
     assert code == 0, err
-    return [json.loads(line) for line in out.splitlines()]
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert all(r["room"] == room for r in rows), rows
+    return rows
 
 
 def run(*args: str, timeout: float = 60) -> tuple[int, str, str]:
@@ -64,7 +70,7 @@ def test_knock_admit_then_video_both_ways(tmp_path: Path) -> None:
     try:
         link = first_line(host)
         assert "127.0.0.1:" in link and f"/{room}#k=" in link
-        (row,) = [r for r in lan_list(tmp_path / "pins.json") if r["room"] == room]
+        (row,) = lan_list(tmp_path / "pins.json", room)
         fp = HostIdentity.load_or_create(tmp_path / "host.key").fingerprint
         assert row["fingerprint"] == fp and row["host"] == "host" and row["pin"] == "new"
         assert row["people"] == 1 and row["capacity"] == 4 and "#k=" not in json.dumps(row)
@@ -77,7 +83,7 @@ def test_knock_admit_then_video_both_ways(tmp_path: Path) -> None:
         guest_code = re.search(r"knock code: (\d \d \d \d)", err)
         assert guest_code, err
         assert "admitted" in err and "media flowing" in err
-        (row,) = [r for r in lan_list(tmp_path / "pins.json") if r["room"] == room]
+        (row,) = lan_list(tmp_path / "pins.json", room)
         assert row["pin"] == "known"
     finally:
         host_err = stop(host)
@@ -99,7 +105,7 @@ def test_forged_announcement_is_flagged_never_followed(tmp_path: Path) -> None:
     forger = lan_host(tmp_path, room, "mallory.key")  # same room name, another key
     try:
         first_line(real), first_line(forger)
-        rows = [r for r in lan_list(pins) if r["room"] == room]
+        rows = lan_list(pins, room)
         assert sorted(r["pin"] for r in rows) == ["changed", "known"], rows
         # nobody pinned yet: two keys for one name is refused, not guessed
         code, _, err = run("lan", "knock", room, "--headless", *LO, "--pins", str(tmp_path / "x"))
@@ -112,7 +118,7 @@ def test_forged_announcement_is_flagged_never_followed(tmp_path: Path) -> None:
         assert "possibly forged" in err and "admitted" in err
         stop(real)
         time.sleep(0.5)  # its goodbye packets
-        (row,) = [r for r in lan_list(pins) if r["room"] == room]
+        (row,) = lan_list(pins, room)
         assert row["pin"] == "changed" and "another host key" in str(row["warning"])
         # only the forgery is left: warning and refusal, no silent redirect
         code, _, err = run("lan", "knock", room, "--headless", *LO, "--pins", str(pins))
