@@ -19,12 +19,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root
 
 
 from app.meeting.settings import SettingsStore
+from app.ui import join_news, peer_news
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
 from tests.ui.screen_reader_child import ScreenReader, loopback_host, main, media, until
 
 
 async def scenario(reader: ScreenReader) -> None:
+    # the app's times, halved or so: still joining said every 2 s (4), a join given up after
+    # 3 s (6: still said once, at 2), a broken connection said after 1.5 s (2.5)
+    join_news.STILL_EVERY_MS, peer_news.SAY_AFTER_MS = 2000, 1500
     tmp, host = loopback_host("peermeet-srn-")
     me, olga = media("Ada"), media("Olga")
     window: CallWindow | None = None
@@ -33,7 +37,7 @@ async def scenario(reader: ScreenReader) -> None:
         record = await host.start("Screen reader", "small", 3600)
         port = record.link.split("//")[1].split("/")[0].rsplit(":", 1)[1]
         away = record.link.replace(f":{port}/", f":{silent.getsockname()[1]}/", 1)
-        me.config = dataclasses.replace(me.config, connect_timeout_s=6.0)
+        me.config = dataclasses.replace(me.config, connect_timeout_s=3.0)
         dialog = JoinDialog(me, SettingsStore(tmp / "s.json"), lambda: None, away, preview=False)
         dialog.show()
         dialog.start_join()
@@ -55,7 +59,7 @@ async def scenario(reader: ScreenReader) -> None:
         me.peerState.emit(olga_id, "reconnecting")  # a blip: mended at once
         await asyncio.sleep(0.3)
         me.peerState.emit(olga_id, "connected")
-        await asyncio.sleep(3)  # (longer than it takes to say a trouble)
+        await asyncio.sleep(2)  # (longer than it takes to say a trouble: SAY_AFTER_MS)
         me.peerState.emit(olga_id, "failed")
         await until(lambda: reader.said("The connection to Olga failed"), "the failure said")
         olga.send_chat("minutes " + "of it, " * 500 + "the end")  # a page pasted

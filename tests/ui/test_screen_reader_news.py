@@ -29,7 +29,7 @@ def test_a_screen_reader_hears_a_join_under_way_and_others_connection_trouble(
     (start,) = [i for i, text in enumerate(said) if text.startswith("Joining “screen-reader”")]
     still = [i for i, text in enumerate(said) if text.startswith("Still joining")]
     (failed,) = [i for i, text in enumerate(said) if "reach the meeting host" in text]
-    assert still and start < still[0] < failed and len(still) == 1, said  # (6 s: once, at 4)
+    assert still and start < still[0] < failed and len(still) == 1, said  # (3 s: once, at 2)
     assert "reaching the meeting point" in said[still[0]] and heard[still[0]][1] == polite
     # Olga's connection: the trouble once (a blip is not said), the recovery, the failure
     assert [t for t in said if "Lost the connection" in t] == [
