@@ -250,7 +250,7 @@ def test_a_call_that_was_cut_off_offers_to_join_again(
     """The host's computer is gone and nobody else is there: after rejoin.ALONE_S the call ends
     as "disconnected", and Join again opens the join for the same link."""
     monkeypatch.setattr(rejoin, "ALONE_S", 1.0)
-    monkeypatch.setattr(regain, "LOST_S", 3.5)  # a silent link is dropped (default 10)
+    monkeypatch.setattr(regain, "LOST_S", 2.0)  # a silent link is dropped (default 10)
     headless = subprocess.Popen(
         [sys.executable, "-m", "app", "host", "--headless", "--name", "cut-off", "--bind",
          "127.0.0.1", "--synthetic", "--res", "160x120", "--fps", "10"],
