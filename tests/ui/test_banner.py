@@ -82,7 +82,8 @@ def test_when_the_banner_goes_by_itself_can_be_asked(qtbot: QtBot) -> None:
     assert banner.hides_at() is None  # (nothing shown)
     banner.show_message(SHORT, seconds=7)
     at = banner.hides_at()
-    assert at is not None and clock.now + 6.5 < at <= clock.now + 7
+    # (a coarse QTimer, Qt's default, may fire up to 5 % late, and says so in remainingTime)
+    assert at is not None and clock.now + 6.5 < at <= clock.now + 7 * 1.05 + 0.01, at
     banner.show_message(NO_MIC, "warning", seconds=0)  # (above it, kept until dismissed)
     assert banner.isVisible() and banner.hides_at() is None
     banner.hide()
