@@ -31,6 +31,14 @@ async def three_in_a_room(link: Link) -> tuple[Peer, Peer, Peer]:
     return hana, gus, ivy
 
 
+async def drop_websocket(server: RendezvousServer, link: Link, peer: Peer) -> str:
+    """Abort ``peer``'s websocket on the server's side; its new rendezvous id, once back in."""
+    old = peer.session.my_id
+    server._sessions[RoomKeys.from_secret(link.secret).room_id, old].conn.abort()
+    await until(lambda: bool(peer.of(ev.Rejoined)) and peer.session.my_id != old)
+    return peer.session.my_id
+
+
 def _flowing(peer: Peer, frames: int) -> bool:
     return len(peer.session.peers) == 2 and all(
         peer.media.video_frames(key) > frames for key in peer.session.peers
@@ -104,10 +112,7 @@ async def test_a_websocket_dropped_by_the_server_keeps_the_call_as_it_is(
         everyone = hana, gus, ivy = await three_in_a_room(link)
         ids = {peer: peer.session.my_id for peer in everyone}
         links = {peer: dict(peer.session._links) for peer in (hana, gus)}
-        room_id = RoomKeys.from_secret(link.secret).room_id
-        server._sessions[room_id, ids[ivy]].conn.abort()
-        await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != ids[ivy])
-        new = ivy.session.my_id
+        new = await drop_websocket(server, link, ivy)
         await asyncio.sleep(2.0)
         for peer in everyone:
             assert not peer.of(ev.PeerLeft), peer.of(ev.PeerLeft)
@@ -143,9 +148,7 @@ async def test_someone_killed_after_getting_back_in_is_reported_lost_within_seco
     try:
         everyone = hana, gus, ivy = await three_in_a_room(link)
         ids = {peer: peer.session.my_id for peer in everyone}
-        room_id = RoomKeys.from_secret(link.secret).room_id
-        server._sessions[room_id, ids[gus]].conn.abort()
-        await until(lambda: bool(gus.of(ev.Rejoined)))
+        await drop_websocket(server, link, gus)
         await asyncio.sleep(2.0)
         assert not hana.of(ev.PeerLeft) and not ivy.of(ev.PeerLeft)
         for peer in (hana, ivy):
@@ -192,10 +195,7 @@ async def test_a_newcomer_id_is_held_back_until_its_claim_comes_over_the_link(
                 plain_send(msg, to)
 
         roster.send = late_claims  # type: ignore[method-assign]
-        room_id = RoomKeys.from_secret(link.secret).room_id
-        server._sessions[room_id, ids[ivy]].conn.abort()
-        await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != ids[ivy])
-        new = ivy.session.my_id
+        new = await drop_websocket(server, link, ivy)
         await until(lambda: all(p.session._whois.held(new) is not None for p in (hana, gus)))
         for peer in (hana, gus):  # held: not met, no link, nobody new
             assert peer.session._whois.key(new) is None
