@@ -131,7 +131,7 @@ def fallback_note(kind: Kind, want: bytes | None, dev: QAudioDevice | None) -> s
         return None
     # (the id is the sound system's, e.g. alsa_input.usb-…: no name a person would know)
     what = WHAT[kind].lower()
-    return f"The {what} chosen in Settings is not connected; using '{dev.description()}' instead."
+    return f"The {what} you chose is not connected; using '{dev.description()}' instead."
 
 
 def gone_note(kind: Kind, old: QAudioDevice, new: QAudioDevice | None) -> str:

@@ -252,8 +252,8 @@ def test_missing_devices_at_start_use_the_defaults(
     status = child.quit()
     assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers"
     assert status["messages"][:2] == [
-        "The microphone chosen in Settings is not connected; using 'builtin_mic' instead.",
-        "The speaker chosen in Settings is not connected; using 'speakers' instead.",
+        "The microphone you chose is not connected; using 'builtin_mic' instead.",
+        "The speaker you chose is not connected; using 'speakers' instead.",
     ]  # (a loaded machine may add a watchdog restart: no sound for a second)
 
 

@@ -224,8 +224,8 @@ def test_a_headset_picked_after_it_was_unplugged_is_said_not_connected_then_used
     for command in ("use in usb_mic", "use out headset"):
         child.send(command)
         child.expect(f"OK {command}")
-    wait_for(child, "The microphone chosen in Settings is not connected; using 'builtin_mic'", 5)
-    status = wait_for(child, "The speaker chosen in Settings is not connected; using 'speakers'", 5)
+    wait_for(child, "The microphone you chose is not connected; using 'builtin_mic'", 5)
+    status = wait_for(child, "The speaker you chose is not connected; using 'speakers'", 5)
     assert status["mic"][0] == "builtin_mic" and status["speaker"][0] == "speakers", status
     pulse.plug("headset", "usb_mic")
     status = wait_until(
