@@ -35,7 +35,13 @@ from app.net.limits import SERVER_FULL, AddressLimits
 from app.net.periodic import Periodic
 from app.net.rooms import Room, Rooms, TokenBucket
 from app.net.rvsession import Session
-from app.net.wsio import FRAME_LIMIT, HANDSHAKE_TIMEOUT, WsConnection, WsServer
+from app.net.wsio import (
+    FRAME_LIMIT,
+    HANDSHAKE_TIMEOUT,
+    SERVER_HEARTBEAT_S,
+    WsConnection,
+    WsServer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,7 @@ class RendezvousServer:
         turn: TurnIssuer | None = None,
         trusted_proxies: frozenset[str] = frozenset(),
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        heartbeat: float = SERVER_HEARTBEAT_S,
         state_path: Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
         own_rooms_only: bool = False,
@@ -103,6 +110,7 @@ class RendezvousServer:
             status=self._status,
             trusted_proxies=trusted_proxies,
             handshake_timeout=handshake_timeout,
+            heartbeat=heartbeat,  # a client whose path went silent is dropped within 1.5x
             ssl_context=ssl_context,  # wss:// (peermeet-rendezvous --tls-cert/--tls-key)
         )
         self._sweeper = Periodic(self._sweep, sweep_interval, "rv-sweeper")

@@ -18,7 +18,7 @@ from typing import Self
 from app.config import IceServer
 from app.errors import REFUSAL_TEXT, PeerMeetError, ProtocolError, RendezvousUnreachable, refusal
 from app.net import iceservers, protocol
-from app.net.wsio import WsConnection, ws_connect
+from app.net.wsio import HEARTBEAT_S, WsConnection, ws_connect
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,15 @@ class SignalingClient:
         timeout: float = 10.0,  # noqa: ASYNC109 - also bounds the wait for create/join answers
         *,
         keepalive_s: float = KEEPALIVE_S,
+        heartbeat_s: float = HEARTBEAT_S,
     ) -> Self:
         """Connect to ``ws://host:port/ws``; raise RendezvousUnreachable within ``timeout``,
         which also covers the answer to the create or join that follows (one budget, not two:
-        a host that accepts but never answers is reported within ``timeout``)."""
+        a host that accepts but never answers is reported within ``timeout``). A connection
+        whose server goes silent later closes itself after ``heartbeat_s`` and half of it
+        (``recv`` returns None, as when it is closed)."""
         started = time.monotonic()
-        conn = await ws_connect(url, timeout)
+        conn = await ws_connect(url, timeout, heartbeat_s)
         left = max(MIN_REPLY_S, timeout - (time.monotonic() - started))
         return cls(conn, keepalive_s=keepalive_s, reply_timeout=left, budget=timeout)
 

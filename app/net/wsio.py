@@ -41,6 +41,13 @@ _REFUSED, _NO_ANSWER = "connection refused", "no answer in time"
 _SILENT = frozenset({_REFUSED, _NO_ANSWER, _NOBODY})
 #: A TCP connection that has not completed an HTTP request by then is dropped (slowloris).
 HANDSHAKE_TIMEOUT = 10.0
+#: A websocket that brought nothing for this long is pinged (a protocol ping, which every
+#: websocket answers); without an answer in half that time it is taken as gone. Without it, a
+#: path that went silent (a network change, a server that lost power, a laptop waking on
+#: another network) is noticed only when TCP gives up, after many minutes.
+HEARTBEAT_S = 8.0
+#: the server's: a client that sent nothing for this long (they ping every 15 s) is pinged
+SERVER_HEARTBEAT_S = 20.0
 
 #: OpenSSL's reasons for a handshake answered by a server that speaks no TLS (plain HTTP)
 _PLAIN_TEXT_REPLIES = frozenset(
@@ -172,8 +179,14 @@ def _speaks_no_tls(exc: aiohttp.ClientSSLError) -> bool:
     return isinstance(os_error, ssl.SSLError) and os_error.reason in _PLAIN_TEXT_REPLIES
 
 
-async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC109
+async def ws_connect(
+    url: str,
+    timeout: float,  # noqa: ASYNC109
+    heartbeat: float = HEARTBEAT_S,
+) -> WsConnection:
     """Open a websocket to ``url`` within ``timeout`` seconds or raise RendezvousUnreachable.
+    Once open, it closes itself (``recv_text`` returns None) if the server goes silent and
+    does not answer a ping (``heartbeat``, see HEARTBEAT_S).
 
     A ``wss://`` URL whose server turns out to speak no TLS (a host's own rendezvous, reached
     by the https form of its link) is tried once more as ``ws://``. That costs no secrecy the
@@ -186,12 +199,13 @@ async def ws_connect(url: str, timeout: float) -> WsConnection:  # noqa: ASYNC10
     session = aiohttp.ClientSession()
     try:
         try:
-            ws = await _open(session, url, deadline)
+            ws = await _open(session, url, deadline, heartbeat)
         except aiohttp.ClientSSLError as exc:
             if parts.scheme != "wss" or not _speaks_no_tls(exc):
                 raise
             log.info("%s speaks no TLS; trying its plain websocket", where)
-            ws = await _open(session, urlunsplit(parts._replace(scheme="ws")), deadline)
+            plain = urlunsplit(parts._replace(scheme="ws"))
+            ws = await _open(session, plain, deadline, heartbeat)
     except aiohttp.ClientConnectorCertificateError as exc:
         await session.close()
         raise untrusted(where, _certificate_problem(exc)) from None
@@ -229,12 +243,13 @@ def _unreachable(where: str, reason: str, server: bool) -> str:
 
 
 async def _open(
-    session: aiohttp.ClientSession, url: str, deadline: float
+    session: aiohttp.ClientSession, url: str, deadline: float, heartbeat: float
 ) -> aiohttp.ClientWebSocketResponse:
     async with asyncio.timeout_at(deadline):
         return await session.ws_connect(
             url,
             autoping=True,
+            heartbeat=heartbeat,
             compress=0,
             max_msg_size=FRAME_LIMIT,
             timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
@@ -259,8 +274,10 @@ class WsServer:
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
         trusted_proxies: frozenset[str] = frozenset(),
         ssl_context: ssl.SSLContext | None = None,
+        heartbeat: float = SERVER_HEARTBEAT_S,
     ) -> None:
         self._handler = handler
+        self._heartbeat = heartbeat  # a silent client is pinged, and dropped without an answer
         self._ssl = ssl_context  # https/wss (None: plain http/ws)
         self._handshake_timeout = handshake_timeout
         #: reverse proxies whose X-Forwarded-For names the real client (for per-IP limits)
@@ -305,7 +322,11 @@ class WsServer:
         if self._closing:
             return web.Response(status=503, text="shutting down\n")
         ws = web.WebSocketResponse(
-            autoping=True, compress=False, max_msg_size=self._frame_limit, timeout=CLOSE_TIMEOUT
+            autoping=True,
+            compress=False,
+            max_msg_size=self._frame_limit,
+            timeout=CLOSE_TIMEOUT,
+            heartbeat=self._heartbeat,
         )
         try:
             await ws.prepare(request)

@@ -71,3 +71,64 @@ class FarAway:
         finally:
             delivering.cancel()
             writer.close()
+
+
+class Freezer:
+    """A plain TCP relay in front of a rendezvous on this computer whose connections can be
+    made to go silent both ways (``freeze``), the sockets left open: a path gone dead without
+    a word (a network change, a server that lost power). Connections made after the freeze
+    go through."""
+
+    def __init__(self, upstream: int) -> None:
+        self.upstream, self.port = upstream, 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._frozen: set[asyncio.Task[None]] = set()  # connections gone silent
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def freeze(self) -> int:
+        """Silence every connection open now; how many."""
+        self._frozen |= self._tasks
+        return len(self._tasks)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
+        except OSError:
+            writer.close()
+            self._tasks.discard(task)
+            return
+        try:
+            await asyncio.gather(
+                self._copy(task, reader, up_writer), self._copy(task, up_reader, writer)
+            )
+        finally:
+            writer.close()
+            up_writer.close()
+            self._tasks.discard(task)
+
+    async def _copy(
+        self, task: asyncio.Task[None], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        while data := await reader.read(65536):
+            if task not in self._frozen:  # (frozen: read and dropped, as by a dead path)
+                writer.write(data)
+        if task not in self._frozen:
+            writer.close()

@@ -1,0 +1,120 @@
+"""A path to the rendezvous that goes silent, its sockets left open (a network change, a server
+that lost power, a laptop waking on another network): both ends notice within seconds, by the
+websocket heartbeat, instead of when TCP gives up many minutes later. Real rendezvous, real
+TCP relay (tests.integration.relays.Freezer), real aiortc over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from functools import partial
+
+import pytest
+
+from app.meeting import events as ev
+from app.net import protocol as p
+from app.net.rendezvous import RendezvousServer
+from app.net.seal import RoomKeys
+from app.net.signaling import SignalingClient
+from tests.integration.relays import Freezer
+from tests.integration.test_identity import _flowing
+from tests.integration.test_session import Peer, room_link, until
+
+pytestmark = pytest.mark.usefixtures("loopback")
+
+BEAT = 0.5  # s: the heartbeat of both ends here (8 s for a client, 20 s for a server in use)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RendezvousServer]:
+    srv = RendezvousServer(host="127.0.0.1", port=0, heartbeat=BEAT)
+    await srv.start()
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+async def freezer(server: RendezvousServer) -> AsyncIterator[Freezer]:
+    relay = Freezer(server.port)
+    await relay.start()
+    yield relay
+    await relay.close()
+
+
+async def _joined(url: str, room: str, heartbeat_s: float) -> SignalingClient:
+    client = await SignalingClient.connect(url, 3.0, heartbeat_s=heartbeat_s)
+    await client.join(room, "team")
+    return client
+
+
+async def test_a_client_notices_that_its_rendezvous_went_silent(
+    server: RendezvousServer, freezer: Freezer
+) -> None:
+    room = RoomKeys.from_secret("k" * 22).room_id
+    owner = await SignalingClient.connect(f"ws://127.0.0.1:{server.port}/ws", 3.0)
+    await owner.create(room, "team", "small", 600)
+    client = await _joined(freezer.ws_url, room, BEAT)
+    try:
+        assert freezer.freeze() == 1
+        started = asyncio.get_running_loop().time()
+        async with asyncio.timeout(5.0):  # (without the heartbeat: many minutes)
+            while await client.recv() is not None:
+                pass
+        assert asyncio.get_running_loop().time() - started < 3.0
+        assert client.closed
+    finally:
+        await client.close()
+        await owner.close()
+
+
+async def test_the_rendezvous_drops_a_member_whose_path_went_silent(
+    server: RendezvousServer, freezer: Freezer
+) -> None:
+    """The member itself does not notice (its heartbeat is long here); the server does, and
+    tells the others it left, long before the 60 s idle timeout."""
+    room = RoomKeys.from_secret("k" * 22).room_id
+    owner = await SignalingClient.connect(f"ws://127.0.0.1:{server.port}/ws", 3.0)
+    await owner.create(room, "team", "small", 600)
+    member = await _joined(freezer.ws_url, room, 60.0)
+    try:
+        joined = await owner.recv()
+        assert isinstance(joined, p.PeerJoined)
+        freezer.freeze()
+        async with asyncio.timeout(5.0):
+            left = await owner.recv()
+        assert isinstance(left, p.PeerLeft) and left.peer_id == joined.peer_id
+    finally:
+        await member.close()
+        await owner.close()
+
+
+async def test_a_call_carries_on_when_ones_path_to_the_rendezvous_goes_silent(
+    server: RendezvousServer, freezer: Freezer
+) -> None:
+    """Ivy's path to the rendezvous goes silent (her peer-to-peer links do not): she notices,
+    gets back in under a new id through a new connection, and tells the others over their
+    links; nobody sees anyone leave, and signaling reaches her again."""
+    link = room_link(server)
+    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
+    hana, gus = Peer("Hana"), Peer("Gus")
+    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
+    everyone = (hana, gus, ivy)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await ivy.session.join(link)
+        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        first = ivy.session.my_id
+        assert freezer.freeze() == 1
+        await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != first, 8.0)
+        for peer in (hana, gus):  # her new id, under the key they always knew her by
+            await until(lambda p=peer: p.session._whois.rendezvous_id(first) == ivy.session.my_id)
+        await asyncio.sleep(3 * BEAT)  # (her old id has long been dropped by the server)
+        for peer in everyone:
+            assert not peer.of(ev.PeerLeft), peer.of(ev.PeerLeft)
+            assert len(peer.of(ev.PeerJoined)) == 2
+        hana.session.send_chat("still there?")
+        await until(lambda: any(e.text == "still there?" for e in ivy.of(ev.ChatReceived)))  # type: ignore[attr-defined]
+    finally:
+        for peer in everyone:
+            await peer.close()
