@@ -18,7 +18,6 @@ from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.meeting.whois import Whois
 from app.net import protocol as p
-from app.net.peers import PeerLink
 from app.net.signaling import SignalingClient
 
 LOST_S = 10.0  # without the rendezvous, a link that brought no media for this long is dropped
@@ -111,22 +110,33 @@ class Regain:
         self._seated(client, joined)
         self._emit(ev.Rejoined())
 
-    def drop_the_lost(self, due: list[tuple[str, PeerLink, str]]) -> None:
+    def drop_the_lost(self) -> None:
         """(Called by the Session's watch only while the call goes on.) Without the rendezvous,
         a dead link cannot be rebuilt: drop it once it has failed or brought nothing for LOST_S.
         With nobody left while trying to get back in (``lost``) for rejoin.ALONE_S, end the
         call (e.g. the host's computer is gone for good)."""
         links = self._roster.links
-        for peer_id in links.keys() - {peer_id for peer_id, _, _ in due}:
+        quiet = {peer_id for peer_id in links if not self._roster.alive(peer_id)}
+        for peer_id in links.keys() - quiet:
             self._roster.stalled(peer_id, False)  # (its media came back)
-        for peer_id, link, _reason in due:
-            dead = link.pc.connectionState in ("failed", "closed")
-            if dead or self._roster.silent_for(peer_id) >= LOST_S:
+        lost = {
+            peer_id
+            for peer_id in quiet
+            if links[peer_id].pc.connectionState in ("failed", "closed")
+            or self._roster.silent_for(peer_id) >= LOST_S
+        }
+        #: everyone went quiet, as the rendezvous did: our own network is gone (Wi-Fi lost, a
+        #: network change), not all of them; they are kept, "reconnecting", until we are back
+        #: in, which tells who is still there (``rejoined``). One peer alone may have gone.
+        offline = len(links) >= 2 and quiet >= links.keys()
+        for peer_id in quiet:
+            if peer_id in lost and not offline:
                 self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
             else:
                 self._roster.stalled(peer_id, True)
         now, was_alone = self._clock(), self.alone_since is not None
-        self.alone_since = None if links else (self.alone_since or now)
+        alone = not links or (offline and lost >= links.keys())  # (nobody to see or hear)
+        self.alone_since = (self.alone_since or now) if alone else None
         if self.alone_since is not None and not was_alone:  # the last one is gone too
             self._emit(rejoin.lost(with_others=False))
         expires_at = self._call.expires_at

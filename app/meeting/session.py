@@ -336,9 +336,9 @@ class Session:
 
     def _look(self) -> None:
         self._roster.chat_overdue()
-        due = self._roster.needing_rebuild()
+        due = self._roster.needing_rebuild()  # (also: how long each link has been quiet)
         if not self._signaling_ok:  # cannot renegotiate without the rendezvous
-            self._regain.drop_the_lost(due)
+            self._regain.drop_the_lost()
             return
         for peer_id, link, reason in self._presence.look(due):  # (the away: not rebuilt)
             self._roster.reconnecting(peer_id, reason)

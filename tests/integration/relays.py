@@ -84,6 +84,7 @@ class Freezer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._frozen: set[asyncio.Task[None]] = set()  # connections gone silent
+        self.down = False  # new connections are closed at once (no network to make them on)
 
     @property
     def ws_url(self) -> str:
@@ -108,6 +109,9 @@ class Freezer:
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if self.down:
+            writer.close()
+            return
         self._tasks.add(task)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)

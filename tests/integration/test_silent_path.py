@@ -12,13 +12,14 @@ from functools import partial
 import pytest
 
 from app.meeting import events as ev
+from app.meeting import regain, rejoin
 from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
 from tests.integration.relays import Freezer
 from tests.integration.test_identity import _flowing
-from tests.integration.test_session import Peer, room_link, until
+from tests.integration.test_session import Peer, _blackhole, room_link, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
 
@@ -115,6 +116,56 @@ async def test_a_call_carries_on_when_ones_path_to_the_rendezvous_goes_silent(
             assert len(peer.of(ev.PeerJoined)) == 2
         hana.session.send_chat("still there?")
         await until(lambda: any(e.text == "still there?" for e in ivy.of(ev.ChatReceived)))  # type: ignore[attr-defined]
+    finally:
+        for peer in everyone:
+            await peer.close()
+
+
+async def test_losing_ones_own_network_keeps_everyone_until_back_in(
+    server: RendezvousServer, freezer: Freezer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ivy's network goes (her rendezvous path silent, no new connection, her links dead): she
+    keeps Hana and Gus, "reconnecting", for longer than a link alone would be kept without the
+    rendezvous (they did not all leave at once: she is offline), and is told she may be
+    offline. Her network back, she gets back in and sees both again; nobody left for her."""
+    monkeypatch.setattr(regain, "LOST_S", 2.0)  # a silent link alone is dropped (default 10)
+    link = room_link(server)
+    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
+    hana, gus = Peer("Hana"), Peer("Gus")
+    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
+    everyone = (hana, gus, ivy)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await ivy.session.join(link)
+        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        keys = {hana: hana.session.my_id, gus: gus.session.my_id, ivy: ivy.session.my_id}
+        freezer.down = True
+        freezer.freeze()
+        for other in (hana, gus):
+            _blackhole(ivy.session, keys[other])
+            _blackhole(other.session, keys[ivy])
+        await until(lambda: bool(ivy.of(ev.RendezvousLost)), 5.0)
+        told = lambda: [e.detail for e in ivy.of(ev.RendezvousLost)]  # type: ignore[attr-defined]  # noqa: E731
+        await until(lambda: rejoin.LOST_ALONE in told(), 3 * regain.LOST_S + 5)
+        await asyncio.sleep(2.0)  # (a few more watches)
+        assert not ivy.of(ev.PeerLeft), ivy.of(ev.PeerLeft)
+        assert set(ivy.session.peers) == {keys[hana], keys[gus]}
+        shown = {e.peer_id: e.state for e in ivy.of(ev.ConnectionChanged)}  # type: ignore[attr-defined]
+        assert shown == {keys[hana]: "reconnecting", keys[gus]: "reconnecting"}, shown
+        assert ivy.session.ended is None
+
+        freezer.down = False  # her network is back
+        await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
+        await until(
+            lambda: (
+                all(ivy.media.video_frames(k) > 5 for k in ivy.session.peers)
+                and len(ivy.session.peers) == 2
+            ),
+            20.0,
+        )
+        assert not ivy.of(ev.PeerLeft), ivy.of(ev.PeerLeft)
+        assert set(ivy.session.peers) == {keys[hana], keys[gus]}
     finally:
         for peer in everyone:
             await peer.close()
