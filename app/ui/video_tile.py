@@ -11,10 +11,9 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QFocusEvent,
-    QFontMetrics,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -26,7 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from app.ui import style
+from app.ui import name_plate, style
 from app.ui.frames import Converted, FrameConverter, cover_size, fit_size, frame_key
 
 FrameSource = Callable[[], Any]  # returns the newest av.VideoFrame or None
@@ -43,27 +42,6 @@ def initials(name: str) -> str:
     if not parts:
         return "?"
     return (parts[0][0] + (parts[1][0] if len(parts) > 1 else "")).upper()
-
-
-def paint_mic(
-    p: QPainter, r: QRectF, muted: bool, colour: str = style.TEXT, slash: str = style.DANGER
-) -> None:
-    """A microphone glyph in ``r``; struck through (in red) when muted."""
-    p.save()
-    w, h = r.width(), r.height()
-    pen = QPen(
-        style.color(colour), max(1.4, w / 10), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap
-    )
-    p.setPen(pen)
-    p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawRoundedRect(QRectF(r.x() + w * 0.34, r.y(), w * 0.32, h * 0.6), w * 0.16, w * 0.16)
-    p.drawArc(QRectF(r.x() + w * 0.18, r.y() + h * 0.2, w * 0.64, h * 0.58), 200 * 16, 140 * 16)
-    p.drawLine(QPointF(r.center().x(), r.y() + h * 0.78), QPointF(r.center().x(), r.bottom()))
-    if muted:
-        stroke = style.color(slash)
-        p.setPen(QPen(stroke, max(1.8, w / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        p.drawLine(QPointF(r.x() + w * 0.12, r.y() + h * 0.05), r.bottomRight())
-    p.restore()
 
 
 class VideoTile(QWidget):
@@ -98,6 +76,7 @@ class VideoTile(QWidget):
         self._corners: tuple[QSize, QPainterPath] | None = None
         self._plate_key: tuple[object, ...] = ()
         self._plate = QImage()
+        self.plate: name_plate.PlateLayout | None = None  # where its parts are (in the plate)
         self._plate_clear = 0  # px at the right of the bottom edge that something covers
         self._speaking_until = 0.0
         self._closed = False
@@ -314,46 +293,19 @@ class VideoTile(QWidget):
         p.drawText(circle, Qt.AlignmentFlag.AlignCenter, initials(self.name))
 
     def _name_plate(self, rect: QRectF) -> QImage:
-        """Name and mic badge on a dark pill, drawn once per change (text layout is not cheap)."""
+        """Name and mic badge on a dark pill (app.ui.name_plate), drawn once per change."""
         big, dpr = rect.height() > 200, self.devicePixelRatioF()
         limit = int(rect.width() * 0.7)  # for the text (the plate's width: see below)
         key = (self.name, self.caption, self.mic_on, big, limit, self._plate_clear, dpr)
         if key == self._plate_key:
             return self._plate
         font = style.font(10.5 if big else 9, bold=True)
-        fm = QFontMetrics(font)
-        pad, h = 8, fm.height() + 10
-        badge = h - 6.0  # muted: a red disc behind the microphone, seen at a glance
-        mic = fm.height() if self.mic_on else round(badge) + 1
-        icon = 0 if self.caption.endswith("screen") else mic
         # the whole plate 10 px from the left edge and 10 px short of the right one (of what
         # covers us there): in a small tile 70 % for the name ran the plate over the edge
-        limit = max(40, min(limit, int(rect.width()) - self._plate_clear - 20 - 2 * pad - icon))
-        label = f"{self.name} ({self.caption})" if self.caption else self.name
-        text = fm.elidedText(label, Qt.TextElideMode.ElideRight, limit)
-        w = fm.horizontalAdvance(text) + 2 * pad + icon
-        plate = QImage(round(w * dpr), round(h * dpr), QImage.Format.Format_ARGB32_Premultiplied)
-        plate.setDevicePixelRatio(dpr)
-        plate.fill(Qt.GlobalColor.transparent)
-        p = QPainter(plate)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(style.color("#000000", 150))
-        p.drawRoundedRect(QRectF(0, 0, w, h), 8, 8)
-        if icon and self.mic_on:
-            paint_mic(p, QRectF(pad - 1, 5, icon * 0.8, h - 10), False)
-        elif icon:
-            disc = QRectF(3, 3, badge, badge)
-            p.setBrush(style.color(style.DANGER))
-            p.drawEllipse(disc)
-            inset = badge * 0.2
-            paint_mic(p, disc.adjusted(inset, inset, -inset, -inset), True, slash=style.TEXT)
-        p.setFont(font)
-        p.setPen(style.color(style.TEXT))
-        p.drawText(QRect(pad + icon, 0, w - pad - icon, h), Qt.AlignmentFlag.AlignVCenter, text)
-        p.end()
-        self._plate_key, self._plate = key, plate
-        return plate
+        most = int(rect.width()) - self._plate_clear - 20
+        self.plate = name_plate.lay_out(font, self.name, self.caption, self.mic_on, limit, most)
+        self._plate_key, self._plate = key, name_plate.paint(self.plate, font, dpr)
+        return self._plate
 
     def _paint_state(self, p: QPainter, rect: QRectF) -> None:
         p.setFont(style.font(9.5, bold=True))
