@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
@@ -101,6 +101,18 @@ class CallToolbar(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new text size (Settings, during the call): measured again once every button has
+        its new font (the full bar's width, measured at the old size, no longer holds)."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._measured = ()
+            QTimer.singleShot(0, self, self._refit)
+
+    def _refit(self) -> None:
+        self._refresh_info()  # (the room's name cut short for the new font)
         self._fit()
 
     def _fit(self) -> None:

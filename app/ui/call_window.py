@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
@@ -31,6 +31,9 @@ from app.ui.call_notes import (
     ended_text,
 )
 from app.ui.call_peers import ENDINGS, PeerViews
+from app.ui.call_size import LEAST, fit_panels, follow_text_size, side_width, text_changed
+from app.ui.call_size import SIDE_NARROW as SIDE_NARROW  # (for tests: where they were)
+from app.ui.call_size import SIDE_WIDTH as SIDE_WIDTH
 from app.ui.call_tabs import tab_on, tab_stops
 from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_memory import ChatMemory
@@ -43,9 +46,6 @@ from app.ui.task_set import TaskSet
 from app.ui.video_grid import VideoGrid
 
 log = logging.getLogger(__name__)
-SIDE_WIDTH = 340
-SIDE_NARROW = (1000, 290)  # below this window width, the side panels are this wide
-LEAST = (720, 480)  # the window's least size (all three: at the design's text size)
 
 
 class CallWindow(QWidget):
@@ -382,16 +382,11 @@ class CallWindow(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        side = side_width(self.width())
-        for panel in (self.chat, self.people):
-            if panel.width() != side:
-                panel.setFixedWidth(side)
+        fit_panels(self.width(), (self.chat, self.people))
         if self.banner.isVisible():
             self.banner.place()
 
-
-def side_width(window_width: int) -> int:
-    """The side panels' width in a window this wide: narrower in a narrow window (the video
-    keeps most room), wider with larger text (at 150 % their words were cut at the right)."""
-    below, narrow = SIDE_NARROW
-    return style.by_text(narrow if window_width < style.by_text(below) else SIDE_WIDTH)
+    def changeEvent(self, event: QEvent) -> None:  # a text size chosen in Settings, in the call
+        super().changeEvent(event)
+        if text_changed(event) and hasattr(self, "people"):  # (not while being built)
+            follow_text_size(self, (self.chat, self.people))

@@ -13,10 +13,11 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
 
+from app.ui import style
 from app.ui.video_tile import FrameSource, VideoTile
 
 TileKey = tuple[str, str]  # (peer_id, kind): kind is "video" or "screen"
@@ -27,7 +28,7 @@ GAP, MARGIN = 10, 12  # MARGIN: left and right (the window spaces top and bottom
 STRIP_BESIDE_FROM = 640  # px of width from which the people sit beside the stage, not under it
 DISPLAY_MS = 16  # look for new frames at display rate (~60 Hz); frames are never queued
 LEVEL_EVERY = 6  # ticks between speaking-level polls (~10 Hz)
-PLATE_BAND = 48  # px at the bottom of a tile where its name plate is drawn
+PLATE_BAND = 48  # px at the bottom of a tile where its name plate is drawn (by the text size)
 
 
 def grid_shape(n: int, width: float, height: float, aspect: float = ASPECT) -> tuple[int, int]:
@@ -144,6 +145,11 @@ class VideoGrid(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._do_layout()
 
+    def changeEvent(self, event: QEvent) -> None:  # a new text size: taller name plates
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.relayout()
+
     def _do_layout(self) -> None:
         self._layout_pending = False
         area = self.rect().adjusted(MARGIN, 0, -MARGIN, 0)
@@ -225,7 +231,8 @@ def _column(n: int, area: QRect) -> list[QRect]:
 def _covered_right(tile: QRect, over: QRect) -> int:
     """How many px at the right of ``tile``'s bottom band (where its name plate sits) ``over``
     covers: 0 if it does not reach that band."""
-    band = QRect(tile.left(), tile.bottom() - PLATE_BAND, tile.width(), PLATE_BAND + 1)
+    high = style.by_text(PLATE_BAND)
+    band = QRect(tile.left(), tile.bottom() - high, tile.width(), high + 1)
     if not band.intersects(over):
         return 0
     return max(0, tile.right() - over.left() + 1)

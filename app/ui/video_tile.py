@@ -293,10 +293,12 @@ class VideoTile(QWidget):
         p.drawText(circle, Qt.AlignmentFlag.AlignCenter, initials(self.name))
 
     def _name_plate(self, rect: QRectF) -> QImage:
-        """Name and mic badge on a dark pill (app.ui.name_plate), drawn once per change."""
+        """Name and mic badge on a dark pill (app.ui.name_plate), drawn once per change, and
+        again at a new text size (Settings, during the call)."""
         big, dpr = rect.height() > 200, self.devicePixelRatioF()
         limit = int(rect.width() * 0.7)  # for the text (the plate's width: see below)
-        key = (self.name, self.caption, self.mic_on, big, limit, self._plate_clear, dpr)
+        scale = style.text_scale()
+        key = (self.name, self.caption, self.mic_on, big, limit, self._plate_clear, dpr, scale)
         if key == self._plate_key:
             return self._plate
         font = style.font(10.5 if big else 9, bold=True)

@@ -1,5 +1,6 @@
 """The call window at the largest text size (Settings' 150 %): the toolbar and the side panels
-show every word whole, at the window's least width and at its usual one."""
+show every word whole, at the window's least width and at its usual one; a text size changed
+during the call is followed at once (least size, name plates, toolbar)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from collections.abc import Iterator
 
 import pytest
 import qasync
+from PySide6.QtCore import QSize, QSizeF
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.config import EngineConfig
 from app.meeting.call_ops import PeerStats
 from app.ui import theme
 from app.ui.bridge import Bridge
+from app.ui.call_size import LEAST, side_width
 from app.ui.call_window import CallWindow
+from app.ui.geometry import FRAME_PX
+from app.ui.video_tile import VideoTile
 from tests.ui.conftest import run
 
 
@@ -85,4 +91,64 @@ def test_the_call_window_is_whole_at_the_largest_text(
     try:
         run(qloop, scenario(), 20)
     finally:
+        run(qloop, bridge.leave(), 10)
+
+
+def _plate(tile: VideoTile) -> QSizeF:
+    tile.grab()  # (painted now: its plate drawn for the text size now)
+    return tile._plate.deviceIndependentSize()
+
+
+@pytest.mark.parametrize("width", [0, 1100])  # the least width; wider than the least at 150 %
+def test_a_text_size_chosen_during_the_call_is_followed_at_once(
+    qloop: qasync.QEventLoop, qapp: QApplication, width: int
+) -> None:
+    """Settings' text size, changed during the call (as the main window applies it: theme.
+    set_text_size), left the call window's least size and the tiles' name plates at the size
+    the window opened with until it was opened again; the toolbar, full at 1100 px at 100 %,
+    kept labels that no longer fit."""
+    free = QGuiApplication.primaryScreen().availableGeometry().size() - QSize(0, FRAME_PX)
+    if free.width() < 1100 or free.height() < 720:
+        pytest.skip("the screen is too small for the least size at 150 %")
+    window, bridge = _window()
+
+    async def scenario() -> None:
+        window.show()
+        window.resize(width or window.minimumWidth(), 600)
+        olga = window.grid.add(("p1", "video"), "Olga Petrovna", lambda: None)
+        olga.set_media(False, False)
+        window.toolbar.people_button.click()
+        await asyncio.sleep(0.3)
+        me = window.grid.me
+        assert me is not None
+        assert window.minimumSize() == QSize(*LEAST)
+        assert window.toolbar.compact == (not width)  # (the full labels at 1100 px)
+        small = {tile: _plate(tile) for tile in (olga, me)}
+
+        theme.set_text_size(qapp, 150)
+        await asyncio.sleep(0.3)
+        assert window.minimumSize() == QSize(1080, 720)  # (LEAST by 1.5)
+        assert window.width() >= 1080 and window.height() >= 720
+        for tile, before in small.items():
+            after = _plate(tile)
+            assert after.height() >= before.height() * 1.25, (tile.name, before, after)
+            assert after.width() >= before.width() * 1.25, (tile.name, before, after)
+        assert window.people.width() == side_width(window.width())
+        bar = window.toolbar
+        shown = [bar.info, *bar._tools(), bar.leave_button]
+        cut = [w.text() for w in shown if w.isVisible() and _cut(w, window)]
+        assert not cut, (window.width(), cut)
+
+        theme.set_text_size(qapp, 100)
+        await asyncio.sleep(0.3)
+        assert window.minimumSize() == QSize(*LEAST)
+        assert {tile: _plate(tile) for tile in small} == small
+        assert window.people.width() == side_width(window.width())
+        window.close()
+        await asyncio.sleep(0.3)
+
+    try:
+        run(qloop, scenario(), 20)
+    finally:
+        theme.set_text_size(qapp, 100)
         run(qloop, bridge.leave(), 10)
