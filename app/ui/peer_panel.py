@@ -62,6 +62,10 @@ class PeerCard(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.name = ElidedLabel(name)  # up to 64 characters: elided, whole in the tooltip
         self.name.setProperty("role", "title")
+        # at the left whichever way it reads (a right-to-left name went to the right, against
+        # "Waiting…")
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute
+        self.name.setAlignment(left | Qt.AlignmentFlag.AlignVCenter)
         self.state = _label("Waiting…", "dim")
         self.media = _label("", "dim")  # muted, camera off, sharing: what their tile shows
         self.media.hide()
