@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.config import EngineConfig
 from app.meeting.call_ops import PeerStats
-from app.ui import theme
+from app.ui import style, theme
 from app.ui.bridge import Bridge
 from app.ui.call_size import LEAST, side_width
 from app.ui.call_window import CallWindow
@@ -121,14 +121,17 @@ def test_a_text_size_chosen_during_the_call_is_followed_at_once(
         await asyncio.sleep(0.3)
         me = window.grid.me
         assert me is not None
-        assert window.minimumSize() == QSize(*LEAST)
+        least = style.by_text_size(*LEAST)  # (the design's size, unless the system's is more)
+        assert window.minimumSize() == least
         assert window.toolbar.compact == (not width)  # (the full labels at 1100 px)
         small = {tile: _plate(tile) for tile in (olga, me)}
 
         theme.set_text_size(qapp, 150)
         await asyncio.sleep(0.3)
-        assert window.minimumSize() == QSize(1080, 720)  # (LEAST by 1.5)
-        assert window.width() >= 1080 and window.height() >= 720
+        grown = style.by_text_size(*LEAST)  # (1080 x 720 over a system font of the design's)
+        assert grown.width() > least.width() and grown.height() > least.height()
+        assert window.minimumSize() == grown
+        assert window.width() >= grown.width() and window.height() >= grown.height()
         for tile, before in small.items():
             after = _plate(tile)
             assert after.height() >= before.height() * 1.25, (tile.name, before, after)
@@ -141,7 +144,7 @@ def test_a_text_size_chosen_during_the_call_is_followed_at_once(
 
         theme.set_text_size(qapp, 100)
         await asyncio.sleep(0.3)
-        assert window.minimumSize() == QSize(*LEAST)
+        assert window.minimumSize() == least
         assert {tile: _plate(tile) for tile in small} == small
         assert window.people.width() == side_width(window.width())
         window.close()
