@@ -22,6 +22,9 @@ from app.net.peers import PeerLink
 log = logging.getLogger(__name__)
 
 AWAY_LOST_S = 5.0  # an away peer whose link brought nothing for this long is dropped
+#: a peer whose link had lapsed before its rendezvous id left (its network went, or changed)
+#: is kept this long (s) for it to come back under a new id (app.meeting.resume)
+RETURN_S = 30.0
 Due = list[tuple[str, PeerLink, str]]  # (key, link, why): links due for a rebuild
 
 
@@ -32,9 +35,12 @@ class Presence:
         roster: Roster,
         tasks: TaskOwner,
         arrive: Callable[[str, float | None], None],
+        clock: Callable[[], float],
     ) -> None:
         """``arrive(key, since)``: someone to connect to came (Session._peer_arrived)."""
         self._whois, self._roster, self._tasks, self._arrive = whois, roster, tasks, arrive
+        self._clock = clock
+        self._returning: dict[str, float] = {}  # key -> until when it is waited for (RETURN_S)
         roster.on_claim = self.claimed
 
     def away(self) -> set[str]:
@@ -43,7 +49,9 @@ class Presence:
 
     def joined(self, rv_id: str, now: float | None) -> None:
         """``rv_id`` is in the room (it came at ``now``; None: it was there before us)."""
-        if self._whois.key(rv_id) is None and self.away():  # maybe one of them, under a new id
+        if rv_id in self._whois.former:
+            return  # (ourselves, before we got back in: the server has not seen it go yet)
+        if self._whois.key(rv_id) is None and self._unsure():  # maybe one of them, new id
             self._whois.hold(rv_id)
             log.info("%s held back: maybe someone away, under a new id", rv_id)
             return
@@ -59,11 +67,36 @@ class Presence:
         if self._roster.alive(key):
             log.info("%s left the rendezvous; its link carries on", key)
             return
+        if self._roster.lapsed(key) and self._roster.tokens.gave(key):  # (it can show it is)
+            log.info("%s left the rendezvous after its link lapsed: waited for", key)
+            self._returning[key] = self._clock() + RETURN_S
+            self._roster.stalled(key, True)
+            return
         self._tasks.for_peer(key, self._roster.drop(key, self._roster.why_gone(key)))
+
+    def _unsure(self) -> bool:
+        """Whether a newcomer may be someone we know, under a new id: someone is away from the
+        server, or a link of ours lapsed (its peer's network may have changed)."""
+        return bool(self.away() or self._returning) or self._roster.lapsed()
+
+    def resumed(self, rv_id: str, token: str) -> str | None:
+        """``rv_id`` shows a secret we gave someone over a link (app.meeting.resume): it is that
+        person, back under a new id. Their key, or None (not a secret of ours, or spent)."""
+        key = self._roster.tokens.whose(token)
+        if key is None or key not in self._roster.peers:
+            log.warning("%s showed a secret we did not give anyone (or spent): ignored", rv_id)
+            return None
+        if not self._whois.claimed(key, rv_id):
+            log.warning("%s showed %s's secret, but is someone else: ignored", rv_id, key)
+            return None
+        log.info("%s is back, as %s on the rendezvous", key, rv_id)
+        self._returning.pop(key, None)
+        return key
 
     def claimed(self, key: str, rv_id: str) -> None:
         """The peer kept as ``key`` says, over its link, that it is ``rv_id`` now."""
         if self._whois.claimed(key, rv_id):
+            self._returning.pop(key, None)
             log.info("%s is %s on the rendezvous now", key, rv_id)
         else:
             log.warning("%s claimed %s, someone else's rendezvous id: ignored", key, rv_id)
@@ -81,13 +114,17 @@ class Presence:
         away peers whose link died or went quiet are dropped. The links due for a rebuild of
         those with a rendezvous id are returned."""
         self._whois.forget(self._whois.keys() - self._roster.peers.keys())  # (gone since)
-        away = self.away()
-        for rv_id, since in self._whois.due(bool(away)):
+        away, now = self.away(), self._clock()
+        for rv_id, since in self._whois.due(self._unsure()):
             self._arrive(self._whois.met(rv_id), since)
-        for key in away - {key for key, _, _ in due}:
+        for key, until in list(self._returning.items()):  # (not back in time: gone)
+            if key not in self._roster.peers or now >= until:
+                del self._returning[key]
+                self._tasks.for_peer(key, self._roster.drop(key, "connection lost"))
+        for key in away - {key for key, _, _ in due} - self._returning.keys():
             self._roster.stalled(key, False)  # (its media came back)
         for key, link, _reason in due:
-            if key not in away:
+            if key not in away or key in self._returning:
                 continue
             dead = link.pc.connectionState in ("failed", "closed")
             if dead or self._roster.silent_for(key) >= AWAY_LOST_S:

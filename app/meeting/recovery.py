@@ -22,6 +22,7 @@ class _Health:
     progress_at: float
     acted_at: float | None = None
     attempts: int = 0
+    heard_at: float = 0.0  # media last came (not moved by a rebuild, unlike progress_at)
 
 
 class Recovery:
@@ -44,12 +45,12 @@ class Recovery:
         now = self._clock()
         health = self._peers.get(peer_id)
         if health is None:
-            self._peers[peer_id] = _Health(state, now, frames, now)
+            self._peers[peer_id] = _Health(state, now, frames, now, heard_at=now)
             return
         if state != health.state:  # a new state gets the full stall time to show media
             health.state, health.state_since, health.progress_at = state, now, now
         if frames != health.frames:
-            health.frames, health.progress_at = frames, now
+            health.frames, health.progress_at, health.heard_at = frames, now, now
             if state == "connected":
                 health.attempts = 0
 
@@ -78,6 +79,11 @@ class Recovery:
         """Seconds since media last arrived from ``peer_id`` (or its state last changed)."""
         health = self._peers.get(peer_id)
         return 0.0 if health is None else self._clock() - health.progress_at
+
+    def quiet_for(self, peer_id: str) -> float:
+        """Seconds since media last arrived from ``peer_id``, rebuilds or not."""
+        health = self._peers.get(peer_id)
+        return 0.0 if health is None else self._clock() - health.heard_at
 
     def acted(self, peer_id: str) -> None:
         """A rebuild was started: back off before the next one."""

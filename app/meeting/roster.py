@@ -21,6 +21,7 @@ from app.meeting.chat import CallChat
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import helpers_notice
 from app.meeting.recovery import Recovery
+from app.meeting.resume import Tokens
 from app.meeting.tasks import TaskOwner
 from app.net import protocol as p
 from app.net.peers import LinkPolicy, PeerLink
@@ -29,6 +30,10 @@ from app.net.text import clean_name
 
 #: the notice that someone's connection is back, after their name (app.ui.peer_news reads it)
 RECONNECTED = " reconnected"
+#: a link that had connected and brought nothing for this long (s) has lapsed: its peer may be
+#: about to come back under a new id (a network change: app.meeting.resume). (Media comes at
+#: least every 0.4 s; what has come is looked at once a second.)
+LAPSE_S = 1.5
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,7 @@ class Roster:
         self._flowing: set[str] = set()  # peers whose media was said to flow
         #: (key, rendezvous id): a peer says over its link that it has a new rendezvous id
         self.on_claim: Callable[[str, str], None] = lambda key, rv_id: None
+        self.tokens = Tokens()  # one-time secrets to know a peer back after a network change
 
     def _ms_since(self, info: PeerInfo | None) -> float:
         """Milliseconds since we began to join, or since ``info``'s peer came, if later."""
@@ -111,6 +117,7 @@ class Roster:
         )
         self.links[peer_id] = link
         link.send(self.media_state())
+        link.send(p.ResumeToken(self.tokens.give(peer_id)))
         self.chat.resend(peer_id, link.send)
         return link
 
@@ -145,6 +152,7 @@ class Roster:
         if not announce or (info := self.peers.pop(peer_id, None)) is None:
             return
         self._recovery.forget(peer_id)
+        self.tokens.forget(peer_id)
         self._flowing.discard(peer_id)
         if _shown(info):  # (one never shown, e.g. gone before answering our offer: unsaid)
             self.chat.forget(peer_id, info.name)  # (before it left)
@@ -179,6 +187,18 @@ class Roster:
         link = self.links.get(peer_id)
         connected = link is not None and link.pc.connectionState == "connected"
         return connected and self.silent_for(peer_id) < self._recovery.stall_s
+
+    def lapsed(self, key: str | None = None) -> bool:
+        """Whether a link (the one to ``key``, or any) that had connected brings nothing now
+        (LAPSE_S); one made afresh after that, not connected yet, too, or none at all."""
+        if key is not None and key not in self.links:
+            return self.peers.get(key, PeerInfo(key)).connect_ms is not None
+        return any(
+            self.peers[k].connect_ms is not None
+            and (link.pc.connectionState != "connected" or self._recovery.quiet_for(k) >= LAPSE_S)
+            for k, link in self.links.items()
+            if key in (None, k)
+        )
 
     def reconnecting(self, peer_id: str, reason: str) -> None:
         """A rebuild of the link to ``peer_id`` starts now."""
@@ -288,6 +308,8 @@ class Roster:
             self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, said_reason(msg.reason)))
         elif isinstance(msg, p.RendezvousId):
             self.on_claim(link.peer_id, msg.peer_id)
+        elif isinstance(msg, p.ResumeToken):
+            self.tokens.got(link.peer_id, msg.token)
 
     def chat_overdue(self) -> None:
         """Show each long message that waited too long for its next part as it is (called

@@ -67,7 +67,7 @@ class Session:
         self._links = self._roster.links  # read here; the roster opens and drops links
         #: each person's current rendezvous id (signaling), and the room's comings and goings
         self._whois = Whois(clock)
-        self._presence = Presence(self._whois, self._roster, self._tasks, self._peer_arrived)
+        self._presence = Presence(self._whois, self._roster, self._tasks, self._peer_arrived, clock)
         #: per peer, its latest offer not yet answered: a peer sending offers faster than they
         #: can be answered (a hostile app) gets only its latest answered, not a growing backlog
         self._offers: dict[str, p.Offer] = {}
@@ -186,6 +186,7 @@ class Session:
     def _seated(self, client: SignalingClient, joined: p.Joined) -> None:
         assert self._link is not None
         self._client = client
+        self._whois.former.add(self.my_id)  # (until the server sees it go: not someone)
         self.my_id = self._whois.mine = joined.peer_id
         self.expires_at = joined.expires_at
         self.owner_token = joined.owner_token or self.owner_token  # (a rejoin gets none)
@@ -196,6 +197,9 @@ class Session:
         self.media.set_room_capacity(joined.capacity)  # the room's size caps video quality
         self._signaling_ok = True
         self._tasks.spawn(self._signal_loop(client))
+        for key, token in self._roster.tokens.mine().items():  # back in, after a network change
+            if self._whois.rendezvous_id(key) in joined.peers and not self._roster.alive(key):
+                self._tasks.for_peer(key, self._relay(key, p.Resume(token)))  # (before offers)
         for rv_id in joined.peers:
             self._presence.joined(rv_id, None)
         self._roster.send(p.RendezvousId(self.my_id))  # (back in: to those still connected)
@@ -269,6 +273,9 @@ class Session:
                 count = self.dropped_messages
                 log.warning("dropped signaling message from %s (%d so far): %s", sender, count, exc)
             return
+        if isinstance(msg, p.Resume):  # (before ``sender``: a held newcomer who is someone)
+            self._resumed(sender, msg.token)
+            return
         sender = self._presence.sender(sender)  # (from here on: the person's key)
         if isinstance(msg, p.Offer):
             self._offers[sender] = msg  # the one to answer: those still waiting are skipped
@@ -341,11 +348,21 @@ class Session:
             self._regain.drop_the_lost()
             return
         for peer_id, link, reason in self._presence.look(due):  # (the away: not rebuilt)
-            self._roster.reconnecting(peer_id, reason)
-            if self._offers_to(peer_id):
-                self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
-            else:  # only the offerer rebuilds; ask it to
-                self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
+            self._renew(peer_id, link, reason)
+
+    def _renew(self, peer_id: str, link: PeerLink | None, reason: str) -> None:
+        self._roster.reconnecting(peer_id, reason)
+        if self._offers_to(peer_id):
+            self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
+        else:  # only the offerer rebuilds; ask it to
+            self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
+
+    def _resumed(self, rv_id: str, token: str) -> None:
+        """``rv_id`` showed the secret we gave someone (app.meeting.resume): that person, back
+        under a new id; a link to them that lapsed meanwhile is made afresh at once."""
+        key = self._presence.resumed(rv_id, token)
+        if key is not None and not self._roster.alive(key):
+            self._renew(key, self._links.get(key), "back under a new id")
 
     async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:
         """Replace the link to ``peer_id``; if ``dead`` is given, only if it is still that one

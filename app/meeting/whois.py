@@ -28,6 +28,7 @@ class Whois:
         self._key: dict[str, str] = {}  # current rendezvous id -> person's key
         self._held: dict[str, float] = {}  # rendezvous id of a held newcomer -> since
         self.mine = ""  # our own rendezvous id (the Session's, once seated)
+        self.former: set[str] = set()  # ours before we got back in (a network change)
 
     def key(self, rv_id: str) -> str | None:
         """The key of the person now known on the rendezvous as ``rv_id``, if any."""

@@ -81,3 +81,14 @@ class RendezvousId(Message):
     so only this connection's peer can say it. PeerMeet before it drops it (unknown type)."""
 
     peer_id: str
+
+
+@_message("data", "resume_token")
+@dataclasses.dataclass(frozen=True)
+class ResumeToken(Message):
+    """A one-time secret for this connection's peer to show back (signal ``resume``) should it
+    get back into the room under a new rendezvous id after this connection died, as in a
+    network change (app.meeting.resume). Over the data channel: only that peer gets it. Each
+    new connection brings a new one. PeerMeet before it drops it (unknown type)."""
+
+    token: str

@@ -27,6 +27,7 @@ from app.net._data import ChatPart as ChatPart
 from app.net._data import Goodbye as Goodbye
 from app.net._data import MediaState as MediaState
 from app.net._data import RendezvousId as RendezvousId
+from app.net._data import ResumeToken as ResumeToken
 
 # --- client <-> rendezvous ("rv") ----------------------------------------------------------
 
@@ -264,3 +265,13 @@ class Candidate(Message):
 @dataclasses.dataclass(frozen=True)
 class Bye(Message):
     reason: str
+
+
+@_message("signal", "resume")
+@dataclasses.dataclass(frozen=True)
+class Resume(Message):
+    """From someone back in the room under a new rendezvous id, to a peer whose connection to
+    it died meanwhile: the token that peer gave it over that connection (data
+    ``resume_token``), which shows the sender is the one it knew (app.meeting.resume)."""
+
+    token: str

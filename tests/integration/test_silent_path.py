@@ -169,3 +169,67 @@ async def test_losing_ones_own_network_keeps_everyone_until_back_in(
     finally:
         for peer in everyone:
             await peer.close()
+
+
+@pytest.mark.parametrize(
+    ("server_beat", "outage"),
+    [(20.0, 2.5), (3.0, 6.0)],
+    ids=["back-before-the-server-drops-her-old-id", "back-after-it"],
+)
+async def test_after_a_network_change_the_others_know_her_again(
+    server_beat: float, outage: float
+) -> None:
+    """Ivy's network changes: her rendezvous path and her links die at once, and she gets back
+    in under a new id with no live link to say so over. She shows each of the others the
+    secret they gave her over their old link: they keep her under the key they always knew
+    her by, make their links to her afresh, and say she reconnected; nobody leaves or joins.
+    Whether the server dropped her old id before she was back (her link to them had lapsed by
+    then: she is waited for) or does so later, changes nothing."""
+    server = RendezvousServer(host="127.0.0.1", port=0, heartbeat=server_beat)
+    await server.start()
+    freezer = Freezer(server.port)
+    await freezer.start()
+    link = room_link(server)
+    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
+    hana, gus = Peer("Hana"), Peer("Gus")
+    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
+    everyone = (hana, gus, ivy)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await ivy.session.join(link)
+        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        keys = {peer: peer.session.my_id for peer in everyone}
+        freezer.down = True  # her network goes
+        freezer.freeze()
+        for other in (hana, gus):
+            _blackhole(ivy.session, keys[other])
+            _blackhole(other.session, keys[ivy])
+        await asyncio.sleep(outage)  # (the others' links to her lapse)
+        freezer.down = False  # her new network
+        await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
+        for peer in (hana, gus):
+            await until(
+                lambda p=peer: p.session._whois.rendezvous_id(keys[ivy]) == ivy.session.my_id
+            )
+        frames = {peer: peer.media.video_frames(keys[ivy]) for peer in (hana, gus)}
+        await until(
+            lambda: all(p.media.video_frames(keys[ivy]) > n + 10 for p, n in frames.items()),
+            20.0,
+        )
+        await until(lambda: all(ivy.media.video_frames(keys[p]) > 5 for p in (hana, gus)), 10)
+        for peer in everyone:
+            assert not peer.of(ev.PeerLeft), peer.of(ev.PeerLeft)
+            others = {keys[p] for p in everyone if p is not peer}
+            joined = {e.peer_id for e in peer.of(ev.PeerJoined)}  # type: ignore[attr-defined]
+            assert joined == others == set(peer.session.peers)  # (named again: the same key)
+        for peer in (hana, gus):
+            said = [e.text for e in peer.of(ev.Notice)]  # type: ignore[attr-defined]
+            assert "Ivy reconnected" in said, said
+        hana.session.send_chat("still there?")
+        await until(lambda: any(e.text == "still there?" for e in ivy.of(ev.ChatReceived)))  # type: ignore[attr-defined]
+    finally:
+        for peer in everyone:
+            await peer.close()
+        await freezer.close()
+        await server.close()
