@@ -186,7 +186,7 @@ class Roster:
         """Whether the link to ``peer_id`` is connected and its media still arrives."""
         link = self.links.get(peer_id)
         connected = link is not None and link.pc.connectionState == "connected"
-        return connected and self.silent_for(peer_id) < self._recovery.stall_s
+        return connected and self._recovery.quiet_for(peer_id) < self._recovery.stall_s
 
     def lapsed(self, key: str | None = None) -> bool:
         """Whether a link (the one to ``key``, or any) that had connected brings nothing now

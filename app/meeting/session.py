@@ -191,7 +191,7 @@ class Session:
         self.expires_at = joined.expires_at
         self.owner_token = joined.owner_token or self.owner_token  # (a rejoin gets none)
         self._sealer = Sealer(RoomKeys.from_secret(self._link.secret), self.my_id)
-        others = ev.others_here(len(joined.peers))
+        others = ev.others_here(len(set(joined.peers) - self._whois.former))
         self._emit(ev.Progress(2, f"room “{self._link.room}” joined ({others})"))
         self._emit(ev.RoomInfo(joined.expires_at, joined.capacity))
         self.media.set_room_capacity(joined.capacity)  # the room's size caps video quality

@@ -177,6 +177,15 @@ class Lab:
         rtr = _ROUTER[side][0]
         self.x(rtr, "iptables", "-w", "-I" if down else "-D", "FORWARD", "-j", "DROP")
 
+    def renumber(self, side: str, wan_ip: str) -> None:
+        """The router gets a new address on the WAN, as after a network change seen from the
+        internet: each of its NAT mappings goes with the old one (MASQUERADE drops them)."""
+        rtr, old, _ = _ROUTER[side]
+        self.x(rtr, "sysctl", "-qw", "net.ipv4.conf.wan0.promote_secondaries=1")  # (kept)
+        self.x(rtr, "ip", "addr", "add", f"{wan_ip}/24", "dev", "wan0")
+        self.x(rtr, "ip", "addr", "del", f"{old}/24", "dev", "wan0")
+        self.x(rtr, "ip", "route", "replace", "default", "via", WAN_GW)
+
     def impair(
         self, side: str, *, rate_kbit: int = 0, loss_pct: float = 0.0, delay_ms: int = 0
     ) -> None:
