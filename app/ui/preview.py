@@ -100,6 +100,11 @@ class MicMeter(QWidget):
     def running(self) -> bool:
         return self.audio is not None
 
+    @property
+    def chiming(self) -> bool:
+        """Whether the speaker test's chime is still being played."""
+        return bool(self._chime)
+
     def say(self, text: str) -> None:
         self.note.say(text)
 

@@ -28,12 +28,14 @@ RATE = 48_000
 class Child:
     """audio_pulse_child.py in its own process, spoken to in lines (see its docstring)."""
 
+    script = CHILD  # (another child speaking the same lines: a subclass names it)
+
     def __init__(self, pulse: PulseServer, log: Path, *args: str) -> None:
         env = {**pulse.client_env, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
         self.log = log
         with open(log, "w") as stderr:
             self.proc = subprocess.Popen(
-                [sys.executable, str(CHILD), *args],
+                [sys.executable, str(self.script), *args],
                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
             )  # fmt: skip
         self._lines: queue.Queue[str] = queue.Queue()
