@@ -147,14 +147,21 @@ def gone_note(kind: Kind, old: QAudioDevice, new: QAudioDevice | None) -> str:
 
 
 def switch_note(
-    kind: Kind, old: QAudioDevice | None, new: QAudioDevice | None, failure: str | None
+    kind: Kind,
+    old: QAudioDevice | None,
+    new: QAudioDevice | None,
+    failure: str | None,
+    present: frozenset[str] | None = None,
 ) -> str:
-    """What to say after moving from ``old`` to ``new`` (``failure``: why that did not work)."""
+    """What to say after moving from ``old`` to ``new`` (``failure``: why that did not work;
+    ``present``: the devices the sound server has, None if it cannot tell: Qt may still list
+    one that is gone, and "No speaker found" alone did not say the headset was unplugged)."""
     what = WHAT[kind]
     name = f"'{new.description()}'" if new else ""
     if old is None:
         return failure or f"{what} {name} connected and now in use."
-    if all(d.id() != old.id() for d in devices(kind)):
+    gone = present is not None and id_str(old) not in present
+    if gone or all(d.id() != old.id() for d in devices(kind)):
         return f"{what} '{old.description()}' was disconnected. " + (
             failure or f"Now using {name}."
         )

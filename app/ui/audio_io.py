@@ -214,7 +214,7 @@ class QtAudioIO(QObject):
         if (same and self._running(kind)) or (old is None and new is None):
             return
         failure = self._switch(kind, new)
-        self._say(switch_note(kind, old, new, failure))
+        self._say(switch_note(kind, old, new, failure, self._streams.present(kind, 0.0)))
 
     def _running(self, kind: Kind) -> bool:
         qt = self._source if kind == "in" else self._speaker.sink

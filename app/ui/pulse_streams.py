@@ -211,9 +211,10 @@ class OwnStreams:
         self._index: dict[Kind, int | None] = {"in": None, "out": None}
         self._before: dict[Kind, set[int] | None] = {"in": None, "out": None}
 
-    def present(self, kind: Kind) -> frozenset[str] | None:
-        """The devices of ``kind`` the server has (None: cannot tell)."""
-        snapshot = self.watch.snapshot(WAIT_S)
+    def present(self, kind: Kind, wait: float = WAIT_S) -> frozenset[str] | None:
+        """The devices of ``kind`` the server has (None: cannot tell); ``wait`` 0: as it said
+        when last asked (see StreamWatch.snapshot)."""
+        snapshot = self.watch.snapshot(wait)
         return snapshot.present[kind] if snapshot is not None else None
 
     @contextlib.contextmanager

@@ -175,3 +175,29 @@ def test_a_call_speaker_unplugged_mid_sound_goes_on_on_the_default_and_says_so(
     pcm = heard(pulse, "headset", 1.0, lambda: child.do("cue knock"))
     assert blocks(pcm, KNOCK_HZ, 0.005) >= 2, "the sound was not heard on the headset"
     child.quit()
+
+
+def test_a_call_s_only_speaker_unplugged_mid_sound_is_said_and_used_again_once_back(
+    pulse: PulseServer, start: Any
+) -> None:
+    pulse.plug("headset", "usb_mic", default=True)
+    child = start("call", "usb_mic", "headset")
+    child.do("tone")
+    time.sleep(0.4)
+    pulse.remove("usb_mic")
+    pulse.remove("headset")
+    status = child.until(lambda s: len(s["messages"]) >= 2 and s["speaker"] is None)
+    assert sorted(status["messages"]) == [
+        "Microphone 'usb_mic' was disconnected. No microphone found: the others hear silence.",
+        "Speaker 'headset' was disconnected. No speaker found: you will not hear the others.",
+    ]
+    child.do("cue knock")  # (nowhere to play it: dropped)
+    pulse.plug("headset", "usb_mic", default=True)
+    status = child.until(lambda s: s["speaker"] is not None and s["mic"] is not None)
+    assert sorted(status["messages"][2:]) == [
+        "Microphone 'usb_mic' connected and now in use.",
+        "Speaker 'headset' connected and now in use.",
+    ], status
+    pcm = heard(pulse, "headset", 1.0, lambda: child.do("cue knock"))
+    assert blocks(pcm, KNOCK_HZ, 0.005) >= 2, "the sound was not heard on the headset"
+    child.quit()
