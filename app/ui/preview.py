@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from app.errors import MediaError
@@ -69,7 +69,12 @@ class Note(ElidedLabel):
 
 
 class MicMeter(QWidget):
-    """The microphone's level, live, with a note below. ``stop()`` releases the device."""
+    """The microphone's level, live, with a note below. ``stop()`` releases the device.
+
+    ``speakerNews(text)``: what became of the speaker a test chime was played on (unplugged
+    mid-chime, the rest went to another; back again), once a test was played."""
+
+    speakerNews = Signal(str)
 
     def __init__(
         self, parent: QWidget | None = None, *, elide: bool = False, bar_width: int = 0
@@ -170,8 +175,11 @@ class MicMeter(QWidget):
             audio.deleteLater()
 
     def _device_note(self, text: str) -> None:
-        if "microphone" in text.lower():  # the speaker opened alongside does not matter here
+        words = text.lower()
+        if "microphone" in words:
             self.say(text)
+        elif "speaker" in words and self.chimes:  # (before a test, not the one picked)
+            self.speakerNews.emit(text)
 
     def _tick(self) -> None:
         if self.audio is None:

@@ -163,6 +163,7 @@ class SettingsDialog(QDialog):
         self.speaker_note = Note(elide=False)  # what Test found (not in the microphone's note)
         self.speaker_note.setWordWrap(True)
         self.speaker_note.hide()
+        self.meter.speakerNews.connect(self._speaker_news)
         speaker_row = QHBoxLayout()
         speaker_row.setSpacing(10)
         speaker_row.addWidget(self.speaker, 1)
@@ -317,6 +318,12 @@ class SettingsDialog(QDialog):
         """A chime on the speaker picked; what went wrong is said under it, beside its Test
         button (it replaced the microphone's note, far from the button, and what it said)."""
         self.meter.test_speaker(self.speaker.currentData() or None, self.speaker_note)
+        self._speaker_news(self.speaker_note.full)
+
+    def _speaker_news(self, text: str) -> None:
+        """Under Test: what it found, or what became of its speaker since (unplugged mid-chime:
+        the list alone said "not connected", not where the rest of the chime went)."""
+        self.speaker_note.say(text)
         if self.speaker_note.isHidden() == bool(self.speaker_note.full):
             self.speaker_note.setVisible(bool(self.speaker_note.full))
             self._body.fit()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from app.media import cues
-from app.media.audio import tone_power
-from app.ui.settings_dialog import NO_MIC, NOT_CONNECTED
+from app.media.audio import CHIME_HZ, tone_power
+from app.ui.settings_dialog import NO_MIC, NO_SPEAKER, NOT_CONNECTED
 from tests.pulse import PulseServer, pulse_server  # noqa: F401  (the "pulse" fixture)
 from tests.ui.test_audio_pulse import Child, seconds
 
@@ -143,6 +143,74 @@ def test_the_settings_level_of_the_only_microphone_unplugged_is_hidden_until_it_
     assert status["mic"] == ["usb_mic", "USB"], status
     assert status["note"] == "Microphone 'USB' connected and now in use.", status
     child.quit()
+
+
+# --- 2. the Settings dialog's speaker Test ---------------------------------------------------
+
+
+def test_a_speaker_unplugged_during_its_test_chime_finishes_it_on_the_default_and_says_so(
+    pulse: PulseServer, start: Any
+) -> None:
+    """The chime's second note is heard on the desk speaker (PulseAudio moved it there), and
+    beside Test the dialog says why (it said nothing: only the list read "not connected")."""
+    desk_and_headset(pulse)
+    child = start("settings", "", "headset")
+
+    def test_then_unplug() -> None:
+        child.do("test")
+        time.sleep(0.3)  # (in the first note)
+        pulse.remove("usb_mic")
+        pulse.remove("headset")
+
+    pcm = heard(pulse, "desk", 1.6, test_then_unplug)
+    assert blocks(pcm, CHIME_HZ[1], 0.01) >= 2, "the chime's second note was not heard on the desk"
+    status = child.until(lambda s: s["speaker_note"] != "")
+    assert status["speaker_note"] == "Speaker 'Headset' was disconnected. Now using 'Desk'."
+    assert status["chimes"] == 1 and not status["chiming"], status
+    child.until(lambda s: s["speakers"][-1] == f"Headset{NOT_CONNECTED}")
+
+    pcm = heard(pulse, "desk", 1.2, lambda: child.do("test"))  # Test again, with it gone
+    assert min(blocks(pcm, hz, 0.01) for hz in CHIME_HZ) >= 2, "the chime was not on the desk"
+    status = child.status()
+    assert status["speaker_note"] == "That speaker is not connected: the chime plays on Desk."
+    assert status["chimes"] == 2, status
+
+    plug_headset(pulse)  # back: the note beside Test no longer says it is not connected
+    child.until(lambda s: s["speaker_note"] == "Speaker switched from 'Desk' to 'Headset'.")
+    pcm = heard(pulse, "headset", 1.2, lambda: child.do("test"))
+    assert min(blocks(pcm, hz, 0.01) for hz in CHIME_HZ) >= 2, "the chime was not heard"
+    status = child.status()
+    assert status["speaker_note"] == "" and status["chimes"] == 3, status
+    child.quit()
+
+
+def test_the_only_speaker_unplugged_during_its_test_chime_is_said_and_test_waits_for_it(
+    pulse: PulseServer, start: Any
+) -> None:
+    plug_headset(pulse)
+    child = start("settings", "", "headset")
+    child.do("test")
+    time.sleep(0.3)
+    pulse.remove("usb_mic")
+    pulse.remove("headset")
+    status = child.until(lambda s: s["speaker_note"] != "" and not s["test"])
+    assert status["speaker_note"] == (
+        "Speaker 'Headset' was disconnected. No speaker found: you will not hear the others."
+    )
+    assert status["speakers"] == [NO_SPEAKER, f"Headset{NOT_CONNECTED}"], status
+    assert status["speaker"] is None and not status["chiming"], status
+    child.do("test")  # (Test is off: nothing happens)
+    assert child.status()["chimes"] == 1
+    plug_headset(pulse)
+    child.until(lambda s: s["test"] and s["speaker"] == ["headset", "Headset"])
+    pcm = heard(pulse, "headset", 1.2, lambda: child.do("test"))
+    assert min(blocks(pcm, hz, 0.01) for hz in CHIME_HZ) >= 2, "the chime was not heard"
+    status = child.status()
+    assert status["speaker_note"] == "" and status["chimes"] == 2, status
+    child.quit()
+
+
+# --- 3. a call's speaker, while a sound of the call's own plays -----------------------------
 
 
 def test_a_call_speaker_unplugged_mid_sound_goes_on_on_the_default_and_says_so(
