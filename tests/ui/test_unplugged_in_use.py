@@ -23,7 +23,9 @@ from tests.ui.test_audio_pulse import Child, seconds
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(90)]
 Status = dict[str, Any]
 KNOCK_HZ = cues.NOTES["knock"][0][0]
-STALL_MS = 500  # the child's GUI thread never went this long without running
+#: the child's GUI thread never went this long without running (it runs every 20 ms, but may
+#: wait up to 3 x WAIT_S for the sound server while a device is switched, more on a busy CI)
+STALL_MS = 1500
 
 
 class UnplugChild(Child):
@@ -158,7 +160,7 @@ def test_a_speaker_unplugged_during_its_test_chime_finishes_it_on_the_default_an
 
     def test_then_unplug() -> None:
         child.do("test")
-        time.sleep(0.3)  # (in the first note)
+        time.sleep(0.1)  # (in the first note)
         pulse.remove("usb_mic")
         pulse.remove("headset")
 
@@ -229,10 +231,11 @@ def test_a_call_speaker_unplugged_mid_sound_goes_on_on_the_default_and_says_so(
     pcm = heard(pulse, "speakers", 2.2, tone_then_unplug)
     assert blocks(pcm, 1000.0, 0.03) >= 16, "the rest of the tone (1.1 s) was not heard"
     status = child.until(lambda s: len(s["messages"]) >= 2)
-    assert sorted(status["messages"]) == [
+    for said in (  # (a busy machine may add that a device was restarted)
         "Microphone 'usb_mic' was disconnected. Now using 'builtin_mic'.",
         "Speaker 'headset' was disconnected. Now using 'speakers'.",
-    ]
+    ):
+        assert said in status["messages"], status
     assert status["speaker"] == ["speakers", "speakers"], status
     pcm = heard(pulse, "speakers", 1.0, lambda: child.do("cue knock"))
     assert blocks(pcm, KNOCK_HZ, 0.005) >= 2, "the next sound was not heard"
@@ -254,18 +257,21 @@ def test_a_call_s_only_speaker_unplugged_mid_sound_is_said_and_used_again_once_b
     time.sleep(0.4)
     pulse.remove("usb_mic")
     pulse.remove("headset")
-    status = child.until(lambda s: len(s["messages"]) >= 2 and s["speaker"] is None)
-    assert sorted(status["messages"]) == [
+    status = child.until(lambda s: s["speaker"] is None and s["mic"] is None)
+    for said in (
         "Microphone 'usb_mic' was disconnected. No microphone found: the others hear silence.",
         "Speaker 'headset' was disconnected. No speaker found: you will not hear the others.",
-    ]
+    ):
+        assert said in status["messages"], status
+    told = len(status["messages"])
     child.do("cue knock")  # (nowhere to play it: dropped)
     pulse.plug("headset", "usb_mic", default=True)
     status = child.until(lambda s: s["speaker"] is not None and s["mic"] is not None)
-    assert sorted(status["messages"][2:]) == [
+    for said in (
         "Microphone 'usb_mic' connected and now in use.",
         "Speaker 'headset' connected and now in use.",
-    ], status
+    ):
+        assert said in status["messages"][told:], status
     pcm = heard(pulse, "headset", 1.0, lambda: child.do("cue knock"))
     assert blocks(pcm, KNOCK_HZ, 0.005) >= 2, "the sound was not heard on the headset"
     child.quit()
