@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer
-from PySide6.QtMultimedia import QAudioSink, QtAudio
+from PySide6.QtMultimedia import QAudioDevice, QAudioSink, QtAudio
 
 from app.errors import MediaError
 from app.media import cues
@@ -51,11 +51,26 @@ class DeskSound(QObject):
                 log.info("no %s sound: %s", kind, exc)
 
     def _start(self, pcm: bytes, length_ms: int) -> None:
+        """On the speaker chosen, else the default: Qt goes on listing a chosen speaker that
+        was unplugged (if it was not the default), and opening it fails (no sound at all)."""
         want = opt_id(self._speaker() or None)
-        outputs = devices("out")
-        dev = next((d for d in outputs if bytes(d.id().data()) == want), None) or default("out")
-        if dev is None:
+        chosen = next((d for d in devices("out") if bytes(d.id().data()) == want), None)
+        fallback = default("out")
+        if fallback is None or (chosen is not None and chosen.id() == fallback.id()):
+            fallback = None  # (only one to try)
+        if chosen is not None:
+            try:
+                self._open(chosen, pcm, length_ms)
+                return
+            except MediaError as exc:
+                if fallback is None:
+                    raise
+                log.info("%s: the sound plays on the default speaker", exc)
+        if fallback is None:
             raise MediaError("no speaker is connected")
+        self._open(fallback, pcm, length_ms)
+
+    def _open(self, dev: QAudioDevice, pcm: bytes, length_ms: int) -> None:
         fmt, conv = device_format(dev)
         data = conv.from_pcm(pcm)
         buffer = QBuffer(self)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -77,3 +78,52 @@ def test_a_knock_while_in_no_call_is_heard_on_the_chosen_speaker(
     assert max(loudest(recorded["headset"], hz) for hz in KNOCK_HZ) < 1e-4
     stats = child.quit()
     assert stats == {"played": 1, "open": 0}, stats  # (its speaker let go once it was over)
+
+
+def test_a_knock_after_the_chosen_speaker_was_unplugged_is_heard_on_the_default(
+    pulse: PulseServer, child_factory: Any
+) -> None:
+    """The headset chosen in Settings is unplugged during a knock: the rest of it is heard on
+    the desk speaker (PulseAudio moves it there). The next knock was not heard at all: Qt
+    still lists the headset, and opening it failed; now it plays on the desk speaker. Plugged
+    back in, the headset plays them again; every speaker is let go once its sound is over."""
+    pulse.add_sink("desk", "Desk speaker")
+    pulse.set_default_sink("desk")
+    pulse.add_sink("headset", "Headset")
+    child = child_factory("knock", "", "headset")
+    child.expect("READY", timeout=20)
+
+    def knock() -> None:
+        child.send("knock")
+        child.expect("OK knock")
+
+    def knock_and_unplug() -> None:
+        knock()
+        time.sleep(0.05)  # (in its first note)
+        pulse.remove("headset")
+
+    low, high = KNOCK_HZ
+    pcm = heard_on(pulse, "desk", knock_and_unplug)
+    assert loudest(pcm, high) > 0.002, "the rest of the knock was not heard on the desk"
+    time.sleep(1.5)  # (it is over)
+    pcm = heard_on(pulse, "desk", knock)
+    assert min(loudest(pcm, hz) for hz in (low, high)) > 0.002, "no knock on the desk"
+    pulse.add_sink("headset", "Headset")
+    time.sleep(0.5)
+    pcm = heard_on(pulse, "headset", knock)
+    assert min(loudest(pcm, hz) for hz in (low, high)) > 0.002, "no knock on the headset"
+    stats = child.quit()
+    assert stats == {"played": 3, "open": 0}, stats
+
+
+def heard_on(pulse: PulseServer, sink: str, act: Callable[[], None]) -> bytes:
+    """What ``sink`` played for 1.2 s, ``act()`` done 0.2 s in."""
+    recorded: dict[str, bytes] = {}
+    recorder = threading.Thread(
+        target=lambda: recorded.update(pcm=pulse.record(f"{sink}.monitor", 1.2))
+    )
+    recorder.start()
+    time.sleep(0.2)
+    act()
+    recorder.join(timeout=10)
+    return recorded["pcm"]
