@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import gc
 import os
 import time
@@ -19,9 +20,10 @@ from aiortc.codecs.vpx import Vp8Decoder
 from app.config import EngineConfig, IceServer
 from app.errors import RoomRefused
 from app.meeting import events as ev
-from app.meeting import regain, rejoin
+from app.meeting import regain, rejoin, roster
 from app.meeting.headless import MediaOptions, build_media, close_media
 from app.meeting.links import Link, new_secret
+from app.meeting.recovery import Recovery
 from app.meeting.session import Session
 from app.net import protocol as p
 from app.net.peers import handshake_safety_code
@@ -38,10 +40,12 @@ class Peer:
         self,
         name: str,
         connect: Callable[[str, float], Awaitable[SignalingClient]] = SignalingClient.connect,
+        *,
+        watch_interval: float = 1.0,
     ) -> None:
         self.media = build_media(MediaOptions(True, 160, 120, 15, label=name))
         config = EngineConfig(display_name=name, loopback_only=True)
-        self.session = Session(config, self.media, connect=connect)
+        self.session = Session(config, self.media, connect=connect, watch_interval=watch_interval)
         self.events: list[ev.Event] = []
         self.session.subscribe(self.events.append)
 
@@ -400,10 +404,12 @@ async def test_a_host_gone_without_a_word_is_dropped_and_a_lone_guest_is_told(
     """The host's process dies (kill -9): no goodbye, its rendezvous gone, its packets stop.
     The guests drop it and carry on between themselves; when their own path dies too, with no
     rendezvous to rebuild it through, each is told the call is over instead of waiting forever."""
-    monkeypatch.setattr(regain, "LOST_S", 5.5)  # (the stall is seen after 3 s)
+    # shorter than in the app: a stall is seen after 1.5 s (3 s), looked for every 0.25 s (1 s)
+    monkeypatch.setattr(roster, "Recovery", functools.partial(Recovery, stall_s=1.5))
+    monkeypatch.setattr(regain, "LOST_S", 3.0)  # (past the stall)
     monkeypatch.setattr(rejoin, "ALONE_S", 1.5)  # how long a lone guest tries to get back in
     link = room_link(server)
-    host, gus, ivy = Peer("Hana"), Peer("Gus"), Peer("Ivy")
+    host, gus, ivy = (Peer(name, watch_interval=0.25) for name in ("Hana", "Gus", "Ivy"))
     try:
         await host.session.create(link, "small", 3600)
         await gus.session.join(link)
