@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -31,9 +32,10 @@ from app.errors import MediaError
 from app.media.camera import list_cameras
 from app.media.screen import ScreenCapture
 from app.media.synthetic import SyntheticCamera
-from app.meeting import regain, rejoin
+from app.meeting import regain, rejoin, roster
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.media import LocalMedia
+from app.meeting.recovery import Recovery
 from app.meeting.settings import Settings, SettingsStore
 from app.ui.bridge import Bridge
 from app.ui.call_notes import MUTED_HINT, NO_MIC, SHARING
@@ -787,7 +789,9 @@ def test_losing_the_meeting_says_so_in_the_call_window(
 ) -> None:
     """The host's computer is gone: first "lost touch… you still see and hear" (a notice that
     goes: the call goes on), then, once nobody is connected, the alone text (it stays)."""
-    monkeypatch.setattr(regain, "LOST_S", 3.5)  # a silent link is dropped (default 10)
+    # a stall is seen after 1.5 s (default 3), a silent link dropped after 2 s (default 10)
+    monkeypatch.setattr(roster, "Recovery", functools.partial(Recovery, stall_s=1.5))
+    monkeypatch.setattr(regain, "LOST_S", 2.0)
     host, link = start_host(tmp_path / "host.json")
     me = make_bridge("Me")
 
