@@ -5,6 +5,7 @@ shows on the other side, and Leave cleans up."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import subprocess
 import sys
@@ -19,10 +20,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
-from app.meeting import regain, rejoin
+from app.meeting import regain, rejoin, roster
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
+from app.meeting.recovery import Recovery
 from app.meeting.settings import SettingsStore
 from app.meeting.store import ENDED, LIVE
 from app.net.rendezvous import RendezvousServer
@@ -250,7 +252,9 @@ def test_a_call_that_was_cut_off_offers_to_join_again(
     """The host's computer is gone and nobody else is there: after rejoin.ALONE_S the call ends
     as "disconnected", and Join again opens the join for the same link."""
     monkeypatch.setattr(rejoin, "ALONE_S", 1.0)
-    monkeypatch.setattr(regain, "LOST_S", 2.0)  # a silent link is dropped (default 10)
+    # a stall is seen after 1.5 s (default 3), a silent link dropped after 2 s (default 10)
+    monkeypatch.setattr(roster, "Recovery", functools.partial(Recovery, stall_s=1.5))
+    monkeypatch.setattr(regain, "LOST_S", 2.0)
     headless = subprocess.Popen(
         [sys.executable, "-m", "app", "host", "--headless", "--name", "cut-off", "--bind",
          "127.0.0.1", "--synthetic", "--res", "160x120", "--fps", "10"],
