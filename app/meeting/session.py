@@ -327,6 +327,8 @@ class Session:
         rv_id = self._whois.rendezvous_id(peer_id)
         if self._client is None or self._sealer is None or not self._signaling_ok or not rv_id:
             return  # (lost the rendezvous, or it is away from it: nothing to send through)
+        if self.ended is not None and not isinstance(msg, p.Bye):
+            return  # leaving: the goodbye is the last word (an offer after it was answered)
         try:
             await self._client.relay(rv_id, self._sealer.seal(rv_id, msg))
         except PeerMeetError as exc:  # it closed under us: the same
