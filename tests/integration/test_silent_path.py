@@ -13,6 +13,7 @@ import pytest
 
 from app.meeting import events as ev
 from app.meeting import regain, rejoin
+from app.meeting.links import Link
 from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
@@ -40,6 +41,31 @@ async def freezer(server: RendezvousServer) -> AsyncIterator[Freezer]:
     await relay.start()
     yield relay
     await relay.close()
+
+
+def _ivy_behind(freezer: Freezer) -> tuple[Peer, Peer, Peer]:
+    """Hana and Gus reach the rendezvous directly, Ivy through ``freezer`` (heartbeat BEAT)."""
+    via = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
+    return Peer("Hana"), Peer("Gus"), Peer("Ivy", connect=lambda _url, timeout: via(timeout))
+
+
+async def _in_a_call(link: Link, everyone: tuple[Peer, Peer, Peer]) -> None:
+    """Hana creates the room, Gus and Ivy join; once media flows every way."""
+    hana, gus, ivy = everyone
+    await hana.session.create(link, "small", 3600)
+    await gus.session.join(link)
+    await ivy.session.join(link)
+    await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+
+
+def _network_gone(freezer: Freezer, everyone: tuple[Peer, Peer, Peer]) -> None:
+    """Ivy's network goes: her rendezvous path silent, no new connection, her links dead."""
+    hana, gus, ivy = everyone
+    freezer.down = True
+    freezer.freeze()
+    for other in (hana, gus):
+        _blackhole(ivy.session, other.session.my_id)
+        _blackhole(other.session, ivy.session.my_id)
 
 
 async def _joined(url: str, room: str, heartbeat_s: float) -> SignalingClient:
@@ -96,15 +122,9 @@ async def test_a_call_carries_on_when_ones_path_to_the_rendezvous_goes_silent(
     gets back in under a new id through a new connection, and tells the others over their
     links; nobody sees anyone leave, and signaling reaches her again."""
     link = room_link(server)
-    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
-    hana, gus = Peer("Hana"), Peer("Gus")
-    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
-    everyone = (hana, gus, ivy)
+    everyone = hana, gus, ivy = _ivy_behind(freezer)
     try:
-        await hana.session.create(link, "small", 3600)
-        await gus.session.join(link)
-        await ivy.session.join(link)
-        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        await _in_a_call(link, everyone)
         first = ivy.session.my_id
         assert freezer.freeze() == 1
         await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != first, 8.0)
@@ -130,21 +150,11 @@ async def test_losing_ones_own_network_keeps_everyone_until_back_in(
     offline. Her network back, she gets back in and sees both again; nobody left for her."""
     monkeypatch.setattr(regain, "LOST_S", 2.0)  # a silent link alone is dropped (default 10)
     link = room_link(server)
-    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
-    hana, gus = Peer("Hana"), Peer("Gus")
-    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
-    everyone = (hana, gus, ivy)
+    everyone = hana, gus, ivy = _ivy_behind(freezer)
     try:
-        await hana.session.create(link, "small", 3600)
-        await gus.session.join(link)
-        await ivy.session.join(link)
-        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        await _in_a_call(link, everyone)
         keys = {hana: hana.session.my_id, gus: gus.session.my_id, ivy: ivy.session.my_id}
-        freezer.down = True
-        freezer.freeze()
-        for other in (hana, gus):
-            _blackhole(ivy.session, keys[other])
-            _blackhole(other.session, keys[ivy])
+        _network_gone(freezer, everyone)
         await until(lambda: bool(ivy.of(ev.RendezvousLost)), 5.0)
         told = lambda: [e.detail for e in ivy.of(ev.RendezvousLost)]  # type: ignore[attr-defined]  # noqa: E731
         await until(lambda: rejoin.LOST_ALONE in told(), 3 * regain.LOST_S + 5)
@@ -190,21 +200,11 @@ async def test_after_a_network_change_the_others_know_her_again(
     freezer = Freezer(server.port)
     await freezer.start()
     link = room_link(server)
-    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
-    hana, gus = Peer("Hana"), Peer("Gus")
-    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
-    everyone = (hana, gus, ivy)
+    everyone = hana, gus, ivy = _ivy_behind(freezer)
     try:
-        await hana.session.create(link, "small", 3600)
-        await gus.session.join(link)
-        await ivy.session.join(link)
-        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        await _in_a_call(link, everyone)
         keys = {peer: peer.session.my_id for peer in everyone}
-        freezer.down = True  # her network goes
-        freezer.freeze()
-        for other in (hana, gus):
-            _blackhole(ivy.session, keys[other])
-            _blackhole(other.session, keys[ivy])
+        _network_gone(freezer, everyone)
         await asyncio.sleep(outage)  # (the others' links to her lapse)
         freezer.down = False  # her new network
         await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
