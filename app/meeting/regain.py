@@ -53,9 +53,12 @@ class Regain:
         self._clock, self._wall = clock, wall
         self._connection, self._take_seat, self._seated = connection, take_seat, seated
         self.alone_since: float | None = None  # without the rendezvous, nobody connected
+        #: the rendezvous went silent rather than closed: our own network is the likely cause
+        self._silent = False
 
     def lost(self, link: Link | None, client: SignalingClient | None) -> None:
         """The rendezvous connection ``client`` to the room of ``link`` is gone, the call on."""
+        self._silent = client is not None and client.went_silent
         if not self._roster.links:  # alone already: said now, not again by the watch
             self.alone_since = self.alone_since or self._clock()
         self._emit(rejoin.lost(with_others=bool(self._roster.links)))
@@ -127,8 +130,10 @@ class Regain:
         }
         #: everyone went quiet, as the rendezvous did: our own network is gone (Wi-Fi lost, a
         #: network change), not all of them; they are kept, "reconnecting", until we are back
-        #: in, which tells who is still there (``rejoined``). One peer alone may have gone.
-        offline = len(links) >= 2 and quiet >= links.keys()
+        #: in, which tells who is still there (``rejoined``). One peer alone may have gone
+        #: (its app was killed, closing our rendezvous if it was the host's), unless the
+        #: rendezvous too went silent instead of closing.
+        offline = quiet >= links.keys() and (len(links) >= 2 or self._silent)
         for peer_id in quiet:
             if peer_id in lost and not offline:
                 self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))

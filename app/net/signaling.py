@@ -74,6 +74,11 @@ class SignalingClient:
         return self._closed or self._conn.closed
 
     @property
+    def went_silent(self) -> bool:
+        """The connection ended because the server stopped answering (see WsConnection)."""
+        return self._conn.went_silent
+
+    @property
     def ice_servers(self) -> tuple[IceServer, ...]:
         """The TURN servers the rendezvous offered (with credentials), or none."""
         return iceservers.from_message(self.turn) if self.turn is not None else ()

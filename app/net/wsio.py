@@ -76,6 +76,12 @@ class WsConnection:
     def closed(self) -> bool:
         return self._ws.closed
 
+    @property
+    def went_silent(self) -> bool:
+        """Whether it closed because the far end stopped answering (the heartbeat), not
+        because it was closed or reset: the path went dead, most likely our own network."""
+        return isinstance(self._ws.exception(), aiohttp.ServerTimeoutError)
+
     async def send_text(self, text: str) -> None:
         """Send one text frame; raise RendezvousUnreachable if the connection is gone."""
         try:

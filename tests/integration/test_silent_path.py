@@ -58,12 +58,13 @@ async def _in_a_call(link: Link, everyone: tuple[Peer, Peer, Peer]) -> None:
     await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
 
 
-def _network_gone(freezer: Freezer, everyone: tuple[Peer, Peer, Peer]) -> None:
-    """Ivy's network goes: her rendezvous path silent, no new connection, her links dead."""
-    hana, gus, ivy = everyone
+def _network_gone(freezer: Freezer, everyone: tuple[Peer, ...]) -> None:
+    """Ivy (the last) loses her network: her rendezvous path silent, no new connection, her
+    links dead."""
+    *others, ivy = everyone
     freezer.down = True
     freezer.freeze()
-    for other in (hana, gus):
+    for other in others:
         _blackhole(ivy.session, other.session.my_id)
         _blackhole(other.session, ivy.session.my_id)
 
@@ -230,6 +231,45 @@ async def test_after_a_network_change_the_others_know_her_again(
         await until(lambda: any(e.text == "still there?" for e in ivy.of(ev.ChatReceived)))  # type: ignore[attr-defined]
     finally:
         for peer in everyone:
+            await peer.close()
+        await freezer.close()
+        await server.close()
+
+
+async def test_in_a_call_of_two_losing_ones_own_network_keeps_the_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ivy and Hana alone in a call; Ivy's network goes. Her one link went quiet, which alone
+    could be Hana's app killed, but her rendezvous went silent too instead of closing (a
+    killed host's app closes it): she keeps Hana, "reconnecting", past the time a lone quiet
+    link is kept, and they are back together when her network is."""
+    monkeypatch.setattr(regain, "LOST_S", 2.0)
+    server = RendezvousServer(host="127.0.0.1", port=0)  # (keeps her old id, as in use)
+    await server.start()
+    freezer = Freezer(server.port)
+    await freezer.start()
+    link = room_link(server)
+    hana, _gus, ivy = _ivy_behind(freezer)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await ivy.session.join(link)
+        key = hana.session.my_id
+        await until(
+            lambda: min(ivy.media.video_frames(key), hana.media.video_frames(ivy.session.my_id)) > 5
+        )
+        _network_gone(freezer, (hana, ivy))
+        told = lambda: [e.detail for e in ivy.of(ev.RendezvousLost)]  # type: ignore[attr-defined]  # noqa: E731
+        await until(lambda: rejoin.LOST_ALONE in told(), 3 * regain.LOST_S + 5)
+        await asyncio.sleep(1.0)
+        assert not ivy.of(ev.PeerLeft) and set(ivy.session.peers) == {key}
+        freezer.down = False
+        await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
+        frames = ivy.media.video_frames(key)
+        await until(lambda: ivy.media.video_frames(key) > frames + 10, 20.0)
+        assert not ivy.of(ev.PeerLeft) and not hana.of(ev.PeerLeft)
+        assert len(hana.session.peers) == 1
+    finally:
+        for peer in (hana, ivy):
             await peer.close()
         await freezer.close()
         await server.close()
