@@ -21,18 +21,29 @@ pytestmark = [
 STUN = ("--stun", calls.STUN)
 
 
+@pytest.mark.parametrize(
+    "offline_s", [0.0, 14.0], ids=["new-address", "offline-14s-then-a-new-address"]
+)
 def test_a_guest_whose_address_changes_is_the_same_person_to_the_host(
-    tmp_path: Path, figure: Figure
+    tmp_path: Path, figure: Figure, offline_s: float
 ) -> None:
+    """The new address at once (a cable plugged in), or after 14 s with no network at all (Wi-Fi
+    gone, then back on another network): longer than a lone quiet link is kept, and long
+    enough for the guest's heartbeat to find its rendezvous connection silent."""
     marks: dict[str, float] = {}
 
     def change(started: float) -> None:
         for side in ("guest", "host"):
             lab.wait_output(side, "media flowing", 40, stream="err")
         time.sleep(2.0)
-        lab.renumber("b", "10.77.0.13")
         marks["changed"] = time.time()
-        lab.wait_output("guest", "back in touch", 40, stream="err")
+        if offline_s:
+            lab.outage("b", down=True)
+            time.sleep(offline_s)
+        lab.renumber("b", "10.77.0.13")
+        if offline_s:
+            lab.outage("b", down=False)
+        lab.wait_output("guest", "back in touch", 40 + offline_s, stream="err")
         marks["back"] = time.time()
         time.sleep(6.0)  # (its connection to the host made afresh, if it was not working)
         marks["leaves"] = time.time()
