@@ -67,7 +67,7 @@ class Presence:
         if self._roster.alive(key):
             log.info("%s left the rendezvous; its link carries on", key)
             return
-        if self._roster.lapsed(key) and self._roster.tokens.gave(key):  # (it can show it is)
+        if self._roster.lapsed(key) and self._roster.tokens.may_return(key):  # (can show it is)
             log.info("%s left the rendezvous after its link lapsed: waited for", key)
             self._returning[key] = self._clock() + RETURN_S
             self._roster.stalled(key, True)

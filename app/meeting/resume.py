@@ -47,6 +47,12 @@ class Tokens:
         """Whether the person kept as ``key`` holds a secret of ours (and can come back)."""
         return key in self._given
 
+    def may_return(self, key: str) -> bool:
+        """Whether the person kept as ``key`` may come back showing a secret of ours: it holds
+        one, and knows of them (it gave us one too; a PeerMeet before them gives none, drops
+        ours unread, and would come back as someone new)."""
+        return key in self._given and key in self._got
+
     def whose(self, token: str) -> str | None:
         """The key of the person we gave ``token`` to, which is spent now; None if nobody."""
         for key, given in self._given.items():

@@ -47,3 +47,13 @@ def test_secrets_got_are_kept_per_person_and_forgotten_with_them() -> None:
     tokens.give("hana")
     tokens.forget("hana")
     assert tokens.mine() == {} and not tokens.gave("hana")
+
+
+def test_only_someone_who_gave_a_secret_too_may_come_back_with_ours() -> None:
+    """An older PeerMeet gives none, and drops ours unread: it would come back as someone new."""
+    tokens = _tokens()
+    tokens.give("old")
+    assert tokens.gave("old") and not tokens.may_return("old")
+    tokens.give("ivy")
+    tokens.got("ivy", "aa" * 16)
+    assert tokens.may_return("ivy")

@@ -1,0 +1,93 @@
+"""Knowing a person again after a network change (app.meeting.resume), in the orders and with
+the peers the main tests do not use: an older PeerMeet that knows no resume secrets. Real
+rendezvous, real TCP relay (tests.integration.relays.Freezer), real aiortc over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from functools import partial
+
+import pytest
+
+from app.meeting import events as ev
+from app.net import protocol as p
+from app.net.peers import PeerLink
+from app.net.rendezvous import RendezvousServer
+from app.net.signaling import SignalingClient
+from tests.integration.relays import Freezer
+from tests.integration.test_session import Peer, _blackhole, room_link, until
+
+pytestmark = pytest.mark.usefixtures("loopback")
+
+BEAT = 0.5  # s: the client's heartbeat here
+SERVER_BEAT = 3.0  # s: the server drops a silent member's id within 1.5x this
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RendezvousServer]:
+    srv = RendezvousServer(host="127.0.0.1", port=0, heartbeat=SERVER_BEAT)
+    await srv.start()
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+async def freezer(server: RendezvousServer) -> AsyncIterator[Freezer]:
+    relay = Freezer(server.port)
+    await relay.start()
+    yield relay
+    await relay.close()
+
+
+def _as_older_peermeet(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``peer`` runs a PeerMeet from before resume secrets: it sends none, and drops those it
+    is given (an unknown data message)."""
+    plain = PeerLink.send
+
+    def send(link: PeerLink, msg: p.Message) -> None:
+        if isinstance(msg, p.ResumeToken) and link in peer.session._links.values():
+            return
+        plain(link, msg)
+
+    monkeypatch.setattr(PeerLink, "send", send)
+    monkeypatch.setattr(peer.session._roster.tokens, "got", lambda key, token: None)
+
+
+async def test_an_older_peermeet_whose_network_changed_is_not_waited_for(
+    server: RendezvousServer, freezer: Freezer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ivy runs an older PeerMeet: she cannot show a secret when back. Her network changes
+    (her links and her rendezvous path die; the server drops her old id): Hana says at once
+    that her connection was lost, as before resume secrets, rather than keeping her
+    "reconnecting" for RETURN_S next to the new Ivy who joins when she is back."""
+    link = room_link(server)
+    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
+    hana = Peer("Hana")
+    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
+    _as_older_peermeet(ivy, monkeypatch)
+    everyone = (hana, ivy)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await ivy.session.join(link)
+        old, hid = ivy.session.my_id, hana.session.my_id
+        await until(
+            lambda: hana.media.video_frames(old) > 5 and ivy.media.video_frames(hid) > 5, 20
+        )
+        freezer.down = True  # her network goes
+        freezer.freeze()
+        _blackhole(ivy.session, hid)
+        _blackhole(hana.session, old)
+        await asyncio.sleep(2 * SERVER_BEAT)  # (her old id is dropped by the server)
+        freezer.down = False  # her new network
+        await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
+        new = ivy.session.my_id
+        await until(lambda: new in hana.session.peers, 10.0)  # the Ivy back in: someone new
+        assert old not in hana.session.peers, "two Ivys: the old one kept 'reconnecting'"
+        left = [(e.peer_id, e.reason) for e in hana.of(ev.PeerLeft)]  # type: ignore[attr-defined]
+        assert left == [(old, "connection lost")]
+        await until(lambda: hana.media.video_frames(new) > 5, 20.0)
+    finally:
+        for peer in everyone:
+            await peer.close()
+
