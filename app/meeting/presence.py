@@ -12,7 +12,7 @@ rendezvous is held back (no offer, not named) until its claim comes or ``whois.H
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
@@ -92,6 +92,20 @@ class Presence:
         log.info("%s is back, as %s on the rendezvous", key, rv_id)
         self._returning.pop(key, None)
         return key
+
+    def to_show(self, here: Collection[str]) -> dict[str, str]:
+        """Back in the room (``here``: the rendezvous ids in it): the secret to show each peer
+        there whose link is not working, by its key (app.meeting.resume). That includes a peer
+        dropped while we were away from the rendezvous (app.meeting.regain): it may be waiting
+        for us, as our network may be what went. Those not here are forgotten."""
+        shown = {}
+        for key, token in self._roster.tokens.mine().items():
+            if self._whois.rendezvous_id(key) in here:
+                if not self._roster.alive(key):
+                    shown[key] = token
+            elif key not in self._roster.peers:
+                self._roster.tokens.forget(key)
+        return shown
 
     def claimed(self, key: str, rv_id: str) -> None:
         """The peer kept as ``key`` says, over its link, that it is ``rv_id`` now."""

@@ -136,7 +136,7 @@ class Regain:
         offline = quiet >= links.keys() and (len(links) >= 2 or self._silent)
         for peer_id in quiet:
             if peer_id in lost and not offline:
-                self._tasks.for_peer(peer_id, self._roster.drop(peer_id, "connection lost"))
+                self._tasks.for_peer(peer_id, self._lost(peer_id))
             else:
                 self._roster.stalled(peer_id, True)
         now, was_alone = self._clock(), self.alone_since is not None
@@ -149,3 +149,12 @@ class Regain:
             self._tasks.spawn(self._call.leave("expired"))  # (no rendezvous to say so)
         elif rejoin.give_up(self.alone_since, now):
             self._tasks.spawn(self._call.leave("disconnected"))
+
+    async def _lost(self, key: str) -> None:
+        """Drop ``key`` ("connection lost"), keeping the secret it gave us: if it is still in
+        the room when we are back in, it is shown (app.meeting.presence ``to_show``). In a
+        call of two, only our network may have gone, and the other waits for us."""
+        token = self._roster.tokens.mine().get(key)
+        await self._roster.drop(key, "connection lost")
+        if token is not None:
+            self._roster.tokens.got(key, token)

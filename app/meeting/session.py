@@ -197,9 +197,8 @@ class Session:
         self.media.set_room_capacity(joined.capacity)  # the room's size caps video quality
         self._signaling_ok = True
         self._tasks.spawn(self._signal_loop(client))
-        for key, token in self._roster.tokens.mine().items():  # back in, after a network change
-            if self._whois.rendezvous_id(key) in joined.peers and not self._roster.alive(key):
-                self._tasks.for_peer(key, self._relay(key, p.Resume(token)))  # (before offers)
+        for key, token in self._presence.to_show(joined.peers).items():  # (a network change)
+            self._tasks.for_peer(key, self._relay(key, p.Resume(token)))  # (before offers)
         for rv_id in joined.peers:
             self._presence.joined(rv_id, None)
         self._roster.send(p.RendezvousId(self.my_id))  # (back in: to those still connected)

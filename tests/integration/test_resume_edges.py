@@ -11,6 +11,7 @@ from functools import partial
 import pytest
 
 from app.meeting import events as ev
+from app.meeting import regain
 from app.net import protocol as p
 from app.net.peers import PeerLink
 from app.net.rendezvous import RendezvousServer
@@ -91,3 +92,45 @@ async def test_an_older_peermeet_whose_network_changed_is_not_waited_for(
         for peer in everyone:
             await peer.close()
 
+
+async def test_in_a_call_of_two_a_long_network_change_is_still_no_leaving_for_the_other(
+    server: RendezvousServer, freezer: Freezer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call of two. Ivy's network is gone for longer than she keeps a silent link without
+    the rendezvous (LOST_S, 2 s here): she drops Hana ("connection lost": one peer alone may
+    have gone). Hana, whose link to Ivy lapsed before Ivy's old id left, waits for her
+    (RETURN_S). Back in, Ivy still shows Hana the secret Hana gave her: Hana keeps her under
+    the key she always knew her by and says she reconnected; nobody new joins for Hana."""
+    monkeypatch.setattr(regain, "LOST_S", 2.0)
+    link = room_link(server)
+    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
+    hana = Peer("Hana")
+    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
+    everyone = (hana, ivy)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await ivy.session.join(link)
+        old, hid = ivy.session.my_id, hana.session.my_id
+        await until(
+            lambda: hana.media.video_frames(old) > 5 and ivy.media.video_frames(hid) > 5, 20
+        )
+        freezer.down = True  # her network goes
+        freezer.freeze()
+        _blackhole(ivy.session, hid)
+        _blackhole(hana.session, old)
+        await until(lambda: bool(ivy.of(ev.PeerLeft)), 20.0)  # (she dropped Hana)
+        await until(lambda: hana.session._whois.rendezvous_id(old) is None, 10.0)  # (old id gone)
+        freezer.down = False  # her new network
+        await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
+        await until(lambda: hana.session._whois.rendezvous_id(old) == ivy.session.my_id, 10.0)
+        frames = hana.media.video_frames(old)
+        await until(lambda: hana.media.video_frames(old) > frames + 10, 20.0)
+        assert set(hana.session.peers) == {old}
+        assert not hana.of(ev.PeerLeft), hana.of(ev.PeerLeft)
+        assert {e.peer_id for e in hana.of(ev.PeerJoined)} == {old}  # type: ignore[attr-defined]
+        said = [e.text for e in hana.of(ev.Notice)]  # type: ignore[attr-defined]
+        assert "Ivy reconnected" in said, said
+        await until(lambda: ivy.media.video_frames(hid) > 5, 10.0)  # (Ivy sees Hana again)
+    finally:
+        for peer in everyone:
+            await peer.close()
