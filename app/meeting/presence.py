@@ -108,8 +108,13 @@ class Presence:
         return shown
 
     def claimed(self, key: str, rv_id: str) -> None:
-        """The peer kept as ``key`` says, over its link, that it is ``rv_id`` now."""
-        if self._whois.claimed(key, rv_id):
+        """The peer kept as ``key`` says, over its link, that it is ``rv_id`` now ("": it lost
+        the rendezvous; away from it until its new id comes, which may be before the server
+        lets its old one go)."""
+        if not rv_id:
+            log.info("%s lost the rendezvous; its link carries on", key)
+            self._whois.away(key)
+        elif self._whois.claimed(key, rv_id):
             self._returning.pop(key, None)
             log.info("%s is %s on the rendezvous now", key, rv_id)
         else:

@@ -62,6 +62,7 @@ class Regain:
         if not self._roster.links:  # alone already: said now, not again by the watch
             self.alone_since = self.alone_since or self._clock()
         self._emit(rejoin.lost(with_others=bool(self._roster.links)))
+        self._roster.send(p.RendezvousGone())  # (our new id may come before the old one goes)
         self._tasks.spawn(self._rejoin(link, client))
 
     async def _rejoin(self, link: Link | None, client: SignalingClient | None) -> None:

@@ -308,6 +308,8 @@ class Roster:
             self._tasks.for_peer(link.peer_id, self.drop(link.peer_id, said_reason(msg.reason)))
         elif isinstance(msg, p.RendezvousId):
             self.on_claim(link.peer_id, msg.peer_id)
+        elif isinstance(msg, p.RendezvousGone):
+            self.on_claim(link.peer_id, "")  # (no id there for now)
         elif isinstance(msg, p.ResumeToken):
             self.tokens.got(link.peer_id, msg.token)
 

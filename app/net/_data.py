@@ -83,6 +83,16 @@ class RendezvousId(Message):
     peer_id: str
 
 
+@_message("data", "rv_gone")
+@dataclasses.dataclass(frozen=True)
+class RendezvousGone(Message):
+    """The sender lost its rendezvous connection (it gets back in under a new id, said by a
+    ``rv_id`` then): signaling to its id there reaches it no more, and a newcomer on the
+    rendezvous may be it. Its own heartbeat often notices a silent path long before the
+    server's does, so its new id may come while the server still lists the old one. PeerMeet
+    before it drops it (unknown type)."""
+
+
 @_message("data", "resume_token")
 @dataclasses.dataclass(frozen=True)
 class ResumeToken(Message):

@@ -26,6 +26,7 @@ from app.net._data import Chat as Chat
 from app.net._data import ChatPart as ChatPart
 from app.net._data import Goodbye as Goodbye
 from app.net._data import MediaState as MediaState
+from app.net._data import RendezvousGone as RendezvousGone
 from app.net._data import RendezvousId as RendezvousId
 from app.net._data import ResumeToken as ResumeToken
 

@@ -17,6 +17,7 @@ from app.net.peers import PeerLink
 from app.net.rendezvous import RendezvousServer
 from app.net.signaling import SignalingClient
 from tests.integration.relays import Freezer
+from tests.integration.test_identity import _flowing
 from tests.integration.test_session import Peer, _blackhole, room_link, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
@@ -134,3 +135,47 @@ async def test_in_a_call_of_two_a_long_network_change_is_still_no_leaving_for_th
     finally:
         for peer in everyone:
             await peer.close()
+
+
+async def test_back_in_before_the_server_saw_her_old_path_go_silent(
+    freezer: Freezer,
+) -> None:
+    """As in use, Ivy's heartbeat (8 s, 0.5 here) notices her silent rendezvous path long before
+    the server's (20 s) does: she is back in under a new id while her old one is still in the
+    room, her links working all along. Hana and Gus get her new id (``peer_joined``) before the
+    server lets her old one go: they keep her under the key they always knew her by, on the same
+    links; nobody new joins, nobody leaves."""
+    server = RendezvousServer(host="127.0.0.1", port=0)  # (its heartbeat: 20 s, as in use)
+    await server.start()
+    relay = Freezer(server.port)
+    await relay.start()
+    link = room_link(server)
+    via_relay = partial(SignalingClient.connect, relay.ws_url, heartbeat_s=BEAT)
+    hana, gus = Peer("Hana"), Peer("Gus")
+    ivy = Peer("Ivy", connect=lambda _url, timeout: via_relay(timeout))
+    everyone = (hana, gus, ivy)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await ivy.session.join(link)
+        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        first = ivy.session.my_id
+        links = {peer: dict(peer.session._links) for peer in (hana, gus)}
+        assert relay.freeze() == 1
+        await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != first, 8.0)
+        for peer in (hana, gus):  # her new id, under the key they always knew her by
+            await until(lambda p=peer: p.session._whois.rendezvous_id(first) == ivy.session.my_id)
+        await asyncio.sleep(4.0)  # (longer than a newcomer is held back; a few watches)
+        for peer in everyone:
+            assert not peer.of(ev.PeerLeft), peer.of(ev.PeerLeft)
+            assert len(peer.of(ev.PeerJoined)) == 2, peer.of(ev.PeerJoined)
+        for peer in (hana, gus):
+            assert set(peer.session.peers) == set(links[peer])
+            assert all(peer.session._links[k] is v for k, v in links[peer].items())
+        hana.session.send_chat("still there?")
+        await until(lambda: any(e.text == "still there?" for e in ivy.of(ev.ChatReceived)))  # type: ignore[attr-defined]
+    finally:
+        for peer in everyone:
+            await peer.close()
+        await relay.close()
+        await server.close()

@@ -56,6 +56,7 @@ SAMPLES: list[p.Message] = [
     p.Goodbye(reason="left"),
     p.MediaState(mic=True, cam=False, screen=False),
     p.RendezvousId(peer_id="c3d4"),
+    p.RendezvousGone(),
     p.ResumeToken(token="5e" * 16),
     p.Resume(token="5e" * 16),
 ]
