@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from app.meeting.roster import Roster
 from app.meeting.tasks import TaskOwner
 from app.meeting.whois import Whois
+from app.net import protocol as p
 from app.net.peers import PeerLink
 
 log = logging.getLogger(__name__)
@@ -86,23 +87,31 @@ class Presence:
         if key is None or key not in self._roster.peers:
             log.warning("%s showed a secret we did not give anyone (or spent): ignored", rv_id)
             return None
+        if self._whois.key(rv_id) == rv_id != key and self._roster.unseen(rv_id):
+            #: met as someone new before its secret came (it was back before its link to us
+            #: had lapsed): nothing was shown of that one; it is the person we know
+            self._whois.away(rv_id)
+            self._roster.merged(rv_id, key)
+            self._tasks.for_peer(rv_id, self._roster.drop(rv_id, "left"))  # (unsaid: unseen)
         if not self._whois.claimed(key, rv_id):
             log.warning("%s showed %s's secret, but is someone else: ignored", rv_id, key)
             return None
         log.info("%s is back, as %s on the rendezvous", key, rv_id)
         self._returning.pop(key, None)
+        link = self._roster.links.get(key)
+        if link is not None and self._roster.alive(key):  # (its link carries on: a new secret)
+            link.send(p.ResumeToken(self._roster.tokens.give(key)))
         return key
 
     def to_show(self, here: Collection[str]) -> dict[str, str]:
         """Back in the room (``here``: the rendezvous ids in it): the secret to show each peer
-        there whose link is not working, by its key (app.meeting.resume). That includes a peer
-        dropped while we were away from the rendezvous (app.meeting.regain): it may be waiting
-        for us, as our network may be what went. Those not here are forgotten."""
+        there, by its key (app.meeting.resume; one whose link works gives us a new one). That
+        includes a peer dropped while we were away from the rendezvous (app.meeting.regain): it
+        may be waiting for us, as our network may be what went. Those not here are forgotten."""
         shown = {}
         for key, token in self._roster.tokens.mine().items():
-            if self._whois.rendezvous_id(key) in here:
-                if not self._roster.alive(key):
-                    shown[key] = token
+            if self._whois.rendezvous_id(key) in here:  # (a link that looks alive may have
+                shown[key] = token  # died with our network a moment ago: shown to all)
             elif key not in self._roster.peers:
                 self._roster.tokens.forget(key)
         return shown

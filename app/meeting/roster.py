@@ -200,6 +200,17 @@ class Roster:
             if key in (None, k)
         )
 
+    def unseen(self, peer_id: str) -> bool:
+        """Whether nothing was shown of ``peer_id`` yet: no name, never connected."""
+        info = self.peers.get(peer_id)
+        return info is not None and not info.name and info.connect_ms is None
+
+    def merged(self, newcomer: str, key: str) -> None:
+        """The unseen ``newcomer`` is the person kept as ``key``: our next offer to that person
+        is numbered past the newcomer's (an answer to those is then dropped as superseded)."""
+        info = self.info(key)
+        info.offers = max(info.offers, self.info(newcomer).offers)
+
     def reconnecting(self, peer_id: str, reason: str) -> None:
         """A rebuild of the link to ``peer_id`` starts now."""
         self._recovery.acted(peer_id)

@@ -195,6 +195,7 @@ async def test_a_newcomer_id_is_held_back_until_its_claim_comes_over_the_link(
                 plain_send(msg, to)
 
         roster.send = late_claims  # type: ignore[method-assign]
+        roster.tokens.mine = dict  # type: ignore[method-assign]  # (no resume: only her claim)
         new = await drop_websocket(server, link, ivy)
         await until(lambda: all(p.session._whois.held(new) is not None for p in (hana, gus)))
         for peer in (hana, gus):  # held: not met, no link, nobody new

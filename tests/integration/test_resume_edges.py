@@ -179,3 +179,53 @@ async def test_back_in_before_the_server_saw_her_old_path_go_silent(
             await peer.close()
         await relay.close()
         await server.close()
+
+
+async def test_back_in_within_a_second_of_a_network_change(freezer: Freezer) -> None:
+    """Ivy's network changes and her app notices at once (a reset, a heartbeat due): she is back
+    in under a new id within about a second, before Hana's link to her has lapsed and before
+    her own links look dead; the server still lists her old id. The secret is shown anyway, and
+    Hana, who has already met the new id as someone new (nobody seen), takes it as Ivy: she
+    keeps her, makes the link afresh and says she reconnected; nobody new joins."""
+    server = RendezvousServer(host="127.0.0.1", port=0)  # (its heartbeat: 20 s, as in use)
+    await server.start()
+    relay = Freezer(server.port)
+    await relay.start()
+    link = room_link(server)
+    via_relay = partial(SignalingClient.connect, relay.ws_url, heartbeat_s=0.2)
+    hana, gus = Peer("Hana"), Peer("Gus")
+    ivy = Peer("Ivy", connect=lambda _url, timeout: via_relay(timeout))
+    everyone = (hana, gus, ivy)
+    try:
+        await hana.session.create(link, "small", 3600)
+        await gus.session.join(link)
+        await ivy.session.join(link)
+        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
+        keys = {peer: peer.session.my_id for peer in everyone}
+        relay.freeze()  # her network changes: her path to the rendezvous and her links die
+        for other in (hana, gus):
+            _blackhole(ivy.session, keys[other])
+            _blackhole(other.session, keys[ivy])
+        await until(lambda: bool(ivy.of(ev.Rejoined)), 5.0)
+        for peer in (hana, gus):
+            await until(
+                lambda p=peer: p.session._whois.rendezvous_id(keys[ivy]) == ivy.session.my_id
+            )
+        frames = {peer: peer.media.video_frames(keys[ivy]) for peer in (hana, gus)}
+        await until(
+            lambda: all(p.media.video_frames(keys[ivy]) > n + 10 for p, n in frames.items()),
+            20.0,
+        )
+        for peer in everyone:
+            assert not peer.of(ev.PeerLeft), peer.of(ev.PeerLeft)
+            others = {keys[p] for p in everyone if p is not peer}
+            joined = {e.peer_id for e in peer.of(ev.PeerJoined)}  # type: ignore[attr-defined]
+            assert joined == others == set(peer.session.peers)
+        for peer in (hana, gus):
+            said = [e.text for e in peer.of(ev.Notice)]  # type: ignore[attr-defined]
+            assert "Ivy reconnected" in said, said
+    finally:
+        for peer in everyone:
+            await peer.close()
+        await relay.close()
+        await server.close()
