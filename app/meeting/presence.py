@@ -19,6 +19,7 @@ from app.meeting.tasks import TaskOwner
 from app.meeting.whois import Whois
 from app.net import protocol as p
 from app.net.peers import PeerLink
+from app.net.sparing import worth_saying
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Presence:
         self._whois, self._roster, self._tasks, self._arrive = whois, roster, tasks, arrive
         self._clock = clock
         self._returning: dict[str, float] = {}  # key -> until when it is waited for (RETURN_S)
+        self.refused = 0  # secrets shown that were not ours, or spent
         roster.on_claim = self.claimed
 
     def away(self) -> set[str]:
@@ -85,7 +87,10 @@ class Presence:
         person, back under a new id. Their key, or None (not a secret of ours, or spent)."""
         key = self._roster.tokens.whose(token)
         if key is None or key not in self._roster.peers:
-            log.warning("%s showed a secret we did not give anyone (or spent): ignored", rv_id)
+            self.refused += 1  # (logged sparingly: a member may send nothing else)
+            if worth_saying(self.refused):
+                why = "%s showed a secret we did not give anyone (or spent): ignored (%d so far)"
+                log.warning(why, rv_id, self.refused)
             return None
         if self._whois.key(rv_id) == rv_id != key and self._roster.unseen(rv_id):
             #: met as someone new before its secret came (it was back before its link to us

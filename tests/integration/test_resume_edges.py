@@ -229,3 +229,27 @@ async def test_back_in_within_a_second_of_a_network_change(freezer: Freezer) -> 
             await peer.close()
         await relay.close()
         await server.close()
+
+
+async def test_a_member_showing_secrets_without_end_is_logged_sparingly(
+    server: RendezvousServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hostile member (a modified app) sends Hana nothing but ``resume`` with secrets that are
+    not hers, as fast as the rendezvous relays: each is ignored, and the log says so the first
+    few times, then with the count (not one line each, 50 a second for as long as it likes)."""
+    link = room_link(server)
+    hana, mallory = Peer("Hana"), Peer("Mallory")
+    try:
+        await hana.session.create(link, "small", 3600)
+        await mallory.session.join(link)
+        hid = hana.session.my_id
+        await until(lambda: hana.session._whois.rendezvous_id(mallory.session.my_id) is not None)
+        caplog.set_level("WARNING", logger="app.meeting.presence")
+        for n in range(120):
+            await mallory.session._relay(hid, p.Resume(f"{n:032x}"))
+        await asyncio.sleep(1.0)  # (all relayed and read)
+        said = [r for r in caplog.records if r.name == "app.meeting.presence"]
+        assert 1 <= len(said) <= 5, len(said)
+    finally:
+        for peer in (hana, mallory):
+            await peer.close()
