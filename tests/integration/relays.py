@@ -115,6 +115,12 @@ class Freezer(_Relay):
         self._frozen |= self._tasks
         return len(self._tasks)
 
+    def cut(self) -> int:
+        """Close every connection open now, both ways (a reset: not a silent path); how many."""
+        for task in self._tasks:
+            task.cancel()
+        return len(self._tasks)
+
     def _refused(self) -> bool:
         return self.down
 

@@ -98,10 +98,12 @@ async def test_in_a_call_of_two_a_long_network_change_is_still_no_leaving_for_th
     server: RendezvousServer, freezer: Freezer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A call of two. Ivy's network is gone for longer than she keeps a silent link without
-    the rendezvous (LOST_S, 2 s here): she drops Hana ("connection lost": one peer alone may
-    have gone). Hana, whose link to Ivy lapsed before Ivy's old id left, waits for her
-    (RETURN_S). Back in, Ivy still shows Hana the secret Hana gave her: Hana keeps her under
-    the key she always knew her by and says she reconnected; nobody new joins for Hana."""
+    the rendezvous (LOST_S, 2 s here), and her rendezvous connection was reset rather than
+    gone silent (which would have told her it was her own network): she drops Hana
+    ("connection lost": one peer alone may have gone). Hana, whose link to Ivy lapsed before
+    Ivy's old id left, waits for her (RETURN_S). Back in, Ivy still shows Hana the secret Hana
+    gave her: Hana keeps her under the key she always knew her by and says she reconnected;
+    nobody new joins for Hana."""
     monkeypatch.setattr(regain, "LOST_S", 2.0)
     link = room_link(server)
     via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
@@ -116,9 +118,10 @@ async def test_in_a_call_of_two_a_long_network_change_is_still_no_leaving_for_th
             lambda: hana.media.video_frames(old) > 5 and ivy.media.video_frames(hid) > 5, 20
         )
         freezer.down = True  # her network goes
-        freezer.freeze()
         _blackhole(ivy.session, hid)
         _blackhole(hana.session, old)
+        await asyncio.sleep(2.0)  # (Hana's link to her lapses)
+        assert freezer.cut() == 1  # her rendezvous connection reset, not silent
         await until(lambda: bool(ivy.of(ev.PeerLeft)), 20.0)  # (she dropped Hana)
         await until(lambda: hana.session._whois.rendezvous_id(old) is None, 10.0)  # (old id gone)
         freezer.down = False  # her new network
