@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.net.rendezvous import RendezvousServer
+from tests.integration.relays import Freezer
 
 
 @pytest.fixture
@@ -16,3 +17,12 @@ async def server() -> AsyncIterator[RendezvousServer]:
     await srv.start()
     yield srv
     await srv.close()
+
+
+@pytest.fixture
+async def freezer(server: RendezvousServer) -> AsyncIterator[Freezer]:
+    """A Freezer relay in front of the test's ``server`` (tests.integration.frozen)."""
+    relay = Freezer(server.port)
+    await relay.start()
+    yield relay
+    await relay.close()

@@ -6,23 +6,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from functools import partial
 
 import pytest
 
 from app.meeting import events as ev
 from app.meeting import regain
+from app.meeting.links import Link
 from app.net import protocol as p
 from app.net.peers import PeerLink
 from app.net.rendezvous import RendezvousServer
-from app.net.signaling import SignalingClient
+from tests.integration.frozen import (
+    in_a_call,
+    ivy_behind,
+    known_again,
+    network_gone,
+    server_and_freezer,
+)
 from tests.integration.relays import Freezer
-from tests.integration.test_identity import _flowing
-from tests.integration.test_session import Peer, _blackhole, room_link, until
+from tests.integration.test_session import Peer, room_link, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
 
-BEAT = 0.5  # s: the client's heartbeat here
 SERVER_BEAT = 3.0  # s: the server drops a silent member's id within 1.5x this
 
 
@@ -32,14 +36,6 @@ async def server() -> AsyncIterator[RendezvousServer]:
     await srv.start()
     yield srv
     await srv.close()
-
-
-@pytest.fixture
-async def freezer(server: RendezvousServer) -> AsyncIterator[Freezer]:
-    relay = Freezer(server.port)
-    await relay.start()
-    yield relay
-    await relay.close()
 
 
 def _as_older_peermeet(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,23 +59,12 @@ async def test_an_older_peermeet_whose_network_changed_is_not_waited_for(
     (her links and her rendezvous path die; the server drops her old id): Hana says at once
     that her connection was lost, as before resume secrets, rather than keeping her
     "reconnecting" for RETURN_S next to the new Ivy who joins when she is back."""
-    link = room_link(server)
-    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
-    hana = Peer("Hana")
-    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
+    everyone = hana, ivy = ivy_behind(freezer, "Hana")
     _as_older_peermeet(ivy, monkeypatch)
-    everyone = (hana, ivy)
     try:
-        await hana.session.create(link, "small", 3600)
-        await ivy.session.join(link)
-        old, hid = ivy.session.my_id, hana.session.my_id
-        await until(
-            lambda: hana.media.video_frames(old) > 5 and ivy.media.video_frames(hid) > 5, 20
-        )
-        freezer.down = True  # her network goes
-        freezer.freeze()
-        _blackhole(ivy.session, hid)
-        _blackhole(hana.session, old)
+        keys = await in_a_call(room_link(server), everyone)
+        old = keys[ivy]
+        network_gone(freezer, everyone)
         await asyncio.sleep(2 * SERVER_BEAT)  # (her old id is dropped by the server)
         freezer.down = False  # her new network
         await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
@@ -105,22 +90,12 @@ async def test_in_a_call_of_two_a_long_network_change_is_still_no_leaving_for_th
     gave her: Hana keeps her under the key she always knew her by and says she reconnected;
     nobody new joins for Hana."""
     monkeypatch.setattr(regain, "LOST_S", 2.0)
-    link = room_link(server)
-    via_freezer = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
-    hana = Peer("Hana")
-    ivy = Peer("Ivy", connect=lambda _url, timeout: via_freezer(timeout))
-    everyone = (hana, ivy)
+    everyone = hana, ivy = ivy_behind(freezer, "Hana")
     try:
-        await hana.session.create(link, "small", 3600)
-        await ivy.session.join(link)
-        old, hid = ivy.session.my_id, hana.session.my_id
-        await until(
-            lambda: hana.media.video_frames(old) > 5 and ivy.media.video_frames(hid) > 5, 20
-        )
-        freezer.down = True  # her network goes
-        _blackhole(ivy.session, hid)
-        _blackhole(hana.session, old)
-        await asyncio.sleep(2.0)  # (Hana's link to her lapses)
+        keys = await in_a_call(room_link(server), everyone)
+        old, hid = keys[ivy], keys[hana]
+        network_gone(freezer, everyone, silent=False)
+        await asyncio.sleep(3.5)  # (Hana's link to her lapses: no media for longer than 3 s)
         assert freezer.cut() == 1  # her rendezvous connection reset, not silent
         await until(lambda: bool(ivy.of(ev.PeerLeft)), 20.0)  # (she dropped Hana)
         await until(lambda: hana.session._whois.rendezvous_id(old) is None, 10.0)  # (old id gone)
@@ -148,21 +123,14 @@ async def test_back_in_before_the_server_saw_her_old_path_go_silent(
     room, her links working all along. Hana and Gus get her new id (``peer_joined``) before the
     server lets her old one go: they keep her under the key they always knew her by, on the same
     links; nobody new joins, nobody leaves."""
-    server = RendezvousServer(host="127.0.0.1", port=0)  # (its heartbeat: 20 s, as in use)
-    await server.start()
-    relay = Freezer(server.port)
-    await relay.start()
-    link = room_link(server)
-    via_relay = partial(SignalingClient.connect, relay.ws_url, heartbeat_s=BEAT)
-    hana, gus = Peer("Hana"), Peer("Gus")
-    ivy = Peer("Ivy", connect=lambda _url, timeout: via_relay(timeout))
-    everyone = (hana, gus, ivy)
+    async with server_and_freezer() as (server, relay):  # (its heartbeat: 20 s, as in use)
+        await _back_before_the_server_saw(room_link(server), relay)
+
+
+async def _back_before_the_server_saw(link: Link, relay: Freezer) -> None:
+    everyone = hana, gus, ivy = ivy_behind(relay)
     try:
-        await hana.session.create(link, "small", 3600)
-        await gus.session.join(link)
-        await ivy.session.join(link)
-        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
-        first = ivy.session.my_id
+        first = (await in_a_call(link, everyone))[ivy]
         links = {peer: dict(peer.session._links) for peer in (hana, gus)}
         assert relay.freeze() == 1
         await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != first, 8.0)
@@ -180,58 +148,29 @@ async def test_back_in_before_the_server_saw_her_old_path_go_silent(
     finally:
         for peer in everyone:
             await peer.close()
-        await relay.close()
-        await server.close()
 
 
-async def test_back_in_within_a_second_of_a_network_change(freezer: Freezer) -> None:
+async def test_back_in_within_a_second_of_a_network_change() -> None:
     """Ivy's network changes and her app notices at once (a reset, a heartbeat due): she is back
     in under a new id within about a second, before Hana's link to her has lapsed and before
     her own links look dead; the server still lists her old id. The secret is shown anyway, and
     Hana, who has already met the new id as someone new (nobody seen), takes it as Ivy: she
     keeps her, makes the link afresh and says she reconnected; nobody new joins."""
-    server = RendezvousServer(host="127.0.0.1", port=0)  # (its heartbeat: 20 s, as in use)
-    await server.start()
-    relay = Freezer(server.port)
-    await relay.start()
-    link = room_link(server)
-    via_relay = partial(SignalingClient.connect, relay.ws_url, heartbeat_s=0.2)
-    hana, gus = Peer("Hana"), Peer("Gus")
-    ivy = Peer("Ivy", connect=lambda _url, timeout: via_relay(timeout))
-    everyone = (hana, gus, ivy)
+    async with server_and_freezer() as (server, relay):  # (its heartbeat: 20 s, as in use)
+        await _back_within_a_second(room_link(server), relay)
+
+
+async def _back_within_a_second(link: Link, relay: Freezer) -> None:
+    everyone = *_, ivy = ivy_behind(relay, beat=0.2)
     try:
-        await hana.session.create(link, "small", 3600)
-        await gus.session.join(link)
-        await ivy.session.join(link)
-        await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
-        keys = {peer: peer.session.my_id for peer in everyone}
-        relay.freeze()  # her network changes: her path to the rendezvous and her links die
-        for other in (hana, gus):
-            _blackhole(ivy.session, keys[other])
-            _blackhole(other.session, keys[ivy])
+        keys = await in_a_call(link, everyone)
+        network_gone(relay, everyone)  # her path to the rendezvous and her links die
+        relay.down = False  # (a new network at once)
         await until(lambda: bool(ivy.of(ev.Rejoined)), 5.0)
-        for peer in (hana, gus):
-            await until(
-                lambda p=peer: p.session._whois.rendezvous_id(keys[ivy]) == ivy.session.my_id
-            )
-        frames = {peer: peer.media.video_frames(keys[ivy]) for peer in (hana, gus)}
-        await until(
-            lambda: all(p.media.video_frames(keys[ivy]) > n + 10 for p, n in frames.items()),
-            20.0,
-        )
-        for peer in everyone:
-            assert not peer.of(ev.PeerLeft), peer.of(ev.PeerLeft)
-            others = {keys[p] for p in everyone if p is not peer}
-            joined = {e.peer_id for e in peer.of(ev.PeerJoined)}  # type: ignore[attr-defined]
-            assert joined == others == set(peer.session.peers)
-        for peer in (hana, gus):
-            said = [e.text for e in peer.of(ev.Notice)]  # type: ignore[attr-defined]
-            assert "Ivy reconnected" in said, said
+        await known_again(everyone, keys)
     finally:
         for peer in everyone:
             await peer.close()
-        await relay.close()
-        await server.close()
 
 
 async def test_a_member_showing_secrets_without_end_is_logged_sparingly(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from functools import partial
 
 import pytest
 
@@ -18,13 +17,18 @@ from app.net import protocol as p
 from app.net.rendezvous import RendezvousServer
 from app.net.seal import RoomKeys
 from app.net.signaling import SignalingClient
+from tests.integration.frozen import (
+    BEAT,
+    in_a_call,
+    ivy_behind,
+    known_again,
+    network_gone,
+    server_and_freezer,
+)
 from tests.integration.relays import Freezer
-from tests.integration.test_identity import _flowing
-from tests.integration.test_session import Peer, _blackhole, room_link, until
+from tests.integration.test_session import room_link, until
 
 pytestmark = pytest.mark.usefixtures("loopback")
-
-BEAT = 0.5  # s: the heartbeat of both ends here (8 s for a client, 20 s for a server in use)
 
 
 @pytest.fixture
@@ -33,40 +37,6 @@ async def server() -> AsyncIterator[RendezvousServer]:
     await srv.start()
     yield srv
     await srv.close()
-
-
-@pytest.fixture
-async def freezer(server: RendezvousServer) -> AsyncIterator[Freezer]:
-    relay = Freezer(server.port)
-    await relay.start()
-    yield relay
-    await relay.close()
-
-
-def _ivy_behind(freezer: Freezer) -> tuple[Peer, Peer, Peer]:
-    """Hana and Gus reach the rendezvous directly, Ivy through ``freezer`` (heartbeat BEAT)."""
-    via = partial(SignalingClient.connect, freezer.ws_url, heartbeat_s=BEAT)
-    return Peer("Hana"), Peer("Gus"), Peer("Ivy", connect=lambda _url, timeout: via(timeout))
-
-
-async def _in_a_call(link: Link, everyone: tuple[Peer, Peer, Peer]) -> None:
-    """Hana creates the room, Gus and Ivy join; once media flows every way."""
-    hana, gus, ivy = everyone
-    await hana.session.create(link, "small", 3600)
-    await gus.session.join(link)
-    await ivy.session.join(link)
-    await until(lambda: all(_flowing(peer, 5) for peer in everyone), limit=20)
-
-
-def _network_gone(freezer: Freezer, everyone: tuple[Peer, ...]) -> None:
-    """Ivy (the last) loses her network: her rendezvous path silent, no new connection, her
-    links dead."""
-    *others, ivy = everyone
-    freezer.down = True
-    freezer.freeze()
-    for other in others:
-        _blackhole(ivy.session, other.session.my_id)
-        _blackhole(other.session, ivy.session.my_id)
 
 
 async def _joined(url: str, room: str, heartbeat_s: float) -> SignalingClient:
@@ -123,9 +93,9 @@ async def test_a_call_carries_on_when_ones_path_to_the_rendezvous_goes_silent(
     gets back in under a new id through a new connection, and tells the others over their
     links; nobody sees anyone leave, and signaling reaches her again."""
     link = room_link(server)
-    everyone = hana, gus, ivy = _ivy_behind(freezer)
+    everyone = hana, gus, ivy = ivy_behind(freezer)
     try:
-        await _in_a_call(link, everyone)
+        await in_a_call(link, everyone)
         first = ivy.session.my_id
         assert freezer.freeze() == 1
         await until(lambda: bool(ivy.of(ev.Rejoined)) and ivy.session.my_id != first, 8.0)
@@ -151,11 +121,11 @@ async def test_losing_ones_own_network_keeps_everyone_until_back_in(
     offline. Her network back, she gets back in and sees both again; nobody left for her."""
     monkeypatch.setattr(regain, "LOST_S", 2.0)  # a silent link alone is dropped (default 10)
     link = room_link(server)
-    everyone = hana, gus, ivy = _ivy_behind(freezer)
+    everyone = hana, gus, ivy = ivy_behind(freezer)
     try:
-        await _in_a_call(link, everyone)
+        await in_a_call(link, everyone)
         keys = {hana: hana.session.my_id, gus: gus.session.my_id, ivy: ivy.session.my_id}
-        _network_gone(freezer, everyone)
+        network_gone(freezer, everyone)
         await until(lambda: bool(ivy.of(ev.RendezvousLost)), 5.0)
         told = lambda: [e.detail for e in ivy.of(ev.RendezvousLost)]  # type: ignore[attr-defined]  # noqa: E731
         await until(lambda: rejoin.LOST_ALONE in told(), 3 * regain.LOST_S + 5)
@@ -196,44 +166,25 @@ async def test_after_a_network_change_the_others_know_her_again(
     her by, make their links to her afresh, and say she reconnected; nobody leaves or joins.
     Whether the server dropped her old id before she was back (her link to them had lapsed by
     then: she is waited for) or does so later, changes nothing."""
-    server = RendezvousServer(host="127.0.0.1", port=0, heartbeat=server_beat)
-    await server.start()
-    freezer = Freezer(server.port)
-    await freezer.start()
-    link = room_link(server)
-    everyone = hana, gus, ivy = _ivy_behind(freezer)
+    async with server_and_freezer(server_beat) as (server, freezer):
+        await _network_changes(room_link(server), freezer, outage)
+
+
+async def _network_changes(link: Link, freezer: Freezer, outage: float) -> None:
+    everyone = hana, gus, ivy = ivy_behind(freezer)
     try:
-        await _in_a_call(link, everyone)
-        keys = {peer: peer.session.my_id for peer in everyone}
-        _network_gone(freezer, everyone)
+        keys = await in_a_call(link, everyone)
+        network_gone(freezer, everyone)
         await asyncio.sleep(outage)  # (the others' links to her lapse)
         freezer.down = False  # her new network
         await until(lambda: bool(ivy.of(ev.Rejoined)), 10.0)
-        for peer in (hana, gus):
-            await until(
-                lambda p=peer: p.session._whois.rendezvous_id(keys[ivy]) == ivy.session.my_id
-            )
-        frames = {peer: peer.media.video_frames(keys[ivy]) for peer in (hana, gus)}
-        await until(
-            lambda: all(p.media.video_frames(keys[ivy]) > n + 10 for p, n in frames.items()),
-            20.0,
-        )
+        await known_again(everyone, keys)
         await until(lambda: all(ivy.media.video_frames(keys[p]) > 5 for p in (hana, gus)), 10)
-        for peer in everyone:
-            assert not peer.of(ev.PeerLeft), peer.of(ev.PeerLeft)
-            others = {keys[p] for p in everyone if p is not peer}
-            joined = {e.peer_id for e in peer.of(ev.PeerJoined)}  # type: ignore[attr-defined]
-            assert joined == others == set(peer.session.peers)  # (named again: the same key)
-        for peer in (hana, gus):
-            said = [e.text for e in peer.of(ev.Notice)]  # type: ignore[attr-defined]
-            assert "Ivy reconnected" in said, said
         hana.session.send_chat("still there?")
         await until(lambda: any(e.text == "still there?" for e in ivy.of(ev.ChatReceived)))  # type: ignore[attr-defined]
     finally:
         for peer in everyone:
             await peer.close()
-        await freezer.close()
-        await server.close()
 
 
 async def test_in_a_call_of_two_losing_ones_own_network_keeps_the_other(
@@ -244,20 +195,15 @@ async def test_in_a_call_of_two_losing_ones_own_network_keeps_the_other(
     killed host's app closes it): she keeps Hana, "reconnecting", past the time a lone quiet
     link is kept, and they are back together when her network is."""
     monkeypatch.setattr(regain, "LOST_S", 2.0)
-    server = RendezvousServer(host="127.0.0.1", port=0)  # (keeps her old id, as in use)
-    await server.start()
-    freezer = Freezer(server.port)
-    await freezer.start()
-    link = room_link(server)
-    hana, _gus, ivy = _ivy_behind(freezer)
+    async with server_and_freezer() as (server, freezer):  # (keeps her old id, as in use)
+        await _two_and_her_network_goes(room_link(server), freezer)
+
+
+async def _two_and_her_network_goes(link: Link, freezer: Freezer) -> None:
+    everyone = hana, ivy = ivy_behind(freezer, "Hana")
     try:
-        await hana.session.create(link, "small", 3600)
-        await ivy.session.join(link)
-        key = hana.session.my_id
-        await until(
-            lambda: min(ivy.media.video_frames(key), hana.media.video_frames(ivy.session.my_id)) > 5
-        )
-        _network_gone(freezer, (hana, ivy))
+        key = (await in_a_call(link, everyone))[hana]
+        network_gone(freezer, everyone)
         told = lambda: [e.detail for e in ivy.of(ev.RendezvousLost)]  # type: ignore[attr-defined]  # noqa: E731
         await until(lambda: rejoin.LOST_ALONE in told(), 3 * regain.LOST_S + 5)
         await asyncio.sleep(1.0)
@@ -269,7 +215,5 @@ async def test_in_a_call_of_two_losing_ones_own_network_keeps_the_other(
         assert not ivy.of(ev.PeerLeft) and not hana.of(ev.PeerLeft)
         assert len(hana.session.peers) == 1
     finally:
-        for peer in (hana, ivy):
+        for peer in everyone:
             await peer.close()
-        await freezer.close()
-        await server.close()
