@@ -23,14 +23,13 @@ from app.meeting import left_joining, reopening
 from app.meeting.links import Link
 from app.meeting.media import LocalMedia
 from app.meeting.netconfig import with_turn
+from app.meeting.offers import Offers
 from app.meeting.presence import Presence
 from app.meeting.regain import Regain
 from app.meeting.roster import Roster, said_reason
 from app.meeting.tasks import TaskOwner
 from app.meeting.whois import Whois
 from app.net import protocol as p
-from app.net.peers import PeerLink
-from app.net.sas import CodeNonce, commitment
 from app.net.seal import RoomKeys, Sealer
 from app.net.signaling import SignalingClient
 from app.net.sparing import worth_saying
@@ -68,9 +67,6 @@ class Session:
         #: each person's current rendezvous id (signaling), and the room's comings and goings
         self._whois = Whois(clock)
         self._presence = Presence(self._whois, self._roster, self._tasks, self._peer_arrived, clock)
-        #: per peer, its latest offer not yet answered: a peer sending offers faster than they
-        #: can be answered (a hostile app) gets only its latest answered, not a growing backlog
-        self._offers: dict[str, p.Offer] = {}
         self._client: SignalingClient | None = None
         self._sealer: Sealer | None = None
         self._watch_interval, self._signaling_ok = watch_interval, False
@@ -84,6 +80,8 @@ class Session:
         join_again = (self._connection, self._take_seat, self._seated)
         parts = (self._roster, self._whois, self._tasks, self._emit, clock, wall)
         self._regain = Regain(self, *parts, *join_again)
+        #: the offer/answer exchange of each link (app.meeting.offers)
+        self._exchange = Offers(self, self._roster, self._whois, self._tasks)
 
     # --- public API --------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -143,7 +141,7 @@ class Session:
         bye = p.Bye(reason=reason)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
-                await asyncio.gather(*(self._relay(peer_id, bye) for peer_id in list(self.peers)))
+                await asyncio.gather(*(self.relay(peer_id, bye) for peer_id in list(self.peers)))
 
     # --- joining -----------------------------------------------------------------------------
     async def _enter(self, link: Link, create: tuple[str, int] | None) -> None:
@@ -198,7 +196,7 @@ class Session:
         self._signaling_ok = True
         self._tasks.spawn(self._signal_loop(client))
         for key, token in self._presence.to_show(joined.peers).items():  # (a network change)
-            self._tasks.for_peer(key, self._relay(key, p.Resume(token)))  # (before offers)
+            self._tasks.for_peer(key, self.relay(key, p.Resume(token)))  # (before offers)
         for rv_id in joined.peers:
             self._presence.joined(rv_id, None)
         self._roster.send(p.RendezvousId(self.my_id))  # (back in: to those still connected)
@@ -213,25 +211,8 @@ class Session:
         if now is not None:
             info.since = now
         self._emit(ev.Progress(3, f"peer found ({len(self.peers)} in the call with you)"))
-        if self._offers_to(peer_id):
-            self._tasks.for_peer(peer_id, self._offer(peer_id))
-
-    def _offers_to(self, peer_id: str) -> bool:
-        """The lower id offers (no glare): our rendezvous id and the peer's, as of now."""
-        rv_id = self._whois.rendezvous_id(peer_id)
-        return rv_id is not None and self.my_id < rv_id
-
-    async def _offer(self, peer_id: str) -> None:
-        info = self._roster.info(peer_id)
-        info.offers += 1
-        link = self._roster.open(peer_id, offerer=True, config=self.config)
-        link.sas = nonce = CodeNonce.fresh(info.offers)
-        sdp = await link.make_offer()
-        self._roster.check_helpers(link)
-        assert nonce.nonce is not None
-        await self._relay(peer_id, p.Commit(info.offers, commitment(nonce.nonce)))
-        offer = p.Offer(sdp=sdp, name=self.config.display_name, attempt=info.offers)
-        await self._relay(peer_id, offer)
+        if self._exchange.offers_to(peer_id):
+            self._tasks.for_peer(peer_id, self._exchange.offer(peer_id))
 
     # --- signaling ---------------------------------------------------------------------------
     async def _signal_loop(self, client: SignalingClient) -> None:
@@ -276,53 +257,18 @@ class Session:
             self._resumed(sender, msg.token)
             return
         sender = self._presence.sender(sender)  # (from here on: the person's key)
-        if isinstance(msg, p.Offer):
-            self._offers[sender] = msg  # the one to answer: those still waiting are skipped
-            self._tasks.for_peer(sender, self._answer(sender, msg))
-        elif isinstance(msg, p.Answer):
-            self._tasks.for_peer(sender, self._accept(sender, msg))
-        elif isinstance(msg, p.Commit):  # (just before its offer: kept for the answer)
-            self._roster.committed(sender, msg)
-        elif isinstance(msg, p.Reveal):
-            self._roster.revealed(sender, msg.attempt, msg.nonce)
-        elif isinstance(msg, p.Bye) and msg.reason == "reconnect" and self._offers_to(sender):
-            self._tasks.for_peer(sender, self._rebuild(sender, "asked by peer"))
-        elif isinstance(msg, p.Bye):
+        if self._exchange.received(sender, msg):
+            return
+        if isinstance(msg, p.Bye):
             self._tasks.for_peer(sender, self._roster.drop(sender, said_reason(msg.reason)))
 
-    async def _answer(self, peer_id: str, offer: p.Offer) -> None:
-        if self._offers.get(peer_id) is not offer:
-            return  # a newer one came while this one waited: its link would be dropped at once
-        del self._offers[peer_id]
-        if self._offers_to(peer_id):
-            log.warning("ignoring offer from %s: we offer to higher ids", peer_id)
-            return
-        if peer_id in self._links:  # a fresh offer replaces the old connection
-            await self._roster.drop(peer_id, "reconnecting", announce=False)
-        self._roster.info(peer_id)
-        link = self._roster.open(peer_id, offerer=False, config=self.config)
-        self._roster.named(peer_id, offer.name)
-        link.sas = self._roster.commitment(peer_id, offer.attempt)
-        sdp = await link.accept_offer(offer.sdp)
-        self._roster.check_helpers(link)
-        answer = p.Answer(sdp=sdp, name=self.config.display_name, attempt=offer.attempt)
-        await self._relay(peer_id, answer)
+    @property
+    def signaling_ok(self) -> bool:
+        """Whether the rendezvous connection works (signaling can be relayed)."""
+        return self._signaling_ok
 
-    async def _accept(self, peer_id: str, answer: p.Answer) -> None:
-        info = self.peers.get(peer_id)
-        if info is None or answer.attempt != info.offers:
-            log.info("dropped an answer from %s to a superseded offer", peer_id)
-            return
-        link = self._links.get(peer_id)
-        if link is None or not link.offerer or link.pc.signalingState != "have-local-offer":
-            log.warning("unexpected answer from %s", peer_id)
-            return
-        self._roster.named(peer_id, answer.name)
-        await link.accept_answer(answer.sdp)
-        if link.sas.nonce is not None:  # the answer is in: our part of its safety code
-            await self._relay(peer_id, p.Reveal(answer.attempt, link.sas.nonce.hex()))
-
-    async def _relay(self, peer_id: str, msg: p.Message) -> None:
+    async def relay(self, peer_id: str, msg: p.Message) -> None:
+        """Send ``msg`` to ``peer_id``, sealed, through the rendezvous (if it is there)."""
         rv_id = self._whois.rendezvous_id(peer_id)
         if self._client is None or self._sealer is None or not self._signaling_ok or not rv_id:
             return  # (lost the rendezvous, or it is away from it: nothing to send through)
@@ -349,36 +295,14 @@ class Session:
             self._regain.drop_the_lost()
             return
         for peer_id, link, reason in self._presence.look(due):  # (the away: not rebuilt)
-            self._renew(peer_id, link, reason)
-
-    def _renew(self, peer_id: str, link: PeerLink | None, reason: str) -> None:
-        self._roster.reconnecting(peer_id, reason)
-        if self._offers_to(peer_id):
-            self._tasks.for_peer(peer_id, self._rebuild(peer_id, reason, link))
-        else:  # only the offerer rebuilds; ask it to
-            self._tasks.for_peer(peer_id, self._relay(peer_id, p.Bye("reconnect")))
+            self._exchange.renew(peer_id, link, reason)
 
     def _resumed(self, rv_id: str, token: str) -> None:
         """``rv_id`` showed the secret we gave someone (app.meeting.resume): that person, back
         under a new id; a link to them that lapsed meanwhile is made afresh at once."""
         key = self._presence.resumed(rv_id, token)
         if key is not None and not self._roster.alive(key):
-            self._renew(key, self._links.get(key), "back under a new id")
-
-    async def _rebuild(self, peer_id: str, reason: str, dead: PeerLink | None = None) -> None:
-        """Replace the link to ``peer_id``; if ``dead`` is given, only if it is still that one
-        (a rebuild the peer asked for may have replaced it meanwhile: a second offer would cross
-        the first one's answer, which would then be applied to the wrong connection)."""
-        link = self._links.get(peer_id)
-        if peer_id not in self.peers or (dead is not None and link is not dead) or self.ended:
-            return
-        if not self._signaling_ok:  # (a request read after the rendezvous was lost)
-            return
-        if reason == "asked by peer" and link and link.pc.connectionState in ("new", "connecting"):
-            return  # a rebuild is already under way; the request crossed our new offer
-        log.info("new connection to %s (%s)", peer_id, reason)
-        await self._roster.drop(peer_id, "reconnecting", announce=False)
-        await self._offer(peer_id)
+            self._exchange.renew(key, self._links.get(key), "back under a new id")
 
     # --- plumbing ----------------------------------------------------------------------------
     def _task_failed(self, exc: BaseException) -> None:

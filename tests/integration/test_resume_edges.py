@@ -188,7 +188,7 @@ async def test_a_member_showing_secrets_without_end_is_logged_sparingly(
         await until(lambda: hana.session._whois.rendezvous_id(mallory.session.my_id) is not None)
         caplog.set_level("WARNING", logger="app.meeting.presence")
         for n in range(120):
-            await mallory.session._relay(hid, p.Resume(f"{n:032x}"))
+            await mallory.session.relay(hid, p.Resume(f"{n:032x}"))
         await asyncio.sleep(1.0)  # (all relayed and read)
         said = [r for r in caplog.records if r.name == "app.meeting.presence"]
         assert 1 <= len(said) <= 5, len(said)

@@ -266,19 +266,19 @@ async def test_a_requested_rebuild_and_a_stale_watchdog_verdict_make_one_offer(
         offerer, oid = await offering_side(host, guest)
         s = offerer.session
         offers: list[str] = []
-        make_offer = s._offer
+        make_offer = s._exchange.offer
 
         async def counted(peer_id: str) -> None:
             offers.append(peer_id)
             await make_offer(peer_id)
 
-        s._offer = counted  # type: ignore[method-assign]
+        s._exchange.offer = counted  # type: ignore[method-assign]
         other = guest if offerer is host else host
         s.send_chat("before the rebuild")
         await until(lambda: len(other.session.chat_log) == 1)
         judged_dead = s._links[oid]
-        s._tasks.for_peer(oid, s._rebuild(oid, "asked by peer"))
-        s._tasks.for_peer(oid, s._rebuild(oid, "no media", judged_dead))
+        s._tasks.for_peer(oid, s._exchange.rebuild(oid, "asked by peer"))
+        s._tasks.for_peer(oid, s._exchange.rebuild(oid, "no media", judged_dead))
         await until(lambda: s._links.get(oid) not in (None, judged_dead))
         frames = offerer.media.video_frames(oid)
         await until(lambda: offerer.media.video_frames(oid) > frames + 15)
@@ -294,20 +294,21 @@ async def test_an_answer_to_a_superseded_offer_is_dropped(server: RendezvousServ
     async with two_in_a_room(server) as (_link, host, guest):
         offerer, oid = await offering_side(host, guest)
         s = offerer.session
-        relay, held = s._relay, []
+        relay, held = s.relay, []
 
         async def hold(peer_id: str, msg: p.Message) -> None:
             held.append(msg)
 
-        s._relay = hold  # type: ignore[method-assign]
-        await s._rebuild(oid, "test")  # a second attempt, its offer held back for now
+        s.relay = hold  # type: ignore[method-assign]
+        await s._exchange.rebuild(oid, "test")  # a second attempt, its offer held back for now
         commit, offer = held  # (the commitment to its safety code's nonce goes first)
         assert isinstance(commit, p.Commit) and commit.attempt == 2
         assert isinstance(offer, p.Offer) and offer.attempt == 2
         new = s._links[oid]
-        await s._accept(oid, p.Answer(sdp="v=0\r\n", name="Gus", attempt=1))  # a late answer
+        late = p.Answer(sdp="v=0\r\n", name="Gus", attempt=1)  # an answer to the first offer
+        await s._exchange.accept(oid, late)
         assert s._links[oid] is new and new.pc.signalingState == "have-local-offer"
-        s._relay = relay  # type: ignore[method-assign]
+        s.relay = relay  # type: ignore[method-assign]
         await relay(oid, commit)
         await relay(oid, offer)  # the real offer goes out: its answer is taken, media is back
         frames = offerer.media.video_frames(oid)
