@@ -31,7 +31,7 @@ from app.ui.call_notes import (
     ended_text,
 )
 from app.ui.call_peers import ENDINGS, PeerViews
-from app.ui.call_size import LEAST, fit_panels, follow_text_size, side_width, text_changed
+from app.ui.call_size import LEAST, fit_panels, side_width
 from app.ui.call_size import SIDE_NARROW as SIDE_NARROW  # (for tests: where they were)
 from app.ui.call_size import SIDE_WIDTH as SIDE_WIDTH
 from app.ui.call_tabs import tab_on, tab_stops
@@ -43,6 +43,7 @@ from app.ui.knock_dialogs import KNOCK_KEY, keep_prompts_of, to_front
 from app.ui.peer_panel import PeerPanel
 from app.ui.share_control import ShareControl
 from app.ui.task_set import TaskSet
+from app.ui.text_least import TextLeast, text_changed
 from app.ui.video_grid import VideoGrid
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class CallWindow(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         style.own_sheet(self)
         self.setWindowTitle(f"{bridge.room_name or 'Meeting'} — PeerMeet")
-        self.setMinimumSize(style.by_text_size(*LEAST))  # (the toolbar's words whole)
+        TextLeast(self, LEAST)  # (the toolbar's words whole, whatever the text size)
         geometry.fit_screen(self, style.by_text_size(1280, 800))  # (small screen, large text)
         self.unread = 0
         self.tasks = TaskSet()  # (the main window deletes this one once they are done)
@@ -388,5 +389,5 @@ class CallWindow(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:  # a text size chosen in Settings, in the call
         super().changeEvent(event)
-        if text_changed(event) and hasattr(self, "people"):  # (not while being built)
-            follow_text_size(self, (self.chat, self.people))
+        if text_changed(event) and hasattr(self, "people"):  # (not while being built; its
+            fit_panels(self.width(), (self.chat, self.people))  # least size: TextLeast)

@@ -34,6 +34,7 @@ from app.ui.meetings_view import MeetingsView
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.start_dialog import StartDialog
 from app.ui.task_set import TaskSet
+from app.ui.text_least import TextLeast
 
 log = logging.getLogger(__name__)
 DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted after it
@@ -159,8 +160,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(actions)
         layout.addWidget(self.cards, 1)
         self.setCentralWidget(root)
-        # below it, rows and tables get cut (more of them with larger text)
-        self.setMinimumSize(style.by_text_size(*MIN_SIZE))
+        TextLeast(self, MIN_SIZE)  # below it, rows get cut (more of them with larger text)
         for keys, slot, button in (
             ("Ctrl+N", self.open_start, self.start_button),
             ("Ctrl+J", self.open_join, self.join_button),

@@ -838,7 +838,8 @@ def test_the_text_size_in_settings_redraws_what_is_open_and_nothing_is_cut_off(
             assert mark.width() == mark.height() == 60 and room >= 12, (mark.text(), room)
         card = window.start_button
         qtbot.waitUntil(lambda: logo.geometry().bottom() < card.geometry().top())  # (laid out)
-        qtbot.waitUntil(lambda: card.height() >= card.layout().totalSizeHint().height())
+        words = card.layout()  # (as tall as its words need at its width: the window grows
+        qtbot.waitUntil(lambda: card.height() >= words.totalHeightForWidth(card.width()))  # too)
         again = SettingsDialog(settings, live_meter=False)  # a new window: larger to begin with
         qtbot.addWidget(again)
         assert again.text_size.currentText() == "Largest (150 %)"
