@@ -1,6 +1,7 @@
 """The call window at the largest text size (Settings' 150 %): the toolbar and the side panels
 show every word whole, at the window's least width and at its usual one; a text size changed
-during the call is followed at once (least size, name plates, toolbar)."""
+during the call is followed at once (least size, name plates, toolbar), and the size the window
+grew to for it is given back when the text gets smaller."""
 
 from __future__ import annotations
 
@@ -145,8 +146,55 @@ def test_a_text_size_chosen_during_the_call_is_followed_at_once(
         theme.set_text_size(qapp, 100)
         await asyncio.sleep(0.3)
         assert window.minimumSize() == least
+        assert window.size() == QSize(width or least.width(), 600)  # (grown for the text only)
         assert {tile: _plate(tile) for tile in small} == small
         assert window.people.width() == side_width(window.width())
+        window.close()
+        await asyncio.sleep(0.3)
+
+    try:
+        run(qloop, scenario(), 20)
+    finally:
+        theme.set_text_size(qapp, 100)
+        run(qloop, bridge.leave(), 10)
+
+
+def test_a_window_grown_for_larger_text_shrinks_back_but_keeps_a_size_the_person_chose(
+    qloop: qasync.QEventLoop, qapp: QApplication
+) -> None:
+    """Grown to its least size for a larger text size, the call window kept that size when
+    the text got smaller again (1080 x 720 for a window of 800 x 560). It gives back what it
+    grew for the text (over steps: 130 %, then 150 %), never less than the size the person
+    gave it themselves, before or since."""
+    free = QGuiApplication.primaryScreen().availableGeometry().size() - QSize(0, FRAME_PX)
+    if free.width() < 1200 or free.height() < 760:
+        pytest.skip("the screen is too small for the least size at 150 %")
+    window, bridge = _window()
+
+    async def scenario() -> None:
+        window.show()
+        chosen = QSize(800, 560)
+        window.resize(chosen)
+        await asyncio.sleep(0.2)
+        assert window.size() == chosen
+        for percent in (130, 150):
+            theme.set_text_size(qapp, percent)
+            await asyncio.sleep(0.2)
+            assert window.size() == style.by_text_size(*LEAST).expandedTo(chosen), percent
+        theme.set_text_size(qapp, 100)
+        await asyncio.sleep(0.2)
+        assert window.size() == chosen  # (it kept 1080 x 720)
+
+        theme.set_text_size(qapp, 150)
+        await asyncio.sleep(0.2)
+        assert window.size() == style.by_text_size(*LEAST)
+        window.resize(1200, 760)  # the person's own size, at 150 %
+        await asyncio.sleep(0.2)
+        theme.set_text_size(qapp, 130)
+        await asyncio.sleep(0.2)
+        theme.set_text_size(qapp, 100)
+        await asyncio.sleep(0.2)
+        assert window.size() == QSize(1200, 760)
         window.close()
         await asyncio.sleep(0.3)
 
