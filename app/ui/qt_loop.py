@@ -21,20 +21,21 @@ packet or a timer while the GUI thread runs Python it waits for the GIL up to on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
+import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject
 
 from app.ui.main_thread_gc import MainThreadGc
 
 T = TypeVar("T")
 SWITCH_S = 0.001  # GIL hand-over interval while the GUI and a call engine share it
+ALL_EVENTS = QEventLoop.ProcessEventsFlag.AllEvents
 
 
 def _destroy(obj: object) -> None:
@@ -54,6 +55,19 @@ def close_loop(loop: qasync.QEventLoop) -> None:
         callbacks.clear()
     _destroy(timer)
     _destroy(getattr(loop, "_QEventLoop__call_soon_signaller", None))
+    loop._timer = _Closed()
+
+
+class _Closed:
+    """A closed loop's timer: what is scheduled on the loop once it is closed is dropped (it
+    would never run). A coroutine left half run is finalised by the garbage collector, maybe
+    after the loop closed, and its clean-up may schedule a callback (a transport closed calls
+    call_soon): qasync handed it to its Qt timer, destroyed by then, and the app stopped with
+    "Internal C++ object (_SimpleTimer) already deleted" instead of its one line."""
+
+    def add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
+        handle.cancel()
+        return handle
 
 
 @contextmanager
@@ -76,6 +90,7 @@ def qt_loop(app: QCoreApplication) -> Iterator[qasync.QEventLoop]:
 
 
 CLEANUP_S = 3.0  # s given to the clean-up after Qt stopped the loop by itself
+LEFT_S = 1.0  # s then given to the tasks left over (cancelled) to end
 
 
 class LoopStopped(RuntimeError):
@@ -85,19 +100,41 @@ class LoopStopped(RuntimeError):
 
 def run_in_qt_loop(app: QCoreApplication, coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion on a fresh Qt loop, then tear the loop down safely.
-    LoopStopped if Qt stopped the loop first (``coro`` is then cancelled, with a few seconds
-    for its clean-up)."""
+    LoopStopped if Qt stopped the loop first: ``coro`` is then cancelled, with a few seconds
+    for its clean-up, and every task left after it too (none is left half run, to be finished
+    by the garbage collector once the loop is gone)."""
     with qt_loop(app) as loop:
-        task = loop.create_task(coro)
-        try:
-            result: T = loop.run_until_complete(task)
-        except RuntimeError as exc:
-            if task.done():
-                raise
-            task.cancel()  # its clean-up (rooms closed, goodbyes said) gets a last chance
-            with contextlib.suppress(RuntimeError):
-                loop.run_until_complete(asyncio.wait([task], timeout=CLEANUP_S))
-            for left in asyncio.all_tasks(loop):  # what could not finish: dropped quietly
-                left._log_destroy_pending = False  # type: ignore[attr-defined]
-            raise LoopStopped(str(exc)) from None
-        return result
+        task: asyncio.Task[T] = loop.create_task(coro)
+        task.add_done_callback(lambda _: loop.stop())
+        # (not qasync's run_until_complete: once Qt's loop stops it processes Qt's events
+        # once more with no running loop set, and a task woken then failed, its exception
+        # logged at exit: "no running event loop")
+        loop.run_forever()
+        if task.done():
+            return task.result()
+        task.cancel()  # its clean-up (rooms closed, goodbyes said) gets a last chance
+        run_down(loop, {task}, CLEANUP_S)
+        left = asyncio.all_tasks(loop)  # (a library's, still starting up: zeroconf's)
+        for each in left:
+            each.cancel()
+        run_down(loop, left, LEFT_S)
+        for each in asyncio.all_tasks(loop):  # what could not finish: dropped quietly
+            each._log_destroy_pending = False  # type: ignore[attr-defined]
+        raise LoopStopped("Qt's event loop stopped before the program was done")
+
+
+def run_down(loop: qasync.QEventLoop, tasks: set[asyncio.Task[Any]], within: float) -> None:
+    """Run ``loop`` until ``tasks`` are done, ``within`` seconds at most, processing Qt's
+    events here: Qt's own loop does not run while its window system is gone (every start
+    of it sees the broken connection and stops it again at once: the clean-up got 1 ms)."""
+    deadline = time.monotonic() + within
+    wake = loop.call_later(within, lambda: None)  # (an event to wait for, at the latest)
+    asyncio._set_running_loop(loop)
+    try:
+        while not all(task.done() for task in tasks) and time.monotonic() < deadline:
+            QCoreApplication.processEvents(
+                ALL_EVENTS | QEventLoop.ProcessEventsFlag.WaitForMoreEvents
+            )
+    finally:
+        asyncio._set_running_loop(None)
+        wake.cancel()

@@ -82,3 +82,22 @@ def test_qt_loop_collects_on_the_qt_thread_and_leaves_nothing_behind(qapp: QAppl
     assert loop.is_closed() and not shiboken6.isValid(timer)
     assert gc.isenabled() == was_enabled
     assert run_in_qt_loop(qapp, pending_timer()) is False
+
+
+def test_a_closed_loop_drops_what_is_scheduled_on_it_after(qapp: QApplication) -> None:
+    """A coroutine left half run is finalised by the garbage collector, maybe once its loop
+    is closed; its clean-up may schedule a callback (a transport closed calls call_soon), which
+    qasync gave to its Qt timer, destroyed with the loop: "Internal C++ object (_SimpleTimer)
+    already deleted", a traceback as the app stopped."""
+
+    async def half_run(loop: asyncio.AbstractEventLoop, opened: asyncio.Future[None]) -> None:
+        try:
+            await opened
+        finally:  # (as asyncio's create_datagram_endpoint does, on its way out)
+            loop.call_soon(lambda: None)
+
+    with qt_loop(qapp) as loop:
+        coro = half_run(loop, loop.create_future())
+        coro.send(None)  # (run up to its await, as a task had)
+    coro.close()  # (the garbage collector's finalisation, after the loop closed)
+    assert loop.call_soon(lambda: None).cancelled()
