@@ -24,6 +24,7 @@ from app.ui.call_window import CallWindow
 from app.ui.geometry import FRAME_PX
 from app.ui.video_tile import VideoTile
 from tests.ui.conftest import run
+from tests.ui.test_narrow_screens import on_screen
 
 
 @pytest.fixture
@@ -203,3 +204,42 @@ def test_a_window_grown_for_larger_text_shrinks_back_but_keeps_a_size_the_person
     finally:
         theme.set_text_size(qapp, 100)
         run(qloop, bridge.leave(), 10)
+
+
+SMALL_SCREEN = """
+import asyncio, json
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from app.config import EngineConfig
+from app.ui import theme
+from app.ui.bridge import Bridge
+from app.ui.call_window import CallWindow
+from app.ui.qt_loop import run_in_qt_loop
+
+app = QApplication([])
+theme.apply_theme(app, 100)
+
+async def main():
+    bridge = Bridge(EngineConfig("Me"), lambda loop: None)
+    window = CallWindow(bridge)
+    window.show()
+    window.resize(800, 560)
+    sizes = []
+    for percent in (100, 150, 100):
+        theme.set_text_size(app, percent)
+        await asyncio.sleep(0.3)
+        sizes.append(window.size().toTuple())
+    await bridge.leave()
+    free = QGuiApplication.primaryScreen().availableGeometry().size()
+    return {"sizes": sizes, "free": free.toTuple()}
+
+print(json.dumps(run_in_qt_loop(app, main())))
+"""
+
+
+def test_on_a_small_screen_the_window_grows_no_larger_than_the_screen_and_back() -> None:
+    """A screen 1024 x 700 has no room for the least size at 150 % (1080 x 720): the window
+    grows to what the screen has free, no more, and gives it back at 100 %."""
+    got = on_screen(1024, 700, SMALL_SCREEN)
+    width, height = got["free"]
+    assert got["sizes"] == [[800, 560], [width, height - FRAME_PX], [800, 560]], got
