@@ -165,7 +165,12 @@ def test_the_join_steps_say_what_they_did_in_the_words_they_were_named(
     )
     qtbot.addWidget(dialog)
     shown: dict[int, str] = {}
-    me.progress.connect(lambda step, _text: shown.update({step: dialog.texts[step - 1].text()}))
+
+    def progress(step: int, _text: str) -> None:
+        if dialog.joining:  # (once joined, the dialog is done: later steps are the call's)
+            shown[step] = dialog.texts[step - 1].text()
+
+    me.progress.connect(progress)
     try:
         assert run(qloop, olga.join(record.link, "Olga"), 15)
         dialog.show()
