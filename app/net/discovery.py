@@ -7,6 +7,10 @@ IPv6), so discovery works on a LAN with no internet and no default route; tests 
 ``interfaces=["127.0.0.1"]`` to keep multicast on loopback. Records live ``TTL_S`` seconds; a
 room whose records aged out is asked for again, so a crashed host's room leaves the list about
 two minutes later; a clean exit sends goodbyes and it vanishes at once.
+
+A browser also asks once from a port of its own (``_ask_once``, docs/signaling-protocol.md):
+a second program on this computer starting to browse just after another (``lan list`` beside
+``lan knock``) otherwise heard no answer for a second or more.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ import contextlib
 import ipaddress
 import logging
 import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from zeroconf import DNSQuestionType, InterfaceChoice, IPVersion, ServiceStateChange, Zeroconf
+from zeroconf._dns import DNSQuestion
+from zeroconf._protocol.incoming import DNSIncoming
+from zeroconf._protocol.outgoing import DNSOutgoing
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from app.errors import PeerMeetError, ProtocolError
@@ -35,6 +43,9 @@ TTL_S = 120
 MAX_ROOMS = 256
 RESOLVE_MS = 3000
 TICK_S = 5.0  # how often the list is checked for rooms past their time or gone quiet
+ASK_ONCE_S = 1.0  # how long the port of a browser's own first question waits for answers
+_MDNS_PORT, _MDNS_V4, _MDNS_V6 = 5353, "224.0.0.251", "ff02::fb"
+_PTR, _IN = 12, 1  # DNS record type and class
 OnChange = Callable[[list[FoundRoom]], None]
 
 
@@ -152,7 +163,9 @@ class RoomBrowser:
         on_change: OnChange,
         clock: Callable[[], float],
         loopback_ok: bool = False,
+        query_id: int | None = None,
     ) -> None:
+        """``query_id``: the DNS ID of its one-shot first question (random, not 0)."""
         self._zc, self._on_change, self._clock = zc, on_change, clock
         self._loopback_ok = loopback_ok
         self._found: dict[str, FoundRoom] = {}
@@ -166,6 +179,9 @@ class RoomBrowser:
             zc.zeroconf, SERVICE_TYPE, handlers=[self._on_service], question_type=DNSQuestionType.QM
         )
         self._ticker = asyncio.create_task(self._tick(), name="lan-browse-tick")
+        self._asking = asyncio.create_task(
+            _ask_once(zc.zeroconf, query_id or _new_id()), name="lan-ask-once"
+        )
 
     @property
     def rooms(self) -> list[FoundRoom]:
@@ -178,7 +194,7 @@ class RoomBrowser:
         if self._closed:
             return
         self._closed = True
-        tasks = [self._ticker, *self._resolving.values()]
+        tasks = [self._ticker, self._asking, *self._resolving.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -240,6 +256,87 @@ class RoomBrowser:
 
     def _cached(self, name: str) -> bool:
         return bool(AsyncServiceInfo(SERVICE_TYPE, name).load_from_cache(self._zc.zeroconf))
+
+
+def _new_id() -> int:
+    return secrets.randbelow(0xFFFF) + 1  # (not 0: the ID of every multicast question)
+
+
+class _Answers(asyncio.DatagramProtocol):
+    """Answers to a one-shot question, put in zeroconf's cache as if heard on port 5353."""
+
+    def __init__(self, zc: Zeroconf, query_id: int) -> None:
+        self._zc, self._id = zc, query_id
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        if addr[1] != _MDNS_PORT:
+            return
+        msg = DNSIncoming(data, (str(addr[0]), _MDNS_PORT))
+        if msg.valid and msg.is_response() and msg.id == self._id:
+            self._zc.record_manager.async_updates_from_response(msg)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("one-shot LAN question: %s", exc)
+
+
+async def _ask_once(zc: Zeroconf, query_id: int) -> None:
+    """Ask for the rooms once from a port of our own on each of zeroconf's interfaces (a "legacy
+    unicast" query, RFC 6762 6.7): responders answer such a query at once, straight to that
+    port, so only this program hears it. Its ID makes it unlike any other program's question:
+    zeroconf ignores a query equal to one it took less than 800 ms before, from whoever it
+    came, so a second program on this computer that started browsing just after a first one
+    had its first question dropped, and had missed the answer to the first one's (sent before
+    it listened); it learned of the rooms only when its browser asked again a second later."""
+    await zc.async_wait_for_start()
+    out = DNSOutgoing(0, False, query_id)  # (a multicast one is sent with ID 0)
+    out.add_question(DNSQuestion(SERVICE_TYPE, _PTR, _IN))
+    (packet,) = out.packets()
+    loop = asyncio.get_running_loop()
+    transports: list[asyncio.BaseTransport] = []
+    try:
+        for sender in list(zc.engine.senders):
+            try:
+                sock, to = _one_shot_socket(sender.sock_name, sender.is_ipv6)
+            except OSError as exc:  # an interface that cannot send multicast: expected
+                log.debug("no one-shot LAN question on %s: %s", sender.sock_name, exc)
+                continue
+            try:
+                endpoint, _ = await loop.create_datagram_endpoint(
+                    lambda: _Answers(zc, query_id), sock=sock
+                )
+            except OSError as exc:
+                sock.close()
+                log.debug("no one-shot LAN question on %s: %s", sender.sock_name, exc)
+                continue
+            transports.append(endpoint)
+            endpoint.sendto(packet, to)
+        await asyncio.sleep(ASK_ONCE_S)
+    finally:
+        for transport in transports:
+            transport.close()
+
+
+def _one_shot_socket(bound: tuple[Any, ...], ipv6: bool) -> tuple[socket.socket, tuple[Any, ...]]:
+    """A UDP socket on an ephemeral port of zeroconf's sending address ``bound``, set to send
+    multicast out of that interface; and where to send the question."""
+    family = socket.AF_INET6 if ipv6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        if ipv6:
+            scope = int(bound[3]) if len(bound) > 3 else 0
+            sock.bind((bound[0], 0, 0, scope))
+            if scope:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, scope)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+            return sock, (_MDNS_V6, _MDNS_PORT, 0, scope)
+        sock.bind((bound[0], 0))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(bound[0]))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+        return sock, (_MDNS_V4, _MDNS_PORT)
+    except OSError:
+        sock.close()
+        raise
 
 
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host": 0.1.2.3 reaches 127.0.0.1 too

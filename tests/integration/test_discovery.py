@@ -231,6 +231,36 @@ async def test_a_count_going_back_down_is_seen_and_the_room_stays(
         await host_side.close()
 
 
+async def test_a_second_browser_on_this_computer_finds_the_room_at_once() -> None:
+    """`lan list` and `lan knock` side by side: the second program's first question was the
+    first one's byte for byte (ID 0, one PTR question, nothing known yet), and zeroconf drops a
+    packet equal to one it took less than 800 ms before, whoever sent it; the answer to the
+    first had gone out before the second was listening. It heard nothing until its browser
+    asked again a second later (4 s more if that was lost too). Each browser now also asks
+    once from a port of its own, with an ID of its own: the answer comes to it alone, at once."""
+    host_side = Discovery(LOOPBACK)
+    room = LanRoom("lan-test", "Alice", "small", 1, 4, int(time.time()) + 600, "9" * 32)
+    live = await host_side.announce(room, 9, LOOPBACK)
+    sides: list[Discovery] = []
+    browsers: list[discovery.RoomBrowser] = []
+    try:
+        await asyncio.sleep(2.5)  # past the announcement's own multicasts (0, 1, 2 s)
+        for _ in range(2):  # the first program, then the second as soon as the first sees it
+            seen: list[list[FoundRoom]] = [[]]
+            sides.append(Discovery(LOOPBACK))
+            browsers.append(sides[-1].browse(keep_ours(seen)))
+            took = await wait_for(lambda: len(seen[-1]) == 1, within=5)  # noqa: B023
+            assert took < 0.6, f"found after {took:.2f} s"
+        print(f"\nLAN: the second browser found the room after {took:.2f} s")
+    finally:
+        for browser in browsers:
+            await browser.close()
+        for side in sides:
+            await side.close()
+        await live.withdraw()
+        await host_side.close()
+
+
 async def test_a_room_announced_at_a_loopback_address_is_not_dialed_from_a_network() -> None:
     """Anyone on a LAN can announce a room at 127.0.0.1:631: a guest browsing the network
     would knock on a service of its own computer. Loopback counts only on loopback (tests)."""
