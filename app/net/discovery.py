@@ -26,9 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from zeroconf import DNSQuestionType, InterfaceChoice, IPVersion, ServiceStateChange, Zeroconf
-from zeroconf._dns import DNSQuestion
-from zeroconf._protocol.incoming import DNSIncoming
-from zeroconf._protocol.outgoing import DNSOutgoing
+from zeroconf import __version__ as zeroconf_version
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from app.errors import PeerMeetError, ProtocolError
@@ -266,12 +264,14 @@ class _Answers(asyncio.DatagramProtocol):
     """Answers to a one-shot question, put in zeroconf's cache as if heard on port 5353."""
 
     def __init__(self, zc: Zeroconf, query_id: int) -> None:
-        self._zc, self._id = zc, query_id
+        from zeroconf._protocol.incoming import DNSIncoming  # (see _ask)
+
+        self._zc, self._id, self._incoming = zc, query_id, DNSIncoming
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         if addr[1] != _MDNS_PORT:
             return
-        msg = DNSIncoming(data, (str(addr[0]), _MDNS_PORT))
+        msg = self._incoming(data, (str(addr[0]), _MDNS_PORT))
         if msg.valid and msg.is_response() and msg.id == self._id:
             self._zc.record_manager.async_updates_from_response(msg)
 
@@ -288,6 +288,16 @@ async def _ask_once(zc: Zeroconf, query_id: int) -> None:
     had its first question dropped, and had missed the answer to the first one's (sent before
     it listened); it learned of the rooms only when its browser asked again a second later."""
     await zc.async_wait_for_start()
+    try:
+        await _ask(zc, query_id)
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:  # (its inner parts moved)
+        log.info("no one-shot LAN question (zeroconf %s): %r", zeroconf_version, exc)
+
+
+async def _ask(zc: Zeroconf, query_id: int) -> None:
+    from zeroconf._dns import DNSQuestion  # (not exported: imported here, and it may move)
+    from zeroconf._protocol.outgoing import DNSOutgoing
+
     out = DNSOutgoing(0, False, query_id)  # (a multicast one is sent with ID 0)
     out.add_question(DNSQuestion(SERVICE_TYPE, _PTR, _IN))
     (packet,) = out.packets()
