@@ -31,7 +31,7 @@ from cryptography import x509
 
 from app.config import EngineConfig, IceServer
 from app.errors import PeerMeetError, ProtocolError
-from app.net import codec_prefs, fastpath, protocol, receive, sctpguard
+from app.net import codec_prefs, fastpath, protocol, receive, sctpguard, turnclose
 from app.net.addresses import host_port, same_network
 from app.net.candidates import CandidatePolicy
 from app.net.iceservers import check_url
@@ -204,6 +204,7 @@ class PeerLink:
         self.receive = receive.install(self.pc)  # low-latency jitter buffers
         if not receive.stock():
             fastpath.patch_ice()  # aioice: cheaper media datagrams (idempotent)
+        turnclose.patch()  # closing does not wait 31 s for a TURN server gone quiet
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []
         self._bad_data = 0  # data-channel messages that could not be read
