@@ -1,8 +1,10 @@
-"""The home window: Start meeting, Join meeting, My meetings, and rooms on this network."""
+"""The home window: Start meeting, Join meeting, My meetings, and rooms on this network.
+
+Its building blocks are in app.ui.home_parts; joining from it (one join dialog at a time, and
+leaving a call or a join under way for another meeting) in app.ui.home_joins."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -21,12 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import PeerMeetError
 from app.meeting.hosting import HostService
-from app.meeting.links import parse_link
 from app.meeting.settings import Settings, SettingsStore
 from app.ui import geometry, host_controls, knock_dialogs, style, theme
 from app.ui.bridge import Bridge
+from app.ui.home_joins import Joins, same_meeting
 from app.ui.home_parts import Columns, Logo, Placeholder, action, card, label
 from app.ui.join_dialog import Choice, JoinDialog
 from app.ui.lan_card import LanCard
@@ -41,43 +42,6 @@ DISPOSE_RETRY_MS = 200  # a closed dialog still finishing a task is deleted afte
 MIN_SIZE = (940, 580)
 NEARBY = "Open meetings nearby: knock, and the host lets you in."
 LAN_LEAST = 340  # px the rooms' table needs across for names, people, host key and Knock
-
-
-def _ask(parent: QWidget, title: str, text: str, go_text: str, stay_text: str) -> bool:
-    box = QMessageBox(QMessageBox.Icon.Question, title, "", parent=parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
-    go = box.addButton(go_text, QMessageBox.ButtonRole.AcceptRole)
-    stay = box.addButton(stay_text, QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(stay)
-    box.exec()
-    return box.clickedButton() is go
-
-
-def leave_to_join(parent: QWidget, here: str, there: str) -> bool:
-    """Ask before leaving the call in the meeting ``here`` to join the meeting ``there``."""
-    text = f"You are in “{here}”. Leave it to join “{there}”?"
-    return _ask(parent, "Leave this call?", text, "Leave and join", "Stay")
-
-
-def stop_joining_to_join(parent: QWidget, here: str, there: str) -> bool:
-    """Ask, over the main window (the join's dialog may go), to join ``there``, not ``here``."""
-    text = f"You are joining “{here}”. Stop that and join “{there}” instead?"
-    return _ask(parent, "Join another meeting?", text, "Join the other one", "Keep joining")
-
-
-def _room(link: str) -> str:
-    try:
-        return parse_link(link).room
-    except PeerMeetError:
-        return "the meeting of the link you opened"  # (the join dialog says what is wrong)
-
-
-def _same_secret(a: str, b: str) -> bool:
-    try:
-        return parse_link(a).secret == parse_link(b).secret
-    except PeerMeetError:
-        return a.strip() == b.strip()
 
 
 class MainWindow(QMainWindow):
@@ -95,11 +59,13 @@ class MainWindow(QMainWindow):
         self.host, self.bridge, self.settings = host, bridge, settings
         host_controls.link_calls(host, bridge)  # our own meetings' calls: titles, reopening
         self._text_size = settings.load().text_size  # (as app.ui.main drew it at start)
-        self._open_call = open_call or self._show_call_window
         self.dialogs: list[QDialog] = []  # kept alive while open
         self.call_window: QWidget | None = None
         self.quit_box: QMessageBox | None = None  # "Quit PeerMeet?", while it asks
-        self._switching: asyncio.Future[None] | None = None  # leaving one call for another
+        self.joins = Joins(
+            self, host, bridge, settings, open_call or self._show_call_window,
+            dialogs=self.dialogs, keep=self._keep, call=lambda: self.call_window,
+        )  # fmt: skip
         self.start_button = action(
             "+", "Start meeting", "Get a link to share. This computer hosts it.", accent=True
         )
@@ -109,7 +75,7 @@ class MainWindow(QMainWindow):
         settings_button = QPushButton("Settings")
         settings_button.clicked.connect(self.open_settings)
         self.meetings = MeetingsView(
-            host, in_it=lambda link: self.bridge.in_call and self._same_meeting(link)
+            host, in_it=lambda link: self.bridge.in_call and same_meeting(self.bridge, link)
         )
         self.meetings.enterRequested.connect(lambda link: self.open_join(link, auto=True))
         self.lan_list = QListWidget()  # (as tall as its rows: app.ui.home_parts.Columns)
@@ -221,87 +187,9 @@ class MainWindow(QMainWindow):
     def open_join(
         self, link: str = "", auto: bool = False, muted: bool = False, choice: Choice | None = None
     ) -> JoinDialog | None:
-        """The join dialog for ``link``; None when that is the call already open (it comes to
-        the front) or the person would rather stay in the call they are in."""
-        if link and self._in_a_call_first(link, auto, muted) is not None:
-            return None
-        typed = ""  # a name typed into the dialog a handed-over link replaces
-        for old in [d for d in self.dialogs if isinstance(d, JoinDialog)]:
-            if link and old.joining and not _same_secret(old.link.text(), link):
-                was = (
-                    old.name.text(),
-                    old.mic_box.isChecked() and not muted,
-                    old.cam_box.isChecked(),
-                )
-                if not stop_joining_to_join(self, _room(old.link.text()), _room(link)):
-                    return old if old in self.dialogs else None  # (kept: it may be done now)
-                if old in self.dialogs and old.joining:  # (not done while asked)
-                    self._switching = asyncio.ensure_future(self._rejoin(old, link, muted, was))
-                    return None
-                return self.open_join(link, True, muted, was)
-            if not link or old.joining:  # one at a time: each one's preview holds the camera
-                old.raise_()  # and microphone (and a join under way is not cut short)
-                old.activateWindow()
-                return old
-            typed = old.name.text() if old.name.isModified() else typed
-            old.reject()  # a link handed over replaces it (and the camera is let go)
-        dialog = JoinDialog(
-            self.bridge, self.settings, self._open_call, link, self, muted=muted,
-            hosted=lambda text: self.host.store.find(text) is not None,
-            in_a_call=lambda text, set_to: self._in_a_call_first(text, True, False, set_to),
-            choice=choice,
-        )  # fmt: skip
-        self._keep(dialog)
-        if typed:
-            dialog.name.setText(typed)
-            dialog.name.setModified(True)  # (typed still, should yet another link come)
-        if auto and link:
-            dialog.start_join()
-        return dialog
-
-    def _in_a_call_first(
-        self, link: str, auto: bool, muted: bool, choice: Choice | None = None
-    ) -> bool | None:
-        """Joining ``link`` while in a call: that call to the front if it is the same one, or
-        ask, and leave it first (True: taken care of; False: the person stays where they are);
-        None: not in a call, go ahead."""
-        call = self.call_window
-        if not (self.bridge.in_call and call is not None and call.isVisible()):
-            return None
-        try:
-            there = parse_link(link).room
-        except PeerMeetError:
-            return None  # (the join dialog says what is wrong with it; the call goes on)
-        if self._same_meeting(link):
-            call.showNormal()
-            call.raise_()
-            call.activateWindow()
-            return True
-        if not leave_to_join(self, self.bridge.room_name, there):
-            return False
-        self._switching = asyncio.ensure_future(self._switch(call, link, auto, muted, choice))
-        return True
-
-    async def _switch(
-        self, call: QWidget, link: str, auto: bool, muted: bool, choice: Choice | None = None
-    ) -> None:
-        await call.leave()  # type: ignore[attr-defined]  # (CallWindow: leaves, then closes)
-        QTimer.singleShot(0, self, lambda: self.open_join(link, auto, muted, choice))  # (below)
-
-    async def _rejoin(self, old: JoinDialog, link: str, muted: bool, choice: Choice) -> None:
-        """Give up the join under way in ``old`` (what it opened is let go), then join ``link``
-        as ``old`` was set, from Qt's loop: that may ask, in a dialog loop where no task runs."""
-        old.reject()
-        await old.tasks.wait()
-        QTimer.singleShot(0, self, lambda: self.open_join(link, True, muted, choice))
-
-    def _same_meeting(self, link: str) -> bool:
-        current = self.bridge.link
-        try:
-            wanted = parse_link(link)
-        except PeerMeetError:
-            return False
-        return current is not None and wanted.secret == current.secret
+        """The join dialog for ``link`` (app.ui.home_joins); None when that is the call already
+        open (it comes to the front) or the person would rather stay in the call they are in."""
+        return self.joins.open(link, auto, muted, choice)
 
     def open_settings(self) -> SettingsDialog:
         for open_already in self.dialogs:  # one at a time: each opens the microphone

@@ -28,7 +28,7 @@ from app.meeting.recovery import Recovery
 from app.meeting.settings import SettingsStore
 from app.meeting.store import ENDED, LIVE
 from app.net.rendezvous import RendezvousServer
-from app.ui import main_window
+from app.ui import home_joins
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
@@ -424,7 +424,7 @@ def test_joining_another_meeting_from_the_join_dialog_asks_and_leaves_first(
     was left without a word, and its old window then ended the new call when closed)."""
     bridge, window = ada_at_home(qtbot, host, tmp_path)
     answers: list[bool] = []
-    monkeypatch.setattr(main_window, "leave_to_join", lambda parent, here, there: answers.pop())
+    monkeypatch.setattr(home_joins, "leave_to_join", lambda parent, here, there: answers.pop())
 
     async def scenario() -> None:
         first, second = await host.start("Alpha"), await host.start("Beta")
@@ -482,7 +482,7 @@ def test_a_link_opened_while_joining_another_meeting_asks_and_switches(
         asked.append((here, there))
         return answers.pop()
 
-    monkeypatch.setattr(main_window, "stop_joining_to_join", ask)
+    monkeypatch.setattr(home_joins, "stop_joining_to_join", ask)
 
     async def scenario() -> None:
         silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)  # never answers
