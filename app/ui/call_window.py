@@ -1,7 +1,8 @@
 """The call: video grid, toolbar, chat and people panels, and a banner for what happens.
 
-It talks only to the Bridge. The toolbar (app.ui.call_toolbar) and what is shown of each remote
-peer (app.ui.call_peers) have modules of their own. Closing the window leaves the call first
+It talks only to the Bridge. The toolbar (app.ui.call_toolbar), what is shown of each remote
+peer (app.ui.call_peers), our own microphone and camera (app.ui.call_media) and the side panels
+(app.ui.call_sides) have modules of their own. Closing the window leaves the call first
 (``leave()``), then stops every timer, task and converter thread the window owns.
 """
 
@@ -15,22 +16,17 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.ui import geometry, style
 from app.ui.banner import Banner
 from app.ui.bridge import Bridge
 from app.ui.call_host import EndMeeting, HostLeave
 from app.ui.call_keys import CallKeys, rest_on
-from app.ui.call_notes import (
-    BACK_IN_TOUCH,
-    CAMERA_OFF,
-    MUTED_HINT,
-    NO_MIC,
-    end_warning,
-    ended_text,
-)
+from app.ui.call_media import MyMedia
+from app.ui.call_notes import BACK_IN_TOUCH, end_warning, ended_text
 from app.ui.call_peers import ENDINGS, PeerViews
+from app.ui.call_sides import SidePanels
 from app.ui.call_size import LEAST, fit_panels, side_width
 from app.ui.call_size import SIDE_NARROW as SIDE_NARROW  # (for tests: where they were)
 from app.ui.call_size import SIDE_WIDTH as SIDE_WIDTH
@@ -38,7 +34,7 @@ from app.ui.call_tabs import tab_on, tab_stops
 from app.ui.call_toolbar import CallToolbar
 from app.ui.chat_memory import ChatMemory
 from app.ui.chat_panel import ChatPanel
-from app.ui.device_menu import MIC_KINDS, DeviceMenus
+from app.ui.device_menu import DeviceMenus
 from app.ui.knock_dialogs import KNOCK_KEY, keep_prompts_of, to_front
 from app.ui.peer_panel import PeerPanel
 from app.ui.share_control import ShareControl
@@ -75,7 +71,6 @@ class CallWindow(QWidget):
         self.setWindowTitle(f"{bridge.room_name or 'Meeting'} — PeerMeet")
         TextLeast(self, LEAST)  # (the toolbar's words whole, whatever the text size)
         geometry.fit_screen(self, style.by_text_size(1280, 800))  # (small screen, large text)
-        self.unread = 0
         self.tasks = TaskSet()  # (the main window deletes this one once they are done)
         self._leaving: asyncio.Task[None] | None = None
         self._done = False
@@ -86,7 +81,7 @@ class CallWindow(QWidget):
         for panel in (self.chat, self.people):
             panel.setFixedWidth(side_width(self.width()))
             panel.hide()
-        middle = self._middle = QHBoxLayout()
+        middle = QHBoxLayout()
         middle.setContentsMargins(0, 12, 0, 0)  # (12 at the right with a side panel open)
         middle.setSpacing(0)
         middle.addWidget(self.grid, 1)
@@ -106,9 +101,11 @@ class CallWindow(QWidget):
             self, bar, self.banner, tasks, end_meeting, close=self.close,
             leave=self._start_leaving, done=lambda: self._over or self._leaving is not None,
         )  # fmt: skip
-        self._mic_found = True  # a microphone, as far as the others know
+        self.sides = SidePanels(self, middle, self.chat, self.people, bar, self.banner)
+        self.my_media = MyMedia(
+            bridge, bar, grid, self.banner, self.device_menus, lambda: self._over
+        )
         self._lost: list[str] = []  # what was said of the meeting's server lost, since in touch
-        self._muted_speech = bridge.muted_speech()  # hints already given (none, in a new call)
         self._warned: set[tuple[float, int]] = set()  # (end, warning) already given
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
@@ -118,8 +115,8 @@ class CallWindow(QWidget):
         self.chat.send.connect(self._send_chat)
         self.chats = ChatMemory.of(bridge)  # (this meeting's chat so far, if it was left)
         if (earlier := self.chats.restore(self._link, self.chat)) and earlier.reopen:
-            self._show_side(self.chat, keyboard=False)  # (it rests on the video, rest_on)
-        self._show_my_media()
+            self.sides.show(self.chat, keyboard=False)  # (it rests on the video, rest_on)
+        self.my_media.show()
         self._connections = self._wire(bridge)
         for peer_id, info in bridge.peers().items():
             self.peer_views.joined(peer_id, info.name)
@@ -136,14 +133,14 @@ class CallWindow(QWidget):
         bar = CallToolbar()
         bar.mic_button.clicked.connect(self.toggle_mic)
         bar.cam_button.clicked.connect(self.toggle_camera)
-        bar.chat_button.clicked.connect(lambda on: self._show_side(self.chat if on else None))
-        bar.people_button.clicked.connect(lambda on: self._show_side(self.people if on else None))
+        bar.chat_button.clicked.connect(lambda on: self.sides.show(self.chat if on else None))
+        bar.people_button.clicked.connect(lambda on: self.sides.show(self.people if on else None))
         bar.leave_button.clicked.connect(lambda: self.hosting.leave_clicked())
         bar.again_button.clicked.connect(self._again_clicked)
         self.keys = CallKeys(self, self.chat.entry, {
             "Ctrl+D": self.toggle_mic, "Ctrl+E": self.toggle_camera,
-            "Ctrl+Shift+C": lambda: self._panel_key(self.chat, bar.chat_button),
-            "Ctrl+Shift+P": lambda: self._panel_key(self.people, bar.people_button),
+            "Ctrl+Shift+C": lambda: self.sides.key(self.chat, bar.chat_button),
+            "Ctrl+Shift+P": lambda: self.sides.key(self.people, bar.people_button),
             "Ctrl+W": self.close, "Escape": self._escape, "F11": self.toggle_full_screen,
             KNOCK_KEY: to_front,
         })  # fmt: skip
@@ -171,7 +168,7 @@ class CallWindow(QWidget):
         if self.grid.me is not None:
             self.grid.me.set_name(self.bridge.display_name)
         self.people.set_me(self.bridge.display_name)
-        self._show_my_media()
+        self.my_media.show()
         self._tick_clock()
 
     def _on_reconnecting(self, text: str, with_others: bool) -> None:
@@ -191,9 +188,7 @@ class CallWindow(QWidget):
             self.bridge.cue("chat")
             if not self.isActiveWindow():
                 QApplication.alert(self)  # the taskbar entry asks for attention
-        if not self.chat.isVisible():
-            self.unread += 1
-            self.toolbar.show_unread(self.unread)
+        self.sides.count_unread()
 
     def _on_ended(self, reason: str) -> None:
         self._over = True
@@ -216,48 +211,11 @@ class CallWindow(QWidget):
                 menu.close()
 
     # --- actions -----------------------------------------------------------------------------
-    def toggle_mic(self) -> None:
-        if self._over:
-            return
-        if not self.bridge.mic_found:  # nothing to switch: where to find a microphone instead
-            if not self.device_menus.open_for(MIC_KINDS):
-                self.banner.show_message(NO_MIC, seconds=8)
-            return
-        self.bridge.set_mic(not self.bridge.mic_on)
-        self._show_my_media()
-        self.toolbar.say_switched("mic", self.bridge.mic_on)
-        if self.bridge.mic_on:
-            self.banner.drop(MUTED_HINT)  # unmuted: the reminder is done (other news stays)
+    def toggle_mic(self) -> None:  # (app.ui.call_media)
+        self.my_media.toggle_mic()
 
     def toggle_camera(self) -> None:
-        if self._over:
-            return
-        self.bridge.set_camera(not self.bridge.camera_on)
-        if self.bridge.camera_on:  # the camera is back: "Your video is off" is done
-            self.banner.drop(CAMERA_OFF)
-        self._show_my_media()
-        self.toolbar.say_switched("cam", self.bridge.camera_on)
-
-    def _show_my_media(self) -> None:
-        bridge = self.bridge
-        if bridge.mic_found != self._mic_found:  # plugged in or out: the others are told
-            self._mic_found = bridge.mic_found  # (without one they see us muted)
-            bridge.set_mic(bridge.mic_on)
-        self.toolbar.show_media(bridge.mic_on, bridge.camera_on, bridge.mic_found)
-        self._show_my_tile()
-
-    def _check_camera(self) -> None:
-        """A camera that stopped working in the call (unplugged): video off, and why."""
-        failed = self.bridge.camera_failed
-        if failed and self.bridge.camera_on and not self._over:
-            self.toggle_camera()
-            self.banner.show_message(f"{failed} {CAMERA_OFF}", seconds=0)
-
-    def _show_my_tile(self) -> None:
-        """Our own tile's microphone and camera (none at all shows as off: nobody hears us)."""
-        if self.grid.me is not None:
-            bridge = self.bridge
-            self.grid.me.set_media(bridge.mic_on and bridge.mic_found, bridge.camera_on)
+        self.my_media.toggle_camera()
 
     def toggle_full_screen(self) -> None:  # (a maximized window comes back maximized)
         self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
@@ -268,14 +226,7 @@ class CallWindow(QWidget):
         if self.isFullScreen():
             self.toggle_full_screen()
             return
-        self._show_side(None)
-
-    def _panel_key(self, panel: ChatPanel | PeerPanel, button: QPushButton) -> None:
-        """Ctrl+Shift+C or P: the panel, with the keyboard in it (open already, with the
-        keyboard elsewhere, it was closed instead); pressed in it, it closes."""
-        focus = self.focusWidget()
-        if not (panel.isVisible() and not panel.isAncestorOf(focus) and panel.take_keyboard()):
-            button.click()
+        self.sides.show(None)
 
     def _send_chat(self, parts: list[str]) -> None:
         alone = not self.bridge.peers()  # (waiting for others, or getting back in)
@@ -284,37 +235,16 @@ class CallWindow(QWidget):
         if alone:
             self.chat.add_notice("Nobody else is in the call right now: no one got this message.")
 
-    def _show_side(self, panel: QWidget | None, keyboard: bool = True) -> None:
-        bar, focus = self.toolbar, self.focusWidget()
-        for other, button in ((self.chat, bar.chat_button), (self.people, bar.people_button)):
-            if other is not panel and other.isAncestorOf(focus):  # the keyboard back to its
-                button.setFocus()  # button (the next one, Mute, took it: a Space muted)
-            other.setVisible(other is panel)
-            button.setChecked(other is panel)
-        self._middle.setContentsMargins(0, 12, 12 if panel is not None else 0, 0)
-        if self.banner.isVisible():  # the grid's new width is known once the layout has run
-            QTimer.singleShot(0, self.banner.place)
-        if panel is self.chat:
-            self.unread = 0
-            bar.show_unread(0)
-        if panel is self.chat and keyboard:
-            self.chat.take_keyboard()
-
     def _tick_clock(self) -> None:
         count = len([k for k in self.grid.tiles if k[1] == "video"]) + 1
         room = self.bridge.room_name or "Meeting"
         self.toolbar.show_info(room, count, time.monotonic() - self._started)
         if self._over:
             return
-        self._show_my_media()  # (a microphone plugged in or out)
-        self._check_camera()
+        self.my_media.show()  # (a microphone plugged in or out)
+        self.my_media.check_camera()
         self._warn_of_the_end()
-        heard = self.bridge.muted_speech()
-        if heard > self._muted_speech:
-            self._muted_speech = heard
-            other_news = self.banner.isVisible() and self.banner.text.text() != MUTED_HINT
-            if not self.bridge.mic_on and not other_news:  # a notice shown now stays
-                self.banner.show_message(MUTED_HINT, seconds=6)
+        self.my_media.hint_muted()
 
     def _warn_of_the_end(self) -> None:
         host = self.hosting.host
