@@ -1,9 +1,10 @@
 """The call: video grid, toolbar, chat and people panels, and a banner for what happens.
 
 It talks only to the Bridge. The toolbar (app.ui.call_toolbar), what is shown of each remote
-peer (app.ui.call_peers), our own microphone and camera (app.ui.call_media) and the side panels
-(app.ui.call_sides) have modules of their own. Closing the window leaves the call first
-(``leave()``), then stops every timer, task and converter thread the window owns.
+peer (app.ui.call_peers), our own microphone and camera (app.ui.call_media), the side panels
+(app.ui.call_sides) and the banner's news of the call (app.ui.call_news) have modules of their
+own. Closing the window leaves the call first (``leave()``), then stops every timer, task and
+converter thread the window owns.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from app.ui.bridge import Bridge
 from app.ui.call_host import EndMeeting, HostLeave
 from app.ui.call_keys import CallKeys, rest_on
 from app.ui.call_media import MyMedia
-from app.ui.call_notes import BACK_IN_TOUCH, end_warning, ended_text
+from app.ui.call_news import CallNews
+from app.ui.call_notes import ended_text
 from app.ui.call_peers import ENDINGS, PeerViews
 from app.ui.call_sides import SidePanels
 from app.ui.call_size import LEAST, fit_panels, side_width
@@ -105,8 +107,7 @@ class CallWindow(QWidget):
         self.my_media = MyMedia(
             bridge, bar, grid, self.banner, self.device_menus, lambda: self._over
         )
-        self._lost: list[str] = []  # what was said of the meeting's server lost, since in touch
-        self._warned: set[tuple[float, int]] = set()  # (end, warning) already given
+        self.news = CallNews(bridge, self.banner, host=lambda: self.hosting.host)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
         self._clock.start(1000)
@@ -122,9 +123,7 @@ class CallWindow(QWidget):
             self.peer_views.joined(peer_id, info.name)
             self.peer_views.state(peer_id, info.state)
             self.peer_views.media(peer_id, info.mic, info.cam, info.screen)
-        if bridge.in_call and bridge.call_notices:  # said while joining, before this window
-            said = list(dict.fromkeys(bridge.call_notices))[-3:]  # e.g. no microphone, no speaker
-            self.banner.show_message(" ".join(said))
+        self.news.said_while_joining()  # (before this window: no microphone, say)
         self._tick_clock()
         rest_on(self.grid)  # (not the first button: Mute)
 
@@ -155,7 +154,7 @@ class CallWindow(QWidget):
             (b.peerState, peers.state), (b.peerMedia, peers.media),
             (b.chatReceived, self._on_chat),
             (b.notice, lambda text: self.banner.show_message(text)),
-            (b.reconnecting, self._on_reconnecting), (b.ended, self._on_ended),
+            (b.reconnecting, self.news.reconnecting), (b.ended, self._on_ended),
             (b.screenShared, self.share.shared),
         ]  # fmt: skip
         for signal, slot in pairs:
@@ -170,17 +169,6 @@ class CallWindow(QWidget):
         self.people.set_me(self.bridge.display_name)
         self.my_media.show()
         self._tick_clock()
-
-    def _on_reconnecting(self, text: str, with_others: bool) -> None:
-        """Alone, say it for as long as it lasts; with others the call goes on: for a while.
-        Back in touch takes the place of that, not of other news (someone else opened the
-        meeting again, say: it stays readable, with this under it)."""
-        if text:  # (in the place of what it said before: alone now, say)
-            self.banner.show_message(text, seconds=12 if with_others else 0, over=self._lost)
-            self._lost.append(text)
-        else:
-            lost, self._lost = self._lost, []
-            self.banner.show_message(BACK_IN_TOUCH, "status", 6, over=lost)
 
     def _on_chat(self, peer_id: str, name: str, text: str) -> None:
         self.chat.add_message(self.peer_views.label(peer_id, name), text, sender=peer_id)
@@ -243,14 +231,8 @@ class CallWindow(QWidget):
             return
         self.my_media.show()  # (a microphone plugged in or out)
         self.my_media.check_camera()
-        self._warn_of_the_end()
+        self.news.warn_of_the_end()
         self.my_media.hint_muted()
-
-    def _warn_of_the_end(self) -> None:
-        host = self.hosting.host
-        warning = end_warning(self.bridge.expires_at, time.time(), self._warned, host)
-        if warning is not None:
-            self.banner.show_message(warning, "warning", 20)
 
     # --- leaving -----------------------------------------------------------------------------
     @property
