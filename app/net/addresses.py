@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 
 import ifaddr
 
@@ -92,3 +93,25 @@ def same_computer(remote: str, local: str) -> bool:
     a = getattr(a, "ipv4_mapped", None) or a
     b = getattr(b, "ipv4_mapped", None) or b
     return a.is_loopback or a == b
+
+
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host": 0.1.2.3 reaches 127.0.0.1 too
+
+
+def usable(addresses: Sequence[str], loopback: bool = False) -> tuple[str, ...]:
+    """Addresses worth dialing: unicast, no link-local (zone ids do not fit in URLs), no
+    loopback unless ``loopback``, IPv4 first."""
+    found = []
+    for text in addresses:
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped  # (::ffff:127.0.0.1 is not is_loopback, but reaches it)
+        if (addr.is_loopback or addr in _THIS_NETWORK) and not loopback:
+            continue
+        if not (addr.is_multicast or addr.is_unspecified or addr.is_link_local or addr.is_reserved):
+            found.append(addr)
+    found.sort(key=lambda a: a.version)
+    return tuple(str(a) for a in found[:8])

@@ -30,6 +30,7 @@ from zeroconf import __version__ as zeroconf_version
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from app.errors import PeerMeetError, ProtocolError
+from app.net.addresses import usable
 from app.net.lanroom import FoundRoom, LanRoom, parse_txt
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ TTL_S = 120
 MAX_ROOMS = 256
 RESOLVE_MS = 3000
 TICK_S = 5.0  # how often the list is checked for rooms past their time or gone quiet
+RETRY_MAX_S = 60.0  # longest wait before asking again for a room whose look-up failed
 ASK_ONCE_S = 1.0  # how long the port of a browser's own first question waits for answers
 _MDNS_PORT, _MDNS_V4, _MDNS_V6 = 5353, "224.0.0.251", "ff02::fb"
 _PTR, _IN = 12, 1  # DNS record type and class
@@ -168,6 +170,9 @@ class RoomBrowser:
         self._loopback_ok = loopback_ok
         self._found: dict[str, FoundRoom] = {}
         self._resolving: dict[str, asyncio.Task[None]] = {}
+        #: rooms whose look-up failed, still listed by the network: when to ask again, and the
+        #: wait before that (doubled each time)
+        self._unresolved: dict[str, tuple[float, float]] = {}
         self._shown: list[FoundRoom] = []
         self._closed = False
         # Multicast answers asked for from the first query: an answer sent straight to port
@@ -206,18 +211,23 @@ class RoomBrowser:
         old = self._resolving.pop(name, None)
         if old is not None:
             old.cancel()
+        self._unresolved.pop(name, None)  # (news of it: asked for at once)
         if state_change is ServiceStateChange.Removed:
             if self._found.pop(name, None) is not None:
                 self._notify()
         elif name in self._found or len(self._found) < MAX_ROOMS:
             self._resolving[name] = asyncio.create_task(self._resolve(name))
 
-    async def _resolve(self, name: str) -> None:
+    async def _resolve(self, name: str, waited: tuple[float, float] | None = None) -> None:
+        """Look ``name`` up (``waited``: it failed before, and this is the wait it had)."""
         info = AsyncServiceInfo(SERVICE_TYPE, name)
         try:
             if not await info.async_request(self._zc.zeroconf, RESOLVE_MS):
                 if self._found.pop(name, None) is not None:  # its host stopped answering
                     self._notify()
+                if len(self._unresolved) < MAX_ROOMS:  # (asked for again: a host's network
+                    wait = min(2 * waited[1], RETRY_MAX_S) if waited else TICK_S  # came back)
+                    self._unresolved[name] = (self._clock() + wait, wait)
                 return
             room = parse_txt(info.properties)
         except ProtocolError as exc:
@@ -244,12 +254,20 @@ class RoomBrowser:
     async def _tick(self) -> None:
         """Rooms past their expiry leave the list; so do rooms whose host crashed (no goodbye):
         once their records age out of the cache (TTL_S), they are asked for again, and dropped
-        if nobody answers. (Pointer records live far longer: zeroconf keeps them 75 minutes.)"""
+        if nobody answers. (Pointer records live far longer: zeroconf keeps them 75 minutes.)
+        A room whose look-up failed is asked for again, less and less often, as long as its
+        pointer record lasts: its host's network may have been gone for a moment, and nothing
+        else would ask for it again (its host announces it only when it changes)."""
         while True:
             await asyncio.sleep(TICK_S)
             for name in list(self._found):
                 if name not in self._resolving and not self._cached(name):
                     self._resolving[name] = asyncio.create_task(self._resolve(name))
+            now = self._clock()
+            for name, (due, wait) in list(self._unresolved.items()):
+                if now >= due and name not in self._resolving:
+                    del self._unresolved[name]
+                    self._resolving[name] = asyncio.create_task(self._resolve(name, (due, wait)))
             self._notify()
 
     def _cached(self, name: str) -> bool:
@@ -347,25 +365,3 @@ def _one_shot_socket(bound: tuple[Any, ...], ipv6: bool) -> tuple[socket.socket,
     except OSError:
         sock.close()
         raise
-
-
-_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host": 0.1.2.3 reaches 127.0.0.1 too
-
-
-def usable(addresses: Sequence[str], loopback: bool = False) -> tuple[str, ...]:
-    """Addresses worth dialing: unicast, no link-local (zone ids do not fit in URLs), no
-    loopback unless ``loopback``, IPv4 first."""
-    found = []
-    for text in addresses:
-        try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
-            continue
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped  # (::ffff:127.0.0.1 is not is_loopback, but reaches it)
-        if (addr.is_loopback or addr in _THIS_NETWORK) and not loopback:
-            continue
-        if not (addr.is_multicast or addr.is_unspecified or addr.is_link_local or addr.is_reserved):
-            found.append(addr)
-    found.sort(key=lambda a: a.version)
-    return tuple(str(a) for a in found[:8])

@@ -202,6 +202,36 @@ async def test_a_crashed_hosts_room_leaves_the_list(
         await host_side.close()
 
 
+async def test_a_room_whose_host_was_unreachable_for_a_moment_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its host did not answer when the room was asked for again (its network gone for a
+    moment): the room left the list. Back, the host does not announce it again (nothing
+    changed), so nothing else asked for it: it stayed off the list for as long as the
+    network kept its pointer record (75 minutes). Now it is asked for again, less and less
+    often (every 0.5, 1, 2 s here)."""
+    monkeypatch.setattr(discovery, "TTL_S", 2)
+    monkeypatch.setattr(discovery, "TICK_S", 0.5)
+    monkeypatch.setattr(discovery, "RESOLVE_MS", 1000)
+    host_side, guest_side = Discovery(LOOPBACK), Discovery(LOOPBACK)
+    seen: list[list[FoundRoom]] = [[]]
+    browser = guest_side.browse(keep_ours(seen))
+    room = LanRoom("crasher", "Alice", "small", 1, 4, int(time.time()) + 600, "e" * 32)
+    live = await host_side.announce(room, 9, LOOPBACK)
+    registry = host_side._zc.zeroconf.registry
+    try:
+        await wait_for(lambda: len(seen[-1]) == 1)
+        registry.async_remove(live._info)  # answers nothing (and says nothing)
+        await wait_for(lambda: seen[-1] == [], within=10)
+        registry.async_add(live._info)  # answers again (and says nothing)
+        took = await wait_for(lambda: len(seen[-1]) == 1, within=8)
+        print(f"\nLAN: a room whose host was unreachable is back {took:.1f} s after it is")
+    finally:
+        await browser.close()
+        await guest_side.close()
+        await host_side.close()
+
+
 async def test_a_count_going_back_down_is_seen_and_the_room_stays(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
