@@ -2,7 +2,7 @@
 away, getting back into the room (app.meeting.rejoin), and ending the call when nobody is left.
 
 The Session owns one Regain; it reads the call's public state (``Call``), and is handed the
-few steps of joining it needs (connect, take a seat, be seated) explicitly.
+few steps of joining it needs (connect, take a seat, be seated, meet those there) explicitly.
 """
 
 from __future__ import annotations
@@ -46,12 +46,14 @@ class Regain:
         wall: Callable[[], float],
         connection: Callable[[float], Awaitable[SignalingClient]],
         take_seat: reopening.Take,
-        seated: Callable[[SignalingClient, p.Joined], None],
+        seat: Callable[[SignalingClient, p.Joined], None],
+        meet: Callable[[p.Joined], None],
     ) -> None:
         self._call, self._roster, self._tasks, self._emit = call, roster, tasks, emit
         self._whois = whois
         self._clock, self._wall = clock, wall
-        self._connection, self._take_seat, self._seated = connection, take_seat, seated
+        self._connection, self._take_seat = connection, take_seat
+        self._seat, self._meet = seat, meet
         self.alone_since: float | None = None  # without the rendezvous, nobody connected
         #: the rendezvous went silent rather than closed: our own network is the likely cause
         self._silent = False
@@ -96,6 +98,7 @@ class Regain:
         (their tiles stay, "reconnecting"); those who left meanwhile are said to have left."""
         now, here, peers = self._clock(), set(joined.peers), self._roster.peers
         self._roster.started = self.alone_since = now  # (dropping links below: not "alone")
+        self._seat(client, joined)  # (our secrets shown before the drops below: at once)
         for peer_id in list(peers):
             present = self._whois.rendezvous_id(peer_id) in here
             if self._roster.alive(peer_id):
@@ -111,7 +114,7 @@ class Regain:
             else:
                 await self._tasks.serial(peer_id, self._roster.drop(peer_id, "left"))
         self.alone_since = None
-        self._seated(client, joined)
+        self._meet(joined)
         self._emit(ev.Rejoined())
 
     def drop_the_lost(self) -> None:

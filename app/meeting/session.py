@@ -77,7 +77,7 @@ class Session:
         #: unix time (for the room's expiry); the rendezvous said the room ended
         self._wall, self._room_over = wall, False
         #: getting back in after losing the rendezvous (app.meeting.regain), joining as here
-        join_again = (self._connection, self._take_seat, self._seated)
+        join_again = (self._connection, self._take_seat, self._seat, self._meet)
         parts = (self._roster, self._whois, self._tasks, self._emit, clock, wall)
         self._regain = Regain(self, *parts, *join_again)
         #: the offer/answer exchange of each link (app.meeting.offers)
@@ -182,6 +182,13 @@ class Session:
         return joined
 
     def _seated(self, client: SignalingClient, joined: p.Joined) -> None:
+        self._seat(client, joined)
+        self._meet(joined)
+
+    def _seat(self, client: SignalingClient, joined: p.Joined) -> None:
+        """In the room under ``joined``'s id: signaling from here on, and (back in after a
+        network change) our secrets shown at once, not in turn with each person's link work
+        (a rebuild begun as our network went can take seconds to give up)."""
         assert self._link is not None
         self._client = client
         self._whois.former.add(self.my_id)  # (until the server sees it go: not someone)
@@ -196,7 +203,10 @@ class Session:
         self._signaling_ok = True
         self._tasks.spawn(self._signal_loop(client))
         for key, token in self._presence.to_show(joined.peers).items():  # (a network change)
-            self._tasks.for_peer(key, self.relay(key, p.Resume(token)))  # (before offers)
+            self._tasks.spawn(self.relay(key, p.Resume(token)))  # (before any offer)
+
+    def _meet(self, joined: p.Joined) -> None:
+        """Those in the room as we took our seat: met (offered to, or waited for)."""
         for rv_id in joined.peers:
             self._presence.joined(rv_id, None)
         self._roster.send(p.RendezvousId(self.my_id))  # (back in: to those still connected)

@@ -115,6 +115,32 @@ async def test_in_a_call_of_two_a_long_network_change_is_still_no_leaving_for_th
             await peer.close()
 
 
+async def test_her_secret_is_shown_at_once_while_her_link_work_is_busy(
+    server: RendezvousServer, freezer: Freezer
+) -> None:
+    """Work on Ivy's link to Hana is under way as she gets back in (a rebuild begun as her
+    network went: with the network gone, closing a link or gathering for a new one takes
+    seconds). Her secret goes to Hana at once: it waited for that work, 6 s here, and Hana,
+    who holds a newcomer back for 3 s at most, met her as someone new meanwhile."""
+    everyone = hana, ivy = ivy_behind(freezer, "Hana")
+    try:
+        keys = await in_a_call(room_link(server), everyone)
+        old, hid = keys[ivy], keys[hana]
+        network_gone(freezer, everyone, silent=False)
+        await asyncio.sleep(3.5)  # (her link to Hana no longer counts as working, for either)
+        ivy.session._tasks.for_peer(hid, asyncio.sleep(6.0))  # that link's work: busy for 6 s
+        freezer.down = False  # (a new network)
+        assert freezer.cut() == 1  # her rendezvous connection reset: she is back in at once
+        await until(lambda: hana.session._whois.rendezvous_id(old) not in (None, old), 2.5)
+        assert hana.session._whois.rendezvous_id(old) == ivy.session.my_id
+        await asyncio.sleep(3.5)  # (past the longest hold: nobody new met)
+        assert {e.peer_id for e in hana.of(ev.PeerJoined)} == {old}  # type: ignore[attr-defined]
+        assert set(hana.session.peers) == {old}
+    finally:
+        for peer in everyone:
+            await peer.close()
+
+
 async def test_back_in_before_the_server_saw_her_old_path_go_silent(
     freezer: Freezer,
 ) -> None:

@@ -243,7 +243,7 @@ async def test_leaving_while_getting_back_in_closes_the_new_seat(
 
         await until(lambda: len(seats() - {hid, old}) == 1)  # back in, under a new id
         new = (seats() - {hid, old}).pop()
-        assert not gus.session._signaling_ok  # still dropping the old link to Hana
+        assert not gus.of(ev.Rejoined)  # still dropping the old link to Hana
         await gus.close()
         assert seats() == {hid}, "the new seat was left in the room"
         await until(lambda: new not in hana.session.peers)
