@@ -1,17 +1,16 @@
 """The whole desktop flow, as a person does it: start a meeting in the app, a headless peer
 (the CLI, another process) joins its link, video shows and moves, chat goes both ways, mute
-shows on the other side, and Leave cleans up."""
+shows on the other side, and Leave cleans up; and the main window by keyboard and screen
+reader. ``ada_at_home`` here is shared by the other app flow tests."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import qasync
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
@@ -20,15 +19,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.config import EngineConfig
-from app.meeting import regain, rejoin, roster
 from app.meeting.headless import MediaOptions, build_media
 from app.meeting.hosting import HostService
 from app.meeting.links import parse_link
-from app.meeting.recovery import Recovery
 from app.meeting.settings import SettingsStore
-from app.meeting.store import ENDED, LIVE
-from app.net.rendezvous import RendezvousServer
-from app.ui import home_joins
+from app.meeting.store import LIVE
 from app.ui.bridge import Bridge
 from app.ui.call_window import CallWindow
 from app.ui.join_dialog import JoinDialog
@@ -157,230 +152,6 @@ def test_start_in_the_app_and_a_headless_peer_joins(
     assert ada["video_frames"] > 20 and ada["audio_frames"] > 50
 
 
-def test_the_host_ends_the_meeting_for_everyone_from_the_call(
-    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
-) -> None:
-    bridge, window = ada_at_home(qtbot, host, tmp_path)
-    cli: subprocess.Popen[str] | None = None
-
-    async def scenario() -> None:
-        nonlocal cli
-        start = window.open_start()
-        start.name.setText("End Test")
-        start.start_button.click()
-        await until(lambda: start.pages.currentIndex() == 1, what="the share page")
-        cli = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
-            [sys.executable, "-m", "app", "join", start.link.text(), "--headless", "--synthetic",
-             "--res", "160x120", "--fps", "10", "--display-name", "Cleo", "--seconds", "60"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        start.enter.click()
-        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
-        call = window.call_window
-        assert isinstance(call, CallWindow)
-        await until(lambda: any(t.name == "Cleo" for t in call.grid.tiles.values()), 20, "Cleo")
-        QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
-        assert call.leave_menu is not None and call.leave_menu.isVisible()
-        call.leave_menu.actions()[1].trigger()  # End meeting for everyone
-        await until(lambda: closed(call) and not bridge.in_call, 10, "left")
-        assert host.records()[0].state == ENDED
-        await until(lambda: cli is not None and cli.poll() is not None, 15, "the guest told")
-        assert window.may_quit() and window.quit_box is None  # nobody to cut off: no question
-
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        run(qloop, bridge.leave(), 10)
-        window.close()
-        run(qloop, host.close(), 10)
-        if cli is not None:
-            cli.terminate()
-            _, err = cli.communicate(timeout=20)
-    assert "call ended (ended)" in err, err
-
-
-def test_a_call_ended_from_my_meetings_looks_over_in_its_window(
-    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
-) -> None:
-    """The host ends the meeting from My meetings while in its call: their own call window says
-    they ended it, and nothing in it still looks live (buttons, chat entry, own picture, clock)."""
-    bridge, window = ada_at_home(qtbot, host, tmp_path)
-
-    async def scenario() -> None:
-        start = window.open_start()
-        start.name.setText("Over Test")
-        start.start_button.click()
-        await until(lambda: start.pages.currentIndex() == 1, what="the share page")
-        link = start.link.text()
-        start.enter.click()
-        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
-        call = window.call_window
-        assert isinstance(call, CallWindow) and call.grid.me is not None
-        row = window.meetings.rows[link]
-        await until(lambda: "only you in it now" in row.status.text(), 10, "you, counted")
-        await window.meetings.guard("end", host.end(link))  # what End now does, once confirmed
-        await until(lambda: call.toolbar.leave_button.text() == "Close", 10, "the end")
-        assert call.banner.text.text().startswith("You ended the meeting.")
-        bar = call.toolbar
-        assert not any(b.isEnabled() for b in (bar.mic_button, bar.cam_button, bar.share_button))
-        assert not call.chat.entry.isEnabled() and call.grid.me is None
-        assert call.focusWidget() is bar.leave_button  # ("Close": what is left to do)
-        assert not bar.mic_button.isVisible()  # nothing left to switch
-        call.toggle_mic()  # Ctrl+D: nothing to mute any more, and the label stays
-        assert bar.mic_button.text() == "Mute"
-        shown = bar.info.text()
-        await asyncio.sleep(1.2)
-        assert bar.info.text() == shown  # the call's clock stopped
-        await call.leave()
-
-    try:
-        run(qloop, scenario(), 40)
-    finally:
-        run(qloop, bridge.leave(), 10)
-        window.close()
-        run(qloop, host.close(), 10)
-
-
-def test_a_call_that_was_cut_off_offers_to_join_again(
-    loopback: None,
-    qloop: qasync.QEventLoop,
-    qtbot: QtBot,
-    host: HostService,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The host's computer is gone and nobody else is there: after rejoin.ALONE_S the call ends
-    as "disconnected", and Join again opens the join for the same link."""
-    monkeypatch.setattr(rejoin, "ALONE_S", 1.0)
-    # a stall is seen after 1.5 s (default 3), a silent link dropped after 2 s (default 10)
-    monkeypatch.setattr(roster, "Recovery", functools.partial(Recovery, stall_s=1.5))
-    monkeypatch.setattr(regain, "LOST_S", 2.0)
-    headless = subprocess.Popen(
-        [sys.executable, "-m", "app", "host", "--headless", "--name", "cut-off", "--bind",
-         "127.0.0.1", "--synthetic", "--res", "160x120", "--fps", "10"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert headless.stdout is not None
-    link = headless.stdout.readline().strip()
-    bridge, window = ada_at_home(qtbot, host, tmp_path)
-
-    async def scenario() -> None:
-        window.open_join(link, auto=True)
-        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
-        call = window.call_window
-        assert isinstance(call, CallWindow)
-        await until(lambda: len(bridge.peers()) == 1, 15, "the host")
-        headless.kill()  # its computer is gone: no goodbye, no rendezvous
-        await until(lambda: call.toolbar.again_button.isVisible(), 30, "cut off")
-        assert "Press Join again" in call.banner.text.text()
-        before = len(window.dialogs)
-        call.toolbar.again_button.click()
-        await until(lambda: closed(call) and len(window.dialogs) > before, 10, "again")
-        again = window.dialogs[-1]
-        assert isinstance(again, JoinDialog) and again.link.text() == link
-        again.reject()
-
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        run(qloop, bridge.leave(), 10)
-        window.close()
-        run(qloop, host.close(), 10)
-        headless.kill()
-        headless.communicate(timeout=20)
-
-
-def test_the_host_ends_a_meeting_on_an_outside_rendezvous_from_the_call(
-    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
-) -> None:
-    """Asked from outside the room and confirmed (app.ui.host_controls); when the rendezvous
-    cannot be told, the window says so and stays."""
-    server = RendezvousServer(host="127.0.0.1", port=0)
-    port = run(qloop, server.start(), 10)
-    bridge, window = ada_at_home(qtbot, host, tmp_path)
-
-    async def enter(title: str) -> tuple[CallWindow, str]:
-        record = await host.start(title, rendezvous=f"peermeet://127.0.0.1:{port}")
-        window.open_join(record.link, auto=True)
-        await until(
-            lambda: isinstance(window.call_window, CallWindow) and window.call_window.isVisible(),
-            15,
-            "call window",
-        )
-        call = window.call_window
-        assert isinstance(call, CallWindow) and bridge.in_call
-        return call, record.link
-
-    async def scenario() -> None:
-        call, link = await enter("Outside")
-        QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
-        assert call.leave_menu is not None
-        call.leave_menu.actions()[1].trigger()  # End meeting for everyone
-        await until(lambda: closed(call) and not bridge.in_call, 10, "ended and left")
-        assert host.store.find(link).state == ENDED  # type: ignore[union-attr]
-        assert server.room_count == 0
-
-        call, link = await enter("Unreachable")
-        await server.close()  # the outside rendezvous is gone: the end cannot be asked for
-        await asyncio.sleep(0.5)
-        call.end_for_everyone()
-        await until(lambda: "Could not end the meeting" in call.banner.text.text(), 10, "said")
-        assert call.isVisible() and call.toolbar.leave_button.isEnabled()
-        assert host.store.find(link).state == LIVE  # type: ignore[union-attr]
-        await call.leave()
-
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        run(qloop, bridge.leave(), 10)
-        window.close()
-        run(qloop, host.close(), 10)
-        run(qloop, server.close(), 10)
-
-
-def test_the_hosts_call_opens_its_outside_meeting_again_when_the_server_forgot_it(
-    loopback: None, qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
-) -> None:
-    """The outside rendezvous restarts without its rooms while Ada is in her meeting: her call
-    opens the room again (until its old expiry; the app's own check of the meeting knows she
-    is in it and leaves it to the call), My meetings keeps the new owner token, and End
-    meeting for everyone still ends it."""
-    server = RendezvousServer(host="127.0.0.1", port=0)
-    port = run(qloop, server.start(), 10)
-    restarted = RendezvousServer(host="127.0.0.1", port=port)
-    bridge, window = ada_at_home(qtbot, host, tmp_path)
-
-    async def scenario() -> None:
-        record = await host.start("Outside", rendezvous=f"peermeet://127.0.0.1:{port}")
-        token, ends = record.owner_token, record.expires_at
-        window.open_join(record.link, auto=True)
-        await until(lambda: bridge.in_call and bridge.expires_at > 0, 15, "in the call")
-        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
-        call = window.call_window
-        assert isinstance(call, CallWindow)
-        assert host.in_call(record.link)  # (so My meetings' own check leaves it to the call)
-        await server.close()  # every connection drops, and the room is forgotten
-        await restarted.start()
-        await until(lambda: record.owner_token != token, 20, "the room opened again")
-        assert restarted.room_count == 1 and abs(record.expires_at - ends) <= 1.5
-        assert abs(bridge.expires_at - ends) <= 1.5  # the call's clock: the old expiry
-        QTest.mouseClick(call.toolbar.leave_button, Qt.MouseButton.LeftButton)
-        assert call.leave_menu is not None
-        call.leave_menu.actions()[1].trigger()  # End meeting for everyone
-        await until(lambda: closed(call) and not bridge.in_call, 10, "ended and left")
-        assert host.store.find(record.link).state == ENDED  # type: ignore[union-attr]
-        assert restarted.room_count == 0 and not host.in_call(record.link)
-
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        run(qloop, bridge.leave(), 10)
-        window.close()
-        run(qloop, host.close(), 10)
-        run(qloop, server.close(), 10)
-        run(qloop, restarted.close(), 10)
-
-
 def test_the_main_window_by_keyboard_and_screen_reader(
     qloop: qasync.QEventLoop, qtbot: QtBot, host: HostService, tmp_path: Path
 ) -> None:
@@ -410,106 +181,3 @@ def test_the_main_window_by_keyboard_and_screen_reader(
     assert any(type(d).__name__ == "SettingsDialog" for d in window.dialogs)
     for dialog in list(window.dialogs):
         dialog.reject()
-
-
-def test_joining_another_meeting_from_the_join_dialog_asks_and_leaves_first(
-    loopback: None,
-    qloop: qasync.QEventLoop,
-    qtbot: QtBot,
-    host: HostService,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A link pasted into Join while in a call: asked first, as a link passed in is (the call
-    was left without a word, and its old window then ended the new call when closed)."""
-    bridge, window = ada_at_home(qtbot, host, tmp_path)
-    answers: list[bool] = []
-    monkeypatch.setattr(home_joins, "leave_to_join", lambda parent, here, there: answers.pop())
-
-    async def scenario() -> None:
-        first, second = await host.start("Alpha"), await host.start("Beta")
-        window.open_join(first.link, auto=True)
-        await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
-        call = window.call_window
-        assert isinstance(call, CallWindow)
-        await until(lambda: bridge.in_call and call.isVisible(), 15, "in Alpha")
-        dialog = window.open_join()
-        assert dialog is not None
-        dialog.link.setText("not a link")  # wrong: said, and the call goes on
-        dialog.start_join()
-        await until(lambda: dialog.failure is not None, 5, "the link refused")
-        assert bridge.in_call and str(bridge.link) == first.link
-        answers.append(False)  # "Stay"
-        dialog.link.setText(second.link)
-        dialog.start_join()
-        assert not answers and dialog.isVisible() and not dialog.joining
-        assert bridge.in_call and str(bridge.link) == first.link
-        answers.append(True)  # "Leave and join", as this dialog is set: camera off
-        dialog.cam_box.setChecked(False)
-        dialog.name.setText("Ada B")
-        dialog.start_join()
-        await until(lambda: closed(call), 15, "the first call's window closed")
-        await until(lambda: bridge.in_call and str(bridge.link) == second.link, 15, "in Beta")
-        await until(lambda: window.call_window is not call, 15, "the second call's window")
-        assert not bridge.camera_on and bridge.display_name == "Ada B"  # (as it was set)
-        await until(lambda: host.participants(second.link) == 1, 10, "in Beta's room")
-        assert host.participants(first.link) == 0
-        await asyncio.sleep(0.5)  # (the old window closing must not end the new call)
-        assert bridge.in_call and host.participants(second.link) == 1
-
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        run(qloop, bridge.leave(), 10)
-        window.close()
-
-
-def test_a_link_opened_while_joining_another_meeting_asks_and_switches(
-    loopback: None,
-    qloop: qasync.QEventLoop,
-    qtbot: QtBot,
-    host: HostService,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A peermeet:// link clicked while a join is under way (its host slow to answer) was
-    dropped without a word: now the person is asked, and can join the new one instead."""
-    bridge, window = ada_at_home(qtbot, host, tmp_path)
-    asked: list[tuple[str, str]] = []
-    answers: list[bool] = []
-
-    def ask(parent: object, here: str, there: str) -> bool:
-        asked.append((here, there))
-        return answers.pop()
-
-    monkeypatch.setattr(home_joins, "stop_joining_to_join", ask)
-
-    async def scenario() -> None:
-        silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)  # never answers
-        port = silent.sockets[0].getsockname()[1]
-        slow = f"peermeet://127.0.0.1:{port}/slow-room#k=AAAAAAAAAAAAAAAAAAAAAA"
-        beta = await host.start("Beta")
-        try:
-            joining = window.open_join(slow, auto=True)
-            assert joining is not None and joining.joining
-            joining.name.setText("Ada B")
-            joining.cam_box.setChecked(False)
-            answers.append(False)  # "Keep joining": the new link is not taken
-            assert window.open_join(beta.link) is joining and joining.joining
-            assert asked == [("slow-room", "beta")]
-            assert window.open_join(slow) is joining and len(asked) == 1  # the same: not asked
-            answers.append(True)  # "Join the other one"
-            assert window.open_join(beta.link) is None
-            await until(lambda: joining not in window.dialogs, 10, "the slow join given up")
-            await until(lambda: isinstance(window.call_window, CallWindow), 15, "call window")
-            await until(lambda: bridge.in_call and str(bridge.link) == beta.link, 15, "in Beta")
-            assert bridge.display_name == "Ada B" and not bridge.camera_on  # as it was set
-            await until(lambda: host.participants(beta.link) == 1, 10, "in Beta's room")
-        finally:
-            silent.close()
-
-    try:
-        run(qloop, scenario(), 60)
-    finally:
-        run(qloop, bridge.leave(), 10)
-        window.close()
