@@ -1,7 +1,10 @@
-"""Encode once, low-latency receive and packet size, over real aiortc connections on 127.0.0.1.
+"""Encode once, over real aiortc connections on 127.0.0.1: one encoder instance serves every peer,
+slow encoding stays off the loop, scaling the picture down starts no threads, a link closed
+before it connected stops its tracks, one keyframe for a PLI and one bitrate (the lowest) for
+the peers' REMB.
 
 One sender ("A") with a synthetic camera and a tone, and several receivers, each connected to A
-by its own PeerLink, exactly as in a mesh call.
+by its own PeerLink, exactly as in a mesh call (tests.integration.encode_rig).
 """
 
 from __future__ import annotations
@@ -10,116 +13,21 @@ import asyncio
 import logging
 import os
 import threading
-import time
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import numpy as np
 import pytest
-from aiortc import MediaStreamTrack
 
 from app.media import encode_once
-from app.media.audio import ToneSource, tone_power
-from app.media.audio_tracks import AudioFeed
-from app.media.mixer import SpeakerMixer
-from app.media.outgoing import Outgoing
-from app.media.pcm import PCM_HOOK
-from app.media.synthetic import SyntheticCamera, read_stamp
-from app.media.video import VideoFeed
-from app.net import fastpath, rtpin
-from app.net.peers import IdleVideoTrack, PeerLink
-from tests.unit.test_audio import ListSink
+from app.media.synthetic import read_stamp
+from tests.integration.encode_rig import (
+    Pair,
+    Sender,
+    call_fixture,  # noqa: F401  (the "call" fixture)
+    drain,
+    until,
+)
 
 pytestmark = pytest.mark.usefixtures("loopback")
-
-
-class IdleAudioTrack(IdleVideoTrack):
-    kind = "audio"
-
-
-class Sender:
-    def __init__(self, fps: float = 15, size: tuple[int, int] = (320, 240)) -> None:
-        self.video = VideoFeed(SyntheticCamera(*size, fps, label="A"), fps)
-        self.audio = AudioFeed(ToneSource())
-        self.out = Outgoing(self.audio, self.video)
-
-    async def close(self) -> None:
-        await self.out.aclose()
-        await self.audio.aclose()
-        self.video.close()
-
-
-class Pair:
-    """A's PeerLink to one receiver, and the receiver's PeerLink back to A."""
-
-    def __init__(self, sender: Sender, name: str) -> None:
-        self.tracks: dict[str, MediaStreamTrack] = {}
-        audio, video = sender.out.new_tracks()
-        self.a = self._link("a", True, audio, video)
-        self.b = self._link(name, False, IdleAudioTrack(), IdleVideoTrack())
-
-    def _link(self, peer: str, offerer: bool, audio: Any, video: Any) -> PeerLink:
-        def on_track(link: PeerLink, kind: str, track: MediaStreamTrack) -> None:
-            if not offerer:
-                self.tracks[kind] = track
-
-        return PeerLink(
-            peer,
-            offerer=offerer,
-            ice_servers=(),
-            audio=audio,
-            video=video,
-            on_state=lambda *a: None,
-            on_track=on_track,
-            on_data=lambda *a: None,
-        )
-
-    async def connect(self) -> None:
-        await self.a.accept_answer(await self.b.accept_offer(await self.a.make_offer()))
-        await until(lambda: "video" in self.tracks and "audio" in self.tracks)
-
-    @property
-    def video_buffer(self) -> Any:
-        return self.b.receive.buffers["1"]
-
-    async def close(self) -> None:
-        await self.a.close()
-        await self.b.close()
-
-
-async def until(check: Callable[[], bool], limit: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + limit
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
-async def drain(track: MediaStreamTrack, into: list[tuple[float, Any]]) -> None:
-    while True:
-        frame = await track.recv()
-        into.append((time.time(), frame))
-
-
-@pytest.fixture
-async def call() -> AsyncIterator[tuple[Sender, list[Pair], list[list[tuple[float, Any]]]]]:
-    sender = Sender()
-    pairs = [Pair(sender, f"peer{i}") for i in range(3)]
-    readers, received = [], []
-    for pair in pairs:
-        await pair.connect()
-        got: list[tuple[float, Any]] = []
-        received.append(got)
-        readers.append(asyncio.ensure_future(drain(pair.tracks["video"], got)))
-        readers.append(asyncio.ensure_future(drain(pair.tracks["audio"], [])))
-    try:
-        yield sender, pairs, received
-    finally:
-        for task in readers:
-            task.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
-        for pair in pairs:
-            await pair.close()
-        await sender.close()
 
 
 async def test_one_encoder_instance_serves_every_peer(call: Any) -> None:
@@ -143,34 +51,6 @@ async def test_one_encoder_instance_serves_every_peer(call: Any) -> None:
     for pair in pairs:  # aiortc never made its own encoder for any of A's senders
         for transceiver in pair.a.pc.getTransceivers()[:2]:
             assert transceiver.sender._RTCRtpSender__encoder is None
-
-
-async def test_media_packets_skip_the_queues_and_the_sender_tasks(call: Any) -> None:
-    """Each receiver gets its SRTP packets straight from the socket (fastpath), and each of A's
-    senders is pushed its packets as they are encoded (sender_binding.DirectSender)."""
-    sender, pairs, received = call
-    await asyncio.sleep(1.0)
-    for pair in pairs:
-        dtls = pair.b.pc.getTransceivers()[1].receiver.transport
-        shortcut = dtls.transport._connection.data_received
-        assert isinstance(shortcut, fastpath.Shortcut)
-        total = dtls._RTCDtlsTransport__rx_packets
-        assert total > 50 and shortcut.packets > 0.8 * total  # all but handshake, SCTP
-        for transceiver in pair.b.pc.getTransceivers()[:2]:  # and then no coroutine at all
-            assert rtpin.enabled(transceiver.receiver)
-        sent = pair.a.pc.getTransceivers()[1].sender.transport  # fastpath.send_rtp counts too
-        assert sent._RTCDtlsTransport__tx_packets > 50
-    video = sender.out.video_encoder
-    assert video is not None
-    for _ in range(50):  # (a loaded machine: a few slow encodes keep the average up a while)
-        if video.inline_frames > 5:
-            break
-        await asyncio.sleep(0.1)
-    assert video.inline_frames > 5  # 320x240: encoded on the loop
-    for hub in (video, sender.out.audio_encoder):
-        assert hub is not None and len(hub.tracks) == 3
-        assert all(track._direct is not None for track in hub.tracks)
-    assert all(len(got) > 10 for got in received)
 
 
 async def test_slow_video_encoding_stays_off_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,134 +156,3 @@ async def test_remb_from_the_peers_sets_one_bitrate_the_lowest(call: Any) -> Non
     for track, bitrate in zip(tracks, (2_000_000, 900_000, 260_000), strict=True):
         track.set_estimate(bitrate)
     assert sender.out.video_encoder._estimate() == 260_000
-
-
-async def test_frames_leave_the_buffer_without_waiting_for_the_next_frame() -> None:
-    """At 2 fps aiortc's own buffer would hold every frame ~500 ms for the next one."""
-    sender = Sender(fps=2)
-    pair = Pair(sender, "slow")
-    try:
-        await pair.connect()
-        got: list[tuple[float, Any]] = []
-        reader = asyncio.ensure_future(drain(pair.tracks["video"], got))
-        await until(lambda: len(got) >= 5, 10)
-        reader.cancel()
-        await asyncio.gather(reader, return_exceptions=True)
-        latencies = [
-            (int(t * 1000) - s[1]) % 2**32 for t, f in got if (s := read_stamp(f)) is not None
-        ]
-        assert len(latencies) >= 4
-        assert max(latencies) < 150, latencies
-    finally:
-        await pair.close()
-        await sender.close()
-
-
-async def test_audio_plays_through_the_adaptive_buffer(call: Any) -> None:
-    _, pairs, _ = call
-    await asyncio.sleep(1.5)
-    for pair in pairs:
-        playout = pair.b.receive.buffers["0"]
-        assert playout.buffer.stats.played >= 40
-        # seven connections share this test's one event loop, so it is not a quiet link;
-        # aiortc's own buffer would hold 80 ms whatever the link
-        assert playout.buffer.target <= 0.06
-
-
-async def test_every_media_datagram_fits_1200_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every SRTP datagram handed to a UDP socket (whichever path sent it)."""
-    sizes: list[int] = []
-    transport = asyncio.selector_events._SelectorDatagramTransport  # type: ignore[attr-defined]
-    original = transport.sendto
-
-    def sendto(self: Any, data: bytes, addr: Any = None) -> None:
-        if data and 128 <= data[0] < 192:  # RTP/RTCP (SRTP), not DTLS or STUN
-            sizes.append(len(data))
-        original(self, data, addr)
-
-    monkeypatch.setattr(transport, "sendto", sendto)
-    sender = Sender(size=(640, 480), fps=15)
-    pair = Pair(sender, "mtu")
-    try:
-        await pair.connect()
-        hub = sender.out.video_encoder
-        assert hub is not None
-        hub.request_keyframe(urgent=True)  # the largest frames
-        await asyncio.sleep(1.5)
-    finally:
-        await pair.close()
-        await sender.close()
-    assert len(sizes) > 50
-    assert max(sizes) <= 1200
-
-
-async def test_the_playout_hands_pcm_to_the_mixer_without_frames() -> None:
-    """The adaptive playout gives its decoded PCM straight to the speaker mixer (no AudioFrame,
-    nothing on the track's queue); once the mixer lets go, the track gets frames again."""
-    sender = Sender()
-    pair = Pair(sender, "b")
-    sink = ListSink()
-    mixer = SpeakerMixer(sink)
-    try:
-        await pair.connect()
-        track = pair.tracks["audio"]
-        mixer.attach("a", track)
-        assert callable(getattr(track, PCM_HOOK))
-        await until(lambda: mixer.frames_received["a"] >= 30)
-        assert tone_power(b"".join(sink.chunks[-10:]), 440.0) > 0.01  # A's tone, decoded
-        assert track._queue.qsize() == 0  # type: ignore[attr-defined]  # nothing went that way
-        assert track.readyState == "live" and mixer.peers == ["a"]
-
-        mixer.detach("a")
-        assert not hasattr(track, PCM_HOOK)
-        played = mixer.frames_received["a"]
-        frame: Any = await asyncio.wait_for(track.recv(), 2)  # frames for recv() again
-        assert frame.format.name == "s16" and frame.samples == 960
-        assert mixer.frames_received["a"] == played
-    finally:
-        await mixer.aclose()
-        await pair.close()
-        await sender.close()
-
-
-async def test_a_muted_microphone_pauses_sending_and_sound_comes_back_at_once() -> None:
-    """Muted, A sends its silence for 200 ms, then one keep-alive packet every 0.4 s; B's mixer
-    plays silence meanwhile without counting underruns. Unmuted, the tone is back at B within
-    a few frames, at the jitter delay B had learned, with no bigger cushion than before."""
-    sender = Sender()
-    pair = Pair(sender, "b")
-    sink = ListSink()
-    mixer = SpeakerMixer(sink)
-    loop = asyncio.get_running_loop()
-    try:
-        await pair.connect()
-        mixer.attach("a", pair.tracks["audio"])
-        playout = pair.b.receive.buffers["0"]
-        await until(lambda: mixer.frames_received["a"] >= 50)
-        target, cushion = playout.buffer.target, mixer.cushion("a")
-
-        sender.audio.set_muted(True)
-        await asyncio.sleep(0.5)  # the hang-over, and a little more
-        packets, t = playout.packets_in, loop.time()
-        await asyncio.sleep(2.0)
-        paused = playout.packets_in - packets
-        assert 3 <= paused <= 7, f"{paused} packets in 2 s while muted (keep-alives: 5)"
-        hub = sender.out.audio_encoder
-        assert hub is not None and hub.encoders["opus"].paused >= 80
-        loudest = max(int(np.abs(np.frombuffer(pcm, "<i2")).max()) for pcm in sink.chunks[-50:])
-        assert loudest <= 64  # silence at B (a keep-alive decodes to a whisper at most)
-        assert mixer.underruns == 0 and mixer.level("a") < 1e-3  # keep-alives: a whisper
-
-        sender.audio.set_muted(False)
-        unmuted = loop.time()
-        await until(lambda: tone_power(b"".join(sink.chunks[-3:]), 440.0) > 0.01, limit=2.0)
-        back = loop.time() - unmuted
-        assert back < 0.25, f"tone back {back * 1000:.0f} ms after unmuting"
-        assert mixer.underruns == 0 and mixer.cushion("a") <= cushion
-        assert playout.buffer.target <= max(target, 0.02) + 0.01  # not START_DELAY again
-        took = loop.time() - t
-        print(f"\nmuted: {paused} packets in {took:.1f} s; tone back in {back * 1000:.0f} ms")
-    finally:
-        await mixer.aclose()
-        await pair.close()
-        await sender.close()
