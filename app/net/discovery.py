@@ -218,15 +218,16 @@ class RoomBrowser:
         elif name in self._found or len(self._found) < MAX_ROOMS:
             self._resolving[name] = asyncio.create_task(self._resolve(name))
 
-    async def _resolve(self, name: str, waited: tuple[float, float] | None = None) -> None:
-        """Look ``name`` up (``waited``: it failed before, and this is the wait it had)."""
+    async def _resolve(self, name: str, waited: float = 0.0) -> None:
+        """Look ``name`` up (``waited``: it failed before, and was asked for again after this
+        many seconds)."""
         info = AsyncServiceInfo(SERVICE_TYPE, name)
         try:
             if not await info.async_request(self._zc.zeroconf, RESOLVE_MS):
                 if self._found.pop(name, None) is not None:  # its host stopped answering
                     self._notify()
                 if len(self._unresolved) < MAX_ROOMS:  # (asked for again: a host's network
-                    wait = min(2 * waited[1], RETRY_MAX_S) if waited else TICK_S  # came back)
+                    wait = min(2 * waited, RETRY_MAX_S) if waited else TICK_S  # came back)
                     self._unresolved[name] = (self._clock() + wait, wait)
                 return
             room = parse_txt(info.properties)
@@ -267,7 +268,7 @@ class RoomBrowser:
             for name, (due, wait) in list(self._unresolved.items()):
                 if now >= due and name not in self._resolving:
                     del self._unresolved[name]
-                    self._resolving[name] = asyncio.create_task(self._resolve(name, (due, wait)))
+                    self._resolving[name] = asyncio.create_task(self._resolve(name, wait))
             self._notify()
 
     def _cached(self, name: str) -> bool:
